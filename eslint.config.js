@@ -1,0 +1,54 @@
+// Type-aware lint for the whole monorepo. CI runs it with --max-warnings 0.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+const frameworkFree = {
+  patterns: [
+    {
+      group: ['@nestjs/*', '@prisma/*', 'kafkajs', 'viem', 'viem/*', 'pg', 'pino', 'prom-client', 'express'],
+      message: 'The matching core is framework-free: no framework, I/O or chain imports (see CONVENTIONS.md).',
+    },
+    { group: ['@parallax/*'], message: 'The matching core depends on no other Parallax package.' },
+  ],
+};
+
+const noDeepImports = {
+  patterns: [
+    {
+      group: ['**/libs/*/src/**', '**/apps/*/src/**', '@parallax/*/src/**', '@parallax/*/dist/**'],
+      message: 'Import Parallax packages by alias through their index (e.g. @parallax/order-book).',
+    },
+  ],
+};
+
+export default tseslint.config(
+  {
+    ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '.cache/**', 'coverage/**', '**/*.d.ts'],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowBigInt: true }],
+      '@typescript-eslint/no-extraneous-class': ['error', { allowWithDecorator: true }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-restricted-imports': ['error', noDeepImports],
+    },
+  },
+  {
+    files: ['libs/order-book/src/**/*.ts'],
+    ignores: ['libs/order-book/src/bench/**'],
+    rules: { 'no-restricted-imports': ['error', frameworkFree] },
+  },
+  {
+    files: ['**/*.js', '**/*.mjs'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' } },
+  },
+);
