@@ -1,1 +1,2 @@
-export {};
+export { startGateway } from './bootstrap.js';
+export { loadGatewayConfig, type GatewayConfig } from './gateway.config.js';

@@ -1,1 +1,7 @@
-export {};
+export { ConfigError, loadConfig } from './config.js';
+export { createLogger, type Logger } from './logger.js';
+export { createMetricsRegistry } from './metrics.js';
+export { METRICS_REGISTRY, SERVICE_NAME } from './observability.tokens.js';
+export { MetricsController } from './metrics.controller.js';
+export { HealthController, type HealthStatus } from './health.controller.js';
+export { ObservabilityModule } from './observability.module.js';
