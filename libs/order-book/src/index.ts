@@ -1,1 +1,33 @@
-export {};
+export {
+  Side,
+  OrderType,
+  TimeInForce,
+  StpMode,
+  CommandType,
+  RejectReason,
+  DoneReason,
+  AmendReason,
+  EventKind,
+  rejectReasonName,
+  doneReasonName,
+  amendReasonName,
+} from './types.js';
+export type { MarketConfig, RejectReasonName, DoneReasonName, AmendReasonName } from './types.js';
+export type { Command, PlaceOrder, CancelOrder, CancelAll, AmendOrder, ExpireOrders } from './commands.js';
+export type {
+  EventSink,
+  BookEvent,
+  AcceptedEvent,
+  RejectedEvent,
+  TradeEvent,
+  DoneEvent,
+  AmendedEvent,
+  LevelEvent,
+} from './events.js';
+export { NullSink, EventCollector, emitTo } from './events.js';
+export { OrderBook } from './order-book.js';
+export type { OrderView, LevelView } from './order-book.js';
+export { EventEncoder, encodeEvents, decodeEvents } from './codec.js';
+export { MarketUnits } from './units.js';
+export { OrderBookError } from './errors.js';
+export type { OrderBookErrorCode } from './errors.js';
