@@ -50,6 +50,8 @@ export const RejectReason = {
   ORDER_NOT_FOUND: 21,
   NOT_ORDER_OWNER: 22,
   AMEND_NO_CHANGE: 23,
+  /** The side's total resting size would exceed Number.MAX_SAFE_INTEGER lots. */
+  BOOK_SIZE_OUT_OF_RANGE: 24,
 } as const;
 export type RejectReasonName = keyof typeof RejectReason;
 export type RejectReason = (typeof RejectReason)[RejectReasonName];
