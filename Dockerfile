@@ -1,0 +1,18 @@
+# One image for every Parallax app; the command picks the app (see docker-compose.yml and k8s/).
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY libs libs
+COPY apps apps
+COPY prisma prisma
+COPY contracts contracts
+COPY scripts scripts
+COPY tsconfig.base.json tsconfig.json nest-cli.json prisma.config.ts ./
+RUN npm ci --no-audit --no-fund && npm run generate && npx tsc -b && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+WORKDIR /app
+ENV NODE_ENV=production
+COPY --from=build /app /app
+USER node
+CMD ["node", "--enable-source-maps", "apps/gateway/dist/main.js"]
