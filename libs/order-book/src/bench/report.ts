@@ -18,14 +18,20 @@ export interface Machine {
   readonly node: string;
   readonly platform: string;
   readonly memGiB: number;
+  /** 1-minute load average when the run started (the machine is shared). */
+  readonly loadAvg: number;
 }
 
 export interface BookFigures {
   readonly label: string;
   /** ops/s of each timed run, in run order. */
   readonly runs: readonly number[];
+  /** Involuntary context switches (OS preemptions) during each timed run. */
+  readonly runPreempted: readonly number[];
   readonly opsPerSec: number;
   readonly latency: LatencySummary | undefined;
+  /** Every latency pass: its p99.9 and how often the OS preempted the process during it. */
+  readonly latencyPasses: readonly { readonly p999Ns: number; readonly preempted: number }[];
   readonly latencyByKind: { readonly limit: LatencySummary; readonly market: LatencySummary; readonly cancel: LatencySummary } | undefined;
   readonly result: RunResult;
   readonly peakRssBytes: number;
@@ -73,6 +79,15 @@ function latencyCell(l: LatencySummary | undefined): string {
   return l === undefined ? 'not measured' : `${us(l.p50Ns)} / ${us(l.p99Ns)} / ${us(l.p999Ns)} µs`;
 }
 
+function runsCell(f: BookFigures): string {
+  return f.runs.map((x, i) => `${rate(x)} (${f.runPreempted[i] ?? 0} cs)`).join(', ');
+}
+
+function passesCell(f: BookFigures): string {
+  if (f.latencyPasses.length === 0) return '-';
+  return f.latencyPasses.map((x) => `${us(x.p999Ns)} µs (${x.preempted} cs)`).join(', ');
+}
+
 function heapCell(b: number | undefined): string {
   return b === undefined ? 'n/a' : `${mib(b)} MiB`;
 }
@@ -88,9 +103,10 @@ export function renderConsole(r: BenchReport): string {
   const n = r.reference;
   const rows: [string, string, string][] = [
     ['throughput (median)', `${rate(p.opsPerSec)} ops/s`, `${rate(n.opsPerSec)} ops/s`],
-    ['timed runs', p.runs.map(rate).join(', '), n.runs.map(rate).join(', ')],
+    ['timed runs', runsCell(p), runsCell(n)],
     ['latency p50/p99/p99.9', latencyCell(p.latency), latencyCell(n.latency)],
     ['latency p99.99 / max', p.latency ? `${us(p.latency.p9999Ns)} / ${us(p.latency.maxNs)} µs` : '-', n.latency ? `${us(n.latency.p9999Ns)} / ${us(n.latency.maxNs)} µs` : '-'],
+    ['p99.9 of each latency pass', passesCell(p), passesCell(n)],
     ['trades', int(p.result.trades), int(n.result.trades)],
     ['traded lots', int(p.result.tradedLots), int(n.result.tradedLots)],
     ['trade hash', p.result.tradeHash, n.result.tradeHash],
@@ -163,19 +179,21 @@ export function renderMarkdown(r: BenchReport, previousHistory: readonly string[
   L.push('## Order book (`npm run bench:book`)');
   L.push('');
   L.push(
-    `Latest run: ${utcStamp(r.date)} on ${m.cpu}, ${m.cpus} CPUs, ${m.memGiB} GiB, Node ${m.node} (${m.platform}); ` +
+    `Latest run: ${utcStamp(r.date)} on ${m.cpu}, ${m.cpus} CPUs, ${m.memGiB} GiB, Node ${m.node} (${m.platform}), ` +
+      `load average ${m.loadAvg.toFixed(2)} at start; ` +
       `seed ${w.seed}, ${int(w.ops)} operations on one market.`,
   );
   L.push('');
   L.push(`| | ${p.label} | ${n.label} |`);
   L.push('|---|---:|---:|');
   L.push(`| throughput (median of timed runs) | **${rate(p.opsPerSec)} ops/s** | ${rate(n.opsPerSec)} ops/s |`);
-  L.push(`| timed runs | ${p.runs.map(rate).join(', ')} | ${n.runs.map(rate).join(', ')} |`);
+  L.push(`| timed runs (involuntary context switches) | ${runsCell(p)} | ${runsCell(n)} |`);
   L.push(`| latency p50 / p99 / p99.9 | ${latencyCell(p.latency)} | ${latencyCell(n.latency)} |`);
   L.push(
     `| latency p99.99 / max | ${p.latency ? `${us(p.latency.p9999Ns)} / ${us(p.latency.maxNs)} µs` : '-'} | ` +
       `${n.latency ? `${us(n.latency.p9999Ns)} / ${us(n.latency.maxNs)} µs` : '-'} |`,
   );
+  L.push(`| p99.9 of each latency pass (involuntary context switches) | ${passesCell(p)} | ${passesCell(n)} |`);
   L.push(`| trades | ${int(p.result.trades)} | ${int(n.result.trades)} |`);
   L.push(`| traded lots | ${int(p.result.tradedLots)} | ${int(n.result.tradedLots)} |`);
   L.push(`| trade hash (maker, taker, price, size) | \`${p.result.tradeHash}\` | \`${n.result.tradeHash}\` |`);
@@ -215,10 +233,11 @@ export function renderMarkdown(r: BenchReport, previousHistory: readonly string[
     `Method: the operation list is generated once (${(r.generationMs / 1000).toFixed(1)} s, seeded sfc32 PRNG, alongside a simple ` +
       `price-time model that knows which orders rest) and replayed identically on both books, in one process. ` +
       `Parallax: one untimed warm-up pass (${int(r.warmupOps)} ops) on a throwaway book, then ${p.runs.length} timed passes ` +
-      `over all operations, each on a fresh book with no per-operation timer (median reported), then a separate latency pass timing every ` +
-      `operation with \`process.hrtime.bigint()\` (timer floor p50 ${us(r.timerFloor.p50Ns)} µs). Commands are reused mutable objects ` +
+      `over all operations, each on a fresh book with no per-operation timer (median reported), then ${p.latencyPasses.length} latency passes ` +
+      `on fresh books timing every operation with \`process.hrtime.bigint()\` (timer floor p50 ${us(r.timerFloor.p50Ns)} µs; the pass with the ` +
+      `median p99.9 is reported, the others are listed with the OS preemptions counted during each). Commands are reused mutable objects ` +
       `sent through \`OrderBook.apply\`; the event sink fingerprints every trade and counts cancels and rejects. ` +
-      `${n.label}: ${int(r.referenceWarmupOps)} warm-up ops on a throwaway book, then ${n.runs.length} timed pass(es); its fills are read ` +
+      `${n.label}: ${int(r.referenceWarmupOps)} warm-up ops on a throwaway book, then ${n.runs.length} timed pass(es)${n.latencyPasses.length > 0 ? ' and a latency pass' : ''}; its fills are read ` +
       `from the \`done\` / \`partial\` results. A forced GC precedes each timed pass. Peak RSS is \`process.resourceUsage().maxRSS\`, ` +
       `which includes the operation list and latency buffers (${mib(r.baselineRssBytes)} MiB after generation); retained heap is the heap ` +
       `still in use after a GC with the final book alive minus after dropping it.`,
