@@ -1,1 +1,15 @@
-export {};
+export * from './constants.js';
+export * from './errors.js';
+export * from './order.js';
+export * from './batch.js';
+export * from './anvil.js';
+export * from './client.js';
+export * from './local.js';
+export {
+  settlementAbi,
+  settlementBytecode,
+  testTokenAbi,
+  testTokenBytecode,
+  SOLC_VERSION,
+  EVM_VERSION,
+} from './generated/contracts.js';
