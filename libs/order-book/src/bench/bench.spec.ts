@@ -3,7 +3,9 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { checkRun, firstTradeDifference } from './checks.js';
 import { NodejsOrderBookRunner } from './nodejs-order-book-runner.js';
+import { ParallaxRunner } from './parallax-runner.js';
 import { Prng } from './prng.js';
 import { REGION_END, REGION_START, extractHistory, replaceRegion } from './report.js';
 import { percentile, summarize } from './stats.js';
@@ -145,6 +147,74 @@ describe('NodejsOrderBookRunner', () => {
     assert.equal(r.cancelsMissed, 0);
     assert.equal(r.restingOrders, w.expected.restingOrders);
     assert.deepEqual(r.depth, w.expected.finalDepth);
+  });
+});
+
+describe('ParallaxRunner', () => {
+  it('reproduces the hand-checked trades', () => {
+    const w = workloadFromOps([
+      { kind: 'limit', side: 'sell', price: 100, size: 5 },
+      { kind: 'limit', side: 'sell', price: 101, size: 3 },
+      { kind: 'limit', side: 'buy', price: 101, size: 7 },
+      { kind: 'market', side: 'sell', size: 2 },
+      { kind: 'cancel', orderId: 2 },
+    ]);
+    const runner = new ParallaxRunner();
+    runner.run(w, 0, w.count);
+    const r = runner.result();
+    assert.deepEqual(
+      runner.record(w).map((t) => [t.op, t.maker, t.taker, t.price, t.size]),
+      [
+        [2, 1, 3, 100, 5],
+        [2, 2, 3, 101, 2],
+      ],
+    );
+    assert.equal(r.cancelsHit, 1);
+    assert.equal(r.rejects, 0);
+    assert.deepEqual(r.depth, { bids: [], asks: [] });
+  });
+
+  it('agrees with the workload model and nodejs-order-book on a generated workload', () => {
+    const w = generateWorkload(11, 20_000);
+    const runner = new ParallaxRunner();
+    runner.run(w, 0, w.count);
+    const r = runner.result();
+    assert.equal(r.rejects, 0, r.rejectDetail);
+    assert.equal(r.trades, w.expected.trades);
+    assert.equal(r.tradeHash, w.expected.tradeHash);
+    assert.equal(r.cancelsHit, w.expected.cancels);
+    assert.equal(r.cancelsMissed, 0);
+    assert.equal(r.restingOrders, w.expected.restingOrders);
+    assert.deepEqual(r.depth, w.expected.finalDepth);
+  });
+});
+
+describe('checks', () => {
+  const w = generateWorkload(3, 5_000);
+  const runner = new NodejsOrderBookRunner();
+  runner.run(w, 0, w.count);
+  const good = runner.result();
+
+  it('accept a run that reproduces the model', () => {
+    assert.deepEqual(checkRun('ref', good, w), []);
+  });
+
+  it('flag wrong trades, missed cancels, rejects, and a different final book', () => {
+    assert.equal(checkRun('ref', { ...good, tradeHash: '0000000000000000' }, w).length, 1);
+    assert.equal(checkRun('ref', { ...good, trades: 0 }, w).length, 2);
+    assert.equal(checkRun('ref', { ...good, cancelsHit: good.cancelsHit - 1, cancelsMissed: 1 }, w).length, 1);
+    assert.equal(checkRun('ref', { ...good, rejects: 1, rejectDetail: 'X' }, w).length, 1);
+    const bids = good.depth.bids.map(([p, s], i): [number, number] => (i === 2 ? [p, s + 1] : [p, s]));
+    const f = checkRun('ref', { ...good, depth: { bids, asks: good.depth.asks } }, w);
+    assert.equal(f.length, 1);
+    assert.match(f[0]!, /bids level 2/);
+  });
+
+  it('locate the first differing trade', () => {
+    const t = (op: number, size: number) => ({ op, maker: 1, taker: 2, price: 10, size });
+    assert.equal(firstTradeDifference([t(1, 1), t(2, 1)], [t(1, 1), t(2, 1)]), -1);
+    assert.equal(firstTradeDifference([t(1, 1), t(2, 1)], [t(1, 1), t(2, 2)]), 1);
+    assert.equal(firstTradeDifference([t(1, 1)], [t(1, 1), t(2, 1)]), 1);
   });
 });
 

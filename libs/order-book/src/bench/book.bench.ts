@@ -3,7 +3,7 @@
 //   npm run bench:book                               1M operations, writes docs/benchmarks.md
 //   node libs/order-book/dist/bench/book.bench.js --smoke         20k operations, checks only (CI)
 //   options: --ops N  --seed S  --runs N (Parallax timed passes, default 5)  --latency-runs N (default 3)
-//            --ref-runs N (nodejs-order-book timed passes, default 1)  --ref-latency (also time its every op)
+//            --ref-runs N (nodejs-order-book timed passes, default 1)  --no-ref-latency (skip its latency pass)
 //            --no-docs  --docs PATH
 //
 // Exits non-zero when the books disagree (trades, cancels, final depth) or did no real work.
@@ -13,6 +13,7 @@ import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { checkRun, firstTradeDifference } from './checks.js';
 import { NodejsOrderBookRunner, nodejsOrderBookVersion } from './nodejs-order-book-runner.js';
 import { ParallaxRunner } from './parallax-runner.js';
 import type { BenchReport, BookFigures, Machine } from './report.js';
@@ -20,7 +21,7 @@ import { extractHistory, renderConsole, renderMarkdown, replaceRegion, utcStamp 
 import type { BookRunner, RunResult, TradeRecord } from './runner.js';
 import type { LatencySummary } from './stats.js';
 import { int, median, mib, rate, summarize, us } from './stats.js';
-import type { Depth, Workload } from './workload.js';
+import type { Workload } from './workload.js';
 import { OP_CANCEL, OP_LIMIT, OP_MARKET, generateWorkload } from './workload.js';
 
 interface Options {
@@ -38,7 +39,7 @@ const DEFAULT_SEED = 20261124;
 const DOCS_PATH = fileURLToPath(new URL('../../../../docs/benchmarks.md', import.meta.url));
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { ops: 1_000_000, seed: DEFAULT_SEED, runs: 5, latencyRuns: 3, refRuns: 1, refLatency: false, smoke: false, docs: DOCS_PATH };
+  const o: Options = { ops: 1_000_000, seed: DEFAULT_SEED, runs: 5, latencyRuns: 3, refRuns: 1, refLatency: true, smoke: false, docs: DOCS_PATH };
   let opsGiven = false;
   const num = (i: number, name: string): number => {
     const v = Number(argv[i + 1]?.replace(/[_,]/g, ''));
@@ -64,8 +65,8 @@ function parseArgs(argv: readonly string[]): Options {
       case '--ref-runs':
         o.refRuns = Math.max(1, num(i++, a));
         break;
-      case '--ref-latency':
-        o.refLatency = true;
+      case '--no-ref-latency':
+        o.refLatency = false;
         break;
       case '--smoke':
         o.smoke = true;
@@ -77,7 +78,7 @@ function parseArgs(argv: readonly string[]): Options {
         o.docs = argv[++i];
         break;
       case '--help':
-        console.log('usage: book.bench.js [--smoke] [--ops N] [--seed S] [--runs N] [--latency-runs N] [--ref-runs N] [--ref-latency] [--no-docs | --docs PATH]');
+        console.log('usage: book.bench.js [--smoke] [--ops N] [--seed S] [--runs N] [--latency-runs N] [--ref-runs N] [--no-ref-latency] [--no-docs | --docs PATH]');
         process.exit(0);
         break;
       default:
@@ -88,6 +89,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (!opsGiven) o.ops = 20_000;
     o.runs = 1;
     o.latencyRuns = 1;
+    o.refLatency = false;
     o.docs = undefined;
   }
   if (o.ops < 1000) throw new Error('--ops must be at least 1000');
@@ -130,43 +132,6 @@ function log(msg: string): void {
   console.log(msg);
 }
 
-/** Everything a run of a book must satisfy against the generator's model; returns the failures. */
-function checkRun(book: string, r: RunResult, w: Workload): string[] {
-  const e = w.expected;
-  const f: string[] = [];
-  if (r.trades <= 0) f.push(`${book}: produced no trades`);
-  if (r.trades !== e.trades || r.tradeHash !== e.tradeHash || r.tradedLots !== e.tradedLots) {
-    f.push(
-      `${book}: trades ${int(r.trades)} (${int(r.tradedLots)} lots, hash ${r.tradeHash}) differ from the workload model's ` +
-        `${int(e.trades)} (${int(e.tradedLots)} lots, hash ${e.tradeHash})`,
-    );
-  }
-  if (r.cancelsHit !== e.cancels || r.cancelsMissed !== 0) {
-    f.push(`${book}: ${int(r.cancelsHit)} cancels removed a resting order and ${int(r.cancelsMissed)} found none (expected ${int(e.cancels)} / 0)`);
-  }
-  if (r.rejects !== 0) f.push(`${book}: ${int(r.rejects)} commands rejected (last: ${r.rejectDetail})`);
-  if (r.restingOrders !== e.restingOrders) f.push(`${book}: ${int(r.restingOrders)} orders rest at the end, model has ${int(e.restingOrders)}`);
-  const d = depthDiff(r.depth, e.finalDepth);
-  if (d !== undefined) f.push(`${book}: final depth differs from the model: ${d}`);
-  return f;
-}
-
-function depthDiff(a: Depth, b: Depth): string | undefined {
-  for (const side of ['bids', 'asks'] as const) {
-    const x = a[side];
-    const y = b[side];
-    const n = Math.max(x.length, y.length);
-    for (let i = 0; i < n; i++) {
-      const p = x[i];
-      const q = y[i];
-      if (p?.[0] !== q?.[0] || p?.[1] !== q?.[1]) {
-        return `${side} level ${i}: ${p ? `${p[1]}@${p[0]}` : 'none'} vs ${q ? `${q[1]}@${q[0]}` : 'none'} (${x.length} vs ${y.length} levels)`;
-      }
-    }
-  }
-  return undefined;
-}
-
 function describeOp(w: Workload, i: number): string {
   const k = w.kind[i];
   const side = w.side[i] === 0 ? 'buy' : 'sell';
@@ -181,21 +146,19 @@ function explainMismatch(w: Workload, a: BookRunner, b: BookRunner): void {
   const x = a.record(w);
   const y = b.record(w);
   const fmt = (t: TradeRecord | undefined): string => (t ? `op ${t.op}: maker ${t.maker} taker ${t.taker} ${t.size}@${t.price}` : 'none');
-  const n = Math.max(x.length, y.length);
-  for (let i = 0; i < n; i++) {
+  const i = firstTradeDifference(x, y);
+  if (i >= 0) {
     const p = x[i];
     const q = y[i];
-    if (p?.op !== q?.op || p?.maker !== q?.maker || p?.taker !== q?.taker || p?.price !== q?.price || p?.size !== q?.size) {
-      log(`first difference at trade #${i}:`);
-      log(`  ${a.name.padEnd(18)} ${fmt(p)}`);
-      log(`  ${b.name.padEnd(18)} ${fmt(q)}`);
-      const op = Math.min(p?.op ?? Number.MAX_SAFE_INTEGER, q?.op ?? Number.MAX_SAFE_INTEGER);
-      log(`  operations around it:`);
-      for (let j = Math.max(0, op - 3); j <= Math.min(w.count - 1, op + 1); j++) log(`    ${describeOp(w, j)}`);
-      log(`  previous trades (both books agree):`);
-      for (let j = Math.max(0, i - 3); j < i; j++) log(`    ${fmt(x[j])}`);
-      return;
-    }
+    log(`first difference at trade #${i}:`);
+    log(`  ${a.name.padEnd(18)} ${fmt(p)}`);
+    log(`  ${b.name.padEnd(18)} ${fmt(q)}`);
+    const op = Math.min(p?.op ?? Number.MAX_SAFE_INTEGER, q?.op ?? Number.MAX_SAFE_INTEGER);
+    log(`  operations around it:`);
+    for (let j = Math.max(0, op - 3); j <= Math.min(w.count - 1, op + 1); j++) log(`    ${describeOp(w, j)}`);
+    log(`  previous trades (both books agree):`);
+    for (let j = Math.max(0, i - 3); j < i; j++) log(`    ${fmt(x[j])}`);
+    return;
   }
   log(`trade logs are identical (${int(x.length)} trades): the difference is elsewhere (cancels, rejects or final depth)`);
 }
