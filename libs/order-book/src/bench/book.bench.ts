@@ -190,17 +190,21 @@ function measure(
 
   const opsPerSec: number[] = [];
   const runPreempted: number[] = [];
+  const opsPerCpuSec: number[] = [];
   for (let r = 0; r < runs; r++) {
     runner.reset();
     collect();
     const cs0 = process.resourceUsage().involuntaryContextSwitches;
+    const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     runner.run(w, 0, w.count);
     const ns = Number(process.hrtime.bigint() - t0);
+    const cpu = process.cpuUsage(cpu0);
     runPreempted.push(process.resourceUsage().involuntaryContextSwitches - cs0);
     opsPerSec.push((w.count * 1e9) / ns);
+    opsPerCpuSec.push((w.count * 1e6) / Math.max(1, cpu.user + cpu.system));
     results.push(runner.result());
-    log(`  ${label} timed run ${r + 1}/${runs}: ${rate(opsPerSec[r]!)} ops/s (${(ns / 1e6).toFixed(0)} ms, ${runPreempted[r]} involuntary context switches)`);
+    log(`  ${label} timed run ${r + 1}/${runs}: ${rate(opsPerSec[r]!)} ops/s (${(ns / 1e6).toFixed(0)} ms, ${rate(opsPerCpuSec[r]!)} ops per CPU second, ${runPreempted[r]} involuntary context switches)`);
   }
 
   // latency passes: every operation timed; the pass with the median p99.9 is the one reported
@@ -248,6 +252,7 @@ function measure(
       label,
       runs: opsPerSec,
       runPreempted,
+      opsPerCpuSec: median(opsPerCpuSec),
       opsPerSec: median(opsPerSec),
       latency: chosen?.all,
       latencyByKind: chosen?.byKind,
