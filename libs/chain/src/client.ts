@@ -1,4 +1,5 @@
 import {
+  getAddress,
   parseEventLogs,
   type Account,
   type Address,
@@ -58,7 +59,7 @@ async function deployedAddress(reader: Reader, hash: Hex, what: string): Promise
   if (receipt.status !== 'success' || receipt.contractAddress == null) {
     throw new ChainError('DEPLOY_FAILED', `deploying ${what} failed in ${hash}`);
   }
-  return receipt.contractAddress;
+  return getAddress(receipt.contractAddress);
 }
 
 export interface SettleOptions {

@@ -41,7 +41,7 @@ export function decodeContractRevert(error: unknown): ContractRevert | undefined
   const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
   if (reverted instanceof ContractFunctionRevertedError) {
     if (reverted.data?.errorName !== undefined) {
-      return { name: reverted.data.errorName, args: reverted.data.args ?? [] };
+      return { name: reverted.data.errorName, args: argsOf(reverted.data.args) };
     }
     if (reverted.raw !== undefined) return decodeRevertData(reverted.raw);
   }
@@ -54,8 +54,12 @@ export function decodeContractRevert(error: unknown): ContractRevert | undefined
 function decodeRevertData(data: Hex): ContractRevert | undefined {
   try {
     const decoded = decodeErrorResult({ abi: revertAbi, data });
-    return { name: decoded.errorName, args: decoded.args };
+    return { name: decoded.errorName, args: argsOf(decoded.args) };
   } catch {
     return undefined;
   }
+}
+
+function argsOf(args: unknown): readonly unknown[] {
+  return Array.isArray(args) ? (args as unknown[]) : [];
 }

@@ -1,6 +1,5 @@
 import {
   hashTypedData,
-  parseSignature,
   type Address,
   type Hex,
   type LocalAccount,
@@ -102,9 +101,9 @@ export function splitSignature(signature: Hex): { r: Hex; s: Hex; v: number } {
   if (signature.length !== 132) {
     throw new ChainError('INVALID_ORDER', `signature must be 65 bytes, got ${(signature.length - 2) / 2}`);
   }
-  const parsed = parseSignature(signature);
-  const v = parsed.v !== undefined ? Number(parsed.v) : 27 + parsed.yParity;
-  return { r: parsed.r, s: parsed.s, v };
+  // Packed as given (the contract rejects bad values); only a 0/1 recovery id is mapped to 27/28.
+  const v = Number.parseInt(signature.slice(130, 132), 16);
+  return { r: `0x${signature.slice(2, 66)}`, s: `0x${signature.slice(66, 130)}`, v: v < 2 ? v + 27 : v };
 }
 
 /**
