@@ -349,7 +349,7 @@ describe('OrderBook: cancel and cancel-all', () => {
 
   it('cancel-all cancels every order of one account in ascending id order', () => {
     const h = new Harness();
-    h.run(buy(5, 100, 1, { accountId: 1 }), sell(2, 110, 2, { accountId: 1 }), buy(3, 99, 3, { accountId: 2 }), buy(1, 98, 4, { accountId: 1 }));
+    h.run(sell(2, 110, 2, { accountId: 1 }), buy(5, 100, 1, { accountId: 1 }), buy(3, 99, 3, { accountId: 2 }), buy(1, 98, 4, { accountId: 1 }));
     const ev = h.run(cancelAll(1));
     assert.deepEqual(bare(ev), [
       done(1, 1, DoneReason.CANCELLED, 4),
