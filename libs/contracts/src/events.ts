@@ -1,0 +1,102 @@
+// `marketEvents` topic: the order-book events one input message produced (key = marketKey,
+// partition = partitionForMarket). An input message that produced no events produces no EventBatch.
+//
+// Body: marketId, inputPartition, inputOffset, firstSeq, eventCount, stateHash (8 raw bytes), sentAtMs,
+// events (length-prefixed @parallax/order-book codec bytes). lastSeq is not sent: book sequences grow by
+// exactly one per event, so lastSeq = firstSeq + eventCount - 1 (the encoder checks it).
+import type { BookEvent } from '@parallax/order-book';
+import { decodeEvents, OrderBookError } from '@parallax/order-book';
+import { ContractError } from './errors.js';
+import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from './wire.js';
+
+export interface EventBatch {
+  readonly marketId: number;
+  /** Partition of the orders topic the input command message came from. */
+  readonly inputPartition: number;
+  /** Offset of the command message that produced these events. */
+  readonly inputOffset: number;
+  /** Sequence of the first event (>= 1). */
+  readonly firstSeq: number;
+  /** Sequence of the last event = firstSeq + eventCount - 1. */
+  readonly lastSeq: number;
+  /** Number of events (>= 1). */
+  readonly eventCount: number;
+  /** OrderBook.stateHash() after the batch (16 lowercase hex chars). */
+  readonly stateHash: string;
+  /** Copied from the CommandBatch (latency metrics only). */
+  readonly sentAtMs: number;
+  /** @parallax/order-book event codec bytes (encodeEvents / EventEncoder). */
+  readonly events: Uint8Array;
+}
+
+const shared = new ContractWriter();
+
+export function encodeEventBatch(b: EventBatch): Uint8Array {
+  const w = shared;
+  w.reset();
+  w.header(MessageType.EventBatch);
+  w.uint(checkUint(b.marketId, 'marketId'));
+  w.uint(checkUint(b.inputPartition, 'inputPartition'));
+  w.uint(checkUint(b.inputOffset, 'inputOffset'));
+  const firstSeq = checkUint(b.firstSeq, 'firstSeq');
+  const count = checkUint(b.eventCount, 'eventCount');
+  const lastSeq = checkUint(b.lastSeq, 'lastSeq');
+  if (firstSeq < 1) invalidField('firstSeq', firstSeq, '>= 1');
+  if (count < 1) invalidField('eventCount', count, '>= 1 (an input without events produces no EventBatch)');
+  // Compared by subtraction: firstSeq + count - 1 could round above 2^53.
+  if (lastSeq < firstSeq || lastSeq - firstSeq !== count - 1) {
+    throw new ContractError('INVALID_FIELD', `lastSeq ${lastSeq} != firstSeq ${firstSeq} + eventCount ${count} - 1`);
+  }
+  w.uint(firstSeq);
+  w.uint(count);
+  writeStateHash(w, b.stateHash, 'stateHash');
+  w.uint(checkUint(b.sentAtMs, 'sentAtMs'));
+  const events = b.events;
+  if (!(events instanceof Uint8Array)) invalidField('events', events, 'bytes');
+  if (events.length === 0) invalidField('events', 0, 'non-empty bytes');
+  w.blob(events);
+  return w.finish('event batch');
+}
+
+export function decodeEventBatch(bytes: Uint8Array): EventBatch {
+  const r = new ContractReader(bytes, MessageType.EventBatch);
+  const marketId = r.uint();
+  const inputPartition = r.uint();
+  const inputOffset = r.uint();
+  const firstSeq = r.uint();
+  const eventCount = r.uint();
+  if (firstSeq < 1) r.fail('INVALID_FIELD', 'firstSeq must be >= 1');
+  if (eventCount < 1) r.fail('INVALID_FIELD', 'eventCount must be >= 1');
+  if (eventCount - 1 > Number.MAX_SAFE_INTEGER - firstSeq) r.fail('INVALID_FIELD', 'lastSeq beyond the safe integer range');
+  const lastSeq = firstSeq + eventCount - 1;
+  const stateHash = readStateHash(r);
+  const sentAtMs = r.uint();
+  const events = r.blob('events', MAX_MESSAGE_BYTES);
+  if (events.length === 0) r.fail('INVALID_FIELD', 'events must not be empty');
+  r.end();
+  return { marketId, inputPartition, inputOffset, firstSeq, lastSeq, eventCount, stateHash, sentAtMs, events };
+}
+
+/**
+ * The batch's events as objects, checked against the batch header (count and contiguous seq range).
+ * Throws ContractError (MALFORMED_MESSAGE for undecodable event bytes, INVALID_FIELD for a mismatch).
+ */
+export function decodeEventBatchEvents(batch: EventBatch): BookEvent[] {
+  let events: BookEvent[];
+  try {
+    events = decodeEvents(batch.events);
+  } catch (e) {
+    if (e instanceof OrderBookError) throw new ContractError('MALFORMED_MESSAGE', `event bytes: ${e.message}`);
+    throw e;
+  }
+  if (events.length !== batch.eventCount) {
+    throw new ContractError('INVALID_FIELD', `event batch announces ${batch.eventCount} events, carries ${events.length}`);
+  }
+  for (let i = 0; i < events.length; i++) {
+    const seq = events[i]!.seq;
+    if (seq !== batch.firstSeq + i) {
+      throw new ContractError('INVALID_FIELD', `event ${i} has seq ${seq}, expected ${batch.firstSeq + i}`);
+    }
+  }
+  return events;
+}

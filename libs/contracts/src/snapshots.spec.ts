@@ -1,0 +1,47 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
+import { ContractError } from './errors.js';
+import type { ContractErrorCode } from './errors.js';
+import { defaultMarkets } from './markets.js';
+import type { MarketSnapshot } from './snapshots.js';
+import { decodeMarketSnapshot, encodeMarketSnapshot } from './snapshots.js';
+import { snapshotArb } from './testing/arbitraries.js';
+
+const isCode = (code: ContractErrorCode) => (e: unknown) => e instanceof ContractError && e.code === code;
+
+describe('market snapshot contract', () => {
+  it('round-trips any snapshot', () => {
+    fc.assert(
+      fc.property(snapshotArb, (s) => {
+        const bytes = encodeMarketSnapshot(s);
+        assert.deepEqual(decodeMarketSnapshot(bytes), s);
+        assert.deepEqual(encodeMarketSnapshot(s), bytes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('carries a real book that restores to the same state hash', () => {
+    const book = new OrderBook(defaultMarkets(2)[1]!.config);
+    for (let i = 1; i <= 50; i++) {
+      book.apply({ type: 'place', ts: i, orderId: i, accountId: i % 7, side: i % 2 === 0 ? Side.Buy : Side.Sell, orderType: OrderType.Limit, price: 1000 + (i % 2 === 0 ? -(i % 5) : i % 5), size: i, tif: TimeInForce.GTC, expiresAt: 0, postOnly: false, stp: StpMode.None });
+    }
+    const snap: MarketSnapshot = { marketId: 2, inputPartition: 0, nextOffset: 51, lastSeq: book.sequence, stateHash: book.stateHash(), book: book.snapshot() };
+    const decoded = decodeMarketSnapshot(encodeMarketSnapshot(snap));
+    assert.deepEqual(decoded, snap);
+    const restored = OrderBook.restore(decoded.book);
+    assert.equal(restored.stateHash(), decoded.stateHash);
+    assert.equal(restored.sequence, decoded.lastSeq);
+  });
+
+  it('validates fields', () => {
+    const ok: MarketSnapshot = { marketId: 1, inputPartition: 0, nextOffset: 0, lastSeq: 0, stateHash: '0000000000000000', book: Uint8Array.from([1]) };
+    assert.deepEqual(decodeMarketSnapshot(encodeMarketSnapshot(ok)), ok);
+    for (const patch of [{ book: new Uint8Array(0) }, { stateHash: 'xyz' }, { nextOffset: -1 }, { marketId: 2 ** 53 }]) {
+      assert.throws(() => encodeMarketSnapshot({ ...ok, ...patch }), isCode('INVALID_FIELD'), JSON.stringify(patch));
+    }
+    assert.throws(() => decodeMarketSnapshot(Uint8Array.from([0x50, 3, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0])), isCode('INVALID_FIELD'));
+  });
+});

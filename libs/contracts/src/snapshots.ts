@@ -1,0 +1,50 @@
+// `snapshots` topic (compacted; key = marketKey, partition = partitionForMarket): the latest book state of
+// a market together with the input position it reflects, so an engine restores and replays from nextOffset.
+//
+// Body: marketId, inputPartition, nextOffset, lastSeq, stateHash (8 raw bytes), book (length-prefixed
+// OrderBook.snapshot() bytes; the book validates them on restore).
+import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from './wire.js';
+
+export interface MarketSnapshot {
+  readonly marketId: number;
+  readonly inputPartition: number;
+  /** First input (orders topic) offset NOT reflected in the book. */
+  readonly nextOffset: number;
+  /** Sequence of the last event the book emitted (0 if none). */
+  readonly lastSeq: number;
+  /** OrderBook.stateHash() of the book. */
+  readonly stateHash: string;
+  /** OrderBook.snapshot() bytes. */
+  readonly book: Uint8Array;
+}
+
+const shared = new ContractWriter();
+
+export function encodeMarketSnapshot(s: MarketSnapshot): Uint8Array {
+  const w = shared;
+  w.reset();
+  w.header(MessageType.MarketSnapshot);
+  w.uint(checkUint(s.marketId, 'marketId'));
+  w.uint(checkUint(s.inputPartition, 'inputPartition'));
+  w.uint(checkUint(s.nextOffset, 'nextOffset'));
+  w.uint(checkUint(s.lastSeq, 'lastSeq'));
+  writeStateHash(w, s.stateHash, 'stateHash');
+  const book = s.book;
+  if (!(book instanceof Uint8Array)) invalidField('book', book, 'bytes');
+  if (book.length === 0) invalidField('book', 0, 'non-empty bytes');
+  w.blob(book);
+  return w.finish('market snapshot');
+}
+
+export function decodeMarketSnapshot(bytes: Uint8Array): MarketSnapshot {
+  const r = new ContractReader(bytes, MessageType.MarketSnapshot);
+  const marketId = r.uint();
+  const inputPartition = r.uint();
+  const nextOffset = r.uint();
+  const lastSeq = r.uint();
+  const stateHash = readStateHash(r);
+  const book = r.blob('book', MAX_MESSAGE_BYTES);
+  if (book.length === 0) r.fail('INVALID_FIELD', 'book must not be empty');
+  r.end();
+  return { marketId, inputPartition, nextOffset, lastSeq, stateHash, book };
+}

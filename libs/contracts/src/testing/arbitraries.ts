@@ -1,0 +1,96 @@
+// fast-check arbitraries of every contract message (test support; not exported from the package index).
+import fc from 'fast-check';
+import type { AmendOrder, CancelAll, CancelOrder, Command, ExpireOrders, PlaceOrder } from '@parallax/order-book';
+import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
+import type { CommandBatch } from '../commands.js';
+import type { DeadLetter } from '../dead-letters.js';
+import type { EventBatch } from '../events.js';
+import type { MarketSnapshot } from '../snapshots.js';
+
+/** fc.record without null-prototype objects (decoders return plain objects; deepEqual compares prototypes). */
+function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
+  return fc.record(model, { noNullPrototype: true });
+}
+
+/** Non-negative safe integers, biased to the sizes that matter for varints (small, 32-bit edge, max). */
+export const uintArb: fc.Arbitrary<number> = fc.oneof(
+  fc.nat({ max: 300 }),
+  fc.nat(),
+  fc.integer({ min: 2 ** 31 - 2, max: 2 ** 32 + 2 }),
+  fc.maxSafeNat(),
+  fc.constantFrom(0, 127, 128, 16383, 16384, Number.MAX_SAFE_INTEGER),
+);
+
+const sideArb = fc.constantFrom(Side.Buy, Side.Sell);
+const tifArb = fc.constantFrom(TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK, TimeInForce.GTT);
+const stpArb = fc.constantFrom(StpMode.None, StpMode.CancelNewest, StpMode.CancelOldest, StpMode.CancelBoth, StpMode.DecrementAndCancel);
+
+export const placeArb: fc.Arbitrary<PlaceOrder> = rec({
+  type: fc.constant('place' as const),
+  ts: uintArb,
+  orderId: uintArb,
+  accountId: uintArb,
+  side: sideArb,
+  orderType: fc.constantFrom(OrderType.Limit, OrderType.Market),
+  price: uintArb,
+  size: uintArb,
+  tif: tifArb,
+  expiresAt: fc.oneof(fc.constant(0), uintArb),
+  postOnly: fc.boolean(),
+  stp: stpArb,
+});
+export const cancelArb: fc.Arbitrary<CancelOrder> = rec({ type: fc.constant('cancel' as const), ts: uintArb, orderId: uintArb, accountId: uintArb });
+export const cancelAllArb: fc.Arbitrary<CancelAll> = rec({ type: fc.constant('cancelAll' as const), ts: uintArb, accountId: uintArb });
+export const amendArb: fc.Arbitrary<AmendOrder> = rec({
+  type: fc.constant('amend' as const),
+  ts: uintArb,
+  orderId: uintArb,
+  accountId: uintArb,
+  price: uintArb,
+  size: uintArb,
+});
+export const expireArb: fc.Arbitrary<ExpireOrders> = rec({ type: fc.constant('expire' as const), ts: uintArb });
+export const commandArb: fc.Arbitrary<Command> = fc.oneof(placeArb, cancelArb, cancelAllArb, amendArb, expireArb);
+
+export const commandBatchArb: fc.Arbitrary<CommandBatch> = rec({
+  marketId: uintArb,
+  sentAtMs: uintArb,
+  commands: fc.array(commandArb, { minLength: 1, maxLength: 40 }),
+});
+
+const hashArb = fc.uint8Array({ minLength: 8, maxLength: 8 }).map((b) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(''));
+const safeAdd = (a: number, b: number): boolean => a <= Number.MAX_SAFE_INTEGER - b;
+
+export const eventBatchArb: fc.Arbitrary<EventBatch> = fc
+  .record({
+    marketId: uintArb,
+    inputPartition: uintArb,
+    inputOffset: uintArb,
+    firstSeq: uintArb.map((x) => Math.max(1, x)),
+    eventCount: fc.oneof(fc.integer({ min: 1, max: 500 }), uintArb.map((x) => Math.max(1, x))),
+    stateHash: hashArb,
+    sentAtMs: uintArb,
+    events: fc.uint8Array({ minLength: 1, maxLength: 200 }),
+  })
+  .filter((b) => safeAdd(b.firstSeq, b.eventCount - 1))
+  .map((b) => ({ ...b, lastSeq: b.firstSeq + b.eventCount - 1 }));
+
+export const snapshotArb: fc.Arbitrary<MarketSnapshot> = rec({
+  marketId: uintArb,
+  inputPartition: uintArb,
+  nextOffset: uintArb,
+  lastSeq: uintArb,
+  stateHash: hashArb,
+  book: fc.uint8Array({ minLength: 1, maxLength: 300 }),
+});
+
+const topicArb = fc.string({ unit: fc.constantFrom(...'abcXYZ019._-'.split('')), minLength: 1, maxLength: 60 }).filter((s) => s !== '.' && s !== '..');
+export const deadLetterArb: fc.Arbitrary<DeadLetter> = rec({
+  reason: fc.constantFrom('MALFORMED_MESSAGE', 'UNKNOWN_MARKET', 'WRONG_PARTITION', 'ENGINE_ERROR', 'X', 'A_1'),
+  detail: fc.string({ unit: 'grapheme', maxLength: 200 }),
+  topic: topicArb,
+  partition: uintArb,
+  offset: uintArb,
+  key: fc.option(fc.string({ unit: 'grapheme', maxLength: 50 }), { nil: null }),
+  value: fc.uint8Array({ maxLength: 300 }),
+});

@@ -1,0 +1,78 @@
+// Topic names, partitioning and keys of the matching pipeline.
+import type { TopicSpec } from '@parallax/transport';
+import { ContractError } from './errors.js';
+import { invalidField } from './wire.js';
+
+export interface TopicNames {
+  /** CommandBatch messages, key = marketKey, partition = partitionForMarket. */
+  readonly orders: string;
+  /** EventBatch messages, key = marketKey, partition = partitionForMarket. */
+  readonly marketEvents: string;
+  /** MarketSnapshot messages (compacted), key = marketKey, partition = partitionForMarket. */
+  readonly snapshots: string;
+  /** DeadLetter messages, key = deadLetterKey(source topic, partition). */
+  readonly deadLetters: string;
+}
+
+export const DEFAULT_TOPICS: TopicNames = Object.freeze({
+  orders: 'parallax.orders.v1',
+  marketEvents: 'parallax.market-events.v1',
+  snapshots: 'parallax.engine-snapshots.v1',
+  deadLetters: 'parallax.dead-letters.v1',
+});
+
+/** Kafka's legal topic names. */
+const TOPIC_NAME_RE = /^[A-Za-z0-9._-]{1,249}$/;
+export const MAX_PARTITIONS = 10_000;
+
+export function isValidTopicName(name: string): boolean {
+  return typeof name === 'string' && TOPIC_NAME_RE.test(name) && name !== '.' && name !== '..';
+}
+
+/**
+ * The pipeline's topics. orders, marketEvents and snapshots share one partition count, so a market's
+ * messages sit in the same partition number in all three (an engine owning orders partition p owns the
+ * events and snapshots of partition p). Dead letters use the same count.
+ */
+export function topicSpecs(names: TopicNames, partitions: number): TopicSpec[] {
+  checkPartitions(partitions);
+  const list = [names.orders, names.marketEvents, names.snapshots, names.deadLetters];
+  for (const n of list) if (!isValidTopicName(n)) invalidField('topic name', n, 'a Kafka topic name ([A-Za-z0-9._-], 1..249 chars)');
+  if (new Set(list).size !== list.length) throw new ContractError('INVALID_FIELD', `topic names must be distinct: ${list.join(', ')}`);
+  return [
+    { name: names.orders, partitions },
+    { name: names.marketEvents, partitions },
+    { name: names.snapshots, partitions, compacted: true },
+    { name: names.deadLetters, partitions },
+  ];
+}
+
+function checkPartitions(partitions: number): void {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    invalidField('partitions', partitions, `an integer in 1..${MAX_PARTITIONS}`);
+  }
+}
+
+/**
+ * Partition of a market in orders / marketEvents / snapshots: marketId % partitions. Markets are numbered
+ * densely, so consecutive ids land in consecutive partitions and P partitions get within one market of
+ * each other.
+ */
+export function partitionForMarket(marketId: number, partitions: number): number {
+  if (!Number.isSafeInteger(marketId) || marketId < 0) invalidField('marketId', marketId, 'a non-negative safe integer');
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+    invalidField('partitions', partitions, `an integer in 1..${MAX_PARTITIONS}`);
+  }
+  return marketId % partitions;
+}
+
+/** Message key of a market's messages. */
+export function marketKey(marketId: number): string {
+  if (!Number.isSafeInteger(marketId) || marketId < 0) invalidField('marketId', marketId, 'a non-negative safe integer');
+  return String(marketId);
+}
+
+/** Message key of a dead letter: the source topic and partition ("parallax.orders.v1/3"). */
+export function deadLetterKey(topic: string, partition: number): string {
+  return `${topic}/${partition}`;
+}

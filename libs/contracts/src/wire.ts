@@ -1,0 +1,261 @@
+// The binary frame shared by every Parallax topic contract, and the one-pass writer / reader behind it.
+//
+// Frame: magic 0x50 ('P'), message type (1 byte), contract version (1 byte), then the message's fields.
+// Integers are unsigned LEB128 varints of non-negative safe integers; the reader accepts only the canonical
+// (shortest) form, so every accepted message re-encodes to exactly the same bytes (determinism both ways).
+import { ContractError } from './errors.js';
+import type { ContractErrorCode } from './errors.js';
+
+export const CONTRACT_MAGIC = 0x50;
+export const CONTRACT_VERSION = 1;
+/** No contract message (encoded) may exceed 1 MiB: decoders refuse larger input before reading it. */
+export const MAX_MESSAGE_BYTES = 1024 * 1024;
+
+export const MessageType = { CommandBatch: 1, EventBatch: 2, MarketSnapshot: 3, DeadLetter: 4 } as const;
+export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+const MESSAGE_TYPE_NAMES: Record<number, string> = {
+  1: 'CommandBatch',
+  2: 'EventBatch',
+  3: 'MarketSnapshot',
+  4: 'DeadLetter',
+};
+
+const TEXT_ENCODER = new TextEncoder();
+// fatal: invalid UTF-8 is refused; ignoreBOM: a leading U+FEFF is kept, so decode/encode is the identity.
+const TEXT_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const TWO_31 = 0x80000000;
+
+export function invalidField(field: string, value: unknown, expected: string): never {
+  throw new ContractError('INVALID_FIELD', `${field} must be ${expected}, got ${describe(value)}`);
+}
+
+function describe(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  return typeof v;
+}
+
+/** Throws INVALID_FIELD unless x is a non-negative safe integer (the only integers the wire carries). */
+export function checkUint(x: number, field: string): number {
+  if (!Number.isSafeInteger(x) || x < 0) invalidField(field, x, 'a non-negative safe integer');
+  return x;
+}
+
+/** Growable byte buffer reused across messages: encoders write into one and copy out the result. */
+export class ContractWriter {
+  buf: Uint8Array;
+  pos = 0;
+
+  constructor(initialCapacity = 64 * 1024) {
+    this.buf = new Uint8Array(initialCapacity);
+  }
+
+  reset(): void {
+    this.pos = 0;
+    // Do not pin a huge buffer forever because of one big message.
+    if (this.buf.length > 4 * MAX_MESSAGE_BYTES) this.buf = new Uint8Array(64 * 1024);
+  }
+
+  /** Makes room for n more bytes. */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  header(type: MessageType): void {
+    this.ensure(3);
+    this.buf[this.pos++] = CONTRACT_MAGIC;
+    this.buf[this.pos++] = type;
+    this.buf[this.pos++] = CONTRACT_VERSION;
+  }
+
+  byte(x: number): void {
+    if (this.pos >= this.buf.length) this.ensure(1);
+    this.buf[this.pos++] = x;
+  }
+
+  /** Varint of a non-negative safe integer the caller has validated (at most 8 bytes). */
+  uint(x0: number): void {
+    if (this.pos + 8 > this.buf.length) this.ensure(8);
+    const buf = this.buf;
+    let p = this.pos;
+    let x = x0;
+    while (x >= TWO_31) {
+      buf[p++] = (x % 128) | 0x80;
+      x = Math.floor(x / 128);
+    }
+    while (x >= 0x80) {
+      buf[p++] = (x & 0x7f) | 0x80;
+      x >>>= 7;
+    }
+    buf[p++] = x;
+    this.pos = p;
+  }
+
+  raw(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  /** Length-prefixed bytes. */
+  blob(b: Uint8Array): void {
+    this.uint(b.length);
+    this.raw(b);
+  }
+
+  /** Length-prefixed UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
+  string(s: string): void {
+    this.blob(TEXT_ENCODER.encode(s));
+  }
+
+  /** Copy of the bytes written since reset; throws MESSAGE_TOO_LARGE past MAX_MESSAGE_BYTES. */
+  finish(what: string): Uint8Array {
+    if (this.pos > MAX_MESSAGE_BYTES) {
+      throw new ContractError('MESSAGE_TOO_LARGE', `${what} encodes to ${this.pos} bytes, more than ${MAX_MESSAGE_BYTES}`);
+    }
+    return this.buf.slice(0, this.pos);
+  }
+}
+
+/** Bounds-checked reader over one message; every failure is a ContractError. */
+export class ContractReader {
+  pos = 0;
+  private readonly buf: Uint8Array;
+
+  /** Validates the frame header (size, magic, type, version) and positions after it. */
+  constructor(bytes: unknown, expected: MessageType) {
+    if (!(bytes instanceof Uint8Array)) throw new ContractError('MALFORMED_MESSAGE', `message value must be bytes, got ${describe(bytes)}`);
+    const name = MESSAGE_TYPE_NAMES[expected] ?? String(expected);
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      throw new ContractError('MESSAGE_TOO_LARGE', `${name} of ${bytes.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+    }
+    if (bytes.length < 3) throw new ContractError('MALFORMED_MESSAGE', `${name}: ${bytes.length}-byte message is shorter than the header`);
+    if (bytes[0] !== CONTRACT_MAGIC) throw new ContractError('MALFORMED_MESSAGE', `${name}: bad magic byte 0x${bytes[0]!.toString(16)}`);
+    const type = bytes[1]!;
+    if (type !== expected) {
+      const got = MESSAGE_TYPE_NAMES[type] ?? `unknown type ${type}`;
+      throw new ContractError('WRONG_MESSAGE_TYPE', `expected ${name}, got ${got}`);
+    }
+    if (bytes[2] !== CONTRACT_VERSION) {
+      throw new ContractError('UNSUPPORTED_VERSION', `${name} version ${bytes[2]!} (this build reads version ${CONTRACT_VERSION})`);
+    }
+    this.buf = bytes;
+    this.pos = 3;
+  }
+
+  fail(code: ContractErrorCode, message: string): never {
+    throw new ContractError(code, `${message} (at byte ${this.pos})`);
+  }
+
+  get remaining(): number {
+    return this.buf.length - this.pos;
+  }
+
+  byte(): number {
+    if (this.pos >= this.buf.length) this.fail('MALFORMED_MESSAGE', 'unexpected end of message');
+    return this.buf[this.pos++]!;
+  }
+
+  uint(): number {
+    const buf = this.buf;
+    let p = this.pos;
+    if (p >= buf.length) this.fail('MALFORMED_MESSAGE', 'unexpected end of message');
+    let b = buf[p++]!;
+    if (b < 0x80) {
+      this.pos = p;
+      return b;
+    }
+    let result = b & 0x7f;
+    let scale = 128;
+    for (let i = 1; i < 8; i++) {
+      if (p >= buf.length) {
+        this.pos = p;
+        this.fail('MALFORMED_MESSAGE', 'unexpected end of message in varint');
+      }
+      b = buf[p++]!;
+      result += (b & 0x7f) * scale;
+      if (b < 0x80) {
+        this.pos = p;
+        if (b === 0) this.fail('MALFORMED_MESSAGE', 'non-canonical varint');
+        if (result > Number.MAX_SAFE_INTEGER) this.fail('MALFORMED_MESSAGE', 'varint beyond the safe integer range');
+        return result;
+      }
+      scale *= 128;
+    }
+    this.pos = p;
+    return this.fail('MALFORMED_MESSAGE', 'varint longer than 8 bytes');
+  }
+
+  /** Copy of the next n bytes (detached from the input buffer). */
+  bytes(n: number): Uint8Array {
+    if (n > this.buf.length - this.pos) this.fail('MALFORMED_MESSAGE', `length ${n} runs past the end of the message`);
+    // Always a plain Uint8Array copy (Buffer#slice would return a view into the consumer's buffer).
+    const out = new Uint8Array(n);
+    out.set(this.buf.subarray(this.pos, this.pos + n));
+    this.pos += n;
+    return out;
+  }
+
+  /** Length-prefixed bytes of at most maxBytes. */
+  blob(field: string, maxBytes: number): Uint8Array {
+    const n = this.uint();
+    if (n > maxBytes) this.fail('INVALID_FIELD', `${field} of ${n} bytes exceeds ${maxBytes}`);
+    return this.bytes(n);
+  }
+
+  /** Length-prefixed UTF-8 string of at most maxChars UTF-16 code units. */
+  string(field: string, maxChars: number): string {
+    const n = this.uint();
+    // A UTF-16 code unit takes at most 3 UTF-8 bytes.
+    if (n > maxChars * 3) this.fail('INVALID_FIELD', `${field} of ${n} bytes is too long`);
+    if (n > this.buf.length - this.pos) this.fail('MALFORMED_MESSAGE', `length ${n} runs past the end of the message`);
+    let s: string;
+    try {
+      s = TEXT_DECODER.decode(this.buf.subarray(this.pos, this.pos + n));
+    } catch {
+      return this.fail('MALFORMED_MESSAGE', `${field} is not valid UTF-8`);
+    }
+    this.pos += n;
+    if (s.length > maxChars) this.fail('INVALID_FIELD', `${field} is longer than ${maxChars} characters`);
+    return s;
+  }
+
+  /** Throws unless every byte was consumed. */
+  end(): void {
+    if (this.pos !== this.buf.length) this.fail('MALFORMED_MESSAGE', `${this.buf.length - this.pos} trailing bytes`);
+  }
+}
+
+/** The message type of a contract frame (validates size, magic and version; not the body). */
+export function peekMessageType(bytes: Uint8Array): MessageType {
+  if (!(bytes instanceof Uint8Array)) throw new ContractError('MALFORMED_MESSAGE', 'message value must be bytes');
+  if (bytes.length > MAX_MESSAGE_BYTES) throw new ContractError('MESSAGE_TOO_LARGE', `message of ${bytes.length} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  if (bytes.length < 3 || bytes[0] !== CONTRACT_MAGIC) throw new ContractError('MALFORMED_MESSAGE', 'not a Parallax contract message');
+  const type = bytes[1]!;
+  if (MESSAGE_TYPE_NAMES[type] === undefined) throw new ContractError('WRONG_MESSAGE_TYPE', `unknown message type ${type}`);
+  if (bytes[2] !== CONTRACT_VERSION) throw new ContractError('UNSUPPORTED_VERSION', `version ${bytes[2]!}`);
+  return type as MessageType;
+}
+
+// State hashes travel as their 8 raw bytes rather than 16 hex characters.
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+const STATE_HASH_RE = /^[0-9a-f]{16}$/;
+
+export function writeStateHash(w: ContractWriter, hash: string, field: string): void {
+  if (typeof hash !== 'string' || !STATE_HASH_RE.test(hash)) invalidField(field, hash, '16 lowercase hex characters');
+  w.ensure(8);
+  for (let i = 0; i < 16; i += 2) w.buf[w.pos++] = parseInt(hash.slice(i, i + 2), 16);
+}
+
+export function readStateHash(r: ContractReader): string {
+  if (r.remaining < 8) r.fail('MALFORMED_MESSAGE', 'unexpected end of message in state hash');
+  let s = '';
+  for (let i = 0; i < 8; i++) s += HEX[r.byte()]!;
+  return s;
+}
