@@ -15,3 +15,6 @@ export type {
   TransportErrorCode,
 } from './transport.js';
 export { TransportError, partitionForKey } from './transport.js';
+export { BufferedTransaction } from './buffered-transaction.js';
+export { EmbeddedLog, type EmbeddedLogOptions } from './embedded/embedded-log.js';
+export { EmbeddedTransport, createEmbeddedTransport, type EmbeddedTransportOptions } from './embedded/embedded-transport.js';

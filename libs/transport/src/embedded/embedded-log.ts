@@ -1,0 +1,162 @@
+import {
+  partitionForKey,
+  TransportError,
+  type OutgoingMessage,
+  type TopicPartitionOffset,
+  type TopicSpec,
+} from '../transport.js';
+import { PartitionLog } from './partition-log.js';
+import { ConsumerGroupCoordinator } from './consumer-group.js';
+
+export interface EmbeddedLogOptions {
+  /**
+   * Per partition of a non-compacted topic, the number of newest records kept in memory (default: all).
+   * Older records are dropped: readers and consumers positioned before them continue at the oldest kept one.
+   * The single-machine mode sets this so a long run does not grow without bound.
+   */
+  readonly retainMessagesPerPartition?: number;
+}
+
+interface TopicState {
+  readonly spec: Required<TopicSpec>;
+  readonly partitions: readonly PartitionLog[];
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/** A batch of sends, validated and resolved to partitions, ready to append. */
+interface ResolvedSend {
+  readonly logs: PartitionLog[];
+  readonly messages: readonly OutgoingMessage[];
+}
+
+/**
+ * The embedded partitioned log: the "broker" of the single-machine mode. It holds topics, consumer groups
+ * (committed offsets, membership, assignment) and transactional-id epochs. Clients (`EmbeddedTransport`)
+ * are views on one log; everything here is synchronous and runs on the thread that owns the log.
+ */
+export class EmbeddedLog {
+  private readonly topics = new Map<string, TopicState>();
+  private readonly groups = new Map<string, ConsumerGroupCoordinator>();
+  private readonly epochs = new Map<string, number>();
+  private readonly retain: number;
+
+  constructor(options: EmbeddedLogOptions = {}) {
+    const retain = options.retainMessagesPerPartition ?? Number.POSITIVE_INFINITY;
+    if (!(retain >= 1)) throw new RangeError(`retainMessagesPerPartition must be >= 1, got ${retain}`);
+    this.retain = retain;
+  }
+
+  ensureTopics(specs: readonly TopicSpec[]): void {
+    for (const spec of specs) {
+      if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+        throw new TransportError('INVALID_PARTITION', `topic ${spec.name}: partition count ${spec.partitions}`);
+      }
+      const existing = this.topics.get(spec.name);
+      if (existing && existing.spec.partitions !== spec.partitions) {
+        throw new TransportError(
+          'TOPIC_EXISTS_WITH_OTHER_PARTITIONS',
+          `topic ${spec.name} has ${existing.spec.partitions} partitions, asked for ${spec.partitions}`,
+        );
+      }
+    }
+    for (const spec of specs) {
+      if (this.topics.has(spec.name)) continue;
+      const compacted = spec.compacted ?? false;
+      const options = { compacted, retainMessages: this.retain };
+      const partitions = Array.from({ length: spec.partitions }, (_, p) => new PartitionLog(spec.name, p, options));
+      this.topics.set(spec.name, { spec: { name: spec.name, partitions: spec.partitions, compacted }, partitions });
+    }
+  }
+
+  topic(name: string): TopicState {
+    const topic = this.topics.get(name);
+    if (!topic) throw new TransportError('UNKNOWN_TOPIC', `topic ${name} does not exist`);
+    return topic;
+  }
+
+  partition(topic: string, partition: number): PartitionLog {
+    const log = this.topic(topic).partitions[partition];
+    if (!Number.isInteger(partition) || !log) {
+      throw new TransportError('INVALID_PARTITION', `topic ${topic} has no partition ${partition}`);
+    }
+    return log;
+  }
+
+  group(groupId: string): ConsumerGroupCoordinator {
+    let group = this.groups.get(groupId);
+    if (!group) {
+      group = new ConsumerGroupCoordinator(groupId, this);
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  /** Registers a producer for a transactional id and fences every older one: returns its epoch. */
+  openTransactionalId(transactionalId: string): number {
+    const epoch = (this.epochs.get(transactionalId) ?? -1) + 1;
+    this.epochs.set(transactionalId, epoch);
+    return epoch;
+  }
+
+  isCurrentEpoch(transactionalId: string, epoch: number): boolean {
+    return this.epochs.get(transactionalId) === epoch;
+  }
+
+  /** Validates a send completely (topic, partitions) before anything is appended. */
+  resolve(topic: string, messages: readonly OutgoingMessage[]): ResolvedSend {
+    const state = this.topic(topic);
+    const count = state.partitions.length;
+    const logs: PartitionLog[] = new Array<PartitionLog>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      const p = m.partition ?? partitionForKey(m.key, count);
+      const log = state.partitions[p];
+      if (!Number.isInteger(p) || !log) throw new TransportError('INVALID_PARTITION', `topic ${topic} has no partition ${p}`);
+      logs[i] = log;
+    }
+    return { logs, messages };
+  }
+
+  /**
+   * Appends resolved sends and applies offset commits as one atomic step: consumers only run after this
+   * returns, so they see all of it or none of it. A transaction leaves one marker offset per partition it
+   * wrote, as Kafka's commit markers do, so code written against the embedded log cannot assume dense offsets.
+   * `copy` copies every value so a producer may reuse its buffers (the worker proxy passes fresh ones).
+   */
+  commit(
+    sends: readonly ResolvedSend[],
+    commits: readonly { groupId: string; offsets: readonly TopicPartitionOffset[] }[],
+    transactional: boolean,
+    copy: boolean,
+  ): void {
+    for (const c of commits) {
+      for (const o of c.offsets) {
+        this.partition(o.topic, o.partition);
+        if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
+          throw new RangeError(`offset must be a non-negative safe integer, got ${o.offset} for ${o.topic}/${o.partition}`);
+        }
+      }
+    }
+    const touched = new Set<PartitionLog>();
+    const now = Date.now();
+    for (const send of sends) {
+      const { logs, messages } = send;
+      for (let i = 0; i < messages.length; i++) {
+        const m = messages[i]!;
+        const log = logs[i]!;
+        const headers = m.headers ? Object.freeze({ ...m.headers }) : NO_HEADERS;
+        log.append(m.key, copy ? m.value.slice() : m.value, headers, now);
+        touched.add(log);
+      }
+    }
+    for (const c of commits) {
+      const group = this.group(c.groupId);
+      for (const o of c.offsets) group.commitOffset(o.topic, o.partition, o.offset);
+    }
+    for (const log of touched) {
+      if (transactional) log.skipOffset();
+      log.appended();
+    }
+  }
+}
