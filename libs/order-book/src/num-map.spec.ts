@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { NumMap } from './num-map.js';
+
+describe('NumMap', () => {
+  it('behaves like Map under random set / delete / get (property)', () => {
+    const key = fc.oneof(fc.integer({ min: 0, max: 64 }), fc.maxSafeNat(), fc.constantFrom(2 ** 32, 2 ** 32 + 1, 2 ** 53 - 1));
+    const op = fc.tuple(fc.constantFrom('set', 'delete', 'get'), key, fc.integer());
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), (ops) => {
+        const m = new NumMap<{ v: number }>(16);
+        const ref = new Map<number, { v: number }>();
+        for (const [kind, k, v] of ops) {
+          if (kind === 'set') {
+            const value = { v };
+            m.set(k, value);
+            ref.set(k, value);
+          } else if (kind === 'delete') {
+            assert.equal(m.delete(k), ref.delete(k));
+          } else {
+            assert.deepEqual(m.get(k), ref.get(k));
+            assert.equal(m.has(k), ref.has(k));
+          }
+          assert.equal(m.size, ref.size);
+        }
+        for (const [k, v] of ref) assert.equal(m.get(k), v);
+        const seen = new Map<number, { v: number }>();
+        m.forEach((v, k) => seen.set(k, v));
+        assert.deepEqual(seen, ref);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps probe chains intact when deleting inside a run of collisions', () => {
+    const m = new NumMap<number>(16);
+    for (let i = 0; i < 2000; i++) m.set(i * 16, i);
+    for (let i = 0; i < 2000; i += 3) m.delete(i * 16);
+    for (let i = 0; i < 2000; i++) assert.equal(m.get(i * 16), i % 3 === 0 ? undefined : i);
+    assert.equal(m.get(-1), undefined);
+    assert.equal(m.get(0.5), undefined);
+  });
+});
