@@ -1,0 +1,22 @@
+export type MatchingErrorCode =
+  /** A message of another partition was handed to a partition engine (caller bug, not poison input). */
+  | 'FOREIGN_PARTITION'
+  /** restore() on an engine that already holds state. */
+  | 'ENGINE_NOT_FRESH'
+  /** A snapshot that does not reproduce the state it describes (wrong partition, hash or sequence). */
+  | 'INVALID_SNAPSHOT'
+  /** snapshot(nextOffset) with an offset before what the engine has already processed. */
+  | 'OFFSET_REGRESSION'
+  /** Rebuilding a market after a failed command batch failed too: the engine cannot vouch for its state. */
+  | 'ROLLBACK_FAILED';
+
+/** Errors of the partition engine itself (never raised for bad input: bad input becomes a dead letter). */
+export class MatchingError extends Error {
+  constructor(
+    readonly code: MatchingErrorCode,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'MatchingError';
+  }
+}
