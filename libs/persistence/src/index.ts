@@ -1,1 +1,28 @@
-export {};
+export { PrismaClient, Prisma } from './generated/client.js';
+export type { Market, Order, Trade } from './generated/client.js';
+export { MarketStatus, OrderStatus, OrderType, Side, TimeInForce } from './generated/enums.js';
+export { createPrismaClient, type PrismaClientOptions } from './prisma-client.js';
+export {
+  createEmbeddedPrismaClient,
+  openEmbeddedDatabase,
+  pgliteSqlExecutor,
+  prismaAdapterForPglite,
+  type EmbeddedDatabaseOptions,
+} from './embedded.js';
+export {
+  applyMigrations,
+  migrationChecksum,
+  pgSqlExecutor,
+  readMigrations,
+  type AppliedMigrations,
+  type MigrationFile,
+  type SqlExecutor,
+} from './migrations.js';
+export { runMigrateDeploy, runPrismaCommand, type MigrateDeployResult, type PrismaCommandResult } from './migrate-deploy.js';
+export { createTestDatabase, DEFAULT_DATABASE_ADMIN_URL, type TestDatabase, type TestDatabaseOptions } from './test-database.js';
+export { isUniqueConstraintViolation, isForeignKeyViolation } from './prisma-errors.js';
+export { PersistenceError, type PersistenceErrorCode } from './persistence.errors.js';
+export { PERSISTENCE_OPTIONS, type PersistenceOptions } from './persistence.tokens.js';
+export { PrismaService } from './prisma.service.js';
+export { PersistenceModule, type PersistenceModuleAsyncOptions } from './persistence.module.js';
+export { defaultMigrationsDir, repositoryRoot } from './repository-paths.js';

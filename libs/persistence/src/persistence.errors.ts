@@ -1,0 +1,28 @@
+export type PersistenceErrorCode =
+  /** prisma/migrations (or the given folder) has no migration_lock.toml / migrations. */
+  | 'MIGRATIONS_NOT_FOUND'
+  /** The migrations were written for another database provider than PostgreSQL. */
+  | 'MIGRATIONS_PROVIDER_MISMATCH'
+  /** A migration script failed; the database keeps a failed row in _prisma_migrations. */
+  | 'MIGRATION_FAILED'
+  /** A previous migration failed and was not resolved: no further migration is applied (Prisma P3009). */
+  | 'FAILED_MIGRATION_PENDING'
+  /** `prisma migrate deploy` (scripts/prisma/prisma.mjs) exited non-zero. */
+  | 'MIGRATE_DEPLOY_FAILED'
+  /** The Prisma CLI runner could not be started. */
+  | 'PRISMA_CLI_UNAVAILABLE'
+  /** The repository root (prisma/, scripts/prisma/) could not be located from this package. */
+  | 'REPOSITORY_NOT_FOUND';
+
+/** Errors of the persistence layer, with a stable code. */
+export class PersistenceError extends Error {
+  override readonly name = 'PersistenceError';
+
+  constructor(
+    readonly code: PersistenceErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
