@@ -68,7 +68,8 @@ function specFiles() {
 
 const isIntegration = (f) => f.endsWith('.int.spec.js') || f.endsWith('.e2e.spec.js');
 
-must('generate (Prisma client, contract artifacts)', 'npm', ['run', '--silent', 'generate']);
+must('contract artifacts are up to date (solc-js)', process.execPath, ['contracts/build.mjs', '--check']);
+must('generate (Prisma client)', 'npm', ['run', '--silent', 'generate']);
 must('typecheck (tsc -b)', 'npx', ['tsc', '-b']);
 if (!flag('--no-lint')) must('lint (eslint, type-aware, zero warnings)', 'npx', ['eslint', '.', '--max-warnings', '0']);
 
