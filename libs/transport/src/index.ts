@@ -18,3 +18,5 @@ export { TransportError, partitionForKey } from './transport.js';
 export { BufferedTransaction } from './buffered-transaction.js';
 export { EmbeddedLog, type EmbeddedLogOptions } from './embedded/embedded-log.js';
 export { EmbeddedTransport, createEmbeddedTransport, type EmbeddedTransportOptions } from './embedded/embedded-transport.js';
+export { serveEmbeddedTransport, type EmbeddedTransportServer } from './embedded/proxy-server.js';
+export { connectEmbeddedTransport } from './embedded/proxy-client.js';
