@@ -1,4 +1,4 @@
-// Running state hash: two independent 32-bit lanes (murmur3-style mixing with Math.imul), fed with every
+// Running state hash: two 32-bit lanes (multiply-rotate mixing with Math.imul, murmur3 finalizer), fed with every
 // field of every emitted event in emission order. Two replicas that applied the same commands from the same
 // state have the same hash; any divergence in any event changes it (with overwhelming probability).
 // Not cryptographic: it proves agreement between honest replicas, not integrity against an adversary.
@@ -9,16 +9,23 @@ export class StateHash {
   a = 0x6a09e667 | 0;
   b = 0xbb67ae85 | 0;
 
-  /** Feed one non-negative safe integer (both its low and high 32-bit halves). */
+  /**
+   * Feed one non-negative safe integer: its low 32 bits always, its high bits only when non-zero (the
+   * number of fields per event is fixed by the event kind, so this is unambiguous). Lane a is a
+   * multiply-rotate chain; lane b uses other constants and also absorbs lane a, so they never coincide.
+   */
   add(x: number): void {
-    const lo = x >>> 0;
-    const hi = (x / TWO_32) >>> 0;
-    let a = Math.imul(this.a ^ lo, 0xcc9e2d51);
-    a = Math.imul((a << 15) | (a >>> 17), 0x1b873593) ^ hi;
-    this.a = (Math.imul((a << 13) | (a >>> 19), 5) + 0xe6546b64) | 0;
-    let b = Math.imul(this.b ^ hi, 0x85ebca77);
-    b = Math.imul((b << 13) | (b >>> 19), 0xc2b2ae3d) ^ lo;
-    this.b = (Math.imul((b << 17) | (b >>> 15), 9) + 0x165667b1) | 0;
+    const lo = x | 0;
+    let a = Math.imul(this.a ^ lo, 0x9e3779b1);
+    let b = Math.imul(this.b ^ lo, 0x85ebca77);
+    if (x > 0xffffffff) {
+      const hi = (x / TWO_32) | 0;
+      a = Math.imul(a ^ hi, 0xc2b2ae3d);
+      b = Math.imul(b ^ hi, 0x27d4eb2f);
+    }
+    a = (a << 13) | (a >>> 19);
+    this.a = a;
+    this.b = (((b << 17) | (b >>> 15)) + a) | 0;
   }
 
   /** 16 lowercase hex chars: finalized lane a then lane b. Does not change the running state. */
