@@ -15,6 +15,9 @@ import type {
  *
  * Implementations: EventCollector (plain objects, for tests and adapters), EventEncoder (bytes),
  * NullSink (discard; the book still advances sequence and state hash).
+ *
+ * A sink must not throw and must not call back into the book: events are emitted while the book is
+ * mid-update, and the book does not roll back.
  */
 export interface EventSink {
   /** An order passed validation and entered matching. `price` is 0 for a market order without protection. */
