@@ -2,10 +2,10 @@
 import fc from 'fast-check';
 import type { AmendOrder, CancelAll, CancelOrder, Command, ExpireOrders, PlaceOrder } from '@parallax/order-book';
 import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import type { CommandBatch } from '../commands.js';
-import type { DeadLetter } from '../dead-letters.js';
-import type { EventBatch } from '../events.js';
-import type { MarketSnapshot } from '../snapshots.js';
+import type { CommandBatch } from '../messages/commands.js';
+import type { DeadLetter } from '../messages/dead-letters.js';
+import type { EventBatch } from '../messages/events.js';
+import type { MarketSnapshot } from '../messages/snapshots.js';
 
 /** fc.record without null-prototype objects (decoders return plain objects; deepEqual compares prototypes). */
 function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {

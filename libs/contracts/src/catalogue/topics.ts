@@ -1,7 +1,7 @@
 // Topic names, partitioning and keys of the matching pipeline.
 import type { TopicSpec } from '@parallax/transport';
-import { ContractError } from './errors.js';
-import { invalidField } from './wire.js';
+import { ContractError } from '../errors.js';
+import { invalidField } from '../wire.js';
 
 export interface TopicNames {
   /** CommandBatch messages, key = marketKey, partition = partitionForMarket. */

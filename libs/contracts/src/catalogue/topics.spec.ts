@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { ContractError } from './errors.js';
+import { ContractError } from '../errors.js';
 import { DEFAULT_TOPICS, marketKey, partitionForMarket, topicSpecs } from './topics.js';
 
 const invalid = (e: unknown) => e instanceof ContractError && e.code === 'INVALID_FIELD';

@@ -4,8 +4,8 @@
 // Body: reason, detail, topic (length-prefixed UTF-8), partition, offset, key presence byte (0 | 1) and
 // key, value (length-prefixed bytes). The encoder truncates detail, key and value to their limits so that
 // writing a dead letter never fails on an oversized original; the decoder refuses anything longer.
-import { isValidTopicName } from './topics.js';
-import { checkUint, ContractReader, ContractWriter, invalidField, MessageType } from './wire.js';
+import { isValidTopicName } from '../catalogue/topics.js';
+import { checkUint, ContractReader, ContractWriter, invalidField, MessageType } from '../wire.js';
 
 export interface DeadLetter {
   /** Stable UPPER_SNAKE code: MALFORMED_MESSAGE, UNKNOWN_MARKET, WRONG_PARTITION, ENGINE_ERROR, ... */

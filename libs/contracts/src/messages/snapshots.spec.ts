@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { ContractError } from './errors.js';
-import type { ContractErrorCode } from './errors.js';
-import { defaultMarkets } from './markets.js';
+import { ContractError } from '../errors.js';
+import type { ContractErrorCode } from '../errors.js';
+import { defaultMarkets } from '../catalogue/markets.js';
 import type { MarketSnapshot } from './snapshots.js';
 import { decodeMarketSnapshot, encodeMarketSnapshot } from './snapshots.js';
-import { snapshotArb } from './testing/arbitraries.js';
+import { snapshotArb } from '../testing/arbitraries.js';
 
 const isCode = (code: ContractErrorCode) => (e: unknown) => e instanceof ContractError && e.code === code;
 

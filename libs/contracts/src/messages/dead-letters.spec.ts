@@ -3,10 +3,10 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { DeadLetter } from './dead-letters.js';
 import { decodeDeadLetter, encodeDeadLetter, MAX_DEAD_LETTER_DETAIL_CHARS, MAX_DEAD_LETTER_KEY_CHARS, MAX_DEAD_LETTER_VALUE_BYTES } from './dead-letters.js';
-import { ContractError } from './errors.js';
-import type { ContractErrorCode } from './errors.js';
-import { deadLetterArb } from './testing/arbitraries.js';
-import { deadLetterKey } from './topics.js';
+import { ContractError } from '../errors.js';
+import type { ContractErrorCode } from '../errors.js';
+import { deadLetterArb } from '../testing/arbitraries.js';
+import { deadLetterKey } from '../catalogue/topics.js';
 
 const isCode = (code: ContractErrorCode) => (e: unknown) => e instanceof ContractError && e.code === code;
 

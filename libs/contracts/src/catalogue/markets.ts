@@ -2,8 +2,8 @@
 // rules (MarketConfig) each engine builds its OrderBook with. Loaded once at boot and validated here.
 import type { MarketConfig } from '@parallax/order-book';
 import { z } from 'zod';
-import { ContractError } from './errors.js';
-import { invalidField } from './wire.js';
+import { ContractError } from '../errors.js';
+import { invalidField } from '../wire.js';
 
 export interface MarketDefinition {
   /** Positive safe integer; markets are numbered densely from 1 (see partitionForMarket). */

@@ -3,7 +3,7 @@
 //
 // Body: marketId, inputPartition, nextOffset, lastSeq, stateHash (8 raw bytes), book (length-prefixed
 // OrderBook.snapshot() bytes; the book validates them on restore).
-import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from './wire.js';
+import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from '../wire.js';
 
 export interface MarketSnapshot {
   readonly marketId: number;

@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Command } from '@parallax/order-book';
 import { EventCollector, EventEncoder, OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { ContractError } from './errors.js';
-import type { ContractErrorCode } from './errors.js';
+import { ContractError } from '../errors.js';
+import type { ContractErrorCode } from '../errors.js';
 import type { EventBatch } from './events.js';
 import { decodeEventBatch, decodeEventBatchEvents, encodeEventBatch } from './events.js';
-import { defaultMarkets } from './markets.js';
-import { eventBatchArb } from './testing/arbitraries.js';
+import { defaultMarkets } from '../catalogue/markets.js';
+import { eventBatchArb } from '../testing/arbitraries.js';
 
 const isCode = (code: ContractErrorCode) => (e: unknown) => e instanceof ContractError && e.code === code;
 

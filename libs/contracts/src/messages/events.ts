@@ -6,8 +6,8 @@
 // exactly one per event, so lastSeq = firstSeq + eventCount - 1 (the encoder checks it).
 import type { BookEvent } from '@parallax/order-book';
 import { decodeEvents, OrderBookError } from '@parallax/order-book';
-import { ContractError } from './errors.js';
-import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from './wire.js';
+import { ContractError } from '../errors.js';
+import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from '../wire.js';
 
 export interface EventBatch {
   readonly marketId: number;

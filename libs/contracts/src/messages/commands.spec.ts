@@ -5,10 +5,10 @@ import type { Command, PlaceOrder } from '@parallax/order-book';
 import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
 import type { CommandBatch } from './commands.js';
 import { decodeCommandBatch, encodeCommandBatch, MAX_COMMANDS_PER_BATCH } from './commands.js';
-import { ContractError } from './errors.js';
-import type { ContractErrorCode } from './errors.js';
-import { commandBatchArb } from './testing/arbitraries.js';
-import { MAX_MESSAGE_BYTES } from './wire.js';
+import { ContractError } from '../errors.js';
+import type { ContractErrorCode } from '../errors.js';
+import { commandBatchArb } from '../testing/arbitraries.js';
+import { MAX_MESSAGE_BYTES } from '../wire.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const isCode = (code: ContractErrorCode) => (e: unknown) => e instanceof ContractError && e.code === code;

@@ -17,8 +17,8 @@
 import type { AmendOrder, CancelAll, CancelOrder, Command, ExpireOrders, PlaceOrder } from '@parallax/order-book';
 import { CommandType } from '@parallax/order-book';
 import type { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { ContractError } from './errors.js';
-import { checkUint, ContractReader, ContractWriter, invalidField, MessageType } from './wire.js';
+import { ContractError } from '../errors.js';
+import { checkUint, ContractReader, ContractWriter, invalidField, MessageType } from '../wire.js';
 
 export interface CommandBatch {
   readonly marketId: number;

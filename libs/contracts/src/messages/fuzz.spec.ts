@@ -8,13 +8,13 @@ import type { CommandBatch } from './commands.js';
 import { decodeCommandBatch, encodeCommandBatch } from './commands.js';
 import type { DeadLetter } from './dead-letters.js';
 import { decodeDeadLetter, encodeDeadLetter } from './dead-letters.js';
-import { ContractError } from './errors.js';
+import { ContractError } from '../errors.js';
 import type { EventBatch } from './events.js';
 import { decodeEventBatch, decodeEventBatchEvents, encodeEventBatch } from './events.js';
 import type { MarketSnapshot } from './snapshots.js';
 import { decodeMarketSnapshot, encodeMarketSnapshot } from './snapshots.js';
-import { commandBatchArb, deadLetterArb, eventBatchArb, snapshotArb } from './testing/arbitraries.js';
-import { CONTRACT_MAGIC, CONTRACT_VERSION, MessageType, peekMessageType } from './wire.js';
+import { commandBatchArb, deadLetterArb, eventBatchArb, snapshotArb } from '../testing/arbitraries.js';
+import { CONTRACT_MAGIC, CONTRACT_VERSION, MessageType, peekMessageType } from '../wire.js';
 
 interface Codec<T> {
   name: string;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OrderBook } from '@parallax/order-book';
-import { ContractError } from './errors.js';
-import type { ContractErrorCode } from './errors.js';
+import { ContractError } from '../errors.js';
+import type { ContractErrorCode } from '../errors.js';
 import { defaultMarkets, MarketCatalogue, parseMarketCatalogue } from './markets.js';
 
 const market = {
