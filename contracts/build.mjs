@@ -49,7 +49,7 @@ const input = {
   settings: {
     evmVersion: EVM_VERSION,
     viaIR: true,
-    optimizer: { enabled: true, runs: 1000 },
+    optimizer: { enabled: true, runs: 1_000_000 },
     // No metadata hash: the bytecode then depends only on the sources and these settings.
     metadata: { bytecodeHash: 'none' },
     outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
