@@ -1,0 +1,43 @@
+// Worker-thread entry of the single-machine mode: the embedded log lives in the main thread and is served
+// to this thread over a MessagePort; the engine here is the same app as on Kafka.
+import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { createLogger } from '@parallax/observability';
+import { connectEmbeddedTransport } from '@parallax/transport';
+import { SERVICE } from './app.module.js';
+import { startMatchingEngine } from './bootstrap.js';
+import type { EngineWorkerData, EngineWorkerMessage } from './engine-worker.js';
+import { loadMatchingEngineConfig } from './matching-engine.config.js';
+
+const { port, env } = workerData as EngineWorkerData & { port: MessagePort };
+const parent = parentPort!;
+const post = (m: EngineWorkerMessage): void => {
+  parent.postMessage(m);
+};
+const log = createLogger(SERVICE, env['LOG_LEVEL'] ?? process.env['LOG_LEVEL'] ?? 'info');
+const transport = connectEmbeddedTransport(port);
+try {
+  const engine = await startMatchingEngine(loadMatchingEngineConfig({ ...process.env, ...env }), transport, { logger: log });
+  parent.on('message', (m: { type?: unknown }) => {
+    if (m.type !== 'stop') return;
+    engine
+      .close()
+      .then(() => transport.close())
+      .then(
+        () => {
+          post({ type: 'stopped' });
+        },
+        (err: unknown) => {
+          post({ type: 'failed', error: String(err) });
+        },
+      );
+  });
+  engine.stopped.catch((err: unknown) => {
+    log.fatal({ err }, 'matching engine stopped');
+    post({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+  });
+  post({ type: 'started', url: engine.url });
+} catch (err) {
+  log.fatal({ err }, 'matching engine failed to start');
+  post({ type: 'failed', error: err instanceof Error ? err.message : String(err) });
+  await transport.close().catch(() => undefined);
+}

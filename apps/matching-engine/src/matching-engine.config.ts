@@ -1,0 +1,103 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
+import { ConfigError, loadConfig } from '@parallax/observability';
+
+const count = (min: number) => z.coerce.number().int().min(min);
+const topic = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name')
+    .default(fallback);
+
+const schema = z
+  .object({
+    /** Comma-separated host:port list; unset = the embedded log (single-machine mode). */
+    KAFKA_BROKERS: z
+      .string()
+      .trim()
+      .optional()
+      .transform((s) => (s === undefined || s === '' ? undefined : s.split(',').map((b) => b.trim())))
+      .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).optional()),
+    KAFKA_CLIENT_ID: z.string().min(1).default('parallax-matching-engine'),
+    ENGINE_GROUP_ID: z.string().min(1).max(200).default('parallax-matching-engine'),
+    /** Shown in logs to tell instances apart. */
+    ENGINE_INSTANCE_ID: z.string().min(1).default(`pid-${process.pid}`),
+    TOPIC_ORDERS: topic(DEFAULT_TOPICS.orders),
+    TOPIC_MARKET_EVENTS: topic(DEFAULT_TOPICS.marketEvents),
+    TOPIC_SNAPSHOTS: topic(DEFAULT_TOPICS.snapshots),
+    TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
+    /** Partition count of orders, market events and snapshots (equal by contract). */
+    PARTITIONS: count(1).max(10_000).default(6),
+    /** Number of markets of the default catalogue (ignored when MARKET_CATALOGUE_FILE is set). */
+    MARKETS: count(1).max(1_000_000).default(12),
+    /** JSON market catalogue (see @parallax/contracts parseMarketCatalogue). */
+    MARKET_CATALOGUE_FILE: z.string().min(1).optional(),
+    /** Snapshot a partition after this many input messages... */
+    SNAPSHOT_EVERY_MESSAGES: count(1).default(50_000),
+    /** ...or when this much wall-clock time passed since its last snapshot (checked on each batch). */
+    SNAPSHOT_EVERY_MS: count(1).default(60_000),
+    /** Upper bound on input messages per batch (one transaction each). */
+    MAX_BATCH_MESSAGES: count(1).max(100_000).default(500),
+    /** Create the topics at boot if missing. */
+    ENSURE_TOPICS: z
+      .enum(['true', 'false'])
+      .default('true')
+      .transform((v) => v === 'true'),
+    ENGINE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
+    ENGINE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9101),
+  });
+
+export type MatchingEngineEnv = z.infer<typeof schema>;
+
+/** The engine's whole configuration, validated at boot. */
+export interface MatchingEngineConfig {
+  readonly kafkaBrokers: readonly string[] | undefined;
+  readonly kafkaClientId: string;
+  readonly groupId: string;
+  readonly instanceId: string;
+  readonly topics: TopicNames;
+  readonly partitions: number;
+  readonly catalogue: MarketCatalogue;
+  readonly snapshotEveryMessages: number;
+  readonly snapshotEveryMs: number;
+  readonly maxBatchMessages: number;
+  readonly ensureTopics: boolean;
+  readonly httpHost: string;
+  /** 0 = any free port. */
+  readonly httpPort: number;
+}
+
+export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): MatchingEngineConfig {
+  const e = loadConfig(schema, env);
+  let catalogue: MarketCatalogue;
+  if (e.MARKET_CATALOGUE_FILE === undefined) {
+    catalogue = new MarketCatalogue(defaultMarkets(e.MARKETS));
+  } else {
+    try {
+      catalogue = parseMarketCatalogue(readFileSync(e.MARKET_CATALOGUE_FILE, 'utf8'));
+    } catch (err) {
+      throw new ConfigError([`MARKET_CATALOGUE_FILE: ${err instanceof Error ? err.message : String(err)}`]);
+    }
+  }
+  return {
+    kafkaBrokers: e.KAFKA_BROKERS,
+    kafkaClientId: e.KAFKA_CLIENT_ID,
+    groupId: e.ENGINE_GROUP_ID,
+    instanceId: e.ENGINE_INSTANCE_ID,
+    topics: {
+      orders: e.TOPIC_ORDERS,
+      marketEvents: e.TOPIC_MARKET_EVENTS,
+      snapshots: e.TOPIC_SNAPSHOTS,
+      deadLetters: e.TOPIC_DEAD_LETTERS,
+    },
+    partitions: e.PARTITIONS,
+    catalogue,
+    snapshotEveryMessages: e.SNAPSHOT_EVERY_MESSAGES,
+    snapshotEveryMs: e.SNAPSHOT_EVERY_MS,
+    maxBatchMessages: e.MAX_BATCH_MESSAGES,
+    ensureTopics: e.ENSURE_TOPICS,
+    httpHost: e.ENGINE_HTTP_HOST,
+    httpPort: e.ENGINE_HTTP_PORT,
+  };
+}
