@@ -198,6 +198,7 @@ start() {
   fetch
   need java "install a JDK 17+"
   need node "install Node.js and run npm install"
+  (cd "$ROOT" && node -e "import('kafkajs')" >/dev/null 2>&1) || die "kafkajs is not installed (run npm install in $ROOT): the readiness check needs it"
 
   local data cluster_id started
   data="$(mktemp -d "${TMPDIR:-/tmp}/parallax-kafka-$PORT.XXXXXX")"
@@ -210,7 +211,9 @@ start() {
   local log_opts=("-Dlog4j.configuration=file:$KAFKA_DIR/log4j.properties" "-Dkafka.logs.dir=$data/logs")
 
   started="$(now_ms)"
-  if ! java -Xmx256m "${log_opts[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format \
+  # The format tool logs through the same log4j config: keep its lines out of the broker's server.log.
+  if ! java -Xmx256m "-Dlog4j.configuration=file:$KAFKA_DIR/log4j.properties" "-Dkafka.logs.dir=$data/logs/format" \
+    -cp "$LIBS/*" kafka.tools.StorageTool format \
     -t "$cluster_id" -c "$data/server.properties" >"$data/logs/format.log" 2>&1 9>&-; then
     tail -n 40 "$data/logs/format.log" >&2
     forget_run
@@ -226,13 +229,17 @@ start() {
   pid=$!
   echo "$pid" >"$PID_FILE"
   log "started broker pid $pid on $BROKERS (controller 127.0.0.1:$CTRL_PORT), waiting for it to serve admin requests..."
-  if ! probe "$((START_TIMEOUT * 1000))" --pid "$pid" >"$data/logs/ready.json"; then
+  local ready=0
+  probe "$((START_TIMEOUT * 1000))" --pid "$pid" >"$data/logs/ready.json" || ready=$?
+  if ((ready != 0)); then
     print_logs "$data"
-    cp "$data/logs/server.log" "$RUN_DIR/last-failed-start.log" 2>/dev/null || true
+    cat "$data/logs/stdout.log" "$data/logs/server.log" >"$RUN_DIR/last-failed-start.log" 2>/dev/null || true
     if is_alive "$pid"; then kill_broker "$pid"; fi
     forget_run
-    die "broker did not become ready within ${START_TIMEOUT}s (log kept in $RUN_DIR/last-failed-start.log)"
+    if ((ready == 2)); then die "the broker process exited during start-up (logs kept in $RUN_DIR/last-failed-start.log)"; fi
+    die "broker did not become ready within ${START_TIMEOUT}s (logs kept in $RUN_DIR/last-failed-start.log)"
   fi
+  rm -f "$RUN_DIR/last-failed-start.log"
   log "Kafka $VERSION ready in $(since "$started") (format + start); logs in $data/logs"
   echo "KAFKA_BROKERS=$BROKERS"
 }
