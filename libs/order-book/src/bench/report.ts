@@ -247,7 +247,7 @@ export function renderMarkdown(r: BenchReport, previousHistory: readonly string[
       `on fresh books timing every operation with \`process.hrtime.bigint()\` (timer floor p50 ${us(r.timerFloor.p50Ns)} µs; the pass with the ` +
       `median p99.9 is reported, the others are listed with the OS preemptions counted during each). Commands are reused mutable objects ` +
       `sent through \`OrderBook.apply\`; the event sink fingerprints every trade and counts cancels and rejects. ` +
-      `${n.label}: ${int(r.referenceWarmupOps)} warm-up ops on a throwaway book, then ${n.runs.length} timed pass(es)${n.latencyPasses.length > 0 ? ' and a latency pass' : ''}; its fills are read ` +
+      `${n.label}: ${int(r.referenceWarmupOps)} warm-up ops on a throwaway book, then ${n.runs.length} timed pass${n.runs.length > 1 ? 'es' : ''}${n.latencyPasses.length > 0 ? ' and a latency pass' : ''}; its fills are read ` +
       `from the \`done\` / \`partial\` results. A forced GC precedes each timed pass. Peak RSS is \`process.resourceUsage().maxRSS\`, ` +
       `which includes the operation list and latency buffers (${mib(r.baselineRssBytes)} MiB after generation); retained heap is the heap ` +
       `still in use after a GC with the final book alive minus after dropping it.`,
