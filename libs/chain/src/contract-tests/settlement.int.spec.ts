@@ -2,14 +2,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeFunctionData, getAddress, maxUint256, zeroAddress, type Address, type Hex } from 'viem';
-import { BATCH_LAYOUT, MAX_FEE_RATE, MAX_TX_GAS } from './constants.js';
-import { encodeBatch, decodeBatch } from './batch.js';
-import { decodeContractRevert } from './errors.js';
-import { deploySettlement, expectSuccess, parseSettlementEvents, settleBatch } from './client.js';
-import { settlementAbi, testTokenAbi } from './generated/contracts.js';
-import { quirkyTokenAbi, quirkyTokenBytecode } from './generated/test-contracts.js';
-import { startLocalChain, type LocalChain } from './local.js';
-import { feeAmount, hashOrder, orderTypedData, quoteAmount, settlementDomain, signOrder } from './order.js';
+import { BATCH_LAYOUT, MAX_FEE_RATE, MAX_TX_GAS } from '../constants.js';
+import { encodeBatch, decodeBatch } from '../batch.js';
+import { decodeContractRevert } from '../errors.js';
+import { deploySettlement, expectSuccess, parseSettlementEvents, settleBatch } from '../client.js';
+import { settlementAbi, testTokenAbi } from '../generated/contracts.js';
+import { quirkyTokenAbi, quirkyTokenBytecode } from '../generated/test-contracts.js';
+import { startLocalChain, type LocalChain } from '../local.js';
+import { feeAmount, hashOrder, orderTypedData, quoteAmount, settlementDomain, signOrder } from '../order.js';
 import {
   ONE,
   PRICE,
@@ -25,7 +25,7 @@ import {
   signed,
   tokenBalance,
   type OrderFields,
-} from './spec-support.js';
+} from './support.js';
 
 const { headerBytes, tokenBytes, orderBytes, fillBytes } = BATCH_LAYOUT;
 
@@ -248,7 +248,7 @@ describe('settleBatch: a valid batch', () => {
 
   test('many fills across markets and traders conserve every token exactly (model check)', async () => {
     const now = await chainNow(lc);
-    const hash = await lc.owner.deployContract({ abi: testTokenAbi, bytecode: (await import('./generated/contracts.js')).testTokenBytecode, args: ['Other', 'OTH', 8] });
+    const hash = await lc.owner.deployContract({ abi: testTokenAbi, bytecode: (await import('../generated/contracts.js')).testTokenBytecode, args: ['Other', 'OTH', 8] });
     const other = getAddress((await expectSuccess(lc.publicClient, hash, 'deploy')).contractAddress!);
     await expectSuccess(lc.publicClient, await lc.funder.writeContract({ address: other, abi: testTokenAbi, functionName: 'approve', args: [lc.settlement, maxUint256] }), 'approve');
 

@@ -7,13 +7,13 @@ import { writeFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parseGwei, type Address, type LocalAccount } from 'viem';
-import { batchByteLength, encodeBatch, type BatchFill } from './batch.js';
-import { expectSuccess, settleBatch } from './client.js';
-import { MAX_TX_GAS } from './constants.js';
-import { settlementAbi, testTokenAbi } from './generated/contracts.js';
-import { startLocalChain, type LocalChain } from './local.js';
-import { signOrder, type SignedOrder } from './order.js';
-import { ONE, PRICE, account, chainNow, makeOrder, nextBatchId } from './spec-support.js';
+import { batchByteLength, encodeBatch, type BatchFill } from '../batch.js';
+import { expectSuccess, settleBatch } from '../client.js';
+import { MAX_TX_GAS } from '../constants.js';
+import { settlementAbi, testTokenAbi } from '../generated/contracts.js';
+import { startLocalChain, type LocalChain } from '../local.js';
+import { signOrder, type SignedOrder } from '../order.js';
+import { ONE, PRICE, account, chainNow, makeOrder, nextBatchId } from './support.js';
 
 const SIZES = [1, 10, 100, 500] as const;
 const REPEAT_POOL = 10; // repeat traders: 10 buyers and 10 sellers who have traded before
@@ -244,7 +244,7 @@ test('gas per fill and the largest batch under the per-transaction gas cap', { t
   for (const m of maxima) {
     console.log(`max fills under 16,777,216 gas, ${m.scenario}: ${m.maxFills} (${m.gasUsed} gas, ${m.gasPerFill}/fill, ${m.batchBytes} B)`);
   }
-  const out = process.env['PARALLAX_GAS_REPORT'] ?? fileURLToPath(new URL('./gas-report.json', import.meta.url));
+  const out = process.env['PARALLAX_GAS_REPORT'] ?? fileURLToPath(new URL('../gas-report.json', import.meta.url));
   writeFileSync(out, `${JSON.stringify({ measuredAt: new Date().toISOString(), txGasCap: Number(MAX_TX_GAS), rows, maxima }, null, 2)}\n`);
   console.log(`written ${out}`);
 

@@ -2,12 +2,12 @@
 import assert from 'node:assert/strict';
 import { keccak256, toHex, type Address, type Hex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { encodeBatch, type BatchFill, type EncodedBatch } from './batch.js';
-import { settleBatch, type SettleOptions } from './client.js';
-import { decodeContractRevert } from './errors.js';
-import { settlementAbi, testTokenAbi } from './generated/contracts.js';
-import type { LocalChain } from './local.js';
-import { signOrder, type Order, type SignedOrder } from './order.js';
+import { encodeBatch, type BatchFill, type EncodedBatch } from '../batch.js';
+import { settleBatch, type SettleOptions } from '../client.js';
+import { decodeContractRevert } from '../errors.js';
+import { settlementAbi, testTokenAbi } from '../generated/contracts.js';
+import type { LocalChain } from '../local.js';
+import { signOrder, type Order, type SignedOrder } from '../order.js';
 
 /** 2000 quote units (6 decimals) per 1e18 base units: 2000 USDC per ETH. */
 export const PRICE = 2_000_000_000n;
