@@ -3,3 +3,4 @@ export { loadMatchingEngineConfig, type MatchingEngineConfig } from './matching-
 export { BatchConsumerServer, BatchPatterns, BatchContext } from './batch-consumer.server.js';
 export { MatchingService, transactionalIdFor, type RestoreReport } from './matching.service.js';
 export { startEngineWorker, type EngineWorker, type EngineWorkerData, type EngineWorkerMessage } from './engine-worker.js';
+export { createTransport } from './transport.factory.js';

@@ -2,19 +2,17 @@
 // matching-engine.config.ts). With KAFKA_BROKERS it joins the Kafka consumer group; without, it runs on a
 // private embedded log (only useful alone - the single-machine mode runs engines as worker threads instead).
 import { createLogger } from '@parallax/observability';
-import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
+import type { Transport } from '@parallax/transport';
 import { SERVICE } from './app.module.js';
 import { startMatchingEngine } from './bootstrap.js';
 import { loadMatchingEngineConfig } from './matching-engine.config.js';
+import { createTransport } from './transport.factory.js';
 
 const log = createLogger(SERVICE);
 let transport: Transport | undefined;
 try {
   const config = loadMatchingEngineConfig();
-  const t: Transport =
-    config.kafkaBrokers === undefined
-      ? createEmbeddedTransport()
-      : createKafkaTransport({ brokers: config.kafkaBrokers, clientId: config.kafkaClientId });
+  const t = createTransport(config, log);
   transport = t;
   if (t.kind === 'embedded') log.warn('KAFKA_BROKERS is not set: running on a private embedded log');
   const engine = await startMatchingEngine(config, t, { logger: log });

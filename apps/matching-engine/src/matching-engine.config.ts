@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
 import { ConfigError, loadConfig } from '@parallax/observability';
+import type { KafkaConsumerSettings } from '@parallax/transport';
 
 const count = (min: number) => z.coerce.number().int().min(min);
 const topic = (fallback: string) =>
@@ -20,6 +21,11 @@ const schema = z
       .transform((s) => (s === undefined || s === '' ? undefined : s.split(',').map((b) => b.trim())))
       .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).optional()),
     KAFKA_CLIENT_ID: z.string().min(1).default('parallax-matching-engine'),
+    /** Group timing (transport defaults when unset): failover speed vs. tolerance of pauses. */
+    KAFKA_SESSION_TIMEOUT_MS: count(1).optional(),
+    KAFKA_HEARTBEAT_INTERVAL_MS: count(1).optional(),
+    KAFKA_REBALANCE_TIMEOUT_MS: count(1).optional(),
+    KAFKA_MAX_WAIT_MS: count(0).optional(),
     ENGINE_GROUP_ID: z.string().min(1).max(200).default('parallax-matching-engine'),
     /** Shown in logs to tell instances apart. */
     ENGINE_INSTANCE_ID: z.string().min(1).default(`pid-${process.pid}`),
@@ -54,6 +60,7 @@ export type MatchingEngineEnv = z.infer<typeof schema>;
 export interface MatchingEngineConfig {
   readonly kafkaBrokers: readonly string[] | undefined;
   readonly kafkaClientId: string;
+  readonly kafkaConsumer: Partial<KafkaConsumerSettings>;
   readonly groupId: string;
   readonly instanceId: string;
   readonly topics: TopicNames;
@@ -83,6 +90,12 @@ export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): 
   return {
     kafkaBrokers: e.KAFKA_BROKERS,
     kafkaClientId: e.KAFKA_CLIENT_ID,
+    kafkaConsumer: {
+      ...(e.KAFKA_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS }),
+      ...(e.KAFKA_HEARTBEAT_INTERVAL_MS === undefined ? {} : { heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS }),
+      ...(e.KAFKA_REBALANCE_TIMEOUT_MS === undefined ? {} : { rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS }),
+      ...(e.KAFKA_MAX_WAIT_MS === undefined ? {} : { maxWaitTimeMs: e.KAFKA_MAX_WAIT_MS }),
+    },
     groupId: e.ENGINE_GROUP_ID,
     instanceId: e.ENGINE_INSTANCE_ID,
     topics: {

@@ -23,6 +23,7 @@ export function testConfig(overrides: Partial<MatchingEngineConfig> = {}): Match
   return {
     kafkaBrokers: undefined,
     kafkaClientId: 'matching-engine-test',
+    kafkaConsumer: {},
     groupId: 'engine-test',
     instanceId: 'test',
     topics: { orders: 'test.orders', marketEvents: 'test.market-events', snapshots: 'test.snapshots', deadLetters: 'test.dead-letters' },
