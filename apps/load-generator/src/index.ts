@@ -7,3 +7,4 @@ export { runLoadGenerator } from './producer/load-generator.js';
 export type { LoadGeneratorOptions, LoadProgress, LoadReport } from './producer/load-generator.js';
 export { parseCli, UsageError, USAGE } from './producer/cli.js';
 export type { CliConfig } from './producer/cli.js';
+export { openKafkaTransport } from './producer/kafka.js';

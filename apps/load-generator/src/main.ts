@@ -1,20 +1,10 @@
 #!/usr/bin/env node
 // CLI entry: node apps/load-generator/dist/main.js --markets N (--duration S | --count C) [--rate R] ...
-import type { Transport } from '@parallax/transport';
 import { ContractError } from '@parallax/contracts';
 import { parseCli, USAGE, UsageError } from './producer/cli.js';
+import { openKafkaTransport } from './producer/kafka.js';
 import { runLoadGenerator } from './producer/load-generator.js';
 import { LoadGeneratorError } from './workload/workload.js';
-
-type CreateKafkaTransport = (options: { brokers: string[]; clientId: string }) => Transport | Promise<Transport>;
-
-/** Resolved at run time so this CLI builds against a transport package that does not ship Kafka yet. */
-async function kafkaTransport(brokers: readonly string[], clientId: string): Promise<Transport> {
-  const mod = (await import('@parallax/transport')) as Record<string, unknown>;
-  const create = mod.createKafkaTransport;
-  if (typeof create !== 'function') throw new UsageError('@parallax/transport does not provide createKafkaTransport in this build');
-  return await (create as CreateKafkaTransport)({ brokers: [...brokers], clientId });
-}
 
 async function main(): Promise<number> {
   let config;
@@ -37,7 +27,7 @@ async function main(): Promise<number> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
-  const transport = await kafkaTransport(config.brokers, config.clientId);
+  const transport = await openKafkaTransport(config.brokers, config.clientId);
   try {
     const o = config.options;
     const target = o.rate === 0 ? 'as fast as possible' : `${o.rate} commands/s`;
@@ -61,6 +51,15 @@ async function main(): Promise<number> {
   }
 }
 
+/** Message and cause chain, no stack (set NODE_DEBUG_LOAD_GENERATOR=1 for the stack). */
+function describeError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  if (process.env.NODE_DEBUG_LOAD_GENERATOR === '1') return e.stack ?? e.message;
+  const parts: string[] = [];
+  for (let c: unknown = e; c instanceof Error && parts.length < 5; c = c.cause) parts.push(`${c.name}: ${c.message}`);
+  return parts.join(' <- ');
+}
+
 main().then(
   (code) => {
     process.exitCode = code;
@@ -69,7 +68,7 @@ main().then(
     if (e instanceof LoadGeneratorError || e instanceof ContractError || e instanceof UsageError) {
       process.stderr.write(`load-generator: ${e.message}\n`);
     } else {
-      process.stderr.write(`load-generator failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(`load-generator failed: ${describeError(e)}\n`);
     }
     process.exitCode = 1;
   },
