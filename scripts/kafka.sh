@@ -45,21 +45,24 @@ need() { command -v "$1" >/dev/null 2>&1 || die "'$1' not found on PATH ($2)"; }
 [[ "$PORT" != "$CTRL_PORT" ]] || die "KAFKA_PORT and KAFKA_CONTROLLER_PORT must differ"
 [[ "$VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || die "KAFKA_VERSION must look like 3.9.2, got '$VERSION'"
 
-# Serialise fetch/start/stop of this checkout (several helpers may start the broker at the same time).
-take_lock() {
-  mkdir -p "$CACHE"
-  if command -v flock >/dev/null 2>&1; then
-    exec 9>"$CACHE/.lock"
-    if ! flock -n 9; then
-      log "waiting for another scripts/kafka.sh to finish (lock $CACHE/.lock)"
-      flock -w 900 9 || die "timed out waiting for $CACHE/.lock"
-    fi
+# Serialise what touches the same state: start/stop of one port (fd 9), fetching one version (fd 8). Several
+# helpers share a checkout and may run brokers on different ports at the same time.
+take_lock() { # take_lock <fd> <file>
+  mkdir -p "$(dirname "$2")"
+  command -v flock >/dev/null 2>&1 || return 0
+  eval "exec $1>\"\$2\""
+  if ! flock -n "$1"; then
+    log "waiting for another scripts/kafka.sh to finish (lock $2)"
+    flock -w 900 "$1" || die "timed out waiting for $2"
   fi
 }
+run_lock() { take_lock 9 "$CACHE/run/$PORT.lock"; }
+fetch_lock() { take_lock 8 "$CACHE/$VERSION.fetch.lock"; }
 
 pom_digest() { sha256sum "$KAFKA_DIR/pom.xml" | cut -d' ' -f1; }
 
 fetch() {
+  fetch_lock
   local marker="$VERSION_DIR/.complete" digest
   digest="$(pom_digest)"
   if [[ -f "$marker" && "$(cat "$marker")" == "$digest" && -f "$LIBS/kafka_2.13-$VERSION.jar" ]]; then
@@ -171,7 +174,7 @@ random_cluster_id() {
 }
 
 start() {
-  take_lock
+  run_lock
   mkdir -p "$RUN_DIR"
   local pid
   if pid="$(broker_pid)"; then
@@ -214,18 +217,20 @@ start() {
   # The format tool logs through the same log4j config: keep its lines out of the broker's server.log.
   if ! java -Xmx256m "-Dlog4j.configuration=file:$KAFKA_DIR/log4j.properties" "-Dkafka.logs.dir=$data/logs/format" \
     -cp "$LIBS/*" kafka.tools.StorageTool format \
-    -t "$cluster_id" -c "$data/server.properties" >"$data/logs/format.log" 2>&1 9>&-; then
+    -t "$cluster_id" -c "$data/server.properties" >"$data/logs/format.log" 2>&1 8>&- 9>&-; then
     tail -n 40 "$data/logs/format.log" >&2
     forget_run
     die "formatting the KRaft storage failed"
   fi
   log "formatted storage in $data (cluster id $cluster_id) in $(since "$started")"
+  local launched
+  launched="$(now_ms)"
 
   # setsid: the broker outlives this script and is not hit by signals sent to the caller's process group.
-  # 9>&-: it must not inherit the lock, or the next fetch/start/stop would wait for the broker to exit.
+  # 8>&- 9>&-: it must not inherit the locks, or the next start/stop would wait for the broker to exit.
   # shellcheck disable=SC2086 # HEAP_OPTS is a list of words on purpose
   setsid java $HEAP_OPTS "${JVM_OPTS[@]}" "${log_opts[@]}" -cp "$LIBS/*" kafka.Kafka "$data/server.properties" \
-    </dev/null >"$data/logs/stdout.log" 2>&1 9>&- &
+    </dev/null >"$data/logs/stdout.log" 2>&1 8>&- 9>&- &
   pid=$!
   echo "$pid" >"$PID_FILE"
   log "started broker pid $pid on $BROKERS (controller 127.0.0.1:$CTRL_PORT), waiting for it to serve admin requests..."
@@ -240,12 +245,12 @@ start() {
     die "broker did not become ready within ${START_TIMEOUT}s (logs kept in $RUN_DIR/last-failed-start.log)"
   fi
   rm -f "$RUN_DIR/last-failed-start.log"
-  log "Kafka $VERSION ready in $(since "$started") (format + start); logs in $data/logs"
+  log "Kafka $VERSION ready: $(since "$launched") from launch to a served admin call, $(since "$started") with formatting; logs in $data/logs"
   echo "KAFKA_BROKERS=$BROKERS"
 }
 
 stop() {
-  take_lock
+  run_lock
   local pid
   if pid="$(broker_pid)"; then
     local started
@@ -275,7 +280,7 @@ status() {
 }
 
 case "${1:-}" in
-  fetch) take_lock; fetch ;;
+  fetch) fetch ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
