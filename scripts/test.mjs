@@ -107,13 +107,19 @@ process.on('SIGINT', () => {
 if (tier !== 'unit' && integration.length > 0) {
   const env = { ...process.env };
   if (!env.KAFKA_BROKERS) {
-    step('starting a local Kafka broker (scripts/kafka.sh)');
-    const status = run('bash', ['scripts/kafka.sh', 'start']);
-    if (status !== 0) {
-      console.error('\n✖ could not start Kafka');
-      process.exit(status);
+    // A broker already running on the port (a developer's) is used and left running; one we start, we stop.
+    const running = spawnSync('bash', ['scripts/kafka.sh', 'status'], { cwd: root, stdio: 'ignore' }).status === 0;
+    if (running) {
+      step('using the local Kafka broker that is already running');
+    } else {
+      step('starting a local Kafka broker (scripts/kafka.sh)');
+      const status = run('bash', ['scripts/kafka.sh', 'start']);
+      if (status !== 0) {
+        console.error('\n✖ could not start Kafka');
+        process.exit(status);
+      }
+      startedKafka = true;
     }
-    startedKafka = true;
     env.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT ?? '19092'}`;
   }
   env.DATABASE_ADMIN_URL ??= 'postgresql://postgres@127.0.0.1:5432/postgres';
