@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { topicSpecs, type CommandBatch } from '@parallax/contracts';
 import { syntheticOrderFlow } from '@parallax/matching';
 import { createKafkaTransport, type Transport } from '@parallax/transport';
-import { loadMatchingEngineConfig, type MatchingEngineConfig } from './matching-engine.config.js';
-import { assertSameStreams, produce, readStreams, referenceStreams, sleep, waitForCommitted } from './test-support.js';
+import { loadMatchingEngineConfig, type MatchingEngineConfig } from './config/matching-engine.config.js';
+import { assertSameStreams, produce, readStreams, referenceStreams, sleep, waitForCommitted } from './testing/test-support.js';
 
 const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
 const main = fileURLToPath(new URL('./main.js', import.meta.url));
@@ -54,11 +54,17 @@ async function spawnEngine(env: Record<string, string>): Promise<EngineProcess> 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => { resolve(code); }));
+  const exited = new Promise<number | null>((resolve) => {
+    child.on('exit', (code) => {
+      resolve(code);
+    });
+  });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`engine did not start in time\n${stderr}`)); }, 60_000);
+    const timer = setTimeout(() => {
+      reject(new Error(`engine did not start in time\n${stderr}`));
+    }, 60_000);
     createInterface({ input: child.stdout }).on('line', (line) => {
       let entry: Record<string, unknown>;
       try {

@@ -1,6 +1,6 @@
-export { startMatchingEngine, type MatchingEngineHandle, type StartOptions } from './bootstrap.js';
-export { loadMatchingEngineConfig, type MatchingEngineConfig } from './matching-engine.config.js';
-export { BatchConsumerServer, BatchPatterns, BatchContext } from './batch-consumer.server.js';
-export { MatchingService, transactionalIdFor, type RestoreReport } from './matching.service.js';
-export { startEngineWorker, type EngineWorker, type EngineWorkerData, type EngineWorkerMessage } from './engine-worker.js';
-export { createTransport } from './transport.factory.js';
+export { startMatchingEngine, type MatchingEngineHandle, type StartOptions } from './app/bootstrap.js';
+export { loadMatchingEngineConfig, type MatchingEngineConfig } from './config/matching-engine.config.js';
+export { BatchConsumerServer, BatchPatterns, BatchContext } from './consumer/batch-consumer.server.js';
+export { MatchingService, transactionalIdFor, type RestoreReport } from './matching/matching.service.js';
+export { startEngineWorker, type EngineWorker, type EngineWorkerData, type EngineWorkerMessage } from './worker/engine-worker.js';
+export { createTransport } from './app/transport.factory.js';

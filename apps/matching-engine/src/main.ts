@@ -3,10 +3,10 @@
 // private embedded log (only useful alone - the single-machine mode runs engines as worker threads instead).
 import { createLogger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
-import { SERVICE } from './app.module.js';
-import { startMatchingEngine } from './bootstrap.js';
-import { loadMatchingEngineConfig } from './matching-engine.config.js';
-import { createTransport } from './transport.factory.js';
+import { SERVICE } from './app/app.module.js';
+import { startMatchingEngine } from './app/bootstrap.js';
+import { loadMatchingEngineConfig } from './config/matching-engine.config.js';
+import { createTransport } from './app/transport.factory.js';
 
 const log = createLogger(SERVICE);
 let transport: Transport | undefined;

@@ -1,4 +1,4 @@
-export { PartitionEngine, defaultBookFactory } from './partition-engine.js';
+export { PartitionEngine, defaultBookFactory } from './engine/partition-engine.js';
 export type {
   PartitionEngineOptions,
   BookFactory,
@@ -8,6 +8,6 @@ export type {
   ProcessResult,
   RestoreStats,
   MarketState,
-} from './partition-engine.js';
-export { MatchingError, type MatchingErrorCode } from './errors.js';
-export { syntheticOrderFlow, prng, type SyntheticFlowOptions } from './synthetic-flow.js';
+} from './engine/partition-engine.js';
+export { MatchingError, type MatchingErrorCode } from './engine/errors.js';
+export { syntheticOrderFlow, prng, type SyntheticFlowOptions } from './flow/synthetic-flow.js';

@@ -7,10 +7,10 @@ import { performance } from 'node:perf_hooks';
 import { syntheticOrderFlow } from '@parallax/matching';
 import { createLogger } from '@parallax/observability';
 import { createEmbeddedTransport, type EmbeddedTransport } from '@parallax/transport';
-import { startMatchingEngine } from '../bootstrap.js';
-import { startEngineWorker } from '../engine-worker.js';
-import type { MatchingEngineConfig } from '../matching-engine.config.js';
-import { produce, testConfig, waitForCommitted } from '../test-support.js';
+import { startMatchingEngine } from '../app/bootstrap.js';
+import { startEngineWorker } from '../worker/engine-worker.js';
+import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
+import { produce, testConfig, waitForCommitted } from '../testing/test-support.js';
 
 const batchesArg = Number(process.argv[2] ?? 20_000);
 const maxCommands = Number(process.argv[3] ?? 40);

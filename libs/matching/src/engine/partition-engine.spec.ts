@@ -16,7 +16,7 @@ import { EventEncoder, OrderBook, type Command } from '@parallax/order-book';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 import { MatchingError } from './errors.js';
 import { PartitionEngine, type BookFactory } from './partition-engine.js';
-import { syntheticOrderFlow } from './synthetic-flow.js';
+import { syntheticOrderFlow } from '../flow/synthetic-flow.js';
 
 const TOPIC = 'orders';
 const PARTITIONS = 3;

@@ -5,8 +5,8 @@ import { PartitionEngine, type ProcessResult } from '@parallax/matching';
 import type { Logger } from '@parallax/observability';
 import type { ConsumedBatch, OutgoingMessage, Producer, TopicPartition, Transport } from '@parallax/transport';
 import { EngineMetrics } from './engine.metrics.js';
-import type { MatchingEngineConfig } from './matching-engine.config.js';
-import { ENGINE_CONFIG, ENGINE_LOGGER, ENGINE_TRANSPORT } from './matching-engine.tokens.js';
+import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
+import { ENGINE_CONFIG, ENGINE_LOGGER, ENGINE_TRANSPORT } from '../config/matching-engine.tokens.js';
 
 /** The state this instance holds for one owned orders partition. */
 interface PartitionWorker {

@@ -1,6 +1,6 @@
 import type { Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
-import type { MatchingEngineConfig } from './matching-engine.config.js';
+import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
 
 /** Kafka when KAFKA_BROKERS is set (kafkajs logs go to the service's pino logger), else a private embedded log. */
 export function createTransport(config: MatchingEngineConfig, log: Logger): Transport {

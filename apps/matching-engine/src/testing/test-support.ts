@@ -16,7 +16,7 @@ import {
 } from '@parallax/contracts';
 import { EventEncoder, OrderBook } from '@parallax/order-book';
 import type { OutgoingMessage, Transport } from '@parallax/transport';
-import type { MatchingEngineConfig } from './matching-engine.config.js';
+import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
 
 export function testConfig(overrides: Partial<MatchingEngineConfig> = {}): MatchingEngineConfig {
   const markets = 8;

@@ -3,10 +3,10 @@
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { createLogger } from '@parallax/observability';
 import { connectEmbeddedTransport } from '@parallax/transport';
-import { SERVICE } from './app.module.js';
-import { startMatchingEngine } from './bootstrap.js';
+import { SERVICE } from '../app/app.module.js';
+import { startMatchingEngine } from '../app/bootstrap.js';
 import type { EngineWorkerData, EngineWorkerMessage } from './engine-worker.js';
-import { loadMatchingEngineConfig } from './matching-engine.config.js';
+import { loadMatchingEngineConfig } from '../config/matching-engine.config.js';
 
 const { port, env } = workerData as EngineWorkerData & { port: MessagePort };
 const parent = parentPort!;

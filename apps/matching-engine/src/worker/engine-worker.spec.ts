@@ -5,8 +5,8 @@ import { describe, it } from 'node:test';
 import { syntheticOrderFlow } from '@parallax/matching';
 import { createEmbeddedTransport } from '@parallax/transport';
 import { startEngineWorker } from './engine-worker.js';
-import { loadMatchingEngineConfig } from './matching-engine.config.js';
-import { assertSameStreams, produce, readStreams, referenceStreams, sleep, waitForCommitted } from './test-support.js';
+import { loadMatchingEngineConfig } from '../config/matching-engine.config.js';
+import { assertSameStreams, produce, readStreams, referenceStreams, sleep, waitForCommitted } from '../testing/test-support.js';
 
 const env = {
   ENGINE_GROUP_ID: 'worker-engines',

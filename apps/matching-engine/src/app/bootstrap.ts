@@ -5,9 +5,9 @@ import { topicSpecs } from '@parallax/contracts';
 import { ConfigError, createLogger, type Logger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import { AppModule, SERVICE } from './app.module.js';
-import { BatchConsumerServer } from './batch-consumer.server.js';
-import type { MatchingEngineConfig } from './matching-engine.config.js';
-import { MatchingService } from './matching.service.js';
+import { BatchConsumerServer } from '../consumer/batch-consumer.server.js';
+import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
+import { MatchingService } from '../matching/matching.service.js';
 
 export interface MatchingEngineHandle {
   readonly app: INestApplication;

@@ -3,7 +3,7 @@ import { EventPattern, Payload } from '@nestjs/microservices';
 import type { ConsumedBatch, TopicPartition } from '@parallax/transport';
 import { type Observable, throwError } from 'rxjs';
 import { BatchPatterns } from './batch-consumer.server.js';
-import { MatchingService } from './matching.service.js';
+import { MatchingService } from '../matching/matching.service.js';
 
 /**
  * Nest's default RPC filter replaces unknown errors by a generic "Internal server error" object. The batch

@@ -2,11 +2,11 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { METRICS_REGISTRY, ObservabilityModule, type Logger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import type { Registry } from 'prom-client';
-import { EngineMetrics } from './engine.metrics.js';
-import type { MatchingEngineConfig } from './matching-engine.config.js';
-import { ENGINE_CONFIG, ENGINE_LOGGER, ENGINE_TRANSPORT } from './matching-engine.tokens.js';
-import { MatchingService } from './matching.service.js';
-import { OrdersConsumer } from './orders.consumer.js';
+import { EngineMetrics } from '../matching/engine.metrics.js';
+import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
+import { ENGINE_CONFIG, ENGINE_LOGGER, ENGINE_TRANSPORT } from '../config/matching-engine.tokens.js';
+import { MatchingService } from '../matching/matching.service.js';
+import { OrdersConsumer } from '../consumer/orders.consumer.js';
 
 export const SERVICE = 'matching-engine';
 

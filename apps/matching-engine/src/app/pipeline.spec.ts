@@ -7,8 +7,8 @@ import { syntheticOrderFlow } from '@parallax/matching';
 import { createLogger } from '@parallax/observability';
 import { createEmbeddedTransport, TransportError, type EmbeddedTransport } from '@parallax/transport';
 import { startMatchingEngine, type MatchingEngineHandle } from './bootstrap.js';
-import type { MatchingEngineConfig } from './matching-engine.config.js';
-import { transactionalIdFor } from './matching.service.js';
+import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
+import { transactionalIdFor } from '../matching/matching.service.js';
 import {
   assertSameStreams,
   produce,
@@ -19,7 +19,7 @@ import {
   sleep,
   testConfig,
   waitForCommitted,
-} from './test-support.js';
+} from '../testing/test-support.js';
 
 const logger = createLogger('matching-engine', process.env['LOG_LEVEL'] ?? 'silent');
 
