@@ -20,3 +20,11 @@ export { EmbeddedLog, type EmbeddedLogOptions } from './embedded/embedded-log.js
 export { EmbeddedTransport, createEmbeddedTransport, type EmbeddedTransportOptions } from './embedded/embedded-transport.js';
 export { serveEmbeddedTransport, type EmbeddedTransportServer } from './embedded/proxy-server.js';
 export { connectEmbeddedTransport } from './embedded/proxy-client.js';
+export {
+  KafkaTransport,
+  createKafkaTransport,
+  type KafkaTransportOptions,
+  type KafkaTransportLogLevel,
+  type KafkaLogEntry,
+} from './kafka/kafka-transport.js';
+export type { KafkaConsumerSettings } from './kafka/kafka-consumer.js';

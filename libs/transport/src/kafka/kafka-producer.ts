@@ -1,0 +1,155 @@
+import { Partitioners, type Kafka, type Producer as KafkaJsProducer, type TopicMessages } from 'kafkajs';
+import { BufferedTransaction, SerialQueue, type BufferedSend } from '../buffered-transaction.js';
+import { partitionForKey, TransportError, type OutgoingMessage, type Producer, type Transaction } from '../transport.js';
+import { isFencedError, toKafkaMessage } from './kafka-util.js';
+
+export interface KafkaProducerContext {
+  readonly kafka: Kafka;
+  readonly transactionTimeoutMs: number;
+  /** Partition count of a topic (cached; rejects UNKNOWN_TOPIC). */
+  partitionCount(topic: string): Promise<number>;
+  assertOpen(): void;
+}
+
+type State = 'open' | 'fenced' | 'broken' | 'closed';
+
+/**
+ * The contract's producer on kafkajs: idempotent, and with a transactionalId, transactional (one request in
+ * flight, as transactions require). Transactions are buffered and only touch Kafka at commit, so a `fill`
+ * that throws costs nothing, and a Kafka transaction stays open for as short a time as possible.
+ */
+export class KafkaProducer implements Producer {
+  private state: State = 'open';
+  private failure: unknown;
+  private readonly queue = new SerialQueue();
+
+  private constructor(
+    private readonly ctx: KafkaProducerContext,
+    private readonly producer: KafkaJsProducer,
+    private readonly transactionalId: string | undefined,
+    private readonly onClose: (p: KafkaProducer) => void,
+  ) {}
+
+  static async open(ctx: KafkaProducerContext, transactionalId: string | undefined, onClose: (p: KafkaProducer) => void): Promise<KafkaProducer> {
+    const producer = ctx.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Parallax always passes the partition; naming a partitioner only silences kafkajs's v2 notice.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      ...(transactionalId === undefined ? {} : { transactionalId, transactionTimeout: ctx.transactionTimeoutMs }),
+    });
+    await producer.connect();
+    try {
+      if (transactionalId !== undefined) {
+        // kafkajs registers the transactional id lazily, at the first transaction. Do it now: this is what
+        // fences every older producer with the same id (and aborts a transaction it left open).
+        const tx = await producer.transaction();
+        await tx.abort();
+      }
+    } catch (error) {
+      await producer.disconnect().catch(() => undefined);
+      throw error;
+    }
+    return new KafkaProducer(ctx, producer, transactionalId, onClose);
+  }
+
+  async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
+    this.assertUsable();
+    if (messages.length === 0) return;
+    const topicMessages = await this.resolve([{ topic, messages }]);
+    await this.producer.send({ ...topicMessages[0]!, acks: -1 });
+  }
+
+  transaction(fill: (tx: Transaction) => void | Promise<void>): Promise<void> {
+    return this.queue.run(async () => {
+      this.assertTransactional();
+      const buffered = new BufferedTransaction();
+      try {
+        await fill(buffered);
+      } finally {
+        buffered.seal();
+      }
+      this.assertTransactional();
+      if (buffered.isEmpty) return;
+      // Validate and route everything before Kafka hears of the transaction.
+      const topicMessages = await this.resolve(buffered.sends);
+      const tx = await this.producer.transaction();
+      try {
+        if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+        for (const commit of buffered.commits) {
+          const byTopic = new Map<string, { partition: number; offset: string }[]>();
+          for (const o of commit.offsets) {
+            const list = byTopic.get(o.topic) ?? [];
+            list.push({ partition: o.partition, offset: String(o.offset) });
+            byTopic.set(o.topic, list);
+          }
+          await tx.sendOffsets({
+            consumerGroupId: commit.groupId,
+            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+          });
+        }
+        await tx.commit();
+      } catch (error) {
+        if (isFencedError(error)) {
+          this.state = 'fenced';
+          throw new TransportError('PRODUCER_FENCED', `a newer producer opened transactional id ${this.transactionalId}`);
+        }
+        try {
+          await tx.abort();
+        } catch {
+          // kafkajs cannot abort from where it failed (e.g. a commit that timed out). Re-initialising the id
+          // here could fence a legitimate newer owner, so the producer is retired: the caller reopens one.
+          this.state = 'broken';
+          this.failure = error;
+        }
+        throw error;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.onClose(this);
+    await this.producer.disconnect();
+  }
+
+  private async resolve(sends: readonly BufferedSend[]): Promise<TopicMessages[]> {
+    const byTopic = new Map<string, TopicMessages>();
+    for (const { topic, messages } of sends) {
+      const count = await this.ctx.partitionCount(topic);
+      let entry = byTopic.get(topic);
+      if (!entry) {
+        entry = { topic, messages: [] };
+        byTopic.set(topic, entry);
+      }
+      for (const m of messages) {
+        const partition = m.partition ?? partitionForKey(m.key, count);
+        if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+          throw new TransportError('INVALID_PARTITION', `topic ${topic} has no partition ${partition}`);
+        }
+        entry.messages.push(toKafkaMessage(m, partition));
+      }
+    }
+    return [...byTopic.values()];
+  }
+
+  private assertUsable(): void {
+    this.ctx.assertOpen();
+    if (this.state === 'closed') throw new TransportError('PRODUCER_CLOSED', 'the producer is closed');
+    if (this.state === 'broken') {
+      throw new TransportError('PRODUCER_CLOSED', `the producer failed and must be reopened: ${String(this.failure)}`);
+    }
+  }
+
+  private assertTransactional(): void {
+    this.assertUsable();
+    if (this.transactionalId === undefined) {
+      throw new TransportError('NOT_TRANSACTIONAL', 'transactions need a producer opened with a transactionalId');
+    }
+    if (this.state === 'fenced') {
+      throw new TransportError('PRODUCER_FENCED', `a newer producer opened transactional id ${this.transactionalId}`);
+    }
+  }
+}

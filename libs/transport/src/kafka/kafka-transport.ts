@@ -1,0 +1,275 @@
+import { Kafka, logLevel as KafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
+import {
+  TransportError,
+  type ConsumedMessage,
+  type ConsumerOptions,
+  type GroupConsumer,
+  type Producer,
+  type ProducerOptions,
+  type TopicSpec,
+  type Transport,
+} from '../transport.js';
+import { KafkaGroupConsumer, type KafkaConsumerSettings } from './kafka-consumer.js';
+import { KafkaProducer } from './kafka-producer.js';
+import { readPartition } from './kafka-read.js';
+import { isUnknownTopicError, withRetry } from './kafka-util.js';
+
+export type KafkaTransportLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
+
+export interface KafkaLogEntry {
+  readonly level: Exclude<KafkaTransportLogLevel, 'nothing'>;
+  /** kafkajs component, e.g. "Consumer", "Connection". */
+  readonly namespace: string;
+  readonly message: string;
+  readonly extra: Readonly<Record<string, unknown>>;
+}
+
+export interface KafkaTransportOptions {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /**
+   * Where kafkajs's own logs go (a service passes its pino logger here). Without a sink they are dropped:
+   * every failure that matters already surfaces as a rejected promise or through a consumer's `stopped`,
+   * and kafkajs logs expected conditions (a fenced producer, an unknown topic) as errors.
+   */
+  readonly log?: (entry: KafkaLogEntry) => void;
+  /** Lowest kafkajs level passed to `log` (default 'warn'). */
+  readonly logLevel?: KafkaTransportLogLevel;
+  readonly connectionTimeoutMs?: number;
+  readonly requestTimeoutMs?: number;
+  /** Upper bound of an open transaction on the broker (default 60 s). */
+  readonly transactionTimeoutMs?: number;
+  /**
+   * Group membership timing. Defaults: session 10 s (the broker's minimum is 6 s), heartbeat 1 s, rebalance
+   * 30 s (how long the group waits for a member to finish its batch and rejoin), fetch wait 250 ms (also
+   * bounds how quickly a member notices a rebalance). Replication factor of created topics: the broker's
+   * default.
+   */
+  readonly consumer?: Partial<KafkaConsumerSettings>;
+  /** Replication factor for topics created by ensureTopics (default: the broker's default.replication.factor). */
+  readonly replicationFactor?: number;
+}
+
+const LOG_LEVELS: Record<KafkaTransportLogLevel, KafkaLogLevel> = {
+  nothing: KafkaLogLevel.NOTHING,
+  error: KafkaLogLevel.ERROR,
+  warn: KafkaLogLevel.WARN,
+  info: KafkaLogLevel.INFO,
+  debug: KafkaLogLevel.DEBUG,
+};
+
+const DEFAULT_MAX_BATCH = 10_000;
+
+function logCreatorFor(sink: (entry: KafkaLogEntry) => void): logCreator {
+  const names: Partial<Record<KafkaLogLevel, KafkaLogEntry['level']>> = {
+    [KafkaLogLevel.ERROR]: 'error',
+    [KafkaLogLevel.WARN]: 'warn',
+    [KafkaLogLevel.INFO]: 'info',
+    [KafkaLogLevel.DEBUG]: 'debug',
+  };
+  return () =>
+    ({ namespace, level, log }) => {
+      const name = names[level];
+      if (!name) return;
+      const { message, ...extra } = log;
+      sink({ level: name, namespace, message, extra });
+    };
+}
+
+export function createKafkaTransport(options: KafkaTransportOptions): KafkaTransport {
+  return new KafkaTransport(options);
+}
+
+/**
+ * The contract on Apache Kafka through kafkajs 2.2.4. Every message is sent with an explicit partition
+ * (partitionForKey when the caller gives none; partition counts are cached per topic). Reads and consumers
+ * are read_committed; endOffsets is the last stable offset. A transaction's commit becomes visible to
+ * readers (and its offsets to committedOffsets) a few milliseconds after `transaction()` resolves: Kafka
+ * writes commit markers asynchronously.
+ */
+export class KafkaTransport implements Transport {
+  readonly kind = 'kafka' as const;
+  private readonly kafka: Kafka;
+  private readonly admin: Admin;
+  private adminConnected: Promise<void> | undefined;
+  private readonly partitions = new Map<string, number>();
+  private readonly producers = new Set<KafkaProducer>();
+  private readonly consumers = new Set<KafkaGroupConsumer>();
+  private readonly readers = new Set<AsyncGenerator<readonly ConsumedMessage[]>>();
+  private readonly settings: KafkaConsumerSettings;
+  private closed = false;
+
+  constructor(private readonly options: KafkaTransportOptions) {
+    this.kafka = new Kafka({
+      brokers: [...options.brokers],
+      clientId: options.clientId,
+      logLevel: options.log ? LOG_LEVELS[options.logLevel ?? 'warn'] : KafkaLogLevel.NOTHING,
+      ...(options.log ? { logCreator: logCreatorFor(options.log) } : {}),
+      connectionTimeout: options.connectionTimeoutMs ?? 3_000,
+      requestTimeout: options.requestTimeoutMs ?? 30_000,
+    });
+    this.admin = this.kafka.admin();
+    this.settings = {
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 30_000,
+      heartbeatIntervalMs: 1_000,
+      maxWaitTimeMs: 250,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      ...options.consumer,
+    };
+  }
+
+  async ensureTopics(specs: readonly TopicSpec[]): Promise<void> {
+    const admin = await this.connectedAdmin();
+    for (const spec of specs) {
+      if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
+        throw new TransportError('INVALID_PARTITION', `topic ${spec.name}: partition count ${spec.partitions}`);
+      }
+    }
+    // Create only what is missing (asking Kafka to create an existing topic is an error it logs loudly).
+    const existing = new Set(await withRetry(() => admin.listTopics()));
+    const missing = specs.filter((spec) => !existing.has(spec.name));
+    if (missing.length > 0) {
+      await withRetry(() =>
+        admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((spec) => ({
+            topic: spec.name,
+            numPartitions: spec.partitions,
+            ...(this.options.replicationFactor === undefined ? {} : { replicationFactor: this.options.replicationFactor }),
+            ...(spec.compacted === true ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+          })),
+        }),
+      );
+    }
+    // createTopics leaves existing topics alone: check they have the partition count asked for.
+    for (const spec of specs) {
+      this.partitions.delete(spec.name);
+      const actual = await this.partitionCount(spec.name);
+      if (actual !== spec.partitions) {
+        throw new TransportError(
+          'TOPIC_EXISTS_WITH_OTHER_PARTITIONS',
+          `topic ${spec.name} has ${actual} partitions, asked for ${spec.partitions}`,
+        );
+      }
+    }
+  }
+
+  async partitionCount(topic: string): Promise<number> {
+    this.assertOpen();
+    const cached = this.partitions.get(topic);
+    if (cached !== undefined) return cached;
+    const admin = await this.connectedAdmin();
+    try {
+      // An unknown topic is an answer, not a transient state: ensureTopics waits for leaders before returning.
+      const { topics } = await withRetry(() => admin.fetchTopicMetadata({ topics: [topic] }), 5_000, false);
+      const count = topics.find((t) => t.name === topic)?.partitions.length ?? 0;
+      if (count === 0) throw new TransportError('UNKNOWN_TOPIC', `topic ${topic} does not exist`);
+      this.partitions.set(topic, count);
+      return count;
+    } catch (error) {
+      if (isUnknownTopicError(error)) throw new TransportError('UNKNOWN_TOPIC', `topic ${topic} does not exist`);
+      throw error;
+    }
+  }
+
+  async producer(options: ProducerOptions = {}): Promise<Producer> {
+    this.assertOpen();
+    const producer = await KafkaProducer.open(
+      {
+        kafka: this.kafka,
+        transactionTimeoutMs: this.options.transactionTimeoutMs ?? 60_000,
+        partitionCount: (topic) => this.partitionCount(topic),
+        assertOpen: () => {
+          this.assertOpen();
+        },
+      },
+      options.transactionalId,
+      (p) => this.producers.delete(p),
+    );
+    this.producers.add(producer);
+    return producer;
+  }
+
+  async consumer(options: ConsumerOptions): Promise<GroupConsumer> {
+    this.assertOpen();
+    const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH;
+    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
+    if (options.topics.length === 0) throw new RangeError('a consumer needs at least one topic');
+    for (const topic of options.topics) await this.partitionCount(topic);
+    const consumer = new KafkaGroupConsumer(
+      this.kafka,
+      { groupId: options.groupId, topics: [...options.topics], fromBeginning: options.fromBeginning ?? true, maxBatchSize },
+      this.settings,
+      (c) => this.consumers.delete(c),
+    );
+    this.consumers.add(consumer);
+    return consumer;
+  }
+
+  async *read(topic: string, partition: number, from: number, to?: number): AsyncIterable<readonly ConsumedMessage[]> {
+    if (!Number.isSafeInteger(from) || from < 0) throw new RangeError(`from must be a non-negative integer, got ${from}`);
+    if (to !== undefined && !Number.isSafeInteger(to)) throw new RangeError(`to must be an integer, got ${to}`);
+    const count = await this.partitionCount(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= count) {
+      throw new TransportError('INVALID_PARTITION', `topic ${topic} has no partition ${partition}`);
+    }
+    // `to` is clamped to the last stable offset now: every offset below it is decided, so the read ends.
+    const stable = (await this.endOffsets(topic)).get(partition) ?? 0;
+    const end = Math.min(to ?? stable, stable);
+    const reader = readPartition(this.kafka, this.options.clientId, topic, partition, from, end, this.settings);
+    this.readers.add(reader);
+    try {
+      yield* reader;
+    } finally {
+      this.readers.delete(reader);
+    }
+  }
+
+  async committedOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    await this.partitionCount(topic);
+    const admin = await this.connectedAdmin();
+    const result = await withRetry(() => admin.fetchOffsets({ groupId, topics: [topic] }));
+    const out = new Map<number, number>();
+    for (const t of result) {
+      for (const p of t.partitions) {
+        const offset = Number(p.offset);
+        if (offset >= 0) out.set(p.partition, offset);
+      }
+    }
+    return out;
+  }
+
+  async endOffsets(topic: string): Promise<Map<number, number>> {
+    await this.partitionCount(topic);
+    const admin = await this.connectedAdmin();
+    // kafkajs's admin lists offsets with isolation level READ_COMMITTED: `offset` is the last stable offset.
+    const offsets = await withRetry(() => admin.fetchTopicOffsets(topic));
+    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.readers].map((r) => r.return(undefined).catch(() => undefined)));
+    await Promise.all([...this.consumers].map((c) => c.close().catch(() => undefined)));
+    await Promise.all([...this.producers].map((p) => p.close().catch(() => undefined)));
+    if (this.adminConnected) await this.admin.disconnect();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TransportError('TRANSPORT_CLOSED', 'the transport is closed');
+  }
+
+  private async connectedAdmin(): Promise<Admin> {
+    this.assertOpen();
+    this.adminConnected ??= this.admin.connect();
+    try {
+      await this.adminConnected;
+    } catch (error) {
+      this.adminConnected = undefined;
+      throw error;
+    }
+    return this.admin;
+  }
+}

@@ -1,0 +1,101 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KafkaMessage } from 'kafkajs';
+import type { ConsumedMessage, OutgoingMessage } from '../transport.js';
+
+/** Protocol error types that mean "a newer producer owns this transactional id". */
+const FENCED_TYPES = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED']);
+/** INVALID_PRODUCER_EPOCH (47), PRODUCER_FENCED (90; unknown to kafkajs 2.2.4, so it arrives by code only). */
+const FENCED_CODES = new Set([47, 90]);
+
+interface ErrorLike {
+  readonly type?: unknown;
+  readonly code?: unknown;
+  readonly retriable?: unknown;
+  readonly cause?: unknown;
+  readonly originalError?: unknown;
+}
+
+/** Walks an error and what it wraps (kafkajs wraps protocol errors in retry errors). */
+function* chain(error: unknown): Generator<ErrorLike> {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && typeof current === 'object' && current !== null; depth++) {
+    const e = current as ErrorLike;
+    yield e;
+    current = e.cause ?? e.originalError;
+  }
+}
+
+export function isFencedError(error: unknown): boolean {
+  for (const e of chain(error)) {
+    if (typeof e.type === 'string' && FENCED_TYPES.has(e.type)) return true;
+    if (typeof e.code === 'number' && FENCED_CODES.has(e.code) && typeof e.type === 'string') return true;
+  }
+  return false;
+}
+
+export function isUnknownTopicError(error: unknown): boolean {
+  for (const e of chain(error)) if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+  return false;
+}
+
+function isRetriable(error: unknown): boolean {
+  for (const e of chain(error)) if (e.retriable === true) return true;
+  return false;
+}
+
+/**
+ * Retries an admin call on errors Kafka marks retriable (a coordinator still loading, a topic that was just
+ * created and has no leader yet...). kafkajs retries some admin calls itself, not all of them.
+ */
+export async function withRetry<T>(op: () => Promise<T>, deadlineMs = 15_000, retryUnknownTopic = true): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      return await op();
+    } catch (error) {
+      if (!isRetriable(error) || (!retryUnknownTopic && isUnknownTopicError(error)) || Date.now() + delay > deadline) throw error;
+      await sleep(delay);
+    }
+  }
+}
+
+/** A view of the same bytes: kafkajs wants Buffers, the contract speaks Uint8Array. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function toKafkaMessage(m: OutgoingMessage, partition: number): { key: string; value: Buffer; partition: number; headers?: Record<string, string> } {
+  return { key: m.key, value: toBuffer(m.value), partition, ...(m.headers ? { headers: { ...m.headers } } : {}) };
+}
+
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
+/**
+ * A kafkajs message as the contract's ConsumedMessage. The value becomes a plain Uint8Array view of the
+ * fetched bytes (a Buffer's `slice` shares memory where Uint8Array's copies: engines must not see the
+ * difference between transports).
+ */
+export function fromKafkaMessage(topic: string, partition: number, m: KafkaMessage): ConsumedMessage {
+  const value = m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : new Uint8Array(0);
+  let headers = NO_HEADERS;
+  if (m.headers) {
+    const decoded: Record<string, string> = {};
+    let any = false;
+    for (const [name, raw] of Object.entries(m.headers)) {
+      const last = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+      if (last === undefined) continue;
+      decoded[name] = typeof last === 'string' ? last : last.toString('utf8');
+      any = true;
+    }
+    if (any) headers = decoded;
+  }
+  return {
+    topic,
+    partition,
+    offset: Number(m.offset),
+    key: m.key ? m.key.toString('utf8') : null,
+    value,
+    timestamp: Number(m.timestamp),
+    headers,
+  };
+}
