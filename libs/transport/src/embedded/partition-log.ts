@@ -22,6 +22,8 @@ export class PartitionLog {
   private next = 0;
   /** Records appended since the last compaction pass (compacted partitions only). */
   private sinceCompaction = 0;
+  /** Records that survived the last compaction pass. */
+  private survivors = 0;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -100,12 +102,12 @@ export class PartitionLog {
 
   /**
    * Compaction keeps the latest record of every key and never changes offsets. It runs when at least as
-   * many records were appended since the last pass as survived it, so its cost is amortised O(1) per append
-   * and a compacted partition holds at most about twice its number of live keys.
+   * many records were appended since the last pass as survived it (and at least 1024), so its cost is
+   * amortised O(1) per append and a partition holds at most max(2 x live keys, live keys + 1024) records.
    */
   private compactIfDue(): void {
     if (!this.options.compacted) return;
-    if (this.sinceCompaction < Math.max(MIN_COMPACTION_INTERVAL, this.size)) return;
+    if (this.sinceCompaction < Math.max(MIN_COMPACTION_INTERVAL, this.survivors)) return;
     const latest = new Map<string | null, number>();
     for (let i = this.head; i < this.records.length; i++) latest.set(this.records[i]!.key, i);
     const kept: ConsumedMessage[] = [];
@@ -115,6 +117,7 @@ export class PartitionLog {
     this.records = kept;
     this.head = 0;
     this.sinceCompaction = 0;
+    this.survivors = kept.length;
   }
 
   private applyRetention(): void {
