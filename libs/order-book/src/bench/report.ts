@@ -214,7 +214,11 @@ export function renderMarkdown(r: BenchReport, previousHistory: readonly string[
   L.push('');
   L.push(
     `Targets: ≥ ${rate(TARGET_OPS_PER_SEC)} ops/s ${met(v.throughputMet)} (${rate(p.opsPerSec)}); ` +
-      `p99.9 < ${us(TARGET_P999_NS)} µs ${met(v.latencyMet)} (${p.latency ? us(p.latency.p999Ns) : '-'} µs).`,
+      `p99.9 < ${us(TARGET_P999_NS)} µs ${met(v.latencyMet)} (${p.latency ? us(p.latency.p999Ns) : '-'} µs).` +
+      (m.loadAvg > m.cpus
+        ? ` The machine was oversubscribed when this run started (load average ${m.loadAvg.toFixed(2)} on ${m.cpus} CPUs): ` +
+          `wall-clock throughput is depressed by preemption; per CPU second Parallax did ${rate(p.opsPerCpuSec)} operations.`
+        : ''),
   );
   if (p.latencyByKind !== undefined) {
     const k = p.latencyByKind;
