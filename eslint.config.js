@@ -2,15 +2,16 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const frameworkFree = {
-  patterns: [
-    {
-      group: ['@nestjs/*', '@prisma/*', 'kafkajs', 'viem', 'viem/*', 'pg', 'pino', 'prom-client', 'express'],
-      message: 'The matching core is framework-free: no framework, I/O or chain imports (see CONVENTIONS.md).',
-    },
-    { group: ['@parallax/*'], message: 'The matching core depends on no other Parallax package.' },
-  ],
+const noFramework = {
+  group: ['@nestjs/*', '@prisma/*', 'kafkajs', 'viem', 'viem/*', 'pg', 'pino', 'prom-client', 'express', 'node:worker_threads', 'node:child_process', 'node:fs', 'node:net', 'node:http'],
+  message: 'The core is framework-free: no framework, I/O or chain imports (see CONVENTIONS.md).',
 };
+// The matching core imports nothing but itself.
+const frameworkFree = {
+  patterns: [noFramework, { group: ['@parallax/*'], message: 'The matching core depends on no other Parallax package.' }],
+};
+// Engines and contracts are pure too, but build on the core and on the transport's types.
+const pureDomain = { patterns: [noFramework] };
 
 const noDeepImports = {
   patterns: [
@@ -55,6 +56,11 @@ export default tseslint.config(
     files: ['libs/order-book/src/**/*.ts'],
     ignores: ['libs/order-book/src/bench/**'],
     rules: { 'no-restricted-imports': ['error', frameworkFree] },
+  },
+  {
+    files: ['libs/matching/src/**/*.ts', 'libs/contracts/src/**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/bench/**'],
+    rules: { 'no-restricted-imports': ['error', pureDomain] },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -1,0 +1,142 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { startLocalChain, type LocalChain } from '@parallax/chain';
+import { DEFAULT_TOPICS, topicSpecs } from '@parallax/contracts';
+import { startGateway } from '@parallax/gateway';
+import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
+import type { Logger } from '@parallax/observability';
+import { createEmbeddedTransport, type EmbeddedTransport } from '@parallax/transport';
+import type { ExchangeConfig } from './exchange.config.js';
+
+export interface RunningExchange {
+  readonly mode: 'embedded' | 'kafka';
+  readonly gatewayUrl: string;
+  /** HTTP base URLs of the engines (/metrics, /health); in Kafka mode the ports they were given. */
+  readonly engineUrls: readonly string[];
+  /** The in-process log (embedded mode only). */
+  readonly log: EmbeddedTransport | undefined;
+  readonly chain: { readonly rpcUrl: string; readonly settlement: string; readonly tokens: Readonly<Record<string, string>> } | undefined;
+  /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
+  readonly failed: Promise<Error>;
+  close(): Promise<void>;
+}
+
+/** Engine environment shared by every engine of this exchange. */
+function engineEnv(config: ExchangeConfig, i: number): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return {
+    ...env,
+    PARTITIONS: String(config.PARTITIONS),
+    MARKETS: String(config.MARKETS),
+    ENGINE_INSTANCE_ID: `engine-${i}`,
+    ENGINE_HTTP_PORT: String(config.ENGINE_HTTP_PORT_BASE === 0 ? 0 : config.ENGINE_HTTP_PORT_BASE + i),
+  };
+}
+
+function engineEntry(): string {
+  const require = createRequire(import.meta.url);
+  // The package's exports point at dist/index.js; main.js sits beside it.
+  return join(dirname(require.resolve('@parallax/matching-engine')), 'main.js');
+}
+
+/**
+ * Starts the whole exchange on this machine. Embedded mode: one in-process partitioned log, the matching
+ * engines in worker threads on it, the gateway, and (optionally) anvil with the contracts deployed. Kafka
+ * mode: the engines as child processes in one consumer group on the configured cluster.
+ */
+export async function startExchange(config: ExchangeConfig, logger: Logger): Promise<RunningExchange> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((err: unknown) => {
+        logger.warn({ err }, 'unclean stop');
+      });
+    }
+  };
+  let reportFailure: (err: Error) => void = () => undefined;
+  const failed = new Promise<Error>((resolve) => {
+    reportFailure = resolve;
+  });
+
+  try {
+    let log: EmbeddedTransport | undefined;
+    const engineUrls: string[] = [];
+    if (config.KAFKA_BROKERS === undefined) {
+      const embedded = createEmbeddedTransport();
+      log = embedded;
+      closers.push(() => embedded.close());
+      await embedded.ensureTopics(topicSpecs(DEFAULT_TOPICS, config.PARTITIONS));
+      const workers: EngineWorker[] = [];
+      for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
+        const w = await startEngineWorker(embedded, engineEnv(config, i));
+        workers.push(w);
+        engineUrls.push(w.url);
+        closers.push(() => w.stop());
+        w.exited.then(
+          () => undefined,
+          (err: unknown) => {
+            reportFailure(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      }
+      logger.info({ engines: engineUrls, partitions: config.PARTITIONS }, 'matching engines running in worker threads');
+    } else {
+      const entry = engineEntry();
+      const children: ChildProcess[] = [];
+      for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
+        const env = engineEnv(config, i);
+        const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+        children.push(child);
+        engineUrls.push(`http://127.0.0.1:${env['ENGINE_HTTP_PORT'] ?? '?'}`);
+        child.on('exit', (code, signal) => {
+          reportFailure(new Error(`matching engine ${i} exited (${signal ?? String(code)})`));
+        });
+        closers.push(
+          () =>
+            new Promise<void>((resolve) => {
+              if (child.exitCode !== null || child.signalCode !== null) {
+                resolve();
+                return;
+              }
+              child.removeAllListeners('exit');
+              child.once('exit', () => {
+                resolve();
+              });
+              child.kill('SIGTERM');
+            }),
+        );
+      }
+      logger.info({ engines: children.length, brokers: config.KAFKA_BROKERS }, 'matching engines started as processes');
+    }
+
+    let chain: RunningExchange['chain'];
+    if (config.EXCHANGE_LOCAL_CHAIN) {
+      const local: LocalChain = await startLocalChain();
+      closers.push(() => local.close());
+      chain = { rpcUrl: local.anvil.rpcUrl, settlement: local.settlement, tokens: local.tokens };
+      logger.info(chain, 'local EVM node with the settlement contract deployed');
+    }
+
+    const gateway: { app: INestApplication; url: string } = await startGateway({
+      GATEWAY_HOST: config.GATEWAY_HOST,
+      GATEWAY_PORT: config.GATEWAY_PORT,
+    });
+    closers.push(() => gateway.app.close());
+
+    return {
+      mode: config.KAFKA_BROKERS === undefined ? 'embedded' : 'kafka',
+      gatewayUrl: gateway.url,
+      engineUrls,
+      log,
+      chain,
+      failed,
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
