@@ -140,14 +140,32 @@ export class EmbeddedLog {
     }
     const touched = new Set<PartitionLog>();
     const now = Date.now();
+    let previous: PartitionLog | undefined;
     for (const send of sends) {
       const { logs, messages } = send;
+      // One copy per send into one buffer, values as views of it: a backing store per message would cost
+      // far more (allocation and garbage collection) than the copy itself.
+      let slab: Uint8Array | undefined;
+      let at = 0;
+      if (copy) {
+        let total = 0;
+        for (const m of messages) total += m.value.byteLength;
+        slab = new Uint8Array(total);
+      }
       for (let i = 0; i < messages.length; i++) {
         const m = messages[i]!;
         const log = logs[i]!;
-        const headers = m.headers ? Object.freeze({ ...m.headers }) : NO_HEADERS;
-        log.append(m.key, copy ? m.value.slice() : m.value, headers, now);
-        touched.add(log);
+        let value = m.value;
+        if (slab) {
+          slab.set(value, at);
+          value = slab.subarray(at, at + value.byteLength);
+          at += value.byteLength;
+        }
+        log.append(m.key, value, m.headers ? { ...m.headers } : NO_HEADERS, now);
+        if (log !== previous) {
+          touched.add(log);
+          previous = log;
+        }
       }
     }
     for (const c of commits) {

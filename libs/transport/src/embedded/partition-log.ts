@@ -13,7 +13,7 @@ const MIN_COMPACTION_INTERVAL = 1024;
 /**
  * One partition of the embedded log: records in offset order. Offsets may have gaps, exactly as in Kafka:
  * every committed transaction leaves one offset for its commit marker, compaction removes superseded
- * records, retention removes the oldest. Records are frozen once appended and shared by every reader.
+ * records, retention removes the oldest. Records are shared by every reader, which must treat them as read-only.
  */
 export class PartitionLog {
   private records: ConsumedMessage[] = [];
@@ -49,9 +49,8 @@ export class PartitionLog {
 
   append(key: string, value: Uint8Array, headers: Readonly<Record<string, string>>, timestamp: number): number {
     const offset = this.next++;
-    this.records.push(
-      Object.freeze({ topic: this.topic, partition: this.partition, offset, key, value, timestamp, headers }),
-    );
+    // Not frozen (freezing costs more than the append): records are shared, readers must not modify them.
+    this.records.push({ topic: this.topic, partition: this.partition, offset, key, value, timestamp, headers });
     this.sinceCompaction++;
     return offset;
   }

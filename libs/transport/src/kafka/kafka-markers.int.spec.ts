@@ -37,12 +37,17 @@ describe('Kafka transport: aborted records, transaction markers, open transactio
       await tx.send({ topic, messages: values.map((value) => ({ value, partition: 0 })) });
       await (commit ? tx.commit() : tx.abort());
     };
-    // Offsets: a=0, commit marker=1, b1=2, b2=3, abort marker=4, c=5, d=6, abort marker=7.
+    // Offsets: a=0, commit marker=1, b1=2, b2=3, abort marker=4, c=5, d=6, abort marker=7. Markers are
+    // written after the commit/abort returns, so wait for each (the stable offset passes it) to pin offsets.
+    const stableAt = (offset: number) =>
+      eventually(async () => (await t.endOffsets(topic)).get(0) === offset, 10_000, `the stable offset to reach ${offset}`);
     await inTx(['a'], true);
+    await stableAt(2);
     await inTx(['b1', 'b2'], false);
+    await stableAt(5);
     await raw.send({ topic, messages: [{ value: 'c', partition: 0 }] });
     await inTx(['d'], false);
-    await eventually(async () => (await t.endOffsets(topic)).get(0) === 8, 10_000, 'the last abort marker to be stable');
+    await stableAt(8);
 
     const read = async (from: number, to?: number) => (await readAll(t, topic, 0, from, to)).map((m) => `${dec(m.value)}@${m.offset}`);
     assert.deepEqual(await read(0), ['a@0', 'c@5']);
