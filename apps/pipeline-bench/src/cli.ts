@@ -1,0 +1,127 @@
+// Options of `npm run bench:pipeline` (validated before anything starts).
+import { parseArgs } from 'node:util';
+
+export const USAGE = `Usage: npm run bench:pipeline -- [options]
+
+End-to-end matching pipeline benchmark: load generator -> orders topic -> K matching engines -> market events
+-> verifying consumer, through the real Kafka broker and through the embedded log (engines in worker threads).
+
+  --smoke                 small and quick (< 60 s), still verifies everything; does not write the docs
+  --markets N             markets 1..N (default 16; smoke 8)
+  --partitions P          partitions of the pipeline topics (default 4; raised to K when K > P)
+  --engines LIST          engine counts K to measure, e.g. 1,2,4 (default 1,2,4; smoke 1,2)
+  --count C               commands per as-fast-as-possible run (default 1500000; smoke 60000)
+  --max-duration S        cap on each as-fast-as-possible run's sending (default 25; smoke 10)
+  --rate R                paced latency phase, commands/s (default 50000; smoke 5000)
+  --duration S            paced latency phase length (default 15; smoke 4)
+  --latency-engines K     engines in the paced phase (default 2; smoke 1)
+  --failover-rate R       load during the kill -9 phase (default 20000; smoke 3000)
+  --failover-duration S   length of the kill -9 phase (default 40; smoke 24)
+  --no-failover           skip the kill -9 phase
+  --transport T           kafka | embedded | both (default both)
+  --batch B               max commands per message per market (default 100)
+  --seed X                workload seed (default 1)
+  --docs / --no-docs      write the docs/benchmarks.md section (default: on, off with --smoke)
+  --json FILE             also write the results as JSON
+  --help
+
+Environment: KAFKA_BROKERS (default 127.0.0.1:19092; the broker is started with scripts/kafka.sh if not running).`;
+
+export interface BenchOptions {
+  readonly smoke: boolean;
+  readonly markets: number;
+  readonly partitions: number;
+  readonly engines: readonly number[];
+  readonly count: number;
+  readonly maxDurationSec: number;
+  readonly rate: number;
+  readonly durationSec: number;
+  readonly latencyEngines: number;
+  readonly failover: boolean;
+  readonly failoverRate: number;
+  readonly failoverDurationSec: number;
+  readonly kafka: boolean;
+  readonly embedded: boolean;
+  readonly batch: number;
+  readonly seed: number;
+  readonly docs: boolean;
+  readonly json: string | undefined;
+}
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function num(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const v = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw) || v < min || v > max) throw new UsageError(`--${name} must be a number in ${min}..${max}, got "${raw}"`);
+  return v;
+}
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  const v = num(name, raw, fallback, min, max);
+  if (!Number.isSafeInteger(v)) throw new UsageError(`--${name} must be an integer, got "${String(raw)}"`);
+  return v;
+}
+
+/** null = --help. */
+export function parseOptions(argv: readonly string[]): BenchOptions | null {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        smoke: { type: 'boolean' },
+        markets: { type: 'string' },
+        partitions: { type: 'string' },
+        engines: { type: 'string' },
+        count: { type: 'string' },
+        'max-duration': { type: 'string' },
+        rate: { type: 'string' },
+        duration: { type: 'string' },
+        'latency-engines': { type: 'string' },
+        'failover-rate': { type: 'string' },
+        'failover-duration': { type: 'string' },
+        'no-failover': { type: 'boolean' },
+        transport: { type: 'string' },
+        batch: { type: 'string' },
+        seed: { type: 'string' },
+        docs: { type: 'boolean' },
+        'no-docs': { type: 'boolean' },
+        json: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
+  if (values.help === true) return null;
+  const smoke = values.smoke === true;
+  const engines = (values.engines ?? (smoke ? '1,2' : '1,2,4')).split(',').map((x) => int('engines', x.trim(), 1, 1, 64));
+  const transport = values.transport ?? 'both';
+  if (!['kafka', 'embedded', 'both'].includes(transport)) throw new UsageError(`--transport must be kafka, embedded or both, got "${transport}"`);
+  const failoverDurationSec = num('failover-duration', values['failover-duration'], smoke ? 24 : 40, 20, 600);
+  return {
+    smoke,
+    markets: int('markets', values.markets, smoke ? 8 : 16, 1, 100_000),
+    partitions: int('partitions', values.partitions, 4, 1, 1024),
+    engines,
+    count: int('count', values.count, smoke ? 60_000 : 1_500_000, 1, 1e9),
+    maxDurationSec: num('max-duration', values['max-duration'], smoke ? 10 : 25, 1, 3600),
+    rate: int('rate', values.rate, smoke ? 5_000 : 50_000, 1, 1e8),
+    durationSec: num('duration', values.duration, smoke ? 4 : 15, 1, 3600),
+    latencyEngines: int('latency-engines', values['latency-engines'], smoke ? 1 : 2, 1, 64),
+    failover: values['no-failover'] !== true,
+    failoverRate: int('failover-rate', values['failover-rate'], smoke ? 3_000 : 20_000, 1, 1e8),
+    failoverDurationSec,
+    kafka: transport !== 'embedded',
+    embedded: transport !== 'kafka',
+    batch: int('batch', values.batch, 100, 1, 10_000),
+    seed: int('seed', values.seed, 1, 0, Number.MAX_SAFE_INTEGER),
+    docs: values['no-docs'] === true ? false : values.docs === true || !smoke,
+    json: values.json,
+  };
+}

@@ -1,0 +1,143 @@
+// The same scenario on the embedded log (single-machine mode): the log, the load generator and the event
+// consumer on this process's main thread, each engine in its own worker thread.
+import { performance } from 'node:perf_hooks';
+import { topicSpecs, type TopicNames } from '@parallax/contracts';
+import { runLoadGenerator } from '@parallax/load-generator';
+import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
+import { createEmbeddedTransport, type GroupConsumer } from '@parallax/transport';
+import { machineBusySec, mainThreadCpuSec } from './cpu.js';
+import { waitFor } from './processes.js';
+import { nameBottleneck, type CpuShare, type ScenarioResult } from './result.js';
+import { compare, EventCollector, percentile, replayReference } from './verify.js';
+
+export interface EmbeddedScenario {
+  readonly name: string;
+  readonly markets: number;
+  readonly partitions: number;
+  readonly engines: number;
+  readonly rate: number;
+  readonly durationSec: number;
+  readonly count?: number;
+  readonly batch: number;
+  readonly seed: number;
+  readonly drainTimeoutMs: number;
+  readonly cores: number;
+  readonly log: (line: string) => void;
+}
+
+export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<ScenarioResult> {
+  const run = `pbench-embedded-${s.engines}e${s.partitions}p`;
+  const topics: TopicNames = {
+    orders: `${run}.orders`,
+    marketEvents: `${run}.market-events`,
+    snapshots: `${run}.snapshots`,
+    deadLetters: `${run}.dead-letters`,
+  };
+  const log = createEmbeddedTransport();
+  const workers: EngineWorker[] = [];
+  let consumer: GroupConsumer | null = null;
+  const collector = new EventCollector();
+  const problems: string[] = [];
+  try {
+    await log.ensureTopics(topicSpecs(topics, s.partitions));
+    const env: Record<string, string> = {
+      ENGINE_GROUP_ID: `engine-${run}`,
+      TOPIC_ORDERS: topics.orders,
+      TOPIC_MARKET_EVENTS: topics.marketEvents,
+      TOPIC_SNAPSHOTS: topics.snapshots,
+      TOPIC_DEAD_LETTERS: topics.deadLetters,
+      PARTITIONS: String(s.partitions),
+      MARKETS: String(s.markets),
+      MAX_BATCH_MESSAGES: '500',
+      SNAPSHOT_EVERY_MESSAGES: '5000',
+      SNAPSHOT_EVERY_MS: '5000',
+      ENGINE_HTTP_PORT: '0',
+      ENSURE_TOPICS: 'false',
+      LOG_LEVEL: 'silent',
+    };
+    const bootMs: number[] = [];
+    for (let i = 0; i < s.engines; i++) {
+      const t0 = performance.now();
+      workers.push(await startEngineWorker(log, env));
+      bootMs.push(performance.now() - t0);
+    }
+    const c = await log.client().consumer({ groupId: `${run}.verify`, topics: [topics.marketEvents], fromBeginning: true, maxBatchSize: 10_000 });
+    consumer = c;
+    await c.run({
+      eachBatch: (batch) => {
+        collector.add(batch.messages);
+        return Promise.resolve();
+      },
+    });
+    void c.stopped.catch((e: unknown) => problems.push(`event consumer stopped: ${String(e)}`));
+    const elu0 = workers.map((w) => w.worker.performance.eventLoopUtilization());
+    const main0 = mainThreadCpuSec();
+    const proc0 = process.cpuUsage();
+    const machine0 = machineBusySec();
+    const wallStart = Date.now();
+    const report = await runLoadGenerator(log.client(), {
+      markets: s.markets,
+      seed: s.seed,
+      batchSize: s.batch,
+      topics,
+      rate: s.rate,
+      durationSec: s.durationSec,
+      ...(s.count === undefined ? {} : { totalCommands: s.count }),
+    });
+    const ends = await log.endOffsets(topics.orders);
+    const inputMessages = [...ends.values()].reduce((a, b) => a + b, 0);
+    if (inputMessages !== report.messages) problems.push(`orders topic holds ${inputMessages} messages, the generator sent ${report.messages}`);
+    s.log(`  generator: ${report.commands} commands in ${report.messages} messages, ${report.elapsedSec.toFixed(1)} s (${report.commandsPerSec}/s); draining...`);
+    try {
+      await waitFor('events of every input message', () => (collector.caughtUp(ends) ? true : undefined), s.drainTimeoutMs, 5);
+    } catch (e) {
+      problems.push(e instanceof Error ? e.message : String(e));
+    }
+    const windowSec = (Date.now() - wallStart) / 1000;
+    const cpu: CpuShare[] = [];
+    workers.forEach((w, i) => {
+      const elu = w.worker.performance.eventLoopUtilization(elu0[i]);
+      cpu.push({ component: `engine worker ${i + 1} (busy)`, sec: elu.active / 1000, cores: elu.utilization });
+    });
+    const mainSec = mainThreadCpuSec() - main0;
+    cpu.push({ component: 'main thread: log + generator + consumer', sec: mainSec, cores: mainSec / windowSec });
+    const proc = process.cpuUsage(proc0);
+    const procSec = (proc.user + proc.system) / 1e6;
+    cpu.push({ component: 'whole process (all threads, GC)', sec: procSec, cores: procSec / windowSec });
+    const machineBusy = (machineBusySec() - machine0) / windowSec / s.cores;
+    const wallSec = Math.max(0.001, (collector.lastAtMs - collector.minSentAtMs) / 1000);
+    await c.close();
+    consumer = null;
+    const expected = replayReference(s.seed, s.markets, s.partitions, report.commands, s.batch);
+    problems.push(...compare(collector, expected));
+    const lat = Float64Array.from(collector.latencies).sort();
+    return {
+      name: s.name,
+      transport: 'embedded',
+      markets: s.markets,
+      partitions: s.partitions,
+      engines: s.engines,
+      rate: s.rate,
+      commands: report.commands,
+      inputMessages,
+      eventBatches: collector.batches,
+      events: collector.events,
+      wallSec,
+      commandsPerSec: Math.round(report.commands / wallSec),
+      generatorPerSec: report.commandsPerSec,
+      p50Ms: percentile(lat, 0.5),
+      p99Ms: percentile(lat, 0.99),
+      maxMs: lat.length > 0 ? lat[lat.length - 1]! : NaN,
+      // The whole-process line double-counts the others: leave it out of the bottleneck sum.
+      cpu,
+      machineBusy,
+      bottleneck: nameBottleneck(cpu.filter((x) => !x.component.startsWith('whole')), machineBusy, s.cores),
+      engineBootMs: bootMs,
+      problems,
+    };
+  } finally {
+    if (consumer !== null) await consumer.close().catch(() => undefined);
+    await Promise.all(workers.map((w) => w.stop().catch(() => undefined)));
+    await log.close().catch(() => undefined);
+  }
+}

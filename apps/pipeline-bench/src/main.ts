@@ -1,0 +1,164 @@
+#!/usr/bin/env node
+// npm run bench:pipeline [-- --smoke | options]: see cli.ts for the options, report.ts for the output.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseOptions, USAGE, UsageError, type BenchOptions } from './cli.js';
+import { loadAverage } from './cpu.js';
+import { runEmbeddedScenario } from './embedded-run.js';
+import { runKafkaScenario } from './kafka-run.js';
+import { killAllChildren } from './processes.js';
+import { printResults, writeDocs, type RunInfo } from './report.js';
+import type { ScenarioResult } from './result.js';
+
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const kafkaScript = `${repoRoot}scripts/kafka.sh`;
+const log = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+
+interface Broker {
+  readonly brokers: string[];
+  readonly pid: number | null;
+  readonly startedHere: boolean;
+}
+
+function kafka(cmd: 'status' | 'start' | 'stop'): { code: number; out: string } {
+  const r = spawnSync('bash', [kafkaScript, cmd], { encoding: 'utf8', timeout: 180_000 });
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+function ensureBroker(brokersEnv: string | undefined): Broker {
+  const brokers = (brokersEnv ?? '127.0.0.1:19092').split(',').map((b) => b.trim());
+  if (brokersEnv !== undefined && brokersEnv !== '127.0.0.1:19092') {
+    // Someone else's broker: measured without its CPU (its pid is not ours to read).
+    return { brokers, pid: null, startedHere: false };
+  }
+  let status = kafka('status');
+  let startedHere = false;
+  if (status.code !== 0) {
+    log('starting the local Kafka broker (scripts/kafka.sh start)...');
+    const started = kafka('start');
+    if (started.code !== 0) throw new Error(`could not start Kafka:\n${started.out}`);
+    startedHere = true;
+    status = kafka('status');
+  }
+  const pid = /pid (\d+)/.exec(status.out)?.[1];
+  return { brokers, pid: pid === undefined ? null : Number(pid), startedHere };
+}
+
+async function run(o: BenchOptions): Promise<ScenarioResult[]> {
+  const results: ScenarioResult[] = [];
+  const cores = cpus().length;
+  const brokersEnv = process.env['KAFKA_BROKERS'];
+  // Engine worker threads read process.env too: they must not see a broker list (they use the embedded log).
+  delete process.env['KAFKA_BROKERS'];
+  const drainTimeoutMs = o.smoke ? 30_000 : 120_000;
+  const add = (r: ScenarioResult): void => {
+    results.push(r);
+    log(`  => ${r.commandsPerSec.toLocaleString('en')} commands/s end to end, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.problems.length === 0 ? 'verified' : `FAILED: ${r.problems.slice(0, 3).join('; ')}`}`);
+  };
+  let broker: Broker | null = null;
+  try {
+    if (o.kafka) {
+      broker = ensureBroker(brokersEnv);
+      const base = { brokers: broker.brokers, brokerPid: broker.pid, markets: o.markets, batch: o.batch, seed: o.seed, drainTimeoutMs, cores, log };
+      for (const k of o.engines) {
+        const p = Math.max(o.partitions, k);
+        log(`kafka, as fast as possible: K=${k} engines, P=${p}, N=${o.markets}, ${o.count} commands`);
+        add(await runKafkaScenario({ ...base, name: 'max', partitions: p, engines: k, rate: 0, durationSec: o.maxDurationSec, count: o.count }));
+      }
+      const kl = o.latencyEngines;
+      log(`kafka, paced ${o.rate}/s for ${o.durationSec} s: K=${kl}`);
+      add(await runKafkaScenario({ ...base, name: 'paced', partitions: Math.max(o.partitions, kl), engines: kl, rate: o.rate, durationSec: o.durationSec }));
+      if (o.failover) {
+        log(`kafka, fail-over: K=2, ${o.failoverRate}/s for ${o.failoverDurationSec} s, kill -9 one engine`);
+        add(
+          await runKafkaScenario({
+            ...base,
+            name: 'fail-over',
+            partitions: Math.max(o.partitions, 2),
+            engines: 2,
+            rate: o.failoverRate,
+            durationSec: o.failoverDurationSec,
+            killAfterSec: Math.min(5, o.failoverDurationSec / 5),
+          }),
+        );
+      }
+    }
+    if (o.embedded) {
+      const base = { markets: o.markets, batch: o.batch, seed: o.seed, drainTimeoutMs, cores, log };
+      for (const k of o.engines) {
+        const p = Math.max(o.partitions, k);
+        log(`embedded, as fast as possible: K=${k} worker threads, P=${p}, ${o.count} commands`);
+        add(await runEmbeddedScenario({ ...base, name: 'max', partitions: p, engines: k, rate: 0, durationSec: o.maxDurationSec, count: o.count }));
+      }
+      log(`embedded, paced ${o.rate}/s for ${o.durationSec} s: K=${o.latencyEngines}`);
+      add(await runEmbeddedScenario({ ...base, name: 'paced', partitions: Math.max(o.partitions, o.latencyEngines), engines: o.latencyEngines, rate: o.rate, durationSec: o.durationSec }));
+    }
+  } finally {
+    killAllChildren();
+    if (broker?.startedHere === true) {
+      log('stopping the Kafka broker this run started');
+      kafka('stop');
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<number> {
+  let o: BenchOptions | null;
+  try {
+    o = parseOptions(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    throw e;
+  }
+  if (o === null) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const info: RunInfo = {
+    startedAt: new Date(),
+    machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} CPUs, Node ${process.version}`,
+    loadAtStart: loadAverage(),
+    loadAtEnd: '',
+    options: o,
+  };
+  const t0 = Date.now();
+  const results = await run(o);
+  info.loadAtEnd = loadAverage();
+  printResults(results, info);
+  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ info, results }, null, 2));
+  if (o.docs) {
+    writeDocs(`${repoRoot}docs/benchmarks.md`, results, info);
+    log('wrote the bench:pipeline section of docs/benchmarks.md');
+  }
+  const failed = results.filter((r) => r.problems.length > 0);
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${results.length - failed.length}/${results.length} scenarios verified`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+process.on('exit', killAllChildren);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    killAllChildren();
+    process.exit(130);
+  });
+}
+main().then(
+  (code) => {
+    process.exitCode = code;
+    // kafkajs sockets or timers of a failed scenario must not keep the benchmark alive.
+    setTimeout(() => process.exit(code), 2_000).unref();
+  },
+  (e: unknown) => {
+    process.stderr.write(`pipeline bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    killAllChildren();
+    process.exit(1);
+  },
+);

@@ -1,0 +1,72 @@
+// One measured scenario, and how its bottleneck is named from the CPU figures.
+export interface CpuShare {
+  readonly component: string;
+  /** CPU seconds used during the measured window. */
+  readonly sec: number;
+  /** sec / wall seconds: 1.0 = one core busy the whole time. */
+  readonly cores: number;
+}
+
+export interface FailoverFigures {
+  readonly killedEngine: string;
+  readonly killedPartitions: readonly number[];
+  /** kill -9 -> survivor's "partitions assigned" listing every partition (session timeout + rebalance + restore). */
+  readonly takeoverMs: number;
+  /** kill -9 -> first event batch of a killed partition consumed after the take-over. */
+  readonly flowingMs: number;
+  /** kill -9 -> end-to-end latency on the killed partitions back under 100 ms (backlog drained). */
+  readonly caughtUpMs: number | null;
+  /** Worst end-to-end latency seen on the killed partitions. */
+  readonly worstLatencyMs: number;
+  /** Replacement engine: spawn -> process up, -> partitions assigned (after restore), -> first batch it committed consumed. */
+  readonly restartBootMs: number;
+  readonly restartAssignedMs: number | null;
+  readonly restartFirstBatchMs: number | null;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly transport: 'kafka' | 'embedded';
+  readonly markets: number;
+  readonly partitions: number;
+  readonly engines: number;
+  /** Target commands/s, 0 = as fast as possible. */
+  readonly rate: number;
+  readonly commands: number;
+  readonly inputMessages: number;
+  readonly eventBatches: number;
+  readonly events: number;
+  /** First command batch stamped -> last event batch consumed. */
+  readonly wallSec: number;
+  readonly commandsPerSec: number;
+  /** The load generator's own send rate. */
+  readonly generatorPerSec: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly cpu: readonly CpuShare[];
+  /** Busy share of the whole machine (all processes, including other users), 1.0 = both cores. */
+  readonly machineBusy: number;
+  readonly bottleneck: string;
+  /** Engine boot: spawn -> "matching engine started" (ms, per engine). */
+  readonly engineBootMs: readonly number[];
+  readonly failover?: FailoverFigures;
+  readonly problems: readonly string[];
+}
+
+export function nameBottleneck(cpu: readonly CpuShare[], machineBusy: number, cores: number): string {
+  const sorted = [...cpu].sort((a, b) => b.cores - a.cores);
+  const top = sorted[0];
+  const ours = cpu.reduce((n, c) => n + c.cores, 0);
+  const parts: string[] = [];
+  if (top !== undefined && top.cores >= 0.85) parts.push(`${top.component} saturates one core (${pct(top.cores)})`);
+  if (machineBusy >= 0.9) {
+    parts.push(`machine CPU saturated: ${pct(machineBusy * cores)} of ${cores * 100}% busy (ours ${pct(ours)}, others ${pct(Math.max(0, machineBusy * cores - ours))})`);
+  }
+  if (parts.length === 0) {
+    parts.push(`no CPU saturation (top: ${top === undefined ? '-' : `${top.component} ${pct(top.cores)}`}, machine ${pct(machineBusy * cores)} of ${cores * 100}%): paced or wait-bound`);
+  }
+  return parts.join('; ');
+}
+
+export const pct = (cores: number): string => `${Math.round(cores * 100)}%`;
