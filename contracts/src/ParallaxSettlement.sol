@@ -49,7 +49,6 @@ contract ParallaxSettlement {
 
     // In-memory order record: RECORD_WORDS words per order, see _loadOrders.
     uint256 private constant RECORD_WORDS = 7;
-    uint256 private constant MASK_128 = type(uint128).max;
 
     // ------------------------------------------------------------------------------------------ state
 
@@ -335,13 +334,18 @@ contract ParallaxSettlement {
         }
     }
 
-    /// @dev Checks every order once and builds its in-memory record (RECORD_WORDS words):
-    ///   0 order hash (EIP-712 digest)
-    ///   1 balance slot of (trader, base token)      2 balance slot of (trader, quote token)
-    ///   3 trader | baseIdx << 160 | quoteIdx << 168 | isBuy << 176 | maxFeeRate << 184 | (nonce % 256) << 216
-    ///   4 price | size << 128
-    ///   5 filled (running) | filled before this batch << 128
-    ///   6 storage slot of the trader's used-nonce bitmap word for this nonce
+    /// @dev Checks every order once and builds its in-memory record (RECORD_WORDS words, raw memory):
+    ///   0x00 order hash (EIP-712 digest)
+    ///   0x20 balance slot of (trader, base token)      0x40 balance slot of (trader, quote token)
+    ///   0x60 trader | baseIdx << 160 | quoteIdx << 168 | isBuy << 176 | maxFeeRate << 184 | (nonce % 256) << 216
+    ///   0x80 price | size << 128
+    ///   0xa0 filled (running) | filled before this batch << 128
+    ///   0xc0 storage slot of the trader's used-nonce bitmap word for this nonce
+    /// The loop is assembly because it runs for every order of every batch (the Solidity version spent
+    /// ~1,000 EVM steps per order on stack shuffling and bounds checks). Failures leave the loop with an
+    /// error code and _revertOrder raises the matching custom error. Check order: token indexes, flags,
+    /// expiry, hash ordering, used nonce, signature (skipped when a partial fill is recorded: the record
+    /// proves the signature was checked in an earlier batch).
     function _loadOrders(
         bytes calldata batch,
         uint256 offset,
@@ -352,73 +356,143 @@ contract ParallaxSettlement {
     ) private view returns (uint256[] memory rec) {
         rec = new uint256[](orderCount * RECORD_WORDS);
         bytes32 domainSeparator = _domainSeparator();
-        uint256 previousHash;
-        for (uint256 i; i < orderCount; ++i) {
-            uint256 p = offset + i * ORDER_BYTES;
-            address trader = address(uint160(_word(batch, p) >> 96));
-            uint256 meta = _word(batch, p + 20);
-            uint256 baseIdx = meta >> 248;
-            uint256 quoteIdx = (meta >> 240) & 0xff;
-            uint256 flags = (meta >> 232) & 0xff;
-            if (baseIdx >= tokenCount || quoteIdx >= tokenCount) revert InvalidTokenIndex(i);
-            if (flags > 1) revert InvalidOrderFlags(i);
-            uint256 price = _word(batch, p + 23) >> 128;
-            uint256 size = _word(batch, p + 39) >> 128;
-            uint256 maxFeeRate = _word(batch, p + 55) >> 224;
-            uint64 expiry = uint64(_word(batch, p + 59) >> 192);
-            uint256 nonce = _word(batch, p + 67) >> 192;
-            if (expiry < block.timestamp) revert OrderExpired(i, expiry);
+        bytes32 typeHash = ORDER_TYPEHASH;
+        uint256 err;
+        uint256 errIndex;
+        uint256 errData;
+        assembly ("memory-safe") {
+            let scratch := mload(0x40) // 0x140 bytes of scratch past the free memory pointer
+            let previousHash := 0
+            let start := add(batch.offset, offset)
+            let r := add(rec, 0x20)
+            // Walk the calldata and record pointers instead of indexing both for every field.
+            for { let p := start } lt(p, add(start, mul(orderCount, ORDER_BYTES))) {
+                p := add(p, ORDER_BYTES)
+                r := add(r, 0xe0)
+            } {
+                let i := div(sub(p, start), ORDER_BYTES)
+                let trader := shr(96, calldataload(p))
+                let meta := calldataload(add(p, 20))
+                let baseIdx := shr(248, meta)
+                let quoteIdx := and(shr(240, meta), 0xff)
+                let flags := and(shr(232, meta), 0xff)
+                if iszero(and(lt(baseIdx, tokenCount), lt(quoteIdx, tokenCount))) {
+                    err := 1
+                    errIndex := i
+                    break
+                }
+                if gt(flags, 1) {
+                    err := 2
+                    errIndex := i
+                    break
+                }
+                let expiry := shr(192, calldataload(add(p, 59)))
+                if lt(expiry, timestamp()) {
+                    err := 3
+                    errIndex := i
+                    errData := expiry
+                    break
+                }
+                let nonce := shr(192, calldataload(add(p, 67)))
 
-            bytes32 orderHash = _orderDigest(
-                domainSeparator,
-                _structHash(trader, tokens[baseIdx], tokens[quoteIdx], flags, price, size, maxFeeRate, expiry, nonce)
-            );
+                mstore(scratch, typeHash)
+                mstore(add(scratch, 0x20), trader)
+                mstore(add(scratch, 0x40), mload(add(add(tokens, 0x20), shl(5, baseIdx))))
+                mstore(add(scratch, 0x60), mload(add(add(tokens, 0x20), shl(5, quoteIdx))))
+                mstore(add(scratch, 0x80), flags)
+                mstore(add(scratch, 0xa0), shr(128, calldataload(add(p, 23)))) // price
+                mstore(add(scratch, 0xc0), shr(128, calldataload(add(p, 39)))) // size
+                mstore(add(scratch, 0xe0), shr(224, calldataload(add(p, 55)))) // maxFeeRate
+                mstore(add(scratch, 0x100), expiry)
+                mstore(add(scratch, 0x120), nonce)
+                let structHash := keccak256(scratch, 0x140)
+                mstore(scratch, 0x1901000000000000000000000000000000000000000000000000000000000000)
+                mstore(add(scratch, 0x02), domainSeparator)
+                mstore(add(scratch, 0x22), structHash)
+                let orderHash := keccak256(scratch, 0x42)
+                // Strictly increasing hashes rule out duplicates: fills of a second copy of an order would be
+                // counted against a separate running total.
+                if iszero(gt(orderHash, previousHash)) {
+                    err := 4
+                    errIndex := i
+                    break
+                }
+                previousHash := orderHash
 
-            // An order may appear once per batch: fills of a duplicate would be counted against a copy of
-            // its filled amount. Transient storage keyed by the hash holds the id of the batch that saw it.
-            // Orders come sorted by strictly increasing hash, which rules out duplicates: fills of a second
-            // copy of an order would be counted against a separate running total.
-            if (uint256(orderHash) <= previousHash) revert UnsortedOrders(i);
-            previousHash = uint256(orderHash);
-
-            uint256 nonceSlot;
-            assembly ("memory-safe") {
                 mstore(0x00, trader)
                 mstore(0x20, _usedNonces.slot)
                 mstore(0x20, keccak256(0x00, 0x40))
                 mstore(0x00, shr(8, nonce))
-                nonceSlot := keccak256(0x00, 0x40)
+                let nonceSlot := keccak256(0x00, 0x40)
+                if and(shr(and(nonce, 0xff), sload(nonceSlot)), 1) {
+                    err := 5
+                    errIndex := i
+                    break
+                }
+
+                mstore(0x00, orderHash)
+                mstore(0x20, filledAmount.slot)
+                let filled := sload(keccak256(0x00, 0x40))
+                if iszero(filled) {
+                    let s := calldataload(add(p, 107))
+                    let v := byte(0, calldataload(add(p, 139)))
+                    let valid := 0
+                    if and(iszero(gt(s, HALF_CURVE_ORDER)), or(eq(v, 27), eq(v, 28))) {
+                        mstore(scratch, orderHash)
+                        mstore(add(scratch, 0x20), v)
+                        mstore(add(scratch, 0x40), calldataload(add(p, 75))) // r
+                        mstore(add(scratch, 0x60), s)
+                        mstore(0x00, 0) // the precompile returns nothing for an invalid signature
+                        if staticcall(gas(), 0x01, scratch, 0x80, 0x00, 0x20) {
+                            let signer := mload(0x00)
+                            valid := and(iszero(iszero(signer)), eq(signer, trader))
+                        }
+                    }
+                    if iszero(valid) {
+                        err := 6
+                        errIndex := i
+                        break
+                    }
+                }
+
+                mstore(r, orderHash)
+                mstore(0x00, trader)
+                mstore(0x20, mload(add(add(tokenSlots, 0x20), shl(5, baseIdx))))
+                mstore(add(r, 0x20), keccak256(0x00, 0x40))
+                mstore(0x20, mload(add(add(tokenSlots, 0x20), shl(5, quoteIdx))))
+                mstore(add(r, 0x40), keccak256(0x00, 0x40))
+                mstore(
+                    add(r, 0x60),
+                    or(
+                        or(trader, or(shl(160, baseIdx), shl(168, quoteIdx))),
+                        or(shl(176, flags), or(shl(184, mload(add(scratch, 0xe0))), shl(216, and(nonce, 0xff))))
+                    )
+                )
+                // price and size are still in the struct-hash scratch (the digest and ecrecover use 0x00-0x7f).
+                mstore(add(r, 0x80), or(mload(add(scratch, 0xa0)), shl(128, mload(add(scratch, 0xc0)))))
+                mstore(add(r, 0xa0), or(filled, shl(128, filled)))
+                mstore(add(r, 0xc0), nonceSlot)
             }
-            if ((_sload(nonceSlot) >> (nonce & 0xff)) & 1 == 1) revert OrderNonceUsed(i);
-
-            uint256 filled = filledAmount[orderHash];
-            // A recorded partial fill proves the signature was checked in an earlier batch.
-            if (filled == 0) _checkSignature(batch, p + 75, orderHash, trader, i);
-
-            uint256 r = i * RECORD_WORDS;
-            rec[r] = uint256(orderHash);
-            rec[r + 1] = _balanceSlot(tokenSlots[baseIdx], trader);
-            rec[r + 2] = _balanceSlot(tokenSlots[quoteIdx], trader);
-            rec[r + 3] = uint256(uint160(trader)) | (baseIdx << 160) | (quoteIdx << 168) | (flags << 176)
-                | (maxFeeRate << 184) | ((nonce & 0xff) << 216);
-            rec[r + 4] = price | (size << 128);
-            rec[r + 5] = filled | (filled << 128);
-            rec[r + 6] = nonceSlot;
         }
+        if (err != 0) _revertOrder(err, errIndex, errData);
     }
 
-    function _checkSignature(bytes calldata batch, uint256 p, bytes32 digest, address trader, uint256 i)
-        private
-        pure
-    {
-        bytes32 r = bytes32(_word(batch, p));
-        uint256 s = _word(batch, p + 32);
-        uint256 v = _word(batch, p + 64) >> 248;
-        if (s > HALF_CURVE_ORDER || (v != 27 && v != 28)) revert InvalidSignature(i);
-        address signer = ecrecover(digest, uint8(v), r, bytes32(s));
-        if (signer == address(0) || signer != trader) revert InvalidSignature(i);
+    function _revertOrder(uint256 err, uint256 i, uint256 data) private pure {
+        if (err == 1) revert InvalidTokenIndex(i);
+        if (err == 2) revert InvalidOrderFlags(i);
+        if (err == 3) revert OrderExpired(i, uint64(data));
+        if (err == 4) revert UnsortedOrders(i);
+        if (err == 5) revert OrderNonceUsed(i);
+        revert InvalidSignature(i);
     }
 
+    /// @dev Applies every fill to the order records and the balances (assembly for the same reason as
+    /// _loadOrders). Check order: order indexes, sides, market, zero amount, buy then sell price limit,
+    /// exact quote, buy then sell fee rate, buy then sell overfill, buyer then seller funds.
+    /// Buyer pays quote + fee and receives base; seller delivers base and receives quote - fee; fees
+    /// accumulate per token in memory. Credits cannot overflow: each is matched by a debit of at least the
+    /// same amount of the same token in the same fill, so no balance exceeds the tokens deposited.
+    /// Products cannot overflow either: base and price are below 2^128 and fee rates below 2^32.
     function _applyFills(
         bytes calldata batch,
         uint256 offset,
@@ -427,100 +501,161 @@ contract ParallaxSettlement {
         uint256[] memory rec,
         uint256[] memory fees
     ) private {
-        for (uint256 f; f < fillCount; ++f) {
-            uint256 q = offset + f * FILL_BYTES;
-            uint256 head = _word(batch, q);
-            uint256 buyIdx = head >> 240;
-            uint256 sellIdx = (head >> 224) & 0xffff;
-            if (buyIdx >= orderCount || sellIdx >= orderCount) revert InvalidOrderIndex(f);
-            uint256 b = buyIdx * RECORD_WORDS;
-            uint256 s = sellIdx * RECORD_WORDS;
-            uint256 buyMeta = rec[b + 3];
-            uint256 sellMeta = rec[s + 3];
-            if ((buyMeta >> 176) & 1 != 1 || (sellMeta >> 176) & 1 != 0) revert SideMismatch(f);
-            if ((buyMeta >> 160) & 0xffff != (sellMeta >> 160) & 0xffff) revert MarketMismatch(f);
+        uint256 err;
+        uint256 errFill;
+        uint256 errOrder;
+        assembly ("memory-safe") {
+            let mask := 0xffffffffffffffffffffffffffffffff
+            let start := add(batch.offset, offset)
+            for { let f := 0 } lt(f, fillCount) { f := add(f, 1) } {
+                let q := add(start, mul(f, FILL_BYTES))
+                let head := calldataload(q)
+                let buyIdx := shr(240, head)
+                let sellIdx := and(shr(224, head), 0xffff)
+                errFill := f
+                if iszero(and(lt(buyIdx, orderCount), lt(sellIdx, orderCount))) {
+                    err := 1
+                    break
+                }
+                let b := add(add(rec, 0x20), mul(buyIdx, 0xe0))
+                let s := add(add(rec, 0x20), mul(sellIdx, 0xe0))
+                let buyMeta := mload(add(b, 0x60))
+                let sellMeta := mload(add(s, 0x60))
+                if or(iszero(and(shr(176, buyMeta), 1)), and(shr(176, sellMeta), 1)) {
+                    err := 2
+                    break
+                }
+                if iszero(eq(and(shr(160, buyMeta), 0xffff), and(shr(160, sellMeta), 0xffff))) {
+                    err := 3
+                    break
+                }
+                let amount := and(shr(96, head), mask)
+                if iszero(amount) {
+                    err := 4
+                    break
+                }
+                let price := shr(128, calldataload(add(q, 20)))
+                let buyTerms := mload(add(b, 0x80))
+                let sellTerms := mload(add(s, 0x80))
+                if gt(price, and(buyTerms, mask)) {
+                    err := 5
+                    errOrder := buyIdx
+                    break
+                }
+                if lt(price, and(sellTerms, mask)) {
+                    err := 5
+                    errOrder := sellIdx
+                    break
+                }
+                let notional := mul(amount, price)
+                if mod(notional, PRICE_SCALE) {
+                    err := 6
+                    break
+                }
+                let quote := div(notional, PRICE_SCALE)
+                let rates := calldataload(add(q, 36))
+                let buyRate := shr(224, rates)
+                let sellRate := and(shr(192, rates), 0xffffffff)
+                if or(gt(buyRate, and(shr(184, buyMeta), 0xffffffff)), gt(buyRate, MAX_FEE_RATE)) {
+                    err := 7
+                    errOrder := buyIdx
+                    break
+                }
+                if or(gt(sellRate, and(shr(184, sellMeta), 0xffffffff)), gt(sellRate, MAX_FEE_RATE)) {
+                    err := 7
+                    errOrder := sellIdx
+                    break
+                }
 
-            uint256 base = (head >> 96) & MASK_128;
-            if (base == 0) revert ZeroFill(f);
-            uint256 price = _word(batch, q + 20) >> 128;
-            if (price > rec[b + 4] & MASK_128) revert PriceLimitExceeded(f, buyIdx);
-            if (price < rec[s + 4] & MASK_128) revert PriceLimitExceeded(f, sellIdx);
-            // base, price < 2^128: the product cannot overflow.
-            uint256 notional = base * price;
-            if (notional % PRICE_SCALE != 0) revert InexactQuoteAmount(f);
-            uint256 quote = notional / PRICE_SCALE;
+                let w := mload(add(b, 0xa0))
+                let total := add(and(w, mask), amount)
+                if gt(total, shr(128, buyTerms)) {
+                    err := 8
+                    errOrder := buyIdx
+                    break
+                }
+                mstore(add(b, 0xa0), or(and(w, not(mask)), total))
+                w := mload(add(s, 0xa0))
+                total := add(and(w, mask), amount)
+                if gt(total, shr(128, sellTerms)) {
+                    err := 8
+                    errOrder := sellIdx
+                    break
+                }
+                mstore(add(s, 0xa0), or(and(w, not(mask)), total))
 
-            uint256 rates = _word(batch, q + 36);
-            uint256 buyFeeRate = rates >> 224;
-            uint256 sellFeeRate = (rates >> 192) & 0xffffffff;
-            if (buyFeeRate > (buyMeta >> 184) & 0xffffffff || buyFeeRate > MAX_FEE_RATE) {
-                revert FeeRateExceeded(f, buyIdx);
-            }
-            if (sellFeeRate > (sellMeta >> 184) & 0xffffffff || sellFeeRate > MAX_FEE_RATE) {
-                revert FeeRateExceeded(f, sellIdx);
-            }
-            uint256 buyFee = quote * buyFeeRate / FEE_RATE_SCALE;
-            uint256 sellFee = quote * sellFeeRate / FEE_RATE_SCALE;
-
-            _addFilled(rec, b, base, f, buyIdx);
-            _addFilled(rec, s, base, f, sellIdx);
-
-            // Buyer pays quote + fee and receives base; seller delivers base and receives quote - fee.
-            _debit(rec[b + 2], quote + buyFee, f, buyIdx);
-            _credit(rec[b + 1], base);
-            _debit(rec[s + 1], base, f, sellIdx);
-            _credit(rec[s + 2], quote - sellFee);
-            unchecked {
-                fees[(buyMeta >> 168) & 0xff] += buyFee + sellFee;
+                let buyFee := div(mul(quote, buyRate), FEE_RATE_SCALE)
+                let sellFee := div(mul(quote, sellRate), FEE_RATE_SCALE)
+                let slot := mload(add(b, 0x40)) // buyer's quote
+                let held := sload(slot)
+                let due := add(quote, buyFee)
+                if lt(held, due) {
+                    err := 9
+                    errOrder := buyIdx
+                    break
+                }
+                sstore(slot, sub(held, due))
+                slot := mload(add(b, 0x20)) // buyer's base
+                sstore(slot, add(sload(slot), amount))
+                slot := mload(add(s, 0x20)) // seller's base
+                held := sload(slot)
+                if lt(held, amount) {
+                    err := 9
+                    errOrder := sellIdx
+                    break
+                }
+                sstore(slot, sub(held, amount))
+                slot := mload(add(s, 0x40)) // seller's quote
+                sstore(slot, add(sload(slot), sub(quote, sellFee)))
+                let feeSlot := add(add(fees, 0x20), shl(5, and(shr(168, buyMeta), 0xff)))
+                mstore(feeSlot, add(mload(feeSlot), add(buyFee, sellFee)))
             }
         }
+        if (err != 0) _revertFill(err, errFill, errOrder);
     }
 
-    function _addFilled(uint256[] memory rec, uint256 r, uint256 base, uint256 f, uint256 orderIdx) private pure {
-        uint256 w = rec[r + 5];
-        uint256 filled;
-        unchecked {
-            filled = (w & MASK_128) + base; // both < 2^128
-        }
-        if (filled > rec[r + 4] >> 128) revert Overfill(f, orderIdx);
-        rec[r + 5] = (w & ~MASK_128) | filled;
-    }
-
-    function _debit(uint256 slot, uint256 amount, uint256 f, uint256 orderIdx) private {
-        uint256 balance = _sload(slot);
-        if (balance < amount) revert FillUnderfunded(f, orderIdx);
-        unchecked {
-            _sstore(slot, balance - amount);
-        }
-    }
-
-    /// @dev Every credit in a fill is matched by a debit of at least the same amount of the same token in
-    /// that fill, so balances never exceed the tokens deposited and the addition cannot overflow.
-    function _credit(uint256 slot, uint256 amount) private {
-        unchecked {
-            _sstore(slot, _sload(slot) + amount);
-        }
+    function _revertFill(uint256 err, uint256 f, uint256 o) private pure {
+        if (err == 1) revert InvalidOrderIndex(f);
+        if (err == 2) revert SideMismatch(f);
+        if (err == 3) revert MarketMismatch(f);
+        if (err == 4) revert ZeroFill(f);
+        if (err == 5) revert PriceLimitExceeded(f, o);
+        if (err == 6) revert InexactQuoteAmount(f);
+        if (err == 7) revert FeeRateExceeded(f, o);
+        if (err == 8) revert Overfill(f, o);
+        revert FillUnderfunded(f, o);
     }
 
     /// @dev Persists fill progress once per order: completed orders mark their nonce used (cheap for repeat
     /// traders: 256 nonces share a word) and drop their partial record; partial ones store the amount.
+    /// Emits OrderFilled(orderHash, trader, batchId, filledTotal) for every order filled in the batch.
     function _recordFills(uint256[] memory rec, uint256 orderCount, uint64 batchId) private {
-        for (uint256 i; i < orderCount; ++i) {
-            uint256 r = i * RECORD_WORDS;
-            uint256 w = rec[r + 5];
-            uint256 filled = w & MASK_128;
-            uint256 initial = w >> 128;
-            if (filled == initial) continue;
-            bytes32 orderHash = bytes32(rec[r]);
-            uint256 meta = rec[r + 3];
-            if (filled == rec[r + 4] >> 128) {
-                uint256 nonceSlot = rec[r + 6];
-                _sstore(nonceSlot, _sload(nonceSlot) | (1 << ((meta >> 216) & 0xff)));
-                if (initial != 0) filledAmount[orderHash] = 0;
-            } else {
-                filledAmount[orderHash] = filled;
+        bytes32 topic = OrderFilled.selector;
+        assembly ("memory-safe") {
+            let mask := 0xffffffffffffffffffffffffffffffff
+            let scratch := mload(0x40)
+            mstore(scratch, batchId)
+            for { let i := 0 } lt(i, orderCount) { i := add(i, 1) } {
+                let r := add(add(rec, 0x20), mul(i, 0xe0))
+                let w := mload(add(r, 0xa0))
+                let filled := and(w, mask)
+                let initial := shr(128, w)
+                if eq(filled, initial) { continue }
+                let orderHash := mload(r)
+                let meta := mload(add(r, 0x60))
+                mstore(0x00, orderHash)
+                mstore(0x20, filledAmount.slot)
+                let filledSlot := keccak256(0x00, 0x40)
+                switch eq(filled, shr(128, mload(add(r, 0x80))))
+                case 1 {
+                    let nonceSlot := mload(add(r, 0xc0))
+                    sstore(nonceSlot, or(sload(nonceSlot), shl(and(shr(216, meta), 0xff), 1)))
+                    if initial { sstore(filledSlot, 0) }
+                }
+                default { sstore(filledSlot, filled) }
+                mstore(add(scratch, 0x20), filled)
+                log3(scratch, 0x40, topic, orderHash, and(meta, 0xffffffffffffffffffffffffffffffffffffffff))
             }
-            emit OrderFilled(orderHash, address(uint160(meta)), batchId, filled);
         }
     }
 
@@ -615,59 +750,9 @@ contract ParallaxSettlement {
         }
     }
 
-    /// @dev keccak256(abi.encode(ORDER_TYPEHASH, ...)) in scratch memory: abi.encode would allocate memory
-    /// for every order of the batch, and memory cost grows quadratically.
-    function _structHash(
-        address trader,
-        address baseToken,
-        address quoteToken,
-        uint256 isBuy,
-        uint256 price,
-        uint256 size,
-        uint256 maxFeeRate,
-        uint256 expiry,
-        uint256 nonce
-    ) private pure returns (bytes32 h) {
-        bytes32 typeHash = ORDER_TYPEHASH;
-        assembly ("memory-safe") {
-            let ptr := mload(0x40)
-            mstore(ptr, typeHash)
-            mstore(add(ptr, 0x20), trader)
-            mstore(add(ptr, 0x40), baseToken)
-            mstore(add(ptr, 0x60), quoteToken)
-            mstore(add(ptr, 0x80), isBuy)
-            mstore(add(ptr, 0xa0), price)
-            mstore(add(ptr, 0xc0), size)
-            mstore(add(ptr, 0xe0), maxFeeRate)
-            mstore(add(ptr, 0x100), expiry)
-            mstore(add(ptr, 0x120), nonce)
-            h := keccak256(ptr, 0x140)
-        }
-    }
-
-    function _balanceSlot(uint256 tokenSlot, address trader) private pure returns (uint256 slot) {
-        assembly ("memory-safe") {
-            mstore(0x00, trader)
-            mstore(0x20, tokenSlot)
-            slot := keccak256(0x00, 0x40)
-        }
-    }
-
     function _word(bytes calldata data, uint256 offset) private pure returns (uint256 w) {
         assembly ("memory-safe") {
             w := calldataload(add(data.offset, offset))
-        }
-    }
-
-    function _sload(uint256 slot) private view returns (uint256 v) {
-        assembly ("memory-safe") {
-            v := sload(slot)
-        }
-    }
-
-    function _sstore(uint256 slot, uint256 v) private {
-        assembly ("memory-safe") {
-            sstore(slot, v)
         }
     }
 

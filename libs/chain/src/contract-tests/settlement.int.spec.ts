@@ -417,6 +417,15 @@ describe('settleBatch: revert paths', () => {
     await expectRevert(settle(lc, [sameNonce, sell], oneFill), 'OrderNonceUsed', [pos]);
   });
 
+  test('the sell side is bounded by its size too', async () => {
+    const { buy, sell } = await pair({ buy: { size: 10n * ONE }, sell: { size: ONE } });
+    const sellIdx = BigInt(encodeBatch({ domain: lc.domain, orders: [buy, sell], fills: oneFill }).orderPosition[1]!);
+    const part = { buyOrder: 0, sellOrder: 1, baseAmount: (6n * ONE) / 10n, price: PRICE };
+    await expectRevert(settle(lc, [buy, sell], [part, part]), 'Overfill', [1n, sellIdx]);
+    await settle(lc, [buy, sell], [part]);
+    await expectRevert(settle(lc, [buy, sell], [part]), 'Overfill', [0n, sellIdx]);
+  });
+
   test('never at a worse price than signed', async () => {
     const { buy, sell } = await pair({ buy: { price: PRICE }, sell: { price: PRICE } });
     const pos = encodeBatch({ domain: lc.domain, orders: [buy, sell], fills: oneFill }).orderPosition;
