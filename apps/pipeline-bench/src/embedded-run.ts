@@ -5,6 +5,7 @@ import { topicSpecs, type TopicNames } from '@parallax/contracts';
 import { runLoadGenerator } from '@parallax/load-generator';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { createEmbeddedTransport, type GroupConsumer } from '@parallax/transport';
+import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec } from './cpu.js';
 import { waitFor } from './processes.js';
 import { nameBottleneck, type CpuShare, type ScenarioResult } from './result.js';
@@ -106,6 +107,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
     cpu.push({ component: 'whole process (all threads, GC)', sec: procSec, cores: procSec / windowSec });
     const machineBusy = (machineBusySec() - machine0) / windowSec / s.cores;
     const wallSec = Math.max(0.001, (collector.lastAtMs - collector.minSentAtMs) / 1000);
+    const engineStats = await scrapeAll(workers.map((w) => w.url));
     await c.close();
     consumer = null;
     const expected = replayReference(s.seed, s.markets, s.partitions, report.commands, s.batch);
@@ -133,6 +135,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
       machineBusy,
       bottleneck: nameBottleneck(cpu.filter((x) => !x.component.startsWith('whole')), machineBusy, s.cores),
       engineBootMs: bootMs,
+      engineStats,
       problems,
     };
   } finally {

@@ -3,6 +3,7 @@
 import { topicSpecs, type TopicNames } from '@parallax/contracts';
 import { createKafkaTransport, type GroupConsumer, type KafkaTransport } from '@parallax/transport';
 import { Kafka, logLevel } from 'kafkajs';
+import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec, procCpuSec } from './cpu.js';
 import { assignment, sleep, spawnEngine, spawnGenerator, stopProcess, waitFor, type EngineProcess } from './processes.js';
 import { nameBottleneck, type CpuShare, type FailoverFigures, type ScenarioResult } from './result.js';
@@ -151,6 +152,7 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
     if (s.brokerPid !== null) share('kafka broker', cpuAfter.broker - cpuBefore.broker);
     const machineBusy = (cpuAfter.machine - cpuBefore.machine) / windowSec / s.cores;
 
+    const engineStats = await scrapeAll(engines.filter((e) => e.child.exitCode === null && e.child.signalCode === null).map((e) => e.url));
     // Verification (outside the measured window).
     await consumer.close();
     consumer = null;
@@ -179,6 +181,7 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
       bottleneck: nameBottleneck(cpu, machineBusy, s.cores),
       engineBootMs: engines.filter((e) => e.name.startsWith('e')).map((e) => e.startedAtMs - e.spawnedAtMs),
       ...(failover === undefined ? {} : { failover }),
+      engineStats,
       problems,
     };
   } finally {

@@ -34,6 +34,8 @@ export interface EngineProcess {
   readonly pid: number;
   readonly spawnedAtMs: number;
   readonly startedAtMs: number;
+  /** HTTP base URL (/metrics). */
+  readonly url: string;
   readonly logs: LogLine[];
   readonly exited: Promise<number | null>;
 }
@@ -53,6 +55,7 @@ export async function spawnEngine(name: string, env: Record<string, string>, tim
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 10_000) stderr += d.toString();
   });
+  let url = '';
   const startedAtMs = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -69,6 +72,7 @@ export async function spawnEngine(name: string, env: Record<string, string>, tim
       logs.push({ entry, atMs });
       if (entry['msg'] === 'matching engine started') {
         clearTimeout(timer);
+        url = String(entry['url']);
         resolve(atMs);
       }
     });
@@ -78,7 +82,7 @@ export async function spawnEngine(name: string, env: Record<string, string>, tim
     });
   });
   if (child.pid === undefined) throw new Error(`engine ${name} has no pid`);
-  return { name, child, pid: child.pid, spawnedAtMs, startedAtMs, logs, exited };
+  return { name, child, pid: child.pid, spawnedAtMs, startedAtMs, url, logs, exited };
 }
 
 /** Partitions the engine owns per its latest "partitions assigned" line after `since` (undefined if none). */

@@ -44,6 +44,23 @@ function cpuRows(results: readonly ScenarioResult[]): string[] {
   return rows;
 }
 
+function engineRows(results: readonly ScenarioResult[]): string[] {
+  const rows = [
+    '| transport | phase | K | engine transactions | input messages per transaction | commit time per transaction (avg) | matching time per input batch (avg) | share of engine wall time in commits |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const r of results) {
+    const e = r.engineStats;
+    if (e.transactions === 0) continue;
+    const busy = (e.transactionSec / (r.wallSec * r.engines)) * 100;
+    rows.push(
+      `| ${r.transport} | ${r.name} | ${r.engines} | ${e.transactions.toLocaleString('en')} | ${(e.inputMessages / e.transactions).toFixed(1)} | ` +
+        `${((e.transactionSec / e.transactions) * 1000).toFixed(2)} ms | ${((e.matchSec / Math.max(1, e.matchBatches)) * 1000).toFixed(2)} ms | ${busy.toFixed(0)}% |`,
+    );
+  }
+  return rows;
+}
+
 interface Model {
   readonly engineCmdPerCoreSec: number;
   readonly brokerUsPerRecord: number;
@@ -183,6 +200,8 @@ export function printResults(results: readonly ScenarioResult[], info: RunInfo):
     '',
     ...cpuRows(results),
     '',
+    ...engineRows(results),
+    '',
     ...failoverLines(results),
     '',
     ...verdicts(results),
@@ -215,7 +234,12 @@ export function renderSection(results: readonly ScenarioResult[], info: RunInfo)
     ...cpuRows(results),
     '',
     'Kafka: each engine and the load generator are separate processes (utime+stime from /proc), the consumer is the benchmark\'s main thread, the broker is the JVM. ' +
-      'Embedded: one process; the engines are worker threads (busy share from their event-loop utilisation), the log, the generator and the consumer share the main thread.',
+      'Embedded: one process; the engines are worker threads (busy share from their event-loop utilisation, which on an oversubscribed machine also counts time the thread was runnable but preempted), the log, the generator and the consumer share the main thread.',
+    '',
+    'Inside the engines (their own /metrics, engines alive at the end of the run): an engine handles its partitions one batch at a time and commits one transaction per batch, ' +
+      'so the commit round trips (add partitions, produce, send offsets, end transaction) bound how often a partition can move.',
+    '',
+    ...engineRows(results),
     '',
     '### Fail-over and start-up',
     '',

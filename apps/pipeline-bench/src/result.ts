@@ -1,3 +1,4 @@
+import type { EngineStats } from './engine-metrics.js';
 // One measured scenario, and how its bottleneck is named from the CPU figures.
 export interface CpuShare {
   readonly component: string;
@@ -51,6 +52,8 @@ export interface ScenarioResult {
   /** Engine boot: spawn -> "matching engine started" (ms, per engine). */
   readonly engineBootMs: readonly number[];
   readonly failover?: FailoverFigures;
+  /** From the engines' /metrics (engines alive at the end; a killed one's figures are lost). */
+  readonly engineStats: EngineStats;
   readonly problems: readonly string[];
 }
 
