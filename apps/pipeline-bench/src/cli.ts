@@ -20,6 +20,9 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
   --no-failover           skip the kill -9 phase
   --transport T           kafka | embedded | both (default both)
   --batch B               max commands per message per market (default 100)
+  --engine-batch M        engines' MAX_BATCH_MESSAGES, input messages per transaction (default 50: at 100
+                          commands per message, 500 makes one transaction's events exceed Kafka's 1 MB
+                          message.max.bytes and the engine stops)
   --seed X                workload seed (default 1)
   --docs / --no-docs      write the docs/benchmarks.md section (default: on, off with --smoke)
   --json FILE             also write the results as JSON
@@ -43,6 +46,7 @@ export interface BenchOptions {
   readonly kafka: boolean;
   readonly embedded: boolean;
   readonly batch: number;
+  readonly engineBatch: number;
   readonly seed: number;
   readonly docs: boolean;
   readonly json: string | undefined;
@@ -88,6 +92,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
         'no-failover': { type: 'boolean' },
         transport: { type: 'string' },
         batch: { type: 'string' },
+        'engine-batch': { type: 'string' },
         seed: { type: 'string' },
         docs: { type: 'boolean' },
         'no-docs': { type: 'boolean' },
@@ -120,6 +125,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     kafka: transport !== 'embedded',
     embedded: transport !== 'kafka',
     batch: int('batch', values.batch, 100, 1, 10_000),
+    engineBatch: int('engine-batch', values['engine-batch'], 50, 1, 100_000),
     seed: int('seed', values.seed, 1, 0, Number.MAX_SAFE_INTEGER),
     docs: values['no-docs'] === true ? false : values.docs === true || !smoke,
     json: values.json,

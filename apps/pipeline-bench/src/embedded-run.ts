@@ -20,6 +20,8 @@ export interface EmbeddedScenario {
   readonly durationSec: number;
   readonly count?: number;
   readonly batch: number;
+  /** Engines' MAX_BATCH_MESSAGES. */
+  readonly engineBatch: number;
   readonly seed: number;
   readonly drainTimeoutMs: number;
   readonly cores: number;
@@ -49,7 +51,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
       TOPIC_DEAD_LETTERS: topics.deadLetters,
       PARTITIONS: String(s.partitions),
       MARKETS: String(s.markets),
-      MAX_BATCH_MESSAGES: '500',
+      MAX_BATCH_MESSAGES: String(s.engineBatch),
       SNAPSHOT_EVERY_MESSAGES: '5000',
       SNAPSHOT_EVERY_MS: '5000',
       ENGINE_HTTP_PORT: '0',
@@ -123,6 +125,8 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
       commands: report.commands,
       inputMessages,
       eventBatches: collector.batches,
+      eventBytes: collector.bytes,
+      engineBatch: s.engineBatch,
       events: collector.events,
       wallSec,
       commandsPerSec: Math.round(report.commands / wallSec),

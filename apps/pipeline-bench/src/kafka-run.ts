@@ -22,6 +22,8 @@ export interface KafkaScenario {
   /** Cap on commands (as-fast-as-possible runs). */
   readonly count?: number;
   readonly batch: number;
+  /** Engines' MAX_BATCH_MESSAGES. */
+  readonly engineBatch: number;
   readonly seed: number;
   /** kill -9 one engine after this many seconds of load, then start a replacement once the survivor took over. */
   readonly killAfterSec?: number;
@@ -42,7 +44,7 @@ function engineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<st
     TOPIC_DEAD_LETTERS: topics.deadLetters,
     PARTITIONS: String(s.partitions),
     MARKETS: String(s.markets),
-    MAX_BATCH_MESSAGES: '500',
+    MAX_BATCH_MESSAGES: String(s.engineBatch),
     // Frequent snapshots keep a take-over's replay short (production would tune this to its restore budget).
     SNAPSHOT_EVERY_MESSAGES: '5000',
     SNAPSHOT_EVERY_MS: '5000',
@@ -130,8 +132,21 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
     const inputMessages = [...ends.values()].reduce((a, b) => a + b, 0);
     if (inputMessages !== report.messages) problems.push(`orders topic holds ${inputMessages} messages, the generator sent ${report.messages}`);
     s.log(`  generator: ${report.commands} commands in ${report.messages} messages, ${report.elapsedSec.toFixed(1)} s (${report.commandsPerSec}/s); draining...`);
+    const killedByUs = new Set(kill === undefined ? [] : [engines[0]!.pid]);
     try {
-      await waitFor('events of every input message', () => (collector.caughtUp(ends) ? true : undefined), s.drainTimeoutMs, 10);
+      await waitFor(
+        'events of every input message',
+        () => {
+          const dead = engines.find((e) => !killedByUs.has(e.pid) && (e.child.exitCode !== null || e.child.signalCode !== null));
+          if (dead !== undefined) {
+            const last = dead.logs.slice(-3).map((l) => JSON.stringify(l.entry).slice(0, 600));
+            throw new Error(`engine ${dead.name} exited (${String(dead.child.exitCode ?? dead.child.signalCode)}): ${last.join(' | ')}`);
+          }
+          return collector.caughtUp(ends) ? true : undefined;
+        },
+        s.drainTimeoutMs,
+        10,
+      );
     } catch (e) {
       problems.push(e instanceof Error ? e.message : String(e));
     }
@@ -169,6 +184,8 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
       commands: report.commands,
       inputMessages,
       eventBatches: collector.batches,
+      eventBytes: collector.bytes,
+      engineBatch: s.engineBatch,
       events: collector.events,
       wallSec,
       commandsPerSec: Math.round(report.commands / wallSec),

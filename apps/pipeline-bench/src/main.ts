@@ -63,7 +63,7 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
   try {
     if (o.kafka) {
       broker = ensureBroker(brokersEnv);
-      const base = { brokers: broker.brokers, brokerPid: broker.pid, markets: o.markets, batch: o.batch, seed: o.seed, drainTimeoutMs, cores, log };
+      const base = { brokers: broker.brokers, brokerPid: broker.pid, markets: o.markets, batch: o.batch, engineBatch: o.engineBatch, seed: o.seed, drainTimeoutMs, cores, log };
       for (const k of o.engines) {
         const p = Math.max(o.partitions, k);
         log(`kafka, as fast as possible: K=${k} engines, P=${p}, N=${o.markets}, ${o.count} commands`);
@@ -88,7 +88,7 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
       }
     }
     if (o.embedded) {
-      const base = { markets: o.markets, batch: o.batch, seed: o.seed, drainTimeoutMs, cores, log };
+      const base = { markets: o.markets, batch: o.batch, engineBatch: o.engineBatch, seed: o.seed, drainTimeoutMs, cores, log };
       for (const k of o.engines) {
         const p = Math.max(o.partitions, k);
         log(`embedded, as fast as possible: K=${k} worker threads, P=${p}, ${o.count} commands`);

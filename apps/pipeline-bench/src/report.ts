@@ -61,6 +61,13 @@ function engineRows(results: readonly ScenarioResult[]): string[] {
   return rows;
 }
 
+function eventKiB(results: readonly ScenarioResult[]): string {
+  const max = results.filter((r) => r.name === 'max' && r.eventBatches > 0);
+  const bytes = max.reduce((n, r) => n + r.eventBytes, 0);
+  const batches = max.reduce((n, r) => n + r.eventBatches, 0);
+  return batches === 0 ? '?' : (bytes / batches / 1024).toFixed(1);
+}
+
 interface Model {
   readonly engineCmdPerCoreSec: number;
   readonly brokerUsPerRecord: number;
@@ -227,7 +234,13 @@ export function renderSection(results: readonly ScenarioResult[], info: RunInfo)
     '',
     ...mainRows(results),
     '',
-    'End-to-end commands/s = commands / (first command due -> last event consumed), so it includes draining any backlog. Latency: one sample per event batch.',
+    'End-to-end commands/s = commands / (first command due -> last event consumed), so it includes draining any backlog (in the as-fast-as-possible runs the generator ' +
+      'outruns the engines, so their latency is mostly queueing: read latency from the paced run). Latency: one sample per event batch.',
+    '',
+    `Engines ran with MAX_BATCH_MESSAGES=${o.engineBatch}. Found by this benchmark: with the engine default of 500 and full 100-command messages, one transaction's ` +
+      `event batches go to one partition as one record batch of ~${eventKiB(results)} KiB x 500, above the broker's 1 MB message.max.bytes: the produce fails with ` +
+      '"message larger than the max message size", the engine stops (crash-only), and a restart would fail again on the same input. The engine should split its output ' +
+      'or bound a transaction by output bytes; until then MAX_BATCH_MESSAGES must stay below ~1 MB / (event bytes per input message).',
     '',
     '### CPU per component and bottleneck',
     '',

@@ -36,6 +36,9 @@ export interface ScenarioResult {
   readonly commands: number;
   readonly inputMessages: number;
   readonly eventBatches: number;
+  readonly eventBytes: number;
+  /** MAX_BATCH_MESSAGES of the engines: input messages per engine batch (= per transaction). */
+  readonly engineBatch: number;
   readonly events: number;
   /** First command batch stamped -> last event batch consumed. */
   readonly wallSec: number;

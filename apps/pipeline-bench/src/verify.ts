@@ -23,6 +23,8 @@ export class EventCollector {
   readonly arrivals: { atMs: number; partition: number; latencyMs: number }[] = [];
   batches = 0;
   events = 0;
+  /** Encoded event batch bytes consumed. */
+  bytes = 0;
   duplicates = 0;
   gaps = 0;
   readonly errors: string[] = [];
@@ -40,6 +42,7 @@ export class EventCollector {
     for (const m of messages) {
       const b = decodeEventBatch(m.value);
       this.batches++;
+      this.bytes += m.value.length;
       this.events += b.eventCount;
       const p = this.markets.get(b.marketId) ?? { lastSeq: 0, stateHash: '' };
       if (b.firstSeq <= p.lastSeq) {
