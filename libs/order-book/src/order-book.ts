@@ -20,7 +20,6 @@ import {
   AmendReason as AR,
   CommandType as CT,
   DoneReason as DR,
-  EventKind as EK,
   RejectReason as RR,
   StpMode as STP,
   TimeInForce as TIF,
@@ -948,85 +947,37 @@ export class OrderBook {
     size: number,
   ): void {
     const seq = ++this.seq;
-    const h = this.hash;
-    h.add(EK.Accepted);
-    h.add(seq);
-    h.add(ts);
-    h.add(orderId);
-    h.add(accountId);
-    h.add(side);
-    h.add(orderType);
-    h.add(tif);
-    h.add(price);
-    h.add(size);
+    this.hash.accepted(seq, ts, orderId, accountId, side, orderType, tif, price, size);
     this.sink.onAccepted(seq, ts, orderId, accountId, side, orderType, tif, price, size);
   }
 
   private eRejected(ts: number, command: CommandType, orderId: number, accountId: number, reason: RejectReason): void {
     const seq = ++this.seq;
-    const h = this.hash;
-    h.add(EK.Rejected);
-    h.add(seq);
-    h.add(ts);
-    h.add(command);
-    h.add(orderId);
-    h.add(accountId);
-    h.add(reason);
+    this.hash.rejected(seq, ts, command, orderId, accountId, reason);
     this.sink.onRejected(seq, ts, command, orderId, accountId, reason);
   }
 
   private eTrade(ts: number, m: Order, t: Order, price: number, size: number): void {
     const seq = ++this.seq;
-    const h = this.hash;
-    h.add(EK.Trade);
-    h.add(seq);
-    h.add(ts);
-    h.add(m.id);
-    h.add(m.account);
-    h.add(t.id);
-    h.add(t.account);
-    h.add(t.side);
-    h.add(price);
-    h.add(size);
+    this.hash.trade(seq, ts, m.id, m.account, t.id, t.account, t.side, price, size);
     this.sink.onTrade(seq, ts, m.id, m.account, t.id, t.account, t.side, price, size);
   }
 
   private eDone(ts: number, orderId: number, accountId: number, reason: DoneReason, remaining: number): void {
     const seq = ++this.seq;
-    const h = this.hash;
-    h.add(EK.Done);
-    h.add(seq);
-    h.add(ts);
-    h.add(orderId);
-    h.add(accountId);
-    h.add(reason);
-    h.add(remaining);
+    this.hash.done(seq, ts, orderId, accountId, reason, remaining);
     this.sink.onDone(seq, ts, orderId, accountId, reason, remaining);
   }
 
   private eAmended(ts: number, orderId: number, accountId: number, price: number, size: number, reason: AmendReason): void {
     const seq = ++this.seq;
-    const h = this.hash;
-    h.add(EK.Amended);
-    h.add(seq);
-    h.add(ts);
-    h.add(orderId);
-    h.add(accountId);
-    h.add(price);
-    h.add(size);
-    h.add(reason);
+    this.hash.amended(seq, ts, orderId, accountId, price, size, reason);
     this.sink.onAmended(seq, ts, orderId, accountId, price, size, reason);
   }
 
   private eLevel(ts: number, side: Side, price: number, size: number): void {
     const seq = ++this.seq;
-    const h = this.hash;
-    h.add(EK.Level);
-    h.add(seq);
-    h.add(ts);
-    h.add(side);
-    h.add(price);
-    h.add(size);
+    this.hash.level(seq, ts, side, price, size);
     this.sink.onLevel(seq, ts, side, price, size);
   }
 }
