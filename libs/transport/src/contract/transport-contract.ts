@@ -294,6 +294,44 @@ export function transportContract(name: string, setup: () => Promise<ContractFix
         assert.deepEqual(await t.committedOffsets(uniqueName('no-group'), input), new Map());
       }));
 
+    it('commits transactions and sends far larger than one request (several MiB to one partition), in order', () =>
+      withClients(async (open) => {
+        const t = await open();
+        const out = uniqueName('big-out');
+        await t.ensureTopics([{ name: out, partitions: 1 }]);
+        // 48 values of 96 KiB = 4.5 MiB in one transaction, then the same again in one plain send: more than
+        // Kafka's default 1 MiB record batch, and than one produce request should carry.
+        const value = (i: number) => {
+          const v = new Uint8Array(96 * 1024).fill(i % 251);
+          v.set(enc(`#${i}`));
+          return v;
+        };
+        const p = await t.producer({ transactionalId: uniqueName('big') });
+        await p.transaction((tx) => {
+          tx.send(
+            out,
+            Array.from({ length: 48 }, (_, i) => ({ key: 'k', value: value(i), partition: 0 })),
+          );
+        });
+        await p.send(
+          out,
+          Array.from({ length: 48 }, (_, i) => ({ key: 'k', value: value(48 + i), partition: 0 })),
+        );
+        let got: Uint8Array[] = [];
+        await eventually(
+          async () => {
+            got = (await readAll(t, out, 0)).map((m) => m.value);
+            return got.length === 96;
+          },
+          timeoutMs,
+          'both large writes',
+        );
+        got.forEach((v, i) => {
+          assert.equal(v.length, 96 * 1024);
+          assert.deepEqual(v, value(i), `message ${i} intact and in order`);
+        });
+      }));
+
     it('refuses transactions on a producer without a transactionalId, on closed producers and unknown topics', () =>
       withClients(async (open) => {
         const t = await open();

@@ -14,6 +14,38 @@ export interface KafkaProducerContext {
 type State = 'open' | 'fenced' | 'broken' | 'closed';
 
 /**
+ * Payload bytes (keys + values) per produce request. A request carries one record batch per partition, and the
+ * broker refuses a batch over the topic's max.message.bytes (1 MiB by default): an engine whose input batch
+ * produced more output than that must still commit, so large sends are split into several requests.
+ */
+export const MAX_REQUEST_PAYLOAD_BYTES = 512 * 1024;
+
+/** Splits routed messages into requests of at most MAX_REQUEST_PAYLOAD_BYTES (a bigger message goes alone). */
+export function splitRequests(topicMessages: readonly TopicMessages[], maxBytes = MAX_REQUEST_PAYLOAD_BYTES): TopicMessages[][] {
+  const requests: TopicMessages[][] = [];
+  let current: TopicMessages[] = [];
+  let bytes = 0;
+  for (const { topic, messages } of topicMessages) {
+    let chunk: TopicMessages['messages'] = [];
+    for (const m of messages) {
+      const size = (m.value instanceof Buffer ? m.value.length : 0) + (typeof m.key === 'string' ? m.key.length : 0);
+      if (bytes + size > maxBytes && bytes > 0) {
+        if (chunk.length > 0) current.push({ topic, messages: chunk });
+        requests.push(current);
+        current = [];
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(m);
+      bytes += size;
+    }
+    if (chunk.length > 0) current.push({ topic, messages: chunk });
+  }
+  if (current.length > 0) requests.push(current);
+  return requests;
+}
+
+/**
  * The contract's producer on kafkajs: idempotent, and with a transactionalId, transactional (one request in
  * flight, as transactions require). Transactions are buffered and only touch Kafka at commit, so a `fill`
  * that throws costs nothing, and a Kafka transaction stays open for as short a time as possible.
@@ -57,8 +89,9 @@ export class KafkaProducer implements Producer {
   async send(topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
     this.assertUsable();
     if (messages.length === 0) return;
-    const topicMessages = await this.resolve([{ topic, messages }]);
-    await this.producer.send({ ...topicMessages[0]!, acks: -1 });
+    for (const request of splitRequests(await this.resolve([{ topic, messages }]))) {
+      await this.producer.sendBatch({ topicMessages: request, acks: -1 });
+    }
   }
 
   transaction(fill: (tx: Transaction) => void | Promise<void>): Promise<void> {
@@ -76,7 +109,8 @@ export class KafkaProducer implements Producer {
       const topicMessages = await this.resolve(buffered.sends);
       const tx = await this.producer.transaction();
       try {
-        if (topicMessages.length > 0) await tx.sendBatch({ topicMessages, acks: -1 });
+        // Sequential requests of one transaction keep their order (idempotent producer, one in flight).
+        for (const request of splitRequests(topicMessages)) await tx.sendBatch({ topicMessages: request, acks: -1 });
         for (const commit of buffered.commits) {
           const byTopic = new Map<string, { partition: number; offset: string }[]>();
           for (const o of commit.offsets) {

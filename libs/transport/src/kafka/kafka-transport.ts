@@ -59,6 +59,7 @@ const LOG_LEVELS: Record<KafkaTransportLogLevel, KafkaLogLevel> = {
 };
 
 const DEFAULT_MAX_BATCH = 10_000;
+const TOPIC_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
 
 function logCreatorFor(sink: (entry: KafkaLogEntry) => void): logCreator {
   const names: Partial<Record<KafkaLogLevel, KafkaLogEntry['level']>> = {
@@ -137,7 +138,11 @@ export class KafkaTransport implements Transport {
             topic: spec.name,
             numPartitions: spec.partitions,
             ...(this.options.replicationFactor === undefined ? {} : { replicationFactor: this.options.replicationFactor }),
-            ...(spec.compacted === true ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}),
+            configEntries: [
+              // Room for one contract message at its 1 MiB limit plus record overhead (Kafka's default is 1 MiB).
+              { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
+              ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+            ],
           })),
         }),
       );
