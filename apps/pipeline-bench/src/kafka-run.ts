@@ -59,6 +59,30 @@ function engineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<st
   };
 }
 
+/**
+ * The pipeline topics, created here rather than through Transport.ensureTopics so the output topics can
+ * carry a larger max.message.bytes: an engine commits all events of one input batch to one partition as ONE
+ * record batch, and at MAX_BATCH_MESSAGES=500 full 100-command messages make it ~2.3 MB, above the broker
+ * default of 1 MB (the engine then stops). Deployments need the same setting (or smaller engine batches).
+ */
+async function createTopics(brokers: readonly string[], topics: TopicNames, partitions: number, maxMessageBytes: number): Promise<void> {
+  const admin = new Kafka({ brokers: [...brokers], clientId: 'pipeline-bench-topics', logLevel: logLevel.NOTHING }).admin();
+  try {
+    await admin.connect();
+    const big = { name: 'max.message.bytes', value: String(maxMessageBytes) };
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topicSpecs(topics, partitions).map((t) => ({
+        topic: t.name,
+        numPartitions: t.partitions,
+        configEntries: t.compacted === true ? [big, { name: 'cleanup.policy', value: 'compact' }] : [big],
+      })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 async function deleteTopics(brokers: readonly string[], names: string[]): Promise<void> {
   const admin = new Kafka({ brokers: [...brokers], clientId: 'pipeline-bench-cleanup', logLevel: logLevel.NOTHING }).admin();
   try {
@@ -85,7 +109,9 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
   const collector = new EventCollector(s.killAfterSec !== undefined);
   const problems: string[] = [];
   try {
-    await admin.ensureTopics(topicSpecs(topics, s.partitions));
+    await createTopics(s.brokers, topics, s.partitions, 16 * 1024 * 1024);
+    // Readiness: metadata of the new topics is visible to the transport's own admin client.
+    await waitFor('topics', async () => ((await admin.partitionCount(topics.orders).catch(() => 0)) === s.partitions ? true : undefined), 30_000, 100);
     const env = engineEnv(run, topics, s);
     // Start engines one after another so each boot time is its own (parallel boots on 2 cores distort it).
     for (let i = 0; i < s.engines; i++) engines.push(await spawnEngine(`e${i + 1}`, env));
@@ -255,12 +281,14 @@ async function killAndReplace(
   const replacement = await spawnEngine(`r${victim.name}`, env);
   engines.push(replacement);
   s.log(`  survivor took over after ${takeover - killAt} ms; replacement ${replacement.name} booted in ${replacement.startedAtMs - replacement.spawnedAtMs} ms`);
+  // Bounded by the end of the load (plus slack): after it no batch would come to measure.
+  const budget = (): number => Math.max(1_000, wallStart + s.durationSec * 1000 + 5_000 - Date.now());
   const assigned = await waitFor('replacement to be assigned partitions', () => {
     const a = assignment(replacement);
     return a !== undefined && a.owned.length > 0 ? a : undefined;
-  }, 60_000, 10).catch(() => undefined);
+  }, budget(), 10).catch(() => undefined);
   const firstBatch =
-    assigned === undefined ? undefined : await waitFor('first batch of the replacement', () => firstAfter(assigned.atMs, new Set(assigned.owned)), 60_000, 10).catch(() => undefined);
+    assigned === undefined ? undefined : await waitFor('first batch of the replacement', () => firstAfter(assigned.atMs, new Set(assigned.owned)), budget(), 10).catch(() => undefined);
   // Called after the drain. Caught up: first arrival on the killed partitions, after the take-over, with
   // latency under 100 ms.
   const finish = (): FailoverFigures => {

@@ -18,6 +18,15 @@ const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
 };
 
+let brokerStartedHere = false;
+
+function stopBrokerIfOurs(): void {
+  if (!brokerStartedHere) return;
+  brokerStartedHere = false;
+  log('stopping the Kafka broker this run started');
+  kafka('stop');
+}
+
 interface Broker {
   readonly brokers: string[];
   readonly pid: number | null;
@@ -63,6 +72,7 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
   try {
     if (o.kafka) {
       broker = ensureBroker(brokersEnv);
+      brokerStartedHere = broker.startedHere;
       const base = { brokers: broker.brokers, brokerPid: broker.pid, markets: o.markets, batch: o.batch, engineBatch: o.engineBatch, seed: o.seed, drainTimeoutMs, cores, log };
       for (const k of o.engines) {
         const p = Math.max(o.partitions, k);
@@ -99,10 +109,7 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
     }
   } finally {
     killAllChildren();
-    if (broker?.startedHere === true) {
-      log('stopping the Kafka broker this run started');
-      kafka('stop');
-    }
+    stopBrokerIfOurs();
   }
   return results;
 }
@@ -147,6 +154,7 @@ process.on('exit', killAllChildren);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.once(sig, () => {
     killAllChildren();
+    stopBrokerIfOurs();
     process.exit(130);
   });
 }
@@ -159,6 +167,7 @@ main().then(
   (e: unknown) => {
     process.stderr.write(`pipeline bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     killAllChildren();
+    stopBrokerIfOurs();
     process.exit(1);
   },
 );

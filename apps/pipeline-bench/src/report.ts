@@ -237,10 +237,11 @@ export function renderSection(results: readonly ScenarioResult[], info: RunInfo)
     'End-to-end commands/s = commands / (first command due -> last event consumed), so it includes draining any backlog (in the as-fast-as-possible runs the generator ' +
       'outruns the engines, so their latency is mostly queueing: read latency from the paced run). Latency: one sample per event batch.',
     '',
-    `Engines ran with MAX_BATCH_MESSAGES=${o.engineBatch}. Found by this benchmark: with the engine default of 500 and full 100-command messages, one transaction's ` +
-      `event batches go to one partition as one record batch of ~${eventKiB(results)} KiB x 500, above the broker's 1 MB message.max.bytes: the produce fails with ` +
-      '"message larger than the max message size", the engine stops (crash-only), and a restart would fail again on the same input. The engine should split its output ' +
-      'or bound a transaction by output bytes; until then MAX_BATCH_MESSAGES must stay below ~1 MB / (event bytes per input message).',
+    `Engines ran with MAX_BATCH_MESSAGES=${o.engineBatch}. Found by this benchmark: an engine writes all event batches of one input batch to one partition, ` +
+      `which kafkajs sends as ONE record batch: ~${eventKiB(results)} KiB per full input message x 500 messages is far above Kafka's default 1 MB message.max.bytes, ` +
+      'the produce fails ("message larger than the max message size"), the engine stops (crash-only) and a restart fails again on the same input. The bench creates ' +
+      'its topics with max.message.bytes = 16 MiB; a deployment needs the same (or a smaller MAX_BATCH_MESSAGES), and the engine should split its output ' +
+      'or bound a transaction by output bytes.',
     '',
     '### CPU per component and bottleneck',
     '',
