@@ -25,6 +25,7 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
   --seed X                workload seed (default 1)
   --docs / --no-docs      write the docs/benchmarks.md section (default: on, off with --smoke)
   --json FILE             also write the results as JSON
+  --render FILE           no run: print (and with --docs write) the results saved by --json
   --help
 
 Environment: KAFKA_BROKERS (default 127.0.0.1:19092; the broker is started with scripts/kafka.sh if not running).`;
@@ -49,6 +50,7 @@ export interface BenchOptions {
   readonly seed: number;
   readonly docs: boolean;
   readonly json: string | undefined;
+  readonly render: string | undefined;
 }
 
 export class UsageError extends Error {
@@ -96,6 +98,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
         docs: { type: 'boolean' },
         'no-docs': { type: 'boolean' },
         json: { type: 'string' },
+        render: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -128,5 +131,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     seed: int('seed', values.seed, 1, 0, Number.MAX_SAFE_INTEGER),
     docs: values['no-docs'] === true ? false : values.docs === true || !smoke,
     json: values.json,
+    render: values.render,
   };
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // npm run bench:pipeline [-- --smoke | options]: see cli.ts for the options, report.ts for the output.
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseOptions, USAGE, UsageError, type BenchOptions } from './cli.js';
@@ -129,7 +129,7 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const info: RunInfo = {
+  const info: RunInfo & { startedAt: Date } = {
     startedAt: new Date(),
     machine: `${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} CPUs, Node ${process.version}`,
     loadAtStart: loadAverage(),
@@ -137,11 +137,19 @@ async function main(): Promise<number> {
     options: o,
   };
   const t0 = Date.now();
-  const results = await run(o);
-  info.loadAtEnd = loadAverage();
+  let results: ScenarioResult[];
+  if (o.render !== undefined) {
+    // Re-render the tables and the docs section from a saved --json file (no run).
+    const saved = JSON.parse(readFileSync(o.render, 'utf8')) as { info: RunInfo & { startedAt: string }; results: ScenarioResult[] };
+    results = saved.results;
+    Object.assign(info, { ...saved.info, startedAt: new Date(saved.info.startedAt), options: { ...saved.info.options, docs: o.docs } });
+  } else {
+    results = await run(o);
+    info.loadAtEnd = loadAverage();
+  }
   printResults(results, info);
   if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ info, results }, null, 2));
-  if (o.docs) {
+  if (info.options.docs) {
     writeDocs(`${repoRoot}docs/benchmarks.md`, results, info);
     log('wrote the bench:pipeline section of docs/benchmarks.md');
   }

@@ -60,7 +60,8 @@ export interface ScenarioResult {
   readonly problems: readonly string[];
 }
 
-export function nameBottleneck(cpu: readonly CpuShare[], machineBusy: number, cores: number): string {
+/** commitShare: share of the engines' wall time spent in transaction commits (0 when unknown). */
+export function nameBottleneck(cpu: readonly CpuShare[], machineBusy: number, cores: number, commitShare = 0): string {
   const sorted = [...cpu].sort((a, b) => b.cores - a.cores);
   const top = sorted[0];
   const ours = cpu.reduce((n, c) => n + c.cores, 0);
@@ -69,6 +70,11 @@ export function nameBottleneck(cpu: readonly CpuShare[], machineBusy: number, co
   if (machineBusy >= 0.9) {
     parts.push(`machine CPU saturated: ${pct(machineBusy * cores)} of ${cores * 100}% busy (ours ${pct(ours)}, others ${pct(Math.max(0, machineBusy * cores - ours))})`);
   }
+  if (parts.length === 0 && commitShare >= 0.5) {
+    parts.push(
+      `engine transaction commits: engines spend ${pct(commitShare)} of their time waiting on serial commit round trips (CPU not saturated: top ${top === undefined ? '-' : `${top.component} ${pct(top.cores)}`}, machine ${pct(machineBusy * cores)} of ${cores * 100}%)`,
+    );
+  }
   if (parts.length === 0) {
     parts.push(`no CPU saturation (top: ${top === undefined ? '-' : `${top.component} ${pct(top.cores)}`}, machine ${pct(machineBusy * cores)} of ${cores * 100}%): paced or wait-bound`);
   }
@@ -76,3 +82,9 @@ export function nameBottleneck(cpu: readonly CpuShare[], machineBusy: number, co
 }
 
 export const pct = (cores: number): string => `${Math.round(cores * 100)}%`;
+
+export function bottleneckOf(r: ScenarioResult, cores = 2): string {
+  const e = r.engineStats;
+  const commitShare = e.transactions === 0 ? 0 : e.transactionSec / (r.wallSec * r.engines);
+  return nameBottleneck(r.cpu.filter((c) => !c.component.startsWith('whole')), r.machineBusy, cores, commitShare);
+}
