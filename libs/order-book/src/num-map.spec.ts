@@ -42,6 +42,12 @@ describe('NumMap', () => {
     assert.equal(m.has(-1), false);
     assert.equal(m.delete(-1), false);
     assert.equal(m.delete(0.5), false);
+    // 2^53 is not a safe integer and must not alias 2^53 - 1 (2^53 + 1 rounds to 2^53 in a double).
+    m.set(2 ** 53 - 1, 7);
+    assert.equal(m.get(2 ** 53), undefined);
+    assert.equal(m.delete(2 ** 53), false);
+    assert.equal(m.get(2 ** 53 - 1), 7);
+    assert.equal(m.get(Number.NaN), undefined);
     assert.equal(m.get(0.5), undefined);
   });
 

@@ -9,9 +9,12 @@
 // unspecified; the contents and every result are the same as with an all-at-once rehash.
 // Values live in a dense array of entries (reused through a free list) and a table slot holds the entry's
 // index in an Int32Array, so starting a growth allocates typed arrays only: filling a JS array of a million
-// slots with undefined took tens of milliseconds, far more than the rehash it replaced.
+// slots with undefined took tens of milliseconds, far more than the rehash it replaced. Keys are stored
+// plus one so that 0 marks an empty slot and a new table needs no fill (zeroed memory is cheap to get).
 
-const EMPTY = -1;
+/** Empty slot; an occupied slot holds key + 1 (exact: keys are safe integers, so key + 1 <= 2^53). */
+const EMPTY = 0;
+const MAX_KEY = Number.MAX_SAFE_INTEGER;
 const TWO_32 = 4294967296;
 /** Old-table entries moved per set/delete while growing: drains well before the new table is half full. */
 const DRAIN_PER_OP = 4;
@@ -26,13 +29,14 @@ function slotOf(key: number, mask: number): number {
   return h & mask;
 }
 
-/** Index of key in the table, or -1. */
+/** Index of key in the table, or -1 (key must be a non-negative safe integer). */
 function find(keys: Float64Array, mask: number, key: number): number {
+  const stored = key + 1;
   let i = slotOf(key, mask);
   for (;;) {
     const k = keys[i]!;
+    if (k === stored) return i;
     if (k === EMPTY) return -1;
-    if (k === key) return i;
     i = (i + 1) & mask;
   }
 }
@@ -45,7 +49,7 @@ function removeAt(keys: Float64Array, vals: Int32Array, mask: number, i0: number
     j = (j + 1) & mask;
     const k = keys[j]!;
     if (k === EMPTY) break;
-    const home = slotOf(k, mask);
+    const home = slotOf(k - 1, mask);
     // Entry at j may fill hole i iff home is not cyclically in (i, j].
     if (i <= j ? home <= i || home > j : home <= i && home > j) {
       keys[i] = k;
@@ -77,7 +81,7 @@ export class NumMap<V> {
   constructor(initialCapacity = 1024) {
     let cap = 16;
     while (cap < initialCapacity) cap *= 2;
-    this.keys = new Float64Array(cap).fill(EMPTY);
+    this.keys = new Float64Array(cap);
     this.slots = new Int32Array(cap);
     this.mask = cap - 1;
   }
@@ -88,14 +92,16 @@ export class NumMap<V> {
 
   /** undefined when absent (also for keys that are not non-negative safe integers). */
   get(key: number): V | undefined {
+    // Also keeps 2^53 (whose + 1 rounds to 2^53) from matching 2^53 - 1, and -1 from matching an empty slot.
+    if (!(key >= 0 && key <= MAX_KEY)) return undefined;
     const keys = this.keys;
     const mask = this.mask;
+    const stored = key + 1;
     let i = slotOf(key, mask);
     for (;;) {
       const k = keys[i]!;
-      // EMPTY first: get(-1) must not match an empty slot.
+      if (k === stored) return this.values[this.slots[i]!];
       if (k === EMPTY) break;
-      if (k === key) return this.values[this.slots[i]!];
       i = (i + 1) & mask;
     }
     const old = this.oldKeys;
@@ -125,11 +131,12 @@ export class NumMap<V> {
     }
     const keys = this.keys;
     const mask = this.mask;
+    const stored = key + 1;
     let i = slotOf(key, mask);
     for (;;) {
       const k = keys[i]!;
       if (k === EMPTY) {
-        keys[i] = key;
+        keys[i] = stored;
         const e = this.free.pop();
         if (e === undefined) {
           this.slots[i] = this.values.length;
@@ -141,7 +148,7 @@ export class NumMap<V> {
         this.used++;
         return;
       }
-      if (k === key) {
+      if (k === stored) {
         this.values[this.slots[i]!] = value;
         return;
       }
@@ -150,6 +157,7 @@ export class NumMap<V> {
   }
 
   delete(key: number): boolean {
+    if (!(key >= 0 && key <= MAX_KEY)) return false;
     const i = find(this.keys, this.mask, key);
     if (i >= 0) {
       this.release(this.slots[i]!);
@@ -174,13 +182,13 @@ export class NumMap<V> {
     const keys = this.keys;
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i]!;
-      if (k !== EMPTY) fn(this.values[this.slots[i]!]!, k);
+      if (k !== EMPTY) fn(this.values[this.slots[i]!]!, k - 1);
     }
     const old = this.oldKeys;
     if (old === null) return;
     for (let i = 0; i < old.length; i++) {
       const k = old[i]!;
-      if (k !== EMPTY) fn(this.values[this.oldSlots[i]!]!, k);
+      if (k !== EMPTY) fn(this.values[this.oldSlots[i]!]!, k - 1);
     }
   }
 
@@ -197,7 +205,7 @@ export class NumMap<V> {
     this.oldMask = this.mask;
     this.oldUsed = this.used;
     this.drainAt = 0;
-    this.keys = new Float64Array(cap).fill(EMPTY);
+    this.keys = new Float64Array(cap);
     this.slots = new Int32Array(cap);
     this.mask = cap - 1;
     this.used = 0;
@@ -233,13 +241,13 @@ export class NumMap<V> {
     this.drainAt = i;
   }
 
-  /** Inserts a key known to be absent from both tables into the current table, with entry index e. */
-  private insertNew(key: number, e: number): void {
+  /** Inserts a stored key (key + 1) absent from both tables into the current table, with entry index e. */
+  private insertNew(stored: number, e: number): void {
     const keys = this.keys;
     const mask = this.mask;
-    let i = slotOf(key, mask);
+    let i = slotOf(stored - 1, mask);
     while (keys[i] !== EMPTY) i = (i + 1) & mask;
-    keys[i] = key;
+    keys[i] = stored;
     this.slots[i] = e;
     this.used++;
   }
