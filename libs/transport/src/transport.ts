@@ -104,6 +104,13 @@ export interface ConsumerOptions {
   readonly fromBeginning?: boolean;
   /** Upper bound on messages handed to one eachBatch call (the embedded log honours it exactly). */
   readonly maxBatchSize?: number;
+  /**
+   * Up to this many batches of DIFFERENT partitions may be in eachBatch at the same time (never two of one
+   * partition). Default 1. A transport may deliver with less concurrency (the embedded log delivers one at a
+   * time); handlers must be correct either way. Engines with one transactional producer per partition use it
+   * to overlap the commit round trips of their partitions.
+   */
+  readonly concurrentPartitions?: number;
 }
 
 export interface GroupConsumer {

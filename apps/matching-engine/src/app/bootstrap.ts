@@ -49,6 +49,7 @@ export async function startMatchingEngine(
     topics: [topics.orders],
     fromBeginning: true,
     maxBatchSize: config.maxBatchMessages,
+    concurrentPartitions: config.concurrentPartitions,
   });
   app.connectMicroservice({ strategy: server }, { inheritAppConfig: true });
   try {

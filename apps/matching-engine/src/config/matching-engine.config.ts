@@ -45,6 +45,8 @@ const schema = z
     SNAPSHOT_EVERY_MS: count(1).default(60_000),
     /** Upper bound on input messages per batch (one transaction each). */
     MAX_BATCH_MESSAGES: count(1).max(100_000).default(500),
+    /** Owned partitions whose batches may be matched and committed at the same time (see ConsumerOptions). */
+    ENGINE_CONCURRENT_PARTITIONS: count(1).max(1_000).default(8),
     /** Create the topics at boot if missing. */
     ENSURE_TOPICS: z
       .enum(['true', 'false'])
@@ -69,6 +71,7 @@ export interface MatchingEngineConfig {
   readonly snapshotEveryMessages: number;
   readonly snapshotEveryMs: number;
   readonly maxBatchMessages: number;
+  readonly concurrentPartitions: number;
   readonly ensureTopics: boolean;
   readonly httpHost: string;
   /** 0 = any free port. */
@@ -109,6 +112,7 @@ export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): 
     snapshotEveryMessages: e.SNAPSHOT_EVERY_MESSAGES,
     snapshotEveryMs: e.SNAPSHOT_EVERY_MS,
     maxBatchMessages: e.MAX_BATCH_MESSAGES,
+    concurrentPartitions: e.ENGINE_CONCURRENT_PARTITIONS,
     ensureTopics: e.ENSURE_TOPICS,
     httpHost: e.ENGINE_HTTP_HOST,
     httpPort: e.ENGINE_HTTP_PORT,

@@ -32,6 +32,7 @@ export function testConfig(overrides: Partial<MatchingEngineConfig> = {}): Match
     snapshotEveryMessages: 1_000_000,
     snapshotEveryMs: 3_600_000,
     maxBatchMessages: 50,
+    concurrentPartitions: 4,
     ensureTopics: true,
     httpHost: '127.0.0.1',
     httpPort: 0,

@@ -449,6 +449,42 @@ export function transportContract(name: string, setup: () => Promise<ContractFix
         await c.stopped;
       }));
 
+    it('with concurrentPartitions, never hands out two batches of one partition at once and delivers everything', () =>
+      withClients(async (open) => {
+        const t = await open();
+        const input = uniqueName('conc-in');
+        await t.ensureTopics([{ name: input, partitions: 4 }]);
+        const p = await t.producer();
+        const sent: string[] = [];
+        for (let round = 0; round < 5; round++) {
+          const messages = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: enc(`r${round}-${i}`), partition: i % 4 }));
+          await p.send(input, messages);
+          sent.push(...messages.map((m) => dec(m.value)));
+        }
+        const busy = new Set<number>();
+        const got: string[] = [];
+        const perPartition = new Map<number, number[]>();
+        const c = await t.consumer({ groupId: uniqueName('conc'), topics: [input], maxBatchSize: 7, concurrentPartitions: 4 });
+        await c.run({
+          eachBatch: async (batch) => {
+            assert.ok(!busy.has(batch.partition), `partition ${batch.partition} delivered twice at once`);
+            busy.add(batch.partition);
+            await sleep(2);
+            for (const m of batch.messages) {
+              got.push(dec(m.value));
+              const offsets = perPartition.get(batch.partition) ?? [];
+              offsets.push(m.offset);
+              perPartition.set(batch.partition, offsets);
+            }
+            busy.delete(batch.partition);
+          },
+        });
+        await eventually(() => Promise.resolve(got.length >= sent.length), timeoutMs, 'all messages');
+        await c.close();
+        assert.deepEqual([...got].sort(), [...sent].sort());
+        for (const offsets of perPartition.values()) assert.deepEqual(offsets, [...offsets].sort((a, b) => a - b));
+      }));
+
     it('starts at the committed offset; fromBeginning: false skips what was there before', () =>
       withClients(async (open) => {
         const t = await open();

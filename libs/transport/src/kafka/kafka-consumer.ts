@@ -15,6 +15,7 @@ export interface KafkaConsumerOptions {
   readonly topics: readonly string[];
   readonly fromBeginning: boolean;
   readonly maxBatchSize: number;
+  readonly concurrentPartitions: number;
 }
 
 type State = 'new' | 'running' | 'closing' | 'closed' | 'failed';
@@ -42,7 +43,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private readonly consumer: Consumer;
   private owned: TopicPartition[] = [];
   private gate: Promise<void> = Promise.resolve();
-  private inFlight: Promise<void> | undefined;
+  private readonly inFlight = new Set<Promise<void>>();
   private shutdownDone: Promise<void> | undefined;
   private resolveStopped!: () => void;
   private rejectStopped!: (error: unknown) => void;
@@ -90,7 +91,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: true,
-        partitionsConsumedConcurrently: 1,
+        // kafkajs never hands two batches of one partition out at once, and rejoins only after all returned.
+        partitionsConsumedConcurrently: this.options.concurrentPartitions,
         eachBatch: (payload) => this.onBatch(payload),
       });
     } catch (error) {
@@ -111,7 +113,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
       return;
     }
     this.state = 'closing';
-    await this.inFlight?.catch(() => undefined);
+    await Promise.allSettled([...this.inFlight]);
     await this.gate;
     const owned = this.owned;
     this.owned = [];
@@ -174,7 +176,8 @@ export class KafkaGroupConsumer implements GroupConsumer {
   private onBatch(payload: EachBatchPayload): Promise<void> {
     if (this.state !== 'running') return Promise.resolve();
     const work = this.deliver(payload);
-    this.inFlight = work;
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
     return work;
   }
 

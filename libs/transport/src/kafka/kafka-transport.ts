@@ -201,10 +201,14 @@ export class KafkaTransport implements Transport {
     const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH;
     if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1) throw new RangeError(`maxBatchSize must be a positive integer, got ${maxBatchSize}`);
     if (options.topics.length === 0) throw new RangeError('a consumer needs at least one topic');
+    const concurrentPartitions = options.concurrentPartitions ?? 1;
+    if (!Number.isInteger(concurrentPartitions) || concurrentPartitions < 1) {
+      throw new RangeError(`concurrentPartitions must be a positive integer, got ${concurrentPartitions}`);
+    }
     for (const topic of options.topics) await this.partitionCount(topic);
     const consumer = new KafkaGroupConsumer(
       this.kafka,
-      { groupId: options.groupId, topics: [...options.topics], fromBeginning: options.fromBeginning ?? true, maxBatchSize },
+      { groupId: options.groupId, topics: [...options.topics], fromBeginning: options.fromBeginning ?? true, maxBatchSize, concurrentPartitions },
       this.settings,
       (c) => this.consumers.delete(c),
     );
