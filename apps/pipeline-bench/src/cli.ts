@@ -21,7 +21,7 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
   --transport T           kafka | embedded | both (default both)
   --batch B               max commands per message per market (default 100)
   --engine-batch M        engines' MAX_BATCH_MESSAGES, input messages per transaction (default 500, the
-                          engine's default; the bench's output topics allow 16 MiB record batches)
+                          engine's default; the transport splits large outputs into several requests)
   --seed X                workload seed (default 1)
   --docs / --no-docs      write the docs/benchmarks.md section (default: on, off with --smoke)
   --json FILE             also write the results as JSON

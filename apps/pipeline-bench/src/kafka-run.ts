@@ -59,29 +59,6 @@ function engineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<st
   };
 }
 
-/**
- * The pipeline topics, created here rather than through Transport.ensureTopics so the output topics can
- * carry a larger max.message.bytes: an engine commits all events of one input batch to one partition as ONE
- * record batch, and at MAX_BATCH_MESSAGES=500 full 100-command messages make it ~2.3 MB, above the broker
- * default of 1 MB (the engine then stops). Deployments need the same setting (or smaller engine batches).
- */
-async function createTopics(brokers: readonly string[], topics: TopicNames, partitions: number, maxMessageBytes: number): Promise<void> {
-  const admin = new Kafka({ brokers: [...brokers], clientId: 'pipeline-bench-topics', logLevel: logLevel.NOTHING }).admin();
-  try {
-    await admin.connect();
-    const big = { name: 'max.message.bytes', value: String(maxMessageBytes) };
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: topicSpecs(topics, partitions).map((t) => ({
-        topic: t.name,
-        numPartitions: t.partitions,
-        configEntries: t.compacted === true ? [big, { name: 'cleanup.policy', value: 'compact' }] : [big],
-      })),
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 async function deleteTopics(brokers: readonly string[], names: string[]): Promise<void> {
   const admin = new Kafka({ brokers: [...brokers], clientId: 'pipeline-bench-cleanup', logLevel: logLevel.NOTHING }).admin();
@@ -109,7 +86,8 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
   const collector = new EventCollector(s.killAfterSec !== undefined);
   const problems: string[] = [];
   try {
-    await createTopics(s.brokers, topics, s.partitions, 16 * 1024 * 1024);
+    // The engines' own topic settings (Transport.ensureTopics), as a deployment gets them.
+    await admin.ensureTopics(topicSpecs(topics, s.partitions));
     // Readiness: metadata of the new topics is visible to the transport's own admin client.
     await waitFor('topics', async () => ((await admin.partitionCount(topics.orders).catch(() => 0)) === s.partitions ? true : undefined), 30_000, 100);
     const env = engineEnv(run, topics, s);
