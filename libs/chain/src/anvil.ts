@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ChainError } from './errors.js';
 
@@ -136,7 +136,15 @@ export function resolveAnvilBinary(): string {
     if (existsSync(candidate)) return candidate;
     if (resolve(dir) === resolve(dirname(dir))) break;
   }
-  throw new ChainError('ANVIL_START_FAILED', 'anvil not found: install @foundry-rs/anvil or set ANVIL_BIN');
+  // Other platforms: npm publishes anvil only for linux x64 here, so use a Foundry install on the PATH.
+  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
+    const candidate = join(dir, process.platform === 'win32' ? 'anvil.exe' : 'anvil');
+    if (dir !== '' && existsSync(candidate)) return candidate;
+  }
+  throw new ChainError(
+    'ANVIL_START_FAILED',
+    'anvil not found: on linux x64 `npm ci` installs @foundry-rs/anvil-linux-amd64; elsewhere install Foundry (anvil on PATH) or set ANVIL_BIN',
+  );
 }
 
 function kill(child: ChildProcess, signal: NodeJS.Signals): void {
