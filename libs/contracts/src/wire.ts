@@ -3,6 +3,7 @@
 // Frame: magic 0x50 ('P'), message type (1 byte), contract version (1 byte), then the message's fields.
 // Integers are unsigned LEB128 varints of non-negative safe integers; the reader accepts only the canonical
 // (shortest) form, so every accepted message re-encodes to exactly the same bytes (determinism both ways).
+import { ByteWriter } from '@parallax/order-book';
 import { ContractError } from './errors.js';
 import type { ContractErrorCode } from './errors.js';
 
@@ -21,10 +22,8 @@ const MESSAGE_TYPE_NAMES: Record<number, string> = {
   4: 'DeadLetter',
 };
 
-const TEXT_ENCODER = new TextEncoder();
 // fatal: invalid UTF-8 is refused; ignoreBOM: a leading U+FEFF is kept, so decode/encode is the identity.
 const TEXT_DECODER = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-const TWO_31 = 0x80000000;
 
 export function invalidField(field: string, value: unknown, expected: string): never {
   throw new ContractError('INVALID_FIELD', `${field} must be ${expected}, got ${describe(value)}`);
@@ -42,29 +41,19 @@ export function checkUint(x: number, field: string): number {
   return x;
 }
 
-/** Growable byte buffer reused across messages: encoders write into one and copy out the result. */
-export class ContractWriter {
-  buf: Uint8Array;
-  pos = 0;
-
+/**
+ * Growable byte buffer reused across messages: the order book's deterministic varint writer (the same
+ * encoding its event codec uses) plus the contract frame header, length-prefixed blobs and the size limit.
+ */
+export class ContractWriter extends ByteWriter {
   constructor(initialCapacity = 64 * 1024) {
-    this.buf = new Uint8Array(initialCapacity);
+    super(initialCapacity);
   }
 
   reset(): void {
     this.pos = 0;
     // Do not pin a huge buffer forever because of one big message.
     if (this.buf.length > 4 * MAX_MESSAGE_BYTES) this.buf = new Uint8Array(64 * 1024);
-  }
-
-  /** Makes room for n more bytes. */
-  ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
   }
 
   header(type: MessageType): void {
@@ -74,52 +63,22 @@ export class ContractWriter {
     this.buf[this.pos++] = CONTRACT_VERSION;
   }
 
-  byte(x: number): void {
-    if (this.pos >= this.buf.length) this.ensure(1);
-    this.buf[this.pos++] = x;
-  }
-
-  /** Varint of a non-negative safe integer the caller has validated (at most 8 bytes). */
-  uint(x0: number): void {
-    if (this.pos + 8 > this.buf.length) this.ensure(8);
-    const buf = this.buf;
-    let p = this.pos;
-    let x = x0;
-    while (x >= TWO_31) {
-      buf[p++] = (x % 128) | 0x80;
-      x = Math.floor(x / 128);
-    }
-    while (x >= 0x80) {
-      buf[p++] = (x & 0x7f) | 0x80;
-      x >>>= 7;
-    }
-    buf[p++] = x;
-    this.pos = p;
-  }
-
   raw(b: Uint8Array): void {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    this.bytes(b);
   }
 
   /** Length-prefixed bytes. */
   blob(b: Uint8Array): void {
     this.uint(b.length);
-    this.raw(b);
-  }
-
-  /** Length-prefixed UTF-8 (lone surrogates become U+FFFD, as TextEncoder does). */
-  string(s: string): void {
-    this.blob(TEXT_ENCODER.encode(s));
+    this.bytes(b);
   }
 
   /** Copy of the bytes written since reset; throws MESSAGE_TOO_LARGE past MAX_MESSAGE_BYTES. */
-  finish(what: string): Uint8Array {
+  override finish(what = 'message'): Uint8Array {
     if (this.pos > MAX_MESSAGE_BYTES) {
       throw new ContractError('MESSAGE_TOO_LARGE', `${what} encodes to ${this.pos} bytes, more than ${MAX_MESSAGE_BYTES}`);
     }
-    return this.buf.slice(0, this.pos);
+    return super.finish();
   }
 }
 

@@ -14,22 +14,24 @@ export class ByteWriter {
     this.buf = new Uint8Array(initialCapacity);
   }
 
-  private grow(extra: number): void {
+  /** Makes room for n more bytes (callers on hot paths check capacity inline first). */
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
-    while (cap < this.pos + extra) cap *= 2;
+    while (cap < this.pos + n) cap *= 2;
     const next = new Uint8Array(cap);
     next.set(this.buf.subarray(0, this.pos));
     this.buf = next;
   }
 
   byte(x: number): void {
-    if (this.pos + 1 > this.buf.length) this.grow(1);
+    if (this.pos + 1 > this.buf.length) this.ensure(1);
     this.buf[this.pos++] = x & 0xff;
   }
 
   /** Unsigned varint of a non-negative safe integer (at most 8 bytes). */
   uint(x0: number): void {
-    if (this.pos + 8 > this.buf.length) this.grow(8);
+    if (this.pos + 8 > this.buf.length) this.ensure(8);
     const buf = this.buf;
     let p = this.pos;
     let x = x0;
@@ -46,7 +48,7 @@ export class ByteWriter {
   }
 
   bytes(b: Uint8Array): void {
-    if (this.pos + b.length > this.buf.length) this.grow(b.length);
+    if (this.pos + b.length > this.buf.length) this.ensure(b.length);
     this.buf.set(b, this.pos);
     this.pos += b.length;
   }

@@ -30,4 +30,6 @@ export type { OrderView, LevelView } from './order-book.js';
 export { EventEncoder, encodeEvents, decodeEvents } from './codec.js';
 export { MarketUnits } from './units.js';
 export { OrderBookError } from './errors.js';
+// The deterministic varint writer the event codec uses; topic contracts build their frames on it.
+export { ByteWriter } from './bytes.js';
 export type { OrderBookErrorCode } from './errors.js';
