@@ -161,7 +161,7 @@ describe('matching engine on Kafka: process faults', { timeout: 300_000 }, () =>
             const restored = logsWith(b, 'partition restored', killedAtMs).find((l) => l.entry['partition'] === p);
             if (restored === undefined) continue;
             const from = Number(restored.entry['committed'] ?? 0);
-            if ((now.get(p) ?? 0) > from) takeover.set(p, { assignedMs: assigned.receivedAtMs, restoredMs: restored.receivedAtMs, committedMs: Date.now() });
+            if ((now.get(p) ?? 0) > from) takeover.set(p, { assignedMs: assigned.atMs, restoredMs: restored.atMs, committedMs: Date.now() });
           }
           return takeover.size === victims.length ? true : undefined;
         },

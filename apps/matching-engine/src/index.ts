@@ -4,3 +4,4 @@ export { BatchConsumerServer, BatchPatterns, BatchContext } from './consumer/bat
 export { MatchingService, transactionalIdFor, type RestoreReport } from './matching/matching.service.js';
 export { startEngineWorker, type EngineWorker, type EngineWorkerData, type EngineWorkerMessage } from './worker/engine-worker.js';
 export { createTransport } from './app/transport.factory.js';
+export { spawnEngineProcess, type EngineProcess, type EngineLogLine, type SpawnEngineOptions } from './process/engine-process.js';

@@ -1,8 +1,8 @@
 // Child processes of a run (engines, load generator). Every one is registered so that an exit handler
 // can SIGKILL whatever is still alive, whatever way the benchmark ends.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { spawnEngineProcess, type EngineProcess } from '@parallax/matching-engine';
 
 const live = new Set<ChildProcess>();
 
@@ -23,66 +23,11 @@ export function packageFile(pkg: string, file: string): string {
   return fileURLToPath(new URL(`./${file}`, import.meta.resolve(pkg)));
 }
 
-export interface LogLine {
-  readonly entry: Record<string, unknown>;
-  readonly atMs: number;
-}
+export type { EngineProcess } from '@parallax/matching-engine';
 
-export interface EngineProcess {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly pid: number;
-  readonly spawnedAtMs: number;
-  readonly startedAtMs: number;
-  /** HTTP base URL (/metrics). */
-  readonly url: string;
-  readonly logs: LogLine[];
-  readonly exited: Promise<number | null>;
-}
-
-export async function spawnEngine(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<EngineProcess> {
-  const spawnedAtMs = Date.now();
-  const child = spawn(process.execPath, [packageFile('@parallax/matching-engine', 'main.js')], {
-    env: { ...process.env, ...env, ENGINE_INSTANCE_ID: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  track(child);
-  const logs: LogLine[] = [];
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    resolve(code);
-  }));
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    if (stderr.length < 10_000) stderr += d.toString();
-  });
-  let url = '';
-  const startedAtMs = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`engine ${name} did not start within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      const atMs = Date.now();
-      logs.push({ entry, atMs });
-      if (entry['msg'] === 'matching engine started') {
-        clearTimeout(timer);
-        url = String(entry['url']);
-        resolve(atMs);
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`engine ${name} exited with ${String(code)} before starting\n${stderr}`));
-    });
-  });
-  if (child.pid === undefined) throw new Error(`engine ${name} has no pid`);
-  return { name, child, pid: child.pid, spawnedAtMs, startedAtMs, url, logs, exited };
+/** An engine child process, registered for the exit handler's clean-up. */
+export function spawnEngine(name: string, env: Record<string, string>, timeoutMs = 60_000): Promise<EngineProcess> {
+  return spawnEngineProcess(name, env, { timeoutMs, onSpawn: track });
 }
 
 /** Partitions the engine owns per its latest "partitions assigned" line after `since` (undefined if none). */

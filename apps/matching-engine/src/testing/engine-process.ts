@@ -1,35 +1,15 @@
 // Matching engines as child processes (dist/main.js configured by environment) for the real-Kafka fault
 // tests: they can be killed with SIGKILL (no close, no revoke, an open transaction left behind), and their
 // JSON log lines are collected with the time the test received them.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { Transport } from '@parallax/transport';
 import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
+import { spawnEngineProcess, type EngineLogLine, type EngineProcess } from '../process/engine-process.js';
 import { sleep } from './test-support.js';
-
-const main = fileURLToPath(new URL('../main.js', import.meta.url));
 
 export const kafkaBrokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
 
-export interface LogEntry {
-  readonly entry: Record<string, unknown>;
-  /** Date.now() in the test process when the line arrived. */
-  readonly receivedAtMs: number;
-}
-
-export interface EngineProcess {
-  readonly name: string;
-  readonly child: ChildProcess;
-  readonly url: string;
-  /** Date.now() just before spawn. */
-  readonly spawnedAtMs: number;
-  /** Date.now() when the "matching engine started" line arrived. */
-  readonly startedAtMs: number;
-  /** Parsed JSON log lines so far. */
-  readonly logs: LogEntry[];
-  readonly exited: Promise<number | null>;
-}
+export type { EngineProcess } from '../process/engine-process.js';
+export type LogEntry = EngineLogLine;
 
 /** Environment of one test run: topics and group named after `run` so concurrent runs never share them. */
 export function engineEnv(run: string, extra: Record<string, string> = {}): Record<string, string> {
@@ -56,49 +36,8 @@ export function engineEnv(run: string, extra: Record<string, string> = {}): Reco
   };
 }
 
-export async function spawnEngine(name: string, env: Record<string, string>): Promise<EngineProcess> {
-  const spawnedAtMs = Date.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', main], {
-    env: { ...process.env, ...env, ENGINE_INSTANCE_ID: name },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const logs: LogEntry[] = [];
-  const exited = new Promise<number | null>((resolve) => {
-    child.on('exit', (code) => {
-      resolve(code);
-    });
-  });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  let startedAtMs = 0;
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`engine ${name} did not start in time\n${stderr}`));
-    }, 60_000);
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return;
-      }
-      const receivedAtMs = Date.now();
-      logs.push({ entry, receivedAtMs });
-      if (entry['msg'] === 'matching engine started') {
-        clearTimeout(timer);
-        startedAtMs = receivedAtMs;
-        resolve(String(entry['url']));
-      }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      // pino writes fatal errors to stdout: show the last lines too.
-      const last = logs.slice(-3).map((l) => JSON.stringify(l.entry));
-      reject(new Error(`engine ${name} exited with ${code} before starting\n${stderr}${last.join('\n')}`));
-    });
-  });
-  return { name, child, url, spawnedAtMs, startedAtMs, logs, exited };
+export function spawnEngine(name: string, env: Record<string, string>): Promise<EngineProcess> {
+  return spawnEngineProcess(name, env);
 }
 
 export async function kill9(e: EngineProcess): Promise<void> {
@@ -118,7 +57,7 @@ export async function stopGracefully(e: EngineProcess, graceMs = 20_000): Promis
 }
 
 export function logsWith(e: EngineProcess, msg: string, since = 0): LogEntry[] {
-  return e.logs.filter((l) => l.entry['msg'] === msg && l.receivedAtMs >= since);
+  return e.logs.filter((l) => l.entry['msg'] === msg && l.atMs >= since);
 }
 
 /** Partitions the engine owns according to its latest "partitions assigned" line (none before its first). */
