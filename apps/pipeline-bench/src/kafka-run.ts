@@ -6,8 +6,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec, procCpuSec } from './cpu.js';
 import { assignment, sleep, spawnEngine, spawnGenerator, stopProcess, waitFor, type EngineProcess } from './processes.js';
-import { nameBottleneck, type CpuShare, type FailoverFigures, type ScenarioResult } from './result.js';
-import { compare, EventCollector, percentile, replayReference } from './verify.js';
+import { nameBottleneck, type CpuShare, type FailoverFigures, type ScenarioResult, verifiedResult } from './result.js';
+import { EventCollector } from './verify.js';
 
 export interface KafkaScenario {
   readonly name: string;
@@ -107,13 +107,21 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
     );
     const c = await admin.consumer({ groupId: `${run}.verify`, topics: [topics.marketEvents], fromBeginning: true, maxBatchSize: 10_000 });
     consumer = c;
+    // Latency is measured where the events are consumed: load starts only once this consumer owns every
+    // partition, or its own group join would be counted as pipeline latency.
+    let ownsAll = false;
     await c.run({
+      onAssigned: (tps) => {
+        ownsAll = tps.length === s.partitions;
+        return Promise.resolve();
+      },
       eachBatch: (batch) => {
         collector.add(batch.messages);
         return Promise.resolve();
       },
     });
     void c.stopped.catch((e: unknown) => problems.push(`event consumer stopped: ${String(e)}`));
+    await waitFor('the event consumer to own every partition', () => (ownsAll ? true : undefined), 60_000, 20);
 
     const genArgs = ['--markets', String(s.markets), '--rate', String(s.rate), '--batch', String(s.batch), '--seed', String(s.seed), '--topic', topics.orders, '--duration', String(s.durationSec)];
     if (s.count !== undefined) genArgs.push('--count', String(s.count));
@@ -175,28 +183,8 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
     // Verification (outside the measured window).
     await consumer.close();
     consumer = null;
-    const expected = replayReference(s.seed, s.markets, s.partitions, report.commands, s.batch);
-    problems.push(...compare(collector, expected));
-    const lat = Float64Array.from(collector.latencies).sort();
     return {
-      name: s.name,
-      transport: 'kafka',
-      markets: s.markets,
-      partitions: s.partitions,
-      engines: s.engines,
-      rate: s.rate,
-      commands: report.commands,
-      inputMessages,
-      eventBatches: collector.batches,
-      eventBytes: collector.bytes,
-      engineBatch: s.engineBatch,
-      events: collector.events,
-      wallSec,
-      commandsPerSec: Math.round(report.commands / wallSec),
-      generatorPerSec: report.commandsPerSec,
-      p50Ms: percentile(lat, 0.5),
-      p99Ms: percentile(lat, 0.99),
-      maxMs: lat.length > 0 ? lat[lat.length - 1]! : NaN,
+      ...verifiedResult(s, 'kafka', report, inputMessages, collector, wallSec, problems),
       cpu,
       machineBusy,
       bottleneck: nameBottleneck(cpu, machineBusy, s.cores),

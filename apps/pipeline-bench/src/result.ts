@@ -1,4 +1,5 @@
 import type { EngineStats } from './engine-metrics.js';
+import { compare, percentile, replayReference, type EventCollector } from './verify.js';
 // One measured scenario, and how its bottleneck is named from the CPU figures.
 export interface CpuShare {
   readonly component: string;
@@ -87,4 +88,58 @@ export function bottleneckOf(r: ScenarioResult, cores = 2): string {
   const e = r.engineStats;
   const commitShare = e.transactions === 0 ? 0 : e.transactionSec / (r.wallSec * r.engines);
   return nameBottleneck(r.cpu.filter((c) => !c.component.startsWith('whole')), r.machineBusy, cores, commitShare);
+}
+
+/** What both transports' scenarios measured, and how they describe themselves. */
+export interface ScenarioRun {
+  readonly name: string;
+  readonly markets: number;
+  readonly partitions: number;
+  readonly engines: number;
+  readonly rate: number;
+  readonly seed: number;
+  readonly batch: number;
+  readonly engineBatch: number;
+}
+
+/**
+ * The verification against a single-process replay and the figures common to every scenario. Appends
+ * any mismatch to `problems` (a benchmark that does not check its output is not a benchmark).
+ */
+export function verifiedResult(
+  s: ScenarioRun,
+  transport: ScenarioResult['transport'],
+  generated: { readonly commands: number; readonly commandsPerSec: number },
+  inputMessages: number,
+  collector: EventCollector,
+  wallSec: number,
+  problems: string[],
+): Pick<
+  ScenarioResult,
+  | 'name' | 'transport' | 'markets' | 'partitions' | 'engines' | 'rate' | 'commands' | 'inputMessages' | 'eventBatches'
+  | 'eventBytes' | 'engineBatch' | 'events' | 'wallSec' | 'commandsPerSec' | 'generatorPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs'
+> {
+  const expected = replayReference(s.seed, s.markets, s.partitions, generated.commands, s.batch);
+  problems.push(...compare(collector, expected));
+  const lat = Float64Array.from(collector.latencies).sort();
+  return {
+    name: s.name,
+    transport,
+    markets: s.markets,
+    partitions: s.partitions,
+    engines: s.engines,
+    rate: s.rate,
+    commands: generated.commands,
+    inputMessages,
+    eventBatches: collector.batches,
+    eventBytes: collector.bytes,
+    engineBatch: s.engineBatch,
+    events: collector.events,
+    wallSec,
+    commandsPerSec: Math.round(generated.commands / wallSec),
+    generatorPerSec: generated.commandsPerSec,
+    p50Ms: percentile(lat, 0.5),
+    p99Ms: percentile(lat, 0.99),
+    maxMs: lat.length > 0 ? lat[lat.length - 1]! : NaN,
+  };
 }
