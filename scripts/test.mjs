@@ -69,6 +69,7 @@ function specFiles() {
 const isIntegration = (f) => f.endsWith('.int.spec.js') || f.endsWith('.e2e.spec.js');
 
 must('contract artifacts are up to date (solc-js)', process.execPath, ['contracts/build.mjs', '--check']);
+must('hash event methods are up to date (generate-hash)', process.execPath, ['libs/order-book/scripts/generate-hash.mjs', '--check']);
 must('generate (Prisma client)', 'npm', ['run', '--silent', 'generate']);
 must('typecheck (tsc -b)', 'npx', ['tsc', '-b']);
 if (!flag('--no-lint')) must('lint (eslint, type-aware, zero warnings)', 'npx', ['eslint', '.', '--max-warnings', '0']);
