@@ -9,7 +9,7 @@ import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec } from './cpu.js';
 import { waitFor } from './processes.js';
 import { nameBottleneck, type CpuShare, type ScenarioResult, verifiedResult } from './result.js';
-import { EventCollector } from './verify.js';
+import { EventCollector, startEventConsumer } from './verify.js';
 
 export interface EmbeddedScenario {
   readonly name: string;
@@ -64,23 +64,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
       workers.push(await startEngineWorker(log, env));
       bootMs.push(performance.now() - t0);
     }
-    const c = await log.client().consumer({ groupId: `${run}.verify`, topics: [topics.marketEvents], fromBeginning: true, maxBatchSize: 10_000 });
-    consumer = c;
-    // Latency is measured where the events are consumed: load starts only once this consumer owns every
-    // partition, or its own group join would be counted as pipeline latency.
-    let ownsAll = false;
-    await c.run({
-      onAssigned: (tps) => {
-        ownsAll = tps.length === s.partitions;
-        return Promise.resolve();
-      },
-      eachBatch: (batch) => {
-        collector.add(batch.messages);
-        return Promise.resolve();
-      },
-    });
-    void c.stopped.catch((e: unknown) => problems.push(`event consumer stopped: ${String(e)}`));
-    await waitFor('the event consumer to own every partition', () => (ownsAll ? true : undefined), 60_000, 20);
+    consumer = await startEventConsumer(log.client(), `${run}.verify`, topics.marketEvents, s.partitions, collector, problems);
     const elu0 = workers.map((w) => w.worker.performance.eventLoopUtilization());
     const main0 = mainThreadCpuSec();
     const proc0 = process.cpuUsage();
@@ -118,7 +102,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
     const machineBusy = (machineBusySec() - machine0) / windowSec / s.cores;
     const wallSec = Math.max(0.001, (collector.lastAtMs - collector.minSentAtMs) / 1000);
     const engineStats = await scrapeAll(workers.map((w) => w.url));
-    await c.close();
+    await consumer.close();
     consumer = null;
     return {
       ...verifiedResult(s, 'embedded', report, inputMessages, collector, wallSec, problems),

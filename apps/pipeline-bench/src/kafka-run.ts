@@ -7,7 +7,7 @@ import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec, procCpuSec } from './cpu.js';
 import { assignment, sleep, spawnEngine, spawnGenerator, stopProcess, waitFor, type EngineProcess } from './processes.js';
 import { nameBottleneck, type CpuShare, type FailoverFigures, type ScenarioResult, verifiedResult } from './result.js';
-import { EventCollector } from './verify.js';
+import { EventCollector, startEventConsumer } from './verify.js';
 
 export interface KafkaScenario {
   readonly name: string;
@@ -105,23 +105,7 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
       60_000,
       50,
     );
-    const c = await admin.consumer({ groupId: `${run}.verify`, topics: [topics.marketEvents], fromBeginning: true, maxBatchSize: 10_000 });
-    consumer = c;
-    // Latency is measured where the events are consumed: load starts only once this consumer owns every
-    // partition, or its own group join would be counted as pipeline latency.
-    let ownsAll = false;
-    await c.run({
-      onAssigned: (tps) => {
-        ownsAll = tps.length === s.partitions;
-        return Promise.resolve();
-      },
-      eachBatch: (batch) => {
-        collector.add(batch.messages);
-        return Promise.resolve();
-      },
-    });
-    void c.stopped.catch((e: unknown) => problems.push(`event consumer stopped: ${String(e)}`));
-    await waitFor('the event consumer to own every partition', () => (ownsAll ? true : undefined), 60_000, 20);
+    consumer = await startEventConsumer(admin, `${run}.verify`, topics.marketEvents, s.partitions, collector, problems);
 
     const genArgs = ['--markets', String(s.markets), '--rate', String(s.rate), '--batch', String(s.batch), '--seed', String(s.seed), '--topic', topics.orders, '--duration', String(s.durationSec)];
     if (s.count !== undefined) genArgs.push('--count', String(s.count));

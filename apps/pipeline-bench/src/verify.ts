@@ -5,7 +5,8 @@ import { decodeEventBatch, defaultMarkets, encodeCommandBatch, MarketCatalogue, 
 import { CommandStream } from '@parallax/load-generator';
 import { PartitionEngine } from '@parallax/matching';
 import type { Command } from '@parallax/order-book';
-import type { ConsumedMessage } from '@parallax/transport';
+import type { ConsumedMessage, GroupConsumer, Transport } from '@parallax/transport';
+import { waitFor } from './processes.js';
 
 interface MarketProgress {
   lastSeq: number;
@@ -155,4 +156,33 @@ export function compare(c: EventCollector, expected: Expected): string[] {
 export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+}
+
+/**
+ * Starts the consumer that collects (and so times) the market events, and returns once it owns every
+ * partition: load must start only then, or this consumer's own group join would count as pipeline latency.
+ */
+export async function startEventConsumer(
+  transport: Transport,
+  groupId: string,
+  topic: string,
+  partitions: number,
+  collector: EventCollector,
+  problems: string[],
+): Promise<GroupConsumer> {
+  const c = await transport.consumer({ groupId, topics: [topic], fromBeginning: true, maxBatchSize: 10_000 });
+  let ownsAll = false;
+  await c.run({
+    onAssigned: (tps) => {
+      ownsAll = tps.length === partitions;
+      return Promise.resolve();
+    },
+    eachBatch: (batch) => {
+      collector.add(batch.messages);
+      return Promise.resolve();
+    },
+  });
+  void c.stopped.catch((e: unknown) => problems.push(`event consumer stopped: ${String(e)}`));
+  await waitFor('the event consumer to own every partition', () => (ownsAll ? true : undefined), 60_000, 20);
+  return c;
 }
