@@ -8,25 +8,10 @@ import { createEmbeddedTransport, type GroupConsumer } from '@parallax/transport
 import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec } from './cpu.js';
 import { waitFor } from './processes.js';
-import { nameBottleneck, type CpuShare, type ScenarioResult, verifiedResult } from './result.js';
+import { nameBottleneck, type CpuShare, type Scenario, type ScenarioResult, verifiedResult } from './result.js';
 import { EventCollector, startEventConsumer } from './verify.js';
 
-export interface EmbeddedScenario {
-  readonly name: string;
-  readonly markets: number;
-  readonly partitions: number;
-  readonly engines: number;
-  readonly rate: number;
-  readonly durationSec: number;
-  readonly count?: number;
-  readonly batch: number;
-  /** Engines' MAX_BATCH_MESSAGES. */
-  readonly engineBatch: number;
-  readonly seed: number;
-  readonly drainTimeoutMs: number;
-  readonly cores: number;
-  readonly log: (line: string) => void;
-}
+export type EmbeddedScenario = Scenario;
 
 export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<ScenarioResult> {
   const run = `pbench-embedded-${s.engines}e${s.partitions}p`;

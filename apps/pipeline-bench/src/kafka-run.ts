@@ -6,31 +6,14 @@ import { Kafka, logLevel } from 'kafkajs';
 import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec, procCpuSec } from './cpu.js';
 import { assignment, sleep, spawnEngine, spawnGenerator, stopProcess, waitFor, type EngineProcess } from './processes.js';
-import { nameBottleneck, type CpuShare, type FailoverFigures, type ScenarioResult, verifiedResult } from './result.js';
+import { nameBottleneck, type CpuShare, type FailoverFigures, type Scenario, type ScenarioResult, verifiedResult } from './result.js';
 import { EventCollector, startEventConsumer } from './verify.js';
 
-export interface KafkaScenario {
-  readonly name: string;
+export interface KafkaScenario extends Scenario {
   readonly brokers: readonly string[];
   readonly brokerPid: number | null;
-  readonly markets: number;
-  readonly partitions: number;
-  readonly engines: number;
-  /** Commands/s; 0 = as fast as possible. */
-  readonly rate: number;
-  readonly durationSec: number;
-  /** Cap on commands (as-fast-as-possible runs). */
-  readonly count?: number;
-  readonly batch: number;
-  /** Engines' MAX_BATCH_MESSAGES. */
-  readonly engineBatch: number;
-  readonly seed: number;
   /** kill -9 one engine after this many seconds of load, then start a replacement once the survivor took over. */
   readonly killAfterSec?: number;
-  /** Upper bound on draining after the generator finished. */
-  readonly drainTimeoutMs: number;
-  readonly cores: number;
-  readonly log: (line: string) => void;
 }
 
 function engineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<string, string> {

@@ -96,10 +96,23 @@ export interface ScenarioRun {
   readonly markets: number;
   readonly partitions: number;
   readonly engines: number;
+  /** Commands/s; 0 = as fast as possible. */
   readonly rate: number;
   readonly seed: number;
   readonly batch: number;
+  /** Engines' MAX_BATCH_MESSAGES. */
   readonly engineBatch: number;
+}
+
+/** One scenario of either transport. */
+export interface Scenario extends ScenarioRun {
+  readonly durationSec: number;
+  /** Cap on commands (as-fast-as-possible runs). */
+  readonly count?: number;
+  /** Upper bound on draining after the generator finished. */
+  readonly drainTimeoutMs: number;
+  readonly cores: number;
+  readonly log: (line: string) => void;
 }
 
 /**
