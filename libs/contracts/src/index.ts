@@ -1,8 +1,9 @@
 export { ContractError } from './errors.js';
 export type { ContractErrorCode } from './errors.js';
 export { CONTRACT_MAGIC, CONTRACT_VERSION, MAX_MESSAGE_BYTES, MessageType, ContractWriter, peekMessageType } from './wire.js';
-export type { TopicNames } from './catalogue/topics.js';
+export type { TopicNames, SettlementTopicNames } from './catalogue/topics.js';
 export { DEFAULT_TOPICS, MAX_PARTITIONS, topicSpecs, partitionForMarket, marketKey, deadLetterKey, isValidTopicName } from './catalogue/topics.js';
+export { DEFAULT_SETTLEMENT_TOPICS, SETTLEMENT_STATUS_KEY, settlementTopicSpecs } from './catalogue/topics.js';
 export type { MarketDefinition } from './catalogue/markets.js';
 export { MarketCatalogue, parseMarketCatalogue, defaultMarkets } from './catalogue/markets.js';
 export type { CommandBatch } from './messages/commands.js';
@@ -19,3 +20,13 @@ export {
   encodeDeadLetter,
   decodeDeadLetter,
 } from './messages/dead-letters.js';
+export type { SignedOrderBatch, SignedOrderRecord } from './messages/signed-orders.js';
+export { MAX_SIGNED_ORDERS_PER_BATCH, MAX_SIGNED_ORDER_FEE_RATE, encodeSignedOrderBatch, decodeSignedOrderBatch } from './messages/signed-orders.js';
+export type { SettlementStatus, SettlementStatusKind, FailedFill } from './messages/settlement-status.js';
+export {
+  SETTLEMENT_STATUSES,
+  MAX_FAILED_FILLS,
+  MAX_FAILED_FILL_DETAIL_CHARS,
+  encodeSettlementStatus,
+  decodeSettlementStatus,
+} from './messages/settlement-status.js';

@@ -12,7 +12,7 @@ export const CONTRACT_VERSION = 1;
 /** No contract message (encoded) may exceed 1 MiB: decoders refuse larger input before reading it. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export const MessageType = { CommandBatch: 1, EventBatch: 2, MarketSnapshot: 3, DeadLetter: 4 } as const;
+export const MessageType = { CommandBatch: 1, EventBatch: 2, MarketSnapshot: 3, DeadLetter: 4, SignedOrderBatch: 5, SettlementStatus: 6 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 const MESSAGE_TYPE_NAMES: Record<number, string> = {
@@ -20,6 +20,8 @@ const MESSAGE_TYPE_NAMES: Record<number, string> = {
   2: 'EventBatch',
   3: 'MarketSnapshot',
   4: 'DeadLetter',
+  5: 'SignedOrderBatch',
+  6: 'SettlementStatus',
 };
 
 // fatal: invalid UTF-8 is refused; ignoreBOM: a leading U+FEFF is kept, so decode/encode is the identity.
@@ -32,6 +34,7 @@ export function invalidField(field: string, value: unknown, expected: string): n
 function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
   if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (typeof v === 'bigint') return `${v}n`;
   return typeof v;
 }
 
@@ -217,4 +220,56 @@ export function readStateHash(r: ContractReader): string {
   let s = '';
   for (let i = 0; i < 8; i++) s += HEX[r.byte()]!;
   return s;
+}
+
+/** Cuts s to at most n UTF-16 code units without splitting a surrogate pair. */
+export function truncateChars(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const c = s.charCodeAt(n - 1);
+  return s.slice(0, c >= 0xd800 && c <= 0xdbff ? n - 1 : n);
+}
+
+// Unsigned bigints (uint64 / uint128 amounts of the settlement contract) travel as a length byte and that
+// many big-endian bytes without leading zeros (0n is the length byte 0 alone): canonical, and a typical
+// amount takes far fewer bytes than its fixed width.
+
+/** Writes a uint of at most maxBytes bytes; throws INVALID_FIELD for anything else (numbers included). */
+export function writeBigUint(w: ContractWriter, x: bigint, maxBytes: number, field: string): void {
+  if (typeof x !== 'bigint' || x < 0n || x >> BigInt(8 * maxBytes) !== 0n) invalidField(field, x, `a uint${8 * maxBytes} bigint`);
+  let n = 0;
+  for (let v = x; v !== 0n; v >>= 8n) n++;
+  w.ensure(1 + n);
+  w.buf[w.pos++] = n;
+  for (let i = n - 1; i >= 0; i--) w.buf[w.pos++] = Number((x >> BigInt(8 * i)) & 0xffn);
+}
+
+export function readBigUint(r: ContractReader, maxBytes: number, field: string): bigint {
+  const n = r.byte();
+  if (n > maxBytes) r.fail('INVALID_FIELD', `${field} of ${n} bytes exceeds uint${8 * maxBytes}`);
+  if (n > r.remaining) r.fail('MALFORMED_MESSAGE', `${field} runs past the end of the message`);
+  if (n === 0) return 0n;
+  const first = r.byte();
+  if (first === 0) r.fail('MALFORMED_MESSAGE', `non-canonical ${field} (leading zero byte)`);
+  let x = BigInt(first);
+  for (let i = 1; i < n; i++) x = (x << 8n) | BigInt(r.byte());
+  return x;
+}
+
+const HEX_RE = new Map<number, RegExp>();
+
+/** Writes a `0x` hex string of exactly n bytes (either case) as its n raw bytes. */
+export function writeHexBytes(w: ContractWriter, hex: string, n: number, field: string): void {
+  let re = HEX_RE.get(n);
+  if (re === undefined) HEX_RE.set(n, (re = new RegExp(`^0x[0-9a-fA-F]{${2 * n}}$`)));
+  if (typeof hex !== 'string' || !re.test(hex)) invalidField(field, hex, `0x and ${2 * n} hex digits (${n} bytes)`);
+  w.ensure(n);
+  for (let i = 2; i < 2 + 2 * n; i += 2) w.buf[w.pos++] = parseInt(hex.slice(i, i + 2), 16);
+}
+
+/** n raw bytes as a lower-case `0x` hex string. */
+export function readHexBytes(r: ContractReader, n: number, field: string): `0x${string}` {
+  if (r.remaining < n) r.fail('MALFORMED_MESSAGE', `unexpected end of message in ${field}`);
+  let s = '0x';
+  for (let i = 0; i < n; i++) s += HEX[r.byte()]!;
+  return s as `0x${string}`;
 }

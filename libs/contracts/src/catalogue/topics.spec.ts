@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { ContractError } from '../errors.js';
-import { DEFAULT_TOPICS, marketKey, partitionForMarket, topicSpecs } from './topics.js';
+import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, marketKey, partitionForMarket, SETTLEMENT_STATUS_KEY, settlementTopicSpecs, topicSpecs } from './topics.js';
 
 const invalid = (e: unknown) => e instanceof ContractError && e.code === 'INVALID_FIELD';
 
@@ -58,5 +58,20 @@ describe('topics', () => {
     }
     assert.equal(marketKey(42), '42');
     assert.throws(() => marketKey(-1), invalid);
+  });
+
+  it('settlement topics: signed orders placed like orders, status in one partition', () => {
+    assert.deepEqual(DEFAULT_SETTLEMENT_TOPICS, { signedOrders: 'parallax.signed-orders.v1', settlementStatus: 'parallax.settlement-status.v1' });
+    assert.deepEqual(settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, 12), [
+      { name: 'parallax.signed-orders.v1', partitions: 12 },
+      { name: 'parallax.settlement-status.v1', partitions: 1 },
+    ]);
+    // The orders topic's count for signed orders: the same market lands in the same partition number.
+    const ordersSpec = topicSpecs(DEFAULT_TOPICS, 12)[0]!;
+    assert.equal(settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, ordersSpec.partitions)[0]!.partitions, ordersSpec.partitions);
+    assert.equal(SETTLEMENT_STATUS_KEY, 'settlement');
+    for (const p of [0, 1.5, 10_001]) assert.throws(() => settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, p), invalid, String(p));
+    assert.throws(() => settlementTopicSpecs({ ...DEFAULT_SETTLEMENT_TOPICS, settlementStatus: 'a b' }, 1), invalid);
+    assert.throws(() => settlementTopicSpecs({ signedOrders: 'x', settlementStatus: 'x' }, 1), invalid);
   });
 });

@@ -47,6 +47,40 @@ export function topicSpecs(names: TopicNames, partitions: number): TopicSpec[] {
   ];
 }
 
+/**
+ * Topics of the settlement pipeline, kept apart from TopicNames so the matching engine's topic set is
+ * unchanged.
+ */
+export interface SettlementTopicNames {
+  /** SignedOrderBatch messages, key = marketKey, partition = partitionForMarket (placed like `orders`). */
+  readonly signedOrders: string;
+  /** SettlementStatus messages, one partition, key = SETTLEMENT_STATUS_KEY. */
+  readonly settlementStatus: string;
+}
+
+export const DEFAULT_SETTLEMENT_TOPICS: SettlementTopicNames = Object.freeze({
+  signedOrders: 'parallax.signed-orders.v1',
+  settlementStatus: 'parallax.settlement-status.v1',
+});
+
+/** Key of every settlement status message (one partition: the events are totally ordered). */
+export const SETTLEMENT_STATUS_KEY = 'settlement';
+
+/**
+ * signedOrders gets the orders topic's partition count P (pass the same P), so a market's signed orders sit
+ * in partition partitionForMarket(marketId, P) as its commands do. settlementStatus has one partition.
+ */
+export function settlementTopicSpecs(names: SettlementTopicNames, partitions: number): TopicSpec[] {
+  checkPartitions(partitions);
+  const list = [names.signedOrders, names.settlementStatus];
+  for (const n of list) if (!isValidTopicName(n)) invalidField('topic name', n, 'a Kafka topic name ([A-Za-z0-9._-], 1..249 chars)');
+  if (names.signedOrders === names.settlementStatus) throw new ContractError('INVALID_FIELD', `topic names must be distinct: ${list.join(', ')}`);
+  return [
+    { name: names.signedOrders, partitions },
+    { name: names.settlementStatus, partitions: 1 },
+  ];
+}
+
 function checkPartitions(partitions: number): void {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
     invalidField('partitions', partitions, `an integer in 1..${MAX_PARTITIONS}`);

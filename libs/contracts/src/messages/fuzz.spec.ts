@@ -13,7 +13,11 @@ import type { EventBatch } from './events.js';
 import { decodeEventBatch, decodeEventBatchEvents, encodeEventBatch } from './events.js';
 import type { MarketSnapshot } from './snapshots.js';
 import { decodeMarketSnapshot, encodeMarketSnapshot } from './snapshots.js';
-import { commandBatchArb, deadLetterArb, eventBatchArb, snapshotArb } from '../testing/arbitraries.js';
+import type { SettlementStatus } from './settlement-status.js';
+import { decodeSettlementStatus, encodeSettlementStatus } from './settlement-status.js';
+import type { SignedOrderBatch } from './signed-orders.js';
+import { decodeSignedOrderBatch, encodeSignedOrderBatch } from './signed-orders.js';
+import { commandBatchArb, deadLetterArb, eventBatchArb, settlementStatusArb, signedOrderBatchArb, snapshotArb } from '../testing/arbitraries.js';
 import { CONTRACT_MAGIC, CONTRACT_VERSION, MessageType, peekMessageType } from '../wire.js';
 
 interface Codec<T> {
@@ -29,6 +33,8 @@ const codecs = [
   { name: 'EventBatch', type: MessageType.EventBatch, arb: eventBatchArb, encode: encodeEventBatch, decode: decodeEventBatch } satisfies Codec<EventBatch>,
   { name: 'MarketSnapshot', type: MessageType.MarketSnapshot, arb: snapshotArb, encode: encodeMarketSnapshot, decode: decodeMarketSnapshot } satisfies Codec<MarketSnapshot>,
   { name: 'DeadLetter', type: MessageType.DeadLetter, arb: deadLetterArb, encode: encodeDeadLetter, decode: decodeDeadLetter } satisfies Codec<DeadLetter>,
+  { name: 'SignedOrderBatch', type: MessageType.SignedOrderBatch, arb: signedOrderBatchArb, encode: encodeSignedOrderBatch, decode: decodeSignedOrderBatch } satisfies Codec<SignedOrderBatch>,
+  { name: 'SettlementStatus', type: MessageType.SettlementStatus, arb: settlementStatusArb, encode: encodeSettlementStatus, decode: decodeSettlementStatus } satisfies Codec<SettlementStatus>,
 ] as Codec<unknown>[];
 
 /** ContractError, or a decode whose re-encoding is byte-identical. Returns whether it decoded. */
@@ -116,7 +122,7 @@ for (const c of codecs) {
       };
       assert.equal(code(valid), 'ok');
       assert.equal(code(with3(0, 0x51)), 'MALFORMED_MESSAGE');
-      for (const other of [0, 1, 2, 3, 4, 5, 255].filter((t) => t !== c.type)) assert.equal(code(with3(1, other)), 'WRONG_MESSAGE_TYPE');
+      for (const other of [0, 1, 2, 3, 4, 5, 6, 7, 255].filter((t) => t !== c.type)) assert.equal(code(with3(1, other)), 'WRONG_MESSAGE_TYPE');
       for (const version of [0, 2, 255]) assert.equal(code(with3(2, version)), 'UNSUPPORTED_VERSION');
       assert.equal(code(new Uint8Array(0)), 'MALFORMED_MESSAGE');
       assert.equal(code(valid.subarray(0, 2)), 'MALFORMED_MESSAGE');

@@ -6,6 +6,9 @@ import type { CommandBatch } from '../messages/commands.js';
 import type { DeadLetter } from '../messages/dead-letters.js';
 import type { EventBatch } from '../messages/events.js';
 import type { MarketSnapshot } from '../messages/snapshots.js';
+import type { SettlementStatus } from '../messages/settlement-status.js';
+import { SETTLEMENT_STATUSES } from '../messages/settlement-status.js';
+import type { SignedOrderRecord, SignedOrderBatch } from '../messages/signed-orders.js';
 
 /** fc.record without null-prototype objects (decoders return plain objects; deepEqual compares prototypes). */
 function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
@@ -94,3 +97,60 @@ export const deadLetterArb: fc.Arbitrary<DeadLetter> = rec({
   key: fc.option(fc.string({ unit: 'grapheme', maxLength: 50 }), { nil: null }),
   value: fc.uint8Array({ maxLength: 300 }),
 });
+
+/** Unsigned bigints of at most `bits` bits, biased to byte-length edges. */
+export function bigUintArb(bits: number, min = 0n): fc.Arbitrary<bigint> {
+  const max = (1n << BigInt(bits)) - 1n;
+  return fc.oneof(
+    fc.bigInt({ min, max }),
+    fc.bigInt({ min, max: min + 70_000n }),
+    fc.nat({ max: bits / 8 }).map((bytes) => (1n << BigInt(8 * bytes)) - 1n).filter((x) => x >= min),
+    fc.nat({ max: bits / 8 - 1 }).map((bytes) => 1n << BigInt(8 * bytes)).filter((x) => x >= min),
+    fc.constant(max),
+  );
+}
+
+const lowerHexArb = (bytes: number): fc.Arbitrary<`0x${string}`> =>
+  fc.uint8Array({ minLength: bytes, maxLength: bytes }).map((b) => `0x${Buffer.from(b).toString('hex')}` as const);
+
+export const signedOrderRecordArb: fc.Arbitrary<SignedOrderRecord> = rec({
+  orderId: uintArb,
+  accountId: uintArb,
+  trader: lowerHexArb(20),
+  isBuy: fc.boolean(),
+  price: bigUintArb(128),
+  size: bigUintArb(128, 1n),
+  maxFeeRate: fc.oneof(fc.constantFrom(0, 100_000), fc.nat({ max: 100_000 })),
+  expiry: bigUintArb(64),
+  nonce: bigUintArb(64),
+  signature: lowerHexArb(65),
+});
+
+export const signedOrderBatchArb: fc.Arbitrary<SignedOrderBatch> = rec({
+  marketId: uintArb,
+  orders: fc.array(signedOrderRecordArb, { minLength: 1, maxLength: 6 }),
+});
+
+export const settlementStatusArb: fc.Arbitrary<SettlementStatus> = fc.record(
+  {
+    batchId: bigUintArb(64),
+    status: fc.constantFrom(...SETTLEMENT_STATUSES),
+    atMs: uintArb,
+    fillCount: uintArb,
+    txHash: lowerHexArb(32),
+    nonce: uintArb,
+    blockNumber: bigUintArb(64),
+    gasUsed: bigUintArb(64),
+    gasPerFill: bigUintArb(64),
+    failedFills: fc.array(
+      rec({
+        marketId: uintArb,
+        seq: uintArb,
+        reason: fc.constantFrom('PRICE_LIMIT_EXCEEDED', 'PriceLimitExceeded', 'InvalidSignature', 'X', 'UNKNOWN_ORDER', 'a_1'),
+        detail: fc.string({ unit: 'grapheme', maxLength: 80 }),
+      }),
+      { maxLength: 5 },
+    ),
+  },
+  { requiredKeys: ['batchId', 'status', 'atMs', 'fillCount', 'failedFills'], noNullPrototype: true },
+);
