@@ -1,6 +1,14 @@
 export { PrismaClient, Prisma } from './generated/client.js';
 export type { Market, Order, Trade } from './generated/client.js';
-export { MarketStatus, OrderStatus, OrderType, Side, TimeInForce } from './generated/enums.js';
+export {
+  MarketStatus,
+  OrderStatus,
+  OrderType,
+  SettlementBatchStatus,
+  SettlementFillStatus,
+  Side,
+  TimeInForce,
+} from './generated/enums.js';
 export { createPrismaClient, type PrismaClientOptions } from './prisma-client.js';
 export {
   createEmbeddedPrismaClient,
@@ -26,3 +34,21 @@ export { PERSISTENCE_OPTIONS, type PersistenceOptions } from './persistence.toke
 export { PrismaService } from './prisma.service.js';
 export { PersistenceModule, type PersistenceModuleAsyncOptions } from './persistence.module.js';
 export { defaultMigrationsDir, repositoryRoot } from './repository-paths.js';
+export {
+  SettlementRepository,
+  type BatchContents,
+  type BatchRow,
+  type Broadcast,
+  type BroadcastRow,
+  type FailedFill,
+  type FillCounts,
+  type FillKey,
+  type Hex,
+  type MinedReceipt,
+  type NewBatch,
+  type PendingFill,
+  type PendingStats,
+  type SettledFill,
+  type SettlementFillRecord,
+  type SettlementOrderRecord,
+} from './settlement/settlement.repository.js';

@@ -12,7 +12,19 @@ export type PersistenceErrorCode =
   /** The Prisma CLI runner could not be started. */
   | 'PRISMA_CLI_UNAVAILABLE'
   /** The repository root (prisma/, scripts/prisma/) could not be located from this package. */
-  | 'REPOSITORY_NOT_FOUND';
+  | 'REPOSITORY_NOT_FOUND'
+  /** A settlement fill is not in the state the operation requires (e.g. already taken by another batch); nothing changed. */
+  | 'SETTLEMENT_FILL_CONFLICT'
+  /** No settlement batch with that id. */
+  | 'SETTLEMENT_BATCH_NOT_FOUND'
+  /** A settlement batch with that id exists already. */
+  | 'SETTLEMENT_BATCH_EXISTS'
+  /** The settlement batch's status does not allow the operation (e.g. confirming a batch that is not mined). */
+  | 'SETTLEMENT_BATCH_STATE'
+  /** The transaction hash is journaled for another batch. */
+  | 'SETTLEMENT_TX_CONFLICT'
+  /** The arguments contradict themselves (a fill listed twice, a batch without fills). */
+  | 'SETTLEMENT_INVALID_REQUEST';
 
 /** Errors of the persistence layer, with a stable code. */
 export class PersistenceError extends Error {

@@ -1,0 +1,640 @@
+// Persistence of apps/settlement: signed orders, fills, on-chain batches and the journal of their broadcasts.
+//
+// Callers see plain TypeScript: bigint for on-chain amounts and ids, number for market ids, `0x` strings for
+// hex. Decimal(39,0) columns (uint128) cross the boundary as decimal strings, never through Number. Every
+// state change that touches several rows is one database transaction, and fill transitions are conditional
+// on the expected status, so two writers can never both take the same fill.
+import type { Prisma, PrismaClient, SettlementBatch, SettlementFill, SettlementOrder, SettlementTx } from '../generated/client.js';
+import type { Side, SettlementBatchStatus, SettlementFillStatus } from '../generated/enums.js';
+import { PersistenceError } from '../persistence.errors.js';
+import { isUniqueConstraintViolation } from '../prisma-errors.js';
+
+export type Hex = `0x${string}`;
+
+/** A trader-signed order, as the settlement contract verifies it. */
+export interface SettlementOrderRecord {
+  readonly marketId: number;
+  readonly orderId: bigint;
+  readonly accountId: bigint;
+  /** EVM address; stored lower-case. */
+  readonly trader: Hex;
+  readonly isBuy: boolean;
+  /** uint128, contract price units. */
+  readonly price: bigint;
+  /** uint128, base units. */
+  readonly size: bigint;
+  /** uint64, unique per trader. */
+  readonly nonce: bigint;
+  /** Millionths. */
+  readonly maxFeeRate: number;
+  /** Unix seconds. */
+  readonly expiry: bigint;
+  /** 0x + 65 bytes; stored lower-case. */
+  readonly signature: Hex;
+}
+
+/** A fill's identity: its trade event's market and per-market sequence. */
+export interface FillKey {
+  readonly marketId: number;
+  readonly seq: bigint;
+}
+
+/** A trade to settle. */
+export interface SettlementFillRecord extends FillKey {
+  readonly makerOrderId: bigint;
+  readonly takerOrderId: bigint;
+  readonly takerSide: Side;
+  readonly priceTicks: bigint;
+  readonly sizeLots: bigint;
+  /** Engine logical time of the trade. */
+  readonly ts: bigint;
+}
+
+/** A stored fill with its two signed orders (undefined while an order has not arrived). */
+export interface PendingFill extends SettlementFillRecord {
+  /** Arrival order (FIFO). */
+  readonly id: bigint;
+  readonly status: SettlementFillStatus;
+  readonly createdAt: Date;
+  readonly maker: SettlementOrderRecord | undefined;
+  readonly taker: SettlementOrderRecord | undefined;
+}
+
+/** A fill excluded for good, with a stable reason code (<= 64 characters) and an optional free-text detail. */
+export interface FailedFill extends FillKey {
+  readonly reason: string;
+  readonly detail?: string | undefined;
+}
+
+export interface SettledFill extends SettlementFillRecord {
+  readonly id: bigint;
+  readonly batchId: bigint;
+}
+
+export interface PendingStats {
+  readonly count: number;
+  readonly oldestCreatedAt: Date | undefined;
+  /** PENDING fills of which the maker or the taker order is not stored yet. */
+  readonly waitingForOrders: number;
+}
+
+export interface NewBatch {
+  /** The contract's batch id (lastBatchId + 1). */
+  readonly id: bigint;
+  readonly fills: readonly FillKey[];
+  readonly orderCount: number;
+  readonly gasLimit: bigint;
+  /** settleBatch calldata. */
+  readonly data: Uint8Array;
+}
+
+export interface BatchContents {
+  /** Fills that stay in the batch. */
+  readonly fills: readonly FillKey[];
+  readonly orderCount: number;
+  readonly gasLimit: bigint;
+  readonly data: Uint8Array;
+  /** Fills of the batch excluded for good. */
+  readonly failed: readonly FailedFill[];
+  /** Fills of the batch sent back to PENDING (they keep their place in the FIFO). */
+  readonly released: readonly FillKey[];
+}
+
+export interface BatchRow {
+  readonly id: bigint;
+  readonly status: SettlementBatchStatus;
+  readonly fillCount: number;
+  readonly orderCount: number;
+  readonly gasLimit: bigint;
+  readonly data: Uint8Array;
+  /** The mined transaction once mined, else the latest broadcast. */
+  readonly txHash: Hex | undefined;
+  readonly nonce: number | undefined;
+  readonly blockNumber: bigint | undefined;
+  readonly blockHash: Hex | undefined;
+  readonly gasUsed: bigint | undefined;
+  readonly effectiveGasPrice: bigint | undefined;
+  readonly createdAt: Date;
+  readonly submittedAt: Date | undefined;
+  readonly minedAt: Date | undefined;
+  readonly confirmedAt: Date | undefined;
+}
+
+export interface Broadcast {
+  readonly hash: Hex;
+  readonly nonce: number;
+  readonly gasLimit: bigint;
+  readonly maxFeePerGas: bigint;
+  readonly maxPriorityFeePerGas: bigint;
+  /** Wall clock of the send, ms since the epoch. */
+  readonly sentAtMs: number;
+}
+
+export type BroadcastRow = Broadcast;
+
+export interface MinedReceipt {
+  readonly hash: Hex;
+  readonly blockNumber: bigint;
+  readonly blockHash: Hex;
+  readonly gasUsed: bigint;
+  readonly effectiveGasPrice: bigint;
+  /** Wall clock when the receipt was seen, ms since the epoch. */
+  readonly atMs: number;
+}
+
+export type FillCounts = Record<SettlementFillStatus, number>;
+
+type Tx = Prisma.TransactionClient;
+
+/** Interactive transactions here touch at most a few thousand rows; PGlite is slower than a server. */
+const TX_OPTIONS = { maxWait: 10_000, timeout: 30_000 } as const;
+/** Rows per INSERT: 12 parameters an order stays far below PostgreSQL's 65,535 bind parameters. */
+const INSERT_CHUNK = 1_000;
+const OPEN_STATUSES: SettlementBatchStatus[] = ['CREATED', 'SUBMITTED', 'MINED'];
+
+const toDecimal = (value: bigint): string => value.toString();
+/** Decimal(39,0) -> bigint through its exact decimal string (toFixed never uses exponent notation). */
+const fromDecimal = (value: Prisma.Decimal): bigint => BigInt(value.toFixed());
+const keyOf = (marketId: number, id: bigint): string => `${marketId}:${id.toString()}`;
+
+function orderToRow(o: SettlementOrderRecord): Prisma.SettlementOrderCreateManyInput {
+  return {
+    marketId: o.marketId,
+    orderId: o.orderId,
+    accountId: o.accountId,
+    trader: o.trader.toLowerCase(),
+    isBuy: o.isBuy,
+    price: toDecimal(o.price),
+    size: toDecimal(o.size),
+    nonce: toDecimal(o.nonce),
+    maxFeeRate: o.maxFeeRate,
+    expiry: o.expiry,
+    signature: o.signature.toLowerCase(),
+  };
+}
+
+function orderFromRow(r: SettlementOrder): SettlementOrderRecord {
+  return {
+    marketId: r.marketId,
+    orderId: r.orderId,
+    accountId: r.accountId,
+    trader: r.trader as Hex,
+    isBuy: r.isBuy,
+    price: fromDecimal(r.price),
+    size: fromDecimal(r.size),
+    nonce: fromDecimal(r.nonce),
+    maxFeeRate: r.maxFeeRate,
+    expiry: r.expiry,
+    signature: r.signature as Hex,
+  };
+}
+
+function fillToRow(f: SettlementFillRecord): Prisma.SettlementFillCreateManyInput {
+  return {
+    marketId: f.marketId,
+    seq: f.seq,
+    makerOrderId: f.makerOrderId,
+    takerOrderId: f.takerOrderId,
+    takerSide: f.takerSide,
+    priceTicks: f.priceTicks,
+    sizeLots: f.sizeLots,
+    ts: f.ts,
+  };
+}
+
+function fillFromRow(r: SettlementFill): SettlementFillRecord {
+  return {
+    marketId: r.marketId,
+    seq: r.seq,
+    makerOrderId: r.makerOrderId,
+    takerOrderId: r.takerOrderId,
+    takerSide: r.takerSide,
+    priceTicks: r.priceTicks,
+    sizeLots: r.sizeLots,
+    ts: r.ts,
+  };
+}
+
+function batchFromRow(r: SettlementBatch): BatchRow {
+  return {
+    id: r.id,
+    status: r.status,
+    fillCount: r.fillCount,
+    orderCount: r.orderCount,
+    gasLimit: r.gasLimit,
+    data: new Uint8Array(r.data),
+    txHash: (r.txHash ?? undefined) as Hex | undefined,
+    nonce: r.nonce ?? undefined,
+    blockNumber: r.blockNumber ?? undefined,
+    blockHash: (r.blockHash ?? undefined) as Hex | undefined,
+    gasUsed: r.gasUsed ?? undefined,
+    effectiveGasPrice: r.effectiveGasPrice === null ? undefined : fromDecimal(r.effectiveGasPrice),
+    createdAt: r.createdAt,
+    submittedAt: r.submittedAt ?? undefined,
+    minedAt: r.minedAt ?? undefined,
+    confirmedAt: r.confirmedAt ?? undefined,
+  };
+}
+
+function broadcastFromRow(r: SettlementTx): BroadcastRow {
+  return {
+    hash: r.hash as Hex,
+    nonce: r.nonce,
+    gasLimit: r.gasLimit,
+    maxFeePerGas: fromDecimal(r.maxFeePerGas),
+    maxPriorityFeePerGas: fromDecimal(r.maxPriorityFeePerGas),
+    sentAtMs: r.sentAt.getTime(),
+  };
+}
+
+/** The keys without repeats; a fill listed twice (in one list or across lists) is a caller bug. */
+function distinctKeys(...lists: (readonly FillKey[])[]): void {
+  const seen = new Set<string>();
+  for (const list of lists) {
+    for (const k of list) {
+      const key = keyOf(k.marketId, k.seq);
+      if (seen.has(key)) throw new PersistenceError('SETTLEMENT_INVALID_REQUEST', `Fill ${key} is listed more than once`);
+      seen.add(key);
+    }
+  }
+}
+
+/** WHERE (market, seq) IN keys, as one OR per market of `seq IN (...)`. */
+function whereKeys(keys: readonly FillKey[]): Prisma.SettlementFillWhereInput {
+  const byMarket = new Map<number, bigint[]>();
+  for (const k of keys) {
+    const seqs = byMarket.get(k.marketId);
+    if (seqs) seqs.push(k.seq);
+    else byMarket.set(k.marketId, [k.seq]);
+  }
+  return { OR: [...byMarket].map(([marketId, seqs]) => ({ marketId, seq: { in: seqs } })) };
+}
+
+/**
+ * Moves the listed fills that match `from` with `data`; all of them or none (the caller's transaction
+ * rolls back on the thrown conflict).
+ */
+async function transition(
+  tx: Tx,
+  keys: readonly FillKey[],
+  from: Prisma.SettlementFillWhereInput,
+  data: Prisma.SettlementFillUncheckedUpdateManyInput,
+  expected: string,
+): Promise<void> {
+  if (keys.length === 0) return;
+  const { count } = await tx.settlementFill.updateMany({ where: { AND: [whereKeys(keys), from] }, data });
+  if (count !== keys.length) {
+    throw new PersistenceError(
+      'SETTLEMENT_FILL_CONFLICT',
+      `${String(keys.length - count)} of ${String(keys.length)} fills are not ${expected} (taken by another writer, or unknown)`,
+    );
+  }
+}
+
+/** FAILED with reason/detail; one UPDATE per distinct (reason, detail), which are few in practice. */
+async function failInTx(tx: Tx, failed: readonly FailedFill[], from: Prisma.SettlementFillWhereInput, expected: string): Promise<void> {
+  const groups = new Map<string, { reason: string; detail: string | null; keys: FillKey[] }>();
+  for (const f of failed) {
+    const detail = f.detail ?? null;
+    const group = JSON.stringify([f.reason, detail]);
+    const entry = groups.get(group);
+    if (entry) entry.keys.push(f);
+    else groups.set(group, { reason: f.reason, detail, keys: [f] });
+  }
+  for (const { reason, detail, keys } of groups.values()) {
+    await transition(tx, keys, from, { status: 'FAILED', batchId: null, failureReason: reason, failureDetail: detail }, expected);
+  }
+}
+
+async function lockBatch(tx: Tx, batchId: bigint): Promise<SettlementBatch> {
+  // FOR UPDATE: state checks below must not race a concurrent transition of the same batch.
+  await tx.$executeRaw`SELECT 1 FROM settlement_batches WHERE id = ${batchId} FOR UPDATE`;
+  const batch = await tx.settlementBatch.findUnique({ where: { id: batchId } });
+  if (!batch) throw new PersistenceError('SETTLEMENT_BATCH_NOT_FOUND', `No settlement batch ${batchId.toString()}`);
+  return batch;
+}
+
+function notConfirmed(batch: SettlementBatch, what: string): void {
+  if (batch.status === 'CONFIRMED') {
+    throw new PersistenceError('SETTLEMENT_BATCH_STATE', `Batch ${batch.id.toString()} is CONFIRMED: cannot ${what}`);
+  }
+}
+
+/** Clears everything a broadcast or a block wrote on a batch. */
+const UNSENT = {
+  txHash: null,
+  nonce: null,
+  blockNumber: null,
+  blockHash: null,
+  gasUsed: null,
+  effectiveGasPrice: null,
+  submittedAt: null,
+  minedAt: null,
+  confirmedAt: null,
+} as const;
+
+const UNMINED = { blockNumber: null, blockHash: null, gasUsed: null, effectiveGasPrice: null, minedAt: null } as const;
+
+export class SettlementRepository {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /** Stores signed orders; ones already stored (market, orderId) are skipped. Returns the rows inserted. */
+  async saveOrders(orders: readonly SettlementOrderRecord[]): Promise<number> {
+    let inserted = 0;
+    for (let i = 0; i < orders.length; i += INSERT_CHUNK) {
+      const data = orders.slice(i, i + INSERT_CHUNK).map(orderToRow);
+      inserted += (await this.prisma.settlementOrder.createMany({ data, skipDuplicates: true })).count;
+    }
+    return inserted;
+  }
+
+  /** Stores fills as PENDING; ones already stored (market, seq) are skipped whatever their state. Returns the rows inserted. */
+  async saveFills(fills: readonly SettlementFillRecord[]): Promise<number> {
+    let inserted = 0;
+    for (let i = 0; i < fills.length; i += INSERT_CHUNK) {
+      const data = fills.slice(i, i + INSERT_CHUNK).map(fillToRow);
+      inserted += (await this.prisma.settlementFill.createMany({ data, skipDuplicates: true })).count;
+    }
+    return inserted;
+  }
+
+  /** Up to `limit` PENDING fills, oldest first, with their signed orders (two queries). */
+  async pendingFills(limit: number): Promise<PendingFill[]> {
+    const rows = await this.prisma.settlementFill.findMany({ where: { status: 'PENDING' }, orderBy: { id: 'asc' }, take: limit });
+    return this.withOrders(rows);
+  }
+
+  async pendingStats(): Promise<PendingStats> {
+    const rows = await this.prisma.$queryRaw<{ count: number | bigint; oldest: Date | null; waiting: number | bigint }[]>`
+      SELECT COUNT(*)::int AS count,
+             MIN(f.created_at) AS oldest,
+             (COUNT(*) FILTER (WHERE
+                NOT EXISTS (SELECT 1 FROM settlement_orders o WHERE o.market_id = f.market_id AND o.order_id = f.maker_order_id)
+                OR NOT EXISTS (SELECT 1 FROM settlement_orders o WHERE o.market_id = f.market_id AND o.order_id = f.taker_order_id)))::int AS waiting
+      FROM settlement_fills f
+      WHERE f.status = 'PENDING'`;
+    const row = rows[0];
+    return {
+      count: Number(row?.count ?? 0),
+      oldestCreatedAt: row?.oldest ? new Date(row.oldest) : undefined,
+      waitingForOrders: Number(row?.waiting ?? 0),
+    };
+  }
+
+  /**
+   * One transaction: the batch (CREATED), its fills PENDING -> BATCHED, `failed` PENDING -> FAILED. A listed
+   * fill that is not PENDING throws SETTLEMENT_FILL_CONFLICT, an existing id SETTLEMENT_BATCH_EXISTS; either
+   * way nothing changes.
+   */
+  async createBatch(batch: NewBatch, failed: readonly FailedFill[] = []): Promise<void> {
+    distinctKeys(batch.fills, failed);
+    if (batch.fills.length === 0) {
+      throw new PersistenceError('SETTLEMENT_INVALID_REQUEST', `Batch ${batch.id.toString()} has no fill (use failFills)`);
+    }
+    await this.prisma.$transaction(async (tx) => {
+      try {
+        await tx.settlementBatch.create({
+          data: {
+            id: batch.id,
+            status: 'CREATED',
+            fillCount: batch.fills.length,
+            orderCount: batch.orderCount,
+            gasLimit: batch.gasLimit,
+            data: new Uint8Array(batch.data),
+          },
+        });
+      } catch (error) {
+        if (isUniqueConstraintViolation(error)) {
+          throw new PersistenceError('SETTLEMENT_BATCH_EXISTS', `Settlement batch ${batch.id.toString()} exists already`, { cause: error });
+        }
+        throw error;
+      }
+      await transition(tx, batch.fills, { status: 'PENDING' }, { status: 'BATCHED', batchId: batch.id }, 'PENDING');
+      await failInTx(tx, failed, { status: 'PENDING' }, 'PENDING');
+    }, TX_OPTIONS);
+  }
+
+  /** PENDING fills -> FAILED (again FAILED: reason updated). Any other listed fill: SETTLEMENT_FILL_CONFLICT, nothing changes. */
+  async failFills(failed: readonly FailedFill[]): Promise<void> {
+    distinctKeys(failed);
+    if (failed.length === 0) return;
+    await this.prisma.$transaction((tx) => failInTx(tx, failed, { status: { in: ['PENDING', 'FAILED'] } }, 'PENDING or FAILED'), TX_OPTIONS);
+  }
+
+  /**
+   * Journals a broadcast (before it is sent) and marks the batch SUBMITTED with this hash and nonce, unless
+   * it is MINED or CONFIRMED already. Re-recording a journaled hash changes nothing.
+   */
+  async recordBroadcast(batchId: bigint, broadcast: Broadcast): Promise<void> {
+    const hash = broadcast.hash.toLowerCase();
+    await this.prisma.$transaction(async (tx) => {
+      await lockBatch(tx, batchId);
+      const { count } = await tx.settlementTx.createMany({
+        data: [
+          {
+            batchId,
+            hash,
+            nonce: broadcast.nonce,
+            gasLimit: broadcast.gasLimit,
+            maxFeePerGas: toDecimal(broadcast.maxFeePerGas),
+            maxPriorityFeePerGas: toDecimal(broadcast.maxPriorityFeePerGas),
+            sentAt: new Date(broadcast.sentAtMs),
+          },
+        ],
+        skipDuplicates: true,
+      });
+      if (count === 0) {
+        const existing = await tx.settlementTx.findUnique({ where: { hash }, select: { batchId: true } });
+        if (existing?.batchId !== batchId) {
+          throw new PersistenceError('SETTLEMENT_TX_CONFLICT', `Transaction ${hash} is journaled for batch ${String(existing?.batchId)}`);
+        }
+        return;
+      }
+      await tx.settlementBatch.updateMany({
+        where: { id: batchId, status: { in: ['CREATED', 'SUBMITTED'] } },
+        data: { status: 'SUBMITTED', txHash: hash, nonce: broadcast.nonce },
+      });
+      await tx.settlementBatch.updateMany({ where: { id: batchId, submittedAt: null }, data: { submittedAt: new Date(broadcast.sentAtMs) } });
+    }, TX_OPTIONS);
+  }
+
+  /** The batch's journaled broadcasts, in sent order. */
+  async broadcasts(batchId: bigint): Promise<BroadcastRow[]> {
+    const rows = await this.prisma.settlementTx.findMany({ where: { batchId }, orderBy: { id: 'asc' } });
+    return rows.map(broadcastFromRow);
+  }
+
+  /** The batch's transaction is in a block: MINED with the receipt's fields. A CONFIRMED batch is left as it is. */
+  async markMined(batchId: bigint, mined: MinedReceipt): Promise<void> {
+    const { count } = await this.prisma.settlementBatch.updateMany({
+      where: { id: batchId, status: { not: 'CONFIRMED' } },
+      data: {
+        status: 'MINED',
+        txHash: mined.hash.toLowerCase(),
+        blockNumber: mined.blockNumber,
+        blockHash: mined.blockHash.toLowerCase(),
+        gasUsed: mined.gasUsed,
+        effectiveGasPrice: toDecimal(mined.effectiveGasPrice),
+        minedAt: new Date(mined.atMs),
+      },
+    });
+    if (count === 0) await this.requireBatch(batchId);
+  }
+
+  /** One transaction: a MINED batch CONFIRMED and its fills SETTLED. Again on a CONFIRMED batch: nothing changes. */
+  async markConfirmed(batchId: bigint, atMs: number): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      const batch = await lockBatch(tx, batchId);
+      if (batch.status === 'CONFIRMED') return;
+      if (batch.status !== 'MINED') {
+        throw new PersistenceError('SETTLEMENT_BATCH_STATE', `Batch ${batchId.toString()} is ${batch.status}, not MINED: cannot confirm it`);
+      }
+      await tx.settlementBatch.update({ where: { id: batchId }, data: { status: 'CONFIRMED', confirmedAt: new Date(atMs) } });
+      await tx.settlementFill.updateMany({ where: { batchId, status: 'BATCHED' }, data: { status: 'SETTLED' } });
+    }, TX_OPTIONS);
+  }
+
+  /** A MINED batch's block left the canonical chain: SUBMITTED again, block fields cleared (tx hash kept). */
+  async markDropped(batchId: bigint): Promise<void> {
+    const { count } = await this.prisma.settlementBatch.updateMany({
+      where: { id: batchId, status: 'MINED' },
+      data: { status: 'SUBMITTED', ...UNMINED },
+    });
+    if (count > 0) return;
+    const batch = await this.requireBatch(batchId);
+    notConfirmed(batch, 'drop it');
+  }
+
+  /**
+   * After a mined revert, the batch is re-prepared under the same id (one transaction): the kept fills stay,
+   * `failed` become FAILED, `released` PENDING; every fill of the batch must be in exactly one of the three
+   * lists. The batch is CREATED again and its broadcast journal is cleared: the reverted transaction used
+   * up its nonce, so none of those broadcasts can be mined any more.
+   */
+  async replaceBatchContents(batchId: bigint, contents: BatchContents): Promise<void> {
+    distinctKeys(contents.fills, contents.failed, contents.released);
+    if (contents.fills.length === 0) {
+      throw new PersistenceError('SETTLEMENT_INVALID_REQUEST', `Batch ${batchId.toString()} would have no fill (use abandonBatch)`);
+    }
+    await this.prisma.$transaction(async (tx) => {
+      const batch = await lockBatch(tx, batchId);
+      notConfirmed(batch, 'replace its contents');
+      await this.takeOutOfBatch(tx, batchId, contents.failed, contents.released, contents.fills.length);
+      const kept = await tx.settlementFill.count({ where: { AND: [whereKeys(contents.fills), { batchId, status: 'BATCHED' }] } });
+      if (kept !== contents.fills.length) {
+        throw new PersistenceError('SETTLEMENT_FILL_CONFLICT', `${String(contents.fills.length - kept)} kept fills are not BATCHED in batch ${batchId.toString()}`);
+      }
+      await tx.settlementTx.deleteMany({ where: { batchId } });
+      await tx.settlementBatch.update({
+        where: { id: batchId },
+        data: {
+          ...UNSENT,
+          status: 'CREATED',
+          fillCount: contents.fills.length,
+          orderCount: contents.orderCount,
+          gasLimit: contents.gasLimit,
+          data: new Uint8Array(contents.data),
+        },
+      });
+    }, TX_OPTIONS);
+  }
+
+  /**
+   * Deletes a batch left without fills (its id goes to the next batch), in one transaction with its fills
+   * FAILED or released to PENDING; every fill of the batch must be listed. Its broadcasts go with it.
+   */
+  async abandonBatch(batchId: bigint, failed: readonly FailedFill[], released: readonly FillKey[]): Promise<void> {
+    distinctKeys(failed, released);
+    await this.prisma.$transaction(async (tx) => {
+      const batch = await lockBatch(tx, batchId);
+      notConfirmed(batch, 'abandon it');
+      await this.takeOutOfBatch(tx, batchId, failed, released, 0);
+      await tx.settlementBatch.delete({ where: { id: batchId } });
+    }, TX_OPTIONS);
+  }
+
+  /** Batches not yet CONFIRMED, by id. */
+  async openBatches(): Promise<BatchRow[]> {
+    const rows = await this.prisma.settlementBatch.findMany({ where: { status: { in: OPEN_STATUSES } }, orderBy: { id: 'asc' } });
+    return rows.map(batchFromRow);
+  }
+
+  async batch(id: bigint): Promise<BatchRow | undefined> {
+    const row = await this.prisma.settlementBatch.findUnique({ where: { id } });
+    return row ? batchFromRow(row) : undefined;
+  }
+
+  /** The batch's fills in FIFO order, with their signed orders. */
+  async fillsOfBatch(id: bigint): Promise<PendingFill[]> {
+    const rows = await this.prisma.settlementFill.findMany({ where: { batchId: id }, orderBy: { id: 'asc' } });
+    return this.withOrders(rows);
+  }
+
+  /** The highest stored batch id, 0n when there is none. */
+  async maxBatchId(): Promise<bigint> {
+    const { _max } = await this.prisma.settlementBatch.aggregate({ _max: { id: true } });
+    return _max.id ?? 0n;
+  }
+
+  async fillCounts(): Promise<FillCounts> {
+    const counts: FillCounts = { PENDING: 0, BATCHED: 0, SETTLED: 0, FAILED: 0 };
+    const groups = await this.prisma.settlementFill.groupBy({ by: ['status'], _count: { _all: true } });
+    for (const g of groups) counts[g.status] = g._count._all;
+    return counts;
+  }
+
+  /** SETTLED fills with their batch id, in FIFO order (reconciliation against the chain). */
+  async settledFills(): Promise<SettledFill[]> {
+    const rows = await this.prisma.settlementFill.findMany({ where: { status: 'SETTLED' }, orderBy: { id: 'asc' } });
+    return rows.map((r) => ({ ...fillFromRow(r), id: r.id, batchId: r.batchId ?? 0n }));
+  }
+
+  private async requireBatch(batchId: bigint): Promise<SettlementBatch> {
+    const batch = await this.prisma.settlementBatch.findUnique({ where: { id: batchId } });
+    if (!batch) throw new PersistenceError('SETTLEMENT_BATCH_NOT_FOUND', `No settlement batch ${batchId.toString()}`);
+    return batch;
+  }
+
+  /** Fills of the batch to FAILED / PENDING; then exactly `remaining` fills may be left in it. */
+  private async takeOutOfBatch(
+    tx: Tx,
+    batchId: bigint,
+    failed: readonly FailedFill[],
+    released: readonly FillKey[],
+    remaining: number,
+  ): Promise<void> {
+    const inBatch: Prisma.SettlementFillWhereInput = { batchId, status: 'BATCHED' };
+    const expected = `BATCHED in batch ${batchId.toString()}`;
+    await failInTx(tx, failed, inBatch, expected);
+    await transition(tx, released, inBatch, { status: 'PENDING', batchId: null }, expected);
+    const left = await tx.settlementFill.count({ where: { batchId } });
+    if (left !== remaining) {
+      throw new PersistenceError(
+        'SETTLEMENT_FILL_CONFLICT',
+        `Batch ${batchId.toString()} would keep ${String(left)} fills, ${String(remaining)} listed: every fill must be kept, failed or released`,
+      );
+    }
+  }
+
+  private async withOrders(rows: readonly SettlementFill[]): Promise<PendingFill[]> {
+    if (rows.length === 0) return [];
+    const wanted = new Map<number, Set<bigint>>();
+    for (const r of rows) {
+      let ids = wanted.get(r.marketId);
+      if (!ids) wanted.set(r.marketId, (ids = new Set()));
+      ids.add(r.makerOrderId).add(r.takerOrderId);
+    }
+    const orders = await this.prisma.settlementOrder.findMany({
+      where: { OR: [...wanted].map(([marketId, ids]) => ({ marketId, orderId: { in: [...ids] } })) },
+    });
+    const byKey = new Map(orders.map((o) => [keyOf(o.marketId, o.orderId), orderFromRow(o)]));
+    return rows.map((r) => ({
+      ...fillFromRow(r),
+      id: r.id,
+      status: r.status,
+      createdAt: r.createdAt,
+      maker: byKey.get(keyOf(r.marketId, r.makerOrderId)),
+      taker: byKey.get(keyOf(r.marketId, r.takerOrderId)),
+    }));
+  }
+}
