@@ -2,6 +2,7 @@ export * from './constants.js';
 export * from './errors.js';
 export * from './order.js';
 export * from './batch.js';
+export * from './markets.js';
 export * from './anvil.js';
 export * from './client.js';
 export * from './local.js';

@@ -1,0 +1,208 @@
+// Unit tests of the trade <-> on-chain mapping (no node needed).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { getAddress, recoverTypedDataAddress, type Address } from 'viem';
+import { decodeBatch, encodeBatch } from './batch.js';
+import { MAX_FEE_RATE, PRICE_SCALE } from './constants.js';
+import { ChainError, type ChainErrorCode } from './errors.js';
+import {
+  assertSettlementMarket,
+  batchInputFor,
+  fillAmounts,
+  localTraderAccount,
+  orderForPlace,
+  type MarketTradeFill,
+  type SettlementMarket,
+  type TradeFill,
+} from './markets.js';
+import { orderTypedData, settlementDomain, signOrder, type SignedOrder } from './order.js';
+
+const isCode = (code: ChainErrorCode) => (e: unknown) => e instanceof ChainError && e.code === code;
+const addr = (byte: string): Address => getAddress(`0x${byte.repeat(20)}`);
+const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
+const UINT128_MAX = (1n << 128n) - 1n;
+
+// ETH (18 decimals) / USDC (6): lot 0.001 ETH, tick 0.01 USDC -> lot * tick = 1e19.
+const ethUsdc: SettlementMarket = { marketId: 1, baseToken: addr('e1'), quoteToken: addr('c6'), lotSize: 10n ** 15n, tickSize: 10n ** 4n };
+// WBTC (8) / USDC (6): lot 0.0001 BTC, tick 0.01 USD (1e14 price units) -> 1e18.
+const btcUsdc: SettlementMarket = { marketId: 2, baseToken: addr('b8'), quoteToken: addr('c6'), lotSize: 10n ** 4n, tickSize: 10n ** 14n };
+const marketOf = (id: number): SettlementMarket | undefined => [ethUsdc, btcUsdc].find((m) => m.marketId === id);
+const signer = { trader: addr('77'), nonce: 1n, expiry: 2_000_000_000n, maxFeeRate: 3_000 };
+
+describe('settlement markets', () => {
+  it('accepts lot/tick pairs with exact quote amounts and rejects the rest (INVALID_MARKET)', () => {
+    assertSettlementMarket(ethUsdc);
+    assertSettlementMarket(btcUsdc);
+    // 0.00001 BTC lots at 0.01 USD ticks: 1e3 * 1e14 = 1e17, a 1-lot fill at 1 tick is 0.1 of a quote unit.
+    assert.throws(() => { assertSettlementMarket({ ...btcUsdc, lotSize: 10n ** 3n }); }, isCode('INVALID_MARKET'));
+    const bad: Partial<Record<keyof SettlementMarket, unknown>>[] = [
+      { lotSize: 0n },
+      { tickSize: -(10n ** 18n) },
+      { tickSize: 10n ** 4n + 1n },
+      { lotSize: 1000 },
+      { lotSize: 1n << 128n, tickSize: PRICE_SCALE },
+      { quoteToken: ethUsdc.baseToken.toLowerCase() },
+      { baseToken: '0x1234' },
+      { marketId: -1 },
+    ];
+    for (const patch of bad) {
+      assert.throws(() => { assertSettlementMarket({ ...ethUsdc, ...patch } as SettlementMarket); }, isCode('INVALID_MARKET'), JSON.stringify(patch, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+    }
+  });
+
+  it('every fill of a valid market has an exact quote amount', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 1n, max: 10n ** 20n }),
+        // Bounded so a price of up to 1e9 ticks stays within uint128 even for the coarsest tick (1e18 * k).
+        fc.bigInt({ min: 1n, max: 10n ** 6n }),
+        fc.integer({ min: 1, max: 1_000_000_000 }),
+        fc.integer({ min: 1, max: 1_000_000_000 }),
+        (lot, k, ticks, lots) => {
+          // The smallest tick that makes lot * tick a multiple of 1e18, times k.
+          const g = gcd(lot, PRICE_SCALE);
+          const market = { ...ethUsdc, lotSize: lot, tickSize: (PRICE_SCALE / g) * k };
+          assertSettlementMarket(market);
+          const { baseAmount, price, quote } = fillAmounts(market, ticks, lots);
+          assert.equal(quote * PRICE_SCALE, baseAmount * price);
+        },
+      ),
+    );
+  });
+
+  it('fillAmounts: lots and ticks to base, price and quote', () => {
+    // 3 lots of 0.001 ETH at 2,000.00 USDC = 6 USDC.
+    assert.deepEqual(fillAmounts(ethUsdc, 200_000, 3), { baseAmount: 3n * 10n ** 15n, price: 2_000n * 10n ** 6n, quote: 6_000_000n });
+    // 1 lot of 0.0001 BTC at 100,000.00 USD = 10 USDC.
+    assert.deepEqual(fillAmounts(btcUsdc, 10_000_000, 1), { baseAmount: 10_000n, price: 10n ** 21n, quote: 10_000_000n });
+    for (const [ticks, lots] of [[0, 1], [1, 0], [1.5, 1], [1, -1], [Number.MAX_SAFE_INTEGER + 1, 1]]) {
+      assert.throws(() => fillAmounts(ethUsdc, ticks!, lots!), isCode('INVALID_FILL'), `${ticks} ticks ${lots} lots`);
+    }
+    assert.throws(() => fillAmounts({ ...ethUsdc, tickSize: 1n << 100n }, 1 << 30, 1), isCode('INVALID_FILL'));
+  });
+
+  it('orderForPlace: limit prices in ticks, unprotected market orders at the bounds', () => {
+    const limitBuy = orderForPlace(ethUsdc, { isBuy: true, isMarket: false, priceTicks: 200_000, sizeLots: 7 }, signer);
+    assert.deepEqual(limitBuy, {
+      trader: signer.trader,
+      baseToken: ethUsdc.baseToken,
+      quoteToken: ethUsdc.quoteToken,
+      isBuy: true,
+      price: 2_000_000_000n,
+      size: 7n * 10n ** 15n,
+      maxFeeRate: 3_000,
+      expiry: signer.expiry,
+      nonce: signer.nonce,
+    });
+    assert.equal(orderForPlace(ethUsdc, { isBuy: true, isMarket: true, priceTicks: 0, sizeLots: 1 }, signer).price, UINT128_MAX);
+    assert.equal(orderForPlace(ethUsdc, { isBuy: false, isMarket: true, priceTicks: 0, sizeLots: 1 }, signer).price, 0n);
+    // A market order with a protection price signs that price.
+    assert.equal(orderForPlace(ethUsdc, { isBuy: true, isMarket: true, priceTicks: 5, sizeLots: 1 }, signer).price, 50_000n);
+    assert.equal(orderForPlace(ethUsdc, { isBuy: false, isMarket: true, priceTicks: 5, sizeLots: 1 }, signer).price, 50_000n);
+
+    const place = { isBuy: true, isMarket: false, priceTicks: 1, sizeLots: 1 };
+    for (const patch of [{ priceTicks: 0 }, { priceTicks: -1 }, { sizeLots: 0 }, { sizeLots: 2.5 }]) {
+      assert.throws(() => orderForPlace(ethUsdc, { ...place, ...patch }, signer), isCode('INVALID_ORDER'), JSON.stringify(patch));
+    }
+    assert.throws(() => orderForPlace(ethUsdc, place, { ...signer, maxFeeRate: MAX_FEE_RATE + 1 }), isCode('INVALID_ORDER'));
+    assert.throws(() => orderForPlace(ethUsdc, place, { ...signer, nonce: 1n << 64n }), isCode('INVALID_ORDER'));
+    assert.throws(() => orderForPlace({ ...ethUsdc, lotSize: 1n << 127n, tickSize: PRICE_SCALE }, { ...place, sizeLots: 2 }, signer), isCode('INVALID_ORDER'));
+    assert.throws(() => orderForPlace({ ...ethUsdc, tickSize: 3n }, place, signer), isCode('INVALID_MARKET'));
+  });
+
+  it('localTraderAccount is deterministic per seed and account', () => {
+    const a = localTraderAccount('parallax-dev', 1);
+    assert.equal(localTraderAccount('parallax-dev', 1).address, a.address);
+    assert.notEqual(localTraderAccount('parallax-dev', 2).address, a.address);
+    assert.notEqual(localTraderAccount('parallax-dev2', 1).address, a.address);
+    // Pinned: other tools derive the same keys from keccak256(abi.encodePacked(string seed, uint64 id)).
+    assert.equal(a.address, '0xD89256dd10bAd26eE055E75B86a0e782BF129ff5');
+    assert.throws(() => localTraderAccount('x', -1), isCode('INVALID_ORDER'));
+    assert.throws(() => localTraderAccount('x', 0.5), isCode('INVALID_ORDER'));
+  });
+});
+
+async function place(market: SettlementMarket, account: number, isBuy: boolean, priceTicks: number, sizeLots: number, maxFeeRate: number): Promise<SignedOrder> {
+  const trader = localTraderAccount('markets-spec', account);
+  const order = orderForPlace(market, { isBuy, isMarket: false, priceTicks, sizeLots }, { trader: trader.address, nonce: BigInt(account), expiry: 2_000_000_000n, maxFeeRate });
+  return signOrder(trader, domain, order);
+}
+
+describe('batchInputFor', () => {
+  const fees = { makerFeeRate: 1_000, takerFeeRate: 2_500 };
+
+  it('maps sides from takerIsBuy, caps fee rates at the signed bound and lists each order once', async () => {
+    const maker = await place(ethUsdc, 1, false, 200_000, 10, 500); // resting sell, signs at most 0.05%
+    const taker1 = await place(ethUsdc, 2, true, 200_100, 4, 100_000);
+    const taker2 = await place(ethUsdc, 3, true, 200_000, 6, 2_000);
+    const makerBuy = await place(btcUsdc, 4, true, 10_000_000, 2, 100_000);
+    const takerSell = await place(btcUsdc, 5, false, 9_000_000, 2, 100_000);
+    const fills: MarketTradeFill[] = [
+      { marketId: 1, trade: { makerOrder: maker, takerOrder: taker1, takerIsBuy: true, priceTicks: 200_000, sizeLots: 4 } },
+      { marketId: 2, trade: { makerOrder: makerBuy, takerOrder: takerSell, takerIsBuy: false, priceTicks: 10_000_000, sizeLots: 2 } },
+      { marketId: 1, trade: { makerOrder: maker, takerOrder: taker2, takerIsBuy: true, priceTicks: 200_000, sizeLots: 6 } },
+    ];
+    const input = batchInputFor(domain, marketOf, fills, fees);
+    assert.deepEqual(input.orders, [taker1, maker, makerBuy, takerSell, taker2]);
+    assert.deepEqual(input.fills, [
+      // taker buys: taker pays 2,500, the maker's 1,000 is capped at its signed 500.
+      { buyOrder: 0, sellOrder: 1, baseAmount: 4n * 10n ** 15n, price: 2_000_000_000n, buyFeeRate: 2_500, sellFeeRate: 500 },
+      // taker sells: the buy order is the maker's.
+      { buyOrder: 2, sellOrder: 3, baseAmount: 20_000n, price: 10n ** 21n, buyFeeRate: 1_000, sellFeeRate: 2_500 },
+      // same maker order again (index 1); the taker's 2,500 is capped at its signed 2,000.
+      { buyOrder: 4, sellOrder: 1, baseAmount: 6n * 10n ** 15n, price: 2_000_000_000n, buyFeeRate: 2_000, sellFeeRate: 500 },
+    ]);
+    assert.equal(input.domain, domain);
+  });
+
+  it('round-trips through the packed calldata: same orders, signatures intact, same fills', async () => {
+    const maker = await place(ethUsdc, 11, true, 199_000, 20, 1_000);
+    const takers = await Promise.all([12, 13, 14].map((a) => place(ethUsdc, a, false, 198_000, 5, 3_000)));
+    const fills: MarketTradeFill[] = takers.map((t) => ({ marketId: 1, trade: { makerOrder: maker, takerOrder: t, takerIsBuy: false, priceTicks: 199_000, sizeLots: 5 } }));
+    const input = batchInputFor(domain, marketOf, fills, fees);
+    const encoded = encodeBatch(input);
+    const decoded = decodeBatch(encoded.data);
+
+    assert.equal(decoded.orders.length, 4);
+    assert.deepEqual(new Set(decoded.orders.map((o) => o.signature)), new Set([maker, ...takers].map((o) => o.signature)));
+    assert.deepEqual(decoded.orders, encoded.orders);
+    for (const o of decoded.orders) {
+      assert.equal(await recoverTypedDataAddress({ ...orderTypedData(domain, o), signature: o.signature }), o.trader);
+    }
+    assert.deepEqual(decoded.tokens, [ethUsdc.baseToken, ethUsdc.quoteToken]);
+    assert.equal(decoded.fills.length, 3);
+    decoded.fills.forEach((f, i) => {
+      assert.deepEqual(decoded.orders[f.buyOrder], maker);
+      assert.deepEqual(decoded.orders[f.sellOrder], takers[i]);
+      assert.equal(f.baseAmount, 5n * 10n ** 15n);
+      assert.equal(f.price, 1_990_000_000n);
+      assert.equal(f.buyFeeRate, 1_000);
+      assert.equal(f.sellFeeRate, 2_500);
+    });
+  });
+
+  it('refuses trades that cannot map onto their market, naming the fill', async () => {
+    const sell = await place(ethUsdc, 21, false, 100, 1, 0);
+    const buy = await place(ethUsdc, 22, true, 100, 1, 0);
+    const btcBuy = await place(btcUsdc, 23, true, 100, 1, 0);
+    const ok: TradeFill = { makerOrder: sell, takerOrder: buy, takerIsBuy: true, priceTicks: 100, sizeLots: 1 };
+    const run = (trade: TradeFill, marketId = 1, f = fees) => () => batchInputFor(domain, marketOf, [{ marketId, trade: ok }, { marketId, trade }], f);
+    assert.doesNotThrow(run(ok));
+    const fill1 = (e: unknown) => isCode('INVALID_FILL')(e) && (e as Error).message.startsWith('fill 1:');
+    assert.throws(run({ ...ok, takerIsBuy: false }), fill1); // sides contradict takerIsBuy
+    assert.throws(run({ ...ok, makerOrder: buy, takerOrder: buy }), fill1); // two buys
+    assert.throws(run({ ...ok, takerOrder: btcBuy }), fill1); // other market's tokens
+    assert.throws(run({ ...ok, sizeLots: 0 }), fill1);
+    assert.throws(run(ok, 9), isCode('INVALID_MARKET'));
+    assert.throws(() => batchInputFor(domain, () => ethUsdc, [{ marketId: 2, trade: ok }], fees), isCode('INVALID_MARKET'));
+    assert.throws(() => batchInputFor(domain, () => ({ ...ethUsdc, tickSize: 7n }), [{ marketId: 1, trade: ok }], fees), isCode('INVALID_MARKET'));
+    assert.throws(run(ok, 1, { makerFeeRate: MAX_FEE_RATE + 1, takerFeeRate: 0 }), isCode('INVALID_BATCH'));
+    assert.throws(run(ok, 1, { makerFeeRate: 0, takerFeeRate: -1 }), isCode('INVALID_BATCH'));
+  });
+});
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b];
+  return a;
+}

@@ -1,0 +1,239 @@
+// The mapping between the matching engine's integer market units (ticks, lots) and the settlement
+// contract's token amounts, and from engine trades to settleBatch input. Pure functions: no I/O.
+import { encodePacked, isAddress, keccak256, type Address, type LocalAccount } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
+import type { BatchFill, BatchInput } from './batch.js';
+import { MAX_FEE_RATE, PRICE_SCALE } from './constants.js';
+import { ChainError } from './errors.js';
+import { assertOrder, hashOrder, quoteAmount, type Order, type SettlementDomain, type SignedOrder } from './order.js';
+
+/** How one engine market maps onto the settlement contract. */
+export interface SettlementMarket {
+  readonly marketId: number;
+  readonly baseToken: Address;
+  readonly quoteToken: Address;
+  /** Base-token base units per lot (the engine's size unit). */
+  readonly lotSize: bigint;
+  /** Contract price units (quote base units per 1e18 base units) per tick (the engine's price unit). */
+  readonly tickSize: bigint;
+}
+
+const UINT128_MAX = (1n << 128n) - 1n;
+
+/**
+ * Throws ChainError INVALID_MARKET unless the market is usable: positive uint128 lot and tick sizes with
+ * lotSize * tickSize a multiple of PRICE_SCALE (then every fill, any lots at any ticks, has an exact integer
+ * quote amount, which the contract requires), valid distinct token addresses, a non-negative integer id.
+ */
+export function assertSettlementMarket(m: SettlementMarket): void {
+  const bad = (why: string): never => {
+    throw new ChainError('INVALID_MARKET', `settlement market ${String(m.marketId)}: ${why}`);
+  };
+  if (!Number.isSafeInteger(m.marketId) || m.marketId < 0) bad('marketId must be a non-negative integer');
+  if (!isAddress(m.baseToken, { strict: false })) bad(`baseToken ${String(m.baseToken)} is not an address`);
+  if (!isAddress(m.quoteToken, { strict: false })) bad(`quoteToken ${String(m.quoteToken)} is not an address`);
+  if (m.baseToken.toLowerCase() === m.quoteToken.toLowerCase()) bad('baseToken and quoteToken are the same token');
+  for (const [name, v] of [['lotSize', m.lotSize], ['tickSize', m.tickSize]] as const) {
+    if (typeof v !== 'bigint' || v <= 0n || v > UINT128_MAX) bad(`${name} must be a positive uint128 bigint, got ${String(v)}`);
+  }
+  if ((m.lotSize * m.tickSize) % PRICE_SCALE !== 0n) {
+    bad(`lotSize ${m.lotSize} * tickSize ${m.tickSize} is not a multiple of ${PRICE_SCALE}: a 1-lot fill at 1 tick would have an inexact quote amount`);
+  }
+}
+
+/** The engine's place order in market units: price in ticks (0 = unprotected market order), size in lots. */
+export interface PlaceInTicks {
+  readonly isBuy: boolean;
+  readonly isMarket: boolean;
+  readonly priceTicks: number;
+  readonly sizeLots: number;
+}
+
+/** What only the trader's side knows: who signs, and the order's nonce, expiry and fee bound. */
+export interface OrderSigner {
+  readonly trader: Address;
+  readonly nonce: bigint;
+  /** Unix seconds. */
+  readonly expiry: bigint;
+  /** Millionths of the quote amount, at most MAX_FEE_RATE. */
+  readonly maxFeeRate: number;
+}
+
+/**
+ * The settlement order to sign for an engine place order. A limit order's price is priceTicks * tickSize;
+ * a market order with a protection price (priceTicks > 0) likewise, and without one (priceTicks 0) signs
+ * the widest limit: 2^128 - 1 for a buy, 0 for a sell. size = sizeLots * lotSize.
+ * Throws ChainError INVALID_MARKET / INVALID_ORDER.
+ */
+export function orderForPlace(market: SettlementMarket, p: PlaceInTicks, signer: OrderSigner): Order {
+  assertSettlementMarket(market);
+  const bad = (why: string): never => {
+    throw new ChainError('INVALID_ORDER', `market ${market.marketId} order: ${why}`);
+  };
+  if (!Number.isSafeInteger(p.sizeLots) || p.sizeLots <= 0) bad(`sizeLots must be a positive integer, got ${String(p.sizeLots)}`);
+  if (!Number.isSafeInteger(p.priceTicks) || p.priceTicks < (p.isMarket ? 0 : 1)) {
+    bad(`priceTicks must be ${p.isMarket ? 'a non-negative' : 'a positive'} integer, got ${String(p.priceTicks)}`);
+  }
+  if (!Number.isInteger(signer.maxFeeRate) || signer.maxFeeRate < 0 || signer.maxFeeRate > MAX_FEE_RATE) {
+    bad(`maxFeeRate must be an integer in 0..${MAX_FEE_RATE}, got ${String(signer.maxFeeRate)}`);
+  }
+  const price = p.priceTicks === 0 ? (p.isBuy ? UINT128_MAX : 0n) : BigInt(p.priceTicks) * market.tickSize;
+  const order: Order = {
+    trader: signer.trader,
+    baseToken: market.baseToken,
+    quoteToken: market.quoteToken,
+    isBuy: p.isBuy,
+    price,
+    size: BigInt(p.sizeLots) * market.lotSize,
+    maxFeeRate: signer.maxFeeRate,
+    expiry: signer.expiry,
+    nonce: signer.nonce,
+  };
+  assertOrder(order);
+  return order;
+}
+
+/**
+ * Token amounts of a fill of sizeLots at priceTicks: baseAmount = lots * lotSize, price = ticks * tickSize,
+ * quote = baseAmount * price / PRICE_SCALE (exact for a valid market). Throws ChainError INVALID_FILL for
+ * non-positive or out-of-range inputs.
+ */
+export function fillAmounts(market: SettlementMarket, priceTicks: number, sizeLots: number): { baseAmount: bigint; price: bigint; quote: bigint } {
+  if (!Number.isSafeInteger(priceTicks) || priceTicks <= 0) {
+    throw new ChainError('INVALID_FILL', `market ${market.marketId} fill: priceTicks must be a positive integer, got ${String(priceTicks)}`);
+  }
+  if (!Number.isSafeInteger(sizeLots) || sizeLots <= 0) {
+    throw new ChainError('INVALID_FILL', `market ${market.marketId} fill: sizeLots must be a positive integer, got ${String(sizeLots)}`);
+  }
+  const baseAmount = BigInt(sizeLots) * market.lotSize;
+  const price = BigInt(priceTicks) * market.tickSize;
+  if (baseAmount > UINT128_MAX || price > UINT128_MAX) {
+    throw new ChainError('INVALID_FILL', `market ${market.marketId} fill: ${sizeLots} lots at ${priceTicks} ticks exceed uint128`);
+  }
+  return { baseAmount, price, quote: quoteAmount(baseAmount, price) };
+}
+
+/** One engine trade with the two signed orders behind it. */
+export interface TradeFill {
+  readonly makerOrder: SignedOrder;
+  readonly takerOrder: SignedOrder;
+  readonly takerIsBuy: boolean;
+  /** Execution price (the maker's), in ticks. */
+  readonly priceTicks: number;
+  readonly sizeLots: number;
+}
+
+export interface MarketTradeFill {
+  readonly marketId: number;
+  readonly trade: TradeFill;
+}
+
+/** Configured fee rates, millionths of the quote amount (each 0..MAX_FEE_RATE). */
+export interface SettlementFees {
+  readonly makerFeeRate: number;
+  readonly takerFeeRate: number;
+}
+
+/**
+ * Throws ChainError INVALID_FILL if the trade cannot map onto the market: the taker order's side must be
+ * takerIsBuy and the maker's the opposite, both orders must be on the market's base/quote tokens, and price
+ * and size must be positive. What only the chain knows (signatures, limits, expiry, funds, earlier fills) is
+ * left to the contract's simulation. A batcher calls this per fill to exclude a bad fill on its own.
+ */
+export function assertTradeFill(market: SettlementMarket, trade: TradeFill): void {
+  const bad = (why: string): never => {
+    throw new ChainError('INVALID_FILL', `market ${market.marketId} trade: ${why}`);
+  };
+  if (trade.takerOrder.isBuy !== trade.takerIsBuy) bad(`the taker order is a ${trade.takerOrder.isBuy ? 'buy' : 'sell'} but takerIsBuy is ${trade.takerIsBuy}`);
+  if (trade.makerOrder.isBuy === trade.takerIsBuy) bad(`maker and taker orders are both ${trade.takerIsBuy ? 'buys' : 'sells'}`);
+  const base = market.baseToken.toLowerCase();
+  const quote = market.quoteToken.toLowerCase();
+  for (const [role, o] of [['maker', trade.makerOrder], ['taker', trade.takerOrder]] as const) {
+    if (o.baseToken.toLowerCase() !== base || o.quoteToken.toLowerCase() !== quote) {
+      bad(`the ${role} order trades ${o.baseToken}/${o.quoteToken}, not the market's ${market.baseToken}/${market.quoteToken}`);
+    }
+  }
+  fillAmounts(market, trade.priceTicks, trade.sizeLots);
+}
+
+/**
+ * settleBatch input for trades of any markets. Fill i of the result is fills[i] (a contract error's fill
+ * index points back into `fills`). Orders are listed once each, in order of first use, keyed by their
+ * EIP-712 hash: a resting order filled by several trades appears once (the contract requires it). The buy
+ * order is the taker's when takerIsBuy, else the maker's; the taker is charged takerFeeRate and the maker
+ * makerFeeRate, each capped at that order's signed maxFeeRate.
+ * Throws ChainError: INVALID_MARKET (no or a bad market config), INVALID_FILL (see assertTradeFill),
+ * INVALID_BATCH (fee rates), INVALID_ORDER.
+ */
+export function batchInputFor(
+  domain: SettlementDomain,
+  marketOf: (marketId: number) => SettlementMarket | undefined,
+  fills: readonly MarketTradeFill[],
+  fees: SettlementFees,
+): BatchInput {
+  for (const [name, rate] of [['makerFeeRate', fees.makerFeeRate], ['takerFeeRate', fees.takerFeeRate]] as const) {
+    if (!Number.isInteger(rate) || rate < 0 || rate > MAX_FEE_RATE) {
+      throw new ChainError('INVALID_BATCH', `${name} must be an integer in 0..${MAX_FEE_RATE}, got ${String(rate)}`);
+    }
+  }
+  const markets = new Map<number, SettlementMarket>();
+  const marketFor = (marketId: number): SettlementMarket => {
+    let m = markets.get(marketId);
+    if (m === undefined) {
+      m = marketOf(marketId);
+      if (m === undefined) throw new ChainError('INVALID_MARKET', `no settlement config for market ${marketId}`);
+      if (m.marketId !== marketId) throw new ChainError('INVALID_MARKET', `the config looked up for market ${marketId} is market ${m.marketId}'s`);
+      assertSettlementMarket(m);
+      markets.set(marketId, m);
+    }
+    return m;
+  };
+
+  const orders: SignedOrder[] = [];
+  const indexByHash = new Map<string, number>();
+  const indexOf = (order: SignedOrder): number => {
+    const hash = hashOrder(domain, order);
+    let idx = indexByHash.get(hash);
+    if (idx === undefined) {
+      idx = orders.length;
+      orders.push(order);
+      indexByHash.set(hash, idx);
+    }
+    return idx;
+  };
+
+  const batchFills: BatchFill[] = fills.map(({ marketId, trade }, f) => {
+    const market = marketFor(marketId);
+    try {
+      assertTradeFill(market, trade);
+    } catch (e) {
+      if (e instanceof ChainError) throw new ChainError(e.code, `fill ${f}: ${e.message}`);
+      throw e;
+    }
+    const { baseAmount, price } = fillAmounts(market, trade.priceTicks, trade.sizeLots);
+    const [buy, sell] = trade.takerIsBuy ? [trade.takerOrder, trade.makerOrder] : [trade.makerOrder, trade.takerOrder];
+    const [buyRate, sellRate] = trade.takerIsBuy ? [fees.takerFeeRate, fees.makerFeeRate] : [fees.makerFeeRate, fees.takerFeeRate];
+    return {
+      buyOrder: indexOf(buy),
+      sellOrder: indexOf(sell),
+      baseAmount,
+      price,
+      buyFeeRate: Math.min(buyRate, buy.maxFeeRate),
+      sellFeeRate: Math.min(sellRate, sell.maxFeeRate),
+    };
+  });
+  return { domain, orders, fills: batchFills };
+}
+
+/**
+ * A deterministic trader key for dev account `accountId`: private key = keccak256(abi.encodePacked(string
+ * seed, uint64 accountId)). FOR TESTS, LOAD GENERATION AND LOCAL MODE ONLY: anyone who knows the seed
+ * knows every key, so these accounts must never hold real funds.
+ */
+export function localTraderAccount(seed: string, accountId: number): LocalAccount {
+  if (typeof seed !== 'string') throw new ChainError('INVALID_ORDER', 'the dev key seed must be a string');
+  if (!Number.isSafeInteger(accountId) || accountId < 0) {
+    throw new ChainError('INVALID_ORDER', `accountId must be a non-negative integer, got ${String(accountId)}`);
+  }
+  return privateKeyToAccount(keccak256(encodePacked(['string', 'uint64'], [seed, BigInt(accountId)])));
+}
