@@ -12,7 +12,12 @@ export type ChainErrorCode =
   | 'MALFORMED_BATCH_DATA'
   | 'ANVIL_START_FAILED'
   | 'DEPLOY_FAILED'
-  | 'TX_REVERTED';
+  | 'TX_REVERTED'
+  // BatchSettler: the contract says the batch id is not next (already settled, or an earlier one is missing).
+  | 'BATCH_OUT_OF_ORDER'
+  // BatchSettler: the signer is not the contract's operator (no fill is at fault, so none is excluded).
+  | 'NOT_OPERATOR'
+  | 'INVALID_CONFIG';
 
 export class ChainError extends Error {
   constructor(

@@ -6,6 +6,7 @@ export * from './markets.js';
 export * from './anvil.js';
 export * from './client.js';
 export * from './local.js';
+export * from './submitter/index.js';
 export {
   settlementAbi,
   settlementBytecode,
