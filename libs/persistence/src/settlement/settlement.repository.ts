@@ -506,6 +506,28 @@ export class SettlementRepository {
   }
 
   /**
+   * The chain no longer has the batches above `lastOnChain` although they were MINED or even CONFIRMED here
+   * (a reorg deeper than the confirmation depth, or a node that came back from an older state). One
+   * transaction: they are CREATED again (fills BATCHED, block fields and broadcast journal cleared: the
+   * rewound chain may reuse those nonces), so they are re-sent under the same ids. Returns the reopened ids.
+   */
+  async reopenLostBatches(lastOnChain: bigint): Promise<bigint[]> {
+    return this.prisma.$transaction(async (tx) => {
+      const lost = await tx.settlementBatch.findMany({
+        where: { id: { gt: lastOnChain }, status: { in: ['MINED', 'CONFIRMED'] } },
+        select: { id: true },
+        orderBy: { id: 'asc' },
+      });
+      const ids = lost.map((b) => b.id);
+      if (ids.length === 0) return ids;
+      await tx.settlementFill.updateMany({ where: { batchId: { in: ids }, status: 'SETTLED' }, data: { status: 'BATCHED' } });
+      await tx.settlementTx.deleteMany({ where: { batchId: { in: ids } } });
+      await tx.settlementBatch.updateMany({ where: { id: { in: ids } }, data: { ...UNSENT, status: 'CREATED' } });
+      return ids;
+    }, TX_OPTIONS);
+  }
+
+  /**
    * After a mined revert, the batch is re-prepared under the same id (one transaction): the kept fills stay,
    * `failed` become FAILED, `released` PENDING; every fill of the batch must be in exactly one of the three
    * lists. The batch is CREATED again and its broadcast journal is cleared: the reverted transaction used
@@ -587,6 +609,18 @@ export class SettlementRepository {
   async settledFills(): Promise<SettledFill[]> {
     const rows = await this.prisma.settlementFill.findMany({ where: { status: 'SETTLED' }, orderBy: { id: 'asc' } });
     return rows.map((r) => ({ ...fillFromRow(r), id: r.id, batchId: r.batchId ?? 0n }));
+  }
+
+  /** FAILED fills with their reasons, in arrival order (reports and reconciliation tests). */
+  async failedFills(): Promise<(FillKey & { readonly reason: string; readonly detail: string | undefined })[]> {
+    const rows = await this.prisma.settlementFill.findMany({ where: { status: 'FAILED' }, orderBy: { id: 'asc' } });
+    return rows.map((r) => ({ marketId: r.marketId, seq: r.seq, reason: r.failureReason ?? '', detail: r.failureDetail ?? undefined }));
+  }
+
+  /** Every batch, by id (reconciliation tests and reports). */
+  async allBatches(): Promise<BatchRow[]> {
+    const rows = await this.prisma.settlementBatch.findMany({ orderBy: { id: 'asc' } });
+    return rows.map(batchFromRow);
   }
 
   private async requireBatch(batchId: bigint): Promise<SettlementBatch> {
