@@ -36,14 +36,29 @@ export interface SpawnEngineOptions {
 }
 
 /** Spawns an engine (ENGINE_INSTANCE_ID = name) and resolves once it logged that it started. */
-export async function spawnEngineProcess(name: string, env: Readonly<Record<string, string>>, options: SpawnEngineOptions = {}): Promise<EngineProcess> {
-  const timeoutMs = options.timeoutMs ?? 60_000;
+export function spawnEngineProcess(name: string, env: Readonly<Record<string, string>>, options: SpawnEngineOptions = {}): Promise<EngineProcess> {
+  return spawnServiceProcess({ main, name, readyMessage: 'matching engine started', env: { ...env, ENGINE_INSTANCE_ID: name }, ...options });
+}
+
+export interface ServiceProcessOptions extends SpawnEngineOptions {
+  /** The Node entry file. */
+  readonly main: string;
+  readonly name: string;
+  /** The pino `msg` that says the service is up (its `url` field is taken as the HTTP base URL). */
+  readonly readyMessage: string;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+/** Spawns any Parallax service entry point (pino JSON logs on stdout) and resolves once it logged readyMessage. */
+export async function spawnServiceProcess(o: ServiceProcessOptions): Promise<EngineProcess> {
+  const { name } = o;
+  const timeoutMs = o.timeoutMs ?? 60_000;
   const spawnedAtMs = Date.now();
-  const child = spawn(process.execPath, ['--enable-source-maps', main], {
-    env: { ...process.env, ...env, ENGINE_INSTANCE_ID: name },
+  const child = spawn(process.execPath, ['--enable-source-maps', o.main], {
+    env: { ...process.env, ...o.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  options.onSpawn?.(child);
+  o.onSpawn?.(child);
   const logs: EngineLogLine[] = [];
   const exited = new Promise<number | null>((resolve) => {
     child.on('exit', (code) => {
@@ -58,7 +73,7 @@ export async function spawnEngineProcess(name: string, env: Readonly<Record<stri
   const startedAtMs = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`engine ${name} did not start within ${timeoutMs} ms\n${stderr}`));
+      reject(new Error(`${name} did not start within ${timeoutMs} ms\n${stderr}`));
     }, timeoutMs);
     createInterface({ input: child.stdout }).on('line', (line) => {
       let entry: Record<string, unknown>;
@@ -69,7 +84,7 @@ export async function spawnEngineProcess(name: string, env: Readonly<Record<stri
       }
       const atMs = Date.now();
       logs.push({ entry, atMs });
-      if (entry['msg'] === 'matching engine started') {
+      if (entry['msg'] === o.readyMessage) {
         clearTimeout(timer);
         url = String(entry['url']);
         resolve(atMs);
@@ -79,9 +94,9 @@ export async function spawnEngineProcess(name: string, env: Readonly<Record<stri
       clearTimeout(timer);
       // pino writes fatal errors to stdout: show the last lines too.
       const last = logs.slice(-3).map((l) => JSON.stringify(l.entry));
-      reject(new Error(`engine ${name} exited with ${String(code)} before starting\n${stderr}${last.join('\n')}`));
+      reject(new Error(`${name} exited with ${String(code)} before starting\n${stderr}${last.join('\n')}`));
     });
   });
-  if (child.pid === undefined) throw new Error(`engine ${name} has no pid`);
+  if (child.pid === undefined) throw new Error(`${name} has no pid`);
   return { name, child, pid: child.pid, url, spawnedAtMs, startedAtMs, logs, exited };
 }
