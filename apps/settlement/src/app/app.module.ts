@@ -1,0 +1,31 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { METRICS_REGISTRY, ObservabilityModule, type Logger } from '@parallax/observability';
+import type { SettlementRepository } from '@parallax/persistence';
+import type { Transport } from '@parallax/transport';
+import type { Registry } from 'prom-client';
+import type { SettlementConfig } from '../config/settlement.config.js';
+import { IngestConsumer } from '../ingest/ingest.consumer.js';
+import { IngestService } from '../ingest/ingest.service.js';
+import { SettlementMetrics } from '../settle/settlement.metrics.js';
+
+export const SERVICE = 'settlement';
+
+/** The settlement app: /metrics + /health over HTTP, trades and signed orders through the batch consumer. */
+@Module({})
+export class AppModule {
+  static forRoot(config: SettlementConfig, transport: Transport, repo: SettlementRepository, log: Logger): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [ObservabilityModule.forService(SERVICE)],
+      controllers: [IngestConsumer],
+      providers: [
+        { provide: SettlementMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new SettlementMetrics(registry) },
+        {
+          provide: IngestService,
+          inject: [SettlementMetrics],
+          useFactory: (metrics: SettlementMetrics) => new IngestService(config, transport, repo, metrics, log.child({ component: 'ingest' })),
+        },
+      ],
+    };
+  }
+}
