@@ -17,6 +17,11 @@ const schema = z.object({
   MARKETS: z.coerce.number().int().min(1).max(1_000_000).default(12),
   /** Start a local anvil node with the settlement contract and test tokens deployed. */
   EXCHANGE_LOCAL_CHAIN: flag('true'),
+  /** Run the settlement service against the local chain (embedded PGlite unless DATABASE_URL is set). */
+  EXCHANGE_SETTLEMENT: flag('true'),
+  /** PGlite data directory of the settlement service; unset = in memory (state is lost on exit). */
+  EXCHANGE_DATA_DIR: z.string().min(1).optional(),
+  SETTLEMENT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9201),
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** First engine's HTTP (/metrics) port; engine i listens on base + i. 0 = any free port. */

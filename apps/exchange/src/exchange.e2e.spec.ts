@@ -11,6 +11,7 @@ import {
 import { createLogger } from '@parallax/observability';
 import { OrderType, Side, StpMode, TimeInForce, type BookEvent, type PlaceOrder } from '@parallax/order-book';
 import { loadExchangeConfig } from './exchange.config.js';
+import { produceSignedFlow, signedOrderFlow, verifySettlement } from '@parallax/settlement';
 import { startExchange, type RunningExchange } from './exchange.js';
 
 const PARTITIONS = 3;
@@ -96,5 +97,46 @@ describe('npm start: the embedded single-machine exchange', () => {
       }
     }
     assert.equal(counted, markets.length * 2);
+  });
+
+  it('settles signed orders on the local chain through the embedded log and PGlite (same checks as on Kafka)', async () => {
+    const log = exchange.log;
+    const local = exchange.localChain;
+    const settlement = exchange.settlement;
+    assert.ok(log && local && settlement, 'embedded log, local chain and settlement running');
+    const unfunded = 2;
+    // Order ids from 1,000: the test above used ids 1 and 2 in every market.
+    const flow = await signedOrderFlow({
+      seed: 11,
+      domain: local.chain.domain,
+      markets: local.markets,
+      traders: 6,
+      traderSeed: 'exchange-e2e',
+      orders: 300,
+      commandsPerMessage: 4,
+      centerTicks: 150_000,
+      expiry: BigInt(Math.floor(Date.now() / 1000) + 3_600),
+      maxFeeRate: 2_000,
+      firstOrderId: 1_000,
+    });
+    for (const [accountId, account] of flow.traders) {
+      await local.fundTraders([account.address], accountId === unfunded ? { BASE: 0n, ALT: 0n, QUOTE: 0n } : {});
+    }
+    const producer = await log.producer();
+    await produceSignedFlow(producer, { orders: DEFAULT_TOPICS.orders, signedOrders: settlement.config.topics.signedOrders }, PARTITIONS, flow.messages);
+    await producer.close();
+    // The earlier test's trades (accounts 10 and 20, no signed orders) stay PENDING for want of signatures:
+    // they count as unfunded here (failed once the wait for signed orders runs out, or never settled).
+    const report = await verifySettlement({
+      transport: log,
+      config: settlement.config,
+      repo: settlement.repo,
+      local,
+      flow,
+      unfunded: new Set([unfunded]),
+      timeoutMs: 120_000,
+      engine: { groupId: 'parallax-matching-engine', ordersTopic: DEFAULT_TOPICS.orders },
+    });
+    assert.ok(report.settled > 0 && report.failed > 0);
   });
 });

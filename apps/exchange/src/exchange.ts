@@ -2,12 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { startLocalChain, type LocalChain } from '@parallax/chain';
-import { DEFAULT_TOPICS, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, topicSpecs } from '@parallax/contracts';
 import { startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import type { Logger } from '@parallax/observability';
-import { createEmbeddedTransport, type EmbeddedTransport } from '@parallax/transport';
+import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
+import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
 import type { ExchangeConfig } from './exchange.config.js';
 
 export interface RunningExchange {
@@ -18,6 +18,10 @@ export interface RunningExchange {
   /** The in-process log (embedded mode only). */
   readonly log: EmbeddedTransport | undefined;
   readonly chain: { readonly rpcUrl: string; readonly settlement: string; readonly tokens: Readonly<Record<string, string>> } | undefined;
+  /** The local chain with its markets and funding helper (when EXCHANGE_LOCAL_CHAIN). */
+  readonly localChain: LocalSettlementChain | undefined;
+  /** The settlement service (when EXCHANGE_SETTLEMENT and a local chain). */
+  readonly settlement: SettlementHandle | undefined;
   /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
   readonly failed: Promise<Error>;
   close(): Promise<void>;
@@ -113,11 +117,42 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     }
 
     let chain: RunningExchange['chain'];
+    let localChain: LocalSettlementChain | undefined;
+    let settlement: SettlementHandle | undefined;
     if (config.EXCHANGE_LOCAL_CHAIN) {
-      const local: LocalChain = await startLocalChain();
-      closers.push(() => local.close());
-      chain = { rpcUrl: local.anvil.rpcUrl, settlement: local.settlement, tokens: local.tokens };
+      const local = await startLocalSettlementChain({ markets: config.MARKETS });
+      localChain = local;
+      closers.push(() => local.chain.close());
+      chain = { rpcUrl: local.chain.anvil.rpcUrl, settlement: local.chain.settlement, tokens: local.chain.tokens };
       logger.info(chain, 'local EVM node with the settlement contract deployed');
+      if (config.EXCHANGE_SETTLEMENT) {
+        // Settlement runs in this process: on the embedded log, or on its own Kafka client.
+        let transport: Transport;
+        if (log === undefined) {
+          const kafka = createKafkaTransport({ brokers: (config.KAFKA_BROKERS ?? '').split(','), clientId: 'parallax-settlement' });
+          closers.push(() => kafka.close());
+          transport = kafka;
+        } else {
+          transport = log;
+        }
+        const settlementConfig = localSettlementConfig(local, { ...DEFAULT_SETTLEMENT_TOPICS, marketEvents: DEFAULT_TOPICS.marketEvents, deadLetters: DEFAULT_TOPICS.deadLetters }, {
+          groupId: 'parallax-settlement',
+          partitions: config.PARTITIONS,
+          databaseUrl: process.env['DATABASE_URL'],
+          dataDir: config.EXCHANGE_DATA_DIR,
+          httpPort: config.SETTLEMENT_HTTP_PORT,
+        });
+        const s = await startSettlement(settlementConfig, transport, { logger: logger.child({ service: 'settlement' }) });
+        settlement = s;
+        closers.push(() => s.close());
+        s.stopped.then(
+          () => undefined,
+          (err: unknown) => {
+            reportFailure(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+        logger.info({ url: s.url, database: settlementConfig.databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL' }, 'settlement service running');
+      }
     }
 
     const gateway: { app: INestApplication; url: string } = await startGateway({
@@ -132,6 +167,8 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       engineUrls,
       log,
       chain,
+      localChain,
+      settlement,
       failed,
       close: closeAll,
     };
