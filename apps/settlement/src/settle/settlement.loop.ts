@@ -25,6 +25,9 @@ interface Candidate extends CandidateFill {
 
 export type StatusSink = (status: SettlementStatus) => Promise<void>;
 
+/** What the loop needs of the chain (BatchSettler in production; tests may script a chain). */
+export type SettlerPort = Pick<BatchSettler, 'lastBatchId' | 'prepare' | 'broadcast' | 'checkConfirmation' | 'findSettled'>;
+
 export class SettlementLoop {
   private readonly limits: BatchLimits;
   private wakeUp: (() => void) | undefined;
@@ -33,7 +36,7 @@ export class SettlementLoop {
   constructor(
     private readonly config: SettlementConfig,
     private readonly repo: SettlementRepository,
-    private readonly settler: BatchSettler,
+    private readonly settler: SettlerPort,
     private readonly domain: SettlementDomain,
     private readonly metrics: SettlementMetrics,
     private readonly publish: StatusSink,
