@@ -1,7 +1,7 @@
 // Process entry: `node apps/matching-engine/dist/main.js`, configured by environment variables (see
 // matching-engine.config.ts). With KAFKA_BROKERS it joins the Kafka consumer group; without, it runs on a
 // private embedded log (only useful alone - the single-machine mode runs engines as worker threads instead).
-import { createLogger } from '@parallax/observability';
+import { createLogger, exitWithService } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import { SERVICE } from './app/app.module.js';
 import { startMatchingEngine } from './app/bootstrap.js';
@@ -16,34 +16,7 @@ try {
   transport = t;
   if (t.kind === 'embedded') log.warn('KAFKA_BROKERS is not set: running on a private embedded log');
   const engine = await startMatchingEngine(config, t, { logger: log });
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping');
-    engine
-      .close()
-      .then(() => t.close())
-      .then(
-        () => process.exit(0),
-        (err: unknown) => {
-          log.error({ err }, 'unclean stop');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => {
-    stop('SIGTERM');
-  });
-  process.on('SIGINT', () => {
-    stop('SIGINT');
-  });
-  // Crash-only: an engine that cannot commit (fenced, broker gone) exits; the group hands its partitions to
-  // the others and a restart restores from the last committed transaction.
-  engine.stopped.catch((err: unknown) => {
-    log.fatal({ err }, 'matching engine stopped');
-    process.exit(1);
-  });
+  exitWithService(log, engine, () => t.close(), 'matching engine');
 } catch (err) {
   log.fatal({ err }, 'matching engine failed to start');
   await transport?.close().catch(() => undefined);

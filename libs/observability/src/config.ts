@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 
 /** Thrown at boot when the environment does not describe a valid configuration. Names every bad variable. */
 export class ConfigError extends Error {
@@ -21,4 +21,17 @@ export function loadConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEn
     return `${name}: ${issue.message}`;
   });
   throw new ConfigError(problems);
+}
+
+/**
+ * KAFKA_BROKERS as every service reads it: a comma-separated host:port list, or unset / empty for the
+ * embedded log (single-machine mode).
+ */
+export function optionalBrokerList() {
+  return z
+    .string()
+    .trim()
+    .optional()
+    .transform((s) => (s === undefined || s === '' ? undefined : s.split(',').map((b) => b.trim())))
+    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).optional());
 }

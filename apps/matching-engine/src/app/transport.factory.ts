@@ -3,7 +3,7 @@ import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@
 import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
 
 /** Kafka when KAFKA_BROKERS is set (kafkajs logs go to the service's pino logger), else a private embedded log. */
-export function createTransport(config: MatchingEngineConfig, log: Logger): Transport {
+export function createTransport(config: Pick<MatchingEngineConfig, 'kafkaBrokers' | 'kafkaClientId' | 'kafkaConsumer'>, log: Logger): Transport {
   if (config.kafkaBrokers === undefined) return createEmbeddedTransport();
   const kafkaLog = log.child({ component: 'kafkajs' });
   return createKafkaTransport({

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
-import { ConfigError, loadConfig } from '@parallax/observability';
+import { ConfigError, loadConfig, optionalBrokerList } from '@parallax/observability';
 import type { KafkaConsumerSettings } from '@parallax/transport';
 
 const count = (min: number) => z.coerce.number().int().min(min);
@@ -14,12 +14,7 @@ const topic = (fallback: string) =>
 const schema = z
   .object({
     /** Comma-separated host:port list; unset = the embedded log (single-machine mode). */
-    KAFKA_BROKERS: z
-      .string()
-      .trim()
-      .optional()
-      .transform((s) => (s === undefined || s === '' ? undefined : s.split(',').map((b) => b.trim())))
-      .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).optional()),
+    KAFKA_BROKERS: optionalBrokerList(),
     KAFKA_CLIENT_ID: z.string().min(1).default('parallax-matching-engine'),
     /** Group timing (transport defaults when unset): failover speed vs. tolerance of pauses. */
     KAFKA_SESSION_TIMEOUT_MS: count(1).optional(),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { assertSettlementMarket, MAX_FEE_RATE, MAX_TX_GAS, type SettlementMarket } from '@parallax/chain';
 import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
-import { ConfigError, loadConfig } from '@parallax/observability';
+import { ConfigError, loadConfig, optionalBrokerList } from '@parallax/observability';
 import type { KafkaConsumerSettings } from '@parallax/transport';
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
 
@@ -30,12 +30,7 @@ const bool = (fallback: 'true' | 'false') =>
 
 const schema = z.object({
   /** Comma-separated host:port list; unset = a private embedded log (only useful in tests and npm start). */
-  KAFKA_BROKERS: z
-    .string()
-    .trim()
-    .optional()
-    .transform((s) => (s === undefined || s === '' ? undefined : s.split(',').map((b) => b.trim())))
-    .pipe(z.array(z.string().regex(/^[^\s:]+:\d{1,5}$/, 'each broker must be host:port')).optional()),
+  KAFKA_BROKERS: optionalBrokerList(),
   KAFKA_CLIENT_ID: z.string().min(1).default('parallax-settlement'),
   KAFKA_SESSION_TIMEOUT_MS: int(1).optional(),
   KAFKA_HEARTBEAT_INTERVAL_MS: int(1).optional(),
