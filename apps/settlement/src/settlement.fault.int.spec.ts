@@ -21,7 +21,15 @@ import { loadMatchingEngineConfig, spawnServiceProcess, startMatchingEngine, typ
 import { createPrismaClient, createTestDatabase, SettlementRepository, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { createKafkaTransport, type Transport } from '@parallax/transport';
 import { formatSettlementMarkets, type SettlementConfig } from './config/settlement.config.js';
-import { localOperatorKey, localSettlementConfig, startLocalSettlementChain, type LocalSettlementChain } from './testing/local-settlement.js';
+import {
+  engineEnvFor,
+  localOperatorKey,
+  localSettlementConfig,
+  runTopics,
+  settlementTopicsOf,
+  startLocalSettlementChain,
+  type LocalSettlementChain,
+} from './testing/local-settlement.js';
 import { produceSignedFlow, signedOrderFlow, type SignedFlow } from './testing/signed-flow.js';
 import { verifySettlement, waitFor } from './testing/verify-settlement.js';
 
@@ -56,14 +64,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 describe('settlement fault test: kill -9 of the service and of the node mid-batch', { timeout: 300_000 }, () => {
   const run = `settle-fault-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  const topics = {
-    orders: `${run}.orders`,
-    marketEvents: `${run}.market-events`,
-    snapshots: `${run}.snapshots`,
-    deadLetters: `${run}.dead-letters`,
-    signedOrders: `${run}.signed-orders`,
-    settlementStatus: `${run}.settlement-status`,
-  };
+  const topics = runTopics(run);
+
   const dir = mkdtempSync(join(tmpdir(), 'parallax-settle-fault-'));
   const anvilArgs = ['--state', join(dir, 'state.json'), '--state-interval', '1', '--block-time', '1'];
   let transport: Transport;
@@ -87,17 +89,7 @@ describe('settlement fault test: kill -9 of the service and of the node mid-batc
     prisma = createPrismaClient(db.url);
     repo = new SettlementRepository(prisma);
     engine = await startMatchingEngine(
-      loadMatchingEngineConfig({
-        KAFKA_BROKERS: brokers,
-        ENGINE_GROUP_ID: `${run}.engine`,
-        TOPIC_ORDERS: topics.orders,
-        TOPIC_MARKET_EVENTS: topics.marketEvents,
-        TOPIC_SNAPSHOTS: topics.snapshots,
-        TOPIC_DEAD_LETTERS: topics.deadLetters,
-        PARTITIONS: String(PARTITIONS),
-        MARKETS: '2',
-        ENGINE_HTTP_PORT: '0',
-      }),
+      loadMatchingEngineConfig(engineEnvFor(run, brokers, PARTITIONS, 2)),
       transport,
     );
     flow = await signedOrderFlow({
@@ -119,7 +111,7 @@ describe('settlement fault test: kill -9 of the service and of the node mid-batc
     await sleep(2_500);
     config = localSettlementConfig(
       local,
-      { marketEvents: topics.marketEvents, deadLetters: topics.deadLetters, signedOrders: topics.signedOrders, settlementStatus: topics.settlementStatus },
+      settlementTopicsOf(topics),
       { kafkaBrokers: brokers.split(','), partitions: PARTITIONS, groupId: `${run}.settlement` },
     );
     env = {

@@ -12,7 +12,7 @@ import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDat
 import { createKafkaTransport, type Transport } from '@parallax/transport';
 import { startSettlement, type SettlementHandle } from './app/bootstrap.js';
 import type { SettlementConfig } from './config/settlement.config.js';
-import { localSettlementConfig, startLocalSettlementChain, type LocalSettlementChain } from './testing/local-settlement.js';
+import { engineEnvFor, localSettlementConfig, runTopics, settlementTopicsOf, startLocalSettlementChain, type LocalSettlementChain } from './testing/local-settlement.js';
 import { produceSignedFlow, signedOrderFlow, type SignedFlow } from './testing/signed-flow.js';
 import { verifySettlement } from './testing/verify-settlement.js';
 
@@ -21,14 +21,8 @@ const PARTITIONS = 2;
 
 describe('settlement on Kafka + PostgreSQL + anvil', { timeout: 240_000 }, () => {
   const run = `settle-${Date.now()}-${randomBytes(3).toString('hex')}`;
-  const topics = {
-    orders: `${run}.orders`,
-    marketEvents: `${run}.market-events`,
-    snapshots: `${run}.snapshots`,
-    deadLetters: `${run}.dead-letters`,
-    signedOrders: `${run}.signed-orders`,
-    settlementStatus: `${run}.settlement-status`,
-  };
+  const topics = runTopics(run);
+
   let transport: Transport;
   let local: LocalSettlementChain;
   let db: TestDatabase;
@@ -44,17 +38,7 @@ describe('settlement on Kafka + PostgreSQL + anvil', { timeout: 240_000 }, () =>
     local = await startLocalSettlementChain();
     db = await createTestDatabase();
     prisma = createPrismaClient(db.url);
-    const engineConfig = loadMatchingEngineConfig({
-      KAFKA_BROKERS: brokers,
-      ENGINE_GROUP_ID: `${run}.engine`,
-      TOPIC_ORDERS: topics.orders,
-      TOPIC_MARKET_EVENTS: topics.marketEvents,
-      TOPIC_SNAPSHOTS: topics.snapshots,
-      TOPIC_DEAD_LETTERS: topics.deadLetters,
-      PARTITIONS: String(PARTITIONS),
-      MARKETS: '2',
-      ENGINE_HTTP_PORT: '0',
-    });
+    const engineConfig = loadMatchingEngineConfig(engineEnvFor(run, brokers, PARTITIONS, 2));
     engine = await startMatchingEngine(engineConfig, transport);
     flow = await signedOrderFlow({
       seed: 7,
@@ -73,7 +57,7 @@ describe('settlement on Kafka + PostgreSQL + anvil', { timeout: 240_000 }, () =>
     }
     config = localSettlementConfig(
       local,
-      { marketEvents: topics.marketEvents, deadLetters: topics.deadLetters, signedOrders: topics.signedOrders, settlementStatus: topics.settlementStatus },
+      settlementTopicsOf(topics),
       { kafkaBrokers: brokers.split(','), partitions: PARTITIONS, groupId: `${run}.settlement` },
     );
     settlement = await startSettlement(config, transport, { prisma });

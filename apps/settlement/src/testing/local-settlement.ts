@@ -102,3 +102,36 @@ export function localSettlementConfig(
     ...overrides,
   };
 }
+
+/** The topics of one test run (unique names, so runs on a shared broker never see each other's data). */
+export function runTopics(run: string) {
+  return {
+    orders: `${run}.orders`,
+    marketEvents: `${run}.market-events`,
+    snapshots: `${run}.snapshots`,
+    deadLetters: `${run}.dead-letters`,
+    signedOrders: `${run}.signed-orders`,
+    settlementStatus: `${run}.settlement-status`,
+  };
+}
+
+/** The settlement service's share of a run's topics. */
+export function settlementTopicsOf(t: ReturnType<typeof runTopics>): SettlementConfig['topics'] {
+  return { marketEvents: t.marketEvents, deadLetters: t.deadLetters, signedOrders: t.signedOrders, settlementStatus: t.settlementStatus };
+}
+
+/** Environment of a matching engine on a run's topics (group `<run>.engine`), markets 1..markets. */
+export function engineEnvFor(run: string, brokers: string, partitions: number, markets: number): Record<string, string> {
+  const t = runTopics(run);
+  return {
+    KAFKA_BROKERS: brokers,
+    ENGINE_GROUP_ID: `${run}.engine`,
+    TOPIC_ORDERS: t.orders,
+    TOPIC_MARKET_EVENTS: t.marketEvents,
+    TOPIC_SNAPSHOTS: t.snapshots,
+    TOPIC_DEAD_LETTERS: t.deadLetters,
+    PARTITIONS: String(partitions),
+    MARKETS: String(markets),
+    ENGINE_HTTP_PORT: '0',
+  };
+}

@@ -11,6 +11,7 @@ import {
   type CommandBatch,
   type SignedOrderRecord,
 } from '@parallax/contracts';
+import { prng } from '@parallax/matching';
 import { OrderType, Side, StpMode, TimeInForce, type Command, type PlaceOrder } from '@parallax/order-book';
 import type { OutgoingMessage, Producer } from '@parallax/transport';
 import type { Address, LocalAccount } from 'viem';
@@ -51,18 +52,6 @@ export interface SignedFlow {
 }
 
 export const flowOrderKey = (marketId: number, orderId: number): string => `${marketId}/${orderId}`;
-
-/** Small deterministic PRNG (mulberry32): tests need the same flow for the same seed, nothing more. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow> {
   const rnd = prng(o.seed);
