@@ -1,0 +1,547 @@
+// The settlement state machine, step by step, against the real SettlementRepository on embedded PGlite and a
+// scripted in-memory chain (testing/scripted-settler.ts): every scenario asserts the database rows, what the
+// chain saw and the status events.
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { decodeBatch, settlementDomain, type SettlementMarket } from '@parallax/chain';
+import type { SettlementStatus } from '@parallax/contracts';
+import { createLogger } from '@parallax/observability';
+import {
+  createEmbeddedPrismaClient,
+  SettlementRepository,
+  type FillKey,
+  type Hex,
+  type PrismaClient,
+  type SettlementFillRecord,
+  type SettlementOrderRecord,
+} from '@parallax/persistence';
+import { Registry } from 'prom-client';
+import { bytesToHex } from 'viem';
+import type { SettlementConfig } from '../config/settlement.config.js';
+import { ScriptedSettler, type ExclusionRule } from '../testing/scripted-settler.js';
+import { SettlementLoop } from './settlement.loop.js';
+import { SettlementMetrics } from './settlement.metrics.js';
+
+const LOT = 10n ** 15n;
+const TICK = 10n ** 4n;
+const SETTLEMENT: Hex = '0x00000000000000000000000000000000000005e7';
+const QUOTE: Hex = '0x00000000000000000000000000000000000000c0';
+const MARKETS: SettlementMarket[] = [
+  { marketId: 1, baseToken: '0x00000000000000000000000000000000000000b1', quoteToken: QUOTE, lotSize: LOT, tickSize: TICK },
+  { marketId: 2, baseToken: '0x00000000000000000000000000000000000000b2', quoteToken: QUOTE, lotSize: LOT, tickSize: TICK },
+];
+const DOMAIN = settlementDomain(31_337, SETTLEMENT);
+const SIGNATURE: Hex = `0x${'ab'.repeat(65)}`;
+
+type BatchPolicy = SettlementConfig['batch'];
+
+function settlementConfig(batch: Partial<BatchPolicy> = {}): SettlementConfig {
+  return {
+    kafkaBrokers: undefined,
+    kafkaClientId: 'settlement-loop-spec',
+    kafkaConsumer: {},
+    groupId: 'settlement-loop-spec',
+    topics: { marketEvents: 'spec.events', deadLetters: 'spec.dead', signedOrders: 'spec.signed', settlementStatus: 'spec.status' },
+    partitions: 1,
+    ensureTopics: false,
+    databaseUrl: undefined,
+    dataDir: undefined,
+    rpcUrl: 'http://127.0.0.1:1',
+    chainId: DOMAIN.chainId,
+    settlement: SETTLEMENT,
+    operatorKey: `0x${'11'.repeat(32)}`,
+    markets: new Map(MARKETS.map((m) => [m.marketId, m])),
+    fees: { makerFeeRate: 0, takerFeeRate: 0 },
+    batch: { maxFills: 3, maxGas: 15_000_000, maxAgeMs: 0, signedOrderWaitMs: 60_000, ...batch },
+    settler: { confirmations: 1, replaceAfterMs: 5_000, feeBumpPercent: 25, priorityFeePerGas: 1_000_000_000n, maxFeePerGasCap: 500_000_000_000n, pollIntervalMs: 5 },
+    httpHost: '127.0.0.1',
+    httpPort: 0,
+  };
+}
+
+// --- test data: trade (market, seq) between maker order 2*seq and taker order 2*seq+1 ------------------------------
+
+interface Trade {
+  readonly key: FillKey;
+  readonly fill: SettlementFillRecord;
+  readonly maker: SettlementOrderRecord;
+  readonly taker: SettlementOrderRecord;
+}
+
+/** Each fill's size is unique (100 * market + seq lots), so the scripted simulation can tell fills apart. */
+const lotsOf = (k: FillKey): bigint => 100n * BigInt(k.marketId) + k.seq;
+const name = (k: FillKey): string => `${k.marketId}/${k.seq}`;
+
+function trade(marketId: number, seq: number, takerSide: 'BUY' | 'SELL' = seq % 2 === 0 ? 'SELL' : 'BUY'): Trade {
+  const key = { marketId, seq: BigInt(seq) };
+  const priceTicks = 200_000n + key.seq;
+  const sizeLots = lotsOf(key);
+  const takerIsBuy = takerSide === 'BUY';
+  const order = (orderId: bigint, isBuy: boolean, limitTicks: bigint): SettlementOrderRecord => ({
+    marketId,
+    orderId,
+    accountId: 1_000n + orderId,
+    trader: `0x${(marketId * 1_000_000 + Number(orderId)).toString(16).padStart(40, '0')}`,
+    isBuy,
+    price: limitTicks * TICK,
+    size: sizeLots * LOT,
+    nonce: BigInt(marketId) * 1_000_000n + orderId,
+    maxFeeRate: 1_000,
+    expiry: 2_000_000_000n,
+    signature: SIGNATURE,
+  });
+  return {
+    key,
+    fill: { marketId, seq: key.seq, makerOrderId: 2n * key.seq, takerOrderId: 2n * key.seq + 1n, takerSide, priceTicks, sizeLots, ts: 1_000n + key.seq },
+    // The maker rests at the trade price; the taker's limit crosses it.
+    maker: order(2n * key.seq, !takerIsBuy, priceTicks),
+    taker: order(2n * key.seq + 1n, takerIsBuy, takerIsBuy ? priceTicks + 10n : priceTicks - 10n),
+  };
+}
+
+/** Seven trades across both markets, in arrival (FIFO) order. */
+const SEVEN = [trade(1, 1), trade(2, 1), trade(1, 2), trade(2, 2), trade(1, 3), trade(2, 3), trade(1, 4)];
+
+/** The scripted simulation blames the listed fills with `reason`. */
+function blame(reason: string, ...trades: Trade[]): ExclusionRule {
+  const amounts = new Set(trades.map((t) => lotsOf(t.key) * LOT));
+  return (f) => (amounts.has(f.baseAmount) ? reason : undefined);
+}
+const keepAll: ExclusionRule = () => undefined;
+
+/** The fills of an on-chain batch, by name, from its calldata. */
+function namesInData(data: Hex): string[] {
+  return decodeBatch(data).fills.map((f) => {
+    const lots = f.baseAmount / LOT;
+    return name({ marketId: Number(lots / 100n), seq: lots % 100n });
+  });
+}
+
+// --- harness ----------------------------------------------------------------------------------------------------
+
+describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
+  let prisma: PrismaClient;
+  let repo: SettlementRepository;
+  const log = createLogger('settlement-loop-spec', 'silent');
+  const signal = new AbortController().signal;
+
+  before(async () => {
+    prisma = await createEmbeddedPrismaClient();
+    repo = new SettlementRepository(prisma);
+  });
+
+  after(async () => {
+    await prisma.$disconnect();
+  });
+
+  beforeEach(async () => {
+    await prisma.$executeRawUnsafe('TRUNCATE settlement_txs, settlement_batches, settlement_fills, settlement_orders RESTART IDENTITY CASCADE');
+  });
+
+  interface Harness {
+    readonly loop: SettlementLoop;
+    readonly metrics: SettlementMetrics;
+  }
+
+  /** A loop (a service process) over the shared database and the given chain; events go to `events`. */
+  function start(chain: ScriptedSettler, events: SettlementStatus[], batch: Partial<BatchPolicy> = {}): Harness {
+    const metrics = new SettlementMetrics(new Registry());
+    const publish = (s: SettlementStatus): Promise<void> => {
+      events.push(s);
+      return Promise.resolve();
+    };
+    return { loop: new SettlementLoop(settlementConfig(batch), repo, chain, DOMAIN, metrics, publish, log), metrics };
+  }
+
+  /** step() until it reports nothing to do; returns the steps that worked. */
+  async function drain(loop: SettlementLoop, max = 60): Promise<number> {
+    let worked = 0;
+    while (await loop.step(signal)) {
+      worked++;
+      if (worked > max) throw new Error(`the loop still works after ${max} steps`);
+    }
+    return worked;
+  }
+
+  async function store(trades: readonly Trade[], opts: { readonly withoutOrders?: readonly bigint[] } = {}): Promise<void> {
+    const skip = new Set(opts.withoutOrders ?? []);
+    await repo.saveOrders(trades.flatMap((t) => [t.maker, t.taker]).filter((o) => !skip.has(BigInt(o.marketId) * 1_000_000n + o.orderId)));
+    await repo.saveFills(trades.map((t) => t.fill));
+  }
+
+  const brief = (events: readonly SettlementStatus[]): string[] => events.map((e) => `${e.status}:${e.batchId}`);
+
+  /** Every fill of the database as name -> status@batch (FAILED ones with their reason). */
+  async function fillStates(): Promise<Record<string, string>> {
+    const rows = await prisma.settlementFill.findMany({ orderBy: { id: 'asc' } });
+    return Object.fromEntries(
+      rows.map((r) => [name(r), r.status === 'FAILED' ? `FAILED ${r.failureReason ?? '?'}` : `${r.status}${r.batchId === null ? '' : `@${r.batchId}`}`]),
+    );
+  }
+
+  async function batchesInDb(): Promise<string[]> {
+    return (await repo.allBatches()).map((b) => `${b.id}:${b.status}:${b.fillCount}`);
+  }
+
+  async function counter(metric: { get(): Promise<{ values: readonly { value: number }[] }> }): Promise<number> {
+    return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
+  }
+
+  // --- 1 ----------------------------------------------------------------------------------------------------------
+
+  it('happy path: 7 fills settle as batches 1, 2, 3 of 3, 3, 1 fills, each submitted, mined, confirmed', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop, metrics } = start(chain, events);
+    await store(SEVEN);
+
+    await drain(loop);
+
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CONFIRMED:3', '3:CONFIRMED:1']);
+    assert.deepEqual(await fillStates(), {
+      '1/1': 'SETTLED@1', '2/1': 'SETTLED@1', '1/2': 'SETTLED@1',
+      '2/2': 'SETTLED@2', '1/3': 'SETTLED@2', '2/3': 'SETTLED@2',
+      '1/4': 'SETTLED@3',
+    });
+    assert.deepEqual(await repo.fillCounts(), { PENDING: 0, BATCHED: 0, SETTLED: 7, FAILED: 0 });
+
+    assert.equal(chain.lastId, 3n);
+    assert.deepEqual([...chain.batches.keys()], [1n, 2n, 3n]);
+    assert.deepEqual(chain.txs.map((t) => [t.batchId, t.nonce, t.status, t.resent]), [[1n, 0, 'success', false], [2n, 1, 'success', false], [3n, 2, 'success', false]]);
+    assert.deepEqual(chain.prepareCalls, [{ batchId: 1n, fills: 3 }, { batchId: 2n, fills: 3 }, { batchId: 3n, fills: 1 }]);
+    assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['1/1', '2/1', '1/2']);
+    assert.deepEqual(namesInData(chain.batches.get(3n)!.data), ['1/4']);
+    for (const row of await repo.allBatches()) {
+      const onChain = chain.batches.get(row.id)!;
+      assert.equal(row.txHash, onChain.hash);
+      assert.equal(row.blockHash, onChain.blockHash);
+      assert.equal(row.blockNumber, onChain.blockNumber);
+      assert.deepEqual((await repo.broadcasts(row.id)).map((b) => b.hash), [onChain.hash]);
+    }
+
+    assert.deepEqual(brief(events), ['submitted:1', 'mined:1', 'confirmed:1', 'submitted:2', 'mined:2', 'confirmed:2', 'submitted:3', 'mined:3', 'confirmed:3']);
+    const submitted = events.filter((e) => e.status === 'submitted');
+    assert.deepEqual(submitted.map((e) => [e.txHash, e.nonce, e.fillCount]), chain.txs.map((t, i) => [t.hash, t.nonce, [3, 3, 1][i]]));
+    assert.deepEqual(events.filter((e) => e.status === 'confirmed').map((e) => e.blockNumber), [1n, 2n, 3n]);
+    assert.equal(await counter(metrics.fillsSettled), 7);
+    assert.equal(await loop.step(signal), false);
+  });
+
+  // --- 2 ----------------------------------------------------------------------------------------------------------
+
+  it('a fill the simulation excludes is FAILED with the reason and reported; the rest settles under the same id', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop } = start(chain, events);
+    const [a, b, c, d] = [trade(1, 1), trade(1, 2), trade(1, 3), trade(2, 1)] as const;
+    await store([a, b, c, d]);
+    chain.scriptPrepare(blame('FillUnderfunded', b));
+
+    await drain(loop);
+
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '1/2': 'FAILED FillUnderfunded', '1/3': 'SETTLED@1', '2/1': 'SETTLED@2' });
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:2', '2:CONFIRMED:1']);
+    const [failed] = await repo.failedFills();
+    assert.equal(failed?.detail, 'scripted: fill 1 FillUnderfunded');
+    assert.deepEqual(chain.prepareCalls, [{ batchId: 1n, fills: 3 }, { batchId: 2n, fills: 1 }]);
+    assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['1/1', '1/3']);
+
+    assert.deepEqual(brief(events), ['failed:1', 'submitted:1', 'mined:1', 'confirmed:1', 'submitted:2', 'mined:2', 'confirmed:2']);
+    assert.deepEqual(events[0]?.failedFills, [{ marketId: 1, seq: 2, reason: 'FillUnderfunded', detail: 'scripted: fill 1 FillUnderfunded' }]);
+    assert.equal(events[0].fillCount, 0);
+    assert.equal(events[1]?.fillCount, 2);
+  });
+
+  // --- 3 ----------------------------------------------------------------------------------------------------------
+
+  it('a mined revert re-prepares the same id without the offender, clears its broadcasts and re-sends it', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop } = start(chain, events);
+    const [a, b, c] = [trade(1, 1), trade(2, 1), trade(1, 2)] as const;
+    await store([a, b, c]);
+    chain.scriptPrepare(keepAll);
+    chain.scriptPrepare(blame('FillUnderfunded', b)); // the trader spent the funds between simulation and mining
+    chain.scriptBroadcast('reverted');
+
+    assert.equal(await loop.step(signal), true); // batch 1 created
+    assert.deepEqual(await batchesInDb(), ['1:CREATED:3']);
+    assert.equal(await loop.step(signal), true); // sent, reverted on chain, re-prepared
+    const reverted = chain.txs[0]!;
+    assert.equal(reverted.status, 'reverted');
+    assert.equal(chain.lastId, 0n);
+    const row = await repo.batch(1n);
+    assert.ok(row);
+    assert.equal(row.status, 'CREATED');
+    assert.equal(row.fillCount, 2);
+    assert.equal(row.txHash, undefined);
+    assert.deepEqual(namesInData(bytesToHex(row.data)), ['1/1', '1/2']);
+    assert.deepEqual(await repo.broadcasts(1n), []);
+    assert.deepEqual(await fillStates(), { '1/1': 'BATCHED@1', '2/1': 'FAILED FillUnderfunded', '1/2': 'BATCHED@1' });
+
+    await drain(loop);
+
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:2']);
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '2/1': 'FAILED FillUnderfunded', '1/2': 'SETTLED@1' });
+    assert.deepEqual(chain.prepareCalls, [{ batchId: 1n, fills: 3 }, { batchId: 1n, fills: 3 }]);
+    // The reverted transaction used its nonce: the re-send is a new transaction with the next one.
+    assert.deepEqual(chain.txs.map((t) => [t.batchId, t.nonce, t.status, t.resent]), [[1n, 0, 'reverted', false], [1n, 1, 'success', false]]);
+    const settled = chain.batches.get(1n)!;
+    assert.notEqual(settled.hash, reverted.hash);
+    assert.deepEqual(namesInData(settled.data), ['1/1', '1/2']);
+    assert.deepEqual((await repo.broadcasts(1n)).map((x) => x.hash), [settled.hash]);
+    assert.equal((await repo.batch(1n))?.txHash, settled.hash);
+
+    assert.deepEqual(brief(events), ['submitted:1', 'failed:1', 'submitted:1', 'mined:1', 'confirmed:1']);
+    assert.deepEqual(events.map((e) => e.txHash), [reverted.hash, undefined, settled.hash, settled.hash, settled.hash]);
+    assert.deepEqual(events[1]?.failedFills.map((f) => [f.marketId, f.seq, f.reason]), [[2, 1, 'FillUnderfunded']]);
+  });
+
+  it('a mined revert after which every fill is excluded abandons the batch row; the next batch reuses its id', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop } = start(chain, events);
+    const [a, b, c, d] = [trade(1, 1), trade(1, 2), trade(1, 3), trade(2, 1)] as const;
+    await store([a, b, c, d]);
+    chain.scriptPrepare(keepAll);
+    chain.scriptPrepare(blame('OrderExpired', a, b, c));
+    chain.scriptBroadcast('reverted');
+
+    await loop.step(signal); // batch 1 created
+    await loop.step(signal); // reverted, everything excluded: abandoned
+    assert.deepEqual(await batchesInDb(), []);
+    assert.equal(await prisma.settlementTx.count(), 0);
+    assert.deepEqual(await fillStates(), { '1/1': 'FAILED OrderExpired', '1/2': 'FAILED OrderExpired', '1/3': 'FAILED OrderExpired', '2/1': 'PENDING' });
+
+    await drain(loop);
+
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:1']);
+    assert.deepEqual(await fillStates(), { '1/1': 'FAILED OrderExpired', '1/2': 'FAILED OrderExpired', '1/3': 'FAILED OrderExpired', '2/1': 'SETTLED@1' });
+    assert.deepEqual(chain.prepareCalls, [{ batchId: 1n, fills: 3 }, { batchId: 1n, fills: 3 }, { batchId: 1n, fills: 1 }]);
+    assert.deepEqual(chain.txs.map((t) => [t.batchId, t.nonce, t.status, t.resent]), [[1n, 0, 'reverted', false], [1n, 1, 'success', false]]);
+    assert.equal(chain.lastId, 1n);
+    assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['2/1']);
+    // Only the new batch's own broadcast is journaled under the reused id.
+    assert.deepEqual((await repo.broadcasts(1n)).map((x) => x.hash), [chain.batches.get(1n)!.hash]);
+    assert.deepEqual(brief(events), ['submitted:1', 'failed:1', 'submitted:1', 'mined:1', 'confirmed:1']);
+    assert.deepEqual(events[1]?.failedFills.map((f) => name({ marketId: f.marketId, seq: BigInt(f.seq) })), ['1/1', '1/2', '1/3']);
+    assert.equal(events[2]?.fillCount, 1);
+  });
+
+  // --- 4 ----------------------------------------------------------------------------------------------------------
+
+  it('after a crash, a SUBMITTED batch the chain already settled is adopted (MINED, CONFIRMED) without a broadcast', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const first = start(chain, events);
+    const trades = [trade(1, 1), trade(2, 1), trade(1, 2), trade(2, 2)];
+    await store(trades);
+    chain.scriptBroadcast('crash-after-mining');
+
+    await first.loop.step(signal); // batch 1 created
+    await assert.rejects(first.loop.step(signal), /scripted crash/); // journaled, sent, mined; the process dies
+    const journaled = await repo.broadcasts(1n);
+    assert.equal(journaled.length, 1);
+    assert.equal((await repo.batch(1n))?.status, 'SUBMITTED');
+    assert.equal(chain.lastId, 1n);
+    assert.equal(chain.batches.get(1n)?.hash, journaled[0]?.hash);
+    assert.equal(chain.broadcastCalls, 1);
+    assert.deepEqual(brief(events), ['submitted:1']);
+
+    const restarted = start(chain, events);
+    assert.equal(await restarted.loop.step(signal), true); // adopted
+    assert.equal((await repo.batch(1n))?.status, 'MINED');
+    assert.equal(chain.broadcastCalls, 1, 'the adopted batch must not be handed to broadcast()');
+    await drain(restarted.loop);
+
+    const row = await repo.batch(1n);
+    assert.ok(row);
+    assert.equal(row.status, 'CONFIRMED');
+    assert.equal(row.txHash, journaled[0]?.hash);
+    assert.equal(row.blockHash, chain.batches.get(1n)?.blockHash);
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CONFIRMED:1']);
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '2/1': 'SETTLED@1', '1/2': 'SETTLED@1', '2/2': 'SETTLED@2' });
+    assert.equal(chain.broadcastCalls, 2); // batch 2 only
+    assert.deepEqual(chain.txs.map((t) => [t.batchId, t.nonce, t.resent]), [[1n, 0, false], [2n, 1, false]]);
+    assert.deepEqual(chain.prepareCalls.map((p) => p.batchId), [1n, 2n]);
+    assert.deepEqual(brief(events), ['submitted:1', 'mined:1', 'confirmed:1', 'submitted:2', 'mined:2', 'confirmed:2']);
+  });
+
+  // --- 5 ----------------------------------------------------------------------------------------------------------
+
+  it('a MINED batch whose block leaves the chain is SUBMITTED again, reported dropped, re-sent and confirmed', async () => {
+    const chain = new ScriptedSettler();
+    chain.confirmations = 2;
+    const events: SettlementStatus[] = [];
+    const { loop, metrics } = start(chain, events);
+    await store([trade(1, 1), trade(2, 1), trade(1, 2)]);
+
+    await drain(loop); // created, mined; the confirmation is one block away
+    const mined = await repo.batch(1n);
+    assert.ok(mined);
+    assert.equal(mined.status, 'MINED');
+    const first = chain.batches.get(1n)!;
+    assert.equal(mined.blockHash, first.blockHash);
+
+    chain.loseBatchesAfter(0n); // the block is reorged out before the confirmation depth
+    assert.equal(await loop.step(signal), true);
+    const dropped = await repo.batch(1n);
+    assert.ok(dropped);
+    assert.equal(dropped.status, 'SUBMITTED');
+    assert.equal(dropped.blockHash, undefined);
+    assert.equal(dropped.blockNumber, undefined);
+    assert.equal(dropped.txHash, first.hash);
+    assert.deepEqual(await fillStates(), { '1/1': 'BATCHED@1', '2/1': 'BATCHED@1', '1/2': 'BATCHED@1' });
+
+    await drain(loop); // re-sent and mined again (pending its confirmation)
+    assert.equal(chain.lastId, 1n);
+    assert.equal((await repo.batch(1n))?.status, 'MINED');
+    chain.mineEmptyBlocks(1);
+    await drain(loop);
+
+    const final = await repo.batch(1n);
+    const again = chain.batches.get(1n)!;
+    assert.ok(final);
+    assert.equal(final.status, 'CONFIRMED');
+    assert.equal(final.txHash, first.hash); // the journaled transaction, re-sent as it was
+    assert.equal(final.blockHash, again.blockHash);
+    assert.notEqual(again.blockHash, first.blockHash);
+    assert.deepEqual(chain.txs.map((t) => [t.hash, t.nonce, t.resent]), [[first.hash, 0, false], [first.hash, 0, true]]);
+    assert.deepEqual((await repo.broadcasts(1n)).map((b) => b.hash), [first.hash]);
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '2/1': 'SETTLED@1', '1/2': 'SETTLED@1' });
+    assert.deepEqual(brief(events), ['submitted:1', 'mined:1', 'dropped:1', 'mined:1', 'confirmed:1']);
+    assert.equal(events[2]?.txHash, first.hash);
+    assert.equal(await counter(metrics.reorgs), 1);
+    assert.equal(await counter(metrics.fillsSettled), 3);
+  });
+
+  // --- 6 ----------------------------------------------------------------------------------------------------------
+
+  it('CONFIRMED batches the chain lost are reopened and re-sent under their ids, in order; each fill settles once', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop } = start(chain, events);
+    await store(SEVEN);
+    await drain(loop);
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CONFIRMED:3', '3:CONFIRMED:1']);
+    const before = new Map([...chain.batches].map(([id, b]) => [id, b]));
+    const settledBefore = await fillStates();
+    events.length = 0;
+
+    chain.loseBatchesAfter(1n); // the node comes back from an older state
+    // A trade arrives whose taker order is still on its way (it waits; it does not close a batch).
+    const late = trade(2, 4);
+    await store([late], { withoutOrders: [2n * 1_000_000n + late.taker.orderId] });
+
+    assert.equal(await loop.step(signal), true); // notices the chain is behind: reopens 2 and 3
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CREATED:3', '3:CREATED:1']);
+    assert.deepEqual(await repo.broadcasts(2n), []);
+    assert.deepEqual(await repo.broadcasts(3n), []);
+    assert.equal((await repo.fillCounts()).SETTLED, 3);
+
+    await drain(loop);
+
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CONFIRMED:3', '3:CONFIRMED:1']);
+    assert.equal(chain.lastId, 3n);
+    assert.deepEqual(await fillStates(), { ...settledBefore, '2/4': 'PENDING' });
+    const settled = await repo.settledFills();
+    assert.equal(settled.length, 7);
+    assert.equal(new Set(settled.map(name)).size, 7);
+    // Re-sent in order, as new transactions carrying the same fills.
+    assert.deepEqual(chain.txs.map((t) => [t.batchId, t.status]), [[1n, 'success'], [2n, 'success'], [3n, 'success'], [2n, 'success'], [3n, 'success']]);
+    for (const id of [2n, 3n]) {
+      const now = chain.batches.get(id)!;
+      assert.notEqual(now.hash, before.get(id)!.hash);
+      assert.equal(now.data, before.get(id)!.data);
+      assert.equal((await repo.batch(id))?.txHash, now.hash);
+      assert.deepEqual((await repo.broadcasts(id)).map((b) => b.hash), [now.hash]);
+    }
+    assert.equal(chain.batches.get(1n), before.get(1n));
+    assert.deepEqual(brief(events), ['dropped:2', 'dropped:3', 'submitted:2', 'mined:2', 'confirmed:2', 'submitted:3', 'mined:3', 'confirmed:3']);
+
+    // The late order arrives: the next batch is 4.
+    await repo.saveOrders([late.taker]);
+    await drain(loop);
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CONFIRMED:3', '3:CONFIRMED:1', '4:CONFIRMED:1']);
+    assert.equal(chain.lastId, 4n);
+    assert.deepEqual(await repo.fillCounts(), { PENDING: 0, BATCHED: 0, SETTLED: 8, FAILED: 0 });
+  });
+
+  it(
+    'CONFIRMED batches the chain lost are reopened even when no fill is pending',
+    { todo: 'BUG: buildNext returns before comparing lastBatchId with the database when no fill is pending' },
+    async () => {
+      const chain = new ScriptedSettler();
+      const events: SettlementStatus[] = [];
+      const { loop } = start(chain, events);
+      await store(SEVEN);
+      await drain(loop);
+      chain.loseBatchesAfter(1n);
+
+      await drain(loop);
+
+      assert.equal(chain.lastId, 3n, 'the lost batches 2 and 3 were never re-sent');
+      assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CONFIRMED:3', '3:CONFIRMED:1']);
+    },
+  );
+
+  it('a contract that has batches this database does not know: the next batch continues after them', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop } = start(chain, events);
+    chain.lastId = 2n; // batches 1 and 2 were settled by someone else (another or a wiped database)
+    await store([trade(2, 1)]);
+
+    await drain(loop);
+
+    assert.deepEqual(await batchesInDb(), ['3:CONFIRMED:1']);
+    assert.deepEqual(await fillStates(), { '2/1': 'SETTLED@3' });
+    assert.equal(chain.lastId, 3n);
+    assert.deepEqual(brief(events), ['submitted:3', 'mined:3', 'confirmed:3']);
+  });
+
+  // --- 7 ----------------------------------------------------------------------------------------------------------
+
+  it('a fill whose taker order never arrives waits, then is FAILED SIGNED_ORDER_MISSING; the other fills still batch', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const [a, orphan, c, d] = [trade(1, 1), trade(1, 2), trade(1, 3), trade(2, 1)] as const;
+    await store([a, orphan, c, d], { withoutOrders: [1_000_000n + orphan.taker.orderId] });
+
+    // Within SIGNED_ORDER_WAIT_MS the fill waits and does not hold up the fills behind it.
+    await drain(start(chain, events).loop);
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '1/2': 'PENDING', '1/3': 'SETTLED@1', '2/1': 'SETTLED@1' });
+    assert.deepEqual(brief(events), ['submitted:1', 'mined:1', 'confirmed:1']);
+
+    // With no wait at all, it is given up at once; the fills around it batch as before.
+    const e = trade(2, 2);
+    await store([e]);
+    events.length = 0;
+    await drain(start(chain, events, { signedOrderWaitMs: 0 }).loop);
+
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '1/2': 'FAILED SIGNED_ORDER_MISSING', '1/3': 'SETTLED@1', '2/1': 'SETTLED@1', '2/2': 'SETTLED@2' });
+    const [failed] = await repo.failedFills();
+    assert.match(failed?.detail ?? '', /no signed order for taker 5 after 0 ms/);
+    assert.deepEqual(brief(events), ['failed:2', 'submitted:2', 'mined:2', 'confirmed:2']);
+    assert.deepEqual(events[0]?.failedFills.map((f) => [f.marketId, f.seq, f.reason]), [[1, 2, 'SIGNED_ORDER_MISSING']]);
+    // The orphan never reached the chain.
+    assert.deepEqual(chain.prepareCalls, [{ batchId: 1n, fills: 3 }, { batchId: 2n, fills: 1 }]);
+    assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['1/1', '1/3', '2/1']);
+    assert.deepEqual(namesInData(chain.batches.get(2n)!.data), ['2/2']);
+  });
+
+  it(
+    'fills waiting for their signed orders do not hold up complete fills behind them',
+    { todo: 'BUG: buildNext reads only 2 * maxFills pending fills, so that many waiting fills at the head block the batcher' },
+    async () => {
+      const chain = new ScriptedSettler();
+      const waiting = [1, 2, 3, 4, 5, 6].map((s) => trade(1, s));
+      const ready = trade(2, 1);
+      await store([...waiting, ready], { withoutOrders: waiting.map((t) => 1_000_000n + t.taker.orderId) });
+
+      await drain(start(chain, []).loop);
+
+      assert.equal((await fillStates())['2/1'], 'SETTLED@1');
+    },
+  );
+});
