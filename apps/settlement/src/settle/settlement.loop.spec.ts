@@ -469,7 +469,6 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
 
   it(
     'CONFIRMED batches the chain lost are reopened even when no fill is pending',
-    { todo: 'BUG: buildNext returns before comparing lastBatchId with the database when no fill is pending' },
     async () => {
       const chain = new ScriptedSettler();
       const events: SettlementStatus[] = [];
@@ -532,7 +531,6 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
 
   it(
     'fills waiting for their signed orders do not hold up complete fills behind them',
-    { todo: 'BUG: buildNext reads only 2 * maxFills pending fills, so that many waiting fills at the head block the batcher' },
     async () => {
       const chain = new ScriptedSettler();
       const waiting = [1, 2, 3, 4, 5, 6].map((s) => trade(1, s));

@@ -202,9 +202,25 @@ export class SettlementLoop {
   }
 
   private async buildNext(signal: AbortSignal): Promise<boolean> {
-    const pending = await this.repo.pendingFills(this.limits.maxFills * 2);
-    if (pending.length === 0) return false;
-    const candidates: Candidate[] = pending.map((fill) => ({
+    // Every stored batch is MINED or CONFIRMED here. If the chain stops short of them it lost them (a reorg
+    // deeper than the confirmation depth, or a node restarted from an older state): re-send them under their ids.
+    const onChain = await this.settler.lastBatchId(signal);
+    const stored = await this.repo.maxBatchId();
+    if (onChain < stored) {
+      const reopened = await this.repo.reopenLostBatches(onChain);
+      this.metrics.reorgs.inc(reopened.length);
+      this.metrics.lastConfirmedBatch.set(Number(onChain));
+      this.log.error({ onChain: onChain.toString(), stored: stored.toString(), reopened: reopened.map(String) }, 'the chain lost settled batches; re-sending them');
+      for (const id of reopened) {
+        const b = await this.repo.batch(id);
+        await this.emit({ batchId: id, status: 'dropped', fillCount: b?.fillCount ?? 0 });
+      }
+      return true;
+    }
+    const { ready, waiting } = await this.repo.pendingFillsByReadiness(this.limits.maxFills * 2);
+    if (ready.length === 0 && waiting.length === 0) return false;
+    if (onChain > stored) this.log.warn({ onChain: onChain.toString(), stored: stored.toString() }, 'the contract has batches this database does not know; continuing after them');
+    const candidates: Candidate[] = [...ready, ...waiting].map((fill) => ({
       fill,
       receivedAtMs: fill.createdAt.getTime(),
       makerOrder: fill.maker === undefined ? undefined : orderKey(fill.marketId, fill.maker.orderId),
@@ -212,18 +228,6 @@ export class SettlementLoop {
     }));
     const selection = selectBatch(candidates, Date.now(), this.limits);
     let worked = false;
-    const onChain = await this.settler.lastBatchId(signal);
-    const stored = await this.repo.maxBatchId();
-    if (onChain < stored) {
-      // Every stored batch is MINED or CONFIRMED, yet the chain stops short of them: it lost them (a reorg deeper
-      // than the confirmation depth, or a node restarted from an older state). Re-send them under their ids.
-      const reopened = await this.repo.reopenLostBatches(onChain);
-      this.metrics.reorgs.inc(reopened.length);
-      this.log.error({ onChain: onChain.toString(), stored: stored.toString(), reopened: reopened.map(String) }, 'the chain lost settled batches; re-sending them');
-      for (const id of reopened) await this.emit({ batchId: id, status: 'dropped', fillCount: 0 });
-      return true;
-    }
-    if (onChain > stored) this.log.warn({ onChain: onChain.toString(), stored: stored.toString() }, 'the contract has batches this database does not know; continuing after them');
     const batchId = onChain + 1n;
     if (selection.orphaned.length > 0) {
       const failed = selection.orphaned.map((c) => ({

@@ -85,7 +85,7 @@ export class SettlementMetrics {
     });
     this.fillsSettled = new Counter({
       name: 'parallax_settlement_fills_settled_total',
-      help: 'Fills in confirmed batches',
+      help: 'Fills in confirmed batches (a batch the chain lost and that settles again is counted again)',
       registers,
     });
     this.fillsWaiting = new Gauge({

@@ -364,6 +364,33 @@ export class SettlementRepository {
     return this.withOrders(rows);
   }
 
+  /**
+   * PENDING fills split by whether both signed orders are stored: `ready` (up to `limit`, FIFO) can be batched,
+   * `waiting` (up to `limit`, FIFO) cannot yet. Separate reads, so fills waiting for an order never hide the
+   * ready fills behind them.
+   */
+  async pendingFillsByReadiness(limit: number): Promise<{ ready: PendingFill[]; waiting: PendingFill[] }> {
+    const ids = async (ready: boolean): Promise<bigint[]> => {
+      const rows = ready
+        ? await this.prisma.$queryRaw<{ id: bigint | number }[]>`
+            SELECT f.id FROM settlement_fills f
+            WHERE f.status = 'PENDING'
+              AND EXISTS (SELECT 1 FROM settlement_orders o WHERE o.market_id = f.market_id AND o.order_id = f.maker_order_id)
+              AND EXISTS (SELECT 1 FROM settlement_orders o WHERE o.market_id = f.market_id AND o.order_id = f.taker_order_id)
+            ORDER BY f.id LIMIT ${limit}`
+        : await this.prisma.$queryRaw<{ id: bigint | number }[]>`
+            SELECT f.id FROM settlement_fills f
+            WHERE f.status = 'PENDING'
+              AND (NOT EXISTS (SELECT 1 FROM settlement_orders o WHERE o.market_id = f.market_id AND o.order_id = f.maker_order_id)
+                OR NOT EXISTS (SELECT 1 FROM settlement_orders o WHERE o.market_id = f.market_id AND o.order_id = f.taker_order_id))
+            ORDER BY f.id LIMIT ${limit}`;
+      return rows.map((r) => BigInt(r.id));
+    };
+    const load = async (list: bigint[]): Promise<PendingFill[]> =>
+      list.length === 0 ? [] : this.withOrders(await this.prisma.settlementFill.findMany({ where: { id: { in: list } }, orderBy: { id: 'asc' } }));
+    return { ready: await load(await ids(true)), waiting: await load(await ids(false)) };
+  }
+
   async pendingStats(): Promise<PendingStats> {
     const rows = await this.prisma.$queryRaw<{ count: number | bigint; oldest: Date | null; waiting: number | bigint }[]>`
       SELECT COUNT(*)::int AS count,
