@@ -1,5 +1,8 @@
 import {
   hashTypedData,
+  hexToBytes,
+  keccak256,
+  stringToBytes,
   type Address,
   type Hex,
   type LocalAccount,
@@ -82,8 +85,85 @@ export function orderTypedData(
 
 /** The EIP-712 digest: what the trader signs, the contract's filledAmount key and OrderFilled's orderHash. */
 export function hashOrder(domain: SettlementDomain, order: Order): Hex {
+  // Orders are immutable values; a batch hashes the same objects several times (dedupe, sort, every re-encode
+  // while the settler trims a batch), so the digest is remembered per object and domain.
+  const sep = domainSeparator(domain);
+  const cached = hashCache.get(order);
+  if (cached !== undefined && cached.separator === sep) return cached.hash;
+  const hash = computeOrderHash(sep, order);
+  hashCache.set(order, { separator: sep, hash });
+  return hash;
+}
+
+const hashCache = new WeakMap<Order, { readonly separator: Uint8Array; readonly hash: Hex }>();
+
+function computeOrderHash(separator: Uint8Array, order: Order): Hex {
+  assertOrder(order);
+  // Every field of Order is a static type, so the struct encoding is ten 32-byte words: hashing it directly
+  // is ~20x cheaper than viem's generic typed-data path (which dominated batch preparation: ~0.3 ms an
+  // order). hashOrderTypedData is the reference it is tested against.
+  const words = new Uint8Array(320);
+  words.set(ORDER_TYPE_HASH, 0);
+  putAddress(words, 32, order.trader);
+  putAddress(words, 64, order.baseToken);
+  putAddress(words, 96, order.quoteToken);
+  words[159] = order.isBuy ? 1 : 0;
+  putUint(words, 160, order.price);
+  putUint(words, 192, order.size);
+  putUint(words, 224, BigInt(order.maxFeeRate));
+  putUint(words, 256, order.expiry);
+  putUint(words, 288, order.nonce);
+  const digest = new Uint8Array(66);
+  digest[0] = 0x19;
+  digest[1] = 0x01;
+  digest.set(separator, 2);
+  digest.set(keccak256(words, 'bytes'), 34);
+  return keccak256(digest);
+}
+
+/** hashOrder through viem's generic EIP-712 implementation (the reference; slower). */
+export function hashOrderTypedData(domain: SettlementDomain, order: Order): Hex {
   assertOrder(order);
   return hashTypedData(orderTypedData(domain, order));
+}
+
+const ORDER_TYPE_HASH = keccak256(
+  stringToBytes(
+    'Order(address trader,address baseToken,address quoteToken,bool isBuy,uint128 price,uint128 size,uint32 maxFeeRate,uint64 expiry,uint64 nonce)',
+  ),
+  'bytes',
+);
+
+const DOMAIN_TYPE_HASH = keccak256(stringToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'), 'bytes');
+
+const separators = new Map<string, Uint8Array>();
+
+function domainSeparator(d: SettlementDomain): Uint8Array {
+  const key = `${d.name}|${d.version}|${d.chainId}|${d.verifyingContract.toLowerCase()}`;
+  let sep = separators.get(key);
+  if (sep === undefined) {
+    const enc = new Uint8Array(160);
+    enc.set(DOMAIN_TYPE_HASH, 0);
+    enc.set(keccak256(stringToBytes(d.name), 'bytes'), 32);
+    enc.set(keccak256(stringToBytes(d.version), 'bytes'), 64);
+    putUint(enc, 96, BigInt(d.chainId));
+    putAddress(enc, 128, d.verifyingContract);
+    sep = keccak256(enc, 'bytes');
+    if (separators.size > 64) separators.clear();
+    separators.set(key, sep);
+  }
+  return sep;
+}
+
+function putAddress(out: Uint8Array, at: number, address: Address): void {
+  out.set(hexToBytes(address), at + 12);
+}
+
+function putUint(out: Uint8Array, at: number, v: bigint): void {
+  for (let i = 31; i >= 0 && v > 0n; i--) {
+    out[at + i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
 }
 
 /** Signs an order with a local account (private key, mnemonic); the account must be the order's trader. */
