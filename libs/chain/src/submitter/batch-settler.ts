@@ -103,6 +103,8 @@ export class BatchSettler {
   private readonly reader: Reader;
   private readonly operator: Signer;
   private readonly log: SettlerLog;
+  /** Cleared the first time the node says it has no eth_createAccessList. */
+  private accessListGas = true;
 
   constructor(
     clients: { readonly reader: Reader; readonly operator: Signer },
@@ -326,7 +328,7 @@ export class BatchSettler {
       return { kind: 'revert', revert: decodeContractRevert(err), error: err };
     }
     try {
-      return { kind: 'ok', gas: await this.rpc('estimateGas', signal, () => this.reader.estimateContractGas(request)) };
+      return { kind: 'ok', gas: await this.measureGas(request, signal) };
     } catch (err) {
       // The node refuses to estimate beyond its block gas limit ("gas required exceeds allowance", "out of gas"):
       // same as an estimate over the cap. Any other failure is not the batch's fault.
@@ -336,6 +338,36 @@ export class BatchSettler {
       }
       return { kind: 'revert', revert: decodeContractRevert(err), error: err };
     }
+  }
+
+  /**
+   * Gas of the call. eth_createAccessList executes it about twice and reports gasUsed; eth_estimateGas
+   * binary-searches the limit, executing a batch of hundreds of signature checks a dozen times or more (on
+   * anvil that was 36-52% of the settlement service's time). The access-list figure prices the touched
+   * accounts and slots as pre-declared (up to ~200 gas cheaper each than cold), which the margin covers.
+   * Nodes without the method fall back to estimateGas.
+   */
+  private async measureGas(
+    request: { readonly address: Address; readonly args: readonly [bigint, Hex]; readonly account: Address },
+    signal: AbortSignal | undefined,
+  ): Promise<bigint> {
+    if (this.accessListGas) {
+      try {
+        const data = encodeFunctionData({ abi: settlementAbi, functionName: 'settleBatch', args: request.args });
+        const { gasUsed } = await this.rpc('createAccessList', signal, () =>
+          this.reader.createAccessList({ account: request.account, to: request.address, data }),
+        );
+        return gasUsed;
+      } catch (err) {
+        if (isRevert(err)) throw err;
+        if (!/not (found|supported|available)|does not exist|unknown method|-32601/i.test(errorText(err))) throw err;
+        this.accessListGas = false;
+        this.log('settler.gas.access_list_unsupported', { error: errorText(err).slice(0, 200) });
+      }
+    }
+    return this.rpc('estimateGas', signal, () =>
+      this.reader.estimateContractGas({ address: request.address, abi: settlementAbi, functionName: 'settleBatch', args: request.args, account: request.account }),
+    );
   }
 
   // --- broadcasting -----------------------------------------------------------------------------------------
