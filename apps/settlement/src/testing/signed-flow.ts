@@ -1,7 +1,8 @@
 // A seeded flow of signed orders for tests and benchmarks: what a gateway would put on the log. For every
 // place command the trader's EIP-712 order is signed and written to the signed-orders topic BEFORE the
-// command goes to the orders topic. Order ids are unique across markets and double as the on-chain nonce
-// (increasing nonces keep a trader's used-nonce bits in one storage word).
+// command goes to the orders topic. Order ids are unique across markets; each trader signs with its own
+// increasing nonce, as a wallet would (the contract keeps 256 consecutive nonces of a trader in one storage
+// word, so a trader's orders share a warm word instead of each touching a fresh one).
 import { localTraderAccount, orderForPlace, signOrder, type SettlementDomain, type SettlementMarket } from '@parallax/chain';
 import {
   encodeCommandBatch,
@@ -62,6 +63,12 @@ export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow>
   const messages: SignedFlowMessage[] = [];
   const resting = new Map<number, { orderId: number; accountId: number }[]>();
   let orderId = o.firstOrderId ?? 1;
+  const nonces = new Map<number, bigint>();
+  const nextNonce = (accountId: number): bigint => {
+    const n = nonces.get(accountId) ?? BigInt(o.firstOrderId ?? 1);
+    nonces.set(accountId, n + 1n);
+    return n;
+  };
   let ts = 1;
   let placed = 0;
   const marketShare = o.marketOrderShare ?? 0.05;
@@ -105,7 +112,7 @@ export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow>
       const order = orderForPlace(
         market,
         { isBuy, isMarket, priceTicks, sizeLots },
-        { trader: account.address, nonce: BigInt(id), expiry: o.expiry, maxFeeRate: o.maxFeeRate },
+        { trader: account.address, nonce: nextNonce(accountId), expiry: o.expiry, maxFeeRate: o.maxFeeRate },
       );
       const s = await signOrder(account, o.domain, order);
       const record: SignedOrderRecord = {
