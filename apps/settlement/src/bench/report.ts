@@ -58,7 +58,7 @@ function throughputLines(r: BenchResults): string[] {
   const p = r.pipeline;
   const k = keepUp(r);
   const rpc = t.rpc;
-  const accounted = rpc.simulateMs + rpc.broadcastToReceiptMs + rpc.otherRpcMs;
+  const accounted = rpc.simulateMs + rpc.gasMs + rpc.broadcastToReceiptMs + rpc.otherRpcMs;
   const share = (x: number): string => `${((100 * x) / Math.max(1, t.elapsedMs)).toFixed(0)}%`;
   const sizes = t.fillsPerBatch;
   const calls = (m: string): number => rpc.byMethod[m]?.count ?? 0;
@@ -75,7 +75,7 @@ function throughputLines(r: BenchResults): string[] {
     `| **settlement fills/s** | **${int(t.fillsPerSec)}** |`,
     `| first trade written -> first batch created | ${ms(t.firstBatchMs)} |`,
     `| simulate: ${calls('eth_call')} eth_call (the settler's simulation and lastBatchId reads) | ${ms(callMs('eth_call'))} (${share(callMs('eth_call'))}) |`,
-    `| gas estimate: ${calls('eth_estimateGas')} eth_estimateGas | ${ms(callMs('eth_estimateGas'))} (${share(callMs('eth_estimateGas'))}) |`,
+    `| gas measurement: ${calls('eth_createAccessList')} eth_createAccessList, ${calls('eth_estimateGas')} eth_estimateGas | ${ms(rpc.gasMs)} (${share(rpc.gasMs)}) |`,
     `| broadcast -> receipt (incl. the settler's ${t.config.pollIntervalMs} ms receipt poll) | ${ms(rpc.broadcastToReceiptMs)} (${share(rpc.broadcastToReceiptMs)}) |`,
     `| other RPC (lastBatchId, nonce, fees, confirmation) | ${ms(rpc.otherRpcMs)} (${share(rpc.otherRpcMs)}) |`,
     `| rest: database, batching, encoding, ingest, waits | ${ms(Math.max(0, t.elapsedMs - accounted))} (${share(Math.max(0, t.elapsedMs - accounted))}) |`,
@@ -85,6 +85,44 @@ function throughputLines(r: BenchResults): string[] {
     `| **settlement fills/s ÷ pipeline trades/s** | **${k.ratio === undefined ? 'n/a' : k.ratio.toFixed(4)}** |`,
     `| ... against the paced Kafka run (${p.paced === undefined ? 'none' : `${int(p.paced.commandsPerSec)} cmds/s`}) | ${k.pacedRatio === undefined ? 'n/a' : k.pacedRatio.toFixed(4)} |`,
   ];
+}
+
+/** The gas bullet of the reading, stated from this run's rows (which ratios pass 1/5, and where). */
+function gasReading(r: BenchResults): string {
+  const rows = r.gas.rows;
+  const g = (s: ScenarioName, size: string): GasRow | undefined => rows.find((x) => x.scenario === s && x.size === size);
+  const opf = (x: GasRow | undefined): string => (x === undefined ? 'n/a' : (x.orders / Math.max(1, x.fills)).toFixed(2));
+  const ratio = (x: GasRow | undefined): string => x?.ratio.toFixed(3) ?? 'n/a';
+  const firstUnder = (s: ScenarioName): GasRow | undefined => rows.find((x) => x.scenario === s && x.size !== '1' && x.ratio <= 0.2);
+  const met = targetAt100(rows).filter((x) => x.met).map((x) => x.scenario);
+  const repeat1 = g('repeat', '1')?.gasUsed ?? 0;
+  const flowUnder = firstUnder('flow');
+  return (
+    '- Gas: a fill costs roughly what its orders cost (decode, EIP-712 hash, ecrecover, record: see libs/chain/README.md) plus applying it (four balance updates) and its calldata. ' +
+    `With two fresh orders per fill (b) that is a floor whatever the batch size: b levels off at ${ratio(g('repeat', '500'))} of its ${int(repeat1)}-gas 1-fill batch (21k intrinsic and the batch overhead included) against the 1/5 target (${int(repeat1 / 5)}). ` +
+    `Shared orders go below it: the matched flow (c) has ${opf(g('flow', '100'))} orders per fill at batch 100 (${ratio(g('flow', '100'))}) and ${opf(g('flow', '500'))} at 500 (${ratio(g('flow', '500'))})` +
+    (flowUnder === undefined ? ', never under 1/5 in this run. ' : `, first under 1/5 at batch ${flowUnder.size} (${ratio(flowUnder)}). `) +
+    `New traders (a) pay first-time storage (a fresh balance slot or nonce word is ~22k) that no batching amortises: ${int(g('new', '100')?.gasPerFill ?? 0)} per fill at 100. ` +
+    (met.length === 0 ? 'So at batch 100 no scenario meets the 1/5 target.' : `At batch 100 the 1/5 target is met by: ${met.join(', ')}.`)
+  );
+}
+
+/** The throughput run's time split, largest share first. */
+function timeShares(r: BenchResults): string {
+  const t = r.throughput;
+  const rpc = t.rpc;
+  const accounted = rpc.simulateMs + rpc.gasMs + rpc.broadcastToReceiptMs + rpc.otherRpcMs;
+  const parts: [string, number][] = [
+    ['simulation (eth_call)', rpc.simulateMs],
+    ['gas measurement', rpc.gasMs],
+    ['broadcast to receipt (incl. the receipt poll)', rpc.broadcastToReceiptMs],
+    ['other RPC', rpc.otherRpcMs],
+    ['the service itself (database, batching, encoding, ingest of the backlog, waits)', Math.max(0, t.elapsedMs - accounted)],
+  ];
+  return parts
+    .sort((a, b) => b[1] - a[1])
+    .map(([name, v]) => `${name} ${((100 * v) / Math.max(1, t.elapsedMs)).toFixed(0)}%`)
+    .join(', ');
 }
 
 function verdictLines(r: BenchResults): string[] {
@@ -128,7 +166,6 @@ export function renderSection(r: BenchResults): string {
   const t = r.throughput;
   const rows = r.gas.rows;
   const g = (s: ScenarioName, size: string): GasRow | undefined => rows.find((x) => x.scenario === s && x.size === size);
-  const flow100 = g('flow', '100');
   const maxOf = (s: ScenarioName): string => {
     const m = rows.find((x) => x.scenario === s && x.size.startsWith('max'));
     return m === undefined ? 'n/a' : `${m.size === 'max' ? '' : '≥ '}${int(m.fills)}`;
@@ -136,7 +173,6 @@ export function renderSection(r: BenchResults): string {
   const perBatchMs = t.elapsedMs / Math.max(1, t.batches);
   const chainFillsPerBlock = rows.find((x) => x.scenario === 'flow' && x.size.startsWith('max'))?.fills;
   const k = keepUp(r);
-  const calls = (m: string): number => t.rpc.byMethod[m]?.count ?? 0;
   return [
     START,
     '## Settlement (`npm run bench:settlement`)',
@@ -176,14 +212,11 @@ export function renderSection(r: BenchResults): string {
     '',
     '### Reading',
     '',
-    `- Gas: a fill costs roughly what its orders cost (~7.4k to decode and check one, ecrecover included, ~2.9k to record it) plus ~3.9k to apply it and ~3.9k of calldata (libs/chain/README.md). ` +
-      `With two fresh orders per fill (b) that floor is ~28k whatever the batch size, so b levels off at ${g('repeat', '500')?.ratio.toFixed(3) ?? 'n/a'} of its ${int(g('repeat', '1')?.gasUsed ?? 0)}-gas 1-fill batch (21k intrinsic and the batch overhead included) and cannot reach 1/5 (${int((g('repeat', '1')?.gasUsed ?? 0) / 5)}). ` +
-      `Only shared orders get below it: the matched flow (c) has ${flow100 === undefined ? 'n/a' : (flow100.orders / Math.max(1, flow100.fills)).toFixed(2)} orders per fill at batch 100 (${flow100?.ratio.toFixed(3) ?? 'n/a'}), ${g('flow', '500') === undefined ? 'n/a' : (g('flow', '500')!.orders / 500).toFixed(2)} at 500 (${g('flow', '500')?.ratio.toFixed(3) ?? 'n/a'}), and is under 1/5 only in its largest batch (${maxOf('flow')} fills: ${rows.find((x) => x.scenario === 'flow' && x.size.startsWith('max'))?.ratio.toFixed(3) ?? 'n/a'}). ` +
-      'New traders (a) pay first-time storage (~22k per fresh balance slot and nonce word, 6 per fill) that no batching amortises: ~123k per fill at any size, 136 fills per transaction at most. ' +
-      'So at batch 100 no scenario meets the 1/5 target; reaching it needs fewer bytes and checks per order (e.g. no per-order OrderFilled log, compact order encoding) or netting, not bigger batches.',
+    gasReading(r),
     `- Throughput on anvil: the service settles one batch at a time (the next batch id needs the previous one on chain), so fills/s = fills per batch ÷ time per batch: ${int(t.settled / Math.max(1, t.batches))} fills per batch in ${ms(perBatchMs)}. ` +
-      `With automine a block costs nothing; the biggest part of a batch's time is the settler's gas estimate: eth_estimateGas took ${ms((t.rpc.byMethod['eth_estimateGas']?.ms ?? 0) / Math.max(1, t.batches))} per batch against ${ms((t.rpc.byMethod['eth_call']?.ms ?? 0) / Math.max(1, calls('eth_call')))} per eth_call, because anvil answers it by executing the batch many times (a binary search over the gas limit), every execution checking every order's signature again. The rest is the batcher's database work (select pending, create the batch, mark mined and confirmed), the ingest of the backlog (the first batch was created ${ms(t.firstBatchMs)} after the first trade was written) and the receipt poll. ` +
-      'Cheaper on anvil: estimate from the simulation\'s own gas (or the gas model) instead of eth_estimateGas, and prepare the next batch while the current one is mined (its simulation needs the previous batch on chain, so that wants a pending-state call).',
+      `Where that time went, largest first: ${timeShares(r)}. ` +
+      'The settler measures a batch\'s gas with eth_createAccessList (one or two executions of the batch); eth_estimateGas, which anvil answers by a binary search over the gas limit (a dozen or more executions, each re-checking every signature), was 36-52% of this benchmark\'s time until 2026-11-29. ' +
+      'Next on anvil: prepare the next batch while the current one is mined (its simulation needs the previous batch on chain, so that wants a pending-state call).',
     `- On a real chain the bound is block space, not this service: one 16.7M-gas transaction per block (EIP-7825) holds at most ~${chainFillsPerBlock === undefined ? 'n/a' : int(chainFillsPerBlock)} fills of the matched flow, so at 12 s blocks one operator account settles at most ~${chainFillsPerBlock === undefined ? 'n/a' : int(chainFillsPerBlock / 12)} fills/s, and the service settles one batch per block at best (${k.tradesPerSec === undefined ? 'n/a' : `${((chainFillsPerBlock ?? 0) / 12 / k.tradesPerSec).toFixed(5)}×`} the pipeline's trade rate); on a 2 s L2 block ~${chainFillsPerBlock === undefined ? 'n/a' : int(chainFillsPerBlock / 2)} fills/s. ` +
       'Keeping up with the matching pipeline (hundreds of thousands of trades per second at its best) would need orders of magnitude more: several batches per block (the service keeps one batch unmined at a time; sending consecutive batch ids with consecutive nonces, simulated against pending state, would fill a block up to its gas limit), net settlement (one balance update per trader per batch instead of per fill), or an L2 / validity-proof design that posts state differences instead of fills.',
     '',

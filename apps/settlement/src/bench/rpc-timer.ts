@@ -18,8 +18,10 @@ interface RpcBody {
 
 export interface RpcBreakdown {
   readonly calls: number;
-  /** eth_call + eth_estimateGas (the settler's simulate and gas estimate). */
+  /** eth_call (the settler's simulation, and view reads such as lastBatchId). */
   readonly simulateMs: number;
+  /** eth_createAccessList + eth_estimateGas (the settler's gas measurement). */
+  readonly gasMs: number;
   /** From each eth_sendRawTransaction to the first non-null receipt of that hash (includes the poll sleeps). */
   readonly broadcastToReceiptMs: number;
   /** Every other RPC (lastBatchId reads, nonce and fee queries, confirmation checks). */
@@ -106,6 +108,7 @@ export class RpcTimer {
   breakdown(fromMs: number, toMs: number): RpcBreakdown {
     const byMethod = new Map<string, { count: number; ms: number }>();
     let simulateMs = 0;
+    let gasMs = 0;
     let otherRpcMs = 0;
     let calls = 0;
     for (const c of this.calls) {
@@ -116,10 +119,11 @@ export class RpcTimer {
       m.count++;
       m.ms += ms;
       byMethod.set(c.method, m);
-      if (c.method === 'eth_call' || c.method === 'eth_estimateGas') simulateMs += ms;
+      if (c.method === 'eth_call') simulateMs += ms;
+      else if (c.method === 'eth_estimateGas' || c.method === 'eth_createAccessList') gasMs += ms;
       else if (c.method !== 'eth_sendRawTransaction' && c.method !== 'eth_getTransactionReceipt') otherRpcMs += ms;
     }
     const broadcastToReceiptMs = this.receipts.filter((r) => r.startMs >= fromMs && r.endMs <= toMs).reduce((s, r) => s + (r.endMs - r.startMs), 0);
-    return { calls, simulateMs, broadcastToReceiptMs, otherRpcMs, byMethod };
+    return { calls, simulateMs, gasMs, broadcastToReceiptMs, otherRpcMs, byMethod };
   }
 }
