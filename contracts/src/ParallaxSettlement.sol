@@ -67,8 +67,15 @@ contract ParallaxSettlement {
     /// @notice Base amount filled so far of an open, partially filled order (by EIP-712 order hash).
     /// Zero for untouched orders and for completed ones (whose nonce is then marked used).
     mapping(bytes32 orderHash => uint256) public filledAmount;
-    /// @dev trader => nonce / 256 => bitmap of nonces whose order was completely filled.
-    mapping(address trader => mapping(uint256 word => uint256)) private _usedNonces;
+    /// @dev trader => nonce / 128 => two bits per nonce, at bit 2 * (nonce % 128):
+    ///   bit 0 "used": an order of the trader with this nonce was completely filled (every order with the
+    ///         nonce is dead). Never cleared.
+    ///   bit 1 "partial": an order with this nonce may have a filledAmount record. Set whenever a partial
+    ///         fill is stored; cleared only together with setting "used". So an order whose nonce is
+    ///         neither used nor partial has no record, and settlement skips reading filledAmount (a cold
+    ///         2.1k read) for it. When the bit is set the record is read by order hash, so two different
+    ///         orders sharing a nonce keep separate records, as before.
+    mapping(address trader => mapping(uint256 word => uint256)) private _nonceStates;
     mapping(address trader => mapping(address token => Withdrawal)) private _withdrawals;
 
     bool private transient _locked;
@@ -97,9 +104,11 @@ contract ParallaxSettlement {
     event WithdrawalRequested(address indexed trader, address indexed token, uint256 amount, uint256 availableAt);
     event WithdrawalCancelled(address indexed trader, address indexed token, uint256 amount);
     event WithdrawalExecuted(address indexed trader, address indexed token, uint256 amount, uint256 balance);
-    /// @notice Emitted once per order that was filled in a batch; filledTotal is the order's cumulative
-    /// filled base amount after the batch (idempotent for consumers: apply it as a value, not a delta).
-    event OrderFilled(bytes32 indexed orderHash, address indexed trader, uint64 batchId, uint256 filledTotal);
+    /// @notice Emitted once per batch: for every order filled in it, in order-hash order, 48 bytes
+    /// `bytes32 orderHash | uint128 filledTotal` (big-endian, packed), where filledTotal is the order's
+    /// cumulative filled base amount after the batch (idempotent for consumers: apply it as a value, not a
+    /// delta). One log instead of one LOG3 per order saves ~1.6k gas per order.
+    event OrdersFilled(uint64 indexed batchId, bytes fills);
     event FeesCollected(uint64 indexed batchId, address indexed token, address recipient, uint256 amount);
     event BatchSettled(uint64 indexed batchId, uint256 orderCount, uint256 fillCount);
     event OperatorChanged(address indexed previousOperator, address indexed newOperator);
@@ -337,15 +346,17 @@ contract ParallaxSettlement {
     /// @dev Checks every order once and builds its in-memory record (RECORD_WORDS words, raw memory):
     ///   0x00 order hash (EIP-712 digest)
     ///   0x20 balance slot of (trader, base token)      0x40 balance slot of (trader, quote token)
-    ///   0x60 trader | baseIdx << 160 | quoteIdx << 168 | isBuy << 176 | maxFeeRate << 184 | (nonce % 256) << 216
+    ///   0x60 trader | baseIdx << 160 | quoteIdx << 168 | isBuy << 176 | maxFeeRate << 184
+    ///        | (2 * (nonce % 128)) << 216 (the bit position of the nonce's state bits in its word)
     ///   0x80 price | size << 128
     ///   0xa0 filled (running) | filled before this batch << 128
-    ///   0xc0 storage slot of the trader's used-nonce bitmap word for this nonce
+    ///   0xc0 storage slot of the trader's nonce-state word for this nonce
     /// The loop is assembly because it runs for every order of every batch (the Solidity version spent
     /// ~1,000 EVM steps per order on stack shuffling and bounds checks). Failures leave the loop with an
     /// error code and _revertOrder raises the matching custom error. Check order: token indexes, flags,
     /// expiry, hash ordering, used nonce, signature (skipped when a partial fill is recorded: the record
-    /// proves the signature was checked in an earlier batch).
+    /// proves the signature was checked in an earlier batch). filledAmount is read only when the nonce's
+    /// partial bit is set (see _nonceStates).
     function _loadOrders(
         bytes calldata batch,
         uint256 offset,
@@ -420,19 +431,25 @@ contract ParallaxSettlement {
                 previousHash := orderHash
 
                 mstore(0x00, trader)
-                mstore(0x20, _usedNonces.slot)
+                mstore(0x20, _nonceStates.slot)
                 mstore(0x20, keccak256(0x00, 0x40))
-                mstore(0x00, shr(8, nonce))
+                mstore(0x00, shr(7, nonce))
                 let nonceSlot := keccak256(0x00, 0x40)
-                if and(shr(and(nonce, 0xff), sload(nonceSlot)), 1) {
+                let nonceBit := shl(1, and(nonce, 0x7f))
+                let state := shr(nonceBit, sload(nonceSlot))
+                if and(state, 1) {
                     err := 5
                     errIndex := i
                     break
                 }
 
-                mstore(0x00, orderHash)
-                mstore(0x20, filledAmount.slot)
-                let filled := sload(keccak256(0x00, 0x40))
+                // No partial bit: no order with this nonce has a record, so this one has filled nothing.
+                let filled := 0
+                if and(state, 2) {
+                    mstore(0x00, orderHash)
+                    mstore(0x20, filledAmount.slot)
+                    filled := sload(keccak256(0x00, 0x40))
+                }
                 if iszero(filled) {
                     let s := calldataload(add(p, 107))
                     let v := byte(0, calldataload(add(p, 139)))
@@ -465,7 +482,7 @@ contract ParallaxSettlement {
                     add(r, 0x60),
                     or(
                         or(trader, or(shl(160, baseIdx), shl(168, quoteIdx))),
-                        or(shl(176, flags), or(shl(184, mload(add(scratch, 0xe0))), shl(216, and(nonce, 0xff))))
+                        or(shl(176, flags), or(shl(184, mload(add(scratch, 0xe0))), shl(216, nonceBit)))
                     )
                 )
                 // price and size are still in the struct-hash scratch (the digest and ecrecover use 0x00-0x7f).
@@ -626,15 +643,17 @@ contract ParallaxSettlement {
         revert FillUnderfunded(f, o);
     }
 
-    /// @dev Persists fill progress once per order: completed orders mark their nonce used (cheap for repeat
-    /// traders: 256 nonces share a word) and drop their partial record; partial ones store the amount.
-    /// Emits OrderFilled(orderHash, trader, batchId, filledTotal) for every order filled in the batch.
+    /// @dev Persists fill progress once per order: a completed order sets its nonce's used bit and clears its
+    /// partial bit (cheap for repeat traders: 128 nonces share a warm word) and drops its own record; a partial
+    /// one sets the partial bit and stores its amount. The word is re-read for every order because orders of
+    /// one trader share it. Emits one OrdersFilled(batchId, fills) with 48 bytes per order filled in the batch.
     function _recordFills(uint256[] memory rec, uint256 orderCount, uint64 batchId) private {
-        bytes32 topic = OrderFilled.selector;
+        bytes32 topic = OrdersFilled.selector;
         assembly ("memory-safe") {
             let mask := 0xffffffffffffffffffffffffffffffff
-            let scratch := mload(0x40)
-            mstore(scratch, batchId)
+            // ABI-encoded event data: offset 0x20 | length | packed entries (zero-padded to a word).
+            let data := mload(0x40)
+            let out := add(data, 0x40)
             for { let i := 0 } lt(i, orderCount) { i := add(i, 1) } {
                 let r := add(add(rec, 0x20), mul(i, 0xe0))
                 let w := mload(add(r, 0xa0))
@@ -642,20 +661,33 @@ contract ParallaxSettlement {
                 let initial := shr(128, w)
                 if eq(filled, initial) { continue }
                 let orderHash := mload(r)
-                let meta := mload(add(r, 0x60))
-                mstore(0x00, orderHash)
-                mstore(0x20, filledAmount.slot)
-                let filledSlot := keccak256(0x00, 0x40)
+                let nonceSlot := mload(add(r, 0xc0))
+                let nonceBit := and(shr(216, mload(add(r, 0x60))), 0xff)
+                let state := sload(nonceSlot)
                 switch eq(filled, shr(128, mload(add(r, 0x80))))
                 case 1 {
-                    let nonceSlot := mload(add(r, 0xc0))
-                    sstore(nonceSlot, or(sload(nonceSlot), shl(and(shr(216, meta), 0xff), 1)))
-                    if initial { sstore(filledSlot, 0) }
+                    sstore(nonceSlot, or(and(state, not(shl(nonceBit, 2))), shl(nonceBit, 1)))
+                    if initial {
+                        mstore(0x00, orderHash)
+                        mstore(0x20, filledAmount.slot)
+                        sstore(keccak256(0x00, 0x40), 0)
+                    }
                 }
-                default { sstore(filledSlot, filled) }
-                mstore(add(scratch, 0x20), filled)
-                log3(scratch, 0x40, topic, orderHash, and(meta, 0xffffffffffffffffffffffffffffffffffffffff))
+                default {
+                    if iszero(and(shr(nonceBit, state), 2)) { sstore(nonceSlot, or(state, shl(nonceBit, 2))) }
+                    mstore(0x00, orderHash)
+                    mstore(0x20, filledAmount.slot)
+                    sstore(keccak256(0x00, 0x40), filled)
+                }
+                mstore(out, orderHash)
+                mstore(add(out, 0x20), shl(128, filled))
+                out := add(out, 48)
             }
+            let length := sub(out, add(data, 0x40))
+            mstore(out, 0) // zero padding of the last word
+            mstore(data, 0x20)
+            mstore(add(data, 0x20), length)
+            log2(data, add(0x40, and(add(length, 31), not(31))), topic, batchId)
         }
     }
 
@@ -676,7 +708,7 @@ contract ParallaxSettlement {
 
     /// @notice True once an order of `trader` with this nonce was completely filled.
     function isNonceUsed(address trader, uint64 nonce) external view returns (bool) {
-        return (_usedNonces[trader][nonce >> 8] >> (nonce & 0xff)) & 1 == 1;
+        return (_nonceStates[trader][nonce >> 7] >> ((nonce & 0x7f) << 1)) & 1 == 1;
     }
 
     /// @notice The EIP-712 digest of an order: the hash traders sign and the key of filledAmount.

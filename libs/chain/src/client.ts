@@ -108,6 +108,36 @@ export function parseSettlementEvents(logs: readonly Log[]): ParseEventLogsRetur
   return parseEventLogs({ abi: settlementAbi, logs: [...logs] });
 }
 
+/** One entry of an `OrdersFilled` log: an order filled in the batch and its cumulative filled base amount. */
+export interface OrderFillTotal {
+  readonly orderHash: Hex;
+  /** Cumulative filled base amount after the batch: apply as a value (idempotent), not a delta. */
+  readonly filledTotal: bigint;
+}
+
+/** Bytes per entry of `OrdersFilled.fills`: bytes32 orderHash | uint128 filledTotal, packed big-endian. */
+export const ORDER_FILL_ENTRY_BYTES = 48;
+
+/**
+ * Decodes the `fills` bytes of an `OrdersFilled(batchId, fills)` log (one log per batch, one entry per order
+ * filled in it, in order-hash order). Throws MALFORMED_BATCH_DATA if the length is not a multiple of 48 bytes.
+ */
+export function decodeOrdersFilled(fills: Hex): OrderFillTotal[] {
+  const hex = fills.slice(2);
+  const entryChars = ORDER_FILL_ENTRY_BYTES * 2;
+  if (hex.length % entryChars !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new ChainError('MALFORMED_BATCH_DATA', `OrdersFilled data of ${hex.length / 2} bytes is not a list of 48-byte entries`);
+  }
+  const out: OrderFillTotal[] = [];
+  for (let at = 0; at < hex.length; at += entryChars) {
+    out.push({
+      orderHash: `0x${hex.slice(at, at + 64).toLowerCase()}`,
+      filledTotal: BigInt(`0x${hex.slice(at + 64, at + entryChars)}`),
+    });
+  }
+  return out;
+}
+
 /** The contract's events in a block range, in chain order: what the risk service and projector follow. */
 export async function fetchSettlementEvents(
   reader: Reader,

@@ -5,7 +5,7 @@ import { encodeFunctionData, getAddress, maxUint256, zeroAddress, type Address, 
 import { BATCH_LAYOUT, MAX_FEE_RATE, MAX_TX_GAS } from '../constants.js';
 import { encodeBatch, decodeBatch } from '../batch.js';
 import { decodeContractRevert } from '../errors.js';
-import { deploySettlement, expectSuccess, parseSettlementEvents, settleBatch } from '../client.js';
+import { decodeOrdersFilled, deploySettlement, expectSuccess, parseSettlementEvents, settleBatch, type OrderFillTotal } from '../client.js';
 import { settlementAbi, testTokenAbi } from '../generated/contracts.js';
 import { quirkyTokenAbi, quirkyTokenBytecode } from '../generated/test-contracts.js';
 import { startLocalChain, type LocalChain } from '../local.js';
@@ -28,6 +28,16 @@ import {
 } from './support.js';
 
 const { headerBytes, tokenBytes, orderBytes, fillBytes } = BATCH_LAYOUT;
+
+/** The entries of the single OrdersFilled log of a settlement receipt (and checks it carries `batchId`). */
+function ordersFilled(logs: Parameters<typeof parseSettlementEvents>[0], batchId?: bigint): OrderFillTotal[] {
+  const events = parseSettlementEvents(logs).flatMap((e) => (e.eventName === 'OrdersFilled' ? [e.args] : []));
+  assert.equal(events.length, 1, 'one OrdersFilled log per batch');
+  if (batchId !== undefined) assert.equal(events[0]!.batchId, batchId);
+  const fills = events[0]!.fills;
+  assert.ok(fills !== undefined);
+  return decodeOrdersFilled(fills);
+}
 
 let lc: LocalChain;
 let BASE: Address;
@@ -183,13 +193,13 @@ describe('settleBatch: a valid batch', () => {
     assert.equal(await read<bigint>('lastBatchId', []), batchId);
 
     const events = parseSettlementEvents(receipt.logs);
-    const filled = events.flatMap((e) => (e.eventName === 'OrderFilled' ? [e.args] : []));
-    const byHash = (a: { orderHash?: Hex | undefined }, b: { orderHash?: Hex | undefined }): number => ((a.orderHash ?? '') < (b.orderHash ?? '') ? -1 : 1);
+    // One packed log for the batch, entries in order-hash order (the encoded order list's order).
+    const byHash = (a: { orderHash: Hex }, b: { orderHash: Hex }): number => (a.orderHash < b.orderHash ? -1 : 1);
     assert.deepEqual(
-      filled.sort(byHash),
+      ordersFilled(receipt.logs, batchId),
       [
-        { orderHash: buyHash, trader: buyer.address, batchId, filledTotal: base },
-        { orderHash: sellHash, trader: seller.address, batchId, filledTotal: base },
+        { orderHash: buyHash, filledTotal: base },
+        { orderHash: sellHash, filledTotal: base },
       ].sort(byHash),
     );
     const fees = events.filter((e) => e.eventName === 'FeesCollected');
@@ -225,8 +235,7 @@ describe('settleBatch: a valid batch', () => {
     assert.equal(await filledOf(askHash), 0n);
     const used = await lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'isNonceUsed', args: [maker.address, 5n] });
     assert.equal(used, true);
-    const filledEvent = parseSettlementEvents(receipt.logs).find((e) => e.eventName === 'OrderFilled' && e.args.orderHash === askHash);
-    assert.equal(filledEvent?.eventName === 'OrderFilled' ? filledEvent.args.filledTotal : undefined, 2n * ONE);
+    assert.equal(ordersFilled(receipt.logs).find((e) => e.orderHash === askHash)?.filledTotal, 2n * ONE);
 
     // ...but the fields are still bound by the hash: a changed order with a garbage signature fails.
     const bid3 = await signed(lc, await trader(), now, { isBuy: true });
@@ -317,6 +326,129 @@ describe('settleBatch: a valid batch', () => {
     let otherSum = 0n;
     for (const p of participants) otherSum += await balanceOf(lc, other, p);
     assert.equal(await tokenBalance(lc, other, lc.settlement), otherSum);
+  });
+});
+
+describe('settleBatch: nonce state (used and partial bits, 128 nonces per word)', () => {
+  const read = <T>(functionName: 'filledAmount' | 'isNonceUsed', args: readonly unknown[]): Promise<T> =>
+    lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName, args: args as never }) as Promise<T>;
+  const garbage: Hex = `0x${'11'.repeat(64)}1b`;
+
+  test('a partial fill, an overfill attempt, then completion in a later batch', async () => {
+    const now = await chainNow(lc);
+    const maker = await trader();
+    const ask = await signed(lc, maker, now, { isBuy: false, size: 3n * ONE, nonce: 9n });
+    const askHash = hashOrder(lc.domain, ask);
+    const bid = async (size = 3n * ONE) => signed(lc, await trader(), now, { isBuy: true, size });
+    const fill = (baseAmount: bigint) => [{ buyOrder: 0, sellOrder: 1, baseAmount, price: PRICE }];
+
+    const first = await settle(lc, [await bid(), ask], fill(ONE));
+    assert.equal(await read<bigint>('filledAmount', [askHash]), ONE);
+    assert.equal(await read<boolean>('isNonceUsed', [maker.address, 9n]), false);
+    assert.equal(ordersFilled(first.receipt.logs, first.batchId).find((e) => e.orderHash === askHash)?.filledTotal, ONE);
+
+    // 2.5 more would make 3.5 of 3: the recorded 1 is found through the partial bit and counted.
+    const b2 = await bid();
+    const askIdx = BigInt(encodeBatch({ domain: lc.domain, orders: [b2, ask], fills: fill(ONE) }).orderPosition[1]!);
+    await expectRevert(settle(lc, [b2, ask], fill((5n * ONE) / 2n)), 'Overfill', [0n, askIdx]);
+    // The same with a garbage signature: the record (not the signature) admits the order, the size still binds.
+    await expectRevert(settle(lc, [b2, { ...ask, signature: garbage }], fill((5n * ONE) / 2n)), 'Overfill', [0n, askIdx]);
+
+    // 1.5 more: still partial (2.5 of 3), a second batch adding to the record.
+    await settle(lc, [b2, ask], fill((3n * ONE) / 2n));
+    assert.equal(await read<bigint>('filledAmount', [askHash]), (5n * ONE) / 2n);
+    assert.equal(await read<boolean>('isNonceUsed', [maker.address, 9n]), false);
+    // 0.5 completes it: used, record dropped, the order (and its nonce) dead afterwards.
+    const done = await settle(lc, [await bid(), ask], fill(ONE / 2n));
+    assert.equal(ordersFilled(done.receipt.logs, done.batchId).find((e) => e.orderHash === askHash)?.filledTotal, 3n * ONE);
+    assert.equal(await read<bigint>('filledAmount', [askHash]), 0n);
+    assert.equal(await read<boolean>('isNonceUsed', [maker.address, 9n]), true);
+    const b4 = await bid();
+    const pos = BigInt(encodeBatch({ domain: lc.domain, orders: [b4, ask], fills: fill(ONE) }).orderPosition[1]!);
+    await expectRevert(settle(lc, [b4, ask], fill(ONE / 2n)), 'OrderNonceUsed', [pos]);
+  });
+
+  test('two orders sharing a nonce keep separate records: neither overfilled nor wrongly blocked', async () => {
+    const now = await chainNow(lc);
+    const maker = await trader(20n * ONE);
+    // A and B: same trader and nonce, different hashes (different prices).
+    const a = await signed(lc, maker, now, { isBuy: false, size: 2n * ONE, nonce: 40n });
+    const b = await signed(lc, maker, now, { isBuy: false, size: 2n * ONE, price: PRICE - 1_000_000n, nonce: 40n });
+    const aHash = hashOrder(lc.domain, a);
+    const bHash = hashOrder(lc.domain, b);
+    const bid = async () => signed(lc, await trader(), now, { isBuy: true, size: 10n * ONE });
+    const fill = (baseAmount: bigint) => [{ buyOrder: 0, sellOrder: 1, baseAmount, price: PRICE }];
+
+    await settle(lc, [await bid(), a], fill((3n * ONE) / 2n)); // A partial: 1.5 of 2, the nonce's partial bit set
+    // B is fresh although the nonce's partial bit is set: its own record (none) is read, so it is not blocked
+    // by A's 1.5 and not admitted without a signature.
+    const b1 = await bid();
+    await expectRevert(settle(lc, [b1, { ...b, signature: garbage }], fill(ONE)), 'InvalidSignature');
+    const bIdx = BigInt(encodeBatch({ domain: lc.domain, orders: [b1, b], fills: fill(ONE) }).orderPosition[1]!);
+    await expectRevert(settle(lc, [b1, b], fill(2n * ONE + 10n ** 15n)), 'Overfill', [0n, bIdx]);
+    await settle(lc, [b1, b], fill((3n * ONE) / 2n)); // B partial: 1.5 of 2 (A's 1.5 did not count against it)
+    assert.equal(await read<bigint>('filledAmount', [aHash]), (3n * ONE) / 2n);
+    assert.equal(await read<bigint>('filledAmount', [bHash]), (3n * ONE) / 2n);
+    // Each is bounded by its own record: 0.6 more overfills B (2.1 of 2).
+    const b2 = await bid();
+    const bIdx2 = BigInt(encodeBatch({ domain: lc.domain, orders: [b2, b], fills: fill(ONE) }).orderPosition[1]!);
+    await expectRevert(settle(lc, [b2, b], fill((6n * ONE) / 10n)), 'Overfill', [0n, bIdx2]);
+    assert.equal(await read<boolean>('isNonceUsed', [maker.address, 40n]), false);
+
+    // Completing A marks the nonce used: B, though only partially filled, is dead with it (as before).
+    await settle(lc, [await bid(), a], fill(ONE / 2n));
+    assert.equal(await read<bigint>('filledAmount', [aHash]), 0n);
+    assert.equal(await read<boolean>('isNonceUsed', [maker.address, 40n]), true);
+    const b3 = await bid();
+    const bIdx3 = BigInt(encodeBatch({ domain: lc.domain, orders: [b3, b], fills: fill(ONE) }).orderPosition[1]!);
+    await expectRevert(settle(lc, [b3, b], fill(ONE / 10n)), 'OrderNonceUsed', [bIdx3]);
+    await expectRevert(settle(lc, [b3, { ...b, signature: garbage }], fill(ONE / 10n)), 'OrderNonceUsed', [bIdx3]);
+  });
+
+  test('two orders sharing a nonce in one batch: one completes, one fills partially; both dead afterwards', async () => {
+    const now = await chainNow(lc);
+    const maker = await trader(20n * ONE);
+    const a = await signed(lc, maker, now, { isBuy: false, size: ONE, nonce: 41n });
+    const b = await signed(lc, maker, now, { isBuy: false, size: 2n * ONE, price: PRICE - 1_000_000n, nonce: 41n });
+    const buy = await signed(lc, await trader(), now, { isBuy: true, size: 10n * ONE });
+    const { receipt } = await settle(lc, [buy, a, b], [
+      { buyOrder: 0, sellOrder: 1, baseAmount: ONE, price: PRICE },
+      { buyOrder: 0, sellOrder: 2, baseAmount: ONE, price: PRICE },
+    ]);
+    const totals = new Map(ordersFilled(receipt.logs).map((e) => [e.orderHash, e.filledTotal]));
+    assert.equal(totals.get(hashOrder(lc.domain, a)), ONE);
+    assert.equal(totals.get(hashOrder(lc.domain, b)), ONE);
+    assert.equal(await read<boolean>('isNonceUsed', [maker.address, 41n]), true);
+    const buy2 = await signed(lc, await trader(), now, { isBuy: true, size: 10n * ONE });
+    const pos = encodeBatch({ domain: lc.domain, orders: [buy2, b], fills: [{ buyOrder: 0, sellOrder: 1, baseAmount: ONE, price: PRICE }] }).orderPosition;
+    await expectRevert(settle(lc, [buy2, b], [{ buyOrder: 0, sellOrder: 1, baseAmount: ONE / 2n, price: PRICE }]), 'OrderNonceUsed', [BigInt(pos[1]!)]);
+  });
+
+  test('isNonceUsed: two bits per nonce, 128 nonces per word; a partial bit never reads as a used nonce', async () => {
+    const now = await chainNow(lc);
+    const maker = await trader(20n * ONE);
+    const used = (nonce: bigint): Promise<boolean> => read<boolean>('isNonceUsed', [maker.address, nonce]);
+    const sellOf = (nonce: bigint, size = ONE) => signed(lc, maker, now, { isBuy: false, size, nonce });
+    const take = async (sell: Awaited<ReturnType<typeof sellOf>>, baseAmount: bigint) =>
+      settle(lc, [await signed(lc, await trader(), now, { isBuy: true, size: 10n * ONE }), sell], [{ buyOrder: 0, sellOrder: 1, baseAmount, price: PRICE }]);
+    const max = 2n ** 64n - 1n;
+    // Complete nonces at both ends of a word and the last nonce of all; leave 128 partially filled.
+    for (const nonce of [0n, 127n, 129n, max]) await take(await sellOf(nonce), ONE);
+    const partial = await sellOf(128n, 2n * ONE);
+    await take(partial, ONE);
+    const expected = new Map<bigint, boolean>([
+      [0n, true], [1n, false], [126n, false], [127n, true], [128n, false], [129n, true], [130n, false],
+      [255n, false], [256n, false], [max - 1n, false], [max, true],
+    ]);
+    for (const [nonce, want] of expected) assert.equal(await used(nonce), want, `isNonceUsed(${nonce})`);
+    assert.throws(() => decodeOrdersFilled(`0x${'00'.repeat(47)}`), { code: 'MALFORMED_BATCH_DATA' });
+    // Nonce 128's partial bit sits just below nonce 129's used bit and just above 127's: neighbours unaffected,
+    // and the partial order itself completes normally.
+    await take(partial, ONE);
+    assert.equal(await used(128n), true);
+    assert.equal(await used(130n), false);
+    await take(await sellOf(130n), ONE);
+    assert.equal(await used(130n), true);
   });
 });
 
