@@ -246,7 +246,7 @@ async function repeatTraders(b: Bench, signer: OrderSigner, seed: number): Promi
         const buyer = buyers[i % 10]!;
         const seller = sellers[(i + Math.floor(i / 10)) % 10]!;
         const priceTicks = CENTER_TICKS + (i % 7);
-        // Each trader signs with its own increasing nonce, as a wallet would: 256 orders share a nonce word.
+        // Each trader signs with its own increasing nonce, as a wallet would: 128 orders share a nonce word.
         const buy = await signer.order(market, buyer.account, buyer.id, { isBuy: true, priceTicks, sizeLots: 1, nonce: ++buyer.nonce }, b.orders);
         const sell = await signer.order(market, seller.account, seller.id, { isBuy: false, priceTicks, sizeLots: 1, nonce: ++seller.nonce }, b.orders);
         trades.push(signer.trade(market, buy, sell, i % 2 === 0 ? 'BUY' : 'SELL', priceTicks, 1));

@@ -27,8 +27,8 @@ const distinct = (n: number): number => modelledGas(2 * n, n);
 describe('modelledGas', () => {
   it('is the per-batch cost plus the per-order and per-fill costs', () => {
     assert.equal(modelledGas(0, 0), GAS_MODEL.perBatch);
-    assert.equal(modelledGas(2, 1), 60_000 + 2 * 16_000 + 9_000);
-    assert.equal(modelledGas(7, 5), 60_000 + 7 * 16_000 + 5 * 9_000);
+    assert.equal(modelledGas(2, 1), 60_000 + 2 * 12_000 + 9_000);
+    assert.equal(modelledGas(7, 5), 60_000 + 7 * 12_000 + 5 * 9_000);
   });
 });
 

@@ -1,9 +1,10 @@
 // When a batch closes and which fills it takes: by count, by modelled gas and by age. Pure; time comes in.
 //
-// The gas model only chooses how many fills to try: the settler then asks the node (eth_estimateGas) and
-// defers the tail of a batch whose real estimate passes the per-transaction cap. Its figures come from the
-// contract's gas benchmark (libs/chain/README.md): ~7.4k to check and ~2.9k to record each order, ~3.9k to
-// apply each fill, ~324 calldata bytes per fill with two new orders, plus first-time storage for new traders.
+// The gas model only chooses how many fills to try: the settler then measures the batch on the node and
+// defers the tail of a batch whose real gas passes the per-transaction cap. Its figures come from the
+// contract's gas benchmark (libs/chain/README.md): ~21.3k per fill with two fresh orders of repeat traders
+// (so ~8.5k per order: decode, EIP-712 hash, ecrecover, nonce bits, its 48 bytes of the batch's fill log, 140
+// calldata bytes), ~3.9k to apply each fill, plus first-time storage for new traders.
 // The model takes the middle road (a repeat trader's order, a fill that writes warm slots), which is right for
 // the steady state of a venue; a burst of brand-new traders is what the estimate-and-defer step is for.
 
@@ -18,8 +19,8 @@ export interface BatchLimits {
 export const GAS_MODEL = Object.freeze({
   /** Intrinsic 21k, header, batch-id check, BatchSettled and fee logs. */
   perBatch: 60_000,
-  /** Decode, ecrecover, filled-amount read and write, OrderFilled log, 140 calldata bytes. */
-  perOrder: 16_000,
+  /** Decode, hash, ecrecover, nonce bits (and the partial record when there is one), log entry, calldata. */
+  perOrder: 12_000,
   /** Balance reads/writes (4 slots), checks, 44 calldata bytes. */
   perFill: 9_000,
 });
