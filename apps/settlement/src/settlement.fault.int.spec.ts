@@ -10,7 +10,7 @@
 // failed with the contract's reason, and every balance equal to deposits plus the model's net fills to the unit.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -67,7 +67,29 @@ describe('settlement fault test: kill -9 of the service and of the node mid-batc
   const topics = runTopics(run);
 
   const dir = mkdtempSync(join(tmpdir(), 'parallax-settle-fault-'));
-  const anvilArgs = ['--state', join(dir, 'state.json'), '--state-interval', '1', '--block-time', '1'];
+  const statePath = join(dir, 'state.json');
+  const goodStatePath = join(dir, 'state.good.json');
+  const anvilArgs = ['--state', statePath, '--state-interval', '1', '--block-time', '1'];
+  // anvil rewrites its state file in place: a kill -9 in the middle of a dump leaves it truncated. Like an
+  // operator restoring the node's last good snapshot, the test keeps the last copy that parses.
+  const keepGoodState = (): void => {
+    try {
+      const text = readFileSync(statePath, 'utf8');
+      JSON.parse(text);
+      copyFileSync(statePath, goodStatePath);
+    } catch {
+      // mid-write or not written yet: keep the previous good copy
+    }
+  };
+  const restoreGoodState = (): boolean => {
+    try {
+      JSON.parse(readFileSync(statePath, 'utf8'));
+      return false;
+    } catch {
+      copyFileSync(goodStatePath, statePath);
+      return true;
+    }
+  };
   let transport: Transport;
   let local: LocalSettlementChain;
   let restartedNode: Anvil | undefined;
@@ -175,8 +197,12 @@ describe('settlement fault test: kill -9 of the service and of the node mid-batc
 
     // 1. Node and service die while a batch is in flight.
     await waitFor('two confirmed batches', async () => ((await confirmedCount()) >= 2 ? true : undefined), 90_000);
+    keepGoodState();
+    const snapshots = setInterval(keepGoodState, 200);
     const victim = await waitFor('a submitted batch', inFlight, 60_000, 20);
     const beforeKill = await confirmedCount();
+    clearInterval(snapshots);
+    keepGoodState();
     killGroup(local.chain.anvil.pid);
     await sleep(1_500); // the service now retries against a dead endpoint
     await kill9(service);
@@ -184,6 +210,7 @@ describe('settlement fault test: kill -9 of the service and of the node mid-batc
 
     // 2. The node comes back from its last state dump; the service restarts.
     const storedMax = await repo.maxBatchId();
+    if (restoreGoodState()) console.log('the node was killed while writing its state file: restarted from the last good copy');
     restartedNode = await startAnvil({ port: local.chain.anvil.port, chainId: local.chain.anvil.chainId, args: anvilArgs });
     const rewound = await onChainLast();
     console.log(`node restarted: the chain has batches up to ${rewound}, the database up to ${storedMax}`);
