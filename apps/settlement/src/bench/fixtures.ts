@@ -3,6 +3,7 @@
 import { expectSuccess, orderForPlace, settlementAbi, signOrder, testTokenAbi, type SettlementDomain, type SettlementMarket } from '@parallax/chain';
 import type { SignedOrderRecord } from '@parallax/contracts';
 import { createPublicClient, http, parseGwei, type Address, type Hex, type LocalAccount } from 'viem';
+import { toSignedOrderRecord } from '../domain/records.js';
 import type { SettlementTrade } from '../domain/trades.js';
 import type { LocalSettlementChain } from '../testing/local-settlement.js';
 import { flowOrderKey } from '../testing/signed-flow.js';
@@ -35,18 +36,7 @@ export class OrderSigner {
       { trader: account.address, nonce: p.nonce, expiry: this.expiry, maxFeeRate: MAX_FEE_RATE_SIGNED },
     );
     const s = await signOrder(account, this.domain, o);
-    const record: SignedOrderRecord = {
-      orderId,
-      accountId,
-      trader: s.trader.toLowerCase() as Address,
-      isBuy: s.isBuy,
-      price: s.price,
-      size: s.size,
-      maxFeeRate: s.maxFeeRate,
-      expiry: s.expiry,
-      nonce: s.nonce,
-      signature: s.signature,
-    };
+    const record = toSignedOrderRecord(orderId, accountId, s);
     into.set(flowOrderKey(market.marketId, orderId), record);
     return record;
   }

@@ -2,9 +2,9 @@
 // the market-events messages it would write (one EventBatch per command message that produced events, as
 // PartitionEngine does). Books use the exchange's default catalogue (defaultMarkets), like apps/exchange.
 import { defaultMarkets, encodeEventBatch, marketKey, partitionForMarket, type CommandBatch } from '@parallax/contracts';
-import { EventCollector, OrderBook, Side, encodeEvents } from '@parallax/order-book';
+import { EventCollector, OrderBook, encodeEvents } from '@parallax/order-book';
 import type { OutgoingMessage } from '@parallax/transport';
-import type { SettlementTrade } from '../domain/trades.js';
+import { tradeOf, type SettlementTrade } from '../domain/trades.js';
 
 export interface MatchedFlow {
   /** Every trade, in the order the engines emitted them (message order, then event order). */
@@ -41,17 +41,7 @@ export function matchBatches(batches: Iterable<CommandBatch>, marketCount: numbe
     const last = events.at(-1);
     if (first === undefined || last === undefined) continue;
     for (const e of events) {
-      if (e.type !== 'trade') continue;
-      trades.push({
-        marketId: batch.marketId,
-        seq: e.seq,
-        makerOrderId: e.makerOrderId,
-        takerOrderId: e.takerOrderId,
-        takerSide: e.takerSide === Side.Buy ? 'BUY' : 'SELL',
-        priceTicks: e.price,
-        sizeLots: e.size,
-        ts: e.ts,
-      });
+      if (e.type === 'trade') trades.push(tradeOf(batch.marketId, e));
     }
     if (!encode) continue;
     eventMessages.push({

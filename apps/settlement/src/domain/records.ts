@@ -3,7 +3,7 @@
 import type { SettlementMarket, SignedOrder } from '@parallax/chain';
 import type { SignedOrderRecord } from '@parallax/contracts';
 import type { FillKey, SettlementFillRecord, SettlementOrderRecord } from '@parallax/persistence';
-import { getAddress } from 'viem';
+import { getAddress, type Address } from 'viem';
 import type { SettlementTrade } from './trades.js';
 
 export const orderKey = (marketId: number, orderId: bigint): string => `${marketId}/${orderId}`;
@@ -36,6 +36,22 @@ export function toOrderRecord(marketId: number, o: SignedOrderRecord): Settlemen
     maxFeeRate: o.maxFeeRate,
     expiry: o.expiry,
     signature: o.signature,
+  };
+}
+
+/** The signed-orders topic record of an order the trader signed (what the ingest publishes). */
+export function toSignedOrderRecord(orderId: number, accountId: number, s: SignedOrder): SignedOrderRecord {
+  return {
+    orderId,
+    accountId,
+    trader: s.trader.toLowerCase() as Address,
+    isBuy: s.isBuy,
+    price: s.price,
+    size: s.size,
+    maxFeeRate: s.maxFeeRate,
+    expiry: s.expiry,
+    nonce: s.nonce,
+    signature: s.signature,
   };
 }
 

@@ -15,7 +15,8 @@ import {
 import { prng } from '@parallax/matching';
 import { OrderType, Side, StpMode, TimeInForce, type Command, type PlaceOrder } from '@parallax/order-book';
 import type { OutgoingMessage, Producer } from '@parallax/transport';
-import type { Address, LocalAccount } from 'viem';
+import { toSignedOrderRecord } from '../domain/records.js';
+import type { LocalAccount } from 'viem';
 
 export interface SignedFlowOptions {
   readonly seed: number;
@@ -115,18 +116,7 @@ export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow>
         { trader: account.address, nonce: nextNonce(accountId), expiry: o.expiry, maxFeeRate: o.maxFeeRate },
       );
       const s = await signOrder(account, o.domain, order);
-      const record: SignedOrderRecord = {
-        orderId: id,
-        accountId,
-        trader: s.trader.toLowerCase() as Address,
-        isBuy: s.isBuy,
-        price: s.price,
-        size: s.size,
-        maxFeeRate: s.maxFeeRate,
-        expiry: s.expiry,
-        nonce: s.nonce,
-        signature: s.signature,
-      };
+      const record = toSignedOrderRecord(id, accountId, s);
       signed.push(record);
       orders.set(flowOrderKey(market.marketId, id), record);
       placed++;
