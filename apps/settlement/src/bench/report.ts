@@ -107,6 +107,25 @@ function gasReading(r: BenchResults): string {
   );
 }
 
+/**
+ * What anvil itself allows: eth_createAccessList executes a batch about twice, so half its time per call is one
+ * execution of a batch; a service that did nothing but feed anvil could not settle faster than that.
+ */
+function anvilCeiling(r: BenchResults): string {
+  const t = r.throughput;
+  const m = t.rpc.byMethod['eth_createAccessList'];
+  if (m === undefined || m.count === 0 || t.batches === 0) return '';
+  const execMs = m.ms / m.count / 2;
+  const fillsPerBatch = t.settled / t.batches;
+  const ceiling = (fillsPerBatch / Math.max(0.001, execMs)) * 1000;
+  return `The node is a ceiling too: one execution of a ${int(fillsPerBatch)}-fill batch takes anvil about ${execMs.toFixed(0)} ms (half an eth_createAccessList), so even a service that only fed anvil — mining each batch once, no simulation — would settle at most ~${int(ceiling)} fills/s on this machine (${k2(ceiling, r)} the pipeline's trade rate).`;
+}
+
+function k2(fillsPerSec: number, r: BenchResults): string {
+  const k = keepUp(r);
+  return k.tradesPerSec === undefined ? 'n/a ×' : `${(fillsPerSec / k.tradesPerSec).toFixed(3)}×`;
+}
+
 /** The throughput run's time split, largest share first. */
 function timeShares(r: BenchResults): string {
   const t = r.throughput;
@@ -216,6 +235,7 @@ export function renderSection(r: BenchResults): string {
     `- Throughput on anvil: the service settles one batch at a time (the next batch id needs the previous one on chain), so fills/s = fills per batch ÷ time per batch: ${int(t.settled / Math.max(1, t.batches))} fills per batch in ${ms(perBatchMs)}. ` +
       `Where that time went, largest first: ${timeShares(r)}. ` +
       'The settler measures a batch\'s gas with eth_createAccessList (one or two executions of the batch); eth_estimateGas, which anvil answers by a binary search over the gas limit (a dozen or more executions, each re-checking every signature), was 36-52% of this benchmark\'s time until 2026-11-29. ' +
+      `${anvilCeiling(r)} ` +
       'Next on anvil: prepare the next batch while the current one is mined (its simulation needs the previous batch on chain, so that wants a pending-state call).',
     `- On a real chain the bound is block space, not this service: one 16.7M-gas transaction per block (EIP-7825) holds at most ~${chainFillsPerBlock === undefined ? 'n/a' : int(chainFillsPerBlock)} fills of the matched flow, so at 12 s blocks one operator account settles at most ~${chainFillsPerBlock === undefined ? 'n/a' : int(chainFillsPerBlock / 12)} fills/s, and the service settles one batch per block at best (${k.tradesPerSec === undefined ? 'n/a' : `${((chainFillsPerBlock ?? 0) / 12 / k.tradesPerSec).toFixed(5)}×`} the pipeline's trade rate); on a 2 s L2 block ~${chainFillsPerBlock === undefined ? 'n/a' : int(chainFillsPerBlock / 2)} fills/s. ` +
       'Keeping up with the matching pipeline (hundreds of thousands of trades per second at its best) would need orders of magnitude more: several batches per block (the service keeps one batch unmined at a time; sending consecutive batch ids with consecutive nonces, simulated against pending state, would fill a block up to its gas limit), net settlement (one balance update per trader per batch instead of per fill), or an L2 / validity-proof design that posts state differences instead of fills.',
