@@ -77,6 +77,7 @@ describe('loadSettlementConfig', () => {
       priorityFeePerGas: 1_000_000_000n,
       maxFeePerGasCap: 500_000_000_000n,
       pollIntervalMs: 200,
+      logsFromBlock: 0n,
     });
   });
 

@@ -75,6 +75,13 @@ const schema = z.object({
   PRIORITY_FEE_WEI: gwei.default(1_000_000_000n),
   MAX_FEE_PER_GAS_WEI: gwei.default(500_000_000_000n),
   POLL_INTERVAL_MS: int(5, 60_000).default(200),
+  /** Block the contract was deployed in: where the search for a batch's BatchSettled log starts after a crash. */
+  SETTLEMENT_DEPLOY_BLOCK: z
+    .string()
+    .trim()
+    .regex(/^\d{1,20}$/, 'must be a block number')
+    .default('0')
+    .transform((s) => BigInt(s)),
   SETTLEMENT_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   SETTLEMENT_HTTP_PORT: int(0, 65_535).default(9201),
 });
@@ -109,6 +116,7 @@ export interface SettlementConfig {
     readonly priorityFeePerGas: bigint;
     readonly maxFeePerGasCap: bigint;
     readonly pollIntervalMs: number;
+    readonly logsFromBlock: bigint;
   };
   readonly httpHost: string;
   /** 0 = any free port. */
@@ -218,6 +226,7 @@ export function loadSettlementConfig(env: NodeJS.ProcessEnv = process.env): Sett
       priorityFeePerGas: e.PRIORITY_FEE_WEI,
       maxFeePerGasCap: e.MAX_FEE_PER_GAS_WEI,
       pollIntervalMs: e.POLL_INTERVAL_MS,
+      logsFromBlock: e.SETTLEMENT_DEPLOY_BLOCK,
     },
     httpHost: e.SETTLEMENT_HTTP_HOST,
     httpPort: e.SETTLEMENT_HTTP_PORT,

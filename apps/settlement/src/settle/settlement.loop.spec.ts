@@ -53,7 +53,7 @@ function settlementConfig(batch: Partial<BatchPolicy> = {}): SettlementConfig {
     markets: new Map(MARKETS.map((m) => [m.marketId, m])),
     fees: { makerFeeRate: 0, takerFeeRate: 0 },
     batch: { maxFills: 3, maxGas: 15_000_000, maxAgeMs: 0, signedOrderWaitMs: 60_000, ...batch },
-    settler: { confirmations: 1, replaceAfterMs: 5_000, feeBumpPercent: 25, priorityFeePerGas: 1_000_000_000n, maxFeePerGasCap: 500_000_000_000n, pollIntervalMs: 5 },
+    settler: { confirmations: 1, replaceAfterMs: 5_000, feeBumpPercent: 25, priorityFeePerGas: 1_000_000_000n, maxFeePerGasCap: 500_000_000_000n, pollIntervalMs: 5, logsFromBlock: 0n },
     httpHost: '127.0.0.1',
     httpPort: 0,
   };

@@ -96,6 +96,7 @@ export function localSettlementConfig(
       priorityFeePerGas: 1_000_000_000n,
       maxFeePerGasCap: 500_000_000_000n,
       pollIntervalMs: 50,
+      logsFromBlock: 0n,
     },
     httpHost: '127.0.0.1',
     httpPort: 0,
