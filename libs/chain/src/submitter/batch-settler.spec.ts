@@ -30,7 +30,11 @@ async function batch(fills: number): Promise<BatchInput> {
   return { domain, orders, fills: out };
 }
 
-/** A node whose eth_call reverts with undecodable data when a poisoned fill is in the batch and whose estimate is gasPerFill * fills. */
+/**
+ * A node whose eth_call and eth_estimateGas revert with undecodable data when a poisoned fill is in the batch
+ * (no eth_createAccessList: the settler falls back to estimateGas) and whose estimate is gasPerFill * fills.
+ * `calls` records the batches the settler measured (every trial measures; eth_call only follows a failure).
+ */
 function scriptedSettler(poisoned: ReadonlySet<number>, gasPerFill: bigint, broken?: string): { settler: BatchSettler; calls: number[][] } {
   const calls: number[][] = [];
   const transport = custom({
@@ -41,7 +45,7 @@ function scriptedSettler(poisoned: ReadonlySet<number>, gasPerFill: bigint, brok
         const [tx] = params as [{ data: Hex }];
         const { args } = decodeFunctionData({ abi: settlementAbi, data: tx.data });
         const fills = decodeBatch(args[1] as Hex).fills.map((f) => Number(f.baseAmount - 1_000n));
-        if (method === 'eth_call') calls.push(fills);
+        if (method === 'eth_estimateGas') calls.push(fills);
         if (fills.some((f) => poisoned.has(f))) {
           return Promise.reject(new RpcRequestError({ body: {}, url: 'scripted', error: { code: 3, message: 'execution reverted', data: '0xdeadbeef' } }));
         }
@@ -97,8 +101,9 @@ describe('BatchSettler.prepare without blame', () => {
   });
 
   test('a node failure that is not a revert throws instead of blaming fills', async () => {
-    for (const method of ['eth_call', 'eth_estimateGas']) {
-      const { settler } = scriptedSettler(new Set(), 100_000n, method);
+    // eth_call is only asked after the measurement failed: poison the batch so it is.
+    for (const [method, poisoned] of [['eth_call', [0]], ['eth_estimateGas', []]] as const) {
+      const { settler } = scriptedSettler(new Set(poisoned), 100_000n, method);
       await assert.rejects(settler.prepare(5n, await batch(2)), /not supported/);
     }
   });

@@ -321,23 +321,25 @@ export class BatchSettler {
       // The address, not the account: a local account would make viem fetch a nonce and fees for nothing.
       account: this.operator.account.address,
     } as const;
+    // Measuring the gas executes the batch already; a passing batch (the common case) needs nothing else. Only
+    // when the measurement fails is the batch simulated with eth_call, which yields the contract's decoded error.
+    let gasError: unknown;
+    try {
+      return { kind: 'ok', gas: await this.measureGas(request, signal) };
+    } catch (err) {
+      gasError = err;
+    }
     try {
       await this.rpc('simulate', signal, () => this.reader.simulateContract(request));
     } catch (err) {
       if (!isRevert(err)) throw err;
       return { kind: 'revert', revert: decodeContractRevert(err), error: err };
     }
-    try {
-      return { kind: 'ok', gas: await this.measureGas(request, signal) };
-    } catch (err) {
-      // The node refuses to estimate beyond its block gas limit ("gas required exceeds allowance", "out of gas"):
-      // same as an estimate over the cap. Any other failure is not the batch's fault.
-      if (!isRevert(err)) {
-        if (/exceeds allowance|out of gas|exceeds block gas limit/i.test(errorText(err))) return { kind: 'ok', gas: MAX_TX_GAS + 1n };
-        throw err;
-      }
-      return { kind: 'revert', revert: decodeContractRevert(err), error: err };
-    }
+    // It runs as a call but the node would not measure it: beyond its block gas limit ("gas required exceeds
+    // allowance", "out of gas") is the same as over the cap. Any other failure is not the batch's fault.
+    if (/exceeds allowance|out of gas|exceeds block gas limit/i.test(errorText(gasError))) return { kind: 'ok', gas: MAX_TX_GAS + 1n };
+    if (isRevert(gasError)) return { kind: 'revert', revert: decodeContractRevert(gasError), error: gasError };
+    throw gasError;
   }
 
   /**
