@@ -7,8 +7,7 @@ import { createLogger } from '@parallax/observability';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { createEmbeddedTransport, type OutgoingMessage, type Transport } from '@parallax/transport';
 import { startSettlement, type SettlementHandle } from '../app/bootstrap.js';
-import type { LocalSettlementChain } from '../testing/local-settlement.js';
-import { DEFAULT_DEPOSITS, localSettlementConfig } from '../testing/local-settlement.js';
+import { DEFAULT_DEPOSITS, localSettlementConfig, runTopics, settlementTopicsOf, type LocalSettlementChain } from '../testing/local-settlement.js';
 import { signedOrderFlow } from '../testing/signed-flow.js';
 import { verifySettlement, waitFor } from '../testing/verify-settlement.js';
 import type { Address } from 'viem';
@@ -63,14 +62,7 @@ async function openDatabase(choice: ThroughputOptions['database'], log: (l: stri
 export async function runThroughput(local: LocalSettlementChain, o: ThroughputOptions): Promise<ThroughputResult> {
   const problems: string[] = [];
   const run = `settle-bench-${o.seed}`;
-  const topics = {
-    orders: `${run}.orders`,
-    marketEvents: `${run}.market-events`,
-    snapshots: `${run}.snapshots`,
-    deadLetters: `${run}.dead-letters`,
-    signedOrders: `${run}.signed-orders`,
-    settlementStatus: `${run}.settlement-status`,
-  };
+  const topics = runTopics(run);
   const engineGroup = `${run}.engine`;
 
   // Signing is not settlement's cost: the flow is signed and matched before the clock starts.
@@ -109,7 +101,7 @@ export async function runThroughput(local: LocalSettlementChain, o: ThroughputOp
     await transport.ensureTopics(topicSpecs({ ...DEFAULT_TOPICS, orders: topics.orders, marketEvents: topics.marketEvents, snapshots: topics.snapshots, deadLetters: topics.deadLetters }, PARTITIONS));
     const config = localSettlementConfig(
       local,
-      { marketEvents: topics.marketEvents, deadLetters: topics.deadLetters, signedOrders: topics.signedOrders, settlementStatus: topics.settlementStatus },
+      settlementTopicsOf(topics),
       { partitions: PARTITIONS, groupId: `${run}.settlement`, rpcUrl: rpc.url, fees: FEES },
     );
     const tuned = { ...config, batch: { ...config.batch, maxFills: o.maxFills } };
