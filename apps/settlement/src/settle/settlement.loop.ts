@@ -99,14 +99,14 @@ export class SettlementLoop {
   }
 
   private async confirm(b: BatchRow): Promise<void> {
-    const fills = await this.repo.fillsOfBatch(b.id);
+    const arrivals = await this.repo.fillArrivalsOfBatch(b.id);
     await this.repo.markConfirmed(b.id, Date.now());
     const now = Date.now();
-    for (const f of fills) this.metrics.settlementLatency.observe((now - f.createdAt.getTime()) / 1000);
-    this.metrics.fillsSettled.inc(fills.length);
+    for (const at of arrivals) this.metrics.settlementLatency.observe((now - at.getTime()) / 1000);
+    this.metrics.fillsSettled.inc(arrivals.length);
     this.metrics.batches.inc({ status: 'confirmed' });
     this.metrics.lastConfirmedBatch.set(Number(b.id));
-    this.log.info({ batchId: b.id.toString(), fills: fills.length, txHash: b.txHash }, 'batch confirmed');
+    this.log.info({ batchId: b.id.toString(), fills: arrivals.length, txHash: b.txHash }, 'batch confirmed');
     await this.emit({
       batchId: b.id,
       status: 'confirmed',

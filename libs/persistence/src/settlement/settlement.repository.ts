@@ -615,6 +615,12 @@ export class SettlementRepository {
     return this.withOrders(rows);
   }
 
+  /** When each fill of a batch was stored (settlement latency), without loading its orders. */
+  async fillArrivalsOfBatch(id: bigint): Promise<Date[]> {
+    const rows = await this.prisma.settlementFill.findMany({ where: { batchId: id }, select: { createdAt: true } });
+    return rows.map((r) => r.createdAt);
+  }
+
   /** The highest stored batch id, 0n when there is none. */
   async maxBatchId(): Promise<bigint> {
     const { _max } = await this.prisma.settlementBatch.aggregate({ _max: { id: true } });
