@@ -12,6 +12,7 @@ import {
 import { KafkaGroupConsumer, type KafkaConsumerSettings } from './kafka-consumer.js';
 import { KafkaProducer } from './kafka-producer.js';
 import { readPartition } from './kafka-read.js';
+import { noDelaySocketFactory } from './socket-factory.js';
 import { isUnknownTopicError, withRetry } from './kafka-util.js';
 
 export type KafkaTransportLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
@@ -108,6 +109,7 @@ export class KafkaTransport implements Transport {
       ...(options.log ? { logCreator: logCreatorFor(options.log) } : {}),
       connectionTimeout: options.connectionTimeoutMs ?? 3_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      socketFactory: noDelaySocketFactory,
     });
     this.admin = this.kafka.admin();
     this.settings = {
