@@ -15,6 +15,10 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
   --rate R                paced latency phase, commands/s (default 50000; smoke 5000)
   --duration S            paced latency phase length (default 15; smoke 4)
   --latency-engines K     engines in the paced phase (default 2; smoke 1)
+  --latency-partitions L  partition counts of the paced phase, e.g. 2,4 (default: one partition per engine,
+                          then --partitions; smoke: one per engine); a count below K is raised to K
+  --warmup S              seconds the paced phase runs at its rate before its latency is measured (default
+                          3; smoke 1); the warm-up's own p99 is reported beside the measured one
   --failover-rate R       load during the kill -9 phase (default 20000; smoke 3000)
   --failover-duration S   length of the kill -9 phase (default 40; smoke 20)
   --no-failover           skip the kill -9 phase
@@ -40,6 +44,9 @@ export interface BenchOptions {
   readonly rate: number;
   readonly durationSec: number;
   readonly latencyEngines: number;
+  /** Partition counts of the paced phase, each >= latencyEngines, distinct, in order. */
+  readonly latencyPartitions: readonly number[];
+  readonly warmupSec: number;
   readonly failover: boolean;
   readonly failoverRate: number;
   readonly failoverDurationSec: number;
@@ -88,6 +95,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
         rate: { type: 'string' },
         duration: { type: 'string' },
         'latency-engines': { type: 'string' },
+        'latency-partitions': { type: 'string' },
+        warmup: { type: 'string' },
         'failover-rate': { type: 'string' },
         'failover-duration': { type: 'string' },
         'no-failover': { type: 'boolean' },
@@ -111,16 +120,29 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
   const transport = values.transport ?? 'both';
   if (!['kafka', 'embedded', 'both'].includes(transport)) throw new UsageError(`--transport must be kafka, embedded or both, got "${transport}"`);
   const failoverDurationSec = num('failover-duration', values['failover-duration'], smoke ? 20 : 40, 20, 600);
+  const partitions = int('partitions', values.partitions, 4, 1, 1024);
+  const latencyEngines = int('latency-engines', values['latency-engines'], smoke ? 1 : 2, 1, 64);
+  const latencyPartitions = [
+    ...new Set(
+      values['latency-partitions'] === undefined
+        ? smoke
+          ? [latencyEngines]
+          : [latencyEngines, Math.max(partitions, latencyEngines)]
+        : values['latency-partitions'].split(',').map((x) => Math.max(latencyEngines, int('latency-partitions', x.trim(), 1, 1, 1024))),
+    ),
+  ];
   return {
     smoke,
     markets: int('markets', values.markets, smoke ? 8 : 16, 1, 100_000),
-    partitions: int('partitions', values.partitions, 4, 1, 1024),
+    partitions,
     engines,
     count: int('count', values.count, smoke ? 60_000 : 1_500_000, 1, 1e9),
     maxDurationSec: num('max-duration', values['max-duration'], smoke ? 10 : 25, 1, 3600),
     rate: int('rate', values.rate, smoke ? 5_000 : 50_000, 1, 1e8),
     durationSec: num('duration', values.duration, smoke ? 4 : 15, 1, 3600),
-    latencyEngines: int('latency-engines', values['latency-engines'], smoke ? 1 : 2, 1, 64),
+    latencyEngines,
+    latencyPartitions,
+    warmupSec: num('warmup', values.warmup, smoke ? 1 : 3, 0, 600),
     failover: values['no-failover'] !== true,
     failoverRate: int('failover-rate', values['failover-rate'], smoke ? 3_000 : 20_000, 1, 1e8),
     failoverDurationSec,

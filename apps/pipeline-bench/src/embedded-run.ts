@@ -61,7 +61,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
       batchSize: s.batch,
       topics,
       rate: s.rate,
-      durationSec: s.durationSec,
+      durationSec: s.warmupSec + s.durationSec,
       ...(s.count === undefined ? {} : { totalCommands: s.count }),
     });
     const ends = await log.endOffsets(topics.orders);

@@ -90,7 +90,7 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
     );
     consumer = await startEventConsumer(admin, `${run}.verify`, topics.marketEvents, s.partitions, collector, problems);
 
-    const genArgs = ['--markets', String(s.markets), '--rate', String(s.rate), '--batch', String(s.batch), '--seed', String(s.seed), '--topic', topics.orders, '--duration', String(s.durationSec)];
+    const genArgs = ['--markets', String(s.markets), '--rate', String(s.rate), '--batch', String(s.batch), '--seed', String(s.seed), '--topic', topics.orders, '--duration', String(s.warmupSec + s.durationSec)];
     if (s.count !== undefined) genArgs.push('--count', String(s.count));
     const cpuBefore = cpuSample(engines, s.brokerPid);
     const wallStart = Date.now();
@@ -215,7 +215,7 @@ async function killAndReplace(
   engines.push(replacement);
   s.log(`  survivor took over after ${takeover - killAt} ms; replacement ${replacement.name} booted in ${replacement.startedAtMs - replacement.spawnedAtMs} ms`);
   // Bounded by the end of the load (plus slack): after it no batch would come to measure.
-  const budget = (): number => Math.max(1_000, wallStart + s.durationSec * 1000 + 5_000 - Date.now());
+  const budget = (): number => Math.max(1_000, wallStart + (s.warmupSec + s.durationSec) * 1000 + 5_000 - Date.now());
   const assigned = await waitFor('replacement to be assigned partitions', () => {
     const a = assignment(replacement);
     return a !== undefined && a.owned.length > 0 ? a : undefined;

@@ -77,11 +77,13 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
       for (const k of o.engines) {
         const p = Math.max(o.partitions, k);
         log(`kafka, as fast as possible: K=${k} engines, P=${p}, N=${o.markets}, ${o.count} commands`);
-        add(await runKafkaScenario({ ...base, name: 'max', partitions: p, engines: k, rate: 0, durationSec: o.maxDurationSec, count: o.count }));
+        add(await runKafkaScenario({ ...base, name: 'max', partitions: p, engines: k, rate: 0, durationSec: o.maxDurationSec, count: o.count, warmupSec: 0 }));
       }
       const kl = o.latencyEngines;
-      log(`kafka, paced ${o.rate}/s for ${o.durationSec} s: K=${kl}`);
-      add(await runKafkaScenario({ ...base, name: 'paced', partitions: Math.max(o.partitions, kl), engines: kl, rate: o.rate, durationSec: o.durationSec }));
+      for (const p of o.latencyPartitions) {
+        log(`kafka, paced ${o.rate}/s for ${o.warmupSec} s warm-up + ${o.durationSec} s: K=${kl}, P=${p}`);
+        add(await runKafkaScenario({ ...base, name: 'paced', partitions: p, engines: kl, rate: o.rate, durationSec: o.durationSec, warmupSec: o.warmupSec }));
+      }
       if (o.failover) {
         log(`kafka, fail-over: K=2, ${o.failoverRate}/s for ${o.failoverDurationSec} s, kill -9 one engine`);
         add(
@@ -92,6 +94,7 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
             engines: 2,
             rate: o.failoverRate,
             durationSec: o.failoverDurationSec,
+            warmupSec: 0,
             killAfterSec: Math.min(5, o.failoverDurationSec / 5),
           }),
         );
@@ -102,10 +105,12 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
       for (const k of o.engines) {
         const p = Math.max(o.partitions, k);
         log(`embedded, as fast as possible: K=${k} worker threads, P=${p}, ${o.count} commands`);
-        add(await runEmbeddedScenario({ ...base, name: 'max', partitions: p, engines: k, rate: 0, durationSec: o.maxDurationSec, count: o.count }));
+        add(await runEmbeddedScenario({ ...base, name: 'max', partitions: p, engines: k, rate: 0, durationSec: o.maxDurationSec, count: o.count, warmupSec: 0 }));
       }
-      log(`embedded, paced ${o.rate}/s for ${o.durationSec} s: K=${o.latencyEngines}`);
-      add(await runEmbeddedScenario({ ...base, name: 'paced', partitions: Math.max(o.partitions, o.latencyEngines), engines: o.latencyEngines, rate: o.rate, durationSec: o.durationSec }));
+      for (const p of o.latencyPartitions) {
+        log(`embedded, paced ${o.rate}/s for ${o.warmupSec} s warm-up + ${o.durationSec} s: K=${o.latencyEngines}, P=${p}`);
+        add(await runEmbeddedScenario({ ...base, name: 'paced', partitions: p, engines: o.latencyEngines, rate: o.rate, durationSec: o.durationSec, warmupSec: o.warmupSec }));
+      }
     }
   } finally {
     killAllChildren();

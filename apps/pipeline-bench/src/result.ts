@@ -46,9 +46,15 @@ export interface ScenarioResult {
   readonly commandsPerSec: number;
   /** The load generator's own send rate. */
   readonly generatorPerSec: number;
+  /** Latency of the commands due after the warm-up (all of them when there is none). */
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly maxMs: number;
+  /** Seconds at the paced rate before latency is measured (0: none); absent in results saved before it existed. */
+  readonly warmupSec?: number;
+  /** Latency of the commands due in the warm-up (NaN when there was none). */
+  readonly warmupP99Ms?: number;
+  readonly warmupMaxMs?: number;
   readonly cpu: readonly CpuShare[];
   /** Busy share of the whole machine (all processes, including other users), 1.0 = both cores. */
   readonly machineBusy: number;
@@ -102,6 +108,8 @@ export interface ScenarioRun {
   readonly batch: number;
   /** Engines' MAX_BATCH_MESSAGES. */
   readonly engineBatch: number;
+  /** Seconds of load before latency counts (paced phase); the generator runs warmupSec + durationSec. */
+  readonly warmupSec: number;
 }
 
 /** One scenario of either transport. */
@@ -131,10 +139,12 @@ export function verifiedResult(
   ScenarioResult,
   | 'name' | 'transport' | 'markets' | 'partitions' | 'engines' | 'rate' | 'commands' | 'inputMessages' | 'eventBatches'
   | 'eventBytes' | 'engineBatch' | 'events' | 'wallSec' | 'commandsPerSec' | 'generatorPerSec' | 'p50Ms' | 'p99Ms' | 'maxMs'
+  | 'warmupSec' | 'warmupP99Ms' | 'warmupMaxMs'
 > {
   const expected = replayReference(s.seed, s.markets, s.partitions, generated.commands, s.batch);
   problems.push(...compare(collector, expected));
-  const lat = Float64Array.from(collector.latencies).sort();
+  const { measured: lat, warmup } = collector.latencySplit(s.warmupSec * 1000);
+  if (lat.length === 0) problems.push(`no latency sample after the ${s.warmupSec} s warm-up`);
   return {
     name: s.name,
     transport,
@@ -154,5 +164,8 @@ export function verifiedResult(
     p50Ms: percentile(lat, 0.5),
     p99Ms: percentile(lat, 0.99),
     maxMs: lat.length > 0 ? lat[lat.length - 1]! : NaN,
+    warmupSec: s.warmupSec,
+    warmupP99Ms: percentile(warmup, 0.99),
+    warmupMaxMs: warmup.length > 0 ? warmup[warmup.length - 1]! : NaN,
   };
 }

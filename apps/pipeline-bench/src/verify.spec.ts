@@ -69,6 +69,23 @@ describe('pipeline verification', () => {
     assert.notDeepEqual(compare(full, replayReference(SEED, MARKETS, PARTITIONS, COUNT - 1)), []);
   });
 
+  it('splits latency samples at the end of the warm-up by when their command was due', () => {
+    const c = new EventCollector();
+    c.add(output.slice(0, 3));
+    assert.equal(c.sentAts.length, 3);
+    assert.equal(c.latencies.length, 3);
+    // Three samples due at t, t+1000, t+2000 ms with latencies 300, 20, 10.
+    c.minSentAtMs = 1_000;
+    c.sentAts = [1_000, 2_000, 3_000];
+    c.latencies = [300, 20, 10];
+    const { measured, warmup } = c.latencySplit(1_000);
+    assert.deepEqual([...warmup], [300]);
+    assert.deepEqual([...measured], [10, 20]);
+    const none = c.latencySplit(0);
+    assert.deepEqual([...none.measured], [10, 20, 300]);
+    assert.equal(none.warmup.length, 0);
+  });
+
   it('percentile picks the nearest rank', () => {
     assert.equal(percentile([1, 2, 3, 4], 0.5), 2);
     assert.equal(percentile([1, 2, 3, 4], 0.99), 4);

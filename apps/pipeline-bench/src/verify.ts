@@ -20,6 +20,8 @@ export class EventCollector {
   readonly lastInputOffset = new Map<number, number>();
   /** ms, receive time minus the command batch's sentAtMs, one sample per event batch. */
   latencies: number[] = [];
+  /** The sentAtMs of each latency sample (same index). */
+  sentAts: number[] = [];
   /** Receive time (Date.now()) and input partition of each batch, for fail-over analysis (kept only when asked). */
   readonly arrivals: { atMs: number; partition: number; latencyMs: number }[] = [];
   batches = 0;
@@ -63,8 +65,21 @@ export class EventCollector {
       if (b.sentAtMs < this.minSentAtMs) this.minSentAtMs = b.sentAtMs;
       const latency = now - b.sentAtMs;
       this.latencies.push(latency);
+      this.sentAts.push(b.sentAtMs);
       if (this.keepArrivals) this.arrivals.push({ atMs: now, partition: b.inputPartition, latencyMs: latency });
     }
+  }
+
+  /**
+   * Latency samples, sorted, split at `warmupMs` after the first command was due: `warmup` holds the samples of
+   * commands due before that point, `measured` the rest.
+   */
+  latencySplit(warmupMs: number): { measured: Float64Array; warmup: Float64Array } {
+    const cutoff = this.minSentAtMs + warmupMs;
+    const measured: number[] = [];
+    const warmup: number[] = [];
+    for (let i = 0; i < this.latencies.length; i++) (this.sentAts[i]! < cutoff ? warmup : measured).push(this.latencies[i]!);
+    return { measured: Float64Array.from(measured).sort(), warmup: Float64Array.from(warmup).sort() };
   }
 
   /** True once every input partition's last message (end offset - 1) has produced its event batch. */
