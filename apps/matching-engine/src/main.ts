@@ -6,7 +6,7 @@ import type { Transport } from '@parallax/transport';
 import { SERVICE } from './app/app.module.js';
 import { startMatchingEngine } from './app/bootstrap.js';
 import { loadMatchingEngineConfig } from './config/matching-engine.config.js';
-import { createTransport } from './app/transport.factory.js';
+import { createTransport } from '@parallax/microservice';
 
 const log = createLogger(SERVICE);
 let transport: Transport | undefined;

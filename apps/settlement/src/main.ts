@@ -1,7 +1,7 @@
 // Process entry: `node apps/settlement/dist/main.js`, configured by environment variables (see
 // settlement.config.ts). With KAFKA_BROKERS it joins the settlement consumer group on Kafka.
 import { createLogger, exitWithService } from '@parallax/observability';
-import { createTransport } from '@parallax/matching-engine';
+import { createTransport } from '@parallax/microservice';
 import type { Transport } from '@parallax/transport';
 import { SERVICE } from './app/app.module.js';
 import { startSettlement } from './app/bootstrap.js';

@@ -5,7 +5,7 @@ import { topicSpecs } from '@parallax/contracts';
 import { ConfigError, createLogger, type Logger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import { AppModule, SERVICE } from './app.module.js';
-import { BatchConsumerServer } from '../consumer/batch-consumer.server.js';
+import { BatchConsumerServer } from '@parallax/microservice';
 import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
 import { MatchingService } from '../matching/matching.service.js';
 

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
-import { ConfigError, loadConfig, optionalBrokerList } from '@parallax/observability';
-import type { KafkaConsumerSettings } from '@parallax/transport';
+import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
+import { ConfigError, loadConfig } from '@parallax/observability';
 
 const count = (min: number) => z.coerce.number().int().min(min);
 const topic = (fallback: string) =>
@@ -13,14 +13,8 @@ const topic = (fallback: string) =>
 
 const schema = z
   .object({
-    /** Comma-separated host:port list; unset = the embedded log (single-machine mode). */
-    KAFKA_BROKERS: optionalBrokerList(),
-    KAFKA_CLIENT_ID: z.string().min(1).default('parallax-matching-engine'),
-    /** Group timing (transport defaults when unset): failover speed vs. tolerance of pauses. */
-    KAFKA_SESSION_TIMEOUT_MS: count(1).optional(),
-    KAFKA_HEARTBEAT_INTERVAL_MS: count(1).optional(),
-    KAFKA_REBALANCE_TIMEOUT_MS: count(1).optional(),
-    KAFKA_MAX_WAIT_MS: count(0).optional(),
+    /** KAFKA_BROKERS (unset = the embedded log, single-machine mode), client id, group timing. */
+    ...kafkaEnvShape('parallax-matching-engine'),
     ENGINE_GROUP_ID: z.string().min(1).max(200).default('parallax-matching-engine'),
     /** Shown in logs to tell instances apart. */
     ENGINE_INSTANCE_ID: z.string().min(1).default(`pid-${process.pid}`),
@@ -54,10 +48,7 @@ const schema = z
 export type MatchingEngineEnv = z.infer<typeof schema>;
 
 /** The engine's whole configuration, validated at boot. */
-export interface MatchingEngineConfig {
-  readonly kafkaBrokers: readonly string[] | undefined;
-  readonly kafkaClientId: string;
-  readonly kafkaConsumer: Partial<KafkaConsumerSettings>;
+export interface MatchingEngineConfig extends KafkaClientSettings {
   readonly groupId: string;
   readonly instanceId: string;
   readonly topics: TopicNames;
@@ -86,14 +77,7 @@ export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): 
     }
   }
   return {
-    kafkaBrokers: e.KAFKA_BROKERS,
-    kafkaClientId: e.KAFKA_CLIENT_ID,
-    kafkaConsumer: {
-      ...(e.KAFKA_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS }),
-      ...(e.KAFKA_HEARTBEAT_INTERVAL_MS === undefined ? {} : { heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS }),
-      ...(e.KAFKA_REBALANCE_TIMEOUT_MS === undefined ? {} : { rebalanceTimeoutMs: e.KAFKA_REBALANCE_TIMEOUT_MS }),
-      ...(e.KAFKA_MAX_WAIT_MS === undefined ? {} : { maxWaitTimeMs: e.KAFKA_MAX_WAIT_MS }),
-    },
+    ...kafkaSettingsFrom(e),
     groupId: e.ENGINE_GROUP_ID,
     instanceId: e.ENGINE_INSTANCE_ID,
     topics: {

@@ -1,21 +1,8 @@
-import { Catch, Controller, UseFilters, type RpcExceptionFilter } from '@nestjs/common';
+import { Controller, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
+import { BatchPatterns, RethrowFilter } from '@parallax/microservice';
 import type { ConsumedBatch, TopicPartition } from '@parallax/transport';
-import { type Observable, throwError } from 'rxjs';
-import { BatchPatterns } from './batch-consumer.server.js';
 import { MatchingService } from '../matching/matching.service.js';
-
-/**
- * Nest's default RPC filter replaces unknown errors by a generic "Internal server error" object. The batch
- * consumer must see the real error (a fenced producer, a failed commit) to stop and report it, so this one
- * passes every error through unchanged.
- */
-@Catch()
-export class RethrowFilter implements RpcExceptionFilter {
-  catch(exception: unknown): Observable<never> {
-    return throwError(() => exception);
-  }
-}
 
 /** Adapter: consumer-group callbacks and order batches -> MatchingService. */
 @Controller()

@@ -3,7 +3,7 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BatchSettler, settlementDomain } from '@parallax/chain';
 import { settlementTopicSpecs, topicSpecs, DEFAULT_TOPICS } from '@parallax/contracts';
-import { BatchConsumerServer } from '@parallax/matching-engine';
+import { BatchConsumerServer } from '@parallax/microservice';
 import { createLogger, type Logger } from '@parallax/observability';
 import { createEmbeddedPrismaClient, createPrismaClient, SettlementRepository, type PrismaClient } from '@parallax/persistence';
 import type { Transport } from '@parallax/transport';

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { assertSettlementMarket, MAX_FEE_RATE, MAX_TX_GAS, type SettlementMarket } from '@parallax/chain';
 import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
-import { ConfigError, loadConfig, optionalBrokerList } from '@parallax/observability';
-import type { KafkaConsumerSettings } from '@parallax/transport';
+import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
+import { ConfigError, loadConfig } from '@parallax/observability';
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -29,11 +29,8 @@ const bool = (fallback: 'true' | 'false') =>
     .transform((v) => v === 'true');
 
 const schema = z.object({
-  /** Comma-separated host:port list; unset = a private embedded log (only useful in tests and npm start). */
-  KAFKA_BROKERS: optionalBrokerList(),
-  KAFKA_CLIENT_ID: z.string().min(1).default('parallax-settlement'),
-  KAFKA_SESSION_TIMEOUT_MS: int(1).optional(),
-  KAFKA_HEARTBEAT_INTERVAL_MS: int(1).optional(),
+  /** KAFKA_BROKERS (unset = a private embedded log, only useful in tests and npm start), client id, group timing. */
+  ...kafkaEnvShape('parallax-settlement'),
   SETTLEMENT_GROUP_ID: z.string().min(1).max(200).default('parallax-settlement'),
   TOPIC_MARKET_EVENTS: topic(DEFAULT_TOPICS.marketEvents),
   TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
@@ -87,10 +84,7 @@ const schema = z.object({
 });
 
 /** The settlement service's whole configuration, validated at boot. */
-export interface SettlementConfig {
-  readonly kafkaBrokers: readonly string[] | undefined;
-  readonly kafkaClientId: string;
-  readonly kafkaConsumer: Partial<KafkaConsumerSettings>;
+export interface SettlementConfig extends KafkaClientSettings {
   readonly groupId: string;
   readonly topics: {
     readonly marketEvents: string;
@@ -190,12 +184,7 @@ export function loadSettlementConfig(env: NodeJS.ProcessEnv = process.env): Sett
     throw new ConfigError(['SETTLEMENT_MARKETS: required (or SETTLEMENT_MARKETS_FILE): which tokens, lot and tick each market settles in']);
   }
   return {
-    kafkaBrokers: e.KAFKA_BROKERS,
-    kafkaClientId: e.KAFKA_CLIENT_ID,
-    kafkaConsumer: {
-      ...(e.KAFKA_SESSION_TIMEOUT_MS === undefined ? {} : { sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS }),
-      ...(e.KAFKA_HEARTBEAT_INTERVAL_MS === undefined ? {} : { heartbeatIntervalMs: e.KAFKA_HEARTBEAT_INTERVAL_MS }),
-    },
+    ...kafkaSettingsFrom(e),
     groupId: e.SETTLEMENT_GROUP_ID,
     topics: {
       marketEvents: e.TOPIC_MARKET_EVENTS,

@@ -1,6 +1,6 @@
 import { Controller, UseFilters } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
-import { BatchPatterns, RethrowFilter } from '@parallax/matching-engine';
+import { BatchPatterns, RethrowFilter } from '@parallax/microservice';
 import type { ConsumedBatch, TopicPartition } from '@parallax/transport';
 import { IngestService } from './ingest.service.js';
 

@@ -1,9 +1,9 @@
 import type { Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
-import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
+import type { KafkaClientSettings } from './kafka-env.js';
 
 /** Kafka when KAFKA_BROKERS is set (kafkajs logs go to the service's pino logger), else a private embedded log. */
-export function createTransport(config: Pick<MatchingEngineConfig, 'kafkaBrokers' | 'kafkaClientId' | 'kafkaConsumer'>, log: Logger): Transport {
+export function createTransport(config: KafkaClientSettings, log: Logger): Transport {
   if (config.kafkaBrokers === undefined) return createEmbeddedTransport();
   const kafkaLog = log.child({ component: 'kafkajs' });
   return createKafkaTransport({

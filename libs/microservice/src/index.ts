@@ -1,0 +1,7 @@
+// What every Parallax service shares in wiring: the batch-consuming Nest transport strategy, the error filter
+// its handlers need, the transport chosen from the environment, and a service as a child process.
+export { BatchConsumerServer, BatchContext, BatchPatterns } from './batch-consumer.server.js';
+export { RethrowFilter } from './rethrow.filter.js';
+export { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings, type KafkaEnv } from './kafka-env.js';
+export { createTransport } from './transport.factory.js';
+export { spawnServiceProcess, type ServiceLogLine, type ServiceProcess, type ServiceProcessOptions, type SpawnOptions } from './service-process.js';
