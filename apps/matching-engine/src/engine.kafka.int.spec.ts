@@ -1,7 +1,7 @@
 // Fault tests on a real Kafka broker (KAFKA_BROKERS, default 127.0.0.1:19092; `bash scripts/kafka.sh start`).
-// Engines run as child processes (dist/main.js, configured by environment) and are killed with SIGKILL
-// while input is still arriving and they still have uncommitted input: no close, no revoke, a transaction
-// possibly left open. Afterwards every EventBatch is audited against a single-process replay of the same
+// Engines run as child processes (dist/main.js, configured by environment), are frozen (SIGSTOP) and killed
+// with SIGKILL while input is still arriving and they have uncommitted input: no close, no revoke, a
+// transaction possibly left open. Afterwards every EventBatch is audited against a single-process replay of the same
 // commands (assertExactlyOnce): one per input message that produced events, none twice for the same
 // (market, inputOffset), sequences gap-free from 1, identical event bytes and state hashes.
 // Start-up and fail-over times are printed (console.log), not asserted: the machine is shared and noisy.
@@ -15,6 +15,7 @@ import {
   committedOffsets,
   committedTotal,
   engineEnv,
+  freeze,
   kafkaBrokers,
   kill9,
   logsWith,
@@ -136,8 +137,9 @@ describe('matching engine on Kafka: process faults', { timeout: 300_000 }, () =>
         },
         30_000,
       );
-      // Mid-stream: input still arriving, and a still has uncommitted input on its partitions.
-      // The engine keeps up with the paced input, so its lag comes and goes: kill at a moment it has some.
+      // Mid-stream: input still arriving, and a still has uncommitted input on its partitions. The engine keeps
+      // up with the paced input, so its lag comes and goes: freeze it where it is, then kill it once it has some.
+      freeze(a);
       const lag = await waitUntil('uncommitted input on a\'s partitions', async () => {
         const l = await lagOf(transport, config, victims);
         return l > 0 ? l : undefined;
@@ -214,6 +216,7 @@ describe('matching engine on Kafka: process faults', { timeout: 300_000 }, () =>
         },
         60_000,
       );
+      freeze(first);
       await waitUntil('uncommitted input', async () => ((await lagOf(transport, config, [0, 1, 2, 3])) > 0 ? true : undefined), 30_000, 2);
       assert.ok(!input.finished(), 'input is still being produced at the kill');
       await kill9(first);

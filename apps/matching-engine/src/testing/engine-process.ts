@@ -40,6 +40,15 @@ export function spawnEngine(name: string, env: Record<string, string>): Promise<
   return spawnEngineProcess(name, env);
 }
 
+/**
+ * SIGSTOP: the engine halts wherever it is (mid-transaction or between batches) and commits nothing more until
+ * it is killed. Used before kill9 so "uncommitted input at the kill" is a state the test waits for, not a race
+ * against an engine that keeps catching up with paced input.
+ */
+export function freeze(e: EngineProcess): void {
+  if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGSTOP');
+}
+
 export async function kill9(e: EngineProcess): Promise<void> {
   if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
   await e.exited;
