@@ -17,6 +17,8 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
   --latency-engines K     engines in the paced phase (default 2; smoke 1)
   --latency-partitions L  partition counts of the paced phase, e.g. 2,4 (default: one partition per engine,
                           then --partitions; smoke: one per engine); a count below K is raised to K
+  --latency-runs R        Kafka paced runs per layout (default 3; smoke 1): the machine is noisy, so the
+                          verdict is on the median p99 of the runs
   --warmup S              seconds the paced phase runs at its rate before its latency is measured (default
                           3; smoke 1); the warm-up's own p99 is reported beside the measured one
   --failover-rate R       load during the kill -9 phase (default 20000; smoke 3000)
@@ -47,6 +49,7 @@ export interface BenchOptions {
   /** Partition counts of the paced phase, each >= latencyEngines, distinct, in order. */
   readonly latencyPartitions: readonly number[];
   readonly warmupSec: number;
+  readonly latencyRuns: number;
   readonly failover: boolean;
   readonly failoverRate: number;
   readonly failoverDurationSec: number;
@@ -97,6 +100,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
         'latency-engines': { type: 'string' },
         'latency-partitions': { type: 'string' },
         warmup: { type: 'string' },
+        'latency-runs': { type: 'string' },
         'failover-rate': { type: 'string' },
         'failover-duration': { type: 'string' },
         'no-failover': { type: 'boolean' },
@@ -143,6 +147,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     latencyEngines,
     latencyPartitions,
     warmupSec: num('warmup', values.warmup, smoke ? 1 : 3, 0, 600),
+    latencyRuns: int('latency-runs', values['latency-runs'], smoke ? 1 : 3, 1, 100),
     failover: values['no-failover'] !== true,
     failoverRate: int('failover-rate', values['failover-rate'], smoke ? 3_000 : 20_000, 1, 1e8),
     failoverDurationSec,

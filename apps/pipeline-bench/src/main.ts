@@ -81,8 +81,11 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
       }
       const kl = o.latencyEngines;
       for (const p of o.latencyPartitions) {
-        log(`kafka, paced ${o.rate}/s for ${o.warmupSec} s warm-up + ${o.durationSec} s: K=${kl}, P=${p}`);
-        add(await runKafkaScenario({ ...base, name: 'paced', partitions: p, engines: kl, rate: o.rate, durationSec: o.durationSec, warmupSec: o.warmupSec }));
+        for (let run = 1; run <= o.latencyRuns; run++) {
+          log(`kafka, paced ${o.rate}/s for ${o.warmupSec} s warm-up + ${o.durationSec} s: K=${kl}, P=${p}, run ${run}/${o.latencyRuns}`);
+          const r = await runKafkaScenario({ ...base, name: 'paced', partitions: p, engines: kl, rate: o.rate, durationSec: o.durationSec, warmupSec: o.warmupSec });
+          add(o.latencyRuns === 1 ? r : { ...r, repeat: run });
+        }
       }
       if (o.failover) {
         log(`kafka, fail-over: K=2, ${o.failoverRate}/s for ${o.failoverDurationSec} s, kill -9 one engine`);

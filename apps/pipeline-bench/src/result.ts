@@ -55,6 +55,8 @@ export interface ScenarioResult {
   /** Latency of the commands due in the warm-up (NaN when there was none). */
   readonly warmupP99Ms?: number;
   readonly warmupMaxMs?: number;
+  /** Which of the repeated runs of the same layout this is (1-based; absent when it ran once). */
+  readonly repeat?: number;
   readonly cpu: readonly CpuShare[];
   /** Busy share of the whole machine (all processes, including other users), 1.0 = both cores. */
   readonly machineBusy: number;
