@@ -101,7 +101,8 @@ broker_pid() {
   kill -0 "$pid" 2>/dev/null || return 1
   if [[ -r "/proc/$pid/stat" ]]; then
     [[ "$(cut -d' ' -f3 "/proc/$pid/stat")" != Z ]] || return 1
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q 'kafka\.Kafka' || return 1
+    # No `| grep -q`: under pipefail, grep exiting at its first match can fail the pipeline with tr's SIGPIPE.
+    [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *kafka.Kafka* ]] || return 1
   fi
   echo "$pid"
 }
