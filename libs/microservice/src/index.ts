@@ -4,4 +4,5 @@ export { BatchConsumerServer, BatchContext, BatchPatterns } from './batch-consum
 export { RethrowFilter } from './rethrow.filter.js';
 export { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings, type KafkaEnv } from './kafka-env.js';
 export { createTransport } from './transport.factory.js';
+export { runService, type ServiceEntry } from './run-service.js';
 export { spawnServiceProcess, type ServiceLogLine, type ServiceProcess, type ServiceProcessOptions, type SpawnOptions } from './service-process.js';
