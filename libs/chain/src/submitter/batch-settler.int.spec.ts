@@ -97,6 +97,17 @@ async function inMempool(lc: LocalChain, hash: `0x${string}`): Promise<boolean> 
   }
 }
 
+/** A funded buyer and seller, one fill between them, prepared as the settler's next batch (asserted ready). */
+async function oneReadyFill(lc: LocalChain, settler: BatchSettler) {
+  const b = new Builder(lc, await chainNow(lc));
+  const buyer = await trader(lc, 0n, 10n * QUOTE_PER_FILL);
+  const { buy } = await b.pair(buyer, await trader(lc, 10n * ONE, 0n));
+  const batchId = (await settler.lastBatchId()) + 1n;
+  const prepared = await settler.prepare(batchId, b.input());
+  assert.equal(prepared.kind, 'ready');
+  return { buyer, buy, batchId, prepared };
+}
+
 function settlerFor(lc: LocalChain, config: Partial<SettlerConfig> = {}, events?: string[]): BatchSettler {
   return new BatchSettler({ reader: lc.publicClient, operator: lc.operator }, lc.settlement, { ...FAST, ...config }, (event) => {
     events?.push(event);
@@ -228,11 +239,7 @@ describe('BatchSettler', () => {
 
   test("a settlement reorged out is 'dropped'; broadcast with the journaled records re-sends it", async () => {
     const settler = settlerFor(lc, { confirmations: 2 });
-    const b = new Builder(lc, await chainNow(lc));
-    const { buy } = await b.pair(await trader(lc, 0n, 10n * QUOTE_PER_FILL), await trader(lc, 10n * ONE, 0n));
-    const batchId = (await settler.lastBatchId()) + 1n;
-    const prepared = await settler.prepare(batchId, b.input());
-    assert.equal(prepared.kind, 'ready');
+    const { buy, batchId, prepared } = await oneReadyFill(lc, settler);
 
     const snapshot = await lc.testClient.snapshot();
     const journal = new MemoryJournal();
@@ -262,13 +269,7 @@ describe('BatchSettler', () => {
   test('a stuck transaction is replaced with the same nonce and higher fees, journaled first', async () => {
     const events: string[] = [];
     const settler = settlerFor(lc, { replaceAfterMs: 400 }, events);
-    const b = new Builder(lc, await chainNow(lc));
-    const buyer = await trader(lc, 0n, 10n * QUOTE_PER_FILL);
-    const seller = await trader(lc, 10n * ONE, 0n);
-    const { buy } = await b.pair(buyer, seller);
-    const batchId = (await settler.lastBatchId()) + 1n;
-    const prepared = await settler.prepare(batchId, b.input());
-    assert.equal(prepared.kind, 'ready');
+    const { buy, batchId, prepared } = await oneReadyFill(lc, settler);
 
     await lc.testClient.setAutomine(false); // nothing mines until the test says so
     const journal = new MemoryJournal();
@@ -298,11 +299,7 @@ describe('BatchSettler', () => {
 
   test('a nonce taken by another transaction: the batch is re-sent with a fresh nonce', async () => {
     const settler = settlerFor(lc, { replaceAfterMs: 300 });
-    const b = new Builder(lc, await chainNow(lc));
-    const { buy } = await b.pair(await trader(lc, 0n, 10n * QUOTE_PER_FILL), await trader(lc, 10n * ONE, 0n));
-    const batchId = (await settler.lastBatchId()) + 1n;
-    const prepared = await settler.prepare(batchId, b.input());
-    assert.equal(prepared.kind, 'ready');
+    const { buy, batchId, prepared } = await oneReadyFill(lc, settler);
 
     await lc.testClient.setAutomine(false);
     const journal = new MemoryJournal();
@@ -350,13 +347,7 @@ describe('BatchSettler across a node restart', () => {
   test('broadcast survives the node going away mid-flight and re-sends the transaction the node lost', async () => {
     const events: string[] = [];
     const settler = settlerFor(lc, { replaceAfterMs: 500 }, events);
-    const b = new Builder(lc, await chainNow(lc));
-    const buyer = await trader(lc, 0n, 10n * QUOTE_PER_FILL);
-    const seller = await trader(lc, 10n * ONE, 0n);
-    const { buy } = await b.pair(buyer, seller);
-    const batchId = (await settler.lastBatchId()) + 1n;
-    const prepared = await settler.prepare(batchId, b.input());
-    assert.equal(prepared.kind, 'ready');
+    const { buyer, buy, batchId, prepared } = await oneReadyFill(lc, settler);
 
     await lc.testClient.setAutomine(false); // keep it in the mempool, which does not survive a restart
     const journal = new MemoryJournal();
