@@ -21,7 +21,7 @@ export {
   decodeDeadLetter,
 } from './messages/dead-letters.js';
 export type { SignedOrderBatch, SignedOrderRecord } from './messages/signed-orders.js';
-export { MAX_SIGNED_ORDERS_PER_BATCH, MAX_SIGNED_ORDER_FEE_RATE, encodeSignedOrderBatch, decodeSignedOrderBatch } from './messages/signed-orders.js';
+export { MAX_SIGNED_ORDERS_PER_BATCH, MAX_SIGNED_ORDER_FEE_RATE, MAX_SIGNED_ORDER_EXPIRY, encodeSignedOrderBatch, decodeSignedOrderBatch } from './messages/signed-orders.js';
 export type { SettlementStatus, SettlementStatusKind, FailedFill } from './messages/settlement-status.js';
 export {
   SETTLEMENT_STATUSES,

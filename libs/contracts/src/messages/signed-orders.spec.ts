@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ContractError } from '../errors.js';
 import type { ContractErrorCode } from '../errors.js';
 import type { SignedOrderBatch, SignedOrderRecord } from './signed-orders.js';
-import { decodeSignedOrderBatch, encodeSignedOrderBatch, MAX_SIGNED_ORDER_FEE_RATE, MAX_SIGNED_ORDERS_PER_BATCH } from './signed-orders.js';
+import { decodeSignedOrderBatch, encodeSignedOrderBatch, MAX_SIGNED_ORDER_EXPIRY, MAX_SIGNED_ORDER_FEE_RATE, MAX_SIGNED_ORDERS_PER_BATCH } from './signed-orders.js';
 import { signedOrderBatchArb } from '../testing/arbitraries.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -95,8 +95,9 @@ describe('signed order batch contract', () => {
     }
     assert.throws(() => encodeSignedOrderBatch({ marketId: 1, orders: [] }), isCode('INVALID_FIELD'));
     assert.throws(() => encodeSignedOrderBatch({ marketId: -1, orders: [record] }), isCode('INVALID_FIELD'));
+    assert.throws(() => encodeSignedOrderBatch({ marketId: 1, orders: [{ ...record, expiry: MAX_SIGNED_ORDER_EXPIRY + 1n }] }), isCode('INVALID_FIELD'));
     // Bounds are inclusive, and a failed encode leaves nothing behind in the shared writer.
-    const edge: SignedOrderRecord = { ...record, price: (1n << 128n) - 1n, size: (1n << 128n) - 1n, expiry: (1n << 64n) - 1n, nonce: 0n, maxFeeRate: MAX_SIGNED_ORDER_FEE_RATE };
+    const edge: SignedOrderRecord = { ...record, price: (1n << 128n) - 1n, size: (1n << 128n) - 1n, expiry: MAX_SIGNED_ORDER_EXPIRY, nonce: 0n, maxFeeRate: MAX_SIGNED_ORDER_FEE_RATE };
     assert.deepEqual(decodeSignedOrderBatch(encodeSignedOrderBatch({ marketId: 1, orders: [edge] })).orders, [edge]);
   });
 
@@ -112,6 +113,9 @@ describe('signed order batch contract', () => {
       [patch(at.size, 2, 0x00), 'INVALID_FIELD'], // size 0
       [patch(at.fee, 2, 0xa1, 0x8d, 0x06), 'INVALID_FIELD'], // maxFeeRate 100,001
       [patch(at.expiry, 1, 0x09, 1, 1, 1, 1, 1, 1, 1, 1, 1), 'INVALID_FIELD'], // 9-byte expiry
+      // expiry 2^63 and 2^64 - 1: valid uint64s that a signed BIGINT column cannot store (they used to crash-loop the ingest)
+      [patch(at.expiry, 1, 0x08, 0x80, 0, 0, 0, 0, 0, 0, 0), 'INVALID_FIELD'],
+      [patch(at.expiry, 1, 0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff), 'INVALID_FIELD'],
       [patch(at.nonce, 2, 0x02, 0x00, 0x07), 'MALFORMED_MESSAGE'], // nonce with a leading zero
       [patch(4, 1, 0x00), 'INVALID_FIELD'], // empty batch
       [patch(4, 1, 0x02), 'MALFORMED_MESSAGE'], // two records announced, one present

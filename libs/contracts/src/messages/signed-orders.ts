@@ -9,7 +9,7 @@
 //   price                                  big uint, <= 16 bytes
 //   size                                   big uint, 1..16 bytes (size > 0)
 //   maxFeeRate                             varint, <= MAX_SIGNED_ORDER_FEE_RATE
-//   expiry, nonce                          big uints, <= 8 bytes each
+//   expiry, nonce                          big uints, <= 8 bytes each; expiry <= MAX_SIGNED_ORDER_EXPIRY
 //   signature                              65 raw bytes (r, s, v as signed)
 // A big uint is a length byte and that many big-endian bytes with no leading zero byte (0 is the length
 // byte alone). A record with typical values takes ~116 bytes, most of it the address and the signature.
@@ -33,7 +33,7 @@ export interface SignedOrderRecord {
   readonly size: bigint;
   /** Signed fee bound in millionths of the quote amount, <= MAX_SIGNED_ORDER_FEE_RATE. */
   readonly maxFeeRate: number;
-  /** Unix seconds, uint64. */
+  /** Unix seconds, <= MAX_SIGNED_ORDER_EXPIRY (2^63 - 1: stored as a signed 64-bit integer). */
   readonly expiry: bigint;
   /** uint64. */
   readonly nonce: bigint;
@@ -50,6 +50,12 @@ export interface SignedOrderBatch {
 export const MAX_SIGNED_ORDERS_PER_BATCH = 65_535;
 /** The settlement contract's MAX_FEE_RATE (10%): a higher signed bound could never be charged. */
 export const MAX_SIGNED_ORDER_FEE_RATE = 100_000;
+/**
+ * The largest expiry a record may carry. The contract takes a uint64, but consumers store it as PostgreSQL's
+ * BIGINT (signed): a larger value would pass here and then fail every insert of its batch, halting the
+ * partition. 2^63 - 1 seconds is ~292 billion years: no honest order needs more.
+ */
+export const MAX_SIGNED_ORDER_EXPIRY = (1n << 63n) - 1n;
 
 const FLAG_BUY = 0x01;
 // Smallest record: 1 + 1 + 20 + 1 + 1 + 2 + 1 + 1 + 1 + 65.
@@ -84,6 +90,7 @@ export function encodeSignedOrderBatch(batch: SignedOrderBatch): Uint8Array {
     if (checkUint(o.maxFeeRate, 'maxFeeRate') > MAX_SIGNED_ORDER_FEE_RATE) invalidField('maxFeeRate', o.maxFeeRate, `at most ${MAX_SIGNED_ORDER_FEE_RATE}`);
     w.uint(o.maxFeeRate);
     writeBigUint(w, o.expiry, 8, 'expiry');
+    if (o.expiry > MAX_SIGNED_ORDER_EXPIRY) invalidField('expiry', o.expiry, `at most ${MAX_SIGNED_ORDER_EXPIRY} (2^63 - 1)`);
     writeBigUint(w, o.nonce, 8, 'nonce');
     writeHexBytes(w, o.signature, 65, 'signature');
   }
@@ -111,6 +118,7 @@ export function decodeSignedOrderBatch(bytes: Uint8Array): SignedOrderBatch {
     const maxFeeRate = r.uint();
     if (maxFeeRate > MAX_SIGNED_ORDER_FEE_RATE) r.fail('INVALID_FIELD', `maxFeeRate ${maxFeeRate} exceeds ${MAX_SIGNED_ORDER_FEE_RATE}`);
     const expiry = readBigUint(r, 8, 'expiry');
+    if (expiry > MAX_SIGNED_ORDER_EXPIRY) r.fail('INVALID_FIELD', `expiry ${expiry} exceeds ${MAX_SIGNED_ORDER_EXPIRY} (2^63 - 1)`);
     const nonce = readBigUint(r, 8, 'nonce');
     const signature = readHexBytes(r, 65, 'signature');
     orders.push({ orderId, accountId, trader, isBuy: flags === FLAG_BUY, price, size, maxFeeRate, expiry, nonce, signature });
