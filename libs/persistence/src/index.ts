@@ -52,3 +52,4 @@ export {
   type SettlementFillRecord,
   type SettlementOrderRecord,
 } from './settlement/settlement.repository.js';
+export { acquireWriterLease, embeddedWriterLease, settlementLockKey, type WriterLease } from './settlement/writer-lease.js';

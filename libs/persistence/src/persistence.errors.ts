@@ -24,7 +24,11 @@ export type PersistenceErrorCode =
   /** The transaction hash is journaled for another batch. */
   | 'SETTLEMENT_TX_CONFLICT'
   /** The arguments contradict themselves (a fill listed twice, a batch without fills). */
-  | 'SETTLEMENT_INVALID_REQUEST';
+  | 'SETTLEMENT_INVALID_REQUEST'
+  /** Another process holds the settlement writer lock of this database (one writer per contract). */
+  | 'SETTLEMENT_WRITER_LOCKED'
+  /** This process no longer holds the settlement writer lock (its session ended): it must not broadcast. */
+  | 'SETTLEMENT_WRITER_LOST';
 
 /** Errors of the persistence layer, with a stable code. */
 export class PersistenceError extends Error {

@@ -43,6 +43,9 @@ export interface FillKey {
 export interface SettlementFillRecord extends FillKey {
   readonly makerOrderId: bigint;
   readonly takerOrderId: bigint;
+  /** The trade's accounts as the engine reported them (undefined only on rows stored before they were kept). */
+  readonly makerAccountId?: bigint | undefined;
+  readonly takerAccountId?: bigint | undefined;
   readonly takerSide: Side;
   readonly priceTicks: bigint;
   readonly sizeLots: bigint;
@@ -179,6 +182,8 @@ function fillFromRow(r: SettlementFill): SettlementFillRecord {
     seq: r.seq,
     makerOrderId: r.makerOrderId,
     takerOrderId: r.takerOrderId,
+    makerAccountId: r.makerAccountId ?? undefined,
+    takerAccountId: r.takerAccountId ?? undefined,
     takerSide: r.takerSide,
     priceTicks: r.priceTicks,
     sizeLots: r.sizeLots,
@@ -338,10 +343,11 @@ export class SettlementRepository {
       const chunk = fills.slice(i, i + INSERT_CHUNK);
       const big = (f: (x: SettlementFillRecord) => bigint): string[] => chunk.map((x) => f(x).toString());
       inserted += await this.prisma.$executeRaw`
-        INSERT INTO settlement_fills (market_id, seq, maker_order_id, taker_order_id, taker_side, price_ticks, size_lots, ts)
+        INSERT INTO settlement_fills (market_id, seq, maker_order_id, taker_order_id, maker_account_id, taker_account_id, taker_side, price_ticks, size_lots, ts)
         SELECT * FROM unnest(
           ${chunk.map((x) => x.marketId)}::int[], ${big((x) => x.seq)}::text[]::bigint[],
           ${big((x) => x.makerOrderId)}::text[]::bigint[], ${big((x) => x.takerOrderId)}::text[]::bigint[],
+          ${chunk.map((x) => x.makerAccountId?.toString() ?? null)}::text[]::bigint[], ${chunk.map((x) => x.takerAccountId?.toString() ?? null)}::text[]::bigint[],
           ${chunk.map((x) => x.takerSide)}::text[]::side[], ${big((x) => x.priceTicks)}::text[]::bigint[],
           ${big((x) => x.sizeLots)}::text[]::bigint[], ${big((x) => x.ts)}::text[]::bigint[])
         ON CONFLICT DO NOTHING`;
@@ -481,10 +487,58 @@ export class SettlementRepository {
     }, TX_OPTIONS);
   }
 
-  /** The batch's journaled broadcasts, in sent order. */
+  /** The journaled broadcasts of the batch's current contents (not retired), in sent order. */
   async broadcasts(batchId: bigint): Promise<BroadcastRow[]> {
-    const rows = await this.prisma.settlementTx.findMany({ where: { batchId }, orderBy: { id: 'asc' } });
+    const rows = await this.prisma.settlementTx.findMany({ where: { batchId, retiredAt: null }, orderBy: { id: 'asc' } });
     return rows.map(broadcastFromRow);
+  }
+
+  /** Every broadcast ever journaled for the batch, retired ones included, in sent order (audit). */
+  async journal(batchId: bigint): Promise<(BroadcastRow & { readonly retired: boolean })[]> {
+    const rows = await this.prisma.settlementTx.findMany({ where: { batchId }, orderBy: { id: 'asc' } });
+    return rows.map((r) => ({ ...broadcastFromRow(r), retired: r.retiredAt !== null }));
+  }
+
+  /**
+   * Of `fills`, the ones stored under the same (market, seq) with different contents: a trade event that
+   * contradicts one already stored (a rewound or forged market-events history). Redeliveries match.
+   */
+  async contradictingFills(fills: readonly SettlementFillRecord[]): Promise<{ readonly incoming: SettlementFillRecord; readonly stored: SettlementFillRecord }[]> {
+    if (fills.length === 0) return [];
+    const rows = await this.prisma.settlementFill.findMany({ where: whereKeys(fills) });
+    const byKey = new Map(rows.map((r) => [keyOf(r.marketId, r.seq), fillFromRow(r)]));
+    const out: { incoming: SettlementFillRecord; stored: SettlementFillRecord }[] = [];
+    for (const f of fills) {
+      const stored = byKey.get(keyOf(f.marketId, f.seq));
+      if (stored === undefined) continue;
+      const same =
+        stored.makerOrderId === f.makerOrderId &&
+        stored.takerOrderId === f.takerOrderId &&
+        stored.takerSide === f.takerSide &&
+        stored.priceTicks === f.priceTicks &&
+        stored.sizeLots === f.sizeLots &&
+        (stored.makerAccountId === undefined || stored.makerAccountId === f.makerAccountId) &&
+        (stored.takerAccountId === undefined || stored.takerAccountId === f.takerAccountId);
+      if (!same) out.push({ incoming: f, stored });
+    }
+    return out;
+  }
+
+  /** The last market-events sequence stored per market (settlement's continuity check). */
+  async sequenceCursors(marketIds: readonly number[]): Promise<Map<number, bigint>> {
+    if (marketIds.length === 0) return new Map();
+    const rows = await this.prisma.settlementMarketCursor.findMany({ where: { marketId: { in: [...marketIds] } } });
+    return new Map(rows.map((r) => [r.marketId, r.lastSeq]));
+  }
+
+  /** Raises each market's cursor to `lastSeq` (never lowers it: a rewind is reported, not recorded). */
+  async advanceSequenceCursors(cursors: ReadonlyMap<number, bigint>): Promise<void> {
+    if (cursors.size === 0) return;
+    const entries = [...cursors];
+    await this.prisma.$executeRaw`
+      INSERT INTO settlement_market_cursors (market_id, last_seq, updated_at)
+      SELECT m, s, now() FROM unnest(${entries.map(([m]) => m)}::int[], ${entries.map(([, s]) => s.toString())}::text[]::bigint[]) AS t(m, s)
+      ON CONFLICT (market_id) DO UPDATE SET last_seq = GREATEST(settlement_market_cursors.last_seq, EXCLUDED.last_seq), updated_at = now()`;
   }
 
   /** The batch's transaction is in a block: MINED with the receipt's fields. A CONFIRMED batch is left as it is. */
@@ -532,7 +586,8 @@ export class SettlementRepository {
    * The chain no longer has the batches above `lastOnChain` although they were MINED or even CONFIRMED here
    * (a reorg deeper than the confirmation depth, or a node that came back from an older state). One
    * transaction: they are CREATED again (fills BATCHED, block fields and broadcast journal cleared: the
-   * rewound chain may reuse those nonces), so they are re-sent under the same ids. Returns the reopened ids.
+   * rewound chain may reuse those nonces; the entries are retired, not deleted), so they are re-sent under the
+   * same ids. Returns the reopened ids.
    */
   async reopenLostBatches(lastOnChain: bigint): Promise<bigint[]> {
     return this.prisma.$transaction(async (tx) => {
@@ -544,7 +599,7 @@ export class SettlementRepository {
       const ids = lost.map((b) => b.id);
       if (ids.length === 0) return ids;
       await tx.settlementFill.updateMany({ where: { batchId: { in: ids }, status: 'SETTLED' }, data: { status: 'BATCHED' } });
-      await tx.settlementTx.deleteMany({ where: { batchId: { in: ids } } });
+      await tx.settlementTx.updateMany({ where: { batchId: { in: ids }, retiredAt: null }, data: { retiredAt: new Date() } });
       await tx.settlementBatch.updateMany({ where: { id: { in: ids } }, data: { ...UNSENT, status: 'CREATED' } });
       return ids;
     }, TX_OPTIONS);
@@ -553,8 +608,9 @@ export class SettlementRepository {
   /**
    * After a mined revert, the batch is re-prepared under the same id (one transaction): the kept fills stay,
    * `failed` become FAILED, `released` PENDING; every fill of the batch must be in exactly one of the three
-   * lists. The batch is CREATED again and its broadcast journal is cleared: the reverted transaction used
-   * up its nonce, so none of those broadcasts can be mined any more.
+   * lists. The batch is CREATED again and its broadcast journal is retired (kept, never re-sent): the reverted
+   * transaction used up its nonce, so none of those broadcasts can be mined any more, and every hash we ever
+   * sent stays on record.
    */
   async replaceBatchContents(batchId: bigint, contents: BatchContents): Promise<void> {
     distinctKeys(contents.fills, contents.failed, contents.released);
@@ -569,7 +625,7 @@ export class SettlementRepository {
       if (kept !== contents.fills.length) {
         throw new PersistenceError('SETTLEMENT_FILL_CONFLICT', `${String(contents.fills.length - kept)} kept fills are not BATCHED in batch ${batchId.toString()}`);
       }
-      await tx.settlementTx.deleteMany({ where: { batchId } });
+      await tx.settlementTx.updateMany({ where: { batchId, retiredAt: null }, data: { retiredAt: new Date() } });
       await tx.settlementBatch.update({
         where: { id: batchId },
         data: {
@@ -586,7 +642,8 @@ export class SettlementRepository {
 
   /**
    * Deletes a batch left without fills (its id goes to the next batch), in one transaction with its fills
-   * FAILED or released to PENDING; every fill of the batch must be listed. Its broadcasts go with it.
+   * FAILED or released to PENDING; every fill of the batch must be listed. Its broadcasts stay in the journal,
+   * retired, under the id the next batch will take.
    */
   async abandonBatch(batchId: bigint, failed: readonly FailedFill[], released: readonly FillKey[]): Promise<void> {
     distinctKeys(failed, released);
@@ -594,6 +651,7 @@ export class SettlementRepository {
       const batch = await lockBatch(tx, batchId);
       notConfirmed(batch, 'abandon it');
       await this.takeOutOfBatch(tx, batchId, failed, released, 0);
+      await tx.settlementTx.updateMany({ where: { batchId, retiredAt: null }, data: { retiredAt: new Date() } });
       await tx.settlementBatch.delete({ where: { id: batchId } });
     }, TX_OPTIONS);
   }
@@ -621,9 +679,10 @@ export class SettlementRepository {
     return rows.map((r) => r.createdAt);
   }
 
-  /** The highest stored batch id, 0n when there is none. */
-  async maxBatchId(): Promise<bigint> {
-    const { _max } = await this.prisma.settlementBatch.aggregate({ _max: { id: true } });
+  /** The highest stored batch id (of those in `statuses`, when given), 0n when there is none. */
+  async maxBatchId(statuses?: readonly SettlementBatchStatus[]): Promise<bigint> {
+    const where = statuses === undefined ? {} : { status: { in: [...statuses] } };
+    const { _max } = await this.prisma.settlementBatch.aggregate({ where, _max: { id: true } });
     return _max.id ?? 0n;
   }
 
