@@ -17,6 +17,8 @@ export type ChainErrorCode =
   | 'BATCH_OUT_OF_ORDER'
   // BatchSettler: the signer is not the contract's operator (no fill is at fault, so none is excluded).
   | 'NOT_OPERATOR'
+  // BatchSettler: the batch id was settled on chain by a transaction whose calldata is not the one we sent.
+  | 'FOREIGN_BATCH'
   | 'INVALID_CONFIG';
 
 export class ChainError extends Error {

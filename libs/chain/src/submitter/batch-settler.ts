@@ -61,6 +61,16 @@ export interface MinedBatch {
   readonly gasUsed: bigint;
   readonly effectiveGasPrice: bigint;
   readonly status: 'success' | 'reverted';
+  /**
+   * The mined transaction's full input (settleBatch calldata), when it was looked up from the chain
+   * (findSettled); absent for a receipt of a hash we signed ourselves.
+   */
+  readonly input?: Hex;
+}
+
+/** settleBatch(batchId, data) as a transaction's input: what a batch of ours looks like on chain. */
+export function settleBatchCalldata(batchId: bigint, data: Hex): Hex {
+  return encodeFunctionData({ abi: settlementAbi, functionName: 'settleBatch', args: [batchId, data] });
 }
 
 export interface SettlerJournal {
@@ -216,7 +226,7 @@ export class BatchSettler {
    */
   async broadcast(batchId: bigint, data: Hex, gasLimit: bigint, journal: SettlerJournal, options: BroadcastOptions = {}): Promise<MinedBatch> {
     const { signal } = options;
-    const calldata = encodeFunctionData({ abi: settlementAbi, functionName: 'settleBatch', args: [batchId, data] });
+    const calldata = settleBatchCalldata(batchId, data);
     const ours: BroadcastRecord[] = [...(options.previous ?? [])];
 
     let current: InFlight;
@@ -235,7 +245,7 @@ export class BatchSettler {
 
     for (;;) {
       if (outcome === 'nonce-too-low') {
-        const adopted = await this.nonceTaken(batchId, ours, signal);
+        const adopted = await this.nonceTaken(batchId, calldata, ours, signal);
         if (adopted !== undefined) return adopted;
         ({ current, outcome } = await this.sendFresh(batchId, calldata, gasLimit, ours, journal, signal));
         lastSentMs = Date.now();
@@ -288,7 +298,10 @@ export class BatchSettler {
     return block.hash === mined.blockHash ? 'confirmed' : 'dropped';
   }
 
-  /** The settlement of batchId on chain (its BatchSettled log and transaction receipt), or undefined. */
+  /**
+   * The settlement of batchId on chain (its BatchSettled log, transaction receipt and the transaction's input),
+   * or undefined. Whose it is, is the caller's question: compare `input` with settleBatchCalldata.
+   */
   async findSettled(batchId: bigint, signal?: AbortSignal): Promise<MinedBatch | undefined> {
     const logs = await this.rpc('getLogs', signal, () =>
       this.reader.getContractEvents({
@@ -303,7 +316,9 @@ export class BatchSettler {
     const log = logs.filter((l) => !l.removed).at(-1);
     if (log === undefined) return undefined;
     const receipt = await this.receipt(log.transactionHash, signal);
-    return receipt === undefined ? undefined : minedOf(batchId, receipt);
+    if (receipt === undefined) return undefined;
+    const tx = await this.rpc('getTransaction', signal, () => this.reader.getTransaction({ hash: log.transactionHash }));
+    return { ...minedOf(batchId, receipt), input: tx.input };
   }
 
   // --- simulation -------------------------------------------------------------------------------------------
@@ -435,11 +450,23 @@ export class BatchSettler {
     }
   }
 
-  /** Our nonce was consumed: by one of ours (receipt), by another settlement of this batch (log), or by a stranger. */
-  private async nonceTaken(batchId: bigint, ours: readonly BroadcastRecord[], signal: AbortSignal | undefined): Promise<MinedBatch | undefined> {
-    const mined = (await this.receiptOf(batchId, ours, signal)) ?? (await this.findSettled(batchId, signal));
-    if (mined === undefined) this.log('settler.broadcast.nonce_taken', { batchId, nonce: ours.at(-1)?.nonce });
-    return mined;
+  /**
+   * Our nonce was consumed: by one of ours (receipt), by another settlement of this batch (log), or by a
+   * stranger. Another settlement of this id is adopted only if its calldata is exactly ours; anything else
+   * is FOREIGN_BATCH (someone else holds the operator key or runs a second writer): never taken as ours.
+   */
+  private async nonceTaken(batchId: bigint, calldata: Hex, ours: readonly BroadcastRecord[], signal: AbortSignal | undefined): Promise<MinedBatch | undefined> {
+    const own = await this.receiptOf(batchId, ours, signal);
+    if (own !== undefined) return own;
+    const settled = await this.findSettled(batchId, signal);
+    if (settled === undefined) {
+      this.log('settler.broadcast.nonce_taken', { batchId, nonce: ours.at(-1)?.nonce });
+      return undefined;
+    }
+    if (settled.input?.toLowerCase() !== calldata.toLowerCase()) {
+      throw new ChainError('FOREIGN_BATCH', `batch ${batchId} was settled on chain by ${settled.hash}, whose calldata is not the batch this service sent`);
+    }
+    return settled;
   }
 
   private async receiptOf(batchId: bigint, ours: readonly BroadcastRecord[], signal: AbortSignal | undefined): Promise<MinedBatch | undefined> {
