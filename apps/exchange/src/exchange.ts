@@ -139,6 +139,8 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
           groupId: 'parallax-settlement',
           partitions: config.PARTITIONS,
           databaseUrl: process.env['DATABASE_URL'],
+          // The one-machine launcher is for development: without DATABASE_URL it may run on embedded PGlite.
+          allowEphemeralDb: true,
           dataDir: config.EXCHANGE_DATA_DIR,
           httpPort: config.SETTLEMENT_HTTP_PORT,
         });

@@ -149,6 +149,7 @@ describe('settlement fault test: kill -9 of the service and of the node mid-batc
       RPC_URL: local.chain.anvil.rpcUrl,
       CHAIN_ID: String(local.chain.anvil.chainId),
       SETTLEMENT_ADDRESS: local.chain.settlement,
+      SETTLEMENT_DEPLOY_BLOCK: String(config.settler.logsFromBlock),
       OPERATOR_PRIVATE_KEY: localOperatorKey(),
       SETTLEMENT_MARKETS: formatSettlementMarkets(config.markets.values()),
       MAKER_FEE_RATE: String(config.fees.makerFeeRate),

@@ -58,7 +58,8 @@ describe('settlement on Kafka + PostgreSQL + anvil', { timeout: 240_000 }, () =>
     config = localSettlementConfig(
       local,
       settlementTopicsOf(topics),
-      { kafkaBrokers: brokers.split(','), partitions: PARTITIONS, groupId: `${run}.settlement` },
+      // databaseUrl: the writer lease is taken on the same PostgreSQL database.
+      { kafkaBrokers: brokers.split(','), partitions: PARTITIONS, groupId: `${run}.settlement`, databaseUrl: db.url },
     );
     settlement = await startSettlement(config, transport, { prisma });
   });

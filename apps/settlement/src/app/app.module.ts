@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { METRICS_REGISTRY, ObservabilityModule, type Logger } from '@parallax/observability';
+import { METRICS_REGISTRY, ObservabilityModule, type HealthCheck, type Logger } from '@parallax/observability';
 import type { SettlementRepository } from '@parallax/persistence';
 import type { Transport } from '@parallax/transport';
 import type { Registry } from 'prom-client';
@@ -13,10 +13,10 @@ export const SERVICE = 'settlement';
 /** The settlement app: /metrics + /health over HTTP, trades and signed orders through the batch consumer. */
 @Module({})
 export class AppModule {
-  static forRoot(config: SettlementConfig, transport: Transport, repo: SettlementRepository, log: Logger): DynamicModule {
+  static forRoot(config: SettlementConfig, transport: Transport, repo: SettlementRepository, log: Logger, healthCheck: HealthCheck): DynamicModule {
     return {
       module: AppModule,
-      imports: [ObservabilityModule.forService(SERVICE)],
+      imports: [ObservabilityModule.forService(SERVICE, { healthCheck })],
       controllers: [IngestConsumer],
       providers: [
         { provide: SettlementMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new SettlementMetrics(registry) },

@@ -5,13 +5,24 @@ import { BatchSettler, settlementDomain } from '@parallax/chain';
 import { settlementTopicSpecs, topicSpecs, DEFAULT_TOPICS } from '@parallax/contracts';
 import { BatchConsumerServer } from '@parallax/microservice';
 import { createLogger, type Logger } from '@parallax/observability';
-import { createEmbeddedPrismaClient, createPrismaClient, SettlementRepository, type PrismaClient } from '@parallax/persistence';
+import { ConfigError, type HealthCheck } from '@parallax/observability';
+import {
+  acquireWriterLease,
+  createEmbeddedPrismaClient,
+  createPrismaClient,
+  embeddedWriterLease,
+  settlementLockKey,
+  SettlementRepository,
+  type PrismaClient,
+  type WriterLease,
+} from '@parallax/persistence';
 import type { Transport } from '@parallax/transport';
 import { createPublicClient, createWalletClient, defineChain, http, type Chain } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { SettlementConfig } from '../config/settlement.config.js';
 import { IngestService } from '../ingest/ingest.service.js';
 import { SettlementLoop } from '../settle/settlement.loop.js';
+import { checkChainAtBoot } from './boot-checks.js';
 import { SettlementMetrics } from '../settle/settlement.metrics.js';
 import { statusPublisher } from '../settle/status.publisher.js';
 import { AppModule, SERVICE } from './app.module.js';
@@ -30,8 +41,23 @@ export interface SettlementHandle {
 
 export interface StartOptions {
   readonly logger?: Logger;
-  /** A database client to use instead of DATABASE_URL / embedded PGlite (left open on close). */
+  /**
+   * A database client to use instead of opening DATABASE_URL / embedded PGlite (left open on close). The
+   * writer lease is still taken on config.databaseUrl when set; without it config.allowEphemeralDb must be
+   * set (an embedded database: single process by construction).
+   */
   readonly prisma?: PrismaClient;
+}
+
+/** Where the database is, without credentials (logged at start). */
+export function describeDatabase(config: Pick<SettlementConfig, 'databaseUrl' | 'dataDir'>): string {
+  if (config.databaseUrl === undefined) return config.dataDir === undefined ? 'embedded PGlite in memory (ephemeral)' : `embedded PGlite in ${config.dataDir}`;
+  try {
+    const u = new URL(config.databaseUrl);
+    return `PostgreSQL ${u.hostname}${u.port === '' ? '' : `:${u.port}`}${u.pathname}`;
+  } catch {
+    return 'PostgreSQL (unparsable DATABASE_URL)';
+  }
 }
 
 /**
@@ -50,6 +76,31 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
     }
   };
   try {
+    if (config.databaseUrl === undefined && !config.allowEphemeralDb) {
+      throw new ConfigError(['DATABASE_URL: required: settlement keeps unsettled fills and its broadcast journal in PostgreSQL (SETTLEMENT_ALLOW_EPHEMERAL_DB=true allows embedded PGlite in development)']);
+    }
+    const rpc = http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
+    const operatorAccount = privateKeyToAccount(config.operatorKey);
+    // Before anything is stored or sent: the right chain, a contract there, its signing domain, our key its operator.
+    const chainId = await checkChainAtBoot(createPublicClient({ transport: rpc }), {
+      chainId: config.chainId,
+      settlement: config.settlement,
+      operator: operatorAccount.address,
+      deployBlock: config.settler.logsFromBlock,
+      domainFor: (id) => settlementDomain(id, config.settlement),
+    });
+
+    const database = describeDatabase(config);
+    let lease: WriterLease;
+    if (config.databaseUrl === undefined) {
+      lease = embeddedWriterLease();
+      log.warn({ database }, 'settlement runs on an embedded database (SETTLEMENT_ALLOW_EPHEMERAL_DB): development only');
+    } else {
+      // One writer per contract: a second instance on this database refuses to start (SETTLEMENT_WRITER_LOCKED).
+      lease = await acquireWriterLease(config.databaseUrl, settlementLockKey(chainId, config.settlement));
+    }
+    const heldLease = lease;
+    closers.push(() => heldLease.release());
     let prisma = options.prisma;
     if (prisma === undefined) {
       const p = config.databaseUrl === undefined ? await createEmbeddedPrismaClient(config.dataDir) : createPrismaClient(config.databaseUrl);
@@ -68,8 +119,6 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
       ]);
     }
 
-    const rpc = http(config.rpcUrl, { retryCount: 0, timeout: 10_000 });
-    const chainId = config.chainId ?? (await createPublicClient({ transport: rpc }).getChainId());
     const chain: Chain = defineChain({
       id: chainId,
       name: `chain-${chainId}`,
@@ -78,13 +127,18 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
     });
     const pollingInterval = Math.min(config.settler.pollIntervalMs, 1_000);
     const reader = createPublicClient({ chain, transport: rpc, pollingInterval });
-    const operator = createWalletClient({ chain, transport: rpc, account: privateKeyToAccount(config.operatorKey), pollingInterval });
+    const operator = createWalletClient({ chain, transport: rpc, account: operatorAccount, pollingInterval });
     const chainLog = log.child({ component: 'settler' });
     const settler = new BatchSettler({ reader, operator }, config.settlement, config.settler, (event, fields) => {
       chainLog.info(fields, event);
     });
 
-    const app = await NestFactory.create(AppModule.forRoot(config, transport, repo, log), { logger: ['error', 'warn'] });
+    // /health answers from the loop once it exists; until then the service is starting.
+    let healthCheck: HealthCheck = () => ({ healthy: false, status: 'error', details: { loop: 'starting' } });
+    const app = await NestFactory.create(
+      AppModule.forRoot(config, transport, repo, log, () => healthCheck()),
+      { logger: ['error', 'warn'] },
+    );
     closers.push(() => app.close());
     const metrics = app.get(SettlementMetrics);
     const ingest = app.get(IngestService);
@@ -101,7 +155,12 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
       metrics,
       statusPublisher(statusProducer, topics.settlementStatus),
       log.child({ component: 'loop' }),
+      lease,
     );
+    healthCheck = () => {
+      const h = loop.health();
+      return { healthy: h.status !== 'halted', status: h.status === 'halted' ? 'error' : h.status, details: { loop: h, database, writer: lease.kind, sequence: ingest.sequenceHealth() } };
+    };
     ingest.onStored(() => {
       loop.wake();
     });
@@ -123,7 +182,7 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
       abort.abort();
       await running;
     });
-    log.info({ url, chainId, settlement: config.settlement, markets: config.markets.size, transport: transport.kind }, 'settlement started');
+    log.info({ url, chainId, settlement: config.settlement, markets: config.markets.size, transport: transport.kind, database, writer: lease.kind }, 'settlement started');
     let closing: Promise<void> | undefined;
     return {
       app,

@@ -46,7 +46,18 @@ export class OrderSigner {
     const seq = (this.seqs.get(market.marketId) ?? 0) + 1;
     this.seqs.set(market.marketId, seq);
     const [maker, taker] = takerSide === 'BUY' ? [sell, buy] : [buy, sell];
-    return { marketId: market.marketId, seq, makerOrderId: maker.orderId, takerOrderId: taker.orderId, takerSide, priceTicks, sizeLots, ts: seq };
+    return {
+      marketId: market.marketId,
+      seq,
+      makerOrderId: maker.orderId,
+      makerAccountId: maker.accountId,
+      takerOrderId: taker.orderId,
+      takerAccountId: taker.accountId,
+      takerSide,
+      priceTicks,
+      sizeLots,
+      ts: seq,
+    };
   }
 }
 

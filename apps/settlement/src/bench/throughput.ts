@@ -102,7 +102,14 @@ export async function runThroughput(local: LocalSettlementChain, o: ThroughputOp
     const config = localSettlementConfig(
       local,
       settlementTopicsOf(topics),
-      { partitions: PARTITIONS, groupId: `${run}.settlement`, rpcUrl: rpc.url, fees: FEES },
+      {
+        partitions: PARTITIONS,
+        groupId: `${run}.settlement`,
+        rpcUrl: rpc.url,
+        fees: FEES,
+        // PostgreSQL: the writer lease on the same database; otherwise the benchmark runs on embedded PGlite.
+        ...(database.db === undefined ? { allowEphemeralDb: true } : { databaseUrl: database.db.url }),
+      },
     );
     const tuned = { ...config, batch: { ...config.batch, maxFills: o.maxFills } };
     settlement = await startSettlement(tuned, transport, {

@@ -29,6 +29,8 @@ const MINIMAL = {
   SETTLEMENT_ADDRESS: A1,
   OPERATOR_PRIVATE_KEY: KEY,
   SETTLEMENT_MARKETS: JSON.stringify([market(1)]),
+  DATABASE_URL: 'postgresql://settlement@127.0.0.1:5432/settlement',
+  SETTLEMENT_DEPLOY_BLOCK: '17',
 } as const;
 
 const env = (over: Record<string, string | undefined> = {}): NodeJS.ProcessEnv => {
@@ -77,8 +79,25 @@ describe('loadSettlementConfig', () => {
       priorityFeePerGas: 1_000_000_000n,
       maxFeePerGasCap: 500_000_000_000n,
       pollIntervalMs: 200,
-      logsFromBlock: 0n,
+      logsFromBlock: 17n,
     });
+    assert.equal(c.databaseUrl, MINIMAL.DATABASE_URL);
+    assert.equal(c.allowEphemeralDb, false);
+  });
+
+  it('refuses to start without DATABASE_URL unless SETTLEMENT_ALLOW_EPHEMERAL_DB=true says it is development', () => {
+    rejects(() => loadSettlementConfig(env({ DATABASE_URL: undefined })), 'DATABASE_URL', /SETTLEMENT_ALLOW_EPHEMERAL_DB/);
+    rejects(() => loadSettlementConfig(env({ DATABASE_URL: undefined, SETTLEMENT_ALLOW_EPHEMERAL_DB: 'false' })), 'DATABASE_URL');
+    rejects(() => loadSettlementConfig(env({ DATABASE_URL: undefined, SETTLEMENT_ALLOW_EPHEMERAL_DB: 'yes' })), 'SETTLEMENT_ALLOW_EPHEMERAL_DB');
+    const dev = loadSettlementConfig(env({ DATABASE_URL: undefined, SETTLEMENT_ALLOW_EPHEMERAL_DB: 'true' }));
+    assert.equal(dev.databaseUrl, undefined);
+    assert.equal(dev.allowEphemeralDb, true);
+  });
+
+  it('requires SETTLEMENT_DEPLOY_BLOCK, a positive block number', () => {
+    rejects(() => loadSettlementConfig(env({ SETTLEMENT_DEPLOY_BLOCK: undefined })), 'SETTLEMENT_DEPLOY_BLOCK', /required/);
+    rejects(() => loadSettlementConfig(env({ SETTLEMENT_DEPLOY_BLOCK: '0' })), 'SETTLEMENT_DEPLOY_BLOCK');
+    rejects(() => loadSettlementConfig(env({ SETTLEMENT_DEPLOY_BLOCK: '-3' })), 'SETTLEMENT_DEPLOY_BLOCK');
   });
 
   it('reads the limits at their boundaries', () => {

@@ -39,8 +39,12 @@ const schema = z.object({
   /** Partition count of market events / signed orders (to create the topics when missing). */
   PARTITIONS: int(1, 10_000).default(6),
   ENSURE_TOPICS: bool('true'),
-  /** PostgreSQL; unset = embedded PGlite in SETTLEMENT_DATA_DIR (or memory). */
+  /**
+   * PostgreSQL: the durable record of every unsettled fill and broadcast. Unset is refused unless
+   * SETTLEMENT_ALLOW_EPHEMERAL_DB=true (development: embedded PGlite in SETTLEMENT_DATA_DIR, or memory).
+   */
   DATABASE_URL: z.string().trim().min(1).optional(),
+  SETTLEMENT_ALLOW_EPHEMERAL_DB: bool('false'),
   SETTLEMENT_DATA_DIR: z.string().min(1).optional(),
   /** EVM JSON-RPC endpoint and the deployed ParallaxSettlement contract. */
   RPC_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
@@ -64,7 +68,7 @@ const schema = z.object({
   BATCH_MAX_GAS: int(100_000, Number(MAX_TX_GAS)).default(15_000_000),
   /** ...or when its oldest fill has waited this long. */
   BATCH_MAX_AGE_MS: int(0).default(2_000),
-  /** A fill whose signed orders have not arrived after this long is failed as SIGNED_ORDER_MISSING. */
+  /** A fill whose signed orders have not arrived after this long raises an alert (it keeps waiting). */
   SIGNED_ORDER_WAIT_MS: int(0).default(60_000),
   CONFIRMATIONS: int(1, 1_000).default(1),
   REPLACE_AFTER_MS: int(100).default(15_000),
@@ -74,10 +78,9 @@ const schema = z.object({
   POLL_INTERVAL_MS: int(5, 60_000).default(200),
   /** Block the contract was deployed in: where the search for a batch's BatchSettled log starts after a crash. */
   SETTLEMENT_DEPLOY_BLOCK: z
-    .string()
+    .string({ error: 'required: the block the settlement contract was deployed in' })
     .trim()
-    .regex(/^\d{1,20}$/, 'must be a block number')
-    .default('0')
+    .regex(/^[1-9]\d{0,19}$/, 'must be the (positive) block number the contract was deployed in')
     .transform((s) => BigInt(s)),
   SETTLEMENT_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   SETTLEMENT_HTTP_PORT: int(0, 65_535).default(9201),
@@ -95,6 +98,8 @@ export interface SettlementConfig extends KafkaClientSettings {
   readonly partitions: number;
   readonly ensureTopics: boolean;
   readonly databaseUrl: string | undefined;
+  /** Development only: run on embedded PGlite (in dataDir, or memory) when databaseUrl is unset. */
+  readonly allowEphemeralDb: boolean;
   readonly dataDir: string | undefined;
   readonly rpcUrl: string;
   readonly chainId: number | undefined;
@@ -168,6 +173,11 @@ export function formatSettlementMarkets(markets: Iterable<SettlementMarket>): st
 
 export function loadSettlementConfig(env: NodeJS.ProcessEnv = process.env): SettlementConfig {
   const e = loadConfig(schema, env);
+  if (e.DATABASE_URL === undefined && !e.SETTLEMENT_ALLOW_EPHEMERAL_DB) {
+    throw new ConfigError([
+      'DATABASE_URL: required: settlement keeps unsettled fills and its broadcast journal in PostgreSQL (set SETTLEMENT_ALLOW_EPHEMERAL_DB=true to run on embedded PGlite in development)',
+    ]);
+  }
   let marketsJson: string;
   let variable: string;
   if (e.SETTLEMENT_MARKETS !== undefined) {
@@ -195,6 +205,7 @@ export function loadSettlementConfig(env: NodeJS.ProcessEnv = process.env): Sett
     partitions: e.PARTITIONS,
     ensureTopics: e.ENSURE_TOPICS,
     databaseUrl: e.DATABASE_URL,
+    allowEphemeralDb: e.SETTLEMENT_ALLOW_EPHEMERAL_DB,
     dataDir: e.SETTLEMENT_DATA_DIR,
     rpcUrl: e.RPC_URL,
     chainId: e.CHAIN_ID,

@@ -42,14 +42,14 @@ describe('records', () => {
   });
 
   it('fillKey keeps only (marketId, seq)', () => {
-    const rec = toFillRecord({ marketId: 5, seq: 8, makerOrderId: 1, takerOrderId: 2, takerSide: 'BUY', priceTicks: 3, sizeLots: 4, ts: 6 });
+    const rec = toFillRecord({ marketId: 5, seq: 8, makerOrderId: 1, makerAccountId: 10, takerOrderId: 2, takerAccountId: 20, takerSide: 'BUY', priceTicks: 3, sizeLots: 4, ts: 6 });
     assert.deepEqual(fillKey(rec), { marketId: 5, seq: 8n });
   });
 
   describe('toFillRecord', () => {
     it('carries every field of the trade exactly, as bigint', () => {
-      const t: SettlementTrade = { marketId: 4, seq: 11, makerOrderId: 1, takerOrderId: 3, takerSide: 'SELL', priceTicks: 100, sizeLots: 5, ts: 3 };
-      assert.deepEqual(toFillRecord(t), { marketId: 4, seq: 11n, makerOrderId: 1n, takerOrderId: 3n, takerSide: 'SELL', priceTicks: 100n, sizeLots: 5n, ts: 3n });
+      const t: SettlementTrade = { marketId: 4, seq: 11, makerOrderId: 1, makerAccountId: 7, takerOrderId: 3, takerAccountId: 9, takerSide: 'SELL', priceTicks: 100, sizeLots: 5, ts: 3 };
+      assert.deepEqual(toFillRecord(t), { marketId: 4, seq: 11n, makerOrderId: 1n, takerOrderId: 3n, makerAccountId: 7n, takerAccountId: 9n, takerSide: 'SELL', priceTicks: 100n, sizeLots: 5n, ts: 3n });
     });
 
     it('property: round-trips any safe-integer trade', () => {
@@ -58,7 +58,9 @@ describe('records', () => {
         marketId: n,
         seq: n,
         makerOrderId: n,
+        makerAccountId: n,
         takerOrderId: n,
+        takerAccountId: n,
         takerSide: fc.constantFrom('BUY' as const, 'SELL' as const),
         priceTicks: n,
         sizeLots: n,
@@ -71,7 +73,9 @@ describe('records', () => {
             marketId: r.marketId,
             seq: Number(r.seq),
             makerOrderId: Number(r.makerOrderId),
+            makerAccountId: Number(r.makerAccountId),
             takerOrderId: Number(r.takerOrderId),
+            takerAccountId: Number(r.takerAccountId),
             takerSide: r.takerSide,
             priceTicks: Number(r.priceTicks),
             sizeLots: Number(r.sizeLots),

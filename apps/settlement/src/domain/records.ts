@@ -16,6 +16,8 @@ export function toFillRecord(t: SettlementTrade): SettlementFillRecord {
     seq: BigInt(t.seq),
     makerOrderId: BigInt(t.makerOrderId),
     takerOrderId: BigInt(t.takerOrderId),
+    makerAccountId: BigInt(t.makerAccountId),
+    takerAccountId: BigInt(t.takerAccountId),
     takerSide: t.takerSide,
     priceTicks: BigInt(t.priceTicks),
     sizeLots: BigInt(t.sizeLots),

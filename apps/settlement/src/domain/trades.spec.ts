@@ -33,11 +33,12 @@ const SWEEP: BookEvent[] = [
 ];
 
 describe('tradesOfEventBatch', () => {
-  it('returns only the trades, with market, seq, order ids, taker side, price, size and ts', () => {
+  it('returns only the trades, with market, seq, order and account ids, taker side, price, size and ts', () => {
     const trades = tradesOfEventBatch(batchOf(42, SWEEP));
+    // The account ids are kept: without them a reused order id would settle against another trader's signature.
     const expected: SettlementTrade[] = [
-      { marketId: 42, seq: 11, makerOrderId: 1, takerOrderId: 3, takerSide: 'BUY', priceTicks: 100, sizeLots: 5, ts: 3 },
-      { marketId: 42, seq: 14, makerOrderId: 2, takerOrderId: 3, takerSide: 'BUY', priceTicks: 101, sizeLots: 2, ts: 3 },
+      { marketId: 42, seq: 11, makerOrderId: 1, makerAccountId: 10, takerOrderId: 3, takerAccountId: 30, takerSide: 'BUY', priceTicks: 100, sizeLots: 5, ts: 3 },
+      { marketId: 42, seq: 14, makerOrderId: 2, makerAccountId: 20, takerOrderId: 3, takerAccountId: 30, takerSide: 'BUY', priceTicks: 101, sizeLots: 2, ts: 3 },
     ];
     assert.deepEqual(trades, expected);
   });
@@ -60,7 +61,7 @@ describe('tradesOfEventBatch', () => {
       events: enc.bytes(),
     });
     assert.deepEqual(tradesOfEventBatch(bytes), [
-      { marketId: 0, seq: 2, makerOrderId: 5, takerOrderId: 8, takerSide: 'SELL', priceTicks: 250, sizeLots: 4, ts: 9 },
+      { marketId: 0, seq: 2, makerOrderId: 5, makerAccountId: 50, takerOrderId: 8, takerAccountId: 80, takerSide: 'SELL', priceTicks: 250, sizeLots: 4, ts: 9 },
     ]);
   });
 
@@ -78,7 +79,7 @@ describe('tradesOfEventBatch', () => {
       { type: 'trade', seq: big - 1, ts: big, makerOrderId: big, makerAccountId: 1, takerOrderId: big - 2, takerAccountId: 2, takerSide: Side.Sell, price: big, size: big },
     ];
     assert.deepEqual(tradesOfEventBatch(batchOf(7, events)), [
-      { marketId: 7, seq: big - 1, makerOrderId: big, takerOrderId: big - 2, takerSide: 'SELL', priceTicks: big, sizeLots: big, ts: big },
+      { marketId: 7, seq: big - 1, makerOrderId: big, makerAccountId: 1, takerOrderId: big - 2, takerAccountId: 2, takerSide: 'SELL', priceTicks: big, sizeLots: big, ts: big },
     ]);
   });
 

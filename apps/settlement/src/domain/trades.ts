@@ -7,7 +7,10 @@ export interface SettlementTrade {
   readonly marketId: number;
   readonly seq: number;
   readonly makerOrderId: number;
+  /** The accounts the engine matched: the signed orders must be theirs (checked before settling). */
+  readonly makerAccountId: number;
   readonly takerOrderId: number;
+  readonly takerAccountId: number;
   readonly takerSide: 'BUY' | 'SELL';
   readonly priceTicks: number;
   readonly sizeLots: number;
@@ -15,14 +18,27 @@ export interface SettlementTrade {
   readonly ts: number;
 }
 
+/** One market-events message as settlement reads it: its market, its sequence range and its trades. */
+export interface MarketEventsRead {
+  readonly marketId: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly trades: SettlementTrade[];
+}
+
+/** Reads a market-events message. Throws ContractError for a message that is not a valid EventBatch. */
+export function readMarketEvents(bytes: Uint8Array): MarketEventsRead {
+  const batch = decodeEventBatch(bytes);
+  const trades: SettlementTrade[] = [];
+  for (const e of decodeEventBatchEvents(batch)) {
+    if (e.type === 'trade') trades.push(tradeOf(batch.marketId, e));
+  }
+  return { marketId: batch.marketId, firstSeq: batch.firstSeq, lastSeq: batch.lastSeq, trades };
+}
+
 /** The trades of one market-events message. Throws ContractError for a message that is not a valid EventBatch. */
 export function tradesOfEventBatch(bytes: Uint8Array): SettlementTrade[] {
-  const batch = decodeEventBatch(bytes);
-  const out: SettlementTrade[] = [];
-  for (const e of decodeEventBatchEvents(batch)) {
-    if (e.type === 'trade') out.push(tradeOf(batch.marketId, e));
-  }
-  return out;
+  return readMarketEvents(bytes).trades;
 }
 
 /** A book's trade event as a settlement trade of its market. */
@@ -31,7 +47,9 @@ export function tradeOf(marketId: number, e: TradeEvent): SettlementTrade {
     marketId,
     seq: e.seq,
     makerOrderId: e.makerOrderId,
+    makerAccountId: e.makerAccountId,
     takerOrderId: e.takerOrderId,
+    takerAccountId: e.takerAccountId,
     takerSide: e.takerSide === Side.Buy ? 'BUY' : 'SELL',
     priceTicks: e.price,
     sizeLots: e.size,

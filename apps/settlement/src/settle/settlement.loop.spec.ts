@@ -8,7 +8,10 @@ import type { SettlementStatus } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
 import {
   createEmbeddedPrismaClient,
+  embeddedWriterLease,
+  PersistenceError,
   SettlementRepository,
+  type WriterLease,
   type FillKey,
   type Hex,
   type PrismaClient,
@@ -19,7 +22,7 @@ import { Registry } from 'prom-client';
 import { bytesToHex } from 'viem';
 import type { SettlementConfig } from '../config/settlement.config.js';
 import { ScriptedSettler, type ExclusionRule } from '../testing/scripted-settler.js';
-import { SettlementLoop } from './settlement.loop.js';
+import { SettlementHalt, SettlementLoop } from './settlement.loop.js';
 import { SettlementMetrics } from './settlement.metrics.js';
 
 const LOT = 10n ** 15n;
@@ -45,6 +48,7 @@ function settlementConfig(batch: Partial<BatchPolicy> = {}): SettlementConfig {
     partitions: 1,
     ensureTopics: false,
     databaseUrl: undefined,
+    allowEphemeralDb: true,
     dataDir: undefined,
     rpcUrl: 'http://127.0.0.1:1',
     chainId: DOMAIN.chainId,
@@ -92,7 +96,18 @@ function trade(marketId: number, seq: number, takerSide: 'BUY' | 'SELL' = seq % 
   });
   return {
     key,
-    fill: { marketId, seq: key.seq, makerOrderId: 2n * key.seq, takerOrderId: 2n * key.seq + 1n, takerSide, priceTicks, sizeLots, ts: 1_000n + key.seq },
+    fill: {
+      marketId,
+      seq: key.seq,
+      makerOrderId: 2n * key.seq,
+      takerOrderId: 2n * key.seq + 1n,
+      makerAccountId: 1_000n + 2n * key.seq,
+      takerAccountId: 1_000n + 2n * key.seq + 1n,
+      takerSide,
+      priceTicks,
+      sizeLots,
+      ts: 1_000n + key.seq,
+    },
     // The maker rests at the trade price; the taker's limit crosses it.
     maker: order(2n * key.seq, !takerIsBuy, priceTicks),
     taker: order(2n * key.seq + 1n, takerIsBuy, takerIsBuy ? priceTicks + 10n : priceTicks - 10n),
@@ -144,13 +159,18 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
   }
 
   /** A loop (a service process) over the shared database and the given chain; events go to `events`. */
-  function start(chain: ScriptedSettler, events: SettlementStatus[], batch: Partial<BatchPolicy> = {}): Harness {
+  function start(
+    chain: ScriptedSettler,
+    events: SettlementStatus[],
+    batch: Partial<BatchPolicy> = {},
+    lease: Pick<WriterLease, 'assertHeld'> = embeddedWriterLease(),
+  ): Harness {
     const metrics = new SettlementMetrics(new Registry());
     const publish = (s: SettlementStatus): Promise<void> => {
       events.push(s);
       return Promise.resolve();
     };
-    return { loop: new SettlementLoop(settlementConfig(batch), repo, chain, DOMAIN, metrics, publish, log), metrics };
+    return { loop: new SettlementLoop(settlementConfig(batch), repo, chain, DOMAIN, metrics, publish, log, lease), metrics };
   }
 
   /** step() until it reports nothing to do; returns the steps that worked. */
@@ -310,7 +330,9 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     await loop.step(signal); // batch 1 created
     await loop.step(signal); // reverted, everything excluded: abandoned
     assert.deepEqual(await batchesInDb(), []);
-    assert.equal(await prisma.settlementTx.count(), 0);
+    // The reverted broadcast stays on record (retired) under the id the next batch takes.
+    assert.deepEqual((await repo.journal(1n)).map((j) => [j.hash, j.retired]), [[chain.txs[0]!.hash, true]]);
+    assert.deepEqual(await repo.broadcasts(1n), []);
     assert.deepEqual(await fillStates(), { '1/1': 'FAILED OrderExpired', '1/2': 'FAILED OrderExpired', '1/3': 'FAILED OrderExpired', '2/1': 'PENDING' });
 
     await drain(loop);
@@ -321,8 +343,9 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     assert.deepEqual(chain.txs.map((t) => [t.batchId, t.nonce, t.status, t.resent]), [[1n, 0, 'reverted', false], [1n, 1, 'success', false]]);
     assert.equal(chain.lastId, 1n);
     assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['2/1']);
-    // Only the new batch's own broadcast is journaled under the reused id.
+    // Only the new batch's own broadcast is live under the reused id; the abandoned one's stays retired.
     assert.deepEqual((await repo.broadcasts(1n)).map((x) => x.hash), [chain.batches.get(1n)!.hash]);
+    assert.deepEqual((await repo.journal(1n)).map((j) => j.retired), [true, false]);
     assert.deepEqual(brief(events), ['submitted:1', 'failed:1', 'submitted:1', 'mined:1', 'confirmed:1']);
     assert.deepEqual(events[1]?.failedFills.map((f) => name({ marketId: f.marketId, seq: BigInt(f.seq) })), ['1/1', '1/2', '1/3']);
     assert.equal(events[2]?.fillCount, 1);
@@ -501,7 +524,7 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
 
   // --- 7 ----------------------------------------------------------------------------------------------------------
 
-  it('a fill whose taker order never arrives waits, then is FAILED SIGNED_ORDER_MISSING; the other fills still batch', async () => {
+  it('a fill whose taker order never arrives past SIGNED_ORDER_WAIT_MS is an alert, not a failure: it waits, the others batch', async () => {
     const chain = new ScriptedSettler();
     const events: SettlementStatus[] = [];
     const [a, orphan, c, d] = [trade(1, 1), trade(1, 2), trade(1, 3), trade(2, 1)] as const;
@@ -512,21 +535,30 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '1/2': 'PENDING', '1/3': 'SETTLED@1', '2/1': 'SETTLED@1' });
     assert.deepEqual(brief(events), ['submitted:1', 'mined:1', 'confirmed:1']);
 
-    // With no wait at all, it is given up at once; the fills around it batch as before.
+    // Past the wait (0 here) a missing signed order is the ingest's fault, not the trader's: the fill is not
+    // failed, the health says so and a metric counts it; the fills around it batch as before.
     const e = trade(2, 2);
     await store([e]);
     events.length = 0;
-    await drain(start(chain, events, { signedOrderWaitMs: 0 }).loop);
+    const late = start(chain, events, { signedOrderWaitMs: 0 });
+    await drain(late.loop);
 
-    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '1/2': 'FAILED SIGNED_ORDER_MISSING', '1/3': 'SETTLED@1', '2/1': 'SETTLED@1', '2/2': 'SETTLED@2' });
-    const [failed] = await repo.failedFills();
-    assert.match(failed?.detail ?? '', /no signed order for taker 5 after 0 ms/);
-    assert.deepEqual(brief(events), ['failed:2', 'submitted:2', 'mined:2', 'confirmed:2']);
-    assert.deepEqual(events[0]?.failedFills.map((f) => [f.marketId, f.seq, f.reason]), [[1, 2, 'SIGNED_ORDER_MISSING']]);
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '1/2': 'PENDING', '1/3': 'SETTLED@1', '2/1': 'SETTLED@1', '2/2': 'SETTLED@2' });
+    assert.deepEqual(await repo.failedFills(), []);
+    assert.deepEqual(brief(events), ['submitted:2', 'mined:2', 'confirmed:2']);
+    assert.equal(late.loop.health().fillsOverdueForOrders, 1);
+    assert.equal(late.loop.health().status, 'degraded');
+    assert.equal((await late.metrics.fillsOverdueForOrders.get()).values[0]?.value, 1);
     // The orphan never reached the chain.
     assert.deepEqual(chain.prepareCalls, [{ batchId: 1n, fills: 3 }, { batchId: 2n, fills: 1 }]);
     assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['1/1', '1/3', '2/1']);
     assert.deepEqual(namesInData(chain.batches.get(2n)!.data), ['2/2']);
+
+    // The order arrives after all: the fill settles.
+    await repo.saveOrders([orphan.taker]);
+    await drain(late.loop);
+    assert.equal((await fillStates())['1/2'], 'SETTLED@3');
+    assert.equal(late.loop.health().fillsOverdueForOrders, 0);
   });
 
   it(
@@ -542,4 +574,189 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
       assert.equal((await fillStates())['2/1'], 'SETTLED@1');
     },
   );
+  // --- safety: what the chain says is ours only if it is, one writer, no wedge, bad records ------------------------
+
+  it('a batch settled on chain under our id with other calldata (the operator key used elsewhere) halts the loop; nothing is adopted', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop, metrics } = start(chain, events);
+    const [a, b, c] = [trade(1, 1), trade(2, 1), trade(1, 2)] as const;
+    await store([a, b, c]);
+    assert.equal(await loop.step(signal), true); // batch 1 CREATED, not yet broadcast
+    assert.deepEqual(await batchesInDb(), ['1:CREATED:3']);
+    // Someone with the operator key settles batch 1 first, with other fills.
+    const ours = bytesToHex((await repo.batch(1n))!.data);
+    const foreignData: Hex = `0x${ours.slice(2, -2)}${ours.endsWith('ff') ? '00' : 'ff'}`;
+    const foreign = chain.settleForeign(1n, foreignData);
+
+    await assert.rejects(loop.step(signal), (err: unknown) => err instanceof SettlementHalt && err.code === 'FOREIGN_BATCH' && err.message.includes(foreign.hash));
+
+    // Nothing was taken as ours: the batch is not MINED, its fills are not SETTLED, nothing was broadcast.
+    assert.deepEqual(await batchesInDb(), ['1:CREATED:3']);
+    assert.deepEqual(await fillStates(), { '1/1': 'BATCHED@1', '2/1': 'BATCHED@1', '1/2': 'BATCHED@1' });
+    assert.equal(chain.broadcastCalls, 0);
+    assert.deepEqual(brief(events), []);
+    const health = loop.health();
+    assert.equal(health.status, 'halted');
+    assert.equal(health.halt?.code, 'FOREIGN_BATCH');
+    assert.equal((await metrics.halted.get()).values.find((v) => v.labels.reason === 'FOREIGN_BATCH')?.value, 1);
+    assert.equal(await counter(metrics.foreignBatches), 1);
+    // It stays halted: later steps refuse at once.
+    await assert.rejects(loop.step(signal), (err: unknown) => err instanceof SettlementHalt && err.code === 'FOREIGN_BATCH');
+    assert.equal(chain.broadcastCalls, 0);
+  });
+
+  it('our own batch found on chain after a crash is adopted because its calldata is ours (the same check passes)', async () => {
+    const chain = new ScriptedSettler();
+    const { loop } = start(chain, []);
+    await store([trade(1, 1)]);
+    assert.equal(await loop.step(signal), true);
+    const data = bytesToHex((await repo.batch(1n))!.data);
+    chain.settleForeign(1n, data); // the same calldata, sent by a process that died before recording it
+    await drain(loop);
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:1']);
+    assert.equal(loop.health().status, 'ok');
+  });
+
+  it('batches on chain after ours that this database never made halt the loop (UNKNOWN_BATCHES_ON_CHAIN)', async () => {
+    const chain = new ScriptedSettler();
+    const { loop } = start(chain, []);
+    await store([trade(1, 1)]);
+    await drain(loop);
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:1']);
+    chain.settleForeign(2n, `0x${'00'.repeat(40)}`);
+    await store([trade(1, 2)]);
+
+    await assert.rejects(loop.step(signal), (err: unknown) => err instanceof SettlementHalt && err.code === 'UNKNOWN_BATCHES_ON_CHAIN');
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:1']);
+    assert.equal((await fillStates())['1/2'], 'PENDING');
+  });
+
+  it('a process that lost the writer lease broadcasts nothing and halts (SETTLEMENT_WRITER_LOST)', async () => {
+    const chain = new ScriptedSettler();
+    let held = true;
+    const lease = {
+      assertHeld: (): Promise<void> => (held ? Promise.resolve() : Promise.reject(new PersistenceError('SETTLEMENT_WRITER_LOST', 'the writer session no longer holds the lock'))),
+    };
+    const { loop } = start(chain, [], {}, lease);
+    await store([trade(1, 1), trade(1, 2)]);
+    assert.equal(await loop.step(signal), true); // batch 1 CREATED (no broadcast yet)
+    held = false; // e.g. its database session was cut: another instance may hold the lock now
+
+    await assert.rejects(loop.step(signal), (err: unknown) => err instanceof SettlementHalt && err.code === 'SETTLEMENT_WRITER_LOST');
+    assert.equal(chain.txs.length, 0);
+    assert.deepEqual(await repo.broadcasts(1n), []);
+    assert.deepEqual(await batchesInDb(), ['1:CREATED:2']);
+    assert.equal(loop.health().halt?.code, 'SETTLEMENT_WRITER_LOST');
+  });
+
+  it('the chain loses a CONFIRMED batch while the next is CREATED: the lost one is reopened first, both settle (no wedge)', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop } = start(chain, events);
+    await store([trade(1, 1), trade(2, 1), trade(1, 2)]);
+    await drain(loop);
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3']);
+    await store([trade(2, 2)]);
+    assert.equal(await loop.step(signal), true); // batch 2 CREATED
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CREATED:1']);
+    chain.loseBatchesAfter(0n); // the node comes back without batch 1
+    events.length = 0;
+
+    await drain(loop);
+
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3', '2:CONFIRMED:1']);
+    assert.equal(chain.lastId, 2n);
+    assert.deepEqual(await repo.fillCounts(), { PENDING: 0, BATCHED: 0, SETTLED: 4, FAILED: 0 });
+    assert.deepEqual(brief(events), ['dropped:1', 'submitted:1', 'mined:1', 'confirmed:1', 'submitted:2', 'mined:2', 'confirmed:2']);
+    // The first broadcast of batch 1 is kept in the journal, retired; the re-send is the live entry.
+    const journal = await repo.journal(1n);
+    assert.equal(journal.length, 2);
+    assert.deepEqual(journal.map((j) => j.retired), [true, false]);
+  });
+
+  it('a trade whose signed orders belong to other accounts or sides is FAILED SIGNED_ORDER_MISMATCH; the rest settles', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop, metrics } = start(chain, events, { maxFills: 10 });
+    const honest = [trade(1, 1), trade(2, 1)];
+    // Order id reused: the stored maker order of 1/2 is another account's (signed by another trader).
+    const stolen = trade(1, 2);
+    const reused = { ...stolen, maker: { ...stolen.maker, accountId: 99n } };
+    // The taker's signed order sells while the trade says the taker bought.
+    const flipped = trade(2, 3, 'BUY');
+    const contradicting = { ...flipped, taker: { ...flipped.taker, isBuy: false } };
+    await store([honest[0]!, reused, contradicting, honest[1]!]);
+
+    await drain(loop);
+
+    assert.deepEqual(await fillStates(), {
+      '1/1': 'SETTLED@1',
+      '1/2': 'FAILED SIGNED_ORDER_MISMATCH',
+      '2/3': 'FAILED SIGNED_ORDER_MISMATCH',
+      '2/1': 'SETTLED@1',
+    });
+    const failed = await repo.failedFills();
+    assert.match(failed[0]?.detail ?? '', /maker order 4 is signed for account 99, the trade's maker is account 1004/);
+    assert.match(failed[1]?.detail ?? '', /the taker buys but its signed order sells/);
+    assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['1/1', '2/1']);
+    assert.deepEqual(events[0]?.failedFills.map((f) => [f.marketId, f.seq, f.reason]), [[1, 2, 'SIGNED_ORDER_MISMATCH'], [2, 3, 'SIGNED_ORDER_MISMATCH']]);
+    assert.equal(await counter(metrics.badRecords), 2);
+  });
+
+  it('a fill refused for a system reason (undecodable revert) stays PENDING and is retried, never FAILED; the rest settles', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop, metrics } = start(chain, events);
+    const [a, b, c] = [trade(1, 1), trade(2, 1), trade(1, 2)] as const;
+    await store([a, b, c]);
+    for (let i = 0; i < 5; i++) chain.scriptPrepare(blame('UNDECODABLE_REVERT', b));
+
+    await drain(loop);
+
+    // The first prepare left b out (batch 1: a, c); later ones tried b alone and left it out again.
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '2/1': 'PENDING', '1/2': 'SETTLED@1' });
+    assert.deepEqual(await repo.failedFills(), []);
+    assert.ok(events.every((e) => e.status !== 'failed'));
+    assert.ok((await counter(metrics.systemFaults)) >= 2);
+    assert.equal(loop.health().lastSystemFault?.reason, 'UNDECODABLE_REVERT');
+    assert.equal(loop.health().status, 'degraded');
+    // Once the fault is gone the fill settles.
+    chain.clearPrepareScript();
+    await drain(loop);
+    assert.equal((await fillStates())['2/1'], 'SETTLED@2');
+  });
+
+  it('a trader fault found in simulation still fails the fill for good (FillUnderfunded, PriceLimitExceeded)', async () => {
+    const chain = new ScriptedSettler();
+    const { loop } = start(chain, []);
+    const [a, b, c] = [trade(1, 1), trade(2, 1), trade(1, 2)] as const;
+    await store([a, b, c]);
+    chain.scriptPrepare((f) => (f.baseAmount === lotsOf(a.key) * LOT ? 'FillUnderfunded' : f.baseAmount === lotsOf(c.key) * LOT ? 'PriceLimitExceeded' : undefined));
+    await drain(loop);
+    assert.deepEqual(await fillStates(), { '1/1': 'FAILED FillUnderfunded', '2/1': 'SETTLED@1', '1/2': 'FAILED PriceLimitExceeded' });
+  });
+
+  it('/health reports the real state: last success and consecutive failures of a failing step', async () => {
+    const chain = new ScriptedSettler();
+    const { loop } = start(chain, []);
+    assert.equal(loop.health().lastSuccessAtMs, undefined);
+    await drain(loop);
+    const ok = loop.health();
+    assert.equal(ok.status, 'ok');
+    assert.ok(ok.lastSuccessAtMs !== undefined);
+    const lastBatchId = chain.lastBatchId.bind(chain);
+    chain.lastBatchId = () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:8545'));
+    await assert.rejects(loop.step(signal), /ECONNREFUSED/);
+    await assert.rejects(loop.step(signal), /ECONNREFUSED/);
+    const failing = loop.health();
+    assert.equal(failing.status, 'degraded');
+    assert.equal(failing.consecutiveFailures, 2);
+    assert.match(failing.lastError ?? '', /ECONNREFUSED/);
+    assert.equal(failing.lastSuccessAtMs, ok.lastSuccessAtMs);
+    chain.lastBatchId = lastBatchId;
+    await drain(loop);
+    assert.equal(loop.health().consecutiveFailures, 0);
+    assert.equal(loop.health().status, 'ok');
+  });
 });

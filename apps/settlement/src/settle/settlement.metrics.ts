@@ -20,6 +20,12 @@ export class SettlementMetrics {
   readonly replacements: Counter;
   readonly rpcErrors: Counter<'operation'>;
   readonly reorgs: Counter;
+  readonly halted: Gauge<'reason'>;
+  readonly foreignBatches: Counter;
+  readonly badRecords: Counter<'reason'>;
+  readonly systemFaults: Counter<'reason'>;
+  readonly fillsOverdueForOrders: Gauge;
+  readonly sequenceAnomalies: Counter<'kind' | 'market'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -79,7 +85,7 @@ export class SettlementMetrics {
     });
     this.fillsFailed = new Counter({
       name: 'parallax_settlement_fills_failed_total',
-      help: 'Fills that cannot be settled, by reason (contract error name or SIGNED_ORDER_MISSING)',
+      help: 'Fills that cannot be settled, by reason (a trader fault named by the contract, or a bad record)',
       labelNames: ['reason'],
       registers,
     });
@@ -122,6 +128,40 @@ export class SettlementMetrics {
     this.reorgs = new Counter({
       name: 'parallax_settlement_reorgs_total',
       help: 'Mined batches that left the chain before confirmation and were re-sent',
+      registers,
+    });
+    this.halted = new Gauge({
+      name: 'parallax_settlement_halted',
+      help: '1 while the loop is halted for the reason (FOREIGN_BATCH, UNKNOWN_BATCHES_ON_CHAIN, SETTLEMENT_WRITER_LOST): page someone',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.foreignBatches = new Counter({
+      name: 'parallax_settlement_foreign_batches_total',
+      help: 'Batches found on chain whose calldata this service did not send',
+      registers,
+    });
+    this.badRecords = new Counter({
+      name: 'parallax_settlement_bad_records_total',
+      help: 'Stored fills failed because they contradict their signed orders or the market rules',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.systemFaults = new Counter({
+      name: 'parallax_settlement_system_faults_total',
+      help: 'Fills the chain refused for a reason that is not the trader\'s (kept pending and retried)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.fillsOverdueForOrders = new Gauge({
+      name: 'parallax_settlement_fills_overdue_for_orders',
+      help: 'Fills waiting longer than SIGNED_ORDER_WAIT_MS for a signed order (kept pending)',
+      registers,
+    });
+    this.sequenceAnomalies = new Counter({
+      name: 'parallax_settlement_sequence_anomalies_total',
+      help: 'Market-events batches that skip sequence numbers (gap) or contradict stored trades (rewind), per market',
+      labelNames: ['kind', 'market'],
       registers,
     });
   }

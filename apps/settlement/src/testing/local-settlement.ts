@@ -81,6 +81,8 @@ export function localSettlementConfig(
     partitions: 2,
     ensureTopics: true,
     databaseUrl: undefined,
+    // Callers that run on embedded PGlite say so (as npm start does); PostgreSQL runs set databaseUrl.
+    allowEphemeralDb: false,
     dataDir: undefined,
     rpcUrl: local.chain.anvil.rpcUrl,
     chainId: local.chain.anvil.chainId,
@@ -96,7 +98,8 @@ export function localSettlementConfig(
       priorityFeePerGas: 1_000_000_000n,
       maxFeePerGasCap: 500_000_000_000n,
       pollIntervalMs: 50,
-      logsFromBlock: 0n,
+      // The contract is deployed in one of anvil's first blocks: searching from block 1 covers it.
+      logsFromBlock: 1n,
     },
     httpHost: '127.0.0.1',
     httpPort: 0,

@@ -4,6 +4,7 @@
 // and blocks that can be lost. Simulation and mining outcomes are scripted by the test; nothing is verified.
 import {
   encodeBatch,
+  settleBatchCalldata,
   type BatchFill,
   type BatchInput,
   type BroadcastOptions,
@@ -34,6 +35,8 @@ export interface ChainBatch {
   readonly status: 'success';
   /** settleBatch's batch bytes as mined. */
   readonly data: Hex;
+  /** Mined from another sender of the operator key (not through broadcast()). */
+  readonly foreign: boolean;
 }
 
 /** Every transaction the chain saw, in order (reverted ones included). */
@@ -79,6 +82,11 @@ export class ScriptedSettler implements SettlerPort {
     this.prepareScript.push(rule);
   }
 
+  /** Drops the prepare() rules not used yet: later simulations keep everything. */
+  clearPrepareScript(): void {
+    this.prepareScript.length = 0;
+  }
+
   /** The next broadcast() ends with `outcome`; unscripted ones succeed. */
   scriptBroadcast(outcome: BroadcastOutcome): void {
     this.broadcastScript.push(outcome);
@@ -88,6 +96,20 @@ export class ScriptedSettler implements SettlerPort {
   loseBatchesAfter(batchId: bigint): void {
     for (const id of [...this.batches.keys()]) if (id > batchId) this.batches.delete(id);
     this.lastId = batchId;
+  }
+
+  /**
+   * Someone else with the operator key settles `batchId` with `data` (another process, a leaked key): the
+   * contract accepts it as the next batch and the operator's nonce moves on.
+   */
+  settleForeign(batchId: bigint, data: Hex): ChainBatch {
+    if (batchId !== this.lastId + 1n) throw new Error(`the contract would revert a foreign batch ${batchId} (next is ${this.lastId + 1n})`);
+    this.head++;
+    const b: ChainBatch = { id: batchId, hash: hex32(0xf0, ++this.hashes), blockNumber: this.head, blockHash: hex32(0xb1, ++this.hashes), status: 'success', data, foreign: true };
+    this.batches.set(batchId, b);
+    this.lastId = batchId;
+    this.nonce++;
+    return b;
   }
 
   /** New blocks on top (confirmations for mined batches). */
@@ -142,7 +164,7 @@ export class ScriptedSettler implements SettlerPort {
     if (reverts) {
       return { batchId, hash: record.hash, blockNumber, blockHash, gasUsed: 30_000n, effectiveGasPrice: 1_500_000_000n, status: 'reverted' };
     }
-    const mined: ChainBatch = { id: batchId, hash: record.hash, blockNumber, blockHash, status: 'success', data };
+    const mined: ChainBatch = { id: batchId, hash: record.hash, blockNumber, blockHash, status: 'success', data, foreign: false };
     this.batches.set(batchId, mined);
     this.lastId = batchId;
     if (outcome === 'crash-after-mining') throw new Error('scripted crash after the transaction was mined');
@@ -155,9 +177,10 @@ export class ScriptedSettler implements SettlerPort {
     return Promise.resolve(this.head >= b.blockNumber + BigInt(this.confirmations) - 1n ? 'confirmed' : 'pending');
   }
 
+  /** Like BatchSettler.findSettled: the settlement with the mined transaction's input. */
   findSettled(batchId: bigint): Promise<MinedBatch | undefined> {
     const b = this.batches.get(batchId);
-    return Promise.resolve(b === undefined ? undefined : minedOf(b));
+    return Promise.resolve(b === undefined ? undefined : { ...minedOf(b), input: settleBatchCalldata(b.id, b.data) });
   }
 }
 
