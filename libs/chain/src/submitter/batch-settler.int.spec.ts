@@ -12,7 +12,7 @@ import { settlementAbi } from '../generated/contracts.js';
 import { startLocalChain, type LocalChain } from '../local.js';
 import { hashOrder, signOrder, type SignedOrder } from '../order.js';
 import { ONE, PRICE, account, balanceOf, chainNow, makeOrder, signed } from '../contract-tests/support.js';
-import { BatchSettler, type BroadcastRecord, type SettlerJournal } from './batch-settler.js';
+import { BatchSettler, settleBatchCalldata, type BroadcastRecord, type SettlerJournal } from './batch-settler.js';
 import type { SettlerConfig } from './config.js';
 
 const QUOTE_PER_FILL = PRICE; // 1e18 base at PRICE per 1e18 = PRICE quote units
@@ -327,8 +327,45 @@ describe('BatchSettler', () => {
     assert.equal(await lastBatchId(lc), batchId);
     assert.equal(await filled(lc, buy), ONE);
   });
-});
 
+  test('our nonce taken by a settlement of our batch id with other calldata (the operator key used elsewhere): FOREIGN_BATCH, never adopted', async () => {
+    const settler = settlerFor(lc, { replaceAfterMs: 300 });
+    const { batchId, prepared } = await oneReadyFill(lc, settler);
+    // Other fills, valid under the same id: what another holder of the operator key settles instead.
+    const other = new Builder(lc, await chainNow(lc));
+    await other.pair(await trader(lc, 0n, 10n * QUOTE_PER_FILL), await trader(lc, 10n * ONE, 0n));
+    const foreign = await settler.prepare(batchId, other.input());
+    assert.equal(foreign.kind, 'ready');
+    const foreignCalldata = settleBatchCalldata(batchId, foreign.encoded.data);
+    assert.notEqual(foreignCalldata, settleBatchCalldata(batchId, prepared.encoded.data));
+
+    await lc.testClient.setAutomine(false);
+    const journal = new MemoryJournal();
+    const pending = settler.broadcast(batchId, prepared.encoded.data, prepared.gasLimit, journal);
+    try {
+      await waitFor('the first broadcast', async () => journal.records.length >= 1 && (await inMempool(lc, journal.records[0]!.hash)));
+      const first = journal.records[0]!;
+      await lc.operator.sendTransaction({
+        to: lc.settlement,
+        data: foreignCalldata,
+        nonce: first.nonce,
+        gas: foreign.gasLimit,
+        maxFeePerGas: first.maxFeePerGas * 3n,
+        maxPriorityFeePerGas: first.maxPriorityFeePerGas * 3n,
+      });
+      await lc.testClient.mine({ blocks: 1 });
+    } finally {
+      await lc.testClient.setAutomine(true);
+    }
+    await assert.rejects(pending, (err: unknown) => err instanceof ChainError && err.code === 'FOREIGN_BATCH');
+    assert.equal(await lastBatchId(lc), batchId);
+    // What the settlement loop compares: the mined transaction's input, read back from the chain.
+    const settled = await settler.findSettled(batchId);
+    assert.equal(settled?.status, 'success');
+    assert.equal(settled.input, foreignCalldata);
+    assert.ok(!journal.records.some((r) => r.hash === settled.hash));
+  });
+});
 describe('BatchSettler across a node restart', () => {
   let lc: LocalChain;
   let dir: string;
