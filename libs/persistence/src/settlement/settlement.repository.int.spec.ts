@@ -357,8 +357,9 @@ for (const backend of backends) {
       await repo.abandonBatch(1n, [{ ...key(1n), reason: 'ORDER_FILLED' }], [key(2n)]);
       assert.equal(await repo.batch(1n), undefined);
       assert.equal(await repo.maxBatchId(), 0n);
+      // The broadcast is not live any more, but it stays on record (retired) under the id.
       assert.deepEqual(await repo.broadcasts(1n), []);
-      assert.equal(await prisma.settlementTx.count(), 0);
+      assert.deepEqual((await repo.journal(1n)).map((j) => [j.hash, j.retired]), [[hash(1), true]]);
       assert.deepEqual(await repo.fillCounts(), { PENDING: 1, BATCHED: 0, SETTLED: 0, FAILED: 1 });
       await assert.rejects(repo.abandonBatch(1n, [], []), isCode('SETTLEMENT_BATCH_NOT_FOUND'));
 
