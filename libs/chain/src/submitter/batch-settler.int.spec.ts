@@ -164,7 +164,8 @@ describe('BatchSettler', () => {
       assert.equal(await balanceOf(lc, QUOTE, seller.address), 2n * QUOTE_PER_FILL);
       assert.equal(await filled(lc, first.buy), ONE);
       assert.equal(await filled(lc, second.sell), ONE);
-      assert.deepEqual(await settler.findSettled(batchId), mined);
+      // Found again from its log, with the transaction's input: exactly the calldata we sent.
+      assert.deepEqual(await settler.findSettled(batchId), { ...mined, input: settleBatchCalldata(batchId, prepared.encoded.data) });
     });
   }
 
@@ -403,7 +404,7 @@ describe('BatchSettler across a node restart', () => {
     assert.equal(journal.records.length, 1);
     assert.equal(mined.hash, journal.records[0]!.hash);
     assert.equal(await lastBatchId(lc), batchId);
-    assert.deepEqual(await settler.findSettled(batchId), mined);
+    assert.deepEqual(await settler.findSettled(batchId), { ...mined, input: settleBatchCalldata(batchId, prepared.encoded.data) });
     assert.equal(await settler.checkConfirmation(mined), 'confirmed');
     assert.equal(await filled(lc, buy), ONE);
     assert.equal(await balanceOf(lc, lc.tokens['BASE']!, buyer.address), ONE);
