@@ -174,7 +174,8 @@ export class SettlementLoop {
   }
 
   private async stepOnce(signal: AbortSignal): Promise<boolean> {
-    // A chain that lost CONFIRMED batches first: until they are back, no later batch can be mined.
+    // A chain that lost CONFIRMED batches first: until they are back, no later batch can be mined. The one
+    // reading of lastBatchId serves the whole step (nothing is broadcast before drive/buildNext use it).
     const onChain = await this.settler.lastBatchId(signal);
     if (onChain < (await this.repo.maxBatchId(['CONFIRMED']))) {
       await this.reopenLost(onChain);
@@ -203,10 +204,10 @@ export class SettlementLoop {
     await this.refreshStats();
     const unmined = open.find((b) => b.status === 'CREATED' || b.status === 'SUBMITTED');
     if (unmined !== undefined) {
-      await this.drive(unmined, signal);
+      await this.drive(unmined, onChain, signal);
       return true;
     }
-    return (await this.buildNext(signal)) || worked;
+    return (await this.buildNext(onChain, signal)) || worked;
   }
 
   private async confirm(b: BatchRow): Promise<void> {
@@ -236,8 +237,7 @@ export class SettlementLoop {
   }
 
   /** Gets the lowest unmined batch on chain: adopt it if it is there already and ours, else (re)broadcast it. */
-  private async drive(b: BatchRow, signal: AbortSignal): Promise<void> {
-    const onChain = await this.settler.lastBatchId(signal);
+  private async drive(b: BatchRow, onChain: bigint, signal: AbortSignal): Promise<void> {
     if (onChain >= b.id) {
       const mined = await this.settler.findSettled(b.id, signal);
       if (mined === undefined) throw new Error(`the contract reports batch ${b.id} settled but no BatchSettled log was found`);
@@ -352,9 +352,8 @@ export class SettlementLoop {
     }
   }
 
-  private async buildNext(signal: AbortSignal): Promise<boolean> {
+  private async buildNext(onChain: bigint, signal: AbortSignal): Promise<boolean> {
     // Every stored batch is MINED or CONFIRMED here. If the chain stops short of them it lost them.
-    const onChain = await this.settler.lastBatchId(signal);
     const stored = await this.repo.maxBatchId();
     if (onChain < stored) {
       await this.reopenLost(onChain);
