@@ -401,23 +401,21 @@ export class SettlementLoop {
       // With only system faults left nothing changed: sleep before trying them again.
       return failed.length > 0;
     }
-    {
-      await this.repo.createBatch(
-        {
-          id: batchId,
-          fills: prepared.kept.map((i) => fillKey(fills[i]!)),
-          orderCount: prepared.encoded.orders.length,
-          gasLimit: prepared.gasLimit,
-          data: hexToBytes(prepared.encoded.data),
-        },
-        failed,
-      );
-      this.metrics.batches.inc({ status: 'created' });
-      this.log.info(
-        { batchId: batchId.toString(), fills: prepared.kept.length, reason: selection.reason, gasLimit: prepared.gasLimit.toString(), excluded: failed.length },
-        'batch created',
-      );
-    }
+    await this.repo.createBatch(
+      {
+        id: batchId,
+        fills: prepared.kept.map((i) => fillKey(fills[i]!)),
+        orderCount: prepared.encoded.orders.length,
+        gasLimit: prepared.gasLimit,
+        data: hexToBytes(prepared.encoded.data),
+      },
+      failed,
+    );
+    this.metrics.batches.inc({ status: 'created' });
+    this.log.info(
+      { batchId: batchId.toString(), fills: prepared.kept.length, reason: selection.reason, gasLimit: prepared.gasLimit.toString(), excluded: failed.length },
+      'batch created',
+    );
     await this.reportFailures(batchId, failed);
     return true;
   }
