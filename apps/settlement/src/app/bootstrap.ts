@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { BatchSettler, settlementDomain } from '@parallax/chain';
 import { settlementTopicSpecs, topicSpecs, DEFAULT_TOPICS } from '@parallax/contracts';
 import { BatchConsumerServer } from '@parallax/microservice';
-import { createLogger, type Logger } from '@parallax/observability';
+import { createLogger, NestPinoLogger, type Logger } from '@parallax/observability';
 import { createEmbeddedPrismaClient, createPrismaClient, SettlementRepository, type PrismaClient } from '@parallax/persistence';
 import type { Transport } from '@parallax/transport';
 import { createPublicClient, createWalletClient, defineChain, http, type Chain } from 'viem';
@@ -84,7 +84,7 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
       chainLog.info(fields, event);
     });
 
-    const app = await NestFactory.create(AppModule.forRoot(config, transport, repo, log), { logger: ['error', 'warn'] });
+    const app = await NestFactory.create(AppModule.forRoot(config, transport, repo, log), { logger: new NestPinoLogger(log) });
     closers.push(() => app.close());
     const metrics = app.get(SettlementMetrics);
     const ingest = app.get(IngestService);
