@@ -19,6 +19,8 @@ const schema = z.object({
   EXCHANGE_LOCAL_CHAIN: flag('true'),
   /** Run the settlement service against the local chain (embedded PGlite unless DATABASE_URL is set). */
   EXCHANGE_SETTLEMENT: flag('true'),
+  /** PostgreSQL of the settlement service; unset = embedded PGlite (EXCHANGE_DATA_DIR or memory). */
+  DATABASE_URL: z.string().trim().min(1).optional(),
   /** PGlite data directory of the settlement service; unset = in memory (state is lost on exit). */
   EXCHANGE_DATA_DIR: z.string().min(1).optional(),
   SETTLEMENT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9201),

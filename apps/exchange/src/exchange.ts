@@ -140,7 +140,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
         const settlementConfig = localSettlementConfig(local, { ...DEFAULT_SETTLEMENT_TOPICS, marketEvents: DEFAULT_TOPICS.marketEvents, deadLetters: DEFAULT_TOPICS.deadLetters }, {
           groupId: 'parallax-settlement',
           partitions: config.PARTITIONS,
-          databaseUrl: process.env['DATABASE_URL'],
+          databaseUrl: config.DATABASE_URL,
           dataDir: config.EXCHANGE_DATA_DIR,
           httpPort: config.SETTLEMENT_HTTP_PORT,
         });
