@@ -36,7 +36,7 @@ function engineEnv(config: ExchangeConfig, i: number): Record<string, string> {
     PARTITIONS: String(config.PARTITIONS),
     MARKETS: String(config.MARKETS),
     ENGINE_INSTANCE_ID: `engine-${i}`,
-    // Resolved here: a worker thread's stdout is a pipe to this thread even when this one writes to a terminal.
+    // Resolved once here, so that every engine (thread or process) writes the format the launcher writes.
     LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
     ENGINE_HTTP_PORT: String(config.ENGINE_HTTP_PORT_BASE === 0 ? 0 : config.ENGINE_HTTP_PORT_BASE + i),
   };
