@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig } from '@parallax/observability';
+import { loadConfig, logEnvShape, optionalBrokerList } from '@parallax/observability';
 
 const flag = (fallback: 'true' | 'false') =>
   z
@@ -9,7 +9,7 @@ const flag = (fallback: 'true' | 'false') =>
 
 const schema = z.object({
   /** Set: attach to this Kafka cluster (engines run as child processes). Unset: the embedded log. */
-  KAFKA_BROKERS: z.string().min(1).optional(),
+  KAFKA_BROKERS: optionalBrokerList(),
   /** Matching engines to run: worker threads in embedded mode, processes in Kafka mode. */
   EXCHANGE_ENGINES: z.coerce.number().int().min(1).max(64).default(2),
   /** Partitions of the order, event and snapshot topics (engines share them). */
@@ -19,6 +19,8 @@ const schema = z.object({
   EXCHANGE_LOCAL_CHAIN: flag('true'),
   /** Run the settlement service against the local chain (embedded PGlite unless DATABASE_URL is set). */
   EXCHANGE_SETTLEMENT: flag('true'),
+  /** PostgreSQL of the settlement service; unset = embedded PGlite (EXCHANGE_DATA_DIR or memory). */
+  DATABASE_URL: z.string().trim().min(1).optional(),
   /** PGlite data directory of the settlement service; unset = in memory (state is lost on exit). */
   EXCHANGE_DATA_DIR: z.string().min(1).optional(),
   SETTLEMENT_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9201),
@@ -26,6 +28,8 @@ const schema = z.object({
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   /** First engine's HTTP (/metrics) port; engine i listens on base + i. 0 = any free port. */
   ENGINE_HTTP_PORT_BASE: z.coerce.number().int().min(0).max(65535).default(9101),
+  /** LOG_LEVEL, LOG_FORMAT (also handed to the engines and the settlement service). */
+  ...logEnvShape(),
 });
 
 export type ExchangeConfig = z.infer<typeof schema>;

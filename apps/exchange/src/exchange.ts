@@ -5,7 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, topicSpecs } from '@parallax/contracts';
 import { startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
-import type { Logger } from '@parallax/observability';
+import { isPrettyFormat, type Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
 import type { ExchangeConfig } from './exchange.config.js';
@@ -36,6 +36,8 @@ function engineEnv(config: ExchangeConfig, i: number): Record<string, string> {
     PARTITIONS: String(config.PARTITIONS),
     MARKETS: String(config.MARKETS),
     ENGINE_INSTANCE_ID: `engine-${i}`,
+    // Resolved once here, so that every engine (thread or process) writes the format the launcher writes.
+    LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
     ENGINE_HTTP_PORT: String(config.ENGINE_HTTP_PORT_BASE === 0 ? 0 : config.ENGINE_HTTP_PORT_BASE + i),
   };
 }
@@ -129,7 +131,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
         // Settlement runs in this process: on the embedded log, or on its own Kafka client.
         let transport: Transport;
         if (log === undefined) {
-          const kafka = createKafkaTransport({ brokers: (config.KAFKA_BROKERS ?? '').split(','), clientId: 'parallax-settlement' });
+          const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: 'parallax-settlement' });
           closers.push(() => kafka.close());
           transport = kafka;
         } else {
@@ -138,7 +140,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
         const settlementConfig = localSettlementConfig(local, { ...DEFAULT_SETTLEMENT_TOPICS, marketEvents: DEFAULT_TOPICS.marketEvents, deadLetters: DEFAULT_TOPICS.deadLetters }, {
           groupId: 'parallax-settlement',
           partitions: config.PARTITIONS,
-          databaseUrl: process.env['DATABASE_URL'],
+          databaseUrl: config.DATABASE_URL,
           // The one-machine launcher is for development: without DATABASE_URL it may run on embedded PGlite.
           allowEphemeralDb: true,
           dataDir: config.EXCHANGE_DATA_DIR,
@@ -157,10 +159,10 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
     }
 
-    const gateway: { app: INestApplication; url: string } = await startGateway({
-      GATEWAY_HOST: config.GATEWAY_HOST,
-      GATEWAY_PORT: config.GATEWAY_PORT,
-    });
+    const gateway: { app: INestApplication; url: string } = await startGateway(
+      { GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: config.GATEWAY_PORT },
+      logger.child({ service: 'gateway' }),
+    );
     closers.push(() => gateway.app.close());
 
     return {

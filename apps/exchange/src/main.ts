@@ -1,11 +1,12 @@
 // `npm start` runs this: the whole exchange on one machine (see exchange.ts).
-import { createLogger } from '@parallax/observability';
+import { bootConfig, createLogger } from '@parallax/observability';
 import { loadExchangeConfig } from './exchange.config.js';
 import { startExchange } from './exchange.js';
 
-const logger = createLogger('exchange');
+const config = bootConfig('exchange', () => loadExchangeConfig());
+const logger = createLogger('exchange', config.LOG_LEVEL, config.LOG_FORMAT);
 try {
-  const exchange = await startExchange(loadExchangeConfig(), logger);
+  const exchange = await startExchange(config, logger);
   logger.info(
     { mode: exchange.mode, gateway: exchange.gatewayUrl, engines: exchange.engineUrls, chain: exchange.chain },
     'Parallax is running (Ctrl-C stops it)',

@@ -1,9 +1,11 @@
 import { z } from 'zod';
-import { loadConfig } from '@parallax/observability';
+import { loadConfig, logEnvShape } from '@parallax/observability';
 
 const schema = z.object({
   GATEWAY_HOST: z.string().min(1).default('127.0.0.1'),
   GATEWAY_PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** LOG_LEVEL, LOG_FORMAT. */
+  ...logEnvShape(),
 });
 
 export type GatewayConfig = z.infer<typeof schema>;

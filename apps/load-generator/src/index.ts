@@ -1,4 +1,3 @@
-export { Rng, deriveSeed } from './workload/prng.js';
 export { MarketOrderFlow, stpModeOf } from './workload/order-flow.js';
 export type { WorkloadOptions } from './workload/order-flow.js';
 export { CommandStream, generateCommands, LoadGeneratorError, MAX_MARKETS } from './workload/workload.js';

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodeCommandBatch, marketKey, partitionForMarket, topicSpecs, type CommandBatch } from '@parallax/contracts';
 import { syntheticOrderFlow } from '@parallax/matching';
+import { Prng } from '@parallax/order-book';
 import { createKafkaTransport, type OutgoingMessage, type Transport } from '@parallax/transport';
 import { loadMatchingEngineConfig, type MatchingEngineConfig } from './config/matching-engine.config.js';
 import { committedTotal, engineEnv, kafkaBrokers, kill9, spawnEngine, stopGracefully, waitUntil, type EngineProcess } from './testing/engine-process.js';
@@ -16,17 +17,6 @@ import { orderMessages, readDeadLetters, waitForCommitted } from './testing/test
 interface Poison {
   readonly message: OutgoingMessage & { readonly partition: number };
   readonly reason: string;
-}
-
-/** Seeded xorshift32, so a failing run can be reproduced byte for byte. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x1_0000_0000;
-  };
 }
 
 /**
@@ -76,7 +66,8 @@ describe('matching engine on Kafka: dead letters', { timeout: 180_000 }, () => {
     const config = loadMatchingEngineConfig(env);
     await transport.ensureTopics(topicSpecs(config.topics, config.partitions));
     const good = syntheticOrderFlow({ seed: 31, marketIds: config.catalogue.all().map((d) => d.marketId), batches: 1200, maxCommandsPerBatch: 10 });
-    const rnd = prng(0x9e3779b9);
+    const rng = new Prng(0x9e3779b9);
+    const rnd = (): number => rng.nextFloat();
     const poisons: Poison[] = [];
     const producer = await transport.producer();
     try {

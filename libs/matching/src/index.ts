@@ -10,4 +10,4 @@ export type {
   MarketState,
 } from './engine/partition-engine.js';
 export { MatchingError, type MatchingErrorCode } from './engine/errors.js';
-export { syntheticOrderFlow, prng, type SyntheticFlowOptions } from './flow/synthetic-flow.js';
+export { syntheticOrderFlow, type SyntheticFlowOptions } from './flow/synthetic-flow.js';

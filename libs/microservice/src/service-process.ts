@@ -47,7 +47,8 @@ export async function spawnServiceProcess(o: ServiceProcessOptions): Promise<Ser
   const timeoutMs = o.timeoutMs ?? 60_000;
   const spawnedAtMs = Date.now();
   const child = spawn(process.execPath, ['--enable-source-maps', o.main], {
-    env: { ...process.env, ...o.env },
+    // JSON lines are what this reads, whatever the caller's LOG_FORMAT says.
+    env: { ...process.env, ...o.env, LOG_FORMAT: 'json' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   o.onSpawn?.(child);

@@ -1,5 +1,16 @@
-export { ConfigError, loadConfig, optionalBrokerList } from './config.js';
-export { createLogger, type Logger } from './logger.js';
+export {
+  ConfigError,
+  EXIT_INVALID_CONFIG,
+  bootConfig,
+  exitForConfig,
+  loadConfig,
+  logEnvShape,
+  logSettingsFrom,
+  optionalBrokerList,
+  type LogSettings,
+} from './config.js';
+export { LOG_FORMATS, LOG_LEVELS, createLogger, isPrettyFormat, type LogFormat, type LogLevel, type Logger } from './logger.js';
+export { NestPinoLogger } from './nest-logger.js';
 export { createMetricsRegistry } from './metrics.js';
 export { HEALTH_CHECK, METRICS_REGISTRY, SERVICE_NAME } from './observability.tokens.js';
 export { MetricsController } from './metrics.controller.js';

@@ -33,3 +33,5 @@ export { OrderBookError } from './errors.js';
 // The deterministic varint writer the event codec uses; topic contracts build their frames on it.
 export { ByteWriter } from './bytes.js';
 export type { OrderBookErrorCode } from './errors.js';
+// Seeded pseudo-random numbers for workloads, benchmarks and tests (see prng.ts).
+export { Prng, deriveSeed } from './prng.js';

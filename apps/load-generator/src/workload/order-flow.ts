@@ -6,8 +6,7 @@
 // commands to a shadow OrderBook (the same deterministic book the engine runs, with defaultMarkets' permissive
 // rules), exactly as a well-informed trader who sees the public feed would.
 import type { Command, MarketConfig, PlaceOrder } from '@parallax/order-book';
-import { OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { deriveSeed, Rng } from './prng.js';
+import { deriveSeed, OrderBook, OrderType, Prng, Side, StpMode, TimeInForce } from '@parallax/order-book';
 
 export interface WorkloadOptions {
   /** Accounts 1..accounts trade in every market. Default 1000. */
@@ -24,7 +23,7 @@ export function stpModeOf(accountId: number): StpMode {
 }
 
 export class MarketOrderFlow {
-  private readonly rng: Rng;
+  private readonly rng: Prng;
   private readonly accounts: number;
   private readonly target: number;
   private readonly book: OrderBook;
@@ -42,11 +41,11 @@ export class MarketOrderFlow {
     readonly marketId: number,
     options: WorkloadOptions = {},
   ) {
-    this.rng = new Rng(deriveSeed(seed, marketId));
+    this.rng = new Prng(deriveSeed(seed, marketId));
     this.accounts = options.accounts ?? 1000;
     this.target = options.targetResting ?? 2000;
     const mid = options.midPrice ?? 100_000;
-    this.mid = Math.max(100, Math.floor(mid / 2) + this.rng.int(mid + 1));
+    this.mid = Math.max(100, Math.floor(mid / 2) + this.rng.nextInt(mid + 1));
     this.minMid = Math.max(100, Math.floor(this.mid / 10));
     const config: MarketConfig = { marketId, minSize: 0, minNotional: 0, maxOpenOrdersPerAccount: 0, priceBandBps: 0, initialReferencePrice: 0 };
     this.book = new OrderBook(config);
@@ -67,18 +66,18 @@ export class MarketOrderFlow {
   private generate(): Command {
     const rng = this.rng;
     // Logical time strictly increases (the book only needs non-decreasing).
-    this.ts += 1 + rng.int(3);
-    if (rng.chance(0.25)) {
-      this.mid += (rng.chance(0.5) ? 1 : -1) * rng.range(1, 3);
+    this.ts += 1 + rng.nextInt(3);
+    if (rng.nextChance(0.25)) {
+      this.mid += (rng.nextChance(0.5) ? 1 : -1) * rng.nextRange(1, 3);
       if (this.mid < this.minMid) this.mid = this.minMid;
     }
     const resting = this.book.orderCount;
     const pCancel = resting === 0 ? 0 : resting > this.target ? 0.5 : 0.22;
-    if (rng.chance(pCancel)) {
+    if (rng.nextChance(pCancel)) {
       const c = this.cancel();
       if (c !== null) return c;
     }
-    const k = rng.float();
+    const k = rng.nextFloat();
     if (k < 0.06) {
       const a = this.amend();
       if (a !== null) return a;
@@ -90,21 +89,21 @@ export class MarketOrderFlow {
   }
 
   private account(): number {
-    return 1 + this.rng.int(this.accounts);
+    return 1 + this.rng.nextInt(this.accounts);
   }
 
   private limitOrder(): PlaceOrder {
     const rng = this.rng;
-    const side: Side = rng.int(2) === 0 ? Side.Buy : Side.Sell;
-    const aggressive = rng.chance(0.12);
+    const side: Side = rng.nextInt(2) === 0 ? Side.Buy : Side.Sell;
+    const aggressive = rng.nextChance(0.12);
     // Passive: 1..~53 ticks from the fair price, skewed to the touch. Aggressive: up to 5 ticks through it.
-    const offset = aggressive ? -rng.int(6) : 1 + rng.int(8) * rng.int(8) + rng.int(4);
+    const offset = aggressive ? -rng.nextInt(6) : 1 + rng.nextInt(8) * rng.nextInt(8) + rng.nextInt(4);
     const price = Math.max(1, side === Side.Buy ? this.mid - offset : this.mid + offset);
-    const size = 1 + ((rng.int(20) * rng.int(20)) >> 2);
-    const t = rng.float();
+    const size = 1 + ((rng.nextInt(20) * rng.nextInt(20)) >> 2);
+    const t = rng.nextFloat();
     const tif = t < 0.05 ? TimeInForce.IOC : t < 0.09 ? TimeInForce.GTT : TimeInForce.GTC;
-    const expiresAt = tif === TimeInForce.GTT ? this.ts + rng.range(50, 2000) : 0;
-    const postOnly = !aggressive && tif !== TimeInForce.IOC && rng.chance(0.1);
+    const expiresAt = tif === TimeInForce.GTT ? this.ts + rng.nextRange(50, 2000) : 0;
+    const postOnly = !aggressive && tif !== TimeInForce.IOC && rng.nextChance(0.1);
     const accountId = this.account();
     const orderId = this.nextOrderId++;
     if (tif !== TimeInForce.IOC) this.remember(orderId);
@@ -113,12 +112,12 @@ export class MarketOrderFlow {
 
   private marketOrder(): PlaceOrder {
     const rng = this.rng;
-    const side: Side = rng.int(2) === 0 ? Side.Buy : Side.Sell;
-    const size = 1 + rng.int(20);
-    const tif = rng.chance(0.1) ? TimeInForce.FOK : TimeInForce.IOC;
+    const side: Side = rng.nextInt(2) === 0 ? Side.Buy : Side.Sell;
+    const size = 1 + rng.nextInt(20);
+    const tif = rng.nextChance(0.1) ? TimeInForce.FOK : TimeInForce.IOC;
     // 30% carry a protection price 5% through the fair price.
     const band = Math.floor(this.mid / 20);
-    const price = rng.chance(0.3) ? (side === Side.Buy ? this.mid + band : Math.max(1, this.mid - band)) : 0;
+    const price = rng.nextChance(0.3) ? (side === Side.Buy ? this.mid + band : Math.max(1, this.mid - band)) : 0;
     const accountId = this.account();
     return { type: 'place', ts: this.ts, orderId: this.nextOrderId++, accountId, side, orderType: OrderType.Market, price, size, tif, expiresAt: 0, postOnly: false, stp: stpModeOf(accountId) };
   }
@@ -135,6 +134,16 @@ export class MarketOrderFlow {
   }
 
   /**
+   * Whether the order will still rest when the command being generated (at this.ts) reaches the book: the
+   * book expires GTT orders due at or before a command's time before it applies the command, so an order
+   * due now is as gone as a filled one.
+   */
+  private restsAtNextCommand(orderId: number): boolean {
+    const o = this.book.getOrder(orderId);
+    return o !== undefined && (o.expiresAt === 0 || o.expiresAt > this.ts);
+  }
+
+  /**
    * Index in `live` of a resting order, or -1. Of two random resting candidates the one further from the
    * fair price wins: traders cancel and re-price stale quotes more than the touch.
    */
@@ -142,8 +151,8 @@ export class MarketOrderFlow {
     const rng = this.rng;
     let first = -1;
     for (let attempt = 0; attempt < 16 && this.live.length > 0; attempt++) {
-      const i = rng.int(this.live.length);
-      if (this.book.getOrder(this.live[i]!) === undefined) {
+      const i = rng.nextInt(this.live.length);
+      if (!this.restsAtNextCommand(this.live[i]!)) {
         this.removeAt(i);
         if (first === this.live.length) first = i; // the swapped-in element took first's place
         continue;
@@ -174,12 +183,12 @@ export class MarketOrderFlow {
     const o = this.book.getOrder(this.live[i]!)!;
     let price = o.price;
     let size = o.remaining;
-    if (size > 1 && rng.chance(0.7)) {
+    if (size > 1 && rng.nextChance(0.7)) {
       // Size down keeps queue priority.
-      size = Math.max(1, size - 1 - rng.int(Math.max(1, size >> 1)));
+      size = Math.max(1, size - 1 - rng.nextInt(Math.max(1, size >> 1)));
     } else {
-      const step = rng.range(1, 3);
-      price = rng.chance(0.5) || price <= step ? price + step : price - step;
+      const step = rng.nextRange(1, 3);
+      price = rng.nextChance(0.5) || price <= step ? price + step : price - step;
     }
     return { type: 'amend', ts: this.ts, orderId: o.orderId, accountId: o.accountId, price, size };
   }

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { topicSpecs } from '@parallax/contracts';
-import { ConfigError, createLogger, type Logger } from '@parallax/observability';
+import { ConfigError, createLogger, NestPinoLogger, type Logger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import { AppModule, SERVICE } from './app.module.js';
 import { BatchConsumerServer } from '@parallax/microservice';
@@ -43,7 +43,7 @@ export async function startMatchingEngine(
     }
   }
 
-  const app = await NestFactory.create(AppModule.forRoot(config, transport, log), { logger: ['error', 'warn'] });
+  const app = await NestFactory.create(AppModule.forRoot(config, transport, log), { logger: new NestPinoLogger(log) });
   const server = new BatchConsumerServer(transport, {
     groupId: config.groupId,
     topics: [topics.orders],

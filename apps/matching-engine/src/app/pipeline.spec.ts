@@ -21,7 +21,7 @@ import {
   waitForCommitted,
 } from '../testing/test-support.js';
 
-const logger = createLogger('matching-engine', process.env['LOG_LEVEL'] ?? 'silent');
+const logger = createLogger('matching-engine', 'silent');
 
 function flow(seed: number, config: MatchingEngineConfig, batches: number): CommandBatch[] {
   return syntheticOrderFlow({

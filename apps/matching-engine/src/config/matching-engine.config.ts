@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
 import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
-import { ConfigError, loadConfig } from '@parallax/observability';
+import { ConfigError, loadConfig, logEnvShape, logSettingsFrom, type LogSettings } from '@parallax/observability';
 
 const count = (min: number) => z.coerce.number().int().min(min);
 const topic = (fallback: string) =>
@@ -15,6 +15,8 @@ const schema = z
   .object({
     /** KAFKA_BROKERS (unset = the embedded log, single-machine mode), client id, group timing. */
     ...kafkaEnvShape('parallax-matching-engine'),
+    /** LOG_LEVEL, LOG_FORMAT. */
+    ...logEnvShape(),
     ENGINE_GROUP_ID: z.string().min(1).max(200).default('parallax-matching-engine'),
     /** Shown in logs to tell instances apart. */
     ENGINE_INSTANCE_ID: z.string().min(1).default(`pid-${process.pid}`),
@@ -48,7 +50,7 @@ const schema = z
 export type MatchingEngineEnv = z.infer<typeof schema>;
 
 /** The engine's whole configuration, validated at boot. */
-export interface MatchingEngineConfig extends KafkaClientSettings {
+export interface MatchingEngineConfig extends KafkaClientSettings, LogSettings {
   readonly groupId: string;
   readonly instanceId: string;
   readonly topics: TopicNames;
@@ -78,6 +80,7 @@ export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): 
   }
   return {
     ...kafkaSettingsFrom(e),
+    ...logSettingsFrom(e),
     groupId: e.ENGINE_GROUP_ID,
     instanceId: e.ENGINE_INSTANCE_ID,
     topics: {

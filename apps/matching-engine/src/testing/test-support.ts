@@ -24,6 +24,8 @@ export function testConfig(overrides: Partial<MatchingEngineConfig> = {}): Match
     kafkaBrokers: undefined,
     kafkaClientId: 'matching-engine-test',
     kafkaConsumer: {},
+    logLevel: 'info',
+    logFormat: 'json',
     groupId: 'engine-test',
     instanceId: 'test',
     topics: { orders: 'test.orders', marketEvents: 'test.market-events', snapshots: 'test.snapshots', deadLetters: 'test.dead-letters' },

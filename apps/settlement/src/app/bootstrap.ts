@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { BatchSettler, settlementDomain } from '@parallax/chain';
 import { settlementTopicSpecs, topicSpecs, DEFAULT_TOPICS } from '@parallax/contracts';
 import { BatchConsumerServer } from '@parallax/microservice';
-import { createLogger, type Logger } from '@parallax/observability';
+import { createLogger, NestPinoLogger, type Logger } from '@parallax/observability';
 import { ConfigError, type HealthCheck } from '@parallax/observability';
 import {
   acquireWriterLease,
@@ -137,7 +137,7 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
     let healthCheck: HealthCheck = () => ({ healthy: false, status: 'error', details: { loop: 'starting' } });
     const app = await NestFactory.create(
       AppModule.forRoot(config, transport, repo, log, () => healthCheck()),
-      { logger: ['error', 'warn'] },
+      { logger: new NestPinoLogger(log) },
     );
     closers.push(() => app.close());
     const metrics = app.get(SettlementMetrics);

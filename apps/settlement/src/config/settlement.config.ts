@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { assertSettlementMarket, MAX_FEE_RATE, MAX_TX_GAS, type SettlementMarket } from '@parallax/chain';
 import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
-import { ConfigError, loadConfig } from '@parallax/observability';
+import { ConfigError, loadConfig, logEnvShape, logSettingsFrom, type LogSettings } from '@parallax/observability';
 import { getAddress, isAddress, type Address, type Hex } from 'viem';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
@@ -31,6 +31,8 @@ const bool = (fallback: 'true' | 'false') =>
 const schema = z.object({
   /** KAFKA_BROKERS (unset = a private embedded log, only useful in tests and npm start), client id, group timing. */
   ...kafkaEnvShape('parallax-settlement'),
+  /** LOG_LEVEL, LOG_FORMAT. */
+  ...logEnvShape(),
   SETTLEMENT_GROUP_ID: z.string().min(1).max(200).default('parallax-settlement'),
   TOPIC_MARKET_EVENTS: topic(DEFAULT_TOPICS.marketEvents),
   TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
@@ -87,7 +89,7 @@ const schema = z.object({
 });
 
 /** The settlement service's whole configuration, validated at boot. */
-export interface SettlementConfig extends KafkaClientSettings {
+export interface SettlementConfig extends KafkaClientSettings, LogSettings {
   readonly groupId: string;
   readonly topics: {
     readonly marketEvents: string;
@@ -195,6 +197,7 @@ export function loadSettlementConfig(env: NodeJS.ProcessEnv = process.env): Sett
   }
   return {
     ...kafkaSettingsFrom(e),
+    ...logSettingsFrom(e),
     groupId: e.SETTLEMENT_GROUP_ID,
     topics: {
       marketEvents: e.TOPIC_MARKET_EVENTS,

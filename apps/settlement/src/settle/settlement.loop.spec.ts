@@ -43,6 +43,8 @@ function settlementConfig(batch: Partial<BatchPolicy> = {}): SettlementConfig {
     kafkaBrokers: undefined,
     kafkaClientId: 'settlement-loop-spec',
     kafkaConsumer: {},
+    logLevel: 'info',
+    logFormat: 'json',
     groupId: 'settlement-loop-spec',
     topics: { marketEvents: 'spec.events', deadLetters: 'spec.dead', signedOrders: 'spec.signed', settlementStatus: 'spec.status' },
     partitions: 1,

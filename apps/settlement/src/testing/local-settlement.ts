@@ -76,6 +76,8 @@ export function localSettlementConfig(
     kafkaBrokers: undefined,
     kafkaClientId: 'settlement-test',
     kafkaConsumer: {},
+    logLevel: 'info',
+    logFormat: 'json',
     groupId: `settlement-${topics.signedOrders}`,
     topics,
     partitions: 2,

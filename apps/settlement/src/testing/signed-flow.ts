@@ -12,8 +12,7 @@ import {
   type CommandBatch,
   type SignedOrderRecord,
 } from '@parallax/contracts';
-import { prng } from '@parallax/matching';
-import { OrderType, Side, StpMode, TimeInForce, type Command, type PlaceOrder } from '@parallax/order-book';
+import { OrderType, Prng, Side, StpMode, TimeInForce, type Command, type PlaceOrder } from '@parallax/order-book';
 import type { OutgoingMessage, Producer } from '@parallax/transport';
 import { toSignedOrderRecord } from '../domain/records.js';
 import type { LocalAccount } from 'viem';
@@ -56,7 +55,8 @@ export interface SignedFlow {
 export const flowOrderKey = (marketId: number, orderId: number): string => `${marketId}/${orderId}`;
 
 export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow> {
-  const rnd = prng(o.seed);
+  const rng = new Prng(o.seed);
+  const rnd = (): number => rng.nextFloat();
   const pick = (n: number): number => Math.floor(rnd() * n);
   const traders = new Map<number, LocalAccount>();
   for (let a = 1; a <= o.traders; a++) traders.set(a, localTraderAccount(o.traderSeed, a));

@@ -2,7 +2,7 @@
 // magnitudes (ms timestamps, 6-digit order ids, ~1000 accounts, prices around 100,000 ticks).
 //   node libs/contracts/dist/bench/codec.bench.js [--batch 100] [--commands 2000000]
 import type { Command } from '@parallax/order-book';
-import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
+import { OrderType, Prng, Side, StpMode, TimeInForce } from '@parallax/order-book';
 import type { CommandBatch } from '../messages/commands.js';
 import { decodeCommandBatch, encodeCommandBatch } from '../messages/commands.js';
 
@@ -13,14 +13,9 @@ function arg(name: string, fallback: number): number {
 const batchSize = arg('--batch', 100);
 const total = arg('--commands', 2_000_000);
 
-// xorshift32: deterministic input, no Math.random.
-let s = 0x9e3779b9;
-const rnd = (n: number): number => {
-  s ^= s << 13;
-  s ^= s >>> 17;
-  s ^= s << 5;
-  return (s >>> 0) % n;
-};
+// Deterministic input, no Math.random.
+const rng = new Prng(0x9e3779b9);
+const rnd = (n: number): number => rng.nextInt(n);
 
 function makeBatches(): CommandBatch[] {
   const out: CommandBatch[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeCommandBatch } from '@parallax/contracts';
-import { prng, syntheticOrderFlow } from './synthetic-flow.js';
+import { syntheticOrderFlow } from './synthetic-flow.js';
 
 describe('syntheticOrderFlow', () => {
   const opts = { seed: 7, marketIds: [1, 2, 3], batches: 300, maxCommandsPerBatch: 9 };
@@ -32,13 +32,5 @@ describe('syntheticOrderFlow', () => {
       }
     }
     assert.deepEqual([...types].sort(), ['amend', 'cancel', 'cancelAll', 'expire', 'place']);
-  });
-
-  it('prng yields values in [0, 1)', () => {
-    const r = prng(1);
-    for (let i = 0; i < 1000; i++) {
-      const x = r();
-      assert.ok(x >= 0 && x < 1);
-    }
   });
 });

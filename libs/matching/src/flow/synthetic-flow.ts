@@ -2,7 +2,7 @@
 // and expire (and to hit rejections), never random at run time.
 import type { CommandBatch } from '@parallax/contracts';
 import type { Command } from '@parallax/order-book';
-import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
+import { OrderType, Prng, Side, StpMode, TimeInForce } from '@parallax/order-book';
 
 export interface SyntheticFlowOptions {
   readonly seed: number;
@@ -19,18 +19,6 @@ export interface SyntheticFlowOptions {
   readonly sentAtMs?: () => number;
 }
 
-/** Small fast PRNG (mulberry32): same seed, same sequence, on every platform. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface FlowMarket {
   nextOrderId: number;
   ts: number;
@@ -40,7 +28,8 @@ interface FlowMarket {
 
 /** Generates `batches` command batches in production order. */
 export function syntheticOrderFlow(o: SyntheticFlowOptions): CommandBatch[] {
-  const rnd = prng(o.seed);
+  const rng = new Prng(o.seed);
+  const rnd = (): number => rng.nextFloat();
   const int = (lo: number, hi: number): number => lo + Math.floor(rnd() * (hi - lo + 1));
   const accounts = o.accounts ?? 20;
   const mid = o.midPrice ?? 10_000;

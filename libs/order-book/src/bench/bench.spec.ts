@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { checkRun, firstTradeDifference } from './checks.js';
 import { NodejsOrderBookRunner } from './nodejs-order-book-runner.js';
 import { ParallaxRunner } from './parallax-runner.js';
-import { Prng } from './prng.js';
+import { Prng } from '../prng.js';
 import { REGION_END, REGION_START, extractHistory, replaceRegion } from './report.js';
 import { percentile, summarize } from './stats.js';
 import { TradeTape } from './trade-tape.js';

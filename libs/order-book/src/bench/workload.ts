@@ -5,7 +5,7 @@
 // that moment. Which orders rest is known because generation runs its own small price-time book (SimBook)
 // alongside; that model's trades and final depth are kept as a third opinion for the checks.
 
-import { Prng } from './prng.js';
+import { Prng } from '../prng.js';
 import { TradeTape } from './trade-tape.js';
 
 export const OP_LIMIT = 0;

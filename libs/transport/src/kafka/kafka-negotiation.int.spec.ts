@@ -1,17 +1,17 @@
 // Proof that kafkajs 2.2.4 and the broker scripts/kafka.sh runs agree on a protocol version for every API
 // Parallax uses. kafkajs picks min(its highest implemented version, the broker's max) and never looks at
 // the broker's min (brokers of Kafka 4 dropped old versions, KIP-896), so "connects fine" is not enough:
-// the version it will pick must be >= the broker's min for each API.
+// the version it will pick must be >= the broker's min for each API. The round trip goes through the
+// KafkaTransport the services use, and reads the requests it sent from kafkajs's debug log.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import type { Admin, Kafka, RequestEvent } from 'kafkajs';
-import { createTransactionalProducer } from './client.js';
-import { brokers, closeAll, connectAdmin, eventually, testConsumer, testKafka } from './spec-support.js';
-import { uniqueName } from './testing.js';
-import { ensureTopics } from './topics.js';
-import { runTransactionalBatches } from './transactional-batch.js';
+import { enc, eventually, uniqueName } from '../contract/helpers.js';
+import type { TopicPartitionOffset } from '../transport.js';
+import { createKafkaTransport, type KafkaLogEntry, type KafkaTransport } from './kafka-transport.js';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 
 interface VersionRange {
   readonly min: number;
@@ -66,7 +66,10 @@ const { requests } = require('kafkajs/src/protocol/requests/index.js') as {
 };
 const kafkajsVersion = (require('kafkajs/package.json') as { version: string }).version;
 
-/** Every API the Parallax services, this lib and its tests use through kafkajs. */
+/**
+ * The APIs Parallax reaches through kafkajs: the transport's producers, transactions, group consumers, reads
+ * and admin calls, and the admin calls of the benchmarks and tests (topic deletion, group inspection).
+ */
 const USED_APIS = [
   'Produce', 'Fetch', 'ListOffsets', 'Metadata', 'OffsetCommit', 'OffsetFetch', 'GroupCoordinator', 'JoinGroup',
   'Heartbeat', 'LeaveGroup', 'SyncGroup', 'DescribeGroups', 'ListGroups', 'ApiVersions', 'CreateTopics',
@@ -74,30 +77,38 @@ const USED_APIS = [
   'TxnOffsetCommit', 'DescribeConfigs', 'AlterConfigs', 'CreatePartitions', 'DeleteGroups',
 ];
 
+/** kafkajs's Connection logs every request at debug level as "Request <ApiName>(key: <k>, version: <v>)". */
+const REQUEST_LINE = /^Request (\w+)\(key: (\d+), version: (\d+)\)$/;
+
 describe(`kafkajs ${kafkajsVersion} <-> broker protocol negotiation`, { timeout: 120_000 }, () => {
-  let kafka: Kafka;
-  let admin: Admin;
   let ranges: Map<number, VersionRange>;
-  const topics: string[] = [];
+  let t: KafkaTransport;
+  const sent: { name: string; key: number; version: number }[] = [];
+  const record = (entry: KafkaLogEntry): void => {
+    const m = REQUEST_LINE.exec(entry.message);
+    if (m) sent.push({ name: m[1]!, key: Number(m[2]), version: Number(m[3]) });
+  };
 
   before(async () => {
-    kafka = testKafka();
-    admin = await connectAdmin(kafka);
     ranges = await brokerApiVersions(brokers[0]!);
+    t = createKafkaTransport({
+      brokers,
+      clientId: uniqueName('negotiation'),
+      log: record,
+      logLevel: 'debug',
+      consumer: { heartbeatIntervalMs: 200, maxWaitTimeMs: 100 },
+    });
   });
 
   after(async () => {
-    await closeAll(
-      () => (topics.length > 0 ? admin.deleteTopics({ topics }) : Promise.resolve()),
-      () => admin.disconnect(),
-    );
+    await t.close();
   });
 
   it('is the pinned kafkajs', () => {
     assert.equal(kafkajsVersion, '2.2.4');
   });
 
-  it('the version kafkajs will pick for every used API is one the broker serves', (t) => {
+  it('the version kafkajs will pick for every used API is one the broker serves', (ctx) => {
     const table: string[] = [];
     for (const name of USED_APIS) {
       const key = apiKeys[name];
@@ -111,61 +122,54 @@ describe(`kafkajs ${kafkajsVersion} <-> broker protocol negotiation`, { timeout:
       assert.ok(picked >= range.min, `${name}: kafkajs would send v${picked}, broker accepts ${range.min}-${range.max}`);
       assert.ok(implemented.includes(picked), `${name}: kafkajs implements v${picked}`);
     }
-    for (const line of table) t.diagnostic(line);
+    for (const line of table) ctx.diagnostic(line);
   });
 
-  it('every request of a full produce / transaction / group-consume round trip uses a served version', { timeout: 60_000 }, async () => {
+  it('every request of a produce / consume-transform-produce / read round trip through the transport uses a served version', { timeout: 60_000 }, async () => {
     const input = uniqueName('neg-in');
     const output = uniqueName('neg-out');
-    topics.push(input, output);
-    const sent: RequestEvent['payload'][] = [];
-    const record = (event: RequestEvent): void => void sent.push(event.payload);
-    admin.on(admin.events.REQUEST, record);
-
-    await ensureTopics(admin, [{ name: input, partitions: 2 }, { name: output, partitions: 2 }]);
-    const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-    plain.on(plain.events.REQUEST, record);
-    const producer = createTransactionalProducer(kafka, uniqueName('neg-tx'));
-    producer.on(producer.events.REQUEST, record);
     const groupId = uniqueName('neg-group');
-    const consumer = testConsumer(kafka, groupId);
-    consumer.on(consumer.events.REQUEST, record);
+    await t.ensureTopics([{ name: input, partitions: 2 }, { name: output, partitions: 2 }]);
+    const plain = await t.producer();
+    const tx = await t.producer({ transactionalId: uniqueName('neg-tx') });
+    const consumer = await t.consumer({ groupId, topics: [input], fromBeginning: true });
     try {
-      await plain.connect();
-      await plain.send({ topic: input, messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })) });
-      await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({ topics: [input], fromBeginning: true });
+      await plain.send(input, Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: enc(`v${i}`) })));
       let committed = 0;
-      await runTransactionalBatches(consumer, {
-        groupId,
-        producer,
-        transform: (messages) => messages.map((m) => ({ topic: output, key: m.key, value: m.value })),
-        onCommit: (e) => void (committed += e.inputCount),
+      await consumer.run({
+        eachBatch: async (batch) => {
+          const last = batch.messages.at(-1);
+          if (!last) return;
+          const offsets: TopicPartitionOffset[] = [{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }];
+          await tx.transaction((x) => {
+            x.send(output, batch.messages.map((m) => ({ key: m.key ?? '', value: m.value })));
+            x.commitOffsets(groupId, offsets);
+          });
+          committed += batch.messages.length;
+        },
       });
-      await eventually(() => committed === 10, '10 inputs committed');
-      await admin.fetchOffsets({ groupId, topics: [input] });
-      await admin.describeGroups([groupId]);
+      await eventually(() => committed === 10, 30_000, '10 inputs committed');
+      await eventually(async () => [...(await t.committedOffsets(groupId, input)).values()].reduce((a, b) => a + b, 0) === 10, 10_000, 'offsets visible');
+      await t.endOffsets(output);
     } finally {
-      await closeAll(
-        () => consumer.disconnect(),
-        () => producer.disconnect(),
-        () => plain.disconnect(),
-      );
+      await consumer.close();
+      await tx.close();
+      await plain.close();
     }
 
+    assert.ok(sent.length > 0, 'kafkajs logged its requests at debug level');
     const used = new Map<string, number>();
     for (const request of sent) {
-      const range = ranges.get(request.apiKey);
-      assert.ok(range, `broker serves ${request.apiName}`);
+      const range = ranges.get(request.key);
+      assert.ok(range, `broker serves ${request.name}`);
       assert.ok(
-        request.apiVersion >= range.min && request.apiVersion <= range.max,
-        `${request.apiName} v${request.apiVersion} outside the broker's ${range.min}-${range.max}`,
+        request.version >= range.min && request.version <= range.max,
+        `${request.name} v${request.version} outside the broker's ${range.min}-${range.max}`,
       );
-      used.set(request.apiName, request.apiVersion);
+      used.set(request.name, request.version);
     }
-    for (const name of ['Produce', 'Fetch', 'InitProducerId', 'AddPartitionsToTxn', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn', 'JoinGroup', 'SyncGroup', 'OffsetFetch', 'CreateTopics']) {
-      assert.ok(used.has(name), `the round trip exercised ${name}`);
+    for (const name of ['Produce', 'Fetch', 'ListOffsets', 'InitProducerId', 'AddPartitionsToTxn', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn', 'JoinGroup', 'SyncGroup', 'OffsetFetch', 'CreateTopics']) {
+      assert.ok(used.has(name), `the round trip exercised ${name} (used: ${[...used.keys()].join(', ')})`);
     }
   });
 });

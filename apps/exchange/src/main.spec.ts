@@ -1,0 +1,28 @@
+// `npm start`'s entry refuses a bad environment at once: one line naming the variable, exit 78. It used to
+// accept KAFKA_BROKERS=nonsense and fail 15 s later, when its engines could not connect.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('./main.js', import.meta.url));
+
+function boot(env: Record<string, string>) {
+  return spawnSync(process.execPath, [main], { env: { PATH: process.env['PATH'] ?? '', ...env }, encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('exchange process entry', () => {
+  it('KAFKA_BROKERS=nonsense: exit 78, one stderr line naming it, nothing started', () => {
+    const r = boot({ KAFKA_BROKERS: 'nonsense' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^exchange: invalid configuration: KAFKA_BROKERS: "nonsense" is not host:port \(port 1-65535\); a list is comma-separated\n$/);
+  });
+
+  it('LOG_LEVEL=loud and a bad flag: both named on one line', () => {
+    const r = boot({ LOG_LEVEL: 'loud', EXCHANGE_LOCAL_CHAIN: 'yes', EXCHANGE_ENGINES: '0' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+    for (const v of ['LOG_LEVEL', 'EXCHANGE_LOCAL_CHAIN', 'EXCHANGE_ENGINES']) assert.match(r.stderr, new RegExp(`${v}: `));
+  });
+});

@@ -1,0 +1,78 @@
+// The gateway's process entry as an operator meets it: a bad variable stops start-up with one line naming it,
+// and a good configuration starts with Nest's own logs in the same pino stream (JSON when piped).
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const main = fileURLToPath(new URL('./main.js', import.meta.url));
+// Only what a fresh shell has: nothing from the test runner's environment leaks into the check.
+const baseEnv = { PATH: process.env['PATH'] ?? '' };
+
+function boot(env: Record<string, string>) {
+  return spawnSync(process.execPath, [main], { env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: 30_000 });
+}
+
+/** Starts the gateway, returns its stdout lines up to and including the one containing `until`, then stops it. */
+async function linesUntil(env: Record<string, string>, until: string): Promise<string[]> {
+  const child = spawn(process.execPath, [main], { env: { ...baseEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`no "${until}" within 30 s:\n${lines.join('\n')}`));
+      }, 30_000);
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`exited ${String(code)}:\n${lines.join('\n')}`));
+      });
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        lines.push(line);
+        if (line.includes(until)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  } finally {
+    child.removeAllListeners('exit');
+    child.kill('SIGTERM');
+  }
+  return lines;
+}
+
+describe('gateway process entry', () => {
+  it('LOG_LEVEL=loud: exit 78 and one line on stderr naming LOG_LEVEL, no stack trace', () => {
+    const r = boot({ LOG_LEVEL: 'loud', GATEWAY_PORT: '0' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.stdout, '');
+    assert.match(r.stderr, /^gateway: invalid configuration: LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent\n$/);
+  });
+
+  it('several bad variables: every one named on the same line', () => {
+    const r = boot({ GATEWAY_PORT: 'http', LOG_FORMAT: 'xml' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /GATEWAY_PORT: /);
+    assert.match(r.stderr, /LOG_FORMAT: must be one of auto, json, pretty/);
+  });
+
+  it("starts with a good configuration; piped, every line is JSON and Nest's own start-up logs are among them", async () => {
+    const lines = await linesUntil({ GATEWAY_PORT: '0' }, 'gateway listening');
+    const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(entries.every((e) => e['service'] === 'gateway'));
+    assert.ok(
+      entries.some((e) => e['component'] === 'nest' && e['context'] === 'NestApplication' && e['level'] === 30),
+      `no Nest line in:\n${lines.join('\n')}`,
+    );
+  });
+
+  it('LOG_FORMAT=pretty writes readable lines instead of JSON', async () => {
+    const lines = await linesUntil({ GATEWAY_PORT: '0', LOG_FORMAT: 'pretty' }, 'gateway listening');
+    const line = lines.find((l) => l.includes('gateway listening'))!;
+    assert.throws(() => JSON.parse(line) as unknown);
+    assert.match(line, /INFO.*gateway listening/);
+    assert.ok(lines.some((l) => /INFO.*Nest application successfully started/.test(l)), lines.join('\n'));
+  });
+});
