@@ -9,7 +9,7 @@ export { MarketCatalogue, parseMarketCatalogue, defaultMarkets } from './catalog
 export type { CommandBatch } from './messages/commands.js';
 export { MAX_COMMANDS_PER_BATCH, encodeCommandBatch, decodeCommandBatch } from './messages/commands.js';
 export type { EventBatch } from './messages/events.js';
-export { encodeEventBatch, decodeEventBatch, decodeEventBatchEvents } from './messages/events.js';
+export { encodeEventBatch, decodeEventBatch, decodeEventBatchEvents, MAX_EVENT_BYTES_PER_BATCH } from './messages/events.js';
 export type { MarketSnapshot } from './messages/snapshots.js';
 export { encodeMarketSnapshot, decodeMarketSnapshot } from './messages/snapshots.js';
 export type { DeadLetter } from './messages/dead-letters.js';

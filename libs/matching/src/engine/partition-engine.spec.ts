@@ -5,9 +5,12 @@ import {
   decodeDeadLetter,
   decodeEventBatch,
   decodeMarketSnapshot,
+  decodeEventBatchEvents,
   defaultMarkets,
   encodeCommandBatch,
   MarketCatalogue,
+  MAX_EVENT_BYTES_PER_BATCH,
+  MAX_MESSAGE_BYTES,
   partitionForMarket,
   type CommandBatch,
   type EventBatch,
@@ -17,6 +20,7 @@ import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 import { MatchingError } from './errors.js';
 import { PartitionEngine, type BookFactory } from './partition-engine.js';
 import { syntheticOrderFlow } from '../flow/synthetic-flow.js';
+import { crossingFlood } from '../flow/crossing-flood.js';
 
 const TOPIC = 'orders';
 const PARTITIONS = 3;
@@ -130,6 +134,50 @@ describe('PartitionEngine', () => {
     }
     // The flow must actually exercise matching, or this test proves little.
     assert.ok(outputs.length > 300);
+  });
+
+  it('splits the events of a 470 KB command batch over several event batches instead of throwing after the book changed', () => {
+    const before = flow(8, 0, 60).filter((b) => b.marketId === 3);
+    // Times continue from the flow's last one (a market may bound how far time jumps), ids above the flow's.
+    const lastTs = Math.max(...before.flatMap((b) => b.commands.map((c) => c.ts)));
+    const flood = crossingFlood({ marketId: 3, firstTs: lastTs + 1, sentAtMs: 77 });
+    const after = [1, 2, 3].map((k) => crossingFlood({ marketId: 3, commands: 10, firstTs: lastTs + 50_000 + 10 * k, firstOrderId: 2_000_000 + 10 * k }));
+    const batches = [...before, flood, ...after];
+    const messages = log(batches, 0, 5);
+    const floodBytes = messages[before.length]!.value.length;
+    assert.ok(floodBytes > 450_000 && floodBytes < 500_000, `the flood is a ~470 KB message (${floodBytes} bytes)`);
+
+    const e = engine(0);
+    const { outputs, deadLetters } = run(e, messages, [4]);
+    assert.equal(deadLetters.length, 0);
+    const floodOffset = messages[before.length]!.offset;
+    const parts = outputs.map((o) => decodeEventBatch(o.value)).filter((b) => b.inputOffset === floodOffset);
+    assert.ok(parts.length >= 3, `the flood's ~2 MB of events travel in ${parts.length} parts`);
+    for (const o of outputs) assert.ok(o.value.length <= MAX_MESSAGE_BYTES, 'every event batch fits the contract limit');
+    for (const b of parts) {
+      assert.ok(b.events.length <= MAX_EVENT_BYTES_PER_BATCH);
+      assert.equal(b.sentAtMs, 77);
+      assert.equal(decodeEventBatchEvents(b).length, b.eventCount, 'each part holds whole events');
+    }
+    // Every part carries the hash after the whole input; the stream as a whole equals the reference replay.
+    assert.equal(new Set(parts.map((b) => b.stateHash)).size, 1);
+    const want = reference(batches).get(3)!;
+    const got = perMarket(outputs).get(3)!;
+    assert.ok(got.events.equals(want.events), 'concatenated event bytes equal a straight replay');
+    assert.equal(got.hash, want.hash);
+    assert.equal(got.seq, want.seq);
+    assert.equal(e.market(3)!.stateHash, want.hash);
+
+    // Deterministic: a restart that restores before the flood and replays re-emits byte-identical parts.
+    const snapAt = before.length - 2;
+    const first = engine(0);
+    first.process(messages.slice(0, snapAt));
+    const snaps = first.snapshot().map((m) => decodeMarketSnapshot(m.value));
+    const second = engine(0);
+    second.restore(snaps);
+    const again = run(second, messages.slice(snapAt), [3]);
+    const tail = outputs.filter((o) => decodeEventBatch(o.value).inputOffset >= messages[snapAt]!.offset);
+    assert.deepEqual(values(again.outputs), values(tail));
   });
 
   it('stamps each event batch with its input offset and the batch sentAtMs', () => {
