@@ -2,16 +2,18 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, topicSpecs } from '@parallax/contracts';
+import { topicSpecs } from '@parallax/contracts';
 import { startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import type { Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
-import type { ExchangeConfig } from './exchange.config.js';
+import { exchangeNames, type ExchangeConfig, type ExchangeNames } from './exchange.config.js';
 
 export interface RunningExchange {
   readonly mode: 'embedded' | 'kafka';
+  /** Topics, groups and client ids of this launch (namespaced by EXCHANGE_NAMESPACE). */
+  readonly names: ExchangeNames;
   readonly gatewayUrl: string;
   /** HTTP base URLs of the engines (/metrics, /health); in Kafka mode the ports they were given. */
   readonly engineUrls: readonly string[];
@@ -28,11 +30,18 @@ export interface RunningExchange {
 }
 
 /** Engine environment shared by every engine of this exchange. */
-function engineEnv(config: ExchangeConfig, i: number): Record<string, string> {
+function engineEnv(config: ExchangeConfig, names: ExchangeNames, i: number): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return {
     ...env,
+    // Set last, over anything inherited: the names are what keeps this launch out of other deployments.
+    KAFKA_CLIENT_ID: names.engineClientId,
+    ENGINE_GROUP_ID: names.engineGroupId,
+    TOPIC_ORDERS: names.topics.orders,
+    TOPIC_MARKET_EVENTS: names.topics.marketEvents,
+    TOPIC_SNAPSHOTS: names.topics.snapshots,
+    TOPIC_DEAD_LETTERS: names.topics.deadLetters,
     PARTITIONS: String(config.PARTITIONS),
     MARKETS: String(config.MARKETS),
     ENGINE_INSTANCE_ID: `engine-${i}`,
@@ -65,6 +74,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     reportFailure = resolve;
   });
 
+  const names = exchangeNames(config);
   try {
     let log: EmbeddedTransport | undefined;
     const engineUrls: string[] = [];
@@ -72,10 +82,10 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       const embedded = createEmbeddedTransport();
       log = embedded;
       closers.push(() => embedded.close());
-      await embedded.ensureTopics(topicSpecs(DEFAULT_TOPICS, config.PARTITIONS));
+      await embedded.ensureTopics(topicSpecs(names.topics, config.PARTITIONS));
       const workers: EngineWorker[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
-        const w = await startEngineWorker(embedded, engineEnv(config, i));
+        const w = await startEngineWorker(embedded, engineEnv(config, names, i));
         workers.push(w);
         engineUrls.push(w.url);
         closers.push(() => w.stop());
@@ -91,7 +101,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       const entry = engineEntry();
       const children: ChildProcess[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
-        const env = engineEnv(config, i);
+        const env = engineEnv(config, names, i);
         const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
         children.push(child);
         engineUrls.push(`http://127.0.0.1:${env['ENGINE_HTTP_PORT'] ?? '?'}`);
@@ -113,7 +123,10 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
             }),
         );
       }
-      logger.info({ engines: children.length, brokers: config.KAFKA_BROKERS }, 'matching engines started as processes');
+      logger.info(
+        { engines: children.length, brokers: config.KAFKA_BROKERS, group: names.engineGroupId, orders: names.topics.orders },
+        'matching engines started as processes',
+      );
     }
 
     let chain: RunningExchange['chain'];
@@ -129,14 +142,14 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
         // Settlement runs in this process: on the embedded log, or on its own Kafka client.
         let transport: Transport;
         if (log === undefined) {
-          const kafka = createKafkaTransport({ brokers: (config.KAFKA_BROKERS ?? '').split(','), clientId: 'parallax-settlement' });
+          const kafka = createKafkaTransport({ brokers: (config.KAFKA_BROKERS ?? '').split(','), clientId: names.settlementClientId });
           closers.push(() => kafka.close());
           transport = kafka;
         } else {
           transport = log;
         }
-        const settlementConfig = localSettlementConfig(local, { ...DEFAULT_SETTLEMENT_TOPICS, marketEvents: DEFAULT_TOPICS.marketEvents, deadLetters: DEFAULT_TOPICS.deadLetters }, {
-          groupId: 'parallax-settlement',
+        const settlementConfig = localSettlementConfig(local, { ...names.settlementTopics, marketEvents: names.topics.marketEvents, deadLetters: names.topics.deadLetters }, {
+          groupId: names.settlementGroupId,
           partitions: config.PARTITIONS,
           databaseUrl: process.env['DATABASE_URL'],
           dataDir: config.EXCHANGE_DATA_DIR,
@@ -163,6 +176,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
 
     return {
       mode: config.KAFKA_BROKERS === undefined ? 'embedded' : 'kafka',
+      names,
       gatewayUrl: gateway.url,
       engineUrls,
       log,
