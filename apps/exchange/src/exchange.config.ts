@@ -36,6 +36,11 @@ const schema = z
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1-64 characters of [A-Za-z0-9_-]')
       .optional(),
+    /**
+     * What the embedded log keeps: 'consumed' (default) drops what every consumer group has committed past and
+     * no engine restore replays (memory stays bounded); 'all' keeps everything (audits that read from 0).
+     */
+    EXCHANGE_LOG_RETENTION: z.enum(['consumed', 'all']).default('consumed'),
     /** Explicit opt-in for a launcher that IS the deployment: the default names on KAFKA_BROKERS. */
     EXCHANGE_USE_DEPLOYMENT_NAMES: flag('false'),
   })

@@ -9,6 +9,7 @@ import type { Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
 import { exchangeNames, type ExchangeConfig, type ExchangeNames } from './exchange.config.js';
+import { holdInputForSnapshots } from './retention.js';
 
 export interface RunningExchange {
   readonly mode: 'embedded' | 'kafka';
@@ -79,10 +80,11 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     let log: EmbeddedTransport | undefined;
     const engineUrls: string[] = [];
     if (config.KAFKA_BROKERS === undefined) {
-      const embedded = createEmbeddedTransport();
+      const embedded = createEmbeddedTransport({ retention: config.EXCHANGE_LOG_RETENTION });
       log = embedded;
       closers.push(() => embedded.close());
       await embedded.ensureTopics(topicSpecs(names.topics, config.PARTITIONS));
+      holdInputForSnapshots(embedded.log, names.topics);
       const workers: EngineWorker[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
         const w = await startEngineWorker(embedded, engineEnv(config, names, i));

@@ -137,6 +137,11 @@ export interface Transport {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   /** Per partition: the offset the next appended message will get (read_committed end). */
   endOffsets(topic: string): Promise<Map<number, number>>;
+  /**
+   * Per partition: the first offset still held (Kafka's log start offset; the end when nothing is held).
+   * Input below it was deleted by retention: a restore that needs it must fail rather than skip it.
+   */
+  startOffsets(topic: string): Promise<Map<number, number>>;
   close(): Promise<void>;
 }
 

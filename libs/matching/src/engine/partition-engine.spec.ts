@@ -258,6 +258,29 @@ describe('PartitionEngine', () => {
     assert.deepEqual(values([...a.outputs, ...b.outputs, ...c.outputs]), values(whole.outputs));
   });
 
+  it('refuses to restore when a market of the newest snapshot set has no snapshot at all, instead of rebuilding it from part of its log', () => {
+    const messages = log(flow(12, 0, 90), 0, 6);
+    const e = engine(0);
+    run(e, messages.slice(0, 60));
+    const snaps = e.snapshot().map((s) => decodeMarketSnapshot(s.value));
+    assert.equal(snaps.length, 3);
+    assert.ok(snaps.every((s) => s.partitionMarkets === 3));
+    const lost = snaps.filter((s) => s.marketId !== 6);
+    assert.throws(
+      () => engine(0).restore(lost, messages.slice(60)),
+      (err: unknown) => err instanceof MatchingError && err.code === 'MISSING_SNAPSHOT' && /covers 3 markets, only 2/.test(err.message),
+    );
+    // A count that does not match the set is refused too (more snapshots than the newest set counts).
+    const inflated = snaps.map((s) => ({ ...s, partitionMarkets: 2 }));
+    assert.throws(() => engine(0).restore(inflated), (err: unknown) => err instanceof MatchingError && err.code === 'INVALID_SNAPSHOT');
+    // With all three the same input restores exactly.
+    const r = engine(0);
+    r.restore(snaps, []);
+    const whole = engine(0);
+    run(whole, messages.slice(0, 60));
+    for (const id of whole.marketIds()) assert.deepEqual(r.market(id), whole.market(id));
+  });
+
   it('continues sequences across a snapshot (restore verifies seq and hash)', () => {
     const messages = log(flow(9, 0, 60), 0);
     const e = engine(0);

@@ -227,6 +227,7 @@ export class PartitionEngine {
         lastSeq: m.book.sequence,
         stateHash: m.book.stateHash(),
         book,
+        partitionMarkets: this.markets.size,
       };
       out.push({ key: marketKey(id), partition: partitionForMarket(id, this.partitions), value: encodeMarketSnapshot(snap) });
     }
@@ -246,6 +247,7 @@ export class PartitionEngine {
       const prev = latest.get(s.marketId);
       if (prev === undefined || s.nextOffset >= prev.nextOffset) latest.set(s.marketId, s);
     }
+    this.checkComplete(latest);
     let from = Number.MAX_SAFE_INTEGER;
     const restored = new Map<number, Market>();
     for (const [id, s] of latest) {
@@ -275,6 +277,31 @@ export class PartitionEngine {
     this.next = replayFrom;
     this.replay(replay);
     return { markets: latest.size, replayFrom };
+  }
+
+  /**
+   * Every market of the newest snapshot set must have a snapshot (of any age: an older one plus a longer
+   * replay is still exact). A market without one would be rebuilt from the replayed part of its log only.
+   */
+  private checkComplete(latest: ReadonlyMap<number, MarketSnapshot>): void {
+    let newest: MarketSnapshot | undefined;
+    for (const s of latest.values()) if (newest === undefined || s.nextOffset > newest.nextOffset) newest = s;
+    if (newest === undefined) return;
+    const expected = newest.partitionMarkets;
+    for (const s of latest.values()) {
+      if (s.nextOffset === newest.nextOffset && s.partitionMarkets !== expected) {
+        throw new MatchingError('INVALID_SNAPSHOT', `snapshots at offset ${s.nextOffset} disagree on the partition's market count`);
+      }
+    }
+    if (latest.size === expected) return;
+    const have = [...latest.keys()].sort((a, b) => a - b).join(', ');
+    if (latest.size < expected) {
+      throw new MatchingError(
+        'MISSING_SNAPSHOT',
+        `partition ${this.partition}: the snapshot at offset ${newest.nextOffset} covers ${expected} markets, only ${latest.size} have a snapshot (${have})`,
+      );
+    }
+    throw new MatchingError('INVALID_SNAPSHOT', `partition ${this.partition}: ${latest.size} markets have snapshots, the newest set counts ${expected}`);
   }
 
   /** Applies messages without producing outputs (their outputs were committed before). */

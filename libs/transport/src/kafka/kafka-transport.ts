@@ -259,6 +259,14 @@ export class KafkaTransport implements Transport {
     return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
   }
 
+  async startOffsets(topic: string): Promise<Map<number, number>> {
+    await this.partitionCount(topic);
+    const admin = await this.connectedAdmin();
+    // `low` is the log start offset (ListOffsets with the EARLIEST timestamp).
+    const offsets = await withRetry(() => admin.fetchTopicOffsets(topic));
+    return new Map(offsets.map((o) => [o.partition, Number(o.low)]));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
