@@ -2,7 +2,7 @@ export { ContractError } from './errors.js';
 export type { ContractErrorCode } from './errors.js';
 export { CONTRACT_MAGIC, CONTRACT_VERSION, MAX_MESSAGE_BYTES, MessageType, ContractWriter, peekMessageType } from './wire.js';
 export type { TopicNames, SettlementTopicNames } from './catalogue/topics.js';
-export { DEFAULT_TOPICS, MAX_PARTITIONS, topicSpecs, partitionForMarket, marketKey, deadLetterKey, isValidTopicName } from './catalogue/topics.js';
+export { DEFAULT_TOPICS, DEFAULT_ORDERS_RETENTION_MS, MAX_PARTITIONS, topicSpecs, partitionForMarket, marketKey, deadLetterKey, isValidTopicName } from './catalogue/topics.js';
 export { DEFAULT_SETTLEMENT_TOPICS, SETTLEMENT_STATUS_KEY, settlementTopicSpecs } from './catalogue/topics.js';
 export type { MarketDefinition } from './catalogue/markets.js';
 export { MarketCatalogue, parseMarketCatalogue, defaultMarkets } from './catalogue/markets.js';

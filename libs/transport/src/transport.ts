@@ -59,6 +59,11 @@ export interface TopicSpec {
   readonly partitions: number;
   /** Log compaction by key (snapshots). */
   readonly compacted?: boolean;
+  /**
+   * Time-based retention of a new topic in Kafka (`retention.ms`; -1 = forever). Absent: the broker's
+   * default. The embedded log ignores it: it keeps what readers still need (EmbeddedLogOptions.retention).
+   */
+  readonly retentionMs?: number;
 }
 
 export interface Transaction {

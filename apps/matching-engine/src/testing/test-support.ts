@@ -36,6 +36,7 @@ export function testConfig(overrides: Partial<MatchingEngineConfig> = {}): Match
     ensureTopics: true,
     httpHost: '127.0.0.1',
     httpPort: 0,
+    ordersRetentionMs: 3_600_000_000,
     ...overrides,
   };
 }

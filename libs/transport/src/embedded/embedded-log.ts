@@ -23,7 +23,7 @@ export interface EmbeddedLogOptions {
 export type RetentionHold = (partition: number) => number;
 
 interface TopicState {
-  readonly spec: Required<TopicSpec>;
+  readonly spec: Required<Omit<TopicSpec, 'retentionMs'>>;
   readonly partitions: readonly PartitionLog[];
 }
 
