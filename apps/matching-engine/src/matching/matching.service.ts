@@ -193,7 +193,9 @@ export class MatchingService implements OnApplicationShutdown {
       const { replayFrom } = engine.restore(snapshots);
       // Kafka (and the embedded log) silently start a read below the log start at the log start: check first.
       const start = (await this.transport.startOffsets(topics.orders)).get(partition) ?? 0;
-      if (committed !== undefined && committed > replayFrom && replayFrom < start) {
+      // Without a commit the consumer starts at the log start too, so snapshots alone also need their input.
+      const replays = committed === undefined ? snapshots.length > 0 : committed > replayFrom;
+      if (replays && replayFrom < start) {
         throw new MatchingError(
           'REPLAY_INPUT_DELETED',
           `partition ${partition}: replay must start at offset ${replayFrom} (snapshot) but the orders log starts at ${start} (retention deleted the input)`,
