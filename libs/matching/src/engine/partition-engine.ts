@@ -371,9 +371,19 @@ export class PartitionEngine {
     if (outputs === null || count === 0) return applied;
     const key = marketKey(id);
     const partition = partitionForMarket(id, this.partitions);
-    const header = { marketId: id, inputPartition: this.partition, inputOffset: msg.offset, stateHash: book.stateHash(), sentAtMs: batch.sentAtMs };
+    const stateHash = book.stateHash();
     if (enc.length <= MAX_EVENT_BYTES_PER_BATCH) {
-      const value = encodeEventBatch({ ...header, firstSeq: seqBefore + 1, lastSeq: seqAfter, eventCount: count, events: enc.bytes() });
+      const value = encodeEventBatch({
+        marketId: id,
+        inputPartition: this.partition,
+        inputOffset: msg.offset,
+        firstSeq: seqBefore + 1,
+        lastSeq: seqAfter,
+        eventCount: count,
+        stateHash,
+        sentAtMs: batch.sentAtMs,
+        events: enc.bytes(),
+      });
       outputs.push({ key, partition, value });
       return applied;
     }
@@ -382,7 +392,17 @@ export class PartitionEngine {
     let firstSeq = seqBefore + 1;
     for (const part of splitEvents(enc.bytes(), MAX_EVENT_BYTES_PER_BATCH)) {
       const lastSeq = firstSeq + part.count - 1;
-      const value = encodeEventBatch({ ...header, firstSeq, lastSeq, eventCount: part.count, events: part.events });
+      const value = encodeEventBatch({
+        marketId: id,
+        inputPartition: this.partition,
+        inputOffset: msg.offset,
+        firstSeq,
+        lastSeq,
+        eventCount: part.count,
+        stateHash,
+        sentAtMs: batch.sentAtMs,
+        events: part.events,
+      });
       outputs.push({ key, partition, value });
       firstSeq = lastSeq + 1;
     }
