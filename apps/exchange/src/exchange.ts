@@ -2,16 +2,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, topicSpecs } from '@parallax/contracts';
+import { topicSpecs } from '@parallax/contracts';
 import { startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
-import type { ExchangeConfig } from './exchange.config.js';
+import { exchangeNames, type ExchangeConfig, type ExchangeNames } from './exchange.config.js';
+import { holdInputForSnapshots } from './retention.js';
 
 export interface RunningExchange {
   readonly mode: 'embedded' | 'kafka';
+  /** Topics, groups and client ids of this launch (namespaced by EXCHANGE_NAMESPACE). */
+  readonly names: ExchangeNames;
   readonly gatewayUrl: string;
   /** HTTP base URLs of the engines (/metrics, /health); in Kafka mode the ports they were given. */
   readonly engineUrls: readonly string[];
@@ -28,11 +31,18 @@ export interface RunningExchange {
 }
 
 /** Engine environment shared by every engine of this exchange. */
-function engineEnv(config: ExchangeConfig, i: number): Record<string, string> {
+function engineEnv(config: ExchangeConfig, names: ExchangeNames, i: number): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
   return {
     ...env,
+    // Set last, over anything inherited: the names are what keeps this launch out of other deployments.
+    KAFKA_CLIENT_ID: names.engineClientId,
+    ENGINE_GROUP_ID: names.engineGroupId,
+    TOPIC_ORDERS: names.topics.orders,
+    TOPIC_MARKET_EVENTS: names.topics.marketEvents,
+    TOPIC_SNAPSHOTS: names.topics.snapshots,
+    TOPIC_DEAD_LETTERS: names.topics.deadLetters,
     PARTITIONS: String(config.PARTITIONS),
     MARKETS: String(config.MARKETS),
     ENGINE_INSTANCE_ID: `engine-${i}`,
@@ -67,17 +77,19 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     reportFailure = resolve;
   });
 
+  const names = exchangeNames(config);
   try {
     let log: EmbeddedTransport | undefined;
     const engineUrls: string[] = [];
     if (config.KAFKA_BROKERS === undefined) {
-      const embedded = createEmbeddedTransport();
+      const embedded = createEmbeddedTransport({ retention: config.EXCHANGE_LOG_RETENTION });
       log = embedded;
       closers.push(() => embedded.close());
-      await embedded.ensureTopics(topicSpecs(DEFAULT_TOPICS, config.PARTITIONS));
+      await embedded.ensureTopics(topicSpecs(names.topics, config.PARTITIONS));
+      holdInputForSnapshots(embedded.log, names.topics);
       const workers: EngineWorker[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
-        const w = await startEngineWorker(embedded, engineEnv(config, i));
+        const w = await startEngineWorker(embedded, engineEnv(config, names, i));
         workers.push(w);
         engineUrls.push(w.url);
         closers.push(() => w.stop());
@@ -93,7 +105,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       const entry = engineEntry();
       const children: ChildProcess[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
-        const env = engineEnv(config, i);
+        const env = engineEnv(config, names, i);
         const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
         children.push(child);
         engineUrls.push(`http://127.0.0.1:${env['ENGINE_HTTP_PORT'] ?? '?'}`);
@@ -115,7 +127,10 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
             }),
         );
       }
-      logger.info({ engines: children.length, brokers: config.KAFKA_BROKERS }, 'matching engines started as processes');
+      logger.info(
+        { engines: children.length, brokers: config.KAFKA_BROKERS, group: names.engineGroupId, orders: names.topics.orders },
+        'matching engines started as processes',
+      );
     }
 
     let chain: RunningExchange['chain'];
@@ -131,14 +146,14 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
         // Settlement runs in this process: on the embedded log, or on its own Kafka client.
         let transport: Transport;
         if (log === undefined) {
-          const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: 'parallax-settlement' });
+          const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: names.settlementClientId });
           closers.push(() => kafka.close());
           transport = kafka;
         } else {
           transport = log;
         }
-        const settlementConfig = localSettlementConfig(local, { ...DEFAULT_SETTLEMENT_TOPICS, marketEvents: DEFAULT_TOPICS.marketEvents, deadLetters: DEFAULT_TOPICS.deadLetters }, {
-          groupId: 'parallax-settlement',
+        const settlementConfig = localSettlementConfig(local, { ...names.settlementTopics, marketEvents: names.topics.marketEvents, deadLetters: names.topics.deadLetters }, {
+          groupId: names.settlementGroupId,
           partitions: config.PARTITIONS,
           databaseUrl: config.DATABASE_URL,
           // The one-machine launcher is for development: without DATABASE_URL it may run on embedded PGlite.
@@ -167,6 +182,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
 
     return {
       mode: config.KAFKA_BROKERS === undefined ? 'embedded' : 'kafka',
+      names,
       gatewayUrl: gateway.url,
       engineUrls,
       log,

@@ -11,3 +11,4 @@ export type {
 } from './engine/partition-engine.js';
 export { MatchingError, type MatchingErrorCode } from './engine/errors.js';
 export { syntheticOrderFlow, type SyntheticFlowOptions } from './flow/synthetic-flow.js';
+export { crossingFlood, type CrossingFloodOptions } from './flow/crossing-flood.js';

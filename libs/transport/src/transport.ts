@@ -59,6 +59,11 @@ export interface TopicSpec {
   readonly partitions: number;
   /** Log compaction by key (snapshots). */
   readonly compacted?: boolean;
+  /**
+   * Time-based retention of a new topic in Kafka (`retention.ms`; -1 = forever). Absent: the broker's
+   * default. The embedded log ignores it: it keeps what readers still need (EmbeddedLogOptions.retention).
+   */
+  readonly retentionMs?: number;
 }
 
 export interface Transaction {
@@ -137,6 +142,11 @@ export interface Transport {
   committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   /** Per partition: the offset the next appended message will get (read_committed end). */
   endOffsets(topic: string): Promise<Map<number, number>>;
+  /**
+   * Per partition: the first offset still held (Kafka's log start offset; the end when nothing is held).
+   * Input below it was deleted by retention: a restore that needs it must fail rather than skip it.
+   */
+  startOffsets(topic: string): Promise<Map<number, number>>;
   close(): Promise<void>;
 }
 

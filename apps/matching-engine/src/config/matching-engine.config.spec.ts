@@ -15,6 +15,12 @@ describe('matching engine config', () => {
     assert.deepEqual(c.kafkaConsumer, {});
   });
 
+  it('gives the orders topic a retention far beyond the snapshot interval, and refuses one that is not', () => {
+    assert.equal(loadMatchingEngineConfig({}).ordersRetentionMs, 7 * 24 * 3_600_000);
+    assert.equal(loadMatchingEngineConfig({ ORDERS_RETENTION_MS: '600000', SNAPSHOT_EVERY_MS: '60000' }).ordersRetentionMs, 600_000);
+    assert.throws(() => loadMatchingEngineConfig({ ORDERS_RETENTION_MS: '599999', SNAPSHOT_EVERY_MS: '60000' }), /ORDERS_RETENTION_MS/);
+  });
+
   it('parses brokers, counts and Kafka timings', () => {
     const c = loadMatchingEngineConfig({
       KAFKA_BROKERS: '127.0.0.1:19092, 10.0.0.2:9092',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
+import { DEFAULT_ORDERS_RETENTION_MS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
 import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
 import { ConfigError, loadConfig, logEnvShape, logSettingsFrom, type LogSettings } from '@parallax/observability';
 
@@ -45,6 +45,13 @@ const schema = z
       .transform((v) => v === 'true'),
     ENGINE_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
     ENGINE_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(9101),
+    /** retention.ms of the orders topic when this engine creates it (ENSURE_TOPICS). */
+    ORDERS_RETENTION_MS: count(1).default(DEFAULT_ORDERS_RETENTION_MS),
+  })
+  .refine((e) => e.ORDERS_RETENTION_MS >= 10 * e.SNAPSHOT_EVERY_MS, {
+    // The replay input of a restore starts at the last snapshot: it must outlive many snapshot intervals.
+    path: ['ORDERS_RETENTION_MS'],
+    message: 'must be at least 10 x SNAPSHOT_EVERY_MS (a restore replays the orders input since the last snapshot)',
   });
 
 export type MatchingEngineEnv = z.infer<typeof schema>;
@@ -64,6 +71,8 @@ export interface MatchingEngineConfig extends KafkaClientSettings, LogSettings {
   readonly httpHost: string;
   /** 0 = any free port. */
   readonly httpPort: number;
+  /** retention.ms given to the orders topic when the engine creates it. */
+  readonly ordersRetentionMs: number;
 }
 
 export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): MatchingEngineConfig {
@@ -98,5 +107,6 @@ export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): 
     ensureTopics: e.ENSURE_TOPICS,
     httpHost: e.ENGINE_HTTP_HOST,
     httpPort: e.ENGINE_HTTP_PORT,
+    ordersRetentionMs: e.ORDERS_RETENTION_MS,
   };
 }

@@ -23,6 +23,7 @@ export class EngineMetrics {
   readonly partitionsOwned: Gauge;
   readonly restoreSeconds: Histogram;
   readonly replayedMessages: Counter<'partition'>;
+  readonly restoreFailures: Counter<'partition' | 'reason'>;
 
   /** Per partition: wall-clock ms of its last snapshot (read at scrape time for the age gauge). */
   private readonly lastSnapshotAt = new Map<number, number>();
@@ -135,6 +136,12 @@ export class EngineMetrics {
       name: 'parallax_engine_replayed_messages_total',
       help: 'Input messages replayed silently during restores',
       labelNames: ['partition'],
+      registers,
+    });
+    this.restoreFailures = new Counter({
+      name: 'parallax_engine_restore_failures_total',
+      help: 'Restores refused because their state would be partial (missing/unreadable snapshot, deleted input); the engine then stops',
+      labelNames: ['partition', 'reason'],
       registers,
     });
   }

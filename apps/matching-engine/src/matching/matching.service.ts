@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { ContractError, decodeDeadLetter, decodeMarketSnapshot, type MarketSnapshot } from '@parallax/contracts';
-import { PartitionEngine, type ProcessResult } from '@parallax/matching';
+import { MatchingError, PartitionEngine, type ProcessResult } from '@parallax/matching';
 import type { Logger } from '@parallax/observability';
 import type { ConsumedBatch, OutgoingMessage, Producer, TopicPartition, Transport } from '@parallax/transport';
 import { EngineMetrics } from './engine.metrics.js';
@@ -70,7 +70,7 @@ export class MatchingService implements OnApplicationShutdown {
     await this.drop([...this.workers.keys()].filter((p) => !owned.has(p)));
     const fresh = [...owned].filter((p) => !this.workers.has(p)).sort((a, b) => a - b);
     this.log.info({ owned: [...owned].sort((a, b) => a - b), restoring: fresh }, 'partitions assigned');
-    for (const p of fresh) this.workers.set(p, await this.restore(p));
+    for (const p of fresh) this.workers.set(p, await this.restoreOrFail(p));
     this.metrics.partitionsOwned.set(this.workers.size);
   }
 
@@ -162,6 +162,23 @@ export class MatchingService implements OnApplicationShutdown {
     }
   }
 
+  /**
+   * A restore that cannot be exact fails loudly: counted, logged, and thrown, which stops the consumer (and
+   * the process) rather than serve the partition from partial state. The partition then moves to another
+   * member, which refuses it the same way until an operator repairs the snapshots or the log.
+   */
+  private async restoreOrFail(partition: number): Promise<PartitionWorker> {
+    try {
+      return await this.restore(partition);
+    } catch (err) {
+      if (err instanceof MatchingError) {
+        this.metrics.restoreFailures.inc({ partition: String(partition), reason: err.code });
+        this.log.fatal({ err, partition, reason: err.code }, 'partition restore refused: its state would be partial');
+      }
+      throw err;
+    }
+  }
+
   private async restore(partition: number): Promise<PartitionWorker> {
     const t0 = performance.now();
     const { topics, groupId } = this.config;
@@ -174,6 +191,19 @@ export class MatchingService implements OnApplicationShutdown {
       const committed = (await this.transport.committedOffsets(groupId, topics.orders)).get(partition);
       const engine = new PartitionEngine({ partition, partitions: this.config.partitions, catalogue: this.config.catalogue });
       const { replayFrom } = engine.restore(snapshots);
+      // Kafka (and the embedded log) silently start a read below the log start at the log start: check first.
+      const start = (await this.transport.startOffsets(topics.orders)).get(partition) ?? 0;
+      // Without a commit the consumer starts at the log start too, so snapshots alone also need their input.
+      const replays = committed === undefined ? snapshots.length > 0 : committed > replayFrom;
+      if (replays && replayFrom < start) {
+        throw new MatchingError(
+          'REPLAY_INPUT_DELETED',
+          `partition ${partition}: replay must start at offset ${replayFrom} (snapshot) but the orders log starts at ${start} (retention deleted the input)`,
+        );
+      }
+      if (committed !== undefined && committed < start) {
+        throw new MatchingError('REPLAY_INPUT_DELETED', `partition ${partition}: input from the committed offset ${committed} to ${start} was deleted before it was matched`);
+      }
       let replayed = 0;
       if (committed !== undefined && committed > replayFrom) {
         for await (const chunk of this.transport.read(topics.orders, partition, replayFrom, committed)) {
@@ -199,24 +229,34 @@ export class MatchingService implements OnApplicationShutdown {
     }
   }
 
-  /** Latest snapshot per market of one snapshots partition (compacted, so usually one each). */
+  /**
+   * Latest snapshot per market of one snapshots partition (compacted, so usually one each). A record that
+   * cannot be read, or belongs to another partition, is harmless only if a later readable record of the same
+   * key replaced it; otherwise its market's state is unknown and the restore is refused.
+   */
   private async readSnapshots(partition: number, log: Logger): Promise<{ snapshots: MarketSnapshot[]; lastAtMs: number | undefined }> {
     const latest = new Map<number, MarketSnapshot>();
+    const unreadable = new Map<string | null, string>();
     let lastAtMs: number | undefined;
     for await (const chunk of this.transport.read(this.config.topics.snapshots, partition, 0)) {
       for (const m of chunk) {
         let s: MarketSnapshot;
         try {
           s = decodeMarketSnapshot(m.value);
+          if (s.inputPartition !== partition) throw new Error(`snapshot of input partition ${s.inputPartition}`);
         } catch (err) {
-          // Only this engine writes the topic; a record it cannot read is skipped, not trusted.
-          log.error({ err, offset: m.offset }, 'unreadable snapshot record skipped');
+          log.error({ err, offset: m.offset, key: m.key }, 'unreadable snapshot record');
+          unreadable.set(m.key, `offset ${m.offset}: ${err instanceof Error ? err.message : String(err)}`);
           continue;
         }
-        if (s.inputPartition !== partition) continue;
+        unreadable.delete(m.key);
         latest.set(s.marketId, s);
         lastAtMs = m.timestamp;
       }
+    }
+    if (unreadable.size > 0) {
+      const which = [...unreadable].map(([key, why]) => `key ${String(key)} (${why})`).join('; ');
+      throw new MatchingError('UNREADABLE_SNAPSHOT', `partition ${partition}: latest snapshot record unreadable: ${which}`);
     }
     return { snapshots: [...latest.values()], lastAtMs };
   }

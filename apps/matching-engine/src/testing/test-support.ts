@@ -38,6 +38,7 @@ export function testConfig(overrides: Partial<MatchingEngineConfig> = {}): Match
     ensureTopics: true,
     httpHost: '127.0.0.1',
     httpPort: 0,
+    ordersRetentionMs: 3_600_000_000,
     ...overrides,
   };
 }
@@ -102,6 +103,7 @@ export interface MarketStream {
   readonly events: Buffer;
   readonly hash: string;
   readonly seq: number;
+  /** Inputs that produced events (the parts of one input whose events exceeded one message count once). */
   readonly batches: number;
 }
 
@@ -110,18 +112,19 @@ export interface MarketStream {
  * gap-free and duplicate-free (firstSeq = previous lastSeq + 1, from 1).
  */
 export async function readStreams(transport: Transport, config: MatchingEngineConfig): Promise<Map<number, MarketStream>> {
-  const acc = new Map<number, { parts: Buffer[]; hash: string; seq: number; batches: number }>();
+  const acc = new Map<number, { parts: Buffer[]; hash: string; seq: number; batches: number; inputOffset: number }>();
   for (let p = 0; p < config.partitions; p++) {
     for await (const chunk of transport.read(config.topics.marketEvents, p, 0)) {
       for (const m of chunk) {
         const b: EventBatch = decodeEventBatch(m.value);
         assert.equal(partitionForMarket(b.marketId, config.partitions), p, `market ${b.marketId} events on partition ${p}`);
-        const a = acc.get(b.marketId) ?? { parts: [], hash: '', seq: 0, batches: 0 };
+        const a = acc.get(b.marketId) ?? { parts: [], hash: '', seq: 0, batches: 0, inputOffset: -1 };
         assert.equal(b.firstSeq, a.seq + 1, `market ${b.marketId}: expected seq ${a.seq + 1}, got ${b.firstSeq} (gap or duplicate)`);
         a.parts.push(Buffer.from(b.events));
         a.hash = b.stateHash;
         a.seq = b.lastSeq;
-        a.batches++;
+        if (b.inputOffset !== a.inputOffset) a.batches++;
+        a.inputOffset = b.inputOffset;
         acc.set(b.marketId, a);
       }
     }

@@ -30,17 +30,27 @@ export function isValidTopicName(name: string): boolean {
 }
 
 /**
+ * Retention of the orders topic unless configured otherwise: 7 days. A matching engine restores from its
+ * latest snapshots plus a replay of the orders input after them, so that input must outlive the oldest
+ * snapshot a restore may need: far longer than the snapshot interval (a minute by default), including time a
+ * partition may go without a successful snapshot or without an engine. If retention deletes it anyway, the
+ * engine refuses to restore (REPLAY_INPUT_DELETED) instead of rebuilding from part of the log.
+ */
+export const DEFAULT_ORDERS_RETENTION_MS = 7 * 24 * 3_600_000;
+
+/**
  * The pipeline's topics. orders, marketEvents and snapshots share one partition count, so a market's
  * messages sit in the same partition number in all three (an engine owning orders partition p owns the
- * events and snapshots of partition p). Dead letters use the same count.
+ * events and snapshots of partition p). Dead letters use the same count. The orders topic is created with
+ * time-only retention `ordersRetentionMs` (default DEFAULT_ORDERS_RETENTION_MS).
  */
-export function topicSpecs(names: TopicNames, partitions: number): TopicSpec[] {
+export function topicSpecs(names: TopicNames, partitions: number, options: { readonly ordersRetentionMs?: number } = {}): TopicSpec[] {
   checkPartitions(partitions);
   const list = [names.orders, names.marketEvents, names.snapshots, names.deadLetters];
   for (const n of list) if (!isValidTopicName(n)) invalidField('topic name', n, 'a Kafka topic name ([A-Za-z0-9._-], 1..249 chars)');
   if (new Set(list).size !== list.length) throw new ContractError('INVALID_FIELD', `topic names must be distinct: ${list.join(', ')}`);
   return [
-    { name: names.orders, partitions },
+    { name: names.orders, partitions, retentionMs: options.ordersRetentionMs ?? DEFAULT_ORDERS_RETENTION_MS },
     { name: names.marketEvents, partitions },
     { name: names.snapshots, partitions, compacted: true },
     { name: names.deadLetters, partitions },

@@ -21,13 +21,24 @@ export interface EventBatch {
   readonly lastSeq: number;
   /** Number of events (>= 1). */
   readonly eventCount: number;
-  /** OrderBook.stateHash() after the batch (16 lowercase hex chars). */
+  /**
+   * OrderBook.stateHash() after the whole input message was applied (16 lowercase hex chars). When one input's
+   * events exceed MAX_EVENT_BYTES_PER_BATCH they travel as several EventBatches with the same inputOffset and
+   * consecutive seq ranges, and every part carries this same hash (the book has no state between parts).
+   */
   readonly stateHash: string;
   /** Copied from the CommandBatch (latency metrics only). */
   readonly sentAtMs: number;
   /** @parallax/order-book event codec bytes (encodeEvents / EventEncoder). */
   readonly events: Uint8Array;
 }
+
+/**
+ * The most event bytes one EventBatch may carry: the message limit less room for its header (magic, type,
+ * version, six varints of at most 8 bytes, the 8-byte hash and the blob's length prefix: under 64 bytes).
+ * An engine splits an input's events at event boundaries to stay within it.
+ */
+export const MAX_EVENT_BYTES_PER_BATCH = MAX_MESSAGE_BYTES - 64;
 
 const shared = new ContractWriter();
 

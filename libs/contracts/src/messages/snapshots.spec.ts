@@ -28,7 +28,7 @@ describe('market snapshot contract', () => {
     for (let i = 1; i <= 50; i++) {
       book.apply({ type: 'place', ts: i, orderId: i, accountId: i % 7, side: i % 2 === 0 ? Side.Buy : Side.Sell, orderType: OrderType.Limit, price: 1000 + (i % 2 === 0 ? -(i % 5) : i % 5), size: i, tif: TimeInForce.GTC, expiresAt: 0, postOnly: false, stp: StpMode.None });
     }
-    const snap: MarketSnapshot = { marketId: 2, inputPartition: 0, nextOffset: 51, lastSeq: book.sequence, stateHash: book.stateHash(), book: book.snapshot() };
+    const snap: MarketSnapshot = { marketId: 2, inputPartition: 0, nextOffset: 51, lastSeq: book.sequence, stateHash: book.stateHash(), book: book.snapshot(), partitionMarkets: 3 };
     const decoded = decodeMarketSnapshot(encodeMarketSnapshot(snap));
     assert.deepEqual(decoded, snap);
     const restored = OrderBook.restore(decoded.book);
@@ -37,11 +37,19 @@ describe('market snapshot contract', () => {
   });
 
   it('validates fields', () => {
-    const ok: MarketSnapshot = { marketId: 1, inputPartition: 0, nextOffset: 0, lastSeq: 0, stateHash: '0000000000000000', book: Uint8Array.from([1]) };
+    const ok: MarketSnapshot = { marketId: 1, inputPartition: 0, nextOffset: 0, lastSeq: 0, stateHash: '0000000000000000', book: Uint8Array.from([1]), partitionMarkets: 1 };
     assert.deepEqual(decodeMarketSnapshot(encodeMarketSnapshot(ok)), ok);
-    for (const patch of [{ book: new Uint8Array(0) }, { stateHash: 'xyz' }, { nextOffset: -1 }, { marketId: 2 ** 53 }]) {
+    for (const patch of [{ book: new Uint8Array(0) }, { stateHash: 'xyz' }, { nextOffset: -1 }, { marketId: 2 ** 53 }, { partitionMarkets: 0 }, { partitionMarkets: 1.5 }]) {
       assert.throws(() => encodeMarketSnapshot({ ...ok, ...patch }), isCode('INVALID_FIELD'), JSON.stringify(patch));
     }
     assert.throws(() => decodeMarketSnapshot(Uint8Array.from([0x50, 3, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0])), isCode('INVALID_FIELD'));
+  });
+
+  it('refuses records without partitionMarkets (the format before it) and an explicit 0', () => {
+    const bytes = encodeMarketSnapshot({ marketId: 1, inputPartition: 0, nextOffset: 9, lastSeq: 0, stateHash: '0000000000000000', book: Uint8Array.from([1]), partitionMarkets: 2 });
+    assert.equal(bytes.at(-1), 2);
+    const old = bytes.subarray(0, bytes.length - 1);
+    assert.throws(() => decodeMarketSnapshot(old), isCode('MALFORMED_MESSAGE'));
+    assert.throws(() => decodeMarketSnapshot(Uint8Array.from([...old, 0])), isCode('INVALID_FIELD'));
   });
 });

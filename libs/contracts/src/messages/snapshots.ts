@@ -2,7 +2,9 @@
 // a market together with the input position it reflects, so an engine restores and replays from nextOffset.
 //
 // Body: marketId, inputPartition, nextOffset, lastSeq, stateHash (8 raw bytes), book (length-prefixed
-// OrderBook.snapshot() bytes; the book validates them on restore).
+// OrderBook.snapshot() bytes; the book validates them on restore), then partitionMarkets (>= 1). Records
+// written before partitionMarkets existed are refused (MALFORMED_MESSAGE): an engine then refuses to restore
+// from them rather than guess which markets the partition had.
 import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from '../wire.js';
 
 export interface MarketSnapshot {
@@ -16,6 +18,11 @@ export interface MarketSnapshot {
   readonly stateHash: string;
   /** OrderBook.snapshot() bytes. */
   readonly book: Uint8Array;
+  /**
+   * Markets of the input partition snapshotted together at this nextOffset (the engine snapshots all of a
+   * partition's markets at once), so a restore can tell that one market's snapshot is missing. >= 1.
+   */
+  readonly partitionMarkets: number;
 }
 
 const shared = new ContractWriter();
@@ -33,6 +40,9 @@ export function encodeMarketSnapshot(s: MarketSnapshot): Uint8Array {
   if (!(book instanceof Uint8Array)) invalidField('book', book, 'bytes');
   if (book.length === 0) invalidField('book', 0, 'non-empty bytes');
   w.blob(book);
+  const markets = checkUint(s.partitionMarkets, 'partitionMarkets');
+  if (markets < 1) invalidField('partitionMarkets', markets, '>= 1 (the snapshot counts its own market)');
+  w.uint(markets);
   return w.finish('market snapshot');
 }
 
@@ -45,6 +55,8 @@ export function decodeMarketSnapshot(bytes: Uint8Array): MarketSnapshot {
   const stateHash = readStateHash(r);
   const book = r.blob('book', MAX_MESSAGE_BYTES);
   if (book.length === 0) r.fail('INVALID_FIELD', 'book must not be empty');
+  const partitionMarkets = r.uint();
+  if (partitionMarkets < 1) r.fail('INVALID_FIELD', 'partitionMarkets must be >= 1 (the snapshot counts its own market)');
   r.end();
-  return { marketId, inputPartition, nextOffset, lastSeq, stateHash, book };
+  return { marketId, inputPartition, nextOffset, lastSeq, stateHash, book, partitionMarkets };
 }

@@ -85,6 +85,7 @@ export const snapshotArb: fc.Arbitrary<MarketSnapshot> = rec({
   lastSeq: uintArb,
   stateHash: hashArb,
   book: fc.uint8Array({ minLength: 1, maxLength: 300 }),
+  partitionMarkets: uintArb.map((x) => Math.max(1, x)),
 });
 
 const topicArb = fc.string({ unit: fc.constantFrom(...'abcXYZ019._-'.split('')), minLength: 1, maxLength: 60 }).filter((s) => s !== '.' && s !== '..');

@@ -5,9 +5,12 @@ import {
   decodeDeadLetter,
   decodeEventBatch,
   decodeMarketSnapshot,
+  decodeEventBatchEvents,
   defaultMarkets,
   encodeCommandBatch,
   MarketCatalogue,
+  MAX_EVENT_BYTES_PER_BATCH,
+  MAX_MESSAGE_BYTES,
   partitionForMarket,
   type CommandBatch,
   type EventBatch,
@@ -17,6 +20,7 @@ import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 import { MatchingError } from './errors.js';
 import { PartitionEngine, type BookFactory } from './partition-engine.js';
 import { syntheticOrderFlow } from '../flow/synthetic-flow.js';
+import { crossingFlood } from '../flow/crossing-flood.js';
 
 const TOPIC = 'orders';
 const PARTITIONS = 3;
@@ -132,6 +136,50 @@ describe('PartitionEngine', () => {
     assert.ok(outputs.length > 300);
   });
 
+  it('splits the events of a 470 KB command batch over several event batches instead of throwing after the book changed', () => {
+    const before = flow(8, 0, 60).filter((b) => b.marketId === 3);
+    // Times continue from the flow's last one (a market may bound how far time jumps), ids above the flow's.
+    const lastTs = Math.max(...before.flatMap((b) => b.commands.map((c) => c.ts)));
+    const flood = crossingFlood({ marketId: 3, firstTs: lastTs + 1, sentAtMs: 77 });
+    const after = [1, 2, 3].map((k) => crossingFlood({ marketId: 3, commands: 10, firstTs: lastTs + 50_000 + 10 * k, firstOrderId: 2_000_000 + 10 * k }));
+    const batches = [...before, flood, ...after];
+    const messages = log(batches, 0, 5);
+    const floodBytes = messages[before.length]!.value.length;
+    assert.ok(floodBytes > 450_000 && floodBytes < 500_000, `the flood is a ~470 KB message (${floodBytes} bytes)`);
+
+    const e = engine(0);
+    const { outputs, deadLetters } = run(e, messages, [4]);
+    assert.equal(deadLetters.length, 0);
+    const floodOffset = messages[before.length]!.offset;
+    const parts = outputs.map((o) => decodeEventBatch(o.value)).filter((b) => b.inputOffset === floodOffset);
+    assert.ok(parts.length >= 3, `the flood's ~2 MB of events travel in ${parts.length} parts`);
+    for (const o of outputs) assert.ok(o.value.length <= MAX_MESSAGE_BYTES, 'every event batch fits the contract limit');
+    for (const b of parts) {
+      assert.ok(b.events.length <= MAX_EVENT_BYTES_PER_BATCH);
+      assert.equal(b.sentAtMs, 77);
+      assert.equal(decodeEventBatchEvents(b).length, b.eventCount, 'each part holds whole events');
+    }
+    // Every part carries the hash after the whole input; the stream as a whole equals the reference replay.
+    assert.equal(new Set(parts.map((b) => b.stateHash)).size, 1);
+    const want = reference(batches).get(3)!;
+    const got = perMarket(outputs).get(3)!;
+    assert.ok(got.events.equals(want.events), 'concatenated event bytes equal a straight replay');
+    assert.equal(got.hash, want.hash);
+    assert.equal(got.seq, want.seq);
+    assert.equal(e.market(3)!.stateHash, want.hash);
+
+    // Deterministic: a restart that restores before the flood and replays re-emits byte-identical parts.
+    const snapAt = before.length - 2;
+    const first = engine(0);
+    first.process(messages.slice(0, snapAt));
+    const snaps = first.snapshot().map((m) => decodeMarketSnapshot(m.value));
+    const second = engine(0);
+    second.restore(snaps);
+    const again = run(second, messages.slice(snapAt), [3]);
+    const tail = outputs.filter((o) => decodeEventBatch(o.value).inputOffset >= messages[snapAt]!.offset);
+    assert.deepEqual(values(again.outputs), values(tail));
+  });
+
   it('stamps each event batch with its input offset and the batch sentAtMs', () => {
     const batches = syntheticOrderFlow({ seed: 5, marketIds: [3, 6], batches: 20, maxCommandsPerBatch: 4, sentAtMs: () => 1234 });
     const messages = log(batches, 0, 3);
@@ -208,6 +256,29 @@ describe('PartitionEngine', () => {
     assert.equal(replayFrom, older[0]!.nextOffset);
     const c = run(r, messages.slice(60));
     assert.deepEqual(values([...a.outputs, ...b.outputs, ...c.outputs]), values(whole.outputs));
+  });
+
+  it('refuses to restore when a market of the newest snapshot set has no snapshot at all, instead of rebuilding it from part of its log', () => {
+    const messages = log(flow(12, 0, 90), 0, 6);
+    const e = engine(0);
+    run(e, messages.slice(0, 60));
+    const snaps = e.snapshot().map((s) => decodeMarketSnapshot(s.value));
+    assert.equal(snaps.length, 3);
+    assert.ok(snaps.every((s) => s.partitionMarkets === 3));
+    const lost = snaps.filter((s) => s.marketId !== 6);
+    assert.throws(
+      () => engine(0).restore(lost, messages.slice(60)),
+      (err: unknown) => err instanceof MatchingError && err.code === 'MISSING_SNAPSHOT' && /covers 3 markets, only 2/.test(err.message),
+    );
+    // A count that does not match the set is refused too (more snapshots than the newest set counts).
+    const inflated = snaps.map((s) => ({ ...s, partitionMarkets: 2 }));
+    assert.throws(() => engine(0).restore(inflated), (err: unknown) => err instanceof MatchingError && err.code === 'INVALID_SNAPSHOT');
+    // With all three the same input restores exactly.
+    const r = engine(0);
+    r.restore(snaps, []);
+    const whole = engine(0);
+    run(whole, messages.slice(0, 60));
+    for (const id of whole.marketIds()) assert.deepEqual(r.market(id), whole.market(id));
   });
 
   it('continues sequences across a snapshot (restore verifies seq and hash)', () => {

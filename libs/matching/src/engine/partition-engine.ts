@@ -10,13 +10,14 @@ import {
   encodeEventBatch,
   encodeMarketSnapshot,
   marketKey,
+  MAX_EVENT_BYTES_PER_BATCH,
   partitionForMarket,
   type CommandBatch,
   type MarketCatalogue,
   type MarketDefinition,
   type MarketSnapshot,
 } from '@parallax/contracts';
-import { EventEncoder, NullSink, OrderBook, type EventSink, type MarketConfig } from '@parallax/order-book';
+import { decodeEvents, emitTo, EventEncoder, NullSink, OrderBook, type EventSink, type MarketConfig } from '@parallax/order-book';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 import { MatchingError } from './errors.js';
 
@@ -75,7 +76,10 @@ export interface ProcessStats {
 }
 
 export interface ProcessResult {
-  /** One EventBatch per input message that produced events, for the marketEvents topic, in input order. */
+  /**
+   * The EventBatches for the marketEvents topic, in input order: one per input message that produced events,
+   * or several consecutive ones (same inputOffset) when its events exceed MAX_EVENT_BYTES_PER_BATCH.
+   */
   readonly outputs: OutgoingMessage[];
   /** DeadLetter messages for the deadLetters topic, in input order. */
   readonly deadLetters: OutgoingMessage[];
@@ -183,14 +187,13 @@ export class PartitionEngine {
         duplicates++;
         continue;
       }
-      const r = this.handle(msg, false);
+      const r = this.handle(msg, outputs);
       if (r instanceof Poison) {
         deadLetters.push(this.deadLetter(msg, r));
       } else if (r !== null) {
-        commands += r.applied.commands;
-        events += r.applied.events;
-        applied.push(r.applied);
-        if (r.output !== null) outputs.push(r.output);
+        commands += r.commands;
+        events += r.events;
+        applied.push(r);
       }
     }
     return {
@@ -224,6 +227,7 @@ export class PartitionEngine {
         lastSeq: m.book.sequence,
         stateHash: m.book.stateHash(),
         book,
+        partitionMarkets: this.markets.size,
       };
       out.push({ key: marketKey(id), partition: partitionForMarket(id, this.partitions), value: encodeMarketSnapshot(snap) });
     }
@@ -243,6 +247,7 @@ export class PartitionEngine {
       const prev = latest.get(s.marketId);
       if (prev === undefined || s.nextOffset >= prev.nextOffset) latest.set(s.marketId, s);
     }
+    this.checkComplete(latest);
     let from = Number.MAX_SAFE_INTEGER;
     const restored = new Map<number, Market>();
     for (const [id, s] of latest) {
@@ -274,22 +279,45 @@ export class PartitionEngine {
     return { markets: latest.size, replayFrom };
   }
 
+  /**
+   * Every market of the newest snapshot set must have a snapshot (of any age: an older one plus a longer
+   * replay is still exact). A market without one would be rebuilt from the replayed part of its log only.
+   */
+  private checkComplete(latest: ReadonlyMap<number, MarketSnapshot>): void {
+    let newest: MarketSnapshot | undefined;
+    for (const s of latest.values()) if (newest === undefined || s.nextOffset > newest.nextOffset) newest = s;
+    if (newest === undefined) return;
+    const expected = newest.partitionMarkets;
+    for (const s of latest.values()) {
+      if (s.nextOffset === newest.nextOffset && s.partitionMarkets !== expected) {
+        throw new MatchingError('INVALID_SNAPSHOT', `snapshots at offset ${s.nextOffset} disagree on the partition's market count`);
+      }
+    }
+    if (latest.size === expected) return;
+    const have = [...latest.keys()].sort((a, b) => a - b).join(', ');
+    if (latest.size < expected) {
+      throw new MatchingError(
+        'MISSING_SNAPSHOT',
+        `partition ${this.partition}: the snapshot at offset ${newest.nextOffset} covers ${expected} markets, only ${latest.size} have a snapshot (${have})`,
+      );
+    }
+    throw new MatchingError('INVALID_SNAPSHOT', `partition ${this.partition}: ${latest.size} markets have snapshots, the newest set counts ${expected}`);
+  }
+
   /** Applies messages without producing outputs (their outputs were committed before). */
   replay(messages: readonly ConsumedMessage[]): void {
     for (const msg of messages) {
       if (msg.offset < this.next) continue;
-      this.handle(msg, true);
+      this.handle(msg, null);
     }
   }
 
   /**
-   * Applies one message. Returns null when it changed nothing (skipped for its market), a Poison when it must
-   * be dead-lettered, else what it did. Advances nextOffset in every case.
+   * Applies one message and appends its EventBatches to `outputs` (null = silent replay). Returns null when it
+   * changed nothing (skipped for its market), a Poison when it must be dead-lettered, else what it did.
+   * Advances nextOffset in every case.
    */
-  private handle(
-    msg: ConsumedMessage,
-    silent: boolean,
-  ): { applied: AppliedBatch; output: OutgoingMessage | null } | Poison | null {
+  private handle(msg: ConsumedMessage, outputs: OutgoingMessage[] | null): AppliedBatch | Poison | null {
     if (msg.partition !== this.partition) {
       throw new MatchingError('FOREIGN_PARTITION', `message of partition ${msg.partition} given to the engine of ${this.partition}`);
     }
@@ -340,19 +368,45 @@ export class PartitionEngine {
     const seqAfter = book.sequence;
     const count = seqAfter - seqBefore;
     const applied: AppliedBatch = { marketId: id, offset: msg.offset, sentAtMs: batch.sentAtMs, commands: cmds.length, events: count };
-    if (silent || count === 0) return { applied, output: null };
-    const value = encodeEventBatch({
-      marketId: id,
-      inputPartition: this.partition,
-      inputOffset: msg.offset,
-      firstSeq: seqBefore + 1,
-      lastSeq: seqAfter,
-      eventCount: count,
-      stateHash: book.stateHash(),
-      sentAtMs: batch.sentAtMs,
-      events: enc.bytes(),
-    });
-    return { applied, output: { key: marketKey(id), partition: partitionForMarket(id, this.partitions), value } };
+    if (outputs === null || count === 0) return applied;
+    const key = marketKey(id);
+    const partition = partitionForMarket(id, this.partitions);
+    const stateHash = book.stateHash();
+    if (enc.length <= MAX_EVENT_BYTES_PER_BATCH) {
+      const value = encodeEventBatch({
+        marketId: id,
+        inputPartition: this.partition,
+        inputOffset: msg.offset,
+        firstSeq: seqBefore + 1,
+        lastSeq: seqAfter,
+        eventCount: count,
+        stateHash,
+        sentAtMs: batch.sentAtMs,
+        events: enc.bytes(),
+      });
+      outputs.push({ key, partition, value });
+      return applied;
+    }
+    // A valid input can produce more events than one message holds (a 470 KB command batch gives ~2 MB):
+    // the book has already changed, so the events must go out, in consecutive parts of the same input.
+    let firstSeq = seqBefore + 1;
+    for (const part of splitEvents(enc.bytes(), MAX_EVENT_BYTES_PER_BATCH)) {
+      const lastSeq = firstSeq + part.count - 1;
+      const value = encodeEventBatch({
+        marketId: id,
+        inputPartition: this.partition,
+        inputOffset: msg.offset,
+        firstSeq,
+        lastSeq,
+        eventCount: part.count,
+        stateHash,
+        sentAtMs: batch.sentAtMs,
+        events: part.events,
+      });
+      outputs.push({ key, partition, value });
+      firstSeq = lastSeq + 1;
+    }
+    return applied;
   }
 
   /** Puts the market back exactly where it was before the failed batch: checkpoint + journal, silently. */
@@ -385,6 +439,29 @@ export class PartitionEngine {
       }),
     };
   }
+}
+
+/**
+ * Cuts encoded events at event boundaries into parts of at most `maxBytes` (one event is far smaller). Only
+ * oversized inputs take this path, so re-encoding event by event costs nothing that matters.
+ */
+export function splitEvents(bytes: Uint8Array, maxBytes: number): { events: Uint8Array; count: number }[] {
+  const parts: { events: Uint8Array; count: number }[] = [];
+  const enc = new EventEncoder();
+  let count = 0;
+  for (const e of decodeEvents(bytes)) {
+    const before = enc.length;
+    emitTo(enc, e);
+    if (enc.length > maxBytes && count > 0) {
+      parts.push({ events: enc.bytes().subarray(0, before), count });
+      enc.reset();
+      emitTo(enc, e);
+      count = 0;
+    }
+    count++;
+  }
+  if (count > 0) parts.push({ events: enc.bytes(), count });
+  return parts;
 }
 
 function errorText(e: unknown): string {

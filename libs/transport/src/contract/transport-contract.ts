@@ -215,6 +215,8 @@ export function transportContract(name: string, setup: () => Promise<ContractFix
         await assert.rejects(p.send(uniqueName('missing'), [{ key: 'a', value: enc('x') }]), isTransportError('UNKNOWN_TOPIC'));
         await assert.rejects(t.endOffsets(uniqueName('missing')), isTransportError('UNKNOWN_TOPIC'));
         assert.deepEqual(await t.endOffsets(topic), new Map([[0, 4], [1, 1]]), 'a refused send appends nothing');
+        assert.deepEqual(await t.startOffsets(topic), new Map([[0, 0], [1, 0]]), 'nothing deleted: every partition starts at 0');
+        await assert.rejects(t.startOffsets(uniqueName('missing')), isTransportError('UNKNOWN_TOPIC'));
       }));
 
     it('reads [from, to) ranges, clamps `to` to the end, and rejects unknown partitions', () =>

@@ -55,6 +55,11 @@ export class ConsumerGroupCoordinator {
     return this.committed.get(topic)?.get(partition);
   }
 
+  /** True if the group has committed offsets on the topic or a member subscribed to it. */
+  reads(topic: string): boolean {
+    return this.committed.has(topic) || this.members.some((m) => m.options.topics.includes(topic));
+  }
+
   join(member: EmbeddedGroupConsumer): Promise<void> {
     return this.enqueue(async () => {
       this.members.push(member);

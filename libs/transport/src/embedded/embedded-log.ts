@@ -10,15 +10,20 @@ import { ConsumerGroupCoordinator } from './consumer-group.js';
 
 export interface EmbeddedLogOptions {
   /**
-   * Per partition of a non-compacted topic, the number of newest records kept in memory (default: all).
-   * Older records are dropped: readers and consumers positioned before them continue at the oldest kept one.
-   * The single-machine mode sets this so a long run does not grow without bound.
+   * What a non-compacted partition keeps in memory. 'all' (default): everything. 'consumed': only what some
+   * reader may still need, i.e. the records at or above the lowest offset committed on it by any consumer
+   * group that reads the topic, and above every retention hold (`holdRetention`). A topic no group reads is
+   * kept whole (dead letters wait there to be inspected); a group subscribed without a commit holds all.
+   * The single-machine mode uses 'consumed' so a long run stays bounded without deleting unconsumed input.
    */
-  readonly retainMessagesPerPartition?: number;
+  readonly retention?: 'all' | 'consumed';
 }
 
+/** The lowest offset of a partition something outside the consumer groups still needs (e.g. snapshot replay). */
+export type RetentionHold = (partition: number) => number;
+
 interface TopicState {
-  readonly spec: Required<TopicSpec>;
+  readonly spec: Required<Omit<TopicSpec, 'retentionMs'>>;
   readonly partitions: readonly PartitionLog[];
 }
 
@@ -39,12 +44,25 @@ export class EmbeddedLog {
   private readonly topics = new Map<string, TopicState>();
   private readonly groups = new Map<string, ConsumerGroupCoordinator>();
   private readonly epochs = new Map<string, number>();
-  private readonly retain: number;
+  private readonly holds = new Map<string, RetentionHold[]>();
+  private readonly retention: 'all' | 'consumed';
 
   constructor(options: EmbeddedLogOptions = {}) {
-    const retain = options.retainMessagesPerPartition ?? Number.POSITIVE_INFINITY;
-    if (!(retain >= 1)) throw new RangeError(`retainMessagesPerPartition must be >= 1, got ${retain}`);
-    this.retain = retain;
+    // Widened: JavaScript callers can pass anything.
+    const retention: string = options.retention ?? 'all';
+    if (retention !== 'all' && retention !== 'consumed') throw new RangeError(`retention must be 'all' or 'consumed', got ${retention}`);
+    this.retention = retention;
+  }
+
+  /**
+   * Keeps every record of `topic` at or above `hold(partition)` (with 'consumed' retention), whatever the
+   * groups committed: e.g. the matching engine's input from its oldest snapshot on, which a restore replays.
+   */
+  holdRetention(topic: string, hold: RetentionHold): void {
+    this.topic(topic);
+    const list = this.holds.get(topic) ?? [];
+    list.push(hold);
+    this.holds.set(topic, list);
   }
 
   ensureTopics(specs: readonly TopicSpec[]): void {
@@ -63,7 +81,7 @@ export class EmbeddedLog {
     for (const spec of specs) {
       if (this.topics.has(spec.name)) continue;
       const compacted = spec.compacted ?? false;
-      const options = { compacted, retainMessages: this.retain };
+      const options = { compacted };
       const partitions = Array.from({ length: spec.partitions }, (_, p) => new PartitionLog(spec.name, p, options));
       this.topics.set(spec.name, { spec: { name: spec.name, partitions: spec.partitions, compacted }, partitions });
     }
@@ -176,5 +194,26 @@ export class EmbeddedLog {
       if (transactional) log.skipOffset();
       log.appended();
     }
+    if (this.retention === 'consumed') {
+      // A commit can free the partitions it commits on; an append can move a hold (a snapshot written).
+      for (const c of commits) for (const o of c.offsets) this.trim(this.partition(o.topic, o.partition));
+      for (const log of touched) this.trim(log);
+    }
+  }
+
+  /** 'consumed' retention of one partition: drop what every reading group committed past and no hold needs. */
+  private trim(log: PartitionLog): void {
+    if (log.compacted) return;
+    let floor = Number.POSITIVE_INFINITY;
+    for (const group of this.groups.values()) {
+      if (!group.reads(log.topic)) continue;
+      const committed = group.committedOffset(log.topic, log.partition);
+      // Subscribed, nothing committed yet: it starts at the beginning, so everything is still needed.
+      if (committed === undefined) return;
+      floor = Math.min(floor, committed);
+    }
+    if (floor === Number.POSITIVE_INFINITY) return;
+    for (const hold of this.holds.get(log.topic) ?? []) floor = Math.min(floor, hold(log.partition));
+    log.trimTo(floor);
   }
 }

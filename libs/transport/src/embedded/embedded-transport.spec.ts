@@ -51,17 +51,62 @@ describe('embedded transport', () => {
     await t.close();
   });
 
-  it('keeps the newest records only, when asked to bound memory', async () => {
-    const t = createEmbeddedTransport({ retainMessagesPerPartition: 10 });
+  it("with 'consumed' retention keeps exactly what a reading group or a hold may still need", async () => {
+    const t = createEmbeddedTransport({ retention: 'consumed' });
+    await t.ensureTopics([{ name: 'log', partitions: 2 }, { name: 'unread', partitions: 1 }]);
+    const p = await t.producer({ transactionalId: 'w' });
+    const send = async (n: number, commits: { groupId: string; offset: number }[] = []) => {
+      await p.transaction((tx) => {
+        tx.send('log', Array.from({ length: n }, (_, i) => ({ key: 'k', value: enc(String(i)), partition: 0 })));
+        tx.send('unread', [{ key: 'k', value: enc('x') }]);
+        for (const c of commits) tx.commitOffsets(c.groupId, [{ topic: 'log', partition: 0, offset: c.offset }]);
+      });
+    };
+    await send(10);
+    // No group reads 'log' yet: nothing is dropped.
+    assert.deepEqual(await t.startOffsets('log'), new Map([[0, 0], [1, 0]]));
+    // Group a committed 6, group b 4: the lowest commit bounds what goes.
+    await send(1, [{ groupId: 'a', offset: 6 }, { groupId: 'b', offset: 4 }]);
+    assert.equal((await t.startOffsets('log')).get(0), 4);
+    assert.deepEqual((await readAll(t, 'log', 0)).map((m) => m.offset).slice(0, 2), [4, 5]);
+    // A member subscribed without a commit on the partition would start from the beginning: it holds all.
+    const late = await t.consumer({ groupId: 'late', topics: ['log'] });
+    await late.run({ eachBatch: () => Promise.resolve() });
+    await send(1, [{ groupId: 'a', offset: 12 }, { groupId: 'b', offset: 12 }]);
+    assert.equal((await t.startOffsets('log')).get(0), 4);
+    await late.close();
+    // A hold (e.g. an engine's oldest snapshot) keeps what a restore would replay.
+    t.log.holdRetention('log', () => 9);
+    await send(1, [{ groupId: 'a', offset: 14 }, { groupId: 'b', offset: 14 }]);
+    assert.equal((await t.startOffsets('log')).get(0), 9);
+    // Partition 1 and the unread topic never lose anything.
+    assert.equal((await t.startOffsets('log')).get(1), 0);
+    assert.equal((await readAll(t, 'unread', 0)).length, 4);
+    // A consumer of a group resumes at its commit, which is still held.
+    const seen: number[] = [];
+    const c = await t.consumer({ groupId: 'b', topics: ['log'] });
+    await c.run({ eachBatch: (b) => (seen.push(...b.messages.map((m) => m.offset)), Promise.resolve()) });
+    await eventually(() => seen.length > 0, 1_000, 'records past the commit');
+    // (14 is the commit marker of the third transaction: the first record at or after it is 15.)
+    assert.equal(seen[0], 15);
+    await t.close();
+  });
+
+  it("bounds memory with 'consumed' retention over a long run of commits", async () => {
+    const t = createEmbeddedTransport({ retention: 'consumed' });
     await t.ensureTopics([{ name: 'log', partitions: 1 }]);
-    const p = await t.producer();
-    for (let i = 0; i < 30; i++) await p.send('log', [{ key: 'k', value: enc(String(i)) }]);
-    assert.deepEqual((await readAll(t, 'log', 0)).map((m) => dec(m.value)), ['20', '21', '22', '23', '24', '25', '26', '27', '28', '29']);
-    const seen: string[] = [];
-    const c = await t.consumer({ groupId: 'g', topics: ['log'] });
-    await c.run({ eachBatch: (b) => (seen.push(...b.messages.map((m) => dec(m.value))), Promise.resolve()) });
-    await eventually(() => seen.length === 10, 1_000, 'the retained records');
-    assert.equal(seen[0], '20');
+    const p = await t.producer({ transactionalId: 'w' });
+    let end = 0;
+    for (let round = 0; round < 2_000; round++) {
+      await p.transaction((tx) => {
+        tx.send('log', Array.from({ length: 10 }, (_, i) => ({ key: 'k', value: enc(`${round}:${i}`), partition: 0 })));
+        tx.commitOffsets('g', [{ topic: 'log', partition: 0, offset: end }]);
+      });
+      end = (await t.endOffsets('log')).get(0)!;
+    }
+    const held = await readAll(t, 'log', 0);
+    assert.ok(held.length <= 11, `held ${held.length} of 20,000 records`);
+    assert.equal(dec(held.at(-1)!.value), '1999:9');
     await t.close();
   });
 

@@ -111,6 +111,10 @@ export class EmbeddedTransport implements Transport {
     return this.call(() => new Map(this.log.topic(topic).partitions.map((p) => [p.partition, p.end])));
   }
 
+  startOffsets(topic: string): Promise<Map<number, number>> {
+    return this.call(() => new Map(this.log.topic(topic).partitions.map((p) => [p.partition, p.start])));
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -3,8 +3,6 @@ import type { ConsumedMessage } from '../transport.js';
 export interface PartitionLogOptions {
   /** Keep only the latest record per key (lazily, see `compactIfDue`). */
   readonly compacted: boolean;
-  /** Drop the oldest records beyond this many (non-compacted partitions only). */
-  readonly retainMessages: number;
 }
 
 /** The smallest number of appended records between two compaction passes. */
@@ -60,11 +58,24 @@ export class PartitionLog {
     this.next++;
   }
 
-  /** Called after a group of appends: applies retention and compaction, then wakes the readers. */
+  /** Called after a group of appends: applies compaction, then wakes the readers. */
   appended(): void {
     this.compactIfDue();
-    this.applyRetention();
     for (const wake of this.listeners) wake();
+  }
+
+  /**
+   * Drops the records below `offset` (retention; the log decides what no reader needs any more). Offsets do
+   * not change; `start` moves up. The array itself is cut only when the dead prefix is large, so trimming is
+   * amortised O(1) per record.
+   */
+  trimTo(offset: number): void {
+    if (offset <= this.start) return;
+    this.head = this.indexOf(offset);
+    if (this.head >= 1024 && this.head * 2 >= this.records.length) {
+      this.records = this.records.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** Records with offsets in [from, to), at most `max` of them. */
@@ -119,13 +130,7 @@ export class PartitionLog {
     this.survivors = kept.length;
   }
 
-  private applyRetention(): void {
-    if (this.options.compacted || this.size <= this.options.retainMessages) return;
-    this.head = this.records.length - this.options.retainMessages;
-    // Trim the array itself only when the dead prefix is large, so trimming is amortised O(1).
-    if (this.head >= 1024 && this.head * 2 >= this.records.length) {
-      this.records = this.records.slice(this.head);
-      this.head = 0;
-    }
+  get compacted(): boolean {
+    return this.options.compacted;
   }
 }

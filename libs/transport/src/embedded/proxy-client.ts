@@ -164,6 +164,10 @@ class ProxyTransport implements Transport {
     return new Map(await this.request<[number, number][]>({ op: 'endOffsets', topic }));
   }
 
+  async startOffsets(topic: string): Promise<Map<number, number>> {
+    return new Map(await this.request<[number, number][]>({ op: 'startOffsets', topic }));
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.closed) return;

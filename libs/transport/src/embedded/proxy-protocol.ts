@@ -61,6 +61,7 @@ export type Request =
   | { readonly op: 'readClose'; readonly read: number }
   | { readonly op: 'committedOffsets'; readonly groupId: string; readonly topic: string }
   | { readonly op: 'endOffsets'; readonly topic: string }
+  | { readonly op: 'startOffsets'; readonly topic: string }
   | { readonly op: 'close' };
 
 export type Call =

@@ -183,6 +183,8 @@ class ProxyServer implements EmbeddedTransportServer {
         return { value: [...(await client.committedOffsets(req.groupId, req.topic))] };
       case 'endOffsets':
         return { value: [...(await client.endOffsets(req.topic))] };
+      case 'startOffsets':
+        return { value: [...(await client.startOffsets(req.topic))] };
       case 'close':
         await client.close();
         return { value: null };

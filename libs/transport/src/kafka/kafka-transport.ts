@@ -128,6 +128,9 @@ export class KafkaTransport implements Transport {
       if (!Number.isInteger(spec.partitions) || spec.partitions < 1) {
         throw new TransportError('INVALID_PARTITION', `topic ${spec.name}: partition count ${spec.partitions}`);
       }
+      if (spec.retentionMs !== undefined && !(Number.isSafeInteger(spec.retentionMs) && (spec.retentionMs === -1 || spec.retentionMs > 0))) {
+        throw new RangeError(`topic ${spec.name}: retentionMs must be a positive integer or -1, got ${spec.retentionMs}`);
+      }
     }
     // Create only what is missing (asking Kafka to create an existing topic is an error it logs loudly).
     const existing = new Set(await withRetry(() => admin.listTopics()));
@@ -144,6 +147,13 @@ export class KafkaTransport implements Transport {
               // Room for one contract message at its 1 MiB limit plus record overhead (Kafka's default is 1 MiB).
               { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
               ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+              // Time only: a size bound would delete input by volume, whatever the replay still needs.
+              ...(spec.retentionMs === undefined
+                ? []
+                : [
+                    { name: 'retention.ms', value: String(spec.retentionMs) },
+                    { name: 'retention.bytes', value: '-1' },
+                  ]),
             ],
           })),
         }),
@@ -257,6 +267,14 @@ export class KafkaTransport implements Transport {
     // kafkajs's admin lists offsets with isolation level READ_COMMITTED: `offset` is the last stable offset.
     const offsets = await withRetry(() => admin.fetchTopicOffsets(topic));
     return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+  }
+
+  async startOffsets(topic: string): Promise<Map<number, number>> {
+    await this.partitionCount(topic);
+    const admin = await this.connectedAdmin();
+    // `low` is the log start offset (ListOffsets with the EARLIEST timestamp).
+    const offsets = await withRetry(() => admin.fetchTopicOffsets(topic));
+    return new Map(offsets.map((o) => [o.partition, Number(o.low)]));
   }
 
   async close(): Promise<void> {

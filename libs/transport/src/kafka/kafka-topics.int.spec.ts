@@ -1,0 +1,47 @@
+// Topic creation on a real broker (KAFKA_BROKERS, default 127.0.0.1:19092): the retention a spec asks for is
+// what Kafka applies, so the matching engine's replay input outlives its snapshots by configuration, not by
+// whatever the broker's default happens to be.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import kafkajs, { Kafka, logLevel } from 'kafkajs';
+import { uniqueName } from '../contract/helpers.js';
+import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+// A runtime enum kafkajs (CommonJS) exposes only on its default export under ESM.
+const { ConfigResourceTypes } = kafkajs;
+
+describe('Kafka transport: topic retention', () => {
+  let t: KafkaTransport;
+  const kafka = new Kafka({ brokers, clientId: 'transport-topics-raw', logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  before(async () => {
+    t = createKafkaTransport({ brokers, clientId: 'transport-topics' });
+    await admin.connect();
+  });
+  after(async () => {
+    await admin.disconnect();
+    await t.close();
+  });
+
+  async function config(topic: string): Promise<Map<string, string | null>> {
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['retention.ms', 'retention.bytes', 'cleanup.policy'] }],
+    });
+    return new Map(resources[0]!.configEntries.map((e) => [e.configName, e.configValue]));
+  }
+
+  it('creates a topic with the time-only retention its spec asks for', async () => {
+    const kept = uniqueName('kept');
+    const plain = uniqueName('plain');
+    await t.ensureTopics([{ name: kept, partitions: 1, retentionMs: 123_456_789 }, { name: plain, partitions: 1 }]);
+    const k = await config(kept);
+    assert.equal(k.get('retention.ms'), '123456789');
+    assert.equal(k.get('retention.bytes'), '-1');
+    assert.equal(k.get('cleanup.policy'), 'delete');
+    // Without retentionMs the broker's default applies (the test broker: 168 h).
+    assert.equal((await config(plain)).get('retention.ms'), String(168 * 3_600_000));
+    await assert.rejects(t.ensureTopics([{ name: uniqueName('bad'), partitions: 1, retentionMs: 0 }]), RangeError);
+  });
+});
