@@ -11,7 +11,7 @@ import { EventEncoder, OrderBook } from '@parallax/order-book';
 import { createEmbeddedTransport, type EmbeddedTransport, type GroupConsumer } from '@parallax/transport';
 import { holdInputForSnapshots } from './retention.js';
 
-const logger = createLogger('retention-test', process.env['LOG_LEVEL'] ?? 'silent');
+const logger = createLogger('retention-test', 'silent');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {

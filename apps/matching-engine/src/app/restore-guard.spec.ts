@@ -11,7 +11,7 @@ import { startMatchingEngine } from './bootstrap.js';
 import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
 import { assertSameStreams, produce, readStreams, referenceStreams, sendRaw, testConfig, waitForCommitted } from '../testing/test-support.js';
 
-const logger = createLogger('matching-engine', process.env['LOG_LEVEL'] ?? 'silent');
+const logger = createLogger('matching-engine', 'silent');
 
 const refused = (code: string) => (err: unknown) => err instanceof MatchingError && err.code === code;
 
