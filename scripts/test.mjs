@@ -114,14 +114,27 @@ if (tier !== 'unit' && integration.length > 0) {
       step('using the local Kafka broker that is already running');
     } else {
       step('starting a local Kafka broker (scripts/kafka.sh)');
-      const status = run('bash', ['scripts/kafka.sh', 'start']);
+      // stdout carries the broker's client passwords: keep them out of the log (they are read below).
+      const status = run('bash', ['scripts/kafka.sh', 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
       if (status !== 0) {
         console.error('\n✖ could not start Kafka');
         process.exit(status);
       }
       startedKafka = true;
     }
-    env.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT ?? '19092'}`;
+    // The broker authenticates every client (SASL/SCRAM) and enforces ACLs: every test takes the test
+    // principal's credentials from the environment (@parallax/transport reads KAFKA_SASL_*), and the ACL test
+    // the other principals' from KAFKA_CREDENTIALS_FILE.
+    const printed = spawnSync('bash', ['scripts/kafka.sh', 'env'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (printed.status !== 0) {
+      console.error('\n✖ could not read the Kafka broker\'s client environment (bash scripts/kafka.sh env)');
+      stopServices();
+      process.exit(1);
+    }
+    for (const line of printed.stdout.split('\n')) {
+      const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]] = m[2];
+    }
   }
   env.DATABASE_ADMIN_URL ??= 'postgresql://postgres@127.0.0.1:5432/postgres';
   // Integration suites share one broker, one PostgreSQL server and a 2-core machine: run files one at a time.

@@ -1,4 +1,5 @@
 import kafkajs from 'kafkajs';
+import { kafkaJsSecurity } from '@parallax/transport';
 import type { Kafka, LogEntry, logLevel as KafkajsLogLevel, Producer, RetryOptions } from 'kafkajs';
 import type { KafkaClientConfig, KafkaLogLevel } from './config.js';
 
@@ -68,6 +69,8 @@ export function createKafka(config: KafkaClientConfig, options: CreateKafkaOptio
     requestTimeout: options.requestTimeoutMs ?? 30_000,
     retry: options.retry ?? { initialRetryTime: 100, maxRetryTime: 5_000, factor: 0.2, multiplier: 2, retries: 8 },
     logLevel: toKafkajsLevel(config.logLevel),
+    // KAFKA_SASL_* / KAFKA_SSL*: the brokers authenticate every client (see @parallax/transport).
+    ...kafkaJsSecurity(),
     logCreator: () => (entry: LogEntry) => {
       const { timestamp, message, ...fields } = entry.log;
       sink({ level: LEVEL_NAMES.get(entry.level) ?? 'info', time: timestamp, namespace: entry.namespace, message, fields });
