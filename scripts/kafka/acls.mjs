@@ -2,7 +2,10 @@
 // the one ACL policy of Parallax's principals, applied by scripts/kafka.sh (the local broker), the compose
 // `kafka-setup` service and the k8s `kafka-setup` Job, with the broker's super user:
 //
-//   node scripts/kafka/acls.mjs --brokers HOST:PORT     (KAFKA_SASL_* of the super user in the environment)
+//   node scripts/kafka/acls.mjs --brokers HOST:PORT [--create-topics]   (KAFKA_SASL_* of the super user)
+//
+// --create-topics also creates the pipeline's topics (PARTITIONS, default 12), through the built transport,
+// as the services would: the services' principals are not allowed to create topics.
 //
 // The authorizer denies whatever is not granted here (allow.everyone.if.no.acl.found=false):
 //   parallax-engine      reads orders and its snapshots, writes market events, snapshots, dead letters, in
@@ -118,6 +121,25 @@ async function main(argv) {
     console.log(JSON.stringify({ applied: acl.length, principals: [...new Set(rows.map((r) => r[0]))] }));
   } finally {
     await admin.disconnect();
+  }
+  if (argv.includes('--create-topics')) await createTopics(brokers);
+}
+
+async function createTopics(brokers) {
+  const partitions = Number(process.env.PARTITIONS ?? '12');
+  const { topicSpecs, settlementTopicSpecs } = await import('@parallax/contracts');
+  const { createKafkaTransport } = await import('@parallax/transport');
+  const t = topicNames();
+  const rf = process.env.KAFKA_REPLICATION_FACTOR;
+  const transport = createKafkaTransport({ brokers, clientId: 'parallax-acls', ...(rf ? { replicationFactor: Number(rf) } : {}) });
+  try {
+    await transport.ensureTopics([
+      ...topicSpecs({ orders: t.orders, marketEvents: t.marketEvents, snapshots: t.snapshots, deadLetters: t.deadLetters }, partitions),
+      ...settlementTopicSpecs({ signedOrders: t.signedOrders, settlementStatus: t.settlementStatus }, partitions),
+    ]);
+    console.log(JSON.stringify({ topics: Object.values(t), partitions }));
+  } finally {
+    await transport.close();
   }
 }
 
