@@ -1,6 +1,6 @@
 #!/bin/sh
 # Starts a single-node KRaft Kafka broker (the apache/kafka image) with SASL/SCRAM-SHA-512 and ACLs, its data
-# on the mounted volume. Used by docker-compose.yml and k8s/kafka.yaml. The users are created when the storage
+# on the mounted volume. Used by docker-compose.yml and k8s/base/kafka.yaml. The users are created when the storage
 # is formatted (first start); ACLs are applied by the kafka-setup step (scripts/kafka/acls.mjs).
 #
 #   KAFKA_ADVERTISED          host:port clients reach this broker at (e.g. kafka:9092)
