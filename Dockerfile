@@ -8,6 +8,8 @@ COPY prisma prisma
 COPY contracts contracts
 COPY scripts scripts
 COPY tsconfig.base.json tsconfig.json nest-cli.json prisma.config.ts ./
+# What `npm run db:migrate` needs offline (the prisma CLI, @prisma/schema-engine-wasm, driver-adapter-utils) is in
+# `dependencies`, so the pruned image can run the migrations it ships (the migrate Job / compose service).
 RUN npm ci --no-audit --no-fund && npm run generate && npx tsc -b && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
@@ -17,5 +19,8 @@ ENV NODE_ENV=production
 # silent. Node clamps the delay to 1 ms on both, so the warning is only noise (measured: docs/benchmarks.md).
 ENV NODE_OPTIONS=--disable-warning=TimeoutNegativeWarning
 COPY --from=build /app /app
+# /deploy: the compose volume where the dev-chain deploy step hands the contract address to settlement (a
+# fresh named volume takes this directory's owner, so the unprivileged user can write it).
+RUN mkdir -p /deploy && chown node:node /deploy
 USER node
 CMD ["node", "--enable-source-maps", "apps/gateway/dist/main.js"]

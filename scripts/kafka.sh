@@ -4,15 +4,21 @@
 #
 #   bash scripts/kafka.sh fetch    download the broker classpath into .cache/kafka/<version>/libs (once)
 #   bash scripts/kafka.sh start    fetch if needed, format a fresh temp data dir, start, wait until it serves
-#                                  admin requests, print KAFKA_BROKERS=127.0.0.1:<port> on stdout
+#                                  admin requests, apply the ACLs, print the client environment on stdout
+#   bash scripts/kafka.sh env      print the client environment of the running broker (see below)
 #   bash scripts/kafka.sh stop     TERM (then KILL after KAFKA_STOP_TIMEOUT), delete the temp data dir
 #   bash scripts/kafka.sh status   exit 0 running and answering, 1 running but not answering, 3 not running
 #
 # Environment: KAFKA_VERSION (3.9.2), KAFKA_PORT (19092), KAFKA_CONTROLLER_PORT (19093),
 #   KAFKA_HEAP_OPTS (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT seconds (120), KAFKA_STOP_TIMEOUT seconds (30),
 #   MVN (mvn), KAFKA_MVN_ARGS (extra Maven arguments, e.g. -o to stay offline once ~/.m2 is warm).
-# Progress goes to stderr; stdout carries only the KAFKA_BROKERS line, so `eval "$(bash scripts/kafka.sh start)"`
-# works. One broker per port: state lives in .cache/kafka/run/<port>/.
+# The broker authenticates every client (SASL/SCRAM-SHA-512) and authorizes it by ACL (scripts/kafka/acls.mjs):
+# fresh random passwords at every start for `admin` (super user), `parallax-test` (what integration tests
+# use: everything on their own topics) and the production principals parallax-engine, parallax-ingest and
+# parallax-settlement. They are kept in .cache/kafka/run/<port>/credentials.json (mode 600).
+# Progress goes to stderr; stdout carries only `export` lines (KAFKA_BROKERS, KAFKA_SASL_MECHANISM,
+# KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD of parallax-test, KAFKA_CREDENTIALS_FILE), so
+# `eval "$(bash scripts/kafka.sh start)"` works. One broker per port: state lives in .cache/kafka/run/<port>/.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -29,6 +35,9 @@ LIBS="$VERSION_DIR/libs"
 RUN_DIR="$CACHE/run/$PORT"
 PID_FILE="$RUN_DIR/kafka.pid"
 STATE_FILE="$RUN_DIR/state"
+CREDENTIALS_FILE="$RUN_DIR/credentials.json"
+USERS=(admin parallax-test parallax-engine parallax-ingest parallax-settlement)
+TEST_USER=parallax-test
 BROKERS="127.0.0.1:$PORT"
 # Kafka's own JVM defaults (kafka-run-class.sh), minus the GC log.
 JVM_OPTS=(-server -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -XX:InitiatingHeapOccupancyPercent=35
@@ -111,12 +120,32 @@ state_get() { [[ -f "$STATE_FILE" ]] && sed -n "s/^$1=//p" "$STATE_FILE" | head 
 
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+password_of() { # password_of <user>: from the running broker's credentials file
+  [[ -f "$CREDENTIALS_FILE" ]] || return 1
+  node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const p = c.users[process.argv[2]]; if (!p) process.exit(1); process.stdout.write(p);' \
+    "$CREDENTIALS_FILE" "$1"
+}
+
+# Runs a command as the broker's super user (the probe, the ACL set-up).
+as_admin() {
+  KAFKA_SASL_MECHANISM=scram-sha-512 KAFKA_SASL_USERNAME=admin KAFKA_SASL_PASSWORD="$(password_of admin)" "$@"
+}
+
 probe() { # probe <timeout-ms> [extra ready.mjs args]
   need node "install Node.js and run npm install"
   local timeout="$1"
   shift
-  (cd "$ROOT" && node "$KAFKA_DIR/ready.mjs" --brokers "$BROKERS" --timeout-ms "$timeout" \
+  (cd "$ROOT" && as_admin node "$KAFKA_DIR/ready.mjs" --brokers "$BROKERS" --timeout-ms "$timeout" \
     --cluster-id "$(state_get CLUSTER_ID)" "$@")
+}
+
+# What a client of this broker needs, as shell exports (the test runner and developers eval it).
+print_env() {
+  echo "export KAFKA_BROKERS=$BROKERS"
+  echo "export KAFKA_SASL_MECHANISM=scram-sha-512"
+  echo "export KAFKA_SASL_USERNAME=$TEST_USER"
+  echo "export KAFKA_SASL_PASSWORD=$(password_of "$TEST_USER")"
+  echo "export KAFKA_CREDENTIALS_FILE=$CREDENTIALS_FILE"
 }
 
 # Only ever delete directories this script created.
@@ -160,8 +189,11 @@ is_alive() {
 
 forget_run() {
   remove_data_dir "$(state_get DATA_DIR)"
-  rm -f "$PID_FILE" "$STATE_FILE"
+  rm -f "$PID_FILE" "$STATE_FILE" "$CREDENTIALS_FILE"
 }
+
+# 32 hex characters: nothing that JAAS, sed or the SCRAM format string would need escaped.
+random_password() { head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 
 random_cluster_id() {
   # A Kafka Uuid is 16 random bytes in URL-safe base64 without padding; one starting with '-' would be
@@ -181,7 +213,7 @@ start() {
   if pid="$(broker_pid)"; then
     if probe 5000 --once >/dev/null 2>&1; then
       log "broker already running and healthy (pid $pid, data $(state_get DATA_DIR))"
-      echo "KAFKA_BROKERS=$BROKERS"
+      print_env
       return 0
     fi
     log "broker pid $pid is alive but not answering yet; waiting up to ${START_TIMEOUT}s"
@@ -189,7 +221,7 @@ start() {
       print_logs "$(state_get DATA_DIR)"
       die "broker pid $pid is running but not ready; run 'bash scripts/kafka.sh stop' and start again"
     fi
-    echo "KAFKA_BROKERS=$BROKERS"
+    print_env
     return 0
   fi
   if [[ -f "$STATE_FILE" || -f "$PID_FILE" ]]; then
@@ -210,15 +242,25 @@ start() {
   mkdir -p "$data/logs"
   printf 'DATA_DIR=%s\nCLUSTER_ID=%s\nVERSION=%s\nPORT=%s\nCONTROLLER_PORT=%s\n' \
     "$data" "$cluster_id" "$VERSION" "$PORT" "$CTRL_PORT" >"$STATE_FILE"
-  sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CTRL_PORT|g" -e "s|@DATA_DIR@|$data|g" \
-    "$KAFKA_DIR/server.properties.template" >"$data/server.properties"
+  local user scram_args=() users_json=''
+  (umask 077 && : >"$CREDENTIALS_FILE")
+  for user in "${USERS[@]}"; do
+    local pw
+    pw="$(random_password)"
+    scram_args+=(--add-scram "SCRAM-SHA-512=[name=$user,password=$pw]")
+    users_json+="${users_json:+,}\"$user\":\"$pw\""
+  done
+  printf '{"brokers":"%s","mechanism":"scram-sha-512","users":{%s}}\n' "$BROKERS" "$users_json" >"$CREDENTIALS_FILE"
+  (umask 077 && sed -e "s|@PORT@|$PORT|g" -e "s|@CONTROLLER_PORT@|$CTRL_PORT|g" -e "s|@DATA_DIR@|$data|g" \
+    -e "s|@ADMIN_PASSWORD@|$(password_of admin)|g" \
+    "$KAFKA_DIR/server.properties.template" >"$data/server.properties")
   local log_opts=("-Dlog4j.configuration=file:$KAFKA_DIR/log4j.properties" "-Dkafka.logs.dir=$data/logs")
 
   started="$(now_ms)"
   # The format tool logs through the same log4j config: keep its lines out of the broker's server.log.
   if ! java -Xmx256m "-Dlog4j.configuration=file:$KAFKA_DIR/log4j.properties" "-Dkafka.logs.dir=$data/logs/format" \
     -cp "$LIBS/*" kafka.tools.StorageTool format \
-    -t "$cluster_id" -c "$data/server.properties" >"$data/logs/format.log" 2>&1 8>&- 9>&-; then
+    -t "$cluster_id" -c "$data/server.properties" "${scram_args[@]}" >"$data/logs/format.log" 2>&1 8>&- 9>&-; then
     tail -n 40 "$data/logs/format.log" >&2
     forget_run
     die "formatting the KRaft storage failed"
@@ -246,8 +288,13 @@ start() {
     die "broker did not become ready within ${START_TIMEOUT}s (logs kept in $RUN_DIR/last-failed-start.log)"
   fi
   rm -f "$RUN_DIR/last-failed-start.log"
-  log "Kafka $VERSION ready: $(since "$launched") from launch to a served admin call, $(since "$started") with formatting; logs in $data/logs"
-  echo "KAFKA_BROKERS=$BROKERS"
+  if ! (cd "$ROOT" && as_admin node "$KAFKA_DIR/acls.mjs" --brokers "$BROKERS" --test-principal "$TEST_USER" >"$data/logs/acls.json"); then
+    kill_broker "$pid"
+    forget_run
+    die "applying the ACLs failed"
+  fi
+  log "Kafka $VERSION ready with SASL/SCRAM and ACLs: $(since "$launched") from launch to a served admin call, $(since "$started") with formatting; logs in $data/logs"
+  print_env
 }
 
 stop() {
@@ -285,8 +332,12 @@ case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
+  env)
+    broker_pid >/dev/null || die "no broker running on port $PORT"
+    print_env
+    ;;
   *)
-    echo "usage: bash scripts/kafka.sh fetch|start|stop|status" >&2
+    echo "usage: bash scripts/kafka.sh fetch|start|stop|status|env" >&2
     exit 2
     ;;
 esac

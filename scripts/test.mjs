@@ -6,6 +6,8 @@
 //   node scripts/test.mjs                 everything
 //   node scripts/test.mjs --tier unit     typecheck + lint + unit/property tests (no services)
 //   node scripts/test.mjs --tier integration
+//   node scripts/test.mjs --tier deploy   the deployment files, offline: docker-compose config, kustomize + Kubernetes
+//                                         schemas, promtool, dashboards and rules against the apps' live /metrics
 //   node scripts/test.mjs --no-lint       skip eslint (local iteration)
 //   node scripts/test.mjs libs/order-book only the packages under these paths
 import { spawnSync } from 'node:child_process';
@@ -21,8 +23,8 @@ const option = (name) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const tier = option('--tier') ?? 'all';
-if (!['all', 'unit', 'integration'].includes(tier)) {
-  console.error(`unknown --tier ${tier} (all | unit | integration)`);
+if (!['all', 'unit', 'integration', 'deploy'].includes(tier)) {
+  console.error(`unknown --tier ${tier} (all | unit | integration | deploy)`);
   process.exit(2);
 }
 const filters = args.filter((a, i) => !a.startsWith('--') && args[i - 1] !== '--tier');
@@ -67,6 +69,7 @@ function specFiles() {
 }
 
 const isIntegration = (f) => f.endsWith('.int.spec.js') || f.endsWith('.e2e.spec.js');
+const isDeploy = (f) => f.endsWith('.deploy.spec.js');
 
 must('contract artifacts are up to date (solc-js)', process.execPath, ['contracts/build.mjs', '--check']);
 must('hash event methods are up to date (generate-hash)', process.execPath, ['libs/order-book/scripts/generate-hash.mjs', '--check']);
@@ -75,8 +78,9 @@ must('typecheck (tsc -b)', 'npx', ['tsc', '-b']);
 if (!flag('--no-lint')) must('lint (eslint, type-aware, zero warnings)', 'npx', ['eslint', '.', '--max-warnings', '0']);
 
 const files = specFiles();
-const unit = files.filter((f) => !isIntegration(f));
+const unit = files.filter((f) => !isIntegration(f) && !isDeploy(f));
 const integration = files.filter(isIntegration);
+const deploy = files.filter(isDeploy);
 let failed = false;
 
 function nodeTest(title, list, extra = [], env = process.env) {
@@ -90,7 +94,16 @@ function nodeTest(title, list, extra = [], env = process.env) {
   if (status !== 0) failed = true;
 }
 
-if (tier !== 'integration') nodeTest('unit and property tests', unit);
+if (tier === 'all' || tier === 'unit') nodeTest('unit and property tests', unit);
+if (tier === 'all' || tier === 'deploy') {
+  // The real tools (Debian's docker-compose and prometheus, kubectl) and the apps started for their /metrics.
+  if (deploy.length > 0 || tier === 'deploy') {
+    nodeTest('deployment checks (compose, kustomize, promtool, live metrics)', deploy, ['--test-concurrency=1'], {
+      ...process.env,
+      DATABASE_ADMIN_URL: process.env.DATABASE_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres',
+    });
+  }
+}
 
 let startedKafka = false;
 const stopServices = () => {
@@ -105,7 +118,7 @@ process.on('SIGINT', () => {
   process.exit(130);
 });
 
-if (tier !== 'unit' && integration.length > 0) {
+if ((tier === 'all' || tier === 'integration') && integration.length > 0) {
   const env = { ...process.env };
   if (!env.KAFKA_BROKERS) {
     // A broker already running on the port (a developer's) is used and left running; one we start, we stop.
@@ -114,14 +127,27 @@ if (tier !== 'unit' && integration.length > 0) {
       step('using the local Kafka broker that is already running');
     } else {
       step('starting a local Kafka broker (scripts/kafka.sh)');
-      const status = run('bash', ['scripts/kafka.sh', 'start']);
+      // stdout carries the broker's client passwords: keep them out of the log (they are read below).
+      const status = run('bash', ['scripts/kafka.sh', 'start'], { stdio: ['ignore', 'ignore', 'inherit'] });
       if (status !== 0) {
         console.error('\n✖ could not start Kafka');
         process.exit(status);
       }
       startedKafka = true;
     }
-    env.KAFKA_BROKERS = `127.0.0.1:${env.KAFKA_PORT ?? '19092'}`;
+    // The broker authenticates every client (SASL/SCRAM) and enforces ACLs: every test takes the test
+    // principal's credentials from the environment (@parallax/transport reads KAFKA_SASL_*), and the ACL test
+    // the other principals' from KAFKA_CREDENTIALS_FILE.
+    const printed = spawnSync('bash', ['scripts/kafka.sh', 'env'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (printed.status !== 0) {
+      console.error('\n✖ could not read the Kafka broker\'s client environment (bash scripts/kafka.sh env)');
+      stopServices();
+      process.exit(1);
+    }
+    for (const line of printed.stdout.split('\n')) {
+      const m = /^export ([A-Z_]+)=(.*)$/.exec(line);
+      if (m) env[m[1]] = m[2];
+    }
   }
   env.DATABASE_ADMIN_URL ??= 'postgresql://postgres@127.0.0.1:5432/postgres';
   // Integration suites share one broker, one PostgreSQL server and a 2-core machine: run files one at a time.

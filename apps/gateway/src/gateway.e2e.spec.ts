@@ -27,7 +27,22 @@ describe('gateway over real HTTP', () => {
     const res = await fetch(`${url}/metrics`);
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-    assert.match(await res.text(), /parallax_process_resident_memory_bytes\{service="gateway"\}/);
+    assert.match(await res.text(), /^process_resident_memory_bytes\{service="gateway"\}/m);
+  });
+
+  it('serves /metrics only on the internal port when GATEWAY_METRICS_PORT is set (not behind the public balancer)', async () => {
+    const internal = await startGateway(loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0' }));
+    try {
+      assert.ok(internal.metricsUrl);
+      assert.equal((await fetch(`${internal.url}/metrics`)).status, 404);
+      assert.equal((await fetch(`${internal.url}/health`)).status, 200);
+      const res = await fetch(`${internal.metricsUrl}/metrics`);
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /^nodejs_heap_size_used_bytes\{service="gateway"\}/m);
+      assert.equal((await fetch(`${internal.metricsUrl}/health`)).status, 404);
+    } finally {
+      await internal.app.close();
+    }
   });
 
   it('refuses a bad port at boot, naming the variable', () => {

@@ -1,7 +1,7 @@
 // One scenario through the real broker: K engine processes (apps/matching-engine dist/main.js), the load
 // generator as its own process (its CLI), and the verifying event consumer in this process.
 import { topicSpecs, type TopicNames } from '@parallax/contracts';
-import { createKafkaTransport, type GroupConsumer, type KafkaTransport } from '@parallax/transport';
+import { createKafkaTransport, kafkaJsSecurity, type GroupConsumer, type KafkaTransport } from '@parallax/transport';
 import { Kafka, logLevel } from 'kafkajs';
 import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec, procCpuSec } from './cpu.js';
@@ -44,7 +44,7 @@ function engineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<st
 
 
 async function deleteTopics(brokers: readonly string[], names: string[]): Promise<void> {
-  const admin = new Kafka({ brokers: [...brokers], clientId: 'pipeline-bench-cleanup', logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ brokers: [...brokers], clientId: 'pipeline-bench-cleanup', logLevel: logLevel.NOTHING, ...kafkaJsSecurity() }).admin();
   try {
     await admin.connect();
     await admin.deleteTopics({ topics: names, timeout: 10_000 });

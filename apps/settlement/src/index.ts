@@ -18,3 +18,4 @@ export {
   type LocalSettlementOptions,
 } from './testing/local-settlement.js';
 export { verifySettlement, readTrades, readTopic, waitFor, type VerifyInput, type VerifyReport } from './testing/verify-settlement.js';
+export { deployDevChain, type DevChainDeployment } from './deploy/dev-chain-deploy.js';

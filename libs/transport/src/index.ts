@@ -28,3 +28,10 @@ export {
   type KafkaLogEntry,
 } from './kafka/kafka-transport.js';
 export type { KafkaConsumerSettings } from './kafka/kafka-consumer.js';
+export {
+  kafkaSecurityFromEnv,
+  kafkaJsSecurity,
+  KAFKA_SECURITY_ENV,
+  type KafkaSecurity,
+  type KafkaSaslMechanism,
+} from './kafka/kafka-security.js';

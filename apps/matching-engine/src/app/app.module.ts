@@ -7,17 +7,18 @@ import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
 import { ENGINE_CONFIG, ENGINE_LOGGER, ENGINE_TRANSPORT } from '../config/matching-engine.tokens.js';
 import { MatchingService } from '../matching/matching.service.js';
 import { OrdersConsumer } from '../consumer/orders.consumer.js';
+import { ReadinessController } from './readiness.controller.js';
 
 export const SERVICE = 'matching-engine';
 
-/** The matching-engine app: /metrics + /health over HTTP, order batches through the batch consumer. */
+/** The matching-engine app: /metrics, /health and /ready over HTTP, order batches through the batch consumer. */
 @Module({})
 export class AppModule {
   static forRoot(config: MatchingEngineConfig, transport: Transport, log: Logger): DynamicModule {
     return {
       module: AppModule,
       imports: [ObservabilityModule.forService(SERVICE)],
-      controllers: [OrdersConsumer],
+      controllers: [OrdersConsumer, ReadinessController],
       providers: [
         { provide: ENGINE_CONFIG, useValue: config },
         { provide: ENGINE_TRANSPORT, useValue: transport },

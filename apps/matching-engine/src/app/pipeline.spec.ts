@@ -38,7 +38,7 @@ async function start(log: EmbeddedTransport, config: MatchingEngineConfig, insta
 }
 
 describe('matching engine pipeline (embedded log)', () => {
-  it('two instances in one group produce exactly the single-process streams, and serve /metrics and /health', async () => {
+  it('two instances in one group produce exactly the single-process streams, and serve /metrics, /health and /ready', async () => {
     const log = createEmbeddedTransport();
     const config = testConfig({ snapshotEveryMessages: 40 });
     const batches = flow(1, config, 1600);
@@ -52,6 +52,19 @@ describe('matching engine pipeline (embedded log)', () => {
 
       const health = await fetch(`${a.url}/health`);
       assert.equal(health.status, 200);
+      // /ready: both joined and restored what they own, between them every partition.
+      const readyA = (await (await fetch(`${a.url}/ready`)).json()) as { status: string; owned: number[] };
+      const readyB = (await (await fetch(`${b.url}/ready`)).json()) as { status: string; owned: number[] };
+      assert.deepEqual([readyA.status, readyB.status], ['ready', 'ready']);
+      assert.deepEqual([...readyA.owned, ...readyB.owned].sort(), [0, 1, 2, 3]);
+      // A rebalance in progress (revoked, not yet re-assigned) is not ready; the next assignment is.
+      const owned = a.service.ownedPartitions().map((partition) => ({ topic: config.topics.orders, partition }));
+      await a.service.revoked([]);
+      const during = await fetch(`${a.url}/ready`);
+      assert.equal(during.status, 503);
+      assert.equal(((await during.json()) as { status: string }).status, 'not-ready');
+      await a.service.assigned(owned);
+      assert.equal((await fetch(`${a.url}/ready`)).status, 200);
       const metrics = await (await fetch(`${b.url}/metrics`)).text();
       const commands = sumMetric(await (await fetch(`${a.url}/metrics`)).text(), 'parallax_engine_commands_total') + sumMetric(metrics, 'parallax_engine_commands_total');
       assert.equal(commands, batches.reduce((n, x) => n + x.commands.length, 0));

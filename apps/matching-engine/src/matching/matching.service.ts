@@ -62,7 +62,21 @@ export class MatchingService implements OnApplicationShutdown {
     return this.restores;
   }
 
+  /**
+   * Ready = it has joined the group and restored every orders partition it was assigned (none is a valid
+   * answer: a standby with more replicas than partitions). Not ready while a restore runs, after a
+   * revocation until the next assignment, and before the first one.
+   */
+  readiness(): { readonly ready: boolean; readonly owned: readonly number[]; readonly restoring: readonly number[] } {
+    const owned = [...this.workers.keys()].sort((a, b) => a - b);
+    return { ready: this.joined && this.restoring.length === 0, owned, restoring: this.restoring };
+  }
+
+  private joined = false;
+  private restoring: number[] = [];
+
   async assigned(partitions: readonly TopicPartition[]): Promise<void> {
+    this.joined = false;
     this.metrics.rebalances.inc();
     const orders = this.config.topics.orders;
     const owned = new Set(partitions.filter((tp) => tp.topic === orders).map((tp) => tp.partition));
@@ -70,14 +84,21 @@ export class MatchingService implements OnApplicationShutdown {
     await this.drop([...this.workers.keys()].filter((p) => !owned.has(p)));
     const fresh = [...owned].filter((p) => !this.workers.has(p)).sort((a, b) => a - b);
     this.log.info({ owned: [...owned].sort((a, b) => a - b), restoring: fresh }, 'partitions assigned');
-    for (const p of fresh) this.workers.set(p, await this.restoreOrFail(p));
+    this.restoring = [...fresh];
+    for (const p of fresh) {
+      this.workers.set(p, await this.restoreOrFail(p));
+      this.restoring = this.restoring.filter((r) => r !== p);
+    }
     this.metrics.partitionsOwned.set(this.workers.size);
+    this.joined = true;
   }
 
   async revoked(partitions: readonly TopicPartition[]): Promise<void> {
     const orders = this.config.topics.orders;
     const lost = partitions.filter((tp) => tp.topic === orders).map((tp) => tp.partition);
     this.log.info({ revoked: lost }, 'partitions revoked');
+    // A rebalance is under way: the next assignment says what this instance owns.
+    this.joined = false;
     await this.drop(lost);
     this.metrics.partitionsOwned.set(this.workers.size);
   }

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel, Partitioners, type Producer as KafkaJsProducer } from 'kafkajs';
 import { dec, eventually, readAll, uniqueName } from '../contract/helpers.js';
 import type { ConsumedBatch } from '../transport.js';
+import { kafkaJsSecurity } from './kafka-security.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
@@ -15,7 +16,7 @@ describe('Kafka transport: aborted records, transaction markers, open transactio
   let raw: KafkaJsProducer;
   before(async () => {
     t = createKafkaTransport({ brokers, clientId: 'transport-markers', consumer: { heartbeatIntervalMs: 200, maxWaitTimeMs: 100 } });
-    const kafka = new Kafka({ brokers, clientId: 'transport-markers-raw', logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers, clientId: 'transport-markers-raw', logLevel: logLevel.NOTHING, ...kafkaJsSecurity() });
     raw = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

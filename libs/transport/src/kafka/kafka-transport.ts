@@ -14,6 +14,7 @@ import { KafkaProducer } from './kafka-producer.js';
 import { readPartition } from './kafka-read.js';
 import { noDelaySocketFactory } from './socket-factory.js';
 import { isUnknownTopicError, withRetry } from './kafka-util.js';
+import { kafkaJsSecurity, kafkaSecurityFromEnv, type KafkaSecurity } from './kafka-security.js';
 
 export type KafkaTransportLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -49,6 +50,11 @@ export interface KafkaTransportOptions {
   readonly consumer?: Partial<KafkaConsumerSettings>;
   /** Replication factor for topics created by ensureTopics (default: the broker's default.replication.factor). */
   readonly replicationFactor?: number;
+  /**
+   * TLS and SASL. Default: kafkaSecurityFromEnv() (KAFKA_SASL_*, KAFKA_SSL*), so that every client an app, a
+   * tool or a test opens authenticates the same way without each call site remembering to pass it.
+   */
+  readonly security?: KafkaSecurity;
 }
 
 const LOG_LEVELS: Record<KafkaTransportLogLevel, KafkaLogLevel> = {
@@ -110,6 +116,7 @@ export class KafkaTransport implements Transport {
       connectionTimeout: options.connectionTimeoutMs ?? 3_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
       socketFactory: noDelaySocketFactory,
+      ...kafkaJsSecurity(options.security ?? kafkaSecurityFromEnv()),
     });
     this.admin = this.kafka.admin();
     this.settings = {

@@ -1,0 +1,111 @@
+// Kafka is a trust boundary: a principal the ACLs do not name cannot write market events (which settlement puts
+// on chain), and the engines' principal can. Runs against the authenticated broker scripts/kafka.sh starts,
+// whose ACLs are scripts/kafka/acls.mjs and whose users' passwords are in KAFKA_CREDENTIALS_FILE (the test
+// runner passes it).
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { dec, enc, readAll } from '../contract/helpers.js';
+import type { SASLOptions } from 'kafkajs';
+import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
+
+const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
+// The policy's default names (scripts/kafka/acls.mjs, @parallax/contracts DEFAULT_TOPICS).
+const MARKET_EVENTS = 'parallax.market-events.v1';
+const ORDERS = 'parallax.orders.v1';
+const ENGINE_TX = 'parallax-matching-engine.parallax.orders.v1.0';
+
+interface Credentials {
+  readonly mechanism: string;
+  readonly users: Readonly<Record<string, string>>;
+}
+
+function credentials(): Credentials {
+  const file = process.env.KAFKA_CREDENTIALS_FILE;
+  assert.ok(file, 'KAFKA_CREDENTIALS_FILE is not set: run through scripts/test.mjs (or eval "$(bash scripts/kafka.sh env)")');
+  return JSON.parse(readFileSync(file, 'utf8')) as Credentials;
+}
+
+function as(user: string, password?: string): KafkaTransport {
+  const pw = password ?? credentials().users[user];
+  assert.ok(pw, `no password for ${user} in KAFKA_CREDENTIALS_FILE`);
+  const sasl = { mechanism: 'scram-sha-512', username: user, password: pw } as SASLOptions;
+  // The client id is the service's default: its read groups (`<client id>-read-…`) are what the policy grants.
+  return createKafkaTransport({ brokers, clientId: user, security: { sasl }, connectionTimeoutMs: 3_000, requestTimeoutMs: 10_000 });
+}
+
+const deniedPattern = /TOPIC_AUTHORIZATION_FAILED|not authorized|TRANSACTIONAL_ID_AUTHORIZATION_FAILED/i;
+
+describe('Kafka ACLs: who may write market events', () => {
+  const open: KafkaTransport[] = [];
+  const track = (t: KafkaTransport): KafkaTransport => {
+    open.push(t);
+    return t;
+  };
+  let partition = 0;
+
+  before(async () => {
+    // The test principal (runner's KAFKA_SASL_*) may create topics; the policy's topics may already exist.
+    const setup = track(createKafkaTransport({ brokers, clientId: 'acl-spec-setup' }));
+    const existing = await setup.partitionCount(MARKET_EVENTS).catch(() => undefined);
+    if (existing === undefined) await setup.ensureTopics([{ name: MARKET_EVENTS, partitions: 1 }]);
+    if ((await setup.partitionCount(ORDERS).catch(() => undefined)) === undefined) {
+      await setup.ensureTopics([{ name: ORDERS, partitions: 1 }]);
+    }
+    partition = 0;
+  });
+
+  after(async () => {
+    await Promise.all(open.map((t) => t.close().catch(() => undefined)));
+  });
+
+  it('refuses the ingest principal (it writes orders, never market events)', async () => {
+    const ingest = track(as('parallax-ingest'));
+    const p = await ingest.producer();
+    await assert.rejects(p.send(MARKET_EVENTS, [{ key: 'm-1', value: enc('forged trade'), partition }]), deniedPattern);
+    // Its own topic is open to it: the refusal above is the ACL, not a broken client.
+    await p.send(ORDERS, [{ key: 'm-1', value: enc('an order'), partition }]);
+  });
+
+  it('refuses the settlement principal, which may only read market events', async () => {
+    const settlement = track(as('parallax-settlement'));
+    const p = await settlement.producer();
+    await assert.rejects(p.send(MARKET_EVENTS, [{ key: 'm-1', value: enc('forged trade'), partition }]), deniedPattern);
+  });
+
+  it('refuses a wrong password and a client without credentials', async () => {
+    const wrong = track(as('parallax-engine', 'not-the-password'));
+    await assert.rejects(wrong.partitionCount(MARKET_EVENTS), /SASL|authentication|credentials/i);
+    const anonymous = track(createKafkaTransport({ brokers, clientId: 'acl-spec-anonymous', security: {}, connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 }));
+    await assert.rejects(anonymous.partitionCount(MARKET_EVENTS));
+  });
+
+  it('lets the engine principal write market events in its transactions, and settlement read them', async () => {
+    const engine = track(as('parallax-engine'));
+    const reader = track(as('parallax-settlement'));
+    const before = (await reader.endOffsets(MARKET_EVENTS)).get(partition) ?? 0;
+    const p = await engine.producer({ transactionalId: ENGINE_TX });
+    const marker = `engine-event-${Date.now()}`;
+    await p.transaction((tx) => {
+      tx.send(MARKET_EVENTS, [{ key: 'm-1', value: enc(marker), partition }]);
+    });
+    let seen: string[] = [];
+    for (let i = 0; i < 100 && !seen.includes(marker); i++) {
+      seen = (await readAll(reader, MARKET_EVENTS, partition, before)).map((m) => dec(m.value));
+      if (!seen.includes(marker)) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(seen.includes(marker), `settlement did not read the engine's event (read ${seen.length} messages)`);
+    // Writing under another service's transactional id is refused too (it could fence that service's producer).
+    await assert.rejects(
+      (async () => {
+        const foreign = await engine.producer({ transactionalId: 'parallax-settlement.ingest.x' });
+        await foreign.transaction((tx) => {
+          tx.send(MARKET_EVENTS, [{ key: 'm-1', value: enc('x'), partition }]);
+        });
+      })(),
+      // The broker answers FindCoordinator with TRANSACTIONAL_ID_AUTHORIZATION_FAILED; kafkajs reports it, after
+      // its retries, as a coordinator it could not find.
+      /TRANSACTIONAL_ID_AUTHORIZATION_FAILED|GroupCoordinatorNotFound/,
+    );
+  });
+});

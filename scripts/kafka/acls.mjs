@@ -1,0 +1,151 @@
+// Kafka is a trust boundary: whoever can write `market-events` can make settlement put trades on chain. This is
+// the one ACL policy of Parallax's principals, applied by scripts/kafka.sh (the local broker), the compose
+// `kafka-setup` service and the k8s `kafka-setup` Job, with the broker's super user:
+//
+//   node scripts/kafka/acls.mjs --brokers HOST:PORT [--create-topics]   (KAFKA_SASL_* of the super user)
+//
+// --create-topics also creates the pipeline's topics (PARTITIONS, default 12), through the built transport,
+// as the services would: the services' principals are not allowed to create topics.
+//
+// The authorizer denies whatever is not granted here (allow.everyone.if.no.acl.found=false):
+//   parallax-engine      reads orders and its snapshots, writes market events, snapshots, dead letters, in
+//                        transactions under its group id
+//   parallax-ingest      writes orders and signed orders (the gateway and the load generator)
+//   parallax-settlement  reads market events and signed orders, writes only its status and dead letters
+// Topic names and group ids are the defaults (@parallax/contracts DEFAULT_TOPICS); a deployment that renames
+// them passes the same names here through TOPIC_* / *_GROUP_ID.
+import kafkajs from 'kafkajs';
+
+const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
+
+export const PRINCIPALS = Object.freeze({
+  engine: 'parallax-engine',
+  ingest: 'parallax-ingest',
+  settlement: 'parallax-settlement',
+});
+
+export function topicNames(env = process.env) {
+  return {
+    orders: env.TOPIC_ORDERS ?? 'parallax.orders.v1',
+    marketEvents: env.TOPIC_MARKET_EVENTS ?? 'parallax.market-events.v1',
+    snapshots: env.TOPIC_SNAPSHOTS ?? 'parallax.engine-snapshots.v1',
+    deadLetters: env.TOPIC_DEAD_LETTERS ?? 'parallax.dead-letters.v1',
+    signedOrders: env.TOPIC_SIGNED_ORDERS ?? 'parallax.signed-orders.v1',
+    settlementStatus: env.TOPIC_SETTLEMENT_STATUS ?? 'parallax.settlement-status.v1',
+  };
+}
+
+/** The policy as plain rows: [principal, resource type, pattern, name, operations]. */
+export function policy(env = process.env) {
+  const t = topicNames(env);
+  const engineGroup = env.ENGINE_GROUP_ID ?? 'parallax-matching-engine';
+  const settlementGroup = env.SETTLEMENT_GROUP_ID ?? 'parallax-settlement';
+  // Reads outside the group (restore, replay) run in throw-away groups `<client id>-read-<uuid>` (kafka-read.ts).
+  const engineClient = env.ENGINE_KAFKA_CLIENT_ID ?? 'parallax-matching-engine';
+  const settlementClient = env.SETTLEMENT_KAFKA_CLIENT_ID ?? 'parallax-settlement';
+  const { engine, ingest, settlement } = PRINCIPALS;
+  return [
+    [engine, 'TOPIC', 'LITERAL', t.orders, ['READ', 'DESCRIBE']],
+    [engine, 'TOPIC', 'LITERAL', t.snapshots, ['READ', 'WRITE', 'DESCRIBE']],
+    [engine, 'TOPIC', 'LITERAL', t.marketEvents, ['WRITE', 'DESCRIBE']],
+    [engine, 'TOPIC', 'LITERAL', t.deadLetters, ['WRITE', 'DESCRIBE']],
+    [engine, 'GROUP', 'LITERAL', engineGroup, ['READ', 'DESCRIBE']],
+    [engine, 'GROUP', 'PREFIXED', `${engineClient}-read-`, ['READ']],
+    // Transactional ids are `<group>.<orders topic>.<partition>` (transactionalIdFor).
+    [engine, 'TRANSACTIONAL_ID', 'PREFIXED', `${engineGroup}.`, ['WRITE', 'DESCRIBE']],
+    [engine, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
+
+    [ingest, 'TOPIC', 'LITERAL', t.orders, ['WRITE', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.signedOrders, ['WRITE', 'DESCRIBE']],
+    [ingest, 'TRANSACTIONAL_ID', 'PREFIXED', 'parallax-ingest.', ['WRITE', 'DESCRIBE']],
+    [ingest, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
+
+    [settlement, 'TOPIC', 'LITERAL', t.marketEvents, ['READ', 'DESCRIBE']],
+    [settlement, 'TOPIC', 'LITERAL', t.signedOrders, ['READ', 'DESCRIBE']],
+    [settlement, 'TOPIC', 'LITERAL', t.deadLetters, ['WRITE', 'DESCRIBE']],
+    [settlement, 'TOPIC', 'LITERAL', t.settlementStatus, ['WRITE', 'DESCRIBE']],
+    [settlement, 'GROUP', 'LITERAL', settlementGroup, ['READ', 'DESCRIBE']],
+    [settlement, 'GROUP', 'PREFIXED', `${settlementClient}-read-`, ['READ']],
+    // The ingest's transactional ids are `<group>.ingest.<uuid>`.
+    [settlement, 'TRANSACTIONAL_ID', 'PREFIXED', `${settlementGroup}.`, ['WRITE', 'DESCRIBE']],
+    [settlement, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
+  ];
+}
+
+/** Everything the integration tests do on their own unique topics, groups and transactional ids (local broker only). */
+export function testPolicy(principal) {
+  return [
+    [principal, 'TOPIC', 'LITERAL', '*', ['ALL']],
+    [principal, 'GROUP', 'LITERAL', '*', ['ALL']],
+    [principal, 'TRANSACTIONAL_ID', 'LITERAL', '*', ['ALL']],
+    [principal, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['CREATE', 'DESCRIBE', 'DESCRIBE_CONFIGS', 'IDEMPOTENT_WRITE']],
+  ];
+}
+
+export function toKafkaJsAcls(rows) {
+  return rows.flatMap(([principal, type, pattern, name, operations]) =>
+    operations.map((operation) => ({
+      resourceType: AclResourceTypes[type],
+      resourceName: name,
+      resourcePatternType: ResourcePatternTypes[pattern],
+      principal: `User:${principal}`,
+      host: '*',
+      operation: AclOperationTypes[operation],
+      permissionType: AclPermissionTypes.ALLOW,
+    })),
+  );
+}
+
+/** SASL of the caller from KAFKA_SASL_* (this file runs without the TypeScript build, e.g. in kafka.sh). */
+export function saslFromEnv(env = process.env) {
+  if (!env.KAFKA_SASL_MECHANISM) return {};
+  return {
+    sasl: { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' },
+    ...(env.KAFKA_SSL === 'true' ? { ssl: true } : {}),
+  };
+}
+
+async function main(argv) {
+  const brokersAt = argv.indexOf('--brokers');
+  const brokers = (brokersAt >= 0 ? argv[brokersAt + 1] : process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
+  if (brokers.length === 0) throw new Error('--brokers (or KAFKA_BROKERS) is required');
+  const testAt = argv.indexOf('--test-principal');
+  const rows = [...policy(), ...(testAt >= 0 ? testPolicy(argv[testAt + 1]) : [])];
+  const kafka = new Kafka({ brokers, clientId: 'parallax-acls', logLevel: logLevel.NOTHING, ...saslFromEnv() });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // Creating an ACL that exists is a no-op on the broker: the whole policy is applied on every run.
+    const acl = toKafkaJsAcls(rows);
+    await admin.createAcls({ acl });
+    console.log(JSON.stringify({ applied: acl.length, principals: [...new Set(rows.map((r) => r[0]))] }));
+  } finally {
+    await admin.disconnect();
+  }
+  if (argv.includes('--create-topics')) await createTopics(brokers);
+}
+
+async function createTopics(brokers) {
+  const partitions = Number(process.env.PARTITIONS ?? '12');
+  const { topicSpecs, settlementTopicSpecs } = await import('@parallax/contracts');
+  const { createKafkaTransport } = await import('@parallax/transport');
+  const t = topicNames();
+  const rf = process.env.KAFKA_REPLICATION_FACTOR;
+  const transport = createKafkaTransport({ brokers, clientId: 'parallax-acls', ...(rf ? { replicationFactor: Number(rf) } : {}) });
+  try {
+    await transport.ensureTopics([
+      ...topicSpecs({ orders: t.orders, marketEvents: t.marketEvents, snapshots: t.snapshots, deadLetters: t.deadLetters }, partitions),
+      ...settlementTopicSpecs({ signedOrders: t.signedOrders, settlementStatus: t.settlementStatus }, partitions),
+    ]);
+    console.log(JSON.stringify({ topics: Object.values(t), partitions }));
+  } finally {
+    await transport.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).catch((error) => {
+    console.error(`acls: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  });
+}
