@@ -47,7 +47,8 @@ export interface LevelView {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const SNAPSHOT_MAGIC = [0x50, 0x58, 0x4f, 0x42]; // "PXOB"
-const SNAPSHOT_VERSION = 1;
+/** 2 added maxTimestampStep, uniqueOrderIds and the order-id high-water mark; 1 is still restored. */
+const SNAPSHOT_VERSION = 2;
 /** Returned by match() when self-trade prevention ended the taker. */
 const STOPPED = 1;
 
@@ -113,7 +114,9 @@ function orderBefore(a: Order, b: Order): boolean {
   return a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.id < b.id);
 }
 
-function validateConfig(c: MarketConfig): MarketConfig {
+type ResolvedConfig = Required<MarketConfig>;
+
+function validateConfig(c: MarketConfig): ResolvedConfig {
   const fields = [
     'marketId',
     'minSize',
@@ -130,6 +133,14 @@ function validateConfig(c: MarketConfig): MarketConfig {
   if (c.priceBandBps > 10000) {
     throw new OrderBookError('INVALID_MARKET_CONFIG', `priceBandBps must be at most 10000, got ${c.priceBandBps}`);
   }
+  const maxTimestampStep = c.maxTimestampStep ?? 0;
+  if (!isSafeNonNegative(maxTimestampStep)) {
+    throw new OrderBookError('INVALID_MARKET_CONFIG', `maxTimestampStep must be a non-negative safe integer, got ${String(maxTimestampStep)}`);
+  }
+  const uniqueOrderIds: unknown = c.uniqueOrderIds ?? false;
+  if (typeof uniqueOrderIds !== 'boolean') {
+    throw new OrderBookError('INVALID_MARKET_CONFIG', `uniqueOrderIds must be a boolean, got ${String(uniqueOrderIds)}`);
+  }
   return Object.freeze({
     marketId: c.marketId,
     minSize: c.minSize,
@@ -137,6 +148,8 @@ function validateConfig(c: MarketConfig): MarketConfig {
     maxOpenOrdersPerAccount: c.maxOpenOrdersPerAccount,
     priceBandBps: c.priceBandBps,
     initialReferencePrice: c.initialReferencePrice,
+    maxTimestampStep,
+    uniqueOrderIds,
   });
 }
 
@@ -146,10 +159,12 @@ function validateConfig(c: MarketConfig): MarketConfig {
  * emits `rejected`); throws OrderBookError only for an invalid config or snapshot.
  */
 export class OrderBook {
-  private readonly cfg: MarketConfig;
+  private readonly cfg: ResolvedConfig;
   private sink: EventSink;
   private seq = 0;
   private now = 0;
+  /** Highest order id this market ever accepted (0 = none): no live order has a larger id. */
+  private maxOrderId = 0;
   private lastPrice = 0;
   private readonly hash = new StateHash();
   private readonly bids = new BookSide(Side.Buy, 1);
@@ -230,7 +245,9 @@ export class OrderBook {
     else if (tif === TIF.GTT && expiresAt <= ts) r = RR.EXPIRY_NOT_IN_FUTURE;
     else if (postOnly && !restable) r = RR.POST_ONLY_NOT_ALLOWED;
     else if (isLimit && price * size > MAX) r = RR.NOTIONAL_OUT_OF_RANGE;
-    else if (this.byId.has(orderId)) r = RR.DUPLICATE_ORDER_ID;
+    // Every live id is <= maxOrderId, so a fresh (increasing) id skips the index lookup entirely.
+    else if (orderId <= this.maxOrderId && this.byId.has(orderId)) r = RR.DUPLICATE_ORDER_ID;
+    else if (orderId <= this.maxOrderId && cfg.uniqueOrderIds) r = RR.ORDER_ID_REUSED;
     else if (size < cfg.minSize) r = RR.SIZE_BELOW_MINIMUM;
     else if (isLimit && price * size < cfg.minNotional) r = RR.NOTIONAL_BELOW_MINIMUM;
     else if (isLimit && this.outOfBand(price)) r = RR.PRICE_OUT_OF_BAND;
@@ -247,6 +264,7 @@ export class OrderBook {
       return;
     }
     this.eAccepted(ts, orderId, accountId, side as Side, type as OrderType, tif as TimeInForce, price, size);
+    if (orderId > this.maxOrderId) this.maxOrderId = orderId;
 
     const t = this.orderPool.pop() ?? new Order();
     t.id = orderId;
@@ -366,6 +384,10 @@ export class OrderBook {
   get clock(): number {
     return this.now;
   }
+  /** Highest order id the market has accepted (0 = none); with uniqueOrderIds a place must exceed it. */
+  get highestOrderId(): number {
+    return this.maxOrderId;
+  }
   /** Price band reference: last trade price, else the configured initial reference (0 = none). */
   get referencePrice(): number {
     return this.lastPrice > 0 ? this.lastPrice : this.cfg.initialReferencePrice;
@@ -441,11 +463,14 @@ export class OrderBook {
     w.uint(c.maxOpenOrdersPerAccount);
     w.uint(c.priceBandBps);
     w.uint(c.initialReferencePrice);
+    w.uint(c.maxTimestampStep);
+    w.uint(c.uniqueOrderIds ? 1 : 0);
     w.uint(this.seq);
     w.uint(this.now);
     w.uint(this.lastPrice);
     w.uint(this.hash.a >>> 0);
     w.uint(this.hash.b >>> 0);
+    w.uint(this.maxOrderId);
     for (const bs of [this.bids, this.asks]) {
       const levels = bs.levels;
       w.uint(levels.length);
@@ -480,8 +505,8 @@ export class OrderBook {
     const r = new ByteReader(bytes, 'INVALID_SNAPSHOT');
     for (const b of SNAPSHOT_MAGIC) if (r.byte() !== b) r.fail('bad magic');
     const version = r.uint();
-    if (version !== SNAPSHOT_VERSION) r.fail(`unsupported snapshot version ${version}`);
-    const cfg: MarketConfig = {
+    if (version !== 1 && version !== SNAPSHOT_VERSION) r.fail(`unsupported snapshot version ${version}`);
+    const base = {
       marketId: r.uint(),
       minSize: r.uint(),
       minNotional: r.uint(),
@@ -489,6 +514,13 @@ export class OrderBook {
       priceBandBps: r.uint(),
       initialReferencePrice: r.uint(),
     };
+    let cfg: MarketConfig = base;
+    if (version >= 2) {
+      const maxTimestampStep = r.uint();
+      const unique = r.uint();
+      if (unique > 1) r.fail('bad uniqueOrderIds flag');
+      cfg = { ...base, maxTimestampStep, uniqueOrderIds: unique === 1 };
+    }
     let book: OrderBook;
     try {
       book = new OrderBook(cfg, sink);
@@ -504,6 +536,8 @@ export class OrderBook {
     if (a > 0xffffffff || b > 0xffffffff) r.fail('bad hash');
     book.hash.a = a | 0;
     book.hash.b = b | 0;
+    // Version 1 kept no high-water mark: the largest resting id is the best lower bound it allows (below).
+    const maxOrderId = version >= 2 ? r.uint() : 0;
     for (const bs of [book.bids, book.asks]) {
       const nLevels = r.uint();
       let prevPrice = -1;
@@ -553,6 +587,12 @@ export class OrderBook {
       prevId = id;
     }
     if (!r.done) r.fail('trailing bytes');
+    let maxResting = 0;
+    book.byId.forEach((o) => {
+      if (o.id > maxResting) maxResting = o.id;
+    });
+    if (version >= 2 && maxOrderId < maxResting) r.fail('order-id high-water mark below a resting order id');
+    book.maxOrderId = version >= 2 ? maxOrderId : maxResting;
     const bb = book.bestBid();
     const ba = book.bestAsk();
     if (bb !== 0 && ba !== 0 && bb >= ba) r.fail('crossed book');
@@ -757,8 +797,13 @@ export class OrderBook {
 
   /** Validates the timestamp, advances the clock and expires due GTT orders. */
   private advance(ts: number, command: CommandType, orderId: number, accountId: number): boolean {
-    if (!isSafeNonNegative(ts) || ts < this.now) {
-      const reason = isSafeNonNegative(ts) ? RR.TIMESTAMP_REGRESSION : RR.INVALID_TIMESTAMP;
+    const step = this.cfg.maxTimestampStep;
+    if (!isSafeNonNegative(ts) || ts < this.now || (step > 0 && this.now > 0 && ts - this.now > step)) {
+      const reason = !isSafeNonNegative(ts)
+        ? RR.INVALID_TIMESTAMP
+        : ts < this.now
+          ? RR.TIMESTAMP_REGRESSION
+          : RR.TIMESTAMP_TOO_FAR_AHEAD;
       this.eRejected(this.now, command, sanitizeId(orderId), sanitizeId(accountId), reason);
       return false;
     }
