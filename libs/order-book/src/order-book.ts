@@ -500,8 +500,22 @@ export class OrderBook {
     return w.finish();
   }
 
-  /** Rebuild a book from snapshot(); throws OrderBookError('INVALID_SNAPSHOT'). */
-  static restore(bytes: Uint8Array, sink: EventSink = new NullSink()): OrderBook {
+  /**
+   * snapshot() cut into consecutive pieces of at most maxChunkBytes each, for transports with a message
+   * size limit (Kafka's default is 1 MiB; a book of 1M orders takes ~20 MiB). Concatenated they are exactly
+   * snapshot(); restore() accepts the list. Framing (count, order, integrity) is the transport's concern.
+   */
+  snapshotChunks(maxChunkBytes: number): Uint8Array[] {
+    if (!Number.isSafeInteger(maxChunkBytes) || maxChunkBytes < 1) throw new RangeError(`maxChunkBytes must be a positive integer, got ${maxChunkBytes}`);
+    const all = this.snapshot();
+    const out: Uint8Array[] = [];
+    for (let at = 0; at < all.length; at += maxChunkBytes) out.push(all.subarray(at, Math.min(all.length, at + maxChunkBytes)));
+    return out;
+  }
+
+  /** Rebuild a book from snapshot() (or snapshotChunks(), in order); throws OrderBookError('INVALID_SNAPSHOT'). */
+  static restore(snapshot: Uint8Array | readonly Uint8Array[], sink: EventSink = new NullSink()): OrderBook {
+    const bytes = snapshot instanceof Uint8Array ? snapshot : concat(snapshot);
     const r = new ByteReader(bytes, 'INVALID_SNAPSHOT');
     for (const b of SNAPSHOT_MAGIC) if (r.byte() !== b) r.fail('bad magic');
     const version = r.uint();
@@ -1025,6 +1039,18 @@ export class OrderBook {
     this.hash.level(seq, ts, side, price, size);
     this.sink.onLevel(seq, ts, side, price, size);
   }
+}
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 function lowerBound(levels: readonly Level[], key: number): number {

@@ -208,3 +208,43 @@ describe('snapshot version 2 and the migration from version 1', () => {
     assert.throws(() => OrderBook.restore(rebuild(2, 3)), isSnapErr);
   });
 });
+
+describe('chunked snapshots', () => {
+  it('cuts the snapshot into pieces of at most the given size that restore to the same book', () => {
+    const h = new Harness(market({ uniqueOrderIds: true }));
+    for (let i = 1; i <= 400; i++) h.run(i % 2 === 0 ? buy(i, 100 - (i % 7), 1 + (i % 5), { accountId: i }) : sell(i, 101 + (i % 9), 2, { accountId: i }));
+    const whole = h.book.snapshot();
+    const chunks = h.book.snapshotChunks(97);
+    assert.ok(chunks.length > 10);
+    assert.ok(chunks.every((c) => c.length > 0 && c.length <= 97));
+    assert.deepEqual(Buffer.concat(chunks), Buffer.from(whole));
+    const b = OrderBook.restore(chunks);
+    assert.deepEqual(b.snapshot(), whole);
+    assert.equal(b.stateHash(), h.book.stateHash());
+    assert.deepEqual(h.book.snapshotChunks(whole.length + 1), [whole]);
+  });
+
+  // The book can only check structure: two equal-length swapped chunks of like records could parse, so the
+  // transport must frame chunks (count, index, digest). What the book guarantees is no silent partial book.
+  it('a missing or repeated chunk is an INVALID_SNAPSHOT (and this reordering too), never a partial book', () => {
+    const h = new Harness();
+    for (let i = 1; i <= 100; i++) h.run(buy(i, 50 + (i % 10), 3, { accountId: i }));
+    const chunks = h.book.snapshotChunks(64);
+    assert.throws(() => OrderBook.restore(chunks.slice(0, -1)), isSnapErr);
+    assert.throws(() => OrderBook.restore([...chunks, chunks[chunks.length - 1]!]), isSnapErr);
+    assert.throws(() => OrderBook.restore([]), isSnapErr);
+    const swapped = [...chunks];
+    [swapped[1], swapped[2]] = [swapped[2]!, swapped[1]!];
+    try {
+      const b = OrderBook.restore(swapped);
+      assert.fail(`restored ${b.orderCount} orders from reordered chunks`);
+    } catch (e) {
+      assert.ok(isSnapErr(e), String(e));
+    }
+  });
+
+  it('refuses a chunk size that is not a positive integer', () => {
+    const h = new Harness();
+    for (const bad of [0, -1, 1.5, Number.NaN]) assert.throws(() => h.book.snapshotChunks(bad), RangeError);
+  });
+});
