@@ -171,6 +171,13 @@ export class OrderBook {
   private readonly asks = new BookSide(Side.Sell, -1);
   private readonly byId = new NumMap<Order>(4096);
   private readonly accounts = new NumMap<Account>(256);
+  /**
+   * Whether resting orders are linked into per-account lists (accounts). Only the open-order cap and
+   * cancel-all need them, so they are built on first need (O(resting orders), once) and kept from then on:
+   * with one account per order they cost an index insert and delete per order, a third of the book's time.
+   * Invisible in events, hash and snapshot (those never read the lists).
+   */
+  private accountIndexed: boolean;
   /** Binary min-heap of GTT orders by (expiresAt, orderId). */
   private readonly heap: Order[] = [];
   private readonly orderPool: Order[] = [];
@@ -184,6 +191,7 @@ export class OrderBook {
   constructor(config: MarketConfig, sink: EventSink = new NullSink()) {
     this.cfg = validateConfig(config);
     this.sink = sink;
+    this.accountIndexed = this.cfg.maxOpenOrdersPerAccount > 0;
   }
 
   /** Redirect subsequent events (e.g. a fresh collector per batch). */
@@ -306,6 +314,7 @@ export class OrderBook {
       this.eRejected(ts, CT.CancelAll, 0, 0, RR.INVALID_ACCOUNT_ID);
       return;
     }
+    this.indexAccounts();
     const acct = this.accounts.get(cmd.accountId);
     if (acct === undefined) return;
     const list: Order[] = [];
@@ -439,6 +448,7 @@ export class OrderBook {
   }
   /** Resting orders of one account. */
   openOrderCount(accountId: number): number {
+    this.indexAccounts();
     return this.accounts.get(accountId)?.count ?? 0;
   }
   /** Running 64-bit hash over every emitted event, 16 lowercase hex chars (see README). */
@@ -489,14 +499,9 @@ export class OrderBook {
         }
       }
     }
-    const accts: Account[] = [];
-    this.accounts.forEach((a) => accts.push(a));
-    accts.sort((a, b) => a.id - b.id);
-    w.uint(accts.length);
-    for (const a of accts) {
-      w.uint(a.id);
-      w.uint(a.count);
-    }
+    const counts = this.accountCounts();
+    w.uint(counts.length >> 1);
+    for (const x of counts) w.uint(x);
     return w.finish();
   }
 
@@ -591,14 +596,11 @@ export class OrderBook {
         }
       }
     }
+    const counts = book.accountCounts();
     const nAccts = r.uint();
-    if (nAccts !== book.accounts.size) r.fail('account counters do not match resting orders');
-    let prevId = -1;
-    for (let i = 0; i < nAccts; i++) {
-      const id = r.uint();
-      const count = r.uint();
-      if (id <= prevId || book.accounts.get(id)?.count !== count) r.fail('account counters do not match resting orders');
-      prevId = id;
+    if (nAccts !== counts.length >> 1) r.fail('account counters do not match resting orders');
+    for (let i = 0; i < counts.length; i++) {
+      if (r.uint() !== counts[i]) r.fail('account counters do not match resting orders');
     }
     if (!r.done) r.fail('trailing bytes');
     let maxResting = 0;
@@ -895,10 +897,36 @@ export class OrderBook {
     lvl.book.total -= o.remaining;
   }
 
-  /** Registers a resting order: id map, account list and counter, expiry heap. */
+  /** Registers a resting order: id map, account list and counter (when indexed), expiry heap. */
   private register(o: Order): void {
     o.live = true;
     this.byId.set(o.id, o);
+    if (this.accountIndexed) this.linkAccount(o);
+    if (o.tif === TIF.GTT) this.heapPush(o);
+  }
+
+  /** Builds the per-account lists from the resting orders, once (see accountIndexed). */
+  private indexAccounts(): void {
+    if (this.accountIndexed) return;
+    this.accountIndexed = true;
+    for (const bs of [this.bids, this.asks]) {
+      for (const lvl of bs.levels) for (let o = lvl.head; o !== null; o = o.next) this.linkAccount(o);
+    }
+  }
+
+  /** [accountId, resting orders] pairs flattened, ascending accountId (snapshot section; no index needed). */
+  private accountCounts(): number[] {
+    const count = new Map<number, number>();
+    for (const bs of [this.bids, this.asks]) {
+      for (const lvl of bs.levels) for (let o = lvl.head; o !== null; o = o.next) count.set(o.account, (count.get(o.account) ?? 0) + 1);
+    }
+    const ids = [...count.keys()].sort((a, b) => a - b);
+    const out: number[] = [];
+    for (const id of ids) out.push(id, count.get(id)!);
+    return out;
+  }
+
+  private linkAccount(o: Order): void {
     let a = this.accounts.get(o.account);
     if (a === undefined) {
       a = this.accountPool.pop() ?? new Account();
@@ -913,7 +941,6 @@ export class OrderBook {
     if (a.head !== null) a.head.acctPrev = o;
     a.head = o;
     a.count++;
-    if (o.tif === TIF.GTT) this.heapPush(o);
   }
 
   /** Unregisters (if registered) and returns the node to the pool. */
@@ -921,16 +948,18 @@ export class OrderBook {
     if (o.live) {
       o.live = false;
       this.byId.delete(o.id);
-      const a = o.acct!;
-      if (o.acctPrev === null) a.head = o.acctNext;
-      else o.acctPrev.acctNext = o.acctNext;
-      if (o.acctNext !== null) o.acctNext.acctPrev = o.acctPrev;
-      o.acctPrev = null;
-      o.acctNext = null;
-      o.acct = null;
-      if (--a.count === 0) {
-        this.accounts.delete(a.id);
-        this.accountPool.push(a);
+      const a = o.acct;
+      if (a !== null) {
+        if (o.acctPrev === null) a.head = o.acctNext;
+        else o.acctPrev.acctNext = o.acctNext;
+        if (o.acctNext !== null) o.acctNext.acctPrev = o.acctPrev;
+        o.acctPrev = null;
+        o.acctNext = null;
+        o.acct = null;
+        if (--a.count === 0) {
+          this.accounts.delete(a.id);
+          this.accountPool.push(a);
+        }
       }
       if (o.heapIndex >= 0) this.heapRemove(o);
     }
