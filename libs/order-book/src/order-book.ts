@@ -499,9 +499,14 @@ export class OrderBook {
         }
       }
     }
-    const counts = this.accountCounts();
-    w.uint(counts.length >> 1);
-    for (const x of counts) w.uint(x);
+    const owners = this.sortedOwners();
+    w.uint(distinctRuns(owners));
+    for (let i = 0; i < owners.length; ) {
+      const j = runEnd(owners, i);
+      w.uint(owners[i]!);
+      w.uint(j - i);
+      i = j;
+    }
     return w.finish();
   }
 
@@ -557,6 +562,7 @@ export class OrderBook {
     book.hash.b = b | 0;
     // Version 1 kept no high-water mark: the largest resting id is the best lower bound it allows (below).
     const maxOrderId = version >= 2 ? r.uint() : 0;
+    let maxResting = 0;
     for (const bs of [book.bids, book.asks]) {
       const nLevels = r.uint();
       let prevPrice = -1;
@@ -580,6 +586,7 @@ export class OrderBook {
           const stp = r.uint();
           const po = r.uint();
           if (o.id === 0 || book.byId.has(o.id)) r.fail(`bad or duplicate order id ${o.id}`);
+          if (o.id > maxResting) maxResting = o.id;
           if (o.remaining === 0 || price * o.remaining > MAX) r.fail('bad order size');
           if (tif !== TIF.GTC && tif !== TIF.GTT) r.fail('bad time in force');
           if (tif === TIF.GTT ? o.expiresAt <= book.now : o.expiresAt !== 0) r.fail('bad expiry');
@@ -596,17 +603,14 @@ export class OrderBook {
         }
       }
     }
-    const counts = book.accountCounts();
-    const nAccts = r.uint();
-    if (nAccts !== counts.length >> 1) r.fail('account counters do not match resting orders');
-    for (let i = 0; i < counts.length; i++) {
-      if (r.uint() !== counts[i]) r.fail('account counters do not match resting orders');
+    const owners = book.sortedOwners();
+    if (r.uint() !== distinctRuns(owners)) r.fail('account counters do not match resting orders');
+    for (let i = 0; i < owners.length; ) {
+      const j = runEnd(owners, i);
+      if (r.uint() !== owners[i] || r.uint() !== j - i) r.fail('account counters do not match resting orders');
+      i = j;
     }
     if (!r.done) r.fail('trailing bytes');
-    let maxResting = 0;
-    book.byId.forEach((o) => {
-      if (o.id > maxResting) maxResting = o.id;
-    });
     if (version >= 2 && maxOrderId < maxResting) r.fail('order-id high-water mark below a resting order id');
     book.maxOrderId = version >= 2 ? maxOrderId : maxResting;
     const bb = book.bestBid();
@@ -914,16 +918,18 @@ export class OrderBook {
     }
   }
 
-  /** [accountId, resting orders] pairs flattened, ascending accountId (snapshot section; no index needed). */
-  private accountCounts(): number[] {
-    const count = new Map<number, number>();
+  /**
+   * Owners of all resting orders, sorted (runs of equal ids give the per-account counts of the snapshot's
+   * accounts section; no index needed). Sorting a typed array is native and allocation-light: a Map of a
+   * million accounts made this a quarter of the time of snapshotting a 1M-order book.
+   */
+  private sortedOwners(): Float64Array {
+    const owners = new Float64Array(this.byId.size);
+    let n = 0;
     for (const bs of [this.bids, this.asks]) {
-      for (const lvl of bs.levels) for (let o = lvl.head; o !== null; o = o.next) count.set(o.account, (count.get(o.account) ?? 0) + 1);
+      for (const lvl of bs.levels) for (let o = lvl.head; o !== null; o = o.next) owners[n++] = o.account;
     }
-    const ids = [...count.keys()].sort((a, b) => a - b);
-    const out: number[] = [];
-    for (const id of ids) out.push(id, count.get(id)!);
-    return out;
+    return owners.sort();
   }
 
   private linkAccount(o: Order): void {
@@ -1068,6 +1074,20 @@ export class OrderBook {
     this.hash.level(seq, ts, side, price, size);
     this.sink.onLevel(seq, ts, side, price, size);
   }
+}
+
+/** End (exclusive) of the run of values equal to sorted[i]. */
+function runEnd(sorted: Float64Array, i: number): number {
+  const v = sorted[i];
+  let j = i + 1;
+  while (j < sorted.length && sorted[j] === v) j++;
+  return j;
+}
+
+function distinctRuns(sorted: Float64Array): number {
+  let n = 0;
+  for (let i = 0; i < sorted.length; i = runEnd(sorted, i)) n++;
+  return n;
 }
 
 function concat(chunks: readonly Uint8Array[]): Uint8Array {
