@@ -228,6 +228,7 @@ async function measure(runner: BookRunner, label: string, w: Workload, warmupOps
   const gcMs: number[] = [];
   const gcCount: number[] = [];
   let maxPause = 0;
+  let maxPauseLatency = 0;
   for (let r = 0; r < runs; r++) {
     runner.reset();
     collect();
@@ -263,7 +264,7 @@ async function measure(runner: BookRunner, label: string, w: Workload, warmupOps
       const p1 = performance.now();
       await settle();
       const g = gcIn(p0, p1);
-      maxPause = Math.max(maxPause, g.max);
+      maxPauseLatency = Math.max(maxPauseLatency, g.max);
       results.push(runner.result());
       const all = summarize(lat);
       passes.push(all);
@@ -294,7 +295,7 @@ async function measure(runner: BookRunner, label: string, w: Workload, warmupOps
       opsPerCpuSec: median(opsPerCpuSec),
       latency: chosen,
       latencyPasses: passes.map((x) => x.p999Ns),
-      gc: { perPassMs: median(gcMs), maxPauseMs: maxPause, perPassCount: median(gcCount) },
+      gc: { perPassMs: median(gcMs), maxPauseMs: maxPause, maxPauseLatencyMs: maxPauseLatency, perPassCount: median(gcCount) },
       result: results[results.length - 1]!,
       peakRssBytes: peak,
       retainedHeapBytes: retained,
