@@ -216,92 +216,120 @@ interface Measured {
   results: RunResult[];
 }
 
-async function measure(runner: BookRunner, label: string, w: Workload, warmupOps: number, runs: number, latencyRuns: number): Promise<Measured> {
-  const results: RunResult[] = [];
-  // warm-up: the JIT sees the same code paths and data shapes as the timed runs
+/** One book under measurement and what its passes have recorded so far. */
+interface Entrant {
+  readonly runner: BookRunner;
+  readonly label: string;
+  readonly warmupOps: number;
+  readonly runs: number;
+  readonly latencyRuns: number;
+  readonly results: RunResult[];
+  readonly opsPerSec: number[];
+  readonly opsPerCpuSec: number[];
+  readonly gcMs: number[];
+  readonly gcCount: number[];
+  maxPause: number;
+  maxPauseLatency: number;
+  readonly passes: LatencySummary[];
+}
+
+function entrant(runner: BookRunner, label: string, warmupOps: number, runs: number, latencyRuns: number): Entrant {
+  return { runner, label, warmupOps, runs, latencyRuns, results: [], opsPerSec: [], opsPerCpuSec: [], gcMs: [], gcCount: [], maxPause: 0, maxPauseLatency: 0, passes: [] };
+}
+
+async function timedPass(e: Entrant, w: Workload, r: number): Promise<void> {
+  const runner = e.runner;
   runner.reset();
-  runner.run(w, 0, warmupOps);
-  if (warmupOps === w.count) results.push(runner.result());
+  collect();
+  await settle();
+  const cpu0 = process.cpuUsage();
+  const p0 = performance.now();
+  const t0 = process.hrtime.bigint();
+  runner.run(w, 0, w.count);
+  const ns = Number(process.hrtime.bigint() - t0);
+  const p1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  await settle();
+  const g = gcIn(p0, p1);
+  e.gcMs.push(g.ms);
+  e.gcCount.push(g.count);
+  e.maxPause = Math.max(e.maxPause, g.max);
+  const ops = (w.count * 1e9) / ns;
+  e.opsPerSec.push(ops);
+  e.opsPerCpuSec.push((w.count * 1e6) / Math.max(1, cpu.user + cpu.system));
+  e.results.push(runner.result());
+  log(`  ${e.label} timed pass ${r + 1}/${e.runs}: ${rate(ops)} ops/s (${(ns / 1e6).toFixed(0)} ms; GC ${g.ms.toFixed(1)} ms in ${g.count}, max pause ${g.max.toFixed(2)} ms)`);
+}
 
-  const opsPerSec: number[] = [];
-  const opsPerCpuSec: number[] = [];
-  const gcMs: number[] = [];
-  const gcCount: number[] = [];
-  let maxPause = 0;
-  let maxPauseLatency = 0;
-  for (let r = 0; r < runs; r++) {
-    runner.reset();
-    collect();
-    await settle();
-    const cpu0 = process.cpuUsage();
-    const p0 = performance.now();
-    const t0 = process.hrtime.bigint();
-    runner.run(w, 0, w.count);
-    const ns = Number(process.hrtime.bigint() - t0);
-    const p1 = performance.now();
-    const cpu = process.cpuUsage(cpu0);
-    await settle();
-    const g = gcIn(p0, p1);
-    gcMs.push(g.ms);
-    gcCount.push(g.count);
-    maxPause = Math.max(maxPause, g.max);
-    opsPerSec.push((w.count * 1e9) / ns);
-    opsPerCpuSec.push((w.count * 1e6) / Math.max(1, cpu.user + cpu.system));
-    results.push(runner.result());
-    log(`  ${label} timed pass ${r + 1}/${runs}: ${rate(opsPerSec[r]!)} ops/s (${(ns / 1e6).toFixed(0)} ms; GC ${g.ms.toFixed(1)} ms in ${g.count}, max pause ${g.max.toFixed(2)} ms)`);
+async function latencyPass(e: Entrant, w: Workload, lat: Float64Array, r: number): Promise<void> {
+  const runner = e.runner;
+  runner.reset();
+  collect();
+  await settle();
+  const p0 = performance.now();
+  runner.runTimed(w, lat);
+  const p1 = performance.now();
+  await settle();
+  const g = gcIn(p0, p1);
+  e.maxPauseLatency = Math.max(e.maxPauseLatency, g.max);
+  e.results.push(runner.result());
+  const all = summarize(lat);
+  e.passes.push(all);
+  log(
+    `  ${e.label} latency pass ${r + 1}/${e.latencyRuns}: p50 ${us(all.p50Ns)} µs, p99 ${us(all.p99Ns)} µs, p99.9 ${us(all.p999Ns)} µs, ` +
+      `max ${us(all.maxNs)} µs (GC max pause ${g.max.toFixed(2)} ms)`,
+  );
+}
+
+/**
+ * Measures several books on one workload with their passes interleaved (round r: every book's pass r, the
+ * order rotating each round), so that load from other processes on the shared machine falls on all of
+ * them alike and the ratios within a run mean something even when absolute figures swing.
+ */
+async function measure(entrants: readonly Entrant[], w: Workload): Promise<Measured[]> {
+  for (const e of entrants) {
+    // warm-up: the JIT sees the same code paths and data shapes as the timed runs
+    e.runner.reset();
+    e.runner.run(w, 0, e.warmupOps);
+    if (e.warmupOps === w.count) e.results.push(e.runner.result());
   }
+  const rotate = (r: number): Entrant[] => entrants.map((_, i) => entrants[(i + r) % entrants.length]!);
+  const rounds = Math.max(...entrants.map((e) => e.runs));
+  for (let r = 0; r < rounds; r++) for (const e of rotate(r)) if (r < e.runs) await timedPass(e, w, r);
+  const latencyRounds = Math.max(...entrants.map((e) => e.latencyRuns));
+  const lat = new Float64Array(latencyRounds > 0 ? w.count : 0);
+  for (let r = 0; r < latencyRounds; r++) for (const e of rotate(r)) if (r < e.latencyRuns) await latencyPass(e, w, lat, r);
 
-  // latency passes: every operation timed; the pass with the median p99.9 is the one reported
-  const passes: LatencySummary[] = [];
-  if (latencyRuns > 0) {
-    const lat = new Float64Array(w.count);
-    for (let r = 0; r < latencyRuns; r++) {
-      runner.reset();
+  return entrants.map((e) => {
+    // the pass with the median p99.9 is the one reported
+    const ranked = [...e.passes].sort((x, y) => x.p999Ns - y.p999Ns);
+    const chosen = ranked[(ranked.length - 1) >> 1];
+    const peak = maxRssBytes();
+    // retained heap of the final book: heap in use with it alive, minus after replacing it by an empty one
+    let retained: number | undefined;
+    if (gc !== undefined) {
       collect();
-      await settle();
-      const p0 = performance.now();
-      runner.runTimed(w, lat);
-      const p1 = performance.now();
-      await settle();
-      const g = gcIn(p0, p1);
-      maxPauseLatency = Math.max(maxPauseLatency, g.max);
-      results.push(runner.result());
-      const all = summarize(lat);
-      passes.push(all);
-      log(
-        `  ${label} latency pass ${r + 1}/${latencyRuns}: p50 ${us(all.p50Ns)} µs, p99 ${us(all.p99Ns)} µs, p99.9 ${us(all.p999Ns)} µs, ` +
-          `max ${us(all.maxNs)} µs (GC max pause ${g.max.toFixed(2)} ms)`,
-      );
+      const withBook = process.memoryUsage().heapUsed;
+      e.runner.reset();
+      collect();
+      retained = Math.max(0, withBook - process.memoryUsage().heapUsed);
     }
-  }
-  const ranked = [...passes].sort((x, y) => x.p999Ns - y.p999Ns);
-  const chosen = ranked[(ranked.length - 1) >> 1];
-  const peak = maxRssBytes();
-
-  // retained heap of the final book: heap in use with it alive, minus after replacing it by an empty one
-  let retained: number | undefined;
-  if (gc !== undefined) {
-    collect();
-    const withBook = process.memoryUsage().heapUsed;
-    runner.reset();
-    collect();
-    retained = Math.max(0, withBook - process.memoryUsage().heapUsed);
-  }
-  return {
-    figures: {
-      label,
-      runs: opsPerSec,
-      opsPerSec: median(opsPerSec),
-      opsPerCpuSec: median(opsPerCpuSec),
-      latency: chosen,
-      latencyPasses: passes.map((x) => x.p999Ns),
-      gc: { perPassMs: median(gcMs), maxPauseMs: maxPause, maxPauseLatencyMs: maxPauseLatency, perPassCount: median(gcCount) },
-      result: results[results.length - 1]!,
-      peakRssBytes: peak,
-      retainedHeapBytes: retained,
-    },
-    results,
-  };
+    return {
+      figures: {
+        label: e.label,
+        runs: e.opsPerSec,
+        opsPerSec: median(e.opsPerSec),
+        opsPerCpuSec: median(e.opsPerCpuSec),
+        latency: chosen,
+        latencyPasses: e.passes.map((x) => x.p999Ns),
+        gc: { perPassMs: median(e.gcMs), maxPauseMs: e.maxPause, maxPauseLatencyMs: e.maxPauseLatency, perPassCount: median(e.gcCount) },
+        result: e.results[e.results.length - 1]!,
+        peakRssBytes: peak,
+        retainedHeapBytes: retained,
+      },
+      results: e.results,
+    };
+  });
 }
 
 function timerFloor(): LatencySummary {
@@ -329,19 +357,25 @@ async function runShape(s: Shape, o: Options, failures: string[], checks: string
     m.results.forEach((r, i) => failures.push(...checkRun(`${s.name}: ${name} pass ${i + 1}`, r, w)));
   };
   const plainRunner = new PlainRunner();
-  const plain = await measure(plainRunner, 'plain reference', w, o.ops, o.runs, o.latencyRuns);
-  check('plain reference', plain);
   const parallaxRunner = new ParallaxRunner();
-  const px = await measure(parallaxRunner, 'Parallax', w, o.ops, o.runs, o.latencyRuns);
+  const [plain, px] = await measure(
+    [entrant(plainRunner, 'plain reference', o.ops, o.runs, o.latencyRuns), entrant(parallaxRunner, 'Parallax', o.ops, o.runs, o.latencyRuns)],
+    w,
+  );
+  if (plain === undefined || px === undefined) throw new Error('measure returned fewer books than it was given');
+  check('plain reference', plain);
   check('Parallax', px);
   const hashes = new Set(px.results.map((r) => r.stateHash));
   if (hashes.size !== 1) failures.push(`${s.name}: Parallax state hash differs between passes over the same operations: ${[...hashes].join(', ')}`);
   let nodejs: Measured | undefined;
   if (o.nodejs) {
+    // Fifty times slower: timed once after the two fast books, outside their interleaving.
     const runner = new NodejsOrderBookRunner();
-    nodejs = await measure(runner, `nodejs-order-book ${nodejsOrderBookVersion()}`, w, Math.min(100_000, Math.floor(o.ops / 5)), 1, 0);
-    check('nodejs-order-book', nodejs);
-    if (nodejs.figures.result.tradeHash !== e.tradeHash) explainMismatch(w, parallaxRunner, runner);
+    [nodejs] = await measure([entrant(runner, `nodejs-order-book ${nodejsOrderBookVersion()}`, Math.min(100_000, Math.floor(o.ops / 5)), 1, 0)], w);
+    if (nodejs !== undefined) {
+      check('nodejs-order-book', nodejs);
+      if (nodejs.figures.result.tradeHash !== e.tradeHash) explainMismatch(w, parallaxRunner, runner);
+    }
   }
   if (px.figures.result.tradeHash !== e.tradeHash) explainMismatch(w, parallaxRunner, plainRunner);
   checks.push(
