@@ -52,6 +52,10 @@ export const RejectReason = {
   AMEND_NO_CHANGE: 23,
   /** The side's total resting size would exceed Number.MAX_SAFE_INTEGER lots. */
   BOOK_SIZE_OUT_OF_RANGE: 24,
+  /** ts runs further ahead of the market's clock than MarketConfig.maxTimestampStep allows. */
+  TIMESTAMP_TOO_FAR_AHEAD: 25,
+  /** MarketConfig.uniqueOrderIds: the id is not above every id the market has accepted before. */
+  ORDER_ID_REUSED: 26,
 } as const;
 export type RejectReasonName = keyof typeof RejectReason;
 export type RejectReason = (typeof RejectReason)[RejectReasonName];
@@ -124,4 +128,16 @@ export interface MarketConfig {
   readonly priceBandBps: number;
   /** Reference price in ticks used until the first trade (0 = none: no band until a trade happens). */
   readonly initialReferencePrice: number;
+  /**
+   * Largest step a command's ts may take ahead of the market's clock (same unit as ts; 0 or absent = no
+   * bound). Without it one command with a far-future ts would move the clock there for good and every
+   * later command would be a regression. Not applied while the clock is still 0 (the first command sets it).
+   */
+  readonly maxTimestampStep?: number;
+  /**
+   * Order ids are never reused: a place must carry an id above every id this market has accepted
+   * (absent = false: only live ids are refused, as DUPLICATE_ORDER_ID). The high-water mark is kept
+   * either way (and in snapshots), so the rule can be switched on later without a gap.
+   */
+  readonly uniqueOrderIds?: boolean;
 }

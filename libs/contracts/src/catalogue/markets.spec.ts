@@ -57,6 +57,16 @@ describe('market catalogue', () => {
     assert.deepEqual(parseMarketCatalogue(JSON.stringify(c)).all(), c.all());
   });
 
+  it('carries the book safety rules (time step bound, unique order ids) through to the book', () => {
+    const c = parseMarketCatalogue(JSON.stringify([{ ...market, config: { ...market.config, maxTimestampStep: 60_000, uniqueOrderIds: true } }]));
+    const cfg = new OrderBook(c.getOrThrow(1).config).config;
+    assert.equal(cfg.maxTimestampStep, 60_000);
+    assert.equal(cfg.uniqueOrderIds, true);
+    assert.deepEqual(parseMarketCatalogue(JSON.stringify(c)).all(), c.all());
+    // Absent, both are off (the book's defaults).
+    assert.equal(parseMarketCatalogue(JSON.stringify([market])).getOrThrow(1).config.maxTimestampStep, undefined);
+  });
+
   it('lists markets by id and throws UNKNOWN_MARKET for a missing one', () => {
     const c = new MarketCatalogue([...defaultMarkets(3)].reverse());
     assert.deepEqual(c.all().map((m) => m.marketId), [1, 2, 3]);
@@ -76,6 +86,8 @@ describe('market catalogue', () => {
     expectError(JSON.stringify({ markets: [{ ...market, config: { ...market.config, minSize: -1 } }] }), 'INVALID_FIELD', 'minSize');
     expectError(JSON.stringify({ markets: [{ ...market, config: { ...market.config, minSize: 2 ** 53 } }] }), 'INVALID_FIELD', 'minSize');
     expectError(JSON.stringify({ markets: [{ ...market, colour: 'red' }] }), 'INVALID_FIELD', 'colour');
+    expectError(JSON.stringify({ markets: [{ ...market, config: { ...market.config, maxTimestampStep: -1 } }] }), 'INVALID_FIELD', 'maxTimestampStep');
+    expectError(JSON.stringify({ markets: [{ ...market, config: { ...market.config, uniqueOrderIds: 1 } }] }), 'INVALID_FIELD', 'uniqueOrderIds');
     expectError(JSON.stringify({ markets: [market, { ...market, symbol: 'X-Y' }] }), 'INVALID_FIELD', 'markets[1].marketId', 'duplicate');
     expectError(JSON.stringify({ markets: [market, { ...market, marketId: 2 }] }), 'INVALID_FIELD', 'markets[1].symbol', 'duplicate');
     expectError(JSON.stringify({ markets: [{ ...market, quoteAsset: 'ETH' }] }), 'INVALID_FIELD', 'quoteAsset');

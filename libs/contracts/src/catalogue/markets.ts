@@ -36,6 +36,9 @@ const configSchema = z.strictObject({
   maxOpenOrdersPerAccount: uint,
   priceBandBps: uint.max(10_000, 'must be at most 10000 (100%)'),
   initialReferencePrice: uint,
+  // Safety rules of the book (see libs/order-book README, "Market rules"); absent = off.
+  maxTimestampStep: uint.optional(),
+  uniqueOrderIds: z.boolean().optional(),
 });
 
 const marketSchema = z
@@ -88,6 +91,8 @@ function validate(input: unknown): MarketDefinition[] {
         maxOpenOrdersPerAccount: m.config.maxOpenOrdersPerAccount,
         priceBandBps: m.config.priceBandBps,
         initialReferencePrice: m.config.initialReferencePrice,
+        ...(m.config.maxTimestampStep === undefined ? {} : { maxTimestampStep: m.config.maxTimestampStep }),
+        ...(m.config.uniqueOrderIds === undefined ? {} : { uniqueOrderIds: m.config.uniqueOrderIds }),
       }),
     }),
   );

@@ -7,10 +7,11 @@ import { checkRun, firstTradeDifference } from './checks.js';
 import { NodejsOrderBookRunner } from './nodejs-order-book-runner.js';
 import { ParallaxRunner } from './parallax-runner.js';
 import { Prng } from '../prng.js';
+import { PlainRunner } from './plain-runner.js';
 import { REGION_END, REGION_START, extractHistory, replaceRegion } from './report.js';
 import { percentile, summarize } from './stats.js';
 import { TradeTape } from './trade-tape.js';
-import { OP_CANCEL, OP_LIMIT, OP_MARKET, generateWorkload, workloadFromOps } from './workload.js';
+import { OP_CANCEL, OP_LIMIT, OP_MARKET, SHAPES, generateWorkload, workloadFromOps } from './workload.js';
 
 describe('Prng', () => {
   it('is deterministic per seed and differs between seeds', () => {
@@ -186,6 +187,60 @@ describe('ParallaxRunner', () => {
     assert.equal(r.cancelsMissed, 0);
     assert.equal(r.restingOrders, w.expected.restingOrders);
     assert.deepEqual(r.depth, w.expected.finalDepth);
+  });
+});
+
+describe('PlainRunner (the benchmark\'s limit line)', () => {
+  it('reproduces the hand-checked trades, partial fills included', () => {
+    const w = workloadFromOps([
+      { kind: 'limit', side: 'sell', price: 100, size: 5 },
+      { kind: 'limit', side: 'sell', price: 101, size: 3 },
+      { kind: 'limit', side: 'buy', price: 101, size: 7 },
+      { kind: 'market', side: 'sell', size: 2 },
+      { kind: 'cancel', orderId: 2 },
+    ]);
+    const runner = new PlainRunner();
+    assert.deepEqual(
+      runner.record(w).map((t) => [t.op, t.maker, t.taker, t.price, t.size]),
+      [
+        [2, 1, 3, 100, 5],
+        [2, 2, 3, 101, 2],
+      ],
+    );
+    const r = runner.result();
+    assert.equal(r.cancelsHit, 1);
+    assert.deepEqual(r.depth, { bids: [], asks: [] });
+  });
+
+  for (const shape of SHAPES) {
+    it(`agrees with the workload model and Parallax on the ${shape.name} shape`, () => {
+      const w = generateWorkload(17, 30_000, shape.params);
+      const plain = new PlainRunner();
+      plain.run(w, 0, w.count);
+      const px = new ParallaxRunner();
+      px.run(w, 0, w.count);
+      assert.deepEqual(checkRun('plain', plain.result(), w), []);
+      assert.deepEqual(checkRun('Parallax', px.result(), w), []);
+    });
+  }
+});
+
+describe('SHAPES', () => {
+  it('one account per order where asked, a few hundred accounts in the active shape', () => {
+    const byName = new Map(SHAPES.map((s) => [s.name, s]));
+    const normal = generateWorkload(2, 20_000, byName.get('normal')!.params);
+    for (let i = 0; i < normal.count; i++) if (normal.kind[i] !== OP_CANCEL) assert.equal(normal.account[i], normal.id[i]);
+    const active = generateWorkload(2, 20_000, byName.get('active')!.params);
+    const accounts = new Set(active.account);
+    assert.ok(accounts.size <= 300 && accounts.size > 250, `${accounts.size} accounts`);
+  });
+
+  it('the deep shape builds a book an order of magnitude deeper than the normal one', () => {
+    const byName = new Map(SHAPES.map((s) => [s.name, s]));
+    const deep = generateWorkload(2, 200_000, byName.get('deep')!.params);
+    const normal = generateWorkload(2, 200_000, byName.get('normal')!.params);
+    assert.ok(deep.expected.restingOrders > 10 * normal.expected.restingOrders, `${deep.expected.restingOrders} vs ${normal.expected.restingOrders}`);
+    assert.ok(deep.expected.cancels < 0.05 * deep.count);
   });
 });
 

@@ -1,45 +1,64 @@
-// Order-book benchmark: the Parallax book against nodejs-order-book on the same seeded workload.
+// Order-book benchmark (issue 14): per workload shape, the Parallax book beside a plain reference book
+// (the "limit" line: what matching alone costs) and nodejs-order-book, each verified trade for trade
+// against the workload's own model; then a chunked snapshot and restore of a 1,000,000-order book.
 //
-//   npm run bench:book                               1M operations, writes docs/benchmarks.md
-//   node libs/order-book/dist/bench/book.bench.js --smoke         20k operations, checks only (CI)
-//   options: --ops N  --seed S  --runs N (Parallax timed passes, default 5)  --latency-runs N (default 3)
-//            --ref-runs N (nodejs-order-book timed passes, default 1)  --no-ref-latency (skip its latency pass)
+//   npm run bench:book                               3 shapes x 1M operations, writes docs/benchmarks.md
+//   node libs/order-book/dist/bench/book.bench.js --smoke         20k operations per shape, checks only (CI)
+//   options: --shape normal,deep,active  --ops N  --seed S  --runs N (timed passes, default 3)
+//            --latency-runs N (default 3)  --no-nodejs (skip nodejs-order-book)  --snapshot-orders N (0 = skip)
 //            --no-docs  --docs PATH
 //
-// Exits non-zero when the books disagree (trades, cancels, final depth) or did no real work.
+// Exits non-zero when any book disagrees with the model (trades, cancels, final depth) or did no real work.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { arch, cpus, loadavg, platform, totalmem } from 'node:os';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import type { PlaceOrder } from '../index.js';
+import { OrderBook, OrderType, Side, StpMode, TimeInForce } from '../index.js';
 import { checkRun, firstTradeDifference } from './checks.js';
 import { NodejsOrderBookRunner, nodejsOrderBookVersion } from './nodejs-order-book-runner.js';
-import { ParallaxRunner } from './parallax-runner.js';
-import type { BenchReport, BookFigures, Machine } from './report.js';
+import { BENCH_MARKET, ParallaxRunner } from './parallax-runner.js';
+import { PlainRunner } from './plain-runner.js';
+import type { BenchReport, BookFigures, Machine, ShapeReport, SnapshotFigures } from './report.js';
 import { extractHistory, renderConsole, renderMarkdown, replaceRegion, utcStamp } from './report.js';
 import type { BookRunner, RunResult, TradeRecord } from './runner.js';
 import type { LatencySummary } from './stats.js';
 import { int, median, mib, rate, summarize, us } from './stats.js';
-import type { Workload } from './workload.js';
-import { OP_CANCEL, OP_LIMIT, OP_MARKET, generateWorkload } from './workload.js';
+import type { Shape, Workload } from './workload.js';
+import { OP_CANCEL, OP_LIMIT, SHAPES, generateWorkload } from './workload.js';
 
 interface Options {
+  shapes: Shape[];
   ops: number;
   seed: number;
   runs: number;
-  refRuns: number;
   latencyRuns: number;
-  refLatency: boolean;
+  nodejs: boolean;
+  snapshotOrders: number;
   smoke: boolean;
   docs: string | undefined;
 }
 
 const DEFAULT_SEED = 20261124;
 const DOCS_PATH = fileURLToPath(new URL('../../../../docs/benchmarks.md', import.meta.url));
+/** Kafka's default message size limit: the snapshot chunk size the engine would need. */
+const CHUNK_BYTES = 1024 * 1024;
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { ops: 1_000_000, seed: DEFAULT_SEED, runs: 5, latencyRuns: 3, refRuns: 1, refLatency: true, smoke: false, docs: DOCS_PATH };
+  const o: Options = {
+    shapes: [...SHAPES],
+    ops: 1_000_000,
+    seed: DEFAULT_SEED,
+    runs: 3,
+    latencyRuns: 3,
+    nodejs: true,
+    snapshotOrders: 1_000_000,
+    smoke: false,
+    docs: DOCS_PATH,
+  };
   let opsGiven = false;
   const num = (i: number, name: string): number => {
     const v = Number(argv[i + 1]?.replace(/[_,]/g, ''));
@@ -49,6 +68,15 @@ function parseArgs(argv: readonly string[]): Options {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     switch (a) {
+      case '--shape': {
+        const names = (argv[++i] ?? '').split(',');
+        o.shapes = names.map((n) => {
+          const s = SHAPES.find((x) => x.name === n);
+          if (s === undefined) throw new Error(`unknown shape ${n} (${SHAPES.map((x) => x.name).join(', ')})`);
+          return s;
+        });
+        break;
+      }
       case '--ops':
         o.ops = num(i++, a);
         opsGiven = true;
@@ -60,13 +88,13 @@ function parseArgs(argv: readonly string[]): Options {
         o.runs = Math.max(1, num(i++, a));
         break;
       case '--latency-runs':
-        o.latencyRuns = Math.max(1, num(i++, a));
+        o.latencyRuns = num(i++, a);
         break;
-      case '--ref-runs':
-        o.refRuns = Math.max(1, num(i++, a));
+      case '--no-nodejs':
+        o.nodejs = false;
         break;
-      case '--no-ref-latency':
-        o.refLatency = false;
+      case '--snapshot-orders':
+        o.snapshotOrders = num(i++, a);
         break;
       case '--smoke':
         o.smoke = true;
@@ -78,7 +106,9 @@ function parseArgs(argv: readonly string[]): Options {
         o.docs = argv[++i];
         break;
       case '--help':
-        console.log('usage: book.bench.js [--smoke] [--ops N] [--seed S] [--runs N] [--latency-runs N] [--ref-runs N] [--no-ref-latency] [--no-docs | --docs PATH]');
+        console.log(
+          'usage: book.bench.js [--smoke] [--shape a,b] [--ops N] [--seed S] [--runs N] [--latency-runs N] [--no-nodejs] [--snapshot-orders N] [--no-docs | --docs PATH]',
+        );
         process.exit(0);
         break;
       default:
@@ -89,7 +119,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (!opsGiven) o.ops = 20_000;
     o.runs = 1;
     o.latencyRuns = 1;
-    o.refLatency = false;
+    o.snapshotOrders = Math.min(o.snapshotOrders, 50_000);
     o.docs = undefined;
   }
   if (o.ops < 1000) throw new Error('--ops must be at least 1000');
@@ -128,6 +158,27 @@ const collect = (): void => {
 };
 const maxRssBytes = (): number => process.resourceUsage().maxRSS * 1024;
 
+/** Every GC the VM reports, as [start, duration] in performance.now() ms; observer callbacks arrive asynchronously. */
+const gcPauses: [number, number][] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauses.push([e.startTime, e.duration]);
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+/** Lets queued observer callbacks run (the passes themselves are synchronous). */
+const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 5));
+function gcIn(from: number, to: number): { ms: number; max: number; count: number } {
+  let ms = 0;
+  let max = 0;
+  let count = 0;
+  for (const [start, d] of gcPauses) {
+    if (start < from || start > to) continue;
+    ms += d;
+    if (d > max) max = d;
+    count++;
+  }
+  return { ms, max, count };
+}
+
 function log(msg: string): void {
   console.log(msg);
 }
@@ -140,9 +191,9 @@ function describeOp(w: Workload, i: number): string {
   return `#${i} market ${side} ${w.size[i]} order ${w.id[i]}`;
 }
 
-/** Replays both books recording every trade and prints where they first part ways. */
+/** Replays two books recording every trade and prints where they first part ways. */
 function explainMismatch(w: Workload, a: BookRunner, b: BookRunner): void {
-  log(`\nReplaying both books with a trade log to find the first difference...`);
+  log(`\nReplaying ${a.name} and ${b.name} with a trade log to find the first difference...`);
   const x = a.record(w);
   const y = b.record(w);
   const fmt = (t: TradeRecord | undefined): string => (t ? `op ${t.op}: maker ${t.maker} taker ${t.taker} ${t.size}@${t.price}` : 'none');
@@ -154,19 +205,10 @@ function explainMismatch(w: Workload, a: BookRunner, b: BookRunner): void {
     log(`  ${a.name.padEnd(18)} ${fmt(p)}`);
     log(`  ${b.name.padEnd(18)} ${fmt(q)}`);
     const op = Math.min(p?.op ?? Number.MAX_SAFE_INTEGER, q?.op ?? Number.MAX_SAFE_INTEGER);
-    log(`  operations around it:`);
     for (let j = Math.max(0, op - 3); j <= Math.min(w.count - 1, op + 1); j++) log(`    ${describeOp(w, j)}`);
-    log(`  previous trades (both books agree):`);
-    for (let j = Math.max(0, i - 3); j < i; j++) log(`    ${fmt(x[j])}`);
     return;
   }
   log(`trade logs are identical (${int(x.length)} trades): the difference is elsewhere (cancels, rejects or final depth)`);
-}
-
-interface LatencyPass {
-  all: LatencySummary;
-  byKind: NonNullable<BookFigures['latencyByKind']>;
-  preempted: number;
 }
 
 interface Measured {
@@ -174,95 +216,120 @@ interface Measured {
   results: RunResult[];
 }
 
-function measure(
-  runner: BookRunner,
-  label: string,
-  w: Workload,
-  warmupOps: number,
-  runs: number,
-  latencyRuns: number,
-): Measured {
-  const results: RunResult[] = [];
-  // warm-up: the JIT sees the same code paths and data shapes as the timed runs
+/** One book under measurement and what its passes have recorded so far. */
+interface Entrant {
+  readonly runner: BookRunner;
+  readonly label: string;
+  readonly warmupOps: number;
+  readonly runs: number;
+  readonly latencyRuns: number;
+  readonly results: RunResult[];
+  readonly opsPerSec: number[];
+  readonly opsPerCpuSec: number[];
+  readonly gcMs: number[];
+  readonly gcCount: number[];
+  maxPause: number;
+  maxPauseLatency: number;
+  readonly passes: LatencySummary[];
+}
+
+function entrant(runner: BookRunner, label: string, warmupOps: number, runs: number, latencyRuns: number): Entrant {
+  return { runner, label, warmupOps, runs, latencyRuns, results: [], opsPerSec: [], opsPerCpuSec: [], gcMs: [], gcCount: [], maxPause: 0, maxPauseLatency: 0, passes: [] };
+}
+
+async function timedPass(e: Entrant, w: Workload, r: number): Promise<void> {
+  const runner = e.runner;
   runner.reset();
-  runner.run(w, 0, warmupOps);
-  if (warmupOps === w.count) results.push(runner.result());
+  collect();
+  await settle();
+  const cpu0 = process.cpuUsage();
+  const p0 = performance.now();
+  const t0 = process.hrtime.bigint();
+  runner.run(w, 0, w.count);
+  const ns = Number(process.hrtime.bigint() - t0);
+  const p1 = performance.now();
+  const cpu = process.cpuUsage(cpu0);
+  await settle();
+  const g = gcIn(p0, p1);
+  e.gcMs.push(g.ms);
+  e.gcCount.push(g.count);
+  e.maxPause = Math.max(e.maxPause, g.max);
+  const ops = (w.count * 1e9) / ns;
+  e.opsPerSec.push(ops);
+  e.opsPerCpuSec.push((w.count * 1e6) / Math.max(1, cpu.user + cpu.system));
+  e.results.push(runner.result());
+  log(`  ${e.label} timed pass ${r + 1}/${e.runs}: ${rate(ops)} ops/s (${(ns / 1e6).toFixed(0)} ms; GC ${g.ms.toFixed(1)} ms in ${g.count}, max pause ${g.max.toFixed(2)} ms)`);
+}
 
-  const opsPerSec: number[] = [];
-  const runPreempted: number[] = [];
-  const opsPerCpuSec: number[] = [];
-  for (let r = 0; r < runs; r++) {
-    runner.reset();
-    collect();
-    const cs0 = process.resourceUsage().involuntaryContextSwitches;
-    const cpu0 = process.cpuUsage();
-    const t0 = process.hrtime.bigint();
-    runner.run(w, 0, w.count);
-    const ns = Number(process.hrtime.bigint() - t0);
-    const cpu = process.cpuUsage(cpu0);
-    runPreempted.push(process.resourceUsage().involuntaryContextSwitches - cs0);
-    opsPerSec.push((w.count * 1e9) / ns);
-    opsPerCpuSec.push((w.count * 1e6) / Math.max(1, cpu.user + cpu.system));
-    results.push(runner.result());
-    log(`  ${label} timed run ${r + 1}/${runs}: ${rate(opsPerSec[r]!)} ops/s (${(ns / 1e6).toFixed(0)} ms, ${rate(opsPerCpuSec[r]!)} ops per CPU second, ${runPreempted[r]} involuntary context switches)`);
+async function latencyPass(e: Entrant, w: Workload, lat: Float64Array, r: number): Promise<void> {
+  const runner = e.runner;
+  runner.reset();
+  collect();
+  await settle();
+  const p0 = performance.now();
+  runner.runTimed(w, lat);
+  const p1 = performance.now();
+  await settle();
+  const g = gcIn(p0, p1);
+  e.maxPauseLatency = Math.max(e.maxPauseLatency, g.max);
+  e.results.push(runner.result());
+  const all = summarize(lat);
+  e.passes.push(all);
+  log(
+    `  ${e.label} latency pass ${r + 1}/${e.latencyRuns}: p50 ${us(all.p50Ns)} µs, p99 ${us(all.p99Ns)} µs, p99.9 ${us(all.p999Ns)} µs, ` +
+      `max ${us(all.maxNs)} µs (GC max pause ${g.max.toFixed(2)} ms)`,
+  );
+}
+
+/**
+ * Measures several books on one workload with their passes interleaved (round r: every book's pass r, the
+ * order rotating each round), so that load from other processes on the shared machine falls on all of
+ * them alike and the ratios within a run mean something even when absolute figures swing.
+ */
+async function measure(entrants: readonly Entrant[], w: Workload): Promise<Measured[]> {
+  for (const e of entrants) {
+    // warm-up: the JIT sees the same code paths and data shapes as the timed runs
+    e.runner.reset();
+    e.runner.run(w, 0, e.warmupOps);
+    if (e.warmupOps === w.count) e.results.push(e.runner.result());
   }
+  const rotate = (r: number): Entrant[] => entrants.map((_, i) => entrants[(i + r) % entrants.length]!);
+  const rounds = Math.max(...entrants.map((e) => e.runs));
+  for (let r = 0; r < rounds; r++) for (const e of rotate(r)) if (r < e.runs) await timedPass(e, w, r);
+  const latencyRounds = Math.max(...entrants.map((e) => e.latencyRuns));
+  const lat = new Float64Array(latencyRounds > 0 ? w.count : 0);
+  for (let r = 0; r < latencyRounds; r++) for (const e of rotate(r)) if (r < e.latencyRuns) await latencyPass(e, w, lat, r);
 
-  // latency passes: every operation timed; the pass with the median p99.9 is the one reported
-  const passes: LatencyPass[] = [];
-  if (latencyRuns > 0) {
-    const lat = new Float64Array(w.count);
-    for (let r = 0; r < latencyRuns; r++) {
-      runner.reset();
+  return entrants.map((e) => {
+    // the pass with the median p99.9 is the one reported
+    const ranked = [...e.passes].sort((x, y) => x.p999Ns - y.p999Ns);
+    const chosen = ranked[(ranked.length - 1) >> 1];
+    const peak = maxRssBytes();
+    // retained heap of the final book: heap in use with it alive, minus after replacing it by an empty one
+    let retained: number | undefined;
+    if (gc !== undefined) {
       collect();
-      const before = process.resourceUsage().involuntaryContextSwitches;
-      runner.runTimed(w, lat);
-      const preempted = process.resourceUsage().involuntaryContextSwitches - before;
-      results.push(runner.result());
-      const all = summarize(lat);
-      passes.push({
-        all,
-        byKind: {
-          limit: summarize(lat, (i) => w.kind[i] === OP_LIMIT),
-          market: summarize(lat, (i) => w.kind[i] === OP_MARKET),
-          cancel: summarize(lat, (i) => w.kind[i] === OP_CANCEL),
-        },
-        preempted,
-      });
-      log(
-        `  ${label} latency pass ${r + 1}/${latencyRuns}: p50 ${us(all.p50Ns)} µs, p99 ${us(all.p99Ns)} µs, p99.9 ${us(all.p999Ns)} µs, ` +
-          `max ${us(all.maxNs)} µs (${int(preempted)} involuntary context switches)`,
-      );
+      const withBook = process.memoryUsage().heapUsed;
+      e.runner.reset();
+      collect();
+      retained = Math.max(0, withBook - process.memoryUsage().heapUsed);
     }
-  }
-  const ranked = [...passes].sort((x, y) => x.all.p999Ns - y.all.p999Ns);
-  const chosen = ranked[(ranked.length - 1) >> 1];
-
-  // retained heap of the final book: heap in use with it alive, minus after replacing it by an empty one
-  let retained: number | undefined;
-  if (gc !== undefined) {
-    collect();
-    const withBook = process.memoryUsage().heapUsed;
-    runner.reset();
-    collect();
-    retained = Math.max(0, withBook - process.memoryUsage().heapUsed);
-  }
-  const last = results[results.length - 1]!;
-  return {
-    figures: {
-      label,
-      runs: opsPerSec,
-      runPreempted,
-      opsPerCpuSec: median(opsPerCpuSec),
-      opsPerSec: median(opsPerSec),
-      latency: chosen?.all,
-      latencyByKind: chosen?.byKind,
-      latencyPasses: passes.map((x) => ({ p999Ns: x.all.p999Ns, preempted: x.preempted })),
-      result: last,
-      peakRssBytes: maxRssBytes(),
-      retainedHeapBytes: retained,
-    },
-    results,
-  };
+    return {
+      figures: {
+        label: e.label,
+        runs: e.opsPerSec,
+        opsPerSec: median(e.opsPerSec),
+        opsPerCpuSec: median(e.opsPerCpuSec),
+        latency: chosen,
+        latencyPasses: e.passes.map((x) => x.p999Ns),
+        gc: { perPassMs: median(e.gcMs), maxPauseMs: e.maxPause, maxPauseLatencyMs: e.maxPauseLatency, perPassCount: median(e.gcCount) },
+        result: e.results[e.results.length - 1]!,
+        peakRssBytes: peak,
+        retainedHeapBytes: retained,
+      },
+      results: e.results,
+    };
+  });
 }
 
 function timerFloor(): LatencySummary {
@@ -276,79 +343,142 @@ function timerFloor(): LatencySummary {
   return summarize(out);
 }
 
-function main(): number {
-  const o = parseArgs(process.argv.slice(2));
-  const m = machine();
-  log(`Order-book benchmark${o.smoke ? ' (smoke)' : ''}: seed ${o.seed}, ${int(o.ops)} operations`);
-  log(`machine: ${m.cpu}, ${m.cpus} CPUs, ${m.memGiB} GiB, Node ${m.node} (${m.platform}), load average ${m.loadAvg.toFixed(2)}${gc ? '' : ' [no GC control]'}`);
-
+async function runShape(s: Shape, o: Options, failures: string[], checks: string[]): Promise<ShapeReport> {
+  log(`\n== ${s.name}: ${s.title}`);
   const g0 = performance.now();
-  const w = generateWorkload(o.seed, o.ops);
+  const w = generateWorkload(o.seed, o.ops, s.params);
   const generationMs = performance.now() - g0;
   const e = w.expected;
   log(
-    `workload: ${int(e.limits)} limit / ${int(e.markets)} market / ${int(e.cancels)} cancel, ` +
-      `${int(e.trades)} trades expected, book ~${int(e.meanRestingOrders)} resting orders (max ${int(e.maxRestingOrders)}, ` +
-      `max ${int(e.maxLevelQueue)} at one level), generated in ${generationMs.toFixed(0)} ms`,
+    `workload: ${int(e.limits)} limit / ${int(e.markets)} market / ${int(e.cancels)} cancel, ${int(e.trades)} trades expected, ` +
+      `~${int(e.meanRestingOrders)} resting (max ${int(e.maxRestingOrders)}), generated in ${generationMs.toFixed(0)} ms`,
   );
-  const baselineRss = maxRssBytes();
-  const floor = timerFloor();
-
-  const failures: string[] = [];
-  const parallax = new ParallaxRunner();
-  log('Parallax:');
-  const px = measure(parallax, 'Parallax', w, o.ops, o.runs, o.latencyRuns);
-  px.results.forEach((r, i) => failures.push(...checkRun(`Parallax pass ${i + 1}`, r, w)));
+  const check = (name: string, m: Measured): void => {
+    m.results.forEach((r, i) => failures.push(...checkRun(`${s.name}: ${name} pass ${i + 1}`, r, w)));
+  };
+  const plainRunner = new PlainRunner();
+  const parallaxRunner = new ParallaxRunner();
+  const [plain, px] = await measure(
+    [entrant(plainRunner, 'plain reference', o.ops, o.runs, o.latencyRuns), entrant(parallaxRunner, 'Parallax', o.ops, o.runs, o.latencyRuns)],
+    w,
+  );
+  if (plain === undefined || px === undefined) throw new Error('measure returned fewer books than it was given');
+  check('plain reference', plain);
+  check('Parallax', px);
   const hashes = new Set(px.results.map((r) => r.stateHash));
-  if (hashes.size !== 1) failures.push(`Parallax: state hash differs between passes over the same operations: ${[...hashes].join(', ')}`);
-
-  const refLabel = `nodejs-order-book ${nodejsOrderBookVersion()}`;
-  const reference = new NodejsOrderBookRunner();
-  const refWarmup = Math.min(100_000, Math.floor(o.ops / 5));
-  log(`${refLabel}:`);
-  const ref = measure(reference, refLabel, w, refWarmup, o.refRuns, o.refLatency ? 1 : 0);
-  ref.results.forEach((r, i) => failures.push(...checkRun(`${refLabel} pass ${i + 1}`, r, w)));
-
-  const a = px.figures.result;
-  const b = ref.figures.result;
-  if (a.trades !== b.trades || a.tradeHash !== b.tradeHash) {
-    failures.push(`Parallax and ${refLabel} disagree: ${int(a.trades)} trades (hash ${a.tradeHash}) vs ${int(b.trades)} (hash ${b.tradeHash})`);
+  if (hashes.size !== 1) failures.push(`${s.name}: Parallax state hash differs between passes over the same operations: ${[...hashes].join(', ')}`);
+  let nodejs: Measured | undefined;
+  if (o.nodejs) {
+    // Fifty times slower: timed once after the two fast books, outside their interleaving.
+    const runner = new NodejsOrderBookRunner();
+    [nodejs] = await measure([entrant(runner, `nodejs-order-book ${nodejsOrderBookVersion()}`, Math.min(100_000, Math.floor(o.ops / 5)), 1, 0)], w);
+    if (nodejs !== undefined) {
+      check('nodejs-order-book', nodejs);
+      if (nodejs.figures.result.tradeHash !== e.tradeHash) explainMismatch(w, parallaxRunner, runner);
+    }
   }
-
-  const checks = [
-    `both books produced the same ${int(a.trades)} trades (count, lots and order-sensitive hash of maker, taker, price, size) as the workload model`,
-    `all ${int(e.cancels)} cancels removed a resting order in both books`,
-    `no command was rejected`,
-    `final depth (${int(a.restingOrders)} orders, ${a.depth.bids.length} bid and ${a.depth.asks.length} ask levels) identical across books and model`,
-    `Parallax state hash identical over its ${px.results.length} passes`,
-  ];
-
-  const report: BenchReport = {
-    date: new Date(),
-    machine: m,
+  if (px.figures.result.tradeHash !== e.tradeHash) explainMismatch(w, parallaxRunner, plainRunner);
+  checks.push(
+    `${s.name}: ${o.nodejs ? 'all three books' : 'both books'} produced the model's ${int(e.trades)} trades (count, lots, order-sensitive hash), ` +
+      `all ${int(e.cancels)} cancels hit, nothing rejected, final depth identical, Parallax state hash identical over its ${px.results.length} passes`,
+  );
+  return {
+    name: s.name,
+    title: s.title,
     params: w.params,
     expected: e,
-    warmupOps: o.ops,
-    referenceWarmupOps: refWarmup,
     generationMs,
-    baselineRssBytes: baselineRss,
-    timerFloor: floor,
+    plain: plain.figures,
     parallax: px.figures,
-    reference: ref.figures,
-    checks,
+    nodejs: nodejs?.figures,
   };
+}
+
+/** Builds a book of `orders` resting orders (own account each), snapshots it in 1 MiB chunks and restores it. */
+function snapshotAtDepth(orders: number, failures: string[]): SnapshotFigures {
+  log(`\n== snapshot of a ${int(orders)}-order book`);
+  const book = new OrderBook(BENCH_MARKET);
+  const place: { -readonly [K in keyof PlaceOrder]: PlaceOrder[K] } = {
+    type: 'place',
+    ts: 0,
+    orderId: 0,
+    accountId: 0,
+    side: Side.Buy,
+    orderType: OrderType.Limit,
+    price: 0,
+    size: 0,
+    tif: TimeInForce.GTC,
+    expiresAt: 0,
+    postOnly: false,
+    stp: StpMode.None,
+  };
+  // Bids on 1..500, asks on 501..1000 ticks: never crossing, ~1,000 levels, sizes 1..50.
+  for (let i = 1; i <= orders; i++) {
+    const buy = (i & 1) === 0;
+    place.orderId = i;
+    place.accountId = i;
+    place.side = buy ? Side.Buy : Side.Sell;
+    place.price = buy ? 1 + (Math.imul(i, 2654435761) >>> 0) % 500 : 501 + (Math.imul(i, 40503) >>> 0) % 500;
+    place.size = 1 + (i % 50);
+    place.tif = i % 10 === 0 ? TimeInForce.GTT : TimeInForce.GTC;
+    place.expiresAt = place.tif === TimeInForce.GTT ? 1_000_000 + i : 0;
+    book.apply(place);
+  }
+  if (book.orderCount !== orders) failures.push(`snapshot: built ${int(book.orderCount)} resting orders, wanted ${int(orders)}`);
+  collect();
+  const s0 = performance.now();
+  const chunks = book.snapshotChunks(CHUNK_BYTES);
+  const snapshotMs = performance.now() - s0;
+  let bytes = 0;
+  for (const c of chunks) {
+    bytes += c.length;
+    if (c.length > CHUNK_BYTES) failures.push(`snapshot: a chunk of ${c.length} bytes exceeds ${CHUNK_BYTES}`);
+  }
+  collect();
+  const r0 = performance.now();
+  const restored = OrderBook.restore(chunks);
+  const restoreMs = performance.now() - r0;
+  if (restored.stateHash() !== book.stateHash()) failures.push('snapshot: restored state hash differs');
+  if (restored.orderCount !== orders) failures.push(`snapshot: restored ${int(restored.orderCount)} orders, wanted ${int(orders)}`);
+  const again = restored.snapshot();
+  let same = again.length === bytes;
+  for (let i = 0, at = 0; same && i < chunks.length; at += chunks[i]!.length, i++) {
+    const c = chunks[i]!;
+    for (let j = 0; j < c.length; j++) {
+      if (again[at + j] !== c[j]) {
+        same = false;
+        break;
+      }
+    }
+  }
+  if (!same) failures.push("snapshot: the restored book's snapshot is not byte-identical");
+  const levels = book.depth(Side.Buy).length + book.depth(Side.Sell).length;
+  log(`  ${mib(bytes)} MiB in ${chunks.length} chunks; snapshot ${snapshotMs.toFixed(0)} ms, restore ${restoreMs.toFixed(0)} ms`);
+  return { orders, levels, bytes, chunks: chunks.length, chunkBytes: CHUNK_BYTES, snapshotMs, restoreMs };
+}
+
+async function main(): Promise<number> {
+  const o = parseArgs(process.argv.slice(2));
+  const m = machine();
+  log(`Order-book benchmark${o.smoke ? ' (smoke)' : ''}: seed ${o.seed}, ${int(o.ops)} operations per shape (${o.shapes.map((s) => s.name).join(', ')})`);
+  log(`machine: ${m.cpu}, ${m.cpus} CPUs, ${m.memGiB} GiB, Node ${m.node} (${m.platform}), load average ${m.loadAvg.toFixed(2)}${gc ? '' : ' [no GC control]'}`);
+  const floor = timerFloor();
+  const failures: string[] = [];
+  const checks: string[] = [];
+  const shapes: ShapeReport[] = [];
+  for (const s of o.shapes) shapes.push(await runShape(s, o, failures, checks));
+  const snapshot = o.snapshotOrders > 0 ? snapshotAtDepth(o.snapshotOrders, failures) : undefined;
+  if (snapshot !== undefined) checks.push(`the ${int(snapshot.orders)}-order snapshot restored from ${snapshot.chunks} chunks to the same bytes and state hash`);
+
+  const report: BenchReport = { date: new Date(), machine: m, seed: o.seed, ops: o.ops, runs: o.runs, latencyRuns: o.latencyRuns, timerFloor: floor, shapes, snapshot, checks };
   log('');
   log(renderConsole(report));
-  log('');
-
   if (failures.length > 0) {
     log(`FAILED (${failures.length} check${failures.length > 1 ? 's' : ''}):`);
     for (const f of failures) log(`  - ${f}`);
-    if (a.tradeHash !== b.tradeHash || a.tradeHash !== e.tradeHash) explainMismatch(w, parallax, reference);
     return 1;
   }
   log(`checks passed: ${checks.join('; ')}`);
-
   if (o.docs !== undefined) {
     const doc = existsSync(o.docs) ? readFileSync(o.docs, 'utf8') : '';
     writeFileSync(o.docs, replaceRegion(doc, renderMarkdown(report, extractHistory(doc))));
@@ -358,8 +488,10 @@ function main(): number {
 }
 
 try {
-  process.exitCode = main();
+  process.exitCode = await main();
 } catch (err) {
   console.error('benchmark failed:', err instanceof Error ? (err.stack ?? err.message) : err);
   process.exitCode = 1;
+} finally {
+  gcObserver.disconnect();
 }

@@ -1,5 +1,6 @@
 // Rendering of the order-book benchmark: a console table and the docs/benchmarks.md section
-// (between the bench:book markers, with a short history of previous runs kept inside the section).
+// (between the bench:book markers, with a short history of previous runs kept inside the section): per
+// workload shape, the Parallax book beside the plain reference book and nodejs-order-book.
 
 import type { RunResult } from './runner.js';
 import type { LatencySummary } from './stats.js';
@@ -8,154 +9,10 @@ import type { WorkloadExpectation, WorkloadParams } from './workload.js';
 
 export const REGION_START = '<!-- bench:book:start -->';
 export const REGION_END = '<!-- bench:book:end -->';
-export const TARGET_OPS_PER_SEC = 2_500_000;
-export const TARGET_P999_NS = 20_000;
 const HISTORY_ROWS = 12;
-
-export interface Machine {
-  readonly cpu: string;
-  readonly cpus: number;
-  readonly node: string;
-  readonly platform: string;
-  readonly memGiB: number;
-  /** 1-minute load average when the run started (the machine is shared). */
-  readonly loadAvg: number;
-}
-
-export interface BookFigures {
-  readonly label: string;
-  /** ops/s of each timed run, in run order. */
-  readonly runs: readonly number[];
-  /** Involuntary context switches (OS preemptions) during each timed run. */
-  readonly runPreempted: readonly number[];
-  readonly opsPerSec: number;
-  /** Median over the timed runs of operations per second of process CPU time (user + system, all threads). */
-  readonly opsPerCpuSec: number;
-  readonly latency: LatencySummary | undefined;
-  /** Every latency pass: its p99.9 and how often the OS preempted the process during it. */
-  readonly latencyPasses: readonly { readonly p999Ns: number; readonly preempted: number }[];
-  readonly latencyByKind: { readonly limit: LatencySummary; readonly market: LatencySummary; readonly cancel: LatencySummary } | undefined;
-  readonly result: RunResult;
-  readonly peakRssBytes: number;
-  readonly retainedHeapBytes: number | undefined;
-}
-
-export interface BenchReport {
-  readonly date: Date;
-  readonly machine: Machine;
-  readonly params: WorkloadParams;
-  readonly expected: WorkloadExpectation;
-  readonly warmupOps: number;
-  readonly referenceWarmupOps: number;
-  readonly generationMs: number;
-  readonly baselineRssBytes: number;
-  readonly timerFloor: LatencySummary;
-  readonly parallax: BookFigures;
-  readonly reference: BookFigures;
-  readonly checks: readonly string[];
-}
-
-export interface Verdict {
-  readonly ratio: number;
-  /** Same ratio by CPU time: insensitive to the time the OS gave to other processes. */
-  readonly cpuRatio: number;
-  readonly throughputMet: boolean;
-  readonly latencyMet: boolean;
-}
-
-export function verdict(r: BenchReport): Verdict {
-  return {
-    ratio: r.reference.opsPerSec > 0 ? r.parallax.opsPerSec / r.reference.opsPerSec : Number.POSITIVE_INFINITY,
-    cpuRatio: r.reference.opsPerCpuSec > 0 ? r.parallax.opsPerCpuSec / r.reference.opsPerCpuSec : Number.POSITIVE_INFINITY,
-    throughputMet: r.parallax.opsPerSec >= TARGET_OPS_PER_SEC,
-    latencyMet: r.parallax.latency !== undefined && r.parallax.latency.p999Ns < TARGET_P999_NS,
-  };
-}
-
-function pct(n: number, of: number): string {
-  return `${((100 * n) / Math.max(1, of)).toFixed(1)}%`;
-}
-
-function mixLine(e: WorkloadExpectation, ops: number): string {
-  return `${pct(e.limits, ops)} limit / ${pct(e.markets, ops)} market / ${pct(e.cancels, ops)} cancel`;
-}
-
-function latencyCell(l: LatencySummary | undefined): string {
-  return l === undefined ? 'not measured' : `${us(l.p50Ns)} / ${us(l.p99Ns)} / ${us(l.p999Ns)} µs`;
-}
-
-function runsCell(f: BookFigures): string {
-  return f.runs.map((x, i) => `${rate(x)} (${f.runPreempted[i] ?? 0} cs)`).join(', ');
-}
-
-function passesCell(f: BookFigures): string {
-  if (f.latencyPasses.length === 0) return '-';
-  return f.latencyPasses.map((x) => `${us(x.p999Ns)} µs (${x.preempted} cs)`).join(', ');
-}
-
-function heapCell(b: number | undefined): string {
-  return b === undefined ? 'n/a' : `${mib(b)} MiB`;
-}
 
 export function utcStamp(d: Date): string {
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-}
-
-/** Plain-text table for the terminal. */
-export function renderConsole(r: BenchReport): string {
-  const v = verdict(r);
-  const p = r.parallax;
-  const n = r.reference;
-  const rows: [string, string, string][] = [
-    ['throughput (median)', `${rate(p.opsPerSec)} ops/s`, `${rate(n.opsPerSec)} ops/s`],
-    ['ops per CPU second (median)', rate(p.opsPerCpuSec), rate(n.opsPerCpuSec)],
-    ['timed runs', runsCell(p), runsCell(n)],
-    ['latency p50/p99/p99.9', latencyCell(p.latency), latencyCell(n.latency)],
-    ['latency p99.99 / max', p.latency ? `${us(p.latency.p9999Ns)} / ${us(p.latency.maxNs)} µs` : '-', n.latency ? `${us(n.latency.p9999Ns)} / ${us(n.latency.maxNs)} µs` : '-'],
-    ['p99.9 of each latency pass', passesCell(p), passesCell(n)],
-    ['trades', int(p.result.trades), int(n.result.trades)],
-    ['traded lots', int(p.result.tradedLots), int(n.result.tradedLots)],
-    ['trade hash', p.result.tradeHash, n.result.tradeHash],
-    ['cancels hit / missed', `${int(p.result.cancelsHit)} / ${int(p.result.cancelsMissed)}`, `${int(n.result.cancelsHit)} / ${int(n.result.cancelsMissed)}`],
-    ['resting at end', int(p.result.restingOrders), int(n.result.restingOrders)],
-    ['peak RSS (process)', `${mib(p.peakRssBytes)} MiB`, `${mib(n.peakRssBytes)} MiB`],
-    ['retained heap, final book', heapCell(p.retainedHeapBytes), heapCell(n.retainedHeapBytes)],
-  ];
-  const w0 = Math.max(...rows.map((x) => x[0].length), 4);
-  const w1 = Math.max(...rows.map((x) => x[1].length), p.label.length);
-  const w2 = Math.max(...rows.map((x) => x[2].length), n.label.length);
-  const line = (a: string, b: string, c: string): string => `  ${a.padEnd(w0)}  ${b.padStart(w1)}  ${c.padStart(w2)}`;
-  const out: string[] = [];
-  out.push(line('', p.label, n.label));
-  out.push(`  ${'-'.repeat(w0 + w1 + w2 + 4)}`);
-  for (const [a, b, c] of rows) out.push(line(a, b, c));
-  if (p.latencyByKind !== undefined) {
-    const k = p.latencyByKind;
-    out.push('');
-    out.push(`  Parallax latency by operation (p50 / p99 / p99.9 / max, µs):`);
-    for (const [name, l] of [['limit', k.limit], ['market', k.market], ['cancel', k.cancel]] as const) {
-      out.push(`    ${name.padEnd(7)} ${us(l.p50Ns)} / ${us(l.p99Ns)} / ${us(l.p999Ns)} / ${us(l.maxNs)}  (${int(l.samples)} ops)`);
-    }
-    out.push(`    timer floor (two back-to-back hrtime.bigint calls): p50 ${us(r.timerFloor.p50Ns)} µs, p99.9 ${us(r.timerFloor.p999Ns)} µs`);
-  }
-  out.push('');
-  out.push(`  Parallax / ${n.label}: ${v.ratio.toFixed(1)}x ops/s (${v.cpuRatio.toFixed(1)}x by CPU time)`);
-  out.push(
-    `  targets: >= ${rate(TARGET_OPS_PER_SEC)} ops/s ${v.throughputMet ? 'MET' : 'NOT MET'} (${rate(p.opsPerSec)}); ` +
-      `p99.9 < ${us(TARGET_P999_NS)} µs ${v.latencyMet ? 'MET' : 'NOT MET'} (${p.latency ? us(p.latency.p999Ns) : '-'} µs)`,
-  );
-  return out.join('\n');
-}
-
-/** History row of one run (also parsed back from the previous docs section). */
-export function historyRow(r: BenchReport): string {
-  const v = verdict(r);
-  const p = r.parallax;
-  return (
-    `| ${utcStamp(r.date)} | ${r.params.seed} | ${int(r.params.ops)} | ${rate(p.opsPerSec)} | ` +
-    `${p.latency ? us(p.latency.p999Ns) : '-'} µs | ${rate(r.reference.opsPerSec)} | ${v.ratio.toFixed(1)}x (${v.cpuRatio.toFixed(1)}x CPU) | ` +
-    `${v.throughputMet && v.latencyMet ? 'met' : 'not met'} |`
-  );
 }
 
 const HISTORY_ROW = /^\| \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC \|.*\|$/;
@@ -172,97 +29,263 @@ export function extractHistory(doc: string): string[] {
     .map((l) => l.trim());
 }
 
+export interface Machine {
+  readonly cpu: string;
+  readonly cpus: number;
+  readonly node: string;
+  readonly platform: string;
+  readonly memGiB: number;
+  /** 1-minute load average when the run started (the machine is shared). */
+  readonly loadAvg: number;
+}
+
+/** Garbage collection seen by a perf_hooks 'gc' observer during a book's passes. */
+export interface GcFigures {
+  /** Median over the timed passes of the total GC time of one pass (ms). */
+  readonly perPassMs: number;
+  /** Longest single GC pause during the timed passes (ms): what the book's own allocation causes. */
+  readonly maxPauseMs: number;
+  /**
+   * Longest pause during the latency passes (ms). Reading the timer allocates (a BigInt per read, two per
+   * operation), so these passes collect the timer's garbage as well as the book's.
+   */
+  readonly maxPauseLatencyMs: number;
+  /** Collections per timed pass (median): scavenges and mark-compacts together. */
+  readonly perPassCount: number;
+}
+
+export interface BookFigures {
+  readonly label: string;
+  /** ops/s of each timed run, in run order. */
+  readonly runs: readonly number[];
+  readonly opsPerSec: number;
+  /** Median over the timed runs of operations per second of process CPU time (user + system). */
+  readonly opsPerCpuSec: number;
+  /** The latency pass with the median p99.9 (undefined when no latency pass ran). */
+  readonly latency: LatencySummary | undefined;
+  readonly latencyPasses: readonly number[];
+  readonly gc: GcFigures;
+  readonly result: RunResult;
+  /** process.resourceUsage().maxRSS when this book's passes ended (the process's peak so far). */
+  readonly peakRssBytes: number;
+  readonly retainedHeapBytes: number | undefined;
+}
+
+export interface ShapeReport {
+  readonly name: string;
+  readonly title: string;
+  readonly params: WorkloadParams;
+  readonly expected: WorkloadExpectation;
+  readonly generationMs: number;
+  /** plain reference first, then Parallax, then nodejs-order-book (when run). */
+  readonly plain: BookFigures;
+  readonly parallax: BookFigures;
+  readonly nodejs: BookFigures | undefined;
+}
+
+export interface SnapshotFigures {
+  readonly orders: number;
+  readonly levels: number;
+  readonly bytes: number;
+  readonly chunks: number;
+  readonly chunkBytes: number;
+  readonly snapshotMs: number;
+  readonly restoreMs: number;
+}
+
+export interface BenchReport {
+  readonly date: Date;
+  readonly machine: Machine;
+  readonly seed: number;
+  readonly ops: number;
+  readonly runs: number;
+  readonly latencyRuns: number;
+  readonly timerFloor: LatencySummary;
+  readonly shapes: readonly ShapeReport[];
+  readonly snapshot: SnapshotFigures | undefined;
+  readonly checks: readonly string[];
+}
+
+/** Goals of issue 14 per shape: Parallax / plain reference, p99.9, max GC pause. */
+export const GOALS: Readonly<Record<string, { ratio: number; p999Ns: number; gcPauseMs: number }>> = {
+  normal: { ratio: 1.0, p999Ns: 5_000, gcPauseMs: 1 },
+  deep: { ratio: 0.8, p999Ns: 5_000, gcPauseMs: 1 },
+};
+
+export function ratio(a: BookFigures, b: BookFigures | undefined): number {
+  return b === undefined || b.opsPerSec <= 0 ? Number.NaN : a.opsPerSec / b.opsPerSec;
+}
+
+/**
+ * Median over rounds of a's pass / b's pass of the same round. The passes of the two books are
+ * interleaved, so each pair saw about the same load from the rest of the machine: steadier than the ratio
+ * of the two medians when the load swings between rounds.
+ */
+export function pairedRatio(a: BookFigures, b: BookFigures | undefined): number {
+  if (b === undefined) return Number.NaN;
+  const n = Math.min(a.runs.length, b.runs.length);
+  const r: number[] = [];
+  for (let i = 0; i < n; i++) if (b.runs[i]! > 0) r.push(a.runs[i]! / b.runs[i]!);
+  if (r.length === 0) return Number.NaN;
+  r.sort((x, y) => x - y);
+  const m = r.length >> 1;
+  return r.length % 2 === 1 ? r[m]! : (r[m - 1]! + r[m]!) / 2;
+}
+function cpuRatio(a: BookFigures, b: BookFigures | undefined): number {
+  return b === undefined || b.opsPerCpuSec <= 0 ? Number.NaN : a.opsPerCpuSec / b.opsPerCpuSec;
+}
+const x = (r: number): string => (Number.isNaN(r) ? '-' : r >= 10 ? `${r.toFixed(1)}×` : `${r.toFixed(2)}×`);
+const lat = (l: LatencySummary | undefined): string => (l === undefined ? '-' : `${us(l.p50Ns)} / ${us(l.p99Ns)} / ${us(l.p999Ns)} / ${us(l.maxNs)} µs`);
+const heap = (b: number | undefined): string => (b === undefined ? 'n/a' : `${mib(b)} MiB`);
+
+/** Goal verdicts of one shape (empty when the shape has no goal). */
+export function goalLines(s: ShapeReport): string[] {
+  const g = GOALS[s.name];
+  if (g === undefined) return [];
+  const p = s.parallax;
+  const r = pairedRatio(p, s.plain);
+  const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
+  return [
+    `≥ ${g.ratio.toFixed(1)}× the plain reference: ${ok(r >= g.ratio)} (${x(r)}, median of the per-round ratios; ${x(cpuRatio(p, s.plain))} by CPU time)`,
+    `p99.9 < ${us(g.p999Ns)} µs: ${ok(p.latency !== undefined && p.latency.p999Ns < g.p999Ns)} (${p.latency ? us(p.latency.p999Ns) : '-'} µs)`,
+    `max GC pause < ${g.gcPauseMs} ms: ${ok(p.gc.maxPauseMs < g.gcPauseMs)} (${p.gc.maxPauseMs.toFixed(2)} ms in the timed passes; ` +
+      `${p.gc.maxPauseLatencyMs.toFixed(2)} ms in the latency passes, which also collect the timer's garbage)`,
+  ];
+}
+
+function books(s: ShapeReport): BookFigures[] {
+  return s.nodejs === undefined ? [s.plain, s.parallax] : [s.plain, s.parallax, s.nodejs];
+}
+
+function rows(s: ShapeReport): [string, ...string[]][] {
+  const b = books(s);
+  const cells = (f: (x: BookFigures) => string): string[] => b.map(f);
+  return [
+    ['ops/s (median of timed passes)', ...cells((f) => rate(f.opsPerSec))],
+    ['Parallax / this book (ops/s; by CPU time)', ...cells((f) => (f === s.parallax ? '1' : `${x(f === s.plain ? pairedRatio(s.parallax, f) : ratio(s.parallax, f))}; ${x(cpuRatio(s.parallax, f))}`))],
+    ['timed passes', ...cells((f) => f.runs.map(rate).join(', '))],
+    ['latency p50 / p99 / p99.9 / max', ...cells((f) => lat(f.latency))],
+    ['GC per timed pass (count) / max pause', ...cells((f) => `${f.gc.perPassMs.toFixed(1)} ms (${f.gc.perPassCount}) / ${f.gc.maxPauseMs.toFixed(2)} ms`)],
+    ['max GC pause in the latency passes', ...cells((f) => (f.latency === undefined ? '-' : `${f.gc.maxPauseLatencyMs.toFixed(2)} ms`))],
+    ['peak RSS of the process so far', ...cells((f) => `${mib(f.peakRssBytes)} MiB`)],
+    ['retained heap of the final book', ...cells((f) => heap(f.retainedHeapBytes))],
+    ['trades (hash)', ...cells((f) => `${int(f.result.trades)} (${f.result.tradeHash})`)],
+  ];
+}
+
+function workloadLine(s: ShapeReport): string {
+  const e = s.expected;
+  const w = s.params;
+  const n = Math.max(1, w.ops);
+  const pct = (k: number): string => `${((100 * k) / n).toFixed(0)}%`;
+  return (
+    `${int(w.ops)} operations: ${pct(e.limits)} limit / ${pct(e.markets)} market / ${pct(e.cancels)} cancel of a uniformly chosen resting order; ` +
+    `sizes 1 + exponential (mean ${w.limitSizeMean} limit, ${w.marketSizeMean} market); limit prices normal around a random-walk mid ` +
+    `(${w.limitOffsetMean} ± ${w.limitOffsetSd} ticks behind it, leaning by up to ${w.depthGain} ticks towards ${int(w.targetDepth)} resting orders); ` +
+    `${w.accounts === 0 ? 'every order from its own account' : `${int(2 * w.accounts)} accounts (${int(w.accounts)} buyers, ${int(w.accounts)} sellers)`}. ` +
+    `Resting: ${int(e.meanRestingOrders)} on average, max ${int(e.maxRestingOrders)}, ${int(e.restingOrders)} on ` +
+    `${e.finalDepth.bids.length + e.finalDepth.asks.length} levels at the end (up to ${int(e.maxLevelQueue)} orders at one level); ${int(e.trades)} trades.`
+  );
+}
+
+/** Plain-text tables for the terminal. */
+export function renderConsole(r: BenchReport): string {
+  const out: string[] = [];
+  for (const s of r.shapes) {
+    out.push(`== ${s.name}: ${s.title}`);
+    out.push(`   ${workloadLine(s)}`);
+    const rs = rows(s);
+    const head = ['', ...books(s).map((b) => b.label)];
+    const widths = head.map((h, i) => Math.max(h.length, ...rs.map((row) => (row[i] ?? '').length)));
+    const line = (cols: readonly string[]): string => `  ${cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+    out.push(line(head));
+    for (const row of rs) out.push(line(row));
+    for (const g of goalLines(s)) out.push(`  goal: ${g}`);
+    out.push('');
+  }
+  if (r.snapshot !== undefined) out.push(snapshotLine(r.snapshot));
+  return out.join('\n');
+}
+
+function snapshotLine(s: SnapshotFigures): string {
+  const per100k = (ms: number): string => ((ms * 100_000) / Math.max(1, s.orders)).toFixed(0);
+  return (
+    `Chunked snapshot of a book with ${int(s.orders)} resting orders on ${int(s.levels)} levels: ${mib(s.bytes)} MiB in ${int(s.chunks)} chunks of ` +
+    `at most ${mib(s.chunkBytes)} MiB; snapshot ${s.snapshotMs.toFixed(0)} ms (${per100k(s.snapshotMs)} ms per 100k orders), ` +
+    `restore ${s.restoreMs.toFixed(0)} ms (**${per100k(s.restoreMs)} ms per 100k orders**); the restored book's snapshot is byte-identical and its state hash equal.`
+  );
+}
+
+/** History row of one run (also parsed back from the previous docs section). */
+export function historyRow(r: BenchReport): string {
+  const cell = (name: string): string => {
+    const s = r.shapes.find((y) => y.name === name);
+    if (s === undefined) return '-';
+    const p = s.parallax;
+    return `${rate(p.opsPerSec)} / ${x(pairedRatio(p, s.plain))} / ${p.latency ? us(p.latency.p999Ns) : '-'} µs / ${p.gc.maxPauseMs.toFixed(1)} ms`;
+  };
+  return `| ${utcStamp(r.date)} | ${r.seed} | ${int(r.ops)} | ${cell('normal')} | ${cell('deep')} | ${cell('active')} |`;
+}
+const HISTORY_COLUMNS = 6;
+
 export function renderMarkdown(r: BenchReport, previousHistory: readonly string[]): string {
-  const v = verdict(r);
-  const p = r.parallax;
-  const n = r.reference;
-  const e = r.expected;
   const m = r.machine;
-  const w = r.params;
-  const met = (ok: boolean): string => (ok ? '**met**' : '**not met**');
-  const history = [historyRow(r), ...previousHistory].slice(0, HISTORY_ROWS);
+  const cols = (row: string): number => row.split('|').length - 2;
+  const history = [historyRow(r), ...previousHistory.filter((h) => cols(h) === HISTORY_COLUMNS)].slice(0, HISTORY_ROWS);
   const L: string[] = [];
   L.push('## Order book (`npm run bench:book`)');
   L.push('');
   L.push(
     `Latest run: ${utcStamp(r.date)} on ${m.cpu}, ${m.cpus} CPUs, ${m.memGiB} GiB, Node ${m.node} (${m.platform}), ` +
-      `load average ${m.loadAvg.toFixed(2)} at start; ` +
-      `seed ${w.seed}, ${int(w.ops)} operations on one market.`,
+      `load average ${m.loadAvg.toFixed(2)} at start; seed ${r.seed}. The machine is shared and noisy (±30% between runs): ` +
+      `compare the ratios measured within one run, not absolute figures across runs.`,
   );
-  L.push('');
-  L.push(`| | ${p.label} | ${n.label} |`);
-  L.push('|---|---:|---:|');
-  L.push(`| throughput (median of timed runs) | **${rate(p.opsPerSec)} ops/s** | ${rate(n.opsPerSec)} ops/s |`);
-  L.push(`| operations per CPU second (median) | ${rate(p.opsPerCpuSec)} | ${rate(n.opsPerCpuSec)} |`);
-  L.push(`| timed runs (involuntary context switches) | ${runsCell(p)} | ${runsCell(n)} |`);
-  L.push(`| latency p50 / p99 / p99.9 | ${latencyCell(p.latency)} | ${latencyCell(n.latency)} |`);
-  L.push(
-    `| latency p99.99 / max | ${p.latency ? `${us(p.latency.p9999Ns)} / ${us(p.latency.maxNs)} µs` : '-'} | ` +
-      `${n.latency ? `${us(n.latency.p9999Ns)} / ${us(n.latency.maxNs)} µs` : '-'} |`,
-  );
-  L.push(`| p99.9 of each latency pass (involuntary context switches) | ${passesCell(p)} | ${passesCell(n)} |`);
-  L.push(`| trades | ${int(p.result.trades)} | ${int(n.result.trades)} |`);
-  L.push(`| traded lots | ${int(p.result.tradedLots)} | ${int(n.result.tradedLots)} |`);
-  L.push(`| trade hash (maker, taker, price, size) | \`${p.result.tradeHash}\` | \`${n.result.tradeHash}\` |`);
-  L.push(`| peak RSS of the process after the book's runs | ${mib(p.peakRssBytes)} MiB | ${mib(n.peakRssBytes)} MiB |`);
-  L.push(`| retained heap of the final book | ${heapCell(p.retainedHeapBytes)} | ${heapCell(n.retainedHeapBytes)} |`);
-  L.push('');
-  L.push(
-    `Parallax / ${n.label}: **${v.ratio.toFixed(1)}×** the operations per second ` +
-      `(${v.cpuRatio.toFixed(1)}× by CPU time, which discounts the time the shared machine gave to other processes).`,
-  );
-  L.push('');
-  L.push(
-    `Targets: ≥ ${rate(TARGET_OPS_PER_SEC)} ops/s ${met(v.throughputMet)} (${rate(p.opsPerSec)}); ` +
-      `p99.9 < ${us(TARGET_P999_NS)} µs ${met(v.latencyMet)} (${p.latency ? us(p.latency.p999Ns) : '-'} µs).` +
-      (m.loadAvg > m.cpus
-        ? ` The machine was oversubscribed when this run started (load average ${m.loadAvg.toFixed(2)} on ${m.cpus} CPUs): ` +
-          `wall-clock throughput is depressed by preemption; per CPU second Parallax did ${rate(p.opsPerCpuSec)} operations.`
-        : ''),
-  );
-  if (p.latencyByKind !== undefined) {
-    const k = p.latencyByKind;
+  for (const s of r.shapes) {
     L.push('');
-    L.push('Parallax latency by operation (µs):');
+    L.push(`### ${s.title} (\`${s.name}\`)`);
     L.push('');
-    L.push('| operation | count | p50 | p99 | p99.9 | max |');
-    L.push('|---|---:|---:|---:|---:|---:|');
-    for (const [name, l] of [['limit', k.limit], ['market', k.market], ['cancel', k.cancel]] as const) {
-      L.push(`| ${name} | ${int(l.samples)} | ${us(l.p50Ns)} | ${us(l.p99Ns)} | ${us(l.p999Ns)} | ${us(l.maxNs)} |`);
+    L.push(workloadLine(s));
+    L.push('');
+    const b = books(s);
+    L.push(`| | ${b.map((f) => f.label).join(' | ')} |`);
+    L.push(`|---|${b.map(() => '---:').join('|')}|`);
+    for (const row of rows(s)) L.push(`| ${row.join(' | ')} |`);
+    const g = goalLines(s);
+    if (g.length > 0) {
+      L.push('');
+      L.push(`Goals (issue 14): ${g.join('; ')}.`);
     }
+  }
+  if (r.snapshot !== undefined) {
+    L.push('');
+    L.push('### Snapshot at depth');
+    L.push('');
+    L.push(snapshotLine(r.snapshot));
   }
   L.push('');
   L.push(
-    `Workload: ${mixLine(e, w.ops)}. Limit prices are integer ticks placed around a fair value that follows a ` +
-      `Gaussian random walk (σ ${w.midStep} tick per operation, Box-Muller offsets, mean ${w.limitOffsetMean} ± ${w.limitOffsetSd} ticks ` +
-      `behind it, leaning passive or aggressive by up to ${w.depthGain} ticks to hold the book near ${int(w.targetDepth)} resting orders); ` +
-      `sizes are 1 + exponential lots (mean ${w.limitSizeMean} limit, ${w.marketSizeMean} market); market orders carry no protection price. ` +
-      `The book held ${int(e.meanRestingOrders)} resting orders on average (max ${int(e.maxRestingOrders)}, up to ${int(e.maxLevelQueue)} at one price level; ` +
-      `${int(e.restingOrders)} on ${e.finalDepth.bids.length + e.finalDepth.asks.length} levels at the end). ` +
-      `Every cancel names an order resting at that moment. Buyers and sellers use disjoint accounts, so self-trade prevention never applies, ` +
-      `and the market has no band, minimum or open-order cap, so nothing is rejected.`,
-  );
-  L.push('');
-  L.push(
-    `Method: the operation list is generated once (${(r.generationMs / 1000).toFixed(1)} s, seeded sfc32 PRNG, alongside a simple ` +
-      `price-time model that knows which orders rest) and replayed identically on both books, in one process. ` +
-      `Parallax: one untimed warm-up pass (${int(r.warmupOps)} ops) on a throwaway book, then ${p.runs.length} timed passes ` +
-      `over all operations, each on a fresh book with no per-operation timer (median reported), then ${p.latencyPasses.length} latency passes ` +
-      `on fresh books timing every operation with \`process.hrtime.bigint()\` (timer floor p50 ${us(r.timerFloor.p50Ns)} µs; the pass with the ` +
-      `median p99.9 is reported, the others are listed with the OS preemptions counted during each). Commands are reused mutable objects ` +
-      `sent through \`OrderBook.apply\`; the event sink fingerprints every trade and counts cancels and rejects. ` +
-      `${n.label}: ${int(r.referenceWarmupOps)} warm-up ops on a throwaway book, then ${n.runs.length} timed pass${n.runs.length > 1 ? 'es' : ''}${n.latencyPasses.length > 0 ? ' and a latency pass' : ''}; its fills are read ` +
-      `from the \`done\` / \`partial\` results. A forced GC precedes each timed pass. Peak RSS is \`process.resourceUsage().maxRSS\`, ` +
-      `which includes the operation list and latency buffers (${mib(r.baselineRssBytes)} MiB after generation); retained heap is the heap ` +
-      `still in use after a GC with the final book alive minus after dropping it.`,
+    `Method: each shape's operation list is generated once (seeded sfc32 PRNG, alongside a simple price-time model that knows which ` +
+      `orders rest) and replayed identically on every book, in one process: the plain reference (a plain-JS book written for the benchmark ` +
+      `only: integer ticks, sorted level array, intrusive FIFO per level, an id \`Map\`, pooled orders; no accounts, events, sequence ` +
+      `or hash), Parallax (through \`OrderBook.apply\` with reused command objects and a sink that fingerprints every trade) and ` +
+      `nodejs-order-book. Per book: an untimed warm-up pass, then ${r.runs} timed passes on fresh books (median reported) and ` +
+      `${r.latencyRuns} latency passes; the plain reference's and Parallax's passes are interleaved (round by round, alternating ` +
+      `which goes first) so that load from the rest of the shared machine falls on both alike, and their ratio is the median of ` +
+      `the per-round ratios. Latency passes time every operation with \`process.hrtime.bigint()\` (timer floor p50 ${us(r.timerFloor.p50Ns)} µs; ` +
+      `the pass with the median p99.9 is reported; nodejs-order-book gets one timed pass). A forced GC precedes each pass; GC time and ` +
+      `pauses come from a \`perf_hooks\` 'gc' observer over the passes (the goal is judged on the timed passes: latency passes ` +
+      `allocate a BigInt per timer read, so their collections include the timer's garbage, and a pause there is also stretched ` +
+      `by preemption on the shared machine). Peak RSS is \`process.resourceUsage().maxRSS\` ` +
+      `when the book's passes ended: it only grows over the run (books run in the order shown, shapes in turn), so the retained heap ` +
+      `(heap in use after a GC with the final book alive minus after dropping it) is the per-book memory figure.`,
   );
   L.push('');
   L.push(`Checks passed: ${r.checks.join('; ')}.`);
   L.push('');
-  L.push('History (most recent first; the machine is shared and noisy, compare ratios within a run):');
+  L.push('History (most recent first): Parallax ops/s / ratio to the plain reference / p99.9 / max GC pause, per shape.');
   L.push('');
-  L.push(`| date | seed | ops | Parallax ops/s | Parallax p99.9 | ${n.label} ops/s | ratio (by CPU time) | targets |`);
-  L.push('|---|---:|---:|---:|---:|---:|---:|---|');
+  L.push('| date | seed | ops per shape | normal | deep | active |');
+  L.push('|---|---:|---:|---|---|---|');
   for (const h of history) L.push(h);
   return L.join('\n');
 }

@@ -46,7 +46,10 @@ export interface WorkloadParams {
   /** Mean size of limit / market orders in lots (sizes are 1 + exponential). */
   readonly limitSizeMean: number;
   readonly marketSizeMean: number;
-  /** Buyers use accounts [1, accounts], sellers [accounts + 1, 2 * accounts]: no self-trade can occur. */
+  /**
+   * Buyers use accounts [1, accounts], sellers [accounts + 1, 2 * accounts]: no self-trade can occur.
+   * 0 = every order from its own account (account id = order id), where per-account bookkeeping costs most.
+   */
   readonly accounts: number;
 }
 
@@ -63,6 +66,47 @@ export const DEFAULT_WORKLOAD: Omit<WorkloadParams, 'seed' | 'ops'> = {
   marketSizeMean: 12,
   accounts: 500,
 };
+
+/** A named workload shape of the benchmark (issue 14): what it stresses and the parameters that make it. */
+export interface Shape {
+  readonly name: string;
+  readonly title: string;
+  readonly params: Omit<WorkloadParams, 'seed' | 'ops'>;
+}
+
+/**
+ * The measured shapes. normal: ~5,000 resting orders on ~100 levels, one account per order. deep: 87%
+ * limit / 3% cancel, ~100,000 resting orders on ~200 levels. active: the normal book traded by 300
+ * accounts (150 buyers, 150 sellers), each with many resting orders.
+ */
+export const SHAPES: readonly Shape[] = [
+  {
+    name: 'normal',
+    title: 'normal book, one account per order',
+    params: { ...DEFAULT_WORKLOAD, limitSizeMean: 25, marketSizeMean: 50, targetDepth: 7_000, limitOffsetMean: 12, limitOffsetSd: 14, depthGain: 12, accounts: 0 },
+  },
+  {
+    name: 'deep',
+    title: 'deep book (~100k resting), one account per order',
+    params: {
+      ...DEFAULT_WORKLOAD,
+      limitShare: 0.87,
+      marketShare: 0.1,
+      limitSizeMean: 25,
+      marketSizeMean: 50,
+      targetDepth: 110_000,
+      limitOffsetMean: 20,
+      limitOffsetSd: 15,
+      depthGain: 50,
+      accounts: 0,
+    },
+  },
+  {
+    name: 'active',
+    title: 'normal book, 300 very active accounts',
+    params: { ...DEFAULT_WORKLOAD, limitSizeMean: 25, marketSizeMean: 50, targetDepth: 7_000, limitOffsetMean: 12, limitOffsetSd: 14, depthGain: 12, accounts: 150 },
+  },
+];
 
 /**
  * One operation per index (struct of arrays, so a 1M-op workload costs ~17 MB and no per-op objects).
@@ -134,7 +178,12 @@ export function generateWorkload(seed: number, ops: number, overrides: Partial<W
       continue;
     }
     const orderId = nextId++;
-    const acct = s === SIDE_BUY ? 1 + rng.nextInt(params.accounts) : params.accounts + 1 + rng.nextInt(params.accounts);
+    const acct =
+      params.accounts === 0
+        ? orderId
+        : s === SIDE_BUY
+          ? 1 + rng.nextInt(params.accounts)
+          : params.accounts + 1 + rng.nextInt(params.accounts);
     ownerOf[orderId] = acct;
     side[i] = s;
     id[i] = orderId;

@@ -12,6 +12,8 @@ export const configArb: fc.Arbitrary<MarketConfig> = fc.record({
   maxOpenOrdersPerAccount: fc.constantFrom(0, 0, 3),
   priceBandBps: fc.constantFrom(0, 0, 300, 10000),
   initialReferencePrice: fc.constantFrom(0, 100),
+  maxTimestampStep: fc.constantFrom(0, 0, 10),
+  uniqueOrderIds: fc.constantFrom(false, false, true),
 });
 
 interface History {
@@ -29,7 +31,12 @@ const ACCOUNTS = 3;
 const MAX_ID = 20;
 const account = fc.integer({ min: 1, max: ACCOUNTS });
 const size = fc.integer({ min: 1, max: 8 });
-const dt = fc.oneof({ weight: 40, arbitrary: fc.integer({ min: 0, max: 3 }) }, { weight: 1, arbitrary: fc.constant(-1) });
+// Now and then a jump well past maxTimestampStep (when the config has one).
+const dt = fc.oneof(
+  { weight: 40, arbitrary: fc.integer({ min: 0, max: 3 }) },
+  { weight: 1, arbitrary: fc.constant(-1) },
+  { weight: 1, arbitrary: fc.constantFrom(10, 11, 25) },
+);
 /** Mostly valid values, sometimes invalid ones, to exercise every rejection path. */
 const maybeBad = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<T>): fc.Arbitrary<T> =>
   fc.oneof({ weight: 80, arbitrary: good }, { weight: 1, arbitrary: bad });

@@ -40,6 +40,8 @@ export class ReferenceBook {
   now = 0;
   lastPrice = 0;
   private clockTick = 0;
+  /** Largest id of any accepted place (uniqueOrderIds). */
+  private maxId = 0;
 
   constructor(readonly config: MarketConfig) {}
 
@@ -61,6 +63,8 @@ export class ReferenceBook {
       this.push({ type: 'rejected', seq: 0, ts: this.now, command: ctype, orderId, accountId, reason: RejectReason.INVALID_TIMESTAMP });
     } else if (cmd.ts < this.now) {
       this.push({ type: 'rejected', seq: 0, ts: this.now, command: ctype, orderId, accountId, reason: RejectReason.TIMESTAMP_REGRESSION });
+    } else if ((this.config.maxTimestampStep ?? 0) > 0 && this.now > 0 && cmd.ts - this.now > (this.config.maxTimestampStep ?? 0)) {
+      this.push({ type: 'rejected', seq: 0, ts: this.now, command: ctype, orderId, accountId, reason: RejectReason.TIMESTAMP_TOO_FAR_AHEAD });
     } else {
       this.now = cmd.ts;
       this.expireDue();
@@ -179,6 +183,7 @@ export class ReferenceBook {
       [() => c.postOnly && !restable, RejectReason.POST_ONLY_NOT_ALLOWED],
       [() => limit && BigInt(c.price) * BigInt(c.size) > BigInt(MAX), RejectReason.NOTIONAL_OUT_OF_RANGE],
       [() => this.resting.some((r) => r.id === c.orderId), RejectReason.DUPLICATE_ORDER_ID],
+      [() => cfg.uniqueOrderIds === true && c.orderId <= this.maxId, RejectReason.ORDER_ID_REUSED],
       [() => c.size < cfg.minSize, RejectReason.SIZE_BELOW_MINIMUM],
       [() => limit && c.price * c.size < cfg.minNotional, RejectReason.NOTIONAL_BELOW_MINIMUM],
       [() => limit && band !== undefined && (c.price < band[0] || c.price > band[1]), RejectReason.PRICE_OUT_OF_BAND],
@@ -207,6 +212,7 @@ export class ReferenceBook {
       this.reject(CommandType.Place, c.orderId, c.accountId, RejectReason.POST_ONLY_WOULD_TAKE);
       return;
     }
+    this.maxId = Math.max(this.maxId, c.orderId);
     this.push({
       type: 'accepted',
       seq: 0,
