@@ -12,6 +12,12 @@ export interface SingleProcessOptions {
   readonly markets: readonly RiskMarket[];
   readonly tsPerSecond?: number;
   readonly expiryMarginTs?: number;
+  /**
+   * Check after every book call that no account's available balance went down: a fill may only spend what
+   * the order held (the hold covers the worst price and the highest fee), releases and receipts only add.
+   * O(accounts x tokens) per call: for tests.
+   */
+  readonly auditFills?: boolean;
   /** In-book rules per market (default: none). */
   readonly bookConfig?: (marketId: number) => MarketConfig;
 }
@@ -26,6 +32,8 @@ export class SingleProcessExchange {
   readonly books = new Map<number, OrderBook>();
   readonly signed = new Map<number, SignedOrderRecord>();
   readonly violations: Violation[] = [];
+  /** What auditFills found: fills that spent more than their order held. */
+  readonly auditFailures: string[] = [];
   /** Every trade the books produced. */
   readonly trades: Extract<BookEvent, { type: 'trade' }>[] = [];
   private readonly sink = new EventCollector();
@@ -96,10 +104,25 @@ export class SingleProcessExchange {
     if (events.length === 0) return;
     this.log?.push({ kind: 'events', marketId, events });
     for (const e of events) if (e.type === 'trade') this.trades.push(e);
+    const before = this.options.auditFills === true ? this.availableBalances() : null;
     for (const engine of this.engines) {
       const stats = engine.applyBookEvents(marketId, events);
       this.violations.push(...stats.violations);
     }
+    if (before !== null) {
+      for (const [key, was] of before) {
+        const now = this.availableBalances().get(key) ?? 0n;
+        if (now < was) this.auditFailures.push(`market ${marketId} events took ${was - now} from the available ${key}`);
+      }
+    }
+  }
+
+  private availableBalances(): Map<string, bigint> {
+    const out = new Map<string, bigint>();
+    for (const e of this.engines) {
+      for (const a of e.accountAddresses()) for (const t of e.tokens) out.set(`${a} ${t}`, e.balance(a, t).available);
+    }
+    return out;
   }
 
   /** Expires every due GTT order of every market at `ts`. */
