@@ -248,6 +248,8 @@ describe('RiskEngine: hostile input', () => {
     ['zero limit price', placeRequest(ALICE, M1, { ...good, priceTicks: 0 }), 'INVALID_PRICE'],
     ['fee bound above 10%', placeRequest(ALICE, M1, { ...good, maxFeeRate: 100_001 }), 'INVALID_FEE_RATE'],
     ['expired', placeRequest(ALICE, M1, { ...good, ts: 10_000, expiry: 10n }), 'ORDER_EXPIRED'],
+    ['expiry zero', placeRequest(ALICE, M1, { ...good, ts: 0, expiry: 0n }), 'ORDER_EXPIRED'],
+    ['expiry above uint64', placeRequest(ALICE, M1, { ...good, expiry: 1n << 64n }), 'INVALID_EXPIRY'],
     ['GTT without expiresAt', placeRequest(ALICE, M1, { ...good, tif: TimeInForce.GTT }), 'INVALID_EXPIRY'],
     ['IOC with expiresAt', placeRequest(ALICE, M1, { ...good, tif: TimeInForce.IOC, expiresAt: 5 }), 'INVALID_EXPIRY'],
     ['market GTC', placeRequest(ALICE, M1, { ...good, orderType: OrderType.Market }), 'INVALID_ORDER'],
