@@ -36,6 +36,9 @@ export async function startMatchingEngine(
   const log = (options.logger ?? createLogger(SERVICE)).child({ instance: config.instanceId, group: config.groupId });
   const { topics, partitions } = config;
   if (config.ensureTopics) await transport.ensureTopics(topicSpecs(topics, partitions));
+  if (config.ensureTopics && config.accountEvents !== undefined) {
+    await transport.ensureTopics([{ name: config.accountEvents.topic, partitions: config.accountEvents.shards }]);
+  }
   for (const t of [topics.orders, topics.marketEvents, topics.snapshots]) {
     const n = await transport.partitionCount(t);
     if (n !== partitions) {

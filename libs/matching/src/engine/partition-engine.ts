@@ -5,6 +5,7 @@
 import {
   ContractError,
   decodeCommandBatch,
+  encodeAccountEventBatch,
   deadLetterKey,
   encodeDeadLetter,
   encodeEventBatch,
@@ -18,6 +19,7 @@ import {
 } from '@parallax/contracts';
 import { EventEncoder, NullSink, OrderBook, type EventSink, type MarketConfig } from '@parallax/order-book';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
+import { AccountEventRouter } from './account-events.js';
 import { MatchingError } from './errors.js';
 
 /** Stable dead-letter reasons: the contract decoder's codes, plus the engine's own. */
@@ -52,6 +54,12 @@ export interface PartitionEngineOptions {
    */
   readonly checkpointEveryCommands?: number;
   readonly books?: BookFactory;
+  /**
+   * Number of account shards (partitions of the account-events topic). When set, every input message that
+   * produced events also produces one AccountEventBatch per account shard concerned, to be committed in the
+   * same transaction as the market events. Unset: no account events (markets without risk shards).
+   */
+  readonly accountShards?: number;
 }
 
 /** One input message that changed a market (for metrics: counts and end-to-end latency). */
@@ -79,6 +87,8 @@ export interface ProcessResult {
   readonly outputs: OutgoingMessage[];
   /** DeadLetter messages for the deadLetters topic, in input order. */
   readonly deadLetters: OutgoingMessage[];
+  /** AccountEventBatch messages for the accountEvents topic (partition = account shard), in input order. */
+  readonly accountEvents: OutgoingMessage[];
   readonly stats: ProcessStats;
 }
 
@@ -139,6 +149,9 @@ export class PartitionEngine {
   private readonly markets = new Map<number, Market>();
   /** Shared sink of every book of this partition: reset before each message, read after it. */
   private readonly encoder = new EventEncoder();
+  /** What the books write to: the encoder, or the account-event router in front of it. */
+  private readonly sink: EventSink;
+  private readonly router: AccountEventRouter | null;
   private next = 0;
 
   constructor(options: PartitionEngineOptions) {
@@ -152,6 +165,8 @@ export class PartitionEngine {
     this.catalogue = options.catalogue;
     this.books = options.books ?? defaultBookFactory;
     this.checkpointEvery = options.checkpointEveryCommands ?? 20_000;
+    this.router = options.accountShards === undefined ? null : new AccountEventRouter(this.encoder, options.accountShards);
+    this.sink = this.router ?? this.encoder;
   }
 
   /** First input offset not yet reflected in the state (what the adapter commits). */
@@ -174,6 +189,7 @@ export class PartitionEngine {
   process(messages: readonly ConsumedMessage[]): ProcessResult {
     const outputs: OutgoingMessage[] = [];
     const deadLetters: OutgoingMessage[] = [];
+    const accountEvents: OutgoingMessage[] = [];
     const applied: AppliedBatch[] = [];
     let duplicates = 0;
     let commands = 0;
@@ -191,11 +207,13 @@ export class PartitionEngine {
         events += r.applied.events;
         applied.push(r.applied);
         if (r.output !== null) outputs.push(r.output);
+        if (r.accounts !== null) for (const a of r.accounts) accountEvents.push(a);
       }
     }
     return {
       outputs,
       deadLetters,
+      accountEvents,
       stats: { messages: messages.length, duplicates, commands, events, deadLetters: deadLetters.length, applied },
     };
   }
@@ -253,7 +271,7 @@ export class PartitionEngine {
       if (def === undefined) throw new MatchingError('INVALID_SNAPSHOT', `market ${id} has a snapshot but is not in the catalogue`);
       let book: OrderBook;
       try {
-        book = this.books.restore(s.book, this.encoder);
+        book = this.books.restore(s.book, this.sink);
       } catch (e) {
         throw new MatchingError('INVALID_SNAPSHOT', `market ${id}: ${errorText(e)}`);
       }
@@ -289,7 +307,7 @@ export class PartitionEngine {
   private handle(
     msg: ConsumedMessage,
     silent: boolean,
-  ): { applied: AppliedBatch; output: OutgoingMessage | null } | Poison | null {
+  ): { applied: AppliedBatch; output: OutgoingMessage | null; accounts: OutgoingMessage[] | null } | Poison | null {
     if (msg.partition !== this.partition) {
       throw new MatchingError('FOREIGN_PARTITION', `message of partition ${msg.partition} given to the engine of ${this.partition}`);
     }
@@ -310,7 +328,7 @@ export class PartitionEngine {
       if (home !== this.partition) return new Poison('WRONG_PARTITION', `market ${id} belongs to partition ${home}`);
       let book: OrderBook;
       try {
-        book = this.books.create(def.config, this.encoder);
+        book = this.books.create(def.config, this.sink);
       } catch (e) {
         return new Poison('ENGINE_ERROR', `market ${id} book cannot be created: ${errorText(e)}`);
       }
@@ -322,7 +340,8 @@ export class PartitionEngine {
     const book = m.book;
     const seqBefore = book.sequence;
     const enc = this.encoder;
-    enc.reset();
+    if (this.router === null) enc.reset();
+    else this.router.reset();
     const cmds = batch.commands;
     try {
       for (const cmd of cmds) book.apply(cmd);
@@ -340,7 +359,7 @@ export class PartitionEngine {
     const seqAfter = book.sequence;
     const count = seqAfter - seqBefore;
     const applied: AppliedBatch = { marketId: id, offset: msg.offset, sentAtMs: batch.sentAtMs, commands: cmds.length, events: count };
-    if (silent || count === 0) return { applied, output: null };
+    if (silent || count === 0) return { applied, output: null, accounts: null };
     const value = encodeEventBatch({
       marketId: id,
       inputPartition: this.partition,
@@ -352,7 +371,15 @@ export class PartitionEngine {
       sentAtMs: batch.sentAtMs,
       events: enc.bytes(),
     });
-    return { applied, output: { key: marketKey(id), partition: partitionForMarket(id, this.partitions), value } };
+    let accounts: OutgoingMessage[] | null = null;
+    if (this.router !== null) {
+      accounts = this.router.take().map(([shard, firstAccount, events]) => ({
+        key: String(firstAccount),
+        partition: shard,
+        value: encodeAccountEventBatch({ marketId: id, inputPartition: this.partition, inputOffset: msg.offset, sentAtMs: batch.sentAtMs, events }),
+      }));
+    }
+    return { applied, output: { key: marketKey(id), partition: partitionForMarket(id, this.partitions), value }, accounts };
   }
 
   /** Puts the market back exactly where it was before the failed batch: checkpoint + journal, silently. */
@@ -363,7 +390,7 @@ export class PartitionEngine {
       for (const value of m.journal) {
         for (const cmd of decodeCommandBatch(value).commands) book.apply(cmd);
       }
-      book.setSink(this.encoder);
+      book.setSink(this.sink);
       m.book = book;
     } catch (e) {
       throw new MatchingError('ROLLBACK_FAILED', `market ${m.def.marketId}: ${errorText(e)}`);
