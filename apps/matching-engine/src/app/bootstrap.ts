@@ -35,9 +35,9 @@ export async function startMatchingEngine(
 ): Promise<MatchingEngineHandle> {
   const log = (options.logger ?? createLogger(SERVICE)).child({ instance: config.instanceId, group: config.groupId });
   const { topics, partitions } = config;
-  if (config.ensureTopics) await transport.ensureTopics(topicSpecs(topics, partitions));
-  if (config.ensureTopics && config.accountEvents !== undefined) {
-    await transport.ensureTopics([{ name: config.accountEvents.topic, partitions: config.accountEvents.shards }]);
+  if (config.ensureTopics) {
+    const accountEvents = config.accountEvents === undefined ? [] : [{ name: config.accountEvents.topic, partitions: config.accountEvents.shards }];
+    await transport.ensureTopics([...topicSpecs(topics, partitions), ...accountEvents]);
   }
   for (const t of [topics.orders, topics.marketEvents, topics.snapshots]) {
     const n = await transport.partitionCount(t);
