@@ -58,7 +58,7 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', frameworkFree] },
   },
   {
-    files: ['libs/matching/src/**/*.ts', 'libs/contracts/src/**/*.ts'],
+    files: ['libs/matching/src/**/*.ts', 'libs/contracts/src/**/*.ts', 'libs/risk/src/**/*.ts'],
     ignores: ['**/*.spec.ts', '**/bench/**'],
     rules: { 'no-restricted-imports': ['error', pureDomain] },
   },

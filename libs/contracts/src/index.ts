@@ -1,7 +1,8 @@
 export { ContractError } from './errors.js';
 export type { ContractErrorCode } from './errors.js';
 export { CONTRACT_MAGIC, CONTRACT_VERSION, MAX_MESSAGE_BYTES, MessageType, ContractWriter, peekMessageType } from './wire.js';
-export type { TopicNames, SettlementTopicNames } from './catalogue/topics.js';
+export type { TopicNames, SettlementTopicNames, RiskTopicNames } from './catalogue/topics.js';
+export { DEFAULT_RISK_TOPICS, riskTopicSpecs } from './catalogue/topics.js';
 export { DEFAULT_TOPICS, DEFAULT_ORDERS_RETENTION_MS, MAX_PARTITIONS, topicSpecs, partitionForMarket, marketKey, deadLetterKey, isValidTopicName } from './catalogue/topics.js';
 export { DEFAULT_SETTLEMENT_TOPICS, SETTLEMENT_STATUS_KEY, settlementTopicSpecs } from './catalogue/topics.js';
 export type { MarketDefinition } from './catalogue/markets.js';
@@ -30,3 +31,7 @@ export {
   encodeSettlementStatus,
   decodeSettlementStatus,
 } from './messages/settlement-status.js';
+export type { RiskRequestBatch, ChainEventBatch, ClientRequest, ChainEvent } from './messages/risk-inputs.js';
+export { MAX_RISK_RECORDS, encodeRiskRequestBatch, decodeRiskRequestBatch, encodeChainEventBatch, decodeChainEventBatch } from './messages/risk-inputs.js';
+export type { AccountEventBatch } from './messages/account-events.js';
+export { encodeAccountEventBatch, decodeAccountEventBatch, decodeAccountEventBatchEvents } from './messages/account-events.js';

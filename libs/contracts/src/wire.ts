@@ -12,7 +12,17 @@ export const CONTRACT_VERSION = 1;
 /** No contract message (encoded) may exceed 1 MiB: decoders refuse larger input before reading it. */
 export const MAX_MESSAGE_BYTES = 1024 * 1024;
 
-export const MessageType = { CommandBatch: 1, EventBatch: 2, MarketSnapshot: 3, DeadLetter: 4, SignedOrderBatch: 5, SettlementStatus: 6 } as const;
+export const MessageType = {
+  CommandBatch: 1,
+  EventBatch: 2,
+  MarketSnapshot: 3,
+  DeadLetter: 4,
+  SignedOrderBatch: 5,
+  SettlementStatus: 6,
+  RiskRequestBatch: 7,
+  AccountEventBatch: 8,
+  ChainEventBatch: 9,
+} as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
 const MESSAGE_TYPE_NAMES: Record<number, string> = {
@@ -22,6 +32,9 @@ const MESSAGE_TYPE_NAMES: Record<number, string> = {
   4: 'DeadLetter',
   5: 'SignedOrderBatch',
   6: 'SettlementStatus',
+  7: 'RiskRequestBatch',
+  8: 'AccountEventBatch',
+  9: 'ChainEventBatch',
 };
 
 // fatal: invalid UTF-8 is refused; ignoreBOM: a leading U+FEFF is kept, so decode/encode is the identity.

@@ -35,7 +35,10 @@ export async function startMatchingEngine(
 ): Promise<MatchingEngineHandle> {
   const log = (options.logger ?? createLogger(SERVICE)).child({ instance: config.instanceId, group: config.groupId });
   const { topics, partitions } = config;
-  if (config.ensureTopics) await transport.ensureTopics(topicSpecs(topics, partitions, { ordersRetentionMs: config.ordersRetentionMs }));
+  if (config.ensureTopics) {
+    const accountEvents = config.accountEvents === undefined ? [] : [{ name: config.accountEvents.topic, partitions: config.accountEvents.shards }];
+    await transport.ensureTopics([...topicSpecs(topics, partitions, { ordersRetentionMs: config.ordersRetentionMs }), ...accountEvents]);
+  }
   for (const t of [topics.orders, topics.marketEvents, topics.snapshots]) {
     const n = await transport.partitionCount(t);
     if (n !== partitions) {

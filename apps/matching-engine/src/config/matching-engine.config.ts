@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_ORDERS_RETENTION_MS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
+import { DEFAULT_ORDERS_RETENTION_MS, DEFAULT_RISK_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
 import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
 import { ConfigError, loadConfig, logEnvShape, logSettingsFrom, type LogSettings } from '@parallax/observability';
 
@@ -24,6 +24,9 @@ const schema = z
     TOPIC_MARKET_EVENTS: topic(DEFAULT_TOPICS.marketEvents),
     TOPIC_SNAPSHOTS: topic(DEFAULT_TOPICS.snapshots),
     TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
+    TOPIC_ACCOUNT_EVENTS: topic(DEFAULT_RISK_TOPICS.accountEvents),
+    /** Account shards (apps/risk partitions); 0 = no risk stage, no account events. */
+    ACCOUNT_SHARDS: z.coerce.number().int().min(0).max(10_000).default(0),
     /** Partition count of orders, market events and snapshots (equal by contract). */
     PARTITIONS: count(1).max(10_000).default(6),
     /** Number of markets of the default catalogue (ignored when MARKET_CATALOGUE_FILE is set). */
@@ -73,6 +76,11 @@ export interface MatchingEngineConfig extends KafkaClientSettings, LogSettings {
   readonly httpPort: number;
   /** retention.ms given to the orders topic when the engine creates it. */
   readonly ordersRetentionMs: number;
+  /**
+   * With account shards (apps/risk): the topic and shard count the account events go to, in the same
+   * transaction as the market events. Absent: no account events.
+   */
+  readonly accountEvents?: { readonly topic: string; readonly shards: number };
 }
 
 export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): MatchingEngineConfig {
@@ -108,5 +116,6 @@ export function loadMatchingEngineConfig(env: NodeJS.ProcessEnv = process.env): 
     httpHost: e.ENGINE_HTTP_HOST,
     httpPort: e.ENGINE_HTTP_PORT,
     ordersRetentionMs: e.ORDERS_RETENTION_MS,
+    ...(e.ACCOUNT_SHARDS > 0 ? { accountEvents: { topic: e.TOPIC_ACCOUNT_EVENTS, shards: e.ACCOUNT_SHARDS } } : {}),
   };
 }

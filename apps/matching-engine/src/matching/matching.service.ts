@@ -125,6 +125,8 @@ export class MatchingService implements OnApplicationShutdown {
     await w.producer.transaction((tx) => {
       if (result.outputs.length > 0) tx.send(topics.marketEvents, result.outputs);
       if (result.deadLetters.length > 0) tx.send(topics.deadLetters, result.deadLetters);
+      // Account events ride in the same transaction: the risk shards see a fill exactly when the market does.
+      if (result.accountEvents.length > 0 && this.config.accountEvents !== undefined) tx.send(this.config.accountEvents.topic, result.accountEvents);
       if (snapshots.length > 0) tx.send(topics.snapshots, snapshots);
       tx.commitOffsets(groupId, [{ topic: topics.orders, partition: batch.partition, offset: next }]);
     });
@@ -210,7 +212,13 @@ export class MatchingService implements OnApplicationShutdown {
     try {
       const { snapshots, lastAtMs } = await this.readSnapshots(partition, log);
       const committed = (await this.transport.committedOffsets(groupId, topics.orders)).get(partition);
-      const engine = new PartitionEngine({ partition, partitions: this.config.partitions, catalogue: this.config.catalogue });
+      const accountShards = this.config.accountEvents?.shards;
+      const engine = new PartitionEngine({
+        partition,
+        partitions: this.config.partitions,
+        catalogue: this.config.catalogue,
+        ...(accountShards === undefined ? {} : { accountShards }),
+      });
       const { replayFrom } = engine.restore(snapshots);
       // Kafka (and the embedded log) silently start a read below the log start at the log start: check first.
       const start = (await this.transport.startOffsets(topics.orders)).get(partition) ?? 0;

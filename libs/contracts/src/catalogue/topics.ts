@@ -91,6 +91,34 @@ export function settlementTopicSpecs(names: SettlementTopicNames, partitions: nu
   ];
 }
 
+/**
+ * Topics of the account shards (apps/risk), all with the account shard count S as partition count: an
+ * account's requests, chain events and account events sit in partition shardForAccount(account, S) =
+ * shardForId(accountId, S) of each, so one consumer owns all three for its accounts.
+ */
+export interface RiskTopicNames {
+  /** RiskRequestBatch messages (orders and cancels from the gateway), key = account. */
+  readonly requests: string;
+  /** AccountEventBatch messages from the matching engines, key = account id. */
+  readonly accountEvents: string;
+  /** ChainEventBatch messages from the chain watcher, key = account. */
+  readonly chainEvents: string;
+}
+
+export const DEFAULT_RISK_TOPICS: RiskTopicNames = Object.freeze({
+  requests: 'parallax.requests.v1',
+  accountEvents: 'parallax.account-events.v1',
+  chainEvents: 'parallax.chain-events.v1',
+});
+
+export function riskTopicSpecs(names: RiskTopicNames, shards: number): TopicSpec[] {
+  checkPartitions(shards);
+  const list = [names.requests, names.accountEvents, names.chainEvents];
+  for (const n of list) if (!isValidTopicName(n)) invalidField('topic name', n, 'a Kafka topic name ([A-Za-z0-9._-], 1..249 chars)');
+  if (new Set(list).size !== list.length) throw new ContractError('INVALID_FIELD', `topic names must be distinct: ${list.join(', ')}`);
+  return list.map((name) => ({ name, partitions: shards }));
+}
+
 function checkPartitions(partitions: number): void {
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
     invalidField('partitions', partitions, `an integer in 1..${MAX_PARTITIONS}`);

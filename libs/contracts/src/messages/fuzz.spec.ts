@@ -17,7 +17,21 @@ import type { SettlementStatus } from './settlement-status.js';
 import { decodeSettlementStatus, encodeSettlementStatus } from './settlement-status.js';
 import type { SignedOrderBatch } from './signed-orders.js';
 import { decodeSignedOrderBatch, encodeSignedOrderBatch } from './signed-orders.js';
-import { commandBatchArb, deadLetterArb, eventBatchArb, settlementStatusArb, signedOrderBatchArb, snapshotArb } from '../testing/arbitraries.js';
+import type { AccountEventBatch } from './account-events.js';
+import { decodeAccountEventBatch, encodeAccountEventBatch } from './account-events.js';
+import type { ChainEventBatch, RiskRequestBatch } from './risk-inputs.js';
+import { decodeChainEventBatch, decodeRiskRequestBatch, encodeChainEventBatch, encodeRiskRequestBatch } from './risk-inputs.js';
+import {
+  accountEventBatchArb,
+  chainEventBatchArb,
+  commandBatchArb,
+  deadLetterArb,
+  eventBatchArb,
+  riskRequestBatchArb,
+  settlementStatusArb,
+  signedOrderBatchArb,
+  snapshotArb,
+} from '../testing/arbitraries.js';
 import { CONTRACT_MAGIC, CONTRACT_VERSION, MessageType, peekMessageType } from '../wire.js';
 
 interface Codec<T> {
@@ -35,6 +49,9 @@ const codecs = [
   { name: 'DeadLetter', type: MessageType.DeadLetter, arb: deadLetterArb, encode: encodeDeadLetter, decode: decodeDeadLetter } satisfies Codec<DeadLetter>,
   { name: 'SignedOrderBatch', type: MessageType.SignedOrderBatch, arb: signedOrderBatchArb, encode: encodeSignedOrderBatch, decode: decodeSignedOrderBatch } satisfies Codec<SignedOrderBatch>,
   { name: 'SettlementStatus', type: MessageType.SettlementStatus, arb: settlementStatusArb, encode: encodeSettlementStatus, decode: decodeSettlementStatus } satisfies Codec<SettlementStatus>,
+  { name: 'RiskRequestBatch', type: MessageType.RiskRequestBatch, arb: riskRequestBatchArb, encode: encodeRiskRequestBatch, decode: decodeRiskRequestBatch } satisfies Codec<RiskRequestBatch>,
+  { name: 'AccountEventBatch', type: MessageType.AccountEventBatch, arb: accountEventBatchArb, encode: encodeAccountEventBatch, decode: decodeAccountEventBatch } satisfies Codec<AccountEventBatch>,
+  { name: 'ChainEventBatch', type: MessageType.ChainEventBatch, arb: chainEventBatchArb, encode: encodeChainEventBatch, decode: decodeChainEventBatch } satisfies Codec<ChainEventBatch>,
 ] as Codec<unknown>[];
 
 /** ContractError, or a decode whose re-encoding is byte-identical. Returns whether it decoded. */
@@ -151,7 +168,7 @@ describe('decodeEventBatchEvents under hostile event bytes', () => {
 
 describe('peekMessageType', () => {
   it('names the type of any valid frame and refuses others with a ContractError', () => {
-    assert.throws(() => peekMessageType(Uint8Array.from([0x50, 9, 1])), (e: unknown) => e instanceof ContractError && e.code === 'WRONG_MESSAGE_TYPE');
+    assert.throws(() => peekMessageType(Uint8Array.from([0x50, 99, 1])), (e: unknown) => e instanceof ContractError && e.code === 'WRONG_MESSAGE_TYPE');
     assert.throws(() => peekMessageType(Uint8Array.from([0x50, 1, 2])), (e: unknown) => e instanceof ContractError && e.code === 'UNSUPPORTED_VERSION');
     assert.throws(() => peekMessageType(Uint8Array.from([0x51, 1, 1])), (e: unknown) => e instanceof ContractError && e.code === 'MALFORMED_MESSAGE');
     assert.equal(peekMessageType(Uint8Array.from([0x50, 4, 1])), MessageType.DeadLetter);

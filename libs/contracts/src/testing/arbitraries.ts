@@ -9,6 +9,9 @@ import type { MarketSnapshot } from '../messages/snapshots.js';
 import type { SettlementStatus } from '../messages/settlement-status.js';
 import { SETTLEMENT_STATUSES } from '../messages/settlement-status.js';
 import type { SignedOrderRecord, SignedOrderBatch } from '../messages/signed-orders.js';
+import type { AccountEventBatch } from '../messages/account-events.js';
+import type { ChainEvent, ChainEventBatch, ClientRequest, RiskRequestBatch } from '../messages/risk-inputs.js';
+import type { CancelRequest, PlaceRequest } from '@parallax/risk';
 
 /** fc.record without null-prototype objects (decoders return plain objects; deepEqual compares prototypes). */
 function rec<T>(model: { [K in keyof T]: fc.Arbitrary<T[K]> }): fc.Arbitrary<T> {
@@ -156,3 +159,89 @@ export const settlementStatusArb: fc.Arbitrary<SettlementStatus> = fc.record(
   },
   { requiredKeys: ['batchId', 'status', 'atMs', 'fillCount', 'failedFills'], noNullPrototype: true },
 );
+
+const addressArb = lowerHexArb(20);
+
+const clientRequestArb: fc.Arbitrary<ClientRequest> = fc.oneof(
+  fc
+    .record(
+      {
+        ts: uintArb,
+        account: addressArb,
+        otherSigner: fc.option(addressArb, { nil: undefined }),
+        marketId: uintArb,
+        orderType: fc.constantFrom(OrderType.Limit, OrderType.Market),
+        tif: tifArb,
+        expiresAt: uintArb,
+        postOnly: fc.boolean(),
+        stp: stpArb,
+        baseToken: addressArb,
+        quoteToken: addressArb,
+        isBuy: fc.boolean(),
+        price: bigUintArb(128),
+        size: bigUintArb(128),
+        maxFeeRate: fc.integer({ min: 0, max: 100_000 }),
+        expiry: bigUintArb(64),
+        nonce: bigUintArb(64),
+        signature: lowerHexArb(65),
+      },
+      { noNullPrototype: true },
+    )
+    .map((p): PlaceRequest => ({
+      type: 'place',
+      ts: p.ts,
+      account: p.account,
+      signer: p.otherSigner !== undefined && p.otherSigner !== p.account ? p.otherSigner : p.account,
+      marketId: p.marketId,
+      orderType: p.orderType,
+      tif: p.tif,
+      expiresAt: p.expiresAt,
+      postOnly: p.postOnly,
+      stp: p.stp,
+      order: {
+        trader: p.account,
+        baseToken: p.baseToken,
+        quoteToken: p.quoteToken,
+        isBuy: p.isBuy,
+        price: p.price,
+        size: p.size,
+        maxFeeRate: p.maxFeeRate,
+        expiry: p.expiry,
+        nonce: p.nonce,
+        signature: p.signature,
+      },
+    })),
+  fc
+    .record({ ts: uintArb, account: addressArb, otherSigner: fc.option(addressArb, { nil: undefined }), orderId: uintArb }, { noNullPrototype: true })
+    .map(
+      (c): CancelRequest => ({
+        type: 'cancel',
+        ts: c.ts,
+        account: c.account,
+        signer: c.otherSigner !== undefined && c.otherSigner !== c.account ? c.otherSigner : c.account,
+        orderId: c.orderId,
+      }),
+    ),
+);
+
+const chainEventArb: fc.Arbitrary<ChainEvent> = fc.oneof(
+  rec({ type: fc.constantFrom('deposit' as const, 'withdrawalCancelled' as const, 'withdrawalExecuted' as const), account: addressArb, token: addressArb, amount: bigUintArb(128) }),
+  rec({ type: fc.constant('withdrawalRequested' as const), ts: uintArb, account: addressArb, token: addressArb, amount: bigUintArb(128) }),
+  rec({ type: fc.constant('settled' as const), account: addressArb, token: addressArb, received: bigUintArb(128), paid: bigUintArb(128), fees: bigUintArb(128) }),
+  rec({ type: fc.constantFrom('keyAuthorized' as const, 'keyRevoked' as const), account: addressArb, key: addressArb }),
+  rec({ type: fc.constant('nonceCancelled' as const), ts: uintArb, account: addressArb, nonce: bigUintArb(64) }),
+);
+
+export const riskRequestBatchArb: fc.Arbitrary<RiskRequestBatch> = rec({
+  sentAtMs: uintArb,
+  requests: fc.array(clientRequestArb, { minLength: 1, maxLength: 5 }),
+});
+
+export const chainEventBatchArb: fc.Arbitrary<ChainEventBatch> = rec({
+  sentAtMs: uintArb,
+  events: fc.array(chainEventArb, { minLength: 1, maxLength: 6 }),
+});
+
+export const accountEventBatchArb: fc.Arbitrary<AccountEventBatch> = fc
+  .record({ marketId: uintArb, inputPartition: uintArb, inputOffset: uintArb, sentAtMs: uintArb, events: fc.uint8Array({ minLength: 1, maxLength: 40 }) }, { noNullPrototype: true })
+  .map((b) => b);

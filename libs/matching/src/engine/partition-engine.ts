@@ -5,6 +5,7 @@
 import {
   ContractError,
   decodeCommandBatch,
+  encodeAccountEventBatch,
   deadLetterKey,
   encodeDeadLetter,
   encodeEventBatch,
@@ -19,6 +20,7 @@ import {
 } from '@parallax/contracts';
 import { decodeEvents, emitTo, EventEncoder, NullSink, OrderBook, type EventSink, type MarketConfig } from '@parallax/order-book';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
+import { AccountEventRouter } from './account-events.js';
 import { MatchingError } from './errors.js';
 
 /** Stable dead-letter reasons: the contract decoder's codes, plus the engine's own. */
@@ -53,6 +55,12 @@ export interface PartitionEngineOptions {
    */
   readonly checkpointEveryCommands?: number;
   readonly books?: BookFactory;
+  /**
+   * Number of account shards (partitions of the account-events topic). When set, every input message that
+   * produced events also produces one AccountEventBatch per account shard concerned, to be committed in the
+   * same transaction as the market events. Unset: no account events (markets without risk shards).
+   */
+  readonly accountShards?: number;
 }
 
 /** One input message that changed a market (for metrics: counts and end-to-end latency). */
@@ -83,6 +91,8 @@ export interface ProcessResult {
   readonly outputs: OutgoingMessage[];
   /** DeadLetter messages for the deadLetters topic, in input order. */
   readonly deadLetters: OutgoingMessage[];
+  /** AccountEventBatch messages for the accountEvents topic (partition = account shard), in input order. */
+  readonly accountEvents: OutgoingMessage[];
   readonly stats: ProcessStats;
 }
 
@@ -143,6 +153,9 @@ export class PartitionEngine {
   private readonly markets = new Map<number, Market>();
   /** Shared sink of every book of this partition: reset before each message, read after it. */
   private readonly encoder = new EventEncoder();
+  /** What the books write to: the encoder, or the account-event router in front of it. */
+  private readonly sink: EventSink;
+  private readonly router: AccountEventRouter | null;
   private next = 0;
 
   constructor(options: PartitionEngineOptions) {
@@ -156,6 +169,8 @@ export class PartitionEngine {
     this.catalogue = options.catalogue;
     this.books = options.books ?? defaultBookFactory;
     this.checkpointEvery = options.checkpointEveryCommands ?? 20_000;
+    this.router = options.accountShards === undefined ? null : new AccountEventRouter(this.encoder, options.accountShards);
+    this.sink = this.router ?? this.encoder;
   }
 
   /** First input offset not yet reflected in the state (what the adapter commits). */
@@ -178,6 +193,7 @@ export class PartitionEngine {
   process(messages: readonly ConsumedMessage[]): ProcessResult {
     const outputs: OutgoingMessage[] = [];
     const deadLetters: OutgoingMessage[] = [];
+    const accountEvents: OutgoingMessage[] = [];
     const applied: AppliedBatch[] = [];
     let duplicates = 0;
     let commands = 0;
@@ -191,14 +207,16 @@ export class PartitionEngine {
       if (r instanceof Poison) {
         deadLetters.push(this.deadLetter(msg, r));
       } else if (r !== null) {
-        commands += r.commands;
-        events += r.events;
-        applied.push(r);
+        commands += r.applied.commands;
+        events += r.applied.events;
+        applied.push(r.applied);
+        if (r.accounts !== null) for (const a of r.accounts) accountEvents.push(a);
       }
     }
     return {
       outputs,
       deadLetters,
+      accountEvents,
       stats: { messages: messages.length, duplicates, commands, events, deadLetters: deadLetters.length, applied },
     };
   }
@@ -258,7 +276,7 @@ export class PartitionEngine {
       if (def === undefined) throw new MatchingError('INVALID_SNAPSHOT', `market ${id} has a snapshot but is not in the catalogue`);
       let book: OrderBook;
       try {
-        book = this.books.restore(s.book, this.encoder);
+        book = this.books.restore(s.book, this.sink);
       } catch (e) {
         throw new MatchingError('INVALID_SNAPSHOT', `market ${id}: ${errorText(e)}`);
       }
@@ -317,7 +335,10 @@ export class PartitionEngine {
    * changed nothing (skipped for its market), a Poison when it must be dead-lettered, else what it did.
    * Advances nextOffset in every case.
    */
-  private handle(msg: ConsumedMessage, outputs: OutgoingMessage[] | null): AppliedBatch | Poison | null {
+  private handle(
+    msg: ConsumedMessage,
+    outputs: OutgoingMessage[] | null,
+  ): { applied: AppliedBatch; accounts: OutgoingMessage[] | null } | Poison | null {
     if (msg.partition !== this.partition) {
       throw new MatchingError('FOREIGN_PARTITION', `message of partition ${msg.partition} given to the engine of ${this.partition}`);
     }
@@ -338,7 +359,7 @@ export class PartitionEngine {
       if (home !== this.partition) return new Poison('WRONG_PARTITION', `market ${id} belongs to partition ${home}`);
       let book: OrderBook;
       try {
-        book = this.books.create(def.config, this.encoder);
+        book = this.books.create(def.config, this.sink);
       } catch (e) {
         return new Poison('ENGINE_ERROR', `market ${id} book cannot be created: ${errorText(e)}`);
       }
@@ -350,7 +371,8 @@ export class PartitionEngine {
     const book = m.book;
     const seqBefore = book.sequence;
     const enc = this.encoder;
-    enc.reset();
+    if (this.router === null) enc.reset();
+    else this.router.reset();
     const cmds = batch.commands;
     try {
       for (const cmd of cmds) book.apply(cmd);
@@ -368,7 +390,15 @@ export class PartitionEngine {
     const seqAfter = book.sequence;
     const count = seqAfter - seqBefore;
     const applied: AppliedBatch = { marketId: id, offset: msg.offset, sentAtMs: batch.sentAtMs, commands: cmds.length, events: count };
-    if (outputs === null || count === 0) return applied;
+    if (outputs === null || count === 0) return { applied, accounts: null };
+    let accounts: OutgoingMessage[] | null = null;
+    if (this.router !== null) {
+      accounts = this.router.take().map(([shard, firstAccount, events]) => ({
+        key: String(firstAccount),
+        partition: shard,
+        value: encodeAccountEventBatch({ marketId: id, inputPartition: this.partition, inputOffset: msg.offset, sentAtMs: batch.sentAtMs, events }),
+      }));
+    }
     const key = marketKey(id);
     const partition = partitionForMarket(id, this.partitions);
     const stateHash = book.stateHash();
@@ -385,7 +415,7 @@ export class PartitionEngine {
         events: enc.bytes(),
       });
       outputs.push({ key, partition, value });
-      return applied;
+      return { applied, accounts };
     }
     // A valid input can produce more events than one message holds (a 470 KB command batch gives ~2 MB):
     // the book has already changed, so the events must go out, in consecutive parts of the same input.
@@ -406,7 +436,7 @@ export class PartitionEngine {
       outputs.push({ key, partition, value });
       firstSeq = lastSeq + 1;
     }
-    return applied;
+    return { applied, accounts };
   }
 
   /** Puts the market back exactly where it was before the failed batch: checkpoint + journal, silently. */
@@ -417,7 +447,7 @@ export class PartitionEngine {
       for (const value of m.journal) {
         for (const cmd of decodeCommandBatch(value).commands) book.apply(cmd);
       }
-      book.setSink(this.encoder);
+      book.setSink(this.sink);
       m.book = book;
     } catch (e) {
       throw new MatchingError('ROLLBACK_FAILED', `market ${m.def.marketId}: ${errorText(e)}`);

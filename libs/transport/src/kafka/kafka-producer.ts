@@ -2,7 +2,7 @@ import { Partitioners, type Kafka, type Producer as KafkaJsProducer, type TopicM
 import { BufferedTransaction, SerialQueue, type BufferedSend } from '../buffered-transaction.js';
 import { partitionForKey, TransportError, type OutgoingMessage, type Producer, type Transaction } from '../transport.js';
 import { producerWithCoordinatorCache } from './coordinator-cache.js';
-import { isFencedError, toKafkaMessage } from './kafka-util.js';
+import { isConcurrentTransactionsError, isFencedError, toKafkaMessage } from './kafka-util.js';
 
 export interface KafkaProducerContext {
   readonly kafka: Kafka;
@@ -132,10 +132,20 @@ export class KafkaProducer implements Producer {
             list.push({ partition: o.partition, offset: String(o.offset) });
             byTopic.set(o.topic, list);
           }
-          await tx.sendOffsets({
-            consumerGroupId: commit.groupId,
-            topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
-          });
+          const offsets = { consumerGroupId: commit.groupId, topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })) };
+          // A transaction that only commits offsets (input that produced no output) starts with
+          // AddOffsetsToTxn, which kafkajs does not retry: right after the previous commit the coordinator
+          // answers CONCURRENT_TRANSACTIONS until that one's markers are written. Retry it on the same schedule.
+          for (let attempt = 0, wait: number = PRODUCER_RETRY.initialRetryTime; ; attempt++) {
+            try {
+              await tx.sendOffsets(offsets);
+              break;
+            } catch (error) {
+              if (!isConcurrentTransactionsError(error) || attempt >= PRODUCER_RETRY.retries) throw error;
+              await new Promise((r) => setTimeout(r, wait));
+              wait = Math.min(PRODUCER_RETRY.maxRetryTime, wait * PRODUCER_RETRY.multiplier);
+            }
+          }
         }
         await tx.commit();
       } catch (error) {

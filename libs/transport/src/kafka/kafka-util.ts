@@ -33,6 +33,12 @@ export function isFencedError(error: unknown): boolean {
   return false;
 }
 
+/** The coordinator is still writing the previous transaction's markers (retriable, a few ms). */
+export function isConcurrentTransactionsError(error: unknown): boolean {
+  for (const e of chain(error)) if (e.type === 'CONCURRENT_TRANSACTIONS') return true;
+  return false;
+}
+
 export function isUnknownTopicError(error: unknown): boolean {
   for (const e of chain(error)) if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
   return false;

@@ -1,0 +1,80 @@
+// The account shards' configuration, validated at boot from the environment (a bad value stops start-up
+// with a message naming the variable).
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
+import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
+import { ConfigError, loadConfig } from '@parallax/observability';
+import { RiskEngine, type Address, type RiskMarket } from '@parallax/risk';
+import type { RiskShardsConfig } from '../service/risk-shards.js';
+
+const count = (min: number) => z.coerce.number().int().min(min);
+const topic = (fallback: string) =>
+  z
+    .string()
+    .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name')
+    .default(fallback);
+
+const schema = z.object({
+  ...kafkaEnvShape('parallax-risk'),
+  RISK_GROUP_ID: z.string().min(1).max(200).default('parallax-risk'),
+  RISK_INSTANCE_ID: z.string().min(1).default(`pid-${process.pid}`),
+  /** The shards' input topic: requests, chain events and the engines' account events (see README). */
+  TOPIC_RISK_INPUTS: topic(DEFAULT_RISK_TOPICS.requests),
+  TOPIC_ORDERS: topic(DEFAULT_TOPICS.orders),
+  TOPIC_SIGNED_ORDERS: topic(DEFAULT_SETTLEMENT_TOPICS.signedOrders),
+  TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
+  /** S: account shards = partitions of the input topic. Fixed for a deployment (ids are minted from it). */
+  ACCOUNT_SHARDS: count(1).max(10_000).default(4),
+  /** P: partitions of the orders / signed-orders topics. */
+  PARTITIONS: count(1).max(10_000).default(6),
+  /** JSON list of markets: { marketId, baseToken, quoteToken, lotSize, tickSize, makerFeeRate, takerFeeRate } (sizes as decimal strings). */
+  RISK_MARKETS_FILE: z.string().min(1),
+  MAX_BATCH_MESSAGES: count(1).max(100_000).default(500),
+  /** Orders stop trading this many ms before their signed expiry (the settlement latency). */
+  EXPIRY_MARGIN_MS: count(0).default(0),
+});
+
+export interface RiskServiceConfig extends KafkaClientSettings {
+  readonly instanceId: string;
+  readonly shards: RiskShardsConfig;
+}
+
+const marketSchema = z.strictObject({
+  marketId: z.int().min(1),
+  baseToken: z.string().regex(/^0x[0-9a-f]{40}$/, 'must be a lower-case address'),
+  quoteToken: z.string().regex(/^0x[0-9a-f]{40}$/, 'must be a lower-case address'),
+  lotSize: z.string().regex(/^[1-9][0-9]{0,38}$/),
+  tickSize: z.string().regex(/^[1-9][0-9]{0,38}$/),
+  makerFeeRate: z.int(),
+  takerFeeRate: z.int(),
+});
+
+export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServiceConfig {
+  const e = loadConfig(schema, env);
+  let markets: RiskMarket[];
+  try {
+    const parsed = z.array(marketSchema).min(1).parse(JSON.parse(readFileSync(e.RISK_MARKETS_FILE, 'utf8')));
+    markets = parsed.map((m) => ({ ...m, baseToken: m.baseToken as Address, quoteToken: m.quoteToken as Address, lotSize: BigInt(m.lotSize), tickSize: BigInt(m.tickSize) }));
+    // The engine validates units and fees (lot x tick a multiple of 1e18, rebates bounded...).
+    new RiskEngine({ shard: 0, shards: e.ACCOUNT_SHARDS, markets });
+  } catch (err) {
+    throw new ConfigError([`RISK_MARKETS_FILE: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+  return {
+    ...kafkaSettingsFrom(e),
+    instanceId: e.RISK_INSTANCE_ID,
+    shards: {
+      groupId: e.RISK_GROUP_ID,
+      inputTopic: e.TOPIC_RISK_INPUTS,
+      ordersTopic: e.TOPIC_ORDERS,
+      signedOrdersTopic: e.TOPIC_SIGNED_ORDERS,
+      deadLettersTopic: e.TOPIC_DEAD_LETTERS,
+      shards: e.ACCOUNT_SHARDS,
+      marketPartitions: e.PARTITIONS,
+      markets,
+      maxBatchMessages: e.MAX_BATCH_MESSAGES,
+      expiryMarginTs: e.EXPIRY_MARGIN_MS,
+    },
+  };
+}

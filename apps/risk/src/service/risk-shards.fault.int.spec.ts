@@ -1,0 +1,256 @@
+// Fault test on the Kafka broker (KAFKA_BROKERS, default 127.0.0.1:19092): two risk shard processes and a
+// matching engine process; while requests stream in, one risk process and the engine are killed with
+// SIGKILL (no close, transactions possibly open) and replacements started. Afterwards, audited from the
+// committed logs: every shard rebuilt from its input partition keeps conservation to the base unit; no
+// order was forwarded twice (order ids unique in the orders topic); every trade is between two orders risk
+// funded and forwarded once; an unfunded trader never reached a book; and every hold is released once the
+// remaining orders are cancelled.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import {
+  decodeCommandBatch,
+  decodeEventBatch,
+  decodeEventBatchEvents,
+  decodeSignedOrderBatch,
+  encodeChainEventBatch,
+  encodeRiskRequestBatch,
+  topicSpecs,
+  type ChainEvent,
+  type ClientRequest,
+} from '@parallax/contracts';
+import { spawnEngineProcess } from '@parallax/matching-engine';
+import { spawnServiceProcess, type ServiceProcess } from '@parallax/microservice';
+import { TimeInForce } from '@parallax/order-book';
+import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
+import { createKafkaTransport, type ConsumedMessage, type Transport } from '@parallax/transport';
+import { AccountShard } from '../shard/account-shard.js';
+
+const SHARDS = 2;
+const P = 2;
+const MARKETS = [1, 2, 3, 4].map((id) => testMarket(id, { maker: -50, taker: 300 }));
+const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** mulberry32 */
+function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function readAll(t: Transport, topic: string, partitions: number, to?: ReadonlyMap<number, number>): Promise<ConsumedMessage[][]> {
+  const out: ConsumedMessage[][] = [];
+  for (let p = 0; p < partitions; p++) {
+    const part: ConsumedMessage[] = [];
+    const end = to?.get(p);
+    if (end === 0) {
+      out.push(part);
+      continue;
+    }
+    for await (const chunk of end === undefined ? t.read(topic, p, 0) : t.read(topic, p, 0, end)) part.push(...chunk);
+    out.push(part);
+  }
+  return out;
+}
+
+describe('account shards under kill -9 (Kafka)', () => {
+  const procs: ServiceProcess[] = [];
+  let t: Transport | undefined;
+  after(async () => {
+    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
+    await t?.close();
+  });
+
+  it('keeps every base unit and forwards every funded order exactly once across a risk shard and an engine killed mid-stream', { timeout: 600_000 }, async () => {
+    const run = `risk-fault-${process.pid}-${Date.now()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'risk-fault-'));
+    const marketsFile = join(dir, 'markets.json');
+    writeFileSync(marketsFile, JSON.stringify(MARKETS.map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
+    const topics = { inputs: `${run}.risk-inputs`, orders: `${run}.orders`, signed: `${run}.signed-orders`, dead: `${run}.dead-letters`, events: `${run}.market-events`, snapshots: `${run}.snapshots` };
+    t = createKafkaTransport({ brokers: brokers.split(','), clientId: run });
+    await t.ensureTopics([
+      { name: topics.inputs, partitions: SHARDS },
+      { name: topics.signed, partitions: P },
+      ...topicSpecs({ orders: topics.orders, marketEvents: topics.events, snapshots: topics.snapshots, deadLetters: topics.dead }, P),
+    ]);
+    const riskEnv = {
+      KAFKA_BROKERS: brokers,
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '500',
+      RISK_GROUP_ID: `${run}-risk`,
+      TOPIC_RISK_INPUTS: topics.inputs,
+      TOPIC_ORDERS: topics.orders,
+      TOPIC_SIGNED_ORDERS: topics.signed,
+      TOPIC_DEAD_LETTERS: topics.dead,
+      ACCOUNT_SHARDS: String(SHARDS),
+      PARTITIONS: String(P),
+      RISK_MARKETS_FILE: marketsFile,
+      MAX_BATCH_MESSAGES: '20',
+      LOG_LEVEL: 'info',
+    };
+    const engineEnv = {
+      KAFKA_BROKERS: brokers,
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      KAFKA_HEARTBEAT_INTERVAL_MS: '500',
+      ENGINE_GROUP_ID: `${run}-engine`,
+      TOPIC_ORDERS: topics.orders,
+      TOPIC_MARKET_EVENTS: topics.events,
+      TOPIC_SNAPSHOTS: topics.snapshots,
+      TOPIC_DEAD_LETTERS: topics.dead,
+      TOPIC_ACCOUNT_EVENTS: topics.inputs,
+      ACCOUNT_SHARDS: String(SHARDS),
+      PARTITIONS: String(P),
+      MARKETS: '4',
+      MAX_BATCH_MESSAGES: '20',
+      SNAPSHOT_EVERY_MESSAGES: '50',
+      ENGINE_HTTP_PORT: '0',
+      LOG_LEVEL: 'info',
+    };
+    const risk = (name: string): Promise<ServiceProcess> => spawnServiceProcess({ main: MAIN, name, readyMessage: 'risk shards started', env: { ...riskEnv, RISK_INSTANCE_ID: name } });
+    const r1 = await risk('r1');
+    procs.push(r1);
+    const r2 = await risk('r2');
+    procs.push(r2);
+    const e1 = await spawnEngineProcess('e1', engineEnv);
+    procs.push(e1);
+
+    const producer = await t.producer();
+    const send = async (rs: readonly ClientRequest[]): Promise<void> => {
+      await producer.send(topics.inputs, rs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })));
+    };
+    const chain = async (es: readonly ChainEvent[]): Promise<void> => {
+      await producer.send(topics.inputs, es.map((e) => ({ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: Date.now(), events: [e] }) })));
+    };
+    const traders = Array.from({ length: 16 }, (_, i) => accountAddress(i + 1));
+    const unfunded = accountAddress(99);
+    await chain(traders.flatMap((a) => [{ type: 'deposit', account: a, token: QUOTE, amount: 3_000_000n } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
+    const rnd = prng(5);
+    const nonces = new Map<Address, bigint>();
+    let ts = 1_000;
+    for (let round = 0; round < 30; round++) {
+      if (round === 8) r1.child.kill('SIGKILL');
+      if (round === 14) e1.child.kill('SIGKILL');
+      if (round === 16) procs.push(await spawnEngineProcess('e2', engineEnv));
+      if (round === 20) procs.push(await risk('r3'));
+      const reqs: ClientRequest[] = [];
+      for (let i = 0; i < 20; i++) {
+        const a = rnd() < 0.1 ? unfunded : traders[Math.floor(rnd() * traders.length)]!;
+        const nonce = (nonces.get(a) ?? 0n) + 1n;
+        nonces.set(a, nonce);
+        const m = MARKETS[Math.floor(rnd() * MARKETS.length)]!;
+        reqs.push(placeRequest(a, m, { ts: ts++, isBuy: rnd() < 0.5, priceTicks: 100 + Math.floor(rnd() * 9) - 4, lots: 1 + Math.floor(rnd() * 15), nonce, tif: rnd() < 0.2 ? TimeInForce.IOC : TimeInForce.GTC }));
+      }
+      await send(reqs);
+      await sleep(100);
+    }
+
+    // Drained: no data message past the committed offsets of either group.
+    const drained = async (): Promise<boolean> => {
+      for (const [topic, group] of [
+        [topics.inputs, riskEnv.RISK_GROUP_ID],
+        [topics.orders, engineEnv.ENGINE_GROUP_ID],
+      ] as const) {
+        const ends = await t!.endOffsets(topic);
+        const committed = await t!.committedOffsets(group, topic);
+        for (const [p, end] of ends) {
+          const from = committed.get(p) ?? 0;
+          if (from < end) for await (const chunk of t!.read(topic, p, from, end)) if (chunk.length > 0) return false;
+        }
+      }
+      return true;
+    };
+    const waitDrained = async (): Promise<void> => {
+      let stable = 0;
+      for (const deadline = Date.now() + 120_000; stable < 3; ) {
+        stable = (await drained()) ? stable + 1 : 0;
+        if (Date.now() > deadline) throw new Error('the pipeline did not drain after the faults');
+        await sleep(200);
+      }
+    };
+    await waitDrained();
+
+    // Rebuild every shard from its committed input (what a new owner would do) and audit.
+    const rebuild = async (): Promise<AccountShard[]> => {
+      const committed = await t!.committedOffsets(riskEnv.RISK_GROUP_ID, topics.inputs);
+      const inputs = await readAll(t!, topics.inputs, SHARDS, committed);
+      return inputs.map((msgs, s) => AccountShard.restore({ risk: { shard: s, shards: SHARDS, markets: MARKETS }, marketPartitions: P }, null, msgs));
+    };
+    const audit = (shards: AccountShard[]): void => {
+      const broken = shards.flatMap((sh, i) => sh.engine.checkInvariants().map((b) => `shard ${i}: ${b}`));
+      for (const token of shards[0]!.engine.tokens) {
+        const flow = shards.reduce((n, sh) => n + sh.engine.totals(token).flow, 0n);
+        if (flow !== 0n) broken.push(`${token}: flows sum to ${flow}`);
+      }
+      assert.deepEqual(broken, []);
+    };
+    const shards = await rebuild();
+    audit(shards);
+
+    const placed = new Set<number>();
+    for (const part of await readAll(t, topics.orders, P)) {
+      for (const m of part) {
+        for (const c of decodeCommandBatch(m.value).commands) {
+          if (c.type !== 'place') continue;
+          assert.equal(placed.has(c.orderId), false, `order ${c.orderId} forwarded twice`);
+          placed.add(c.orderId);
+        }
+      }
+    }
+    const signed = new Map<number, string>();
+    for (const part of await readAll(t, topics.signed, P)) {
+      for (const m of part) {
+        for (const o of decodeSignedOrderBatch(m.value).orders) {
+          assert.equal(signed.has(o.orderId), false, `signed order ${o.orderId} written twice`);
+          signed.set(o.orderId, o.trader);
+        }
+      }
+    }
+    assert.deepEqual([...placed].sort((a, b) => a - b), [...signed.keys()].sort((a, b) => a - b));
+    assert.equal([...signed.values()].includes(unfunded), false, 'an unfunded order reached a book');
+    assert.ok(placed.size > 300, `only ${placed.size} orders forwarded`);
+    const tradeSeqs = new Set<string>();
+    for (const part of await readAll(t, topics.events, P)) {
+      for (const m of part) {
+        const b = decodeEventBatch(m.value);
+        for (const e of decodeEventBatchEvents(b)) {
+          if (e.type !== 'trade') continue;
+          const k = `${b.marketId}/${e.seq}`;
+          assert.equal(tradeSeqs.has(k), false, `trade ${k} twice`);
+          tradeSeqs.add(k);
+          assert.ok(signed.has(e.makerOrderId) && signed.has(e.takerOrderId), `trade ${k} of an order risk did not fund`);
+        }
+      }
+    }
+    assert.ok(tradeSeqs.size > 20, `only ${tradeSeqs.size} trades`);
+
+    // Cancel what is left through the live services: every hold comes back.
+    const cancels: ClientRequest[] = [];
+    for (const sh of shards) {
+      for (const o of sh.engine.openOrders()) {
+        if (o.cancelRequested) continue;
+        const a = sh.engine.accountAddress(o.accountId)!;
+        cancels.push({ type: 'cancel', ts: ts, account: a, signer: a, orderId: o.orderId });
+      }
+    }
+    if (cancels.length > 0) await send(cancels);
+    await producer.close();
+    await waitDrained();
+    const after2 = await rebuild();
+    audit(after2);
+    for (const sh of after2) {
+      assert.equal(sh.engine.openOrderCount, 0, 'open orders left after cancelling them all');
+      for (const a of sh.engine.accountAddresses()) for (const token of sh.engine.tokens) assert.equal(sh.engine.balance(a, token).heldOrders, 0n);
+    }
+    console.log(`kill -9: ${placed.size} orders forwarded once, ${tradeSeqs.size} trades, ${cancels.length} cancels at the end`);
+  });
+});

@@ -1,0 +1,72 @@
+// `account-events` topic (type 8): what one input message of a market did to the orders of ONE account
+// shard, written by the matching engine in the same transaction as the market events, so the shard that
+// holds an order's funds learns exactly once what happened to it. Partition = shardForId(accountId, P) of
+// the accounts concerned (the shard that minted their ids); key = the first event's account id. A trade
+// between accounts of two shards appears in both shards' batches (each applies its own side).
+//
+// Body: marketId, inputPartition, inputOffset, sentAtMs, events (length-prefixed @parallax/order-book codec
+// bytes: the subset of the market's events that concern the shard, with their market sequence numbers,
+// strictly increasing but not contiguous).
+import type { BookEvent } from '@parallax/order-book';
+import { decodeEvents, OrderBookError } from '@parallax/order-book';
+import { ContractError } from '../errors.js';
+import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType } from '../wire.js';
+
+export interface AccountEventBatch {
+  readonly marketId: number;
+  /** Partition of the orders topic the input came from, and its offset (audit, dead letters). */
+  readonly inputPartition: number;
+  readonly inputOffset: number;
+  /** Copied from the command batch (latency metrics only). */
+  readonly sentAtMs: number;
+  /** @parallax/order-book event codec bytes of at least one event. */
+  readonly events: Uint8Array;
+}
+
+const shared = new ContractWriter();
+
+export function encodeAccountEventBatch(b: AccountEventBatch): Uint8Array {
+  const w = shared;
+  w.reset();
+  w.header(MessageType.AccountEventBatch);
+  w.uint(checkUint(b.marketId, 'marketId'));
+  w.uint(checkUint(b.inputPartition, 'inputPartition'));
+  w.uint(checkUint(b.inputOffset, 'inputOffset'));
+  w.uint(checkUint(b.sentAtMs, 'sentAtMs'));
+  const events = b.events;
+  if (!(events instanceof Uint8Array)) invalidField('events', events, 'bytes');
+  if (events.length === 0) invalidField('events', 0, 'non-empty bytes');
+  w.blob(events);
+  return w.finish('account event batch');
+}
+
+export function decodeAccountEventBatch(bytes: Uint8Array): AccountEventBatch {
+  const r = new ContractReader(bytes, MessageType.AccountEventBatch);
+  const marketId = r.uint();
+  const inputPartition = r.uint();
+  const inputOffset = r.uint();
+  const sentAtMs = r.uint();
+  const events = r.blob('events', MAX_MESSAGE_BYTES);
+  if (events.length === 0) r.fail('INVALID_FIELD', 'events must not be empty');
+  r.end();
+  return { marketId, inputPartition, inputOffset, sentAtMs, events };
+}
+
+/**
+ * The batch's events as objects: at least one, with strictly increasing sequence numbers. Throws
+ * ContractError (MALFORMED_MESSAGE for undecodable event bytes, INVALID_FIELD for an empty or unordered list).
+ */
+export function decodeAccountEventBatchEvents(batch: AccountEventBatch): BookEvent[] {
+  let events: BookEvent[];
+  try {
+    events = decodeEvents(batch.events);
+  } catch (e) {
+    if (e instanceof OrderBookError) throw new ContractError('MALFORMED_MESSAGE', `event bytes: ${e.message}`);
+    throw e;
+  }
+  if (events.length === 0) throw new ContractError('INVALID_FIELD', 'an account event batch carries at least one event');
+  for (let i = 1; i < events.length; i++) {
+    if (events[i]!.seq <= events[i - 1]!.seq) throw new ContractError('INVALID_FIELD', `event ${i} has seq ${events[i]!.seq} after ${events[i - 1]!.seq}`);
+  }
+  return events;
+}

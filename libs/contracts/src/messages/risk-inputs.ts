@@ -1,0 +1,316 @@
+// The two inputs of the account shards (apps/risk), both partitioned by account (partition =
+// shardForAccount(account, P), key = the first record's account; every record of a message belongs to
+// that partition's shard, which refuses others with WRONG_SHARD):
+//
+//   `requests`      RiskRequestBatch  (type 7): what traders send through the gateway: new orders with
+//                                               their signed order, cancels.
+//   `chain-events`  ChainEventBatch   (type 9): what the chain watcher confirmed: deposits, withdrawal
+//                                               requests / cancellations / executions, settled amounts,
+//                                               trading keys, on-chain nonce cancellations.
+//
+// Body: sentAtMs, record count (1..MAX_RISK_RECORDS), then per record a tag byte and its fields. Addresses
+// are 20 raw bytes (decoded lower-case), amounts big uints (wire.ts), integers varints.
+//   1 place       ts, account, signer?, marketId, flags, expiresAt, baseToken, quoteToken, price(16),
+//                 size(16), maxFeeRate, expiry(8), nonce(8), signature(65 raw bytes)
+//                 flags: bit 0 orderType, bits 1-2 tif, bit 3 postOnly, bits 4-6 stp, bit 7 isBuy
+//   2 cancel      ts, account, signer?, orderId
+//   3 deposit               account, token, amount(16)
+//   4 withdrawalRequested   ts, account, token, amount(16)
+//   5 withdrawalCancelled   account, token, amount(16)
+//   6 withdrawalExecuted    account, token, amount(16)
+//   7 settled               account, token, received(16), paid(16), fees(16)
+//   8 keyAuthorized         account, key
+//   9 keyRevoked            account, key
+//  10 nonceCancelled        ts, account, nonce(8)
+// signer?: a byte 0 (the account signed) or 1 followed by the signing key's address.
+// The signed order's trader is not sent: it is the account (an order signed for someone else cannot even be
+// expressed). The contract checks shape and ranges only; whether a request is acceptable (funds, nonce,
+// expiry, tokens of the market...) is the risk engine's answer, with its own stable codes.
+import type {
+  CancelRequest,
+  Deposit,
+  KeyAuthorized,
+  KeyRevoked,
+  NonceCancelled,
+  PlaceRequest,
+  Settled,
+  WithdrawalCancelled,
+  WithdrawalExecuted,
+  WithdrawalRequested,
+} from '@parallax/risk';
+import type { OrderType, StpMode, TimeInForce } from '@parallax/order-book';
+import { ContractError } from '../errors.js';
+import { checkUint, ContractReader, ContractWriter, invalidField, MessageType, readBigUint, readHexBytes, writeBigUint, writeHexBytes } from '../wire.js';
+
+export type ClientRequest = PlaceRequest | CancelRequest;
+export type ChainEvent = Deposit | WithdrawalRequested | WithdrawalCancelled | WithdrawalExecuted | Settled | KeyAuthorized | KeyRevoked | NonceCancelled;
+
+export interface RiskRequestBatch {
+  /** Producer wall clock (ms), for latency metrics only. */
+  readonly sentAtMs: number;
+  readonly requests: readonly ClientRequest[];
+}
+
+export interface ChainEventBatch {
+  readonly sentAtMs: number;
+  readonly events: readonly ChainEvent[];
+}
+
+export const MAX_RISK_RECORDS = 65_535;
+/** The settlement contract's MAX_FEE_RATE: a larger signed bound is malformed, not merely refused. */
+const MAX_FEE_RATE = 100_000;
+
+const TAG = {
+  place: 1,
+  cancel: 2,
+  deposit: 3,
+  withdrawalRequested: 4,
+  withdrawalCancelled: 5,
+  withdrawalExecuted: 6,
+  settled: 7,
+  keyAuthorized: 8,
+  keyRevoked: 9,
+  nonceCancelled: 10,
+} as const;
+
+const shared = new ContractWriter();
+
+function addr(w: ContractWriter, a: string, field: string): void {
+  writeHexBytes(w, a, 20, field);
+}
+
+function signer(w: ContractWriter, account: string, s: string): void {
+  if (typeof s === 'string' && typeof account === 'string' && s.toLowerCase() === account.toLowerCase()) {
+    w.byte(0);
+  } else {
+    w.byte(1);
+    addr(w, s, 'signer');
+  }
+}
+
+function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 'requests' | 'chain'): void {
+  w.ensure(8);
+  const type = (r as { type: unknown }).type;
+  const isRequest = type === 'place' || type === 'cancel';
+  if (isRequest !== (allowed === 'requests')) invalidField('type', type, allowed === 'requests' ? "'place' | 'cancel'" : 'a chain event type');
+  switch (r.type) {
+    case 'place': {
+      w.byte(TAG.place);
+      w.uint(checkUint(r.ts, 'ts'));
+      addr(w, r.account, 'account');
+      signer(w, r.account, r.signer);
+      w.uint(checkUint(r.marketId, 'marketId'));
+      const o = r.order as PlaceRequest['order'] | undefined;
+      if (typeof o !== 'object') invalidField('order', o, 'a signed order');
+      if (typeof o.trader !== 'string' || typeof r.account !== 'string' || o.trader.toLowerCase() !== r.account.toLowerCase()) {
+        invalidField('order.trader', o.trader, 'the account (an order is signed for the account that sends it)');
+      }
+      w.byte(placeFlags(r));
+      w.uint(checkUint(r.expiresAt, 'expiresAt'));
+      addr(w, o.baseToken, 'order.baseToken');
+      addr(w, o.quoteToken, 'order.quoteToken');
+      writeBigUint(w, o.price, 16, 'order.price');
+      writeBigUint(w, o.size, 16, 'order.size');
+      if (checkUint(o.maxFeeRate, 'order.maxFeeRate') > MAX_FEE_RATE) invalidField('order.maxFeeRate', o.maxFeeRate, `at most ${MAX_FEE_RATE}`);
+      w.uint(o.maxFeeRate);
+      writeBigUint(w, o.expiry, 8, 'order.expiry');
+      writeBigUint(w, o.nonce, 8, 'order.nonce');
+      writeHexBytes(w, o.signature, 65, 'order.signature');
+      return;
+    }
+    case 'cancel':
+      w.byte(TAG.cancel);
+      w.uint(checkUint(r.ts, 'ts'));
+      addr(w, r.account, 'account');
+      signer(w, r.account, r.signer);
+      w.uint(checkUint(r.orderId, 'orderId'));
+      return;
+    case 'deposit':
+    case 'withdrawalCancelled':
+    case 'withdrawalExecuted':
+      w.byte(TAG[r.type]);
+      addr(w, r.account, 'account');
+      addr(w, r.token, 'token');
+      writeBigUint(w, r.amount, 16, 'amount');
+      return;
+    case 'withdrawalRequested':
+      w.byte(TAG.withdrawalRequested);
+      w.uint(checkUint(r.ts, 'ts'));
+      addr(w, r.account, 'account');
+      addr(w, r.token, 'token');
+      writeBigUint(w, r.amount, 16, 'amount');
+      return;
+    case 'settled':
+      w.byte(TAG.settled);
+      addr(w, r.account, 'account');
+      addr(w, r.token, 'token');
+      writeBigUint(w, r.received, 16, 'received');
+      writeBigUint(w, r.paid, 16, 'paid');
+      writeBigUint(w, r.fees, 16, 'fees');
+      return;
+    case 'keyAuthorized':
+    case 'keyRevoked':
+      w.byte(TAG[r.type]);
+      addr(w, r.account, 'account');
+      addr(w, r.key, 'key');
+      return;
+    case 'nonceCancelled':
+      w.byte(TAG.nonceCancelled);
+      w.uint(checkUint(r.ts, 'ts'));
+      addr(w, r.account, 'account');
+      writeBigUint(w, r.nonce, 8, 'nonce');
+      return;
+    default:
+      invalidField('type', type, 'a risk request or chain event type');
+  }
+}
+
+function placeFlags(r: PlaceRequest): number {
+  const orderType: number = r.orderType;
+  const tif: number = r.tif;
+  const stp: number = r.stp;
+  if (orderType !== 0 && orderType !== 1) invalidField('orderType', orderType, 'OrderType (0 | 1)');
+  if (!(tif >= 0 && tif <= 3 && (tif | 0) === tif)) invalidField('tif', tif, 'TimeInForce (0..3)');
+  if (!(stp >= 0 && stp <= 4 && (stp | 0) === stp)) invalidField('stp', stp, 'StpMode (0..4)');
+  if (typeof r.postOnly !== 'boolean') invalidField('postOnly', r.postOnly, 'a boolean');
+  if (typeof r.order.isBuy !== 'boolean') invalidField('order.isBuy', r.order.isBuy, 'a boolean');
+  return orderType | (tif << 1) | (r.postOnly ? 0x08 : 0) | (stp << 4) | (r.order.isBuy ? 0x80 : 0);
+}
+
+function encodeBatch(type: MessageType, sentAtMs: number, records: unknown, allowed: 'requests' | 'chain', what: string): Uint8Array {
+  const w = shared;
+  w.reset();
+  w.header(type);
+  if (!Array.isArray(records)) invalidField(allowed === 'requests' ? 'requests' : 'events', records, 'an array');
+  const list = records as readonly (ClientRequest | ChainEvent)[];
+  if (list.length > MAX_RISK_RECORDS) throw new ContractError('MESSAGE_TOO_LARGE', `a ${what} carries at most ${MAX_RISK_RECORDS} records, got ${list.length}`);
+  if (list.length === 0) invalidField('records', 0, 'a non-empty list');
+  w.uint(checkUint(sentAtMs, 'sentAtMs'));
+  w.uint(list.length);
+  for (const r of list) writeRecord(w, r, allowed);
+  return w.finish(what);
+}
+
+export function encodeRiskRequestBatch(b: RiskRequestBatch): Uint8Array {
+  return encodeBatch(MessageType.RiskRequestBatch, b.sentAtMs, b.requests, 'requests', 'risk request batch');
+}
+
+export function encodeChainEventBatch(b: ChainEventBatch): Uint8Array {
+  return encodeBatch(MessageType.ChainEventBatch, b.sentAtMs, b.events, 'chain', 'chain event batch');
+}
+
+function readSigner(r: ContractReader, account: `0x${string}`): `0x${string}` {
+  const flag = r.byte();
+  if (flag === 0) return account;
+  if (flag !== 1) r.fail('MALFORMED_MESSAGE', `signer flag ${flag}`);
+  const s = readHexBytes(r, 20, 'signer');
+  if (s === account) r.fail('MALFORMED_MESSAGE', 'non-canonical signer (the account itself)');
+  return s;
+}
+
+function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientRequest | ChainEvent {
+  const tag = r.byte();
+  const isRequest = tag === TAG.place || tag === TAG.cancel;
+  if (tag < 1 || tag > 10 || isRequest !== (allowed === 'requests')) r.fail('INVALID_FIELD', `record tag ${tag} does not belong in ${allowed === 'requests' ? 'requests' : 'chain events'}`);
+  switch (tag) {
+    case TAG.place: {
+      const ts = r.uint();
+      const account = readHexBytes(r, 20, 'account');
+      const s = readSigner(r, account);
+      const marketId = r.uint();
+      const flags = r.byte();
+      const tif = (flags >>> 1) & 3;
+      const stp = (flags >>> 4) & 7;
+      if (stp > 4) r.fail('INVALID_FIELD', `stp ${stp} is not a StpMode`);
+      const expiresAt = r.uint();
+      const baseToken = readHexBytes(r, 20, 'order.baseToken');
+      const quoteToken = readHexBytes(r, 20, 'order.quoteToken');
+      const price = readBigUint(r, 16, 'order.price');
+      const size = readBigUint(r, 16, 'order.size');
+      const maxFeeRate = r.uint();
+      if (maxFeeRate > MAX_FEE_RATE) r.fail('INVALID_FIELD', `maxFeeRate ${maxFeeRate} exceeds ${MAX_FEE_RATE}`);
+      const expiry = readBigUint(r, 8, 'order.expiry');
+      const nonce = readBigUint(r, 8, 'order.nonce');
+      const signature = readHexBytes(r, 65, 'order.signature');
+      const req: PlaceRequest = {
+        type: 'place',
+        ts,
+        account,
+        signer: s,
+        marketId,
+        orderType: (flags & 1) as OrderType,
+        tif: tif as TimeInForce,
+        expiresAt,
+        postOnly: (flags & 0x08) !== 0,
+        stp: stp as StpMode,
+        order: { trader: account, baseToken, quoteToken, isBuy: (flags & 0x80) !== 0, price, size, maxFeeRate, expiry, nonce, signature },
+      };
+      return req;
+    }
+    case TAG.cancel: {
+      const ts = r.uint();
+      const account = readHexBytes(r, 20, 'account');
+      const s = readSigner(r, account);
+      return { type: 'cancel', ts, account, signer: s, orderId: r.uint() };
+    }
+    case TAG.deposit:
+    case TAG.withdrawalCancelled:
+    case TAG.withdrawalExecuted: {
+      const account = readHexBytes(r, 20, 'account');
+      const token = readHexBytes(r, 20, 'token');
+      const amount = readBigUint(r, 16, 'amount');
+      const type = tag === TAG.deposit ? 'deposit' : tag === TAG.withdrawalCancelled ? 'withdrawalCancelled' : 'withdrawalExecuted';
+      return { type, account, token, amount };
+    }
+    case TAG.withdrawalRequested: {
+      const ts = r.uint();
+      const account = readHexBytes(r, 20, 'account');
+      const token = readHexBytes(r, 20, 'token');
+      return { type: 'withdrawalRequested', ts, account, token, amount: readBigUint(r, 16, 'amount') };
+    }
+    case TAG.settled: {
+      const account = readHexBytes(r, 20, 'account');
+      const token = readHexBytes(r, 20, 'token');
+      const received = readBigUint(r, 16, 'received');
+      const paid = readBigUint(r, 16, 'paid');
+      return { type: 'settled', account, token, received, paid, fees: readBigUint(r, 16, 'fees') };
+    }
+    case TAG.keyAuthorized:
+    case TAG.keyRevoked: {
+      const account = readHexBytes(r, 20, 'account');
+      const key = readHexBytes(r, 20, 'key');
+      return { type: tag === TAG.keyAuthorized ? 'keyAuthorized' : 'keyRevoked', account, key };
+    }
+    default: {
+      const ts = r.uint();
+      const account = readHexBytes(r, 20, 'account');
+      return { type: 'nonceCancelled', ts, account, nonce: readBigUint(r, 8, 'nonce') };
+    }
+  }
+}
+
+function decodeBatch(bytes: Uint8Array, type: MessageType, allowed: 'requests' | 'chain'): { sentAtMs: number; records: (ClientRequest | ChainEvent)[] } {
+  const r = new ContractReader(bytes, type);
+  const sentAtMs = r.uint();
+  const n = r.uint();
+  if (n > MAX_RISK_RECORDS) r.fail('MESSAGE_TOO_LARGE', `record count ${n} exceeds ${MAX_RISK_RECORDS}`);
+  if (n === 0) r.fail('INVALID_FIELD', 'a batch carries at least one record');
+  // The smallest record (a nonce cancellation of nonce 0) takes 23 bytes: refuse absurd counts before looping.
+  if (n * 23 > r.remaining) r.fail('MALFORMED_MESSAGE', `record count ${n} does not fit in ${r.remaining} bytes`);
+  const records: (ClientRequest | ChainEvent)[] = [];
+  for (let i = 0; i < n; i++) records.push(readRecord(r, allowed));
+  r.end();
+  return { sentAtMs, records };
+}
+
+/** Inverse of encodeRiskRequestBatch. Throws ContractError on any invalid input, never anything else. */
+export function decodeRiskRequestBatch(bytes: Uint8Array): RiskRequestBatch {
+  const { sentAtMs, records } = decodeBatch(bytes, MessageType.RiskRequestBatch, 'requests');
+  return { sentAtMs, requests: records as ClientRequest[] };
+}
+
+/** Inverse of encodeChainEventBatch. Throws ContractError on any invalid input, never anything else. */
+export function decodeChainEventBatch(bytes: Uint8Array): ChainEventBatch {
+  const { sentAtMs, records } = decodeBatch(bytes, MessageType.ChainEventBatch, 'chain');
+  return { sentAtMs, events: records as ChainEvent[] };
+}

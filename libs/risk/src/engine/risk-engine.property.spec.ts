@@ -1,0 +1,240 @@
+// Laws of the risk engine under random flows through real order books, on 1 to 3 account shards:
+// no field ever negative, holds always equal what open orders can still cost, per-token conservation to the
+// base unit (per shard, and fill flows summing to zero over shards), every trade between orders risk funded,
+// every hold released or consumed in the end, and replay / snapshot + rest == the uninterrupted run.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { OrderType, StpMode, TimeInForce } from '@parallax/order-book';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '../testing/fixtures.js';
+import { SingleProcessExchange, type SingleProcessOptions } from '../testing/single-process.js';
+import { RiskEngine } from './risk-engine.js';
+import type { Address, RiskCommand } from './types.js';
+
+const MARKETS = [testMarket(1, { maker: -100, taker: 500 }), testMarket(2, { maker: 250, taker: 250 })];
+const TOKENS: Address[] = [QUOTE, MARKETS[0]!.baseToken, MARKETS[1]!.baseToken];
+const ACCOUNTS = Array.from({ length: 6 }, (_, i) => accountAddress(i + 1));
+
+type Action =
+  | { k: 'deposit'; a: number; t: number; amount: bigint }
+  | { k: 'place'; a: number; m: number; isBuy: boolean; price: number; lots: number; kind: number; stp: number; nonce: number; life: number }
+  | { k: 'cancel'; a: number; pick: number }
+  | { k: 'expire'; step: number }
+  | { k: 'wreq'; a: number; t: number; amount: bigint; intoHeld: number }
+  | { k: 'wcancel'; a: number; t: number; amount: bigint }
+  | { k: 'wexec'; a: number; t: number; amount: bigint }
+  | { k: 'nonce'; a: number; nonce: number }
+  | { k: 'settle'; a: number; t: number };
+
+const acct = fc.nat({ max: ACCOUNTS.length - 1 });
+const token = fc.nat({ max: TOKENS.length - 1 });
+/**
+ * An amount in units of about 2 lots' worth of the token (2e15 base, 2,000 quote at 100 ticks) plus odd
+ * dust, so that funds run out now and then but not always (fast-check's own bigints are mostly tiny).
+ */
+function amount(maxUnits: number): fc.Arbitrary<bigint> {
+  return fc.tuple(fc.integer({ min: 0, max: maxUnits }), fc.nat({ max: 999 })).map(([u, dust]) => BigInt(u) * 1_000n + BigInt(dust) + 1n);
+}
+
+/** Scales an amount() to its token. */
+function scaled(v: bigint, t: number): bigint {
+  return t === 0 ? (v / 1_000n) * 2_000n + (v % 1_000n) : (v / 1_000n) * 2n * 10n ** 15n + (v % 1_000n);
+}
+
+const action: fc.Arbitrary<Action> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('deposit' as const), a: acct, t: token, amount: amount(50) }) },
+  {
+    weight: 10,
+    arbitrary: fc.record({
+      k: fc.constant('place' as const),
+      a: acct,
+      m: fc.nat({ max: 1 }),
+      isBuy: fc.boolean(),
+      price: fc.integer({ min: 95, max: 105 }),
+      lots: fc.integer({ min: 1, max: 12 }),
+      kind: fc.nat({ max: 5 }),
+      stp: fc.nat({ max: 4 }),
+      nonce: fc.nat({ max: 150 }),
+      life: fc.integer({ min: 1, max: 60 }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('cancel' as const), a: acct, pick: fc.nat({ max: 20 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('expire' as const), step: fc.integer({ min: 1, max: 30 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('wreq' as const), a: acct, t: token, amount: amount(75), intoHeld: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 120 })) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('wcancel' as const), a: acct, t: token, amount: amount(8) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('wexec' as const), a: acct, t: token, amount: amount(8) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('nonce' as const), a: acct, nonce: fc.nat({ max: 40 }) }) },
+  { weight: 1, arbitrary: fc.record({ k: fc.constant('settle' as const), a: acct, t: token }) },
+);
+
+/** Runs actions through a single-process exchange, checking every law after every step. */
+function run(shards: number, actions: readonly Action[], record = false): { x: SingleProcessExchange; options: SingleProcessOptions; log: ReturnType<SingleProcessExchange['record']> | null } {
+  // ts in seconds (tsPerSecond 1) so signed expiries fall inside the run.
+  const options: SingleProcessOptions = { shards, markets: MARKETS, tsPerSecond: 1, auditFills: true };
+  const x = new SingleProcessExchange(options);
+  const log = record ? x.record() : null;
+  let ts = 1;
+  // Everyone starts with some of every token (odd amounts), so most orders are funded and trade.
+  for (const [i, account] of ACCOUNTS.entries()) {
+    for (const t of TOKENS) {
+      const amount = t === QUOTE ? 150_000n + BigInt(i * 7) : 6n * 10n ** 16n + BigInt(i * 13);
+      assert.equal(x.submit({ type: 'deposit', account, token: t, amount }).ok, true);
+    }
+  }
+  const check = (step: string): void => {
+    const broken = x.checkInvariants();
+    assert.deepEqual(broken, [], `after ${step}`);
+    assert.deepEqual(x.violations, [], `after ${step}`);
+    // No order executed without funds: a fill only ever spends what its order held.
+    assert.deepEqual(x.auditFailures, [], `after ${step}`);
+  };
+  for (const [i, act] of actions.entries()) {
+    ts++;
+    const account = 'a' in act ? ACCOUNTS[act.a]! : ACCOUNTS[0]!;
+    let cmd: RiskCommand | null = null;
+    switch (act.k) {
+      case 'deposit':
+        cmd = { type: 'deposit', account, token: TOKENS[act.t]!, amount: scaled(act.amount, act.t) };
+        break;
+      case 'place': {
+        const m = MARKETS[act.m]!;
+        const [orderType, tif, postOnly] = (
+          [
+            [OrderType.Limit, TimeInForce.GTC, false],
+            [OrderType.Limit, TimeInForce.IOC, false],
+            [OrderType.Limit, TimeInForce.GTT, false],
+            [OrderType.Market, TimeInForce.IOC, false],
+            [OrderType.Market, TimeInForce.FOK, false],
+            [OrderType.Limit, TimeInForce.GTC, true],
+          ] as const
+        )[act.kind]!;
+        cmd = placeRequest(account, m, {
+          ts,
+          isBuy: act.isBuy,
+          priceTicks: act.price,
+          lots: act.lots,
+          orderType,
+          tif,
+          postOnly,
+          expiresAt: tif === TimeInForce.GTT ? ts + act.life : 0,
+          stp: act.stp as StpMode,
+          nonce: BigInt(act.nonce),
+          expiry: BigInt(ts + act.life * 2 - 8),
+        });
+        break;
+      }
+      case 'cancel': {
+        const e = x.engineOf(account);
+        const mine = e.openOrders().filter((o) => o.accountId === e.accountId(account));
+        const target = mine.length === 0 ? act.pick + 1 : mine[act.pick % mine.length]!.orderId;
+        cmd = { type: 'cancel', ts, account, signer: account, orderId: target };
+        break;
+      }
+      case 'expire':
+        ts += act.step;
+        x.expireAll(ts);
+        break;
+      case 'wreq': {
+        // Half of the requests reach into what open orders hold (percent of it; > 100 = more than can be freed).
+        const b = x.engineOf(account).balance(account, TOKENS[act.t]!);
+        const amount = act.intoHeld < 0 ? scaled(act.amount, act.t) : b.available + 1n + (b.heldOrders * BigInt(act.intoHeld)) / 100n;
+        cmd = { type: 'withdrawalRequested', ts, account, token: TOKENS[act.t]!, amount };
+        break;
+      }
+      case 'wcancel':
+        cmd = { type: 'withdrawalCancelled', account, token: TOKENS[act.t]!, amount: scaled(act.amount, act.t) };
+        break;
+      case 'wexec':
+        cmd = { type: 'withdrawalExecuted', account, token: TOKENS[act.t]!, amount: scaled(act.amount, act.t) };
+        break;
+      case 'nonce':
+        cmd = { type: 'nonceCancelled', ts, account, nonce: BigInt(act.nonce) };
+        break;
+      case 'settle': {
+        const b = x.engineOf(account).balance(account, TOKENS[act.t]!);
+        if (b.unsettledIn + b.unsettledOut + b.feesOwed > 0n && b.onchain + b.unsettledIn >= b.unsettledOut + b.feesOwed) {
+          cmd = { type: 'settled', account, token: TOKENS[act.t]!, received: b.unsettledIn, paid: b.unsettledOut, fees: b.feesOwed };
+        }
+        break;
+      }
+    }
+    if (cmd !== null) {
+      const before = x.engineOf(account).stateHash();
+      const out = x.submit(cmd);
+      if (out.ok) {
+        if (out.place !== null) seen.accepted++;
+        if (cmd.type === 'withdrawalRequested' && out.cancels.length > 0) seen.withdrawalCancels++;
+      } else {
+        seen.refused.add(out.code);
+      }
+      // A refusal changes nothing.
+      if (!out.ok) assert.equal(x.engineOf(account).stateHash(), before, `refused ${out.code} changed the state`);
+    }
+    check(`step ${i} (${act.k})`);
+  }
+  seen.trades += x.trades.length;
+  // Every trade is between two orders risk funded and forwarded.
+  for (const t of x.trades) {
+    assert.ok(x.signed.has(t.makerOrderId) && x.signed.has(t.takerOrderId), `trade of unfunded order ${t.makerOrderId}/${t.takerOrderId}`);
+  }
+  return { x, options, log };
+}
+
+/** What the runs exercised: a law checked over flows without trades or refusals would prove little. */
+const seen = { trades: 0, accepted: 0, refused: new Set<string>(), withdrawalCancels: 0 };
+
+describe('RiskEngine laws (fast-check, through real books)', () => {
+  after(() => {
+    assert.ok(seen.trades > 300, `only ${seen.trades} trades`);
+    assert.ok(seen.accepted > 1_000, `only ${seen.accepted} orders accepted`);
+    for (const code of ['INSUFFICIENT_FUNDS', 'NONCE_USED', 'ORDER_EXPIRED', 'ORDER_NOT_FOUND']) assert.ok(seen.refused.has(code), `never refused ${code}`);
+    assert.ok(seen.withdrawalCancels > 0, 'no withdrawal ever cancelled orders');
+  });
+
+  it('no negative field, holds == open orders cost, conservation to the base unit, after every step', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.array(action, { minLength: 1, maxLength: 120, size: 'max' }), (shards, actions) => {
+        const { x } = run(shards, actions);
+        // Every hold is released or consumed: cancel what is left, and nothing stays held for orders.
+        let ts = 1_000_000;
+        for (const e of x.engines) {
+          for (const o of e.openOrders()) {
+            const account = e.accountAddress(o.accountId)!;
+            if (!o.cancelRequested) x.submit({ type: 'cancel', ts: ts++, account, signer: account, orderId: o.orderId });
+          }
+        }
+        for (const e of x.engines) {
+          assert.equal(e.openOrderCount, 0);
+          for (const a of e.accountAddresses()) for (const t of TOKENS) assert.equal(e.balance(a, t).heldOrders, 0n);
+        }
+        assert.deepEqual(x.checkInvariants(), []);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('replaying the log gives the same state; snapshot at any point + the rest gives the same state', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.array(action, { minLength: 1, maxLength: 80, size: 'max' }), fc.nat(), (shards, actions, cutSeed) => {
+        const { x, options, log } = run(shards, actions, true);
+        const replayed = SingleProcessExchange.replay(options, log!);
+        assert.deepEqual(
+          replayed.map((e) => e.stateHash()),
+          x.engines.map((e) => e.stateHash()),
+        );
+        const cut = cutSeed % (log!.length + 1);
+        const head = SingleProcessExchange.replay(options, log!.slice(0, cut));
+        const resumed = head.map((e) => RiskEngine.restore(e.config, e.snapshot()));
+        for (const entry of log!.slice(cut)) {
+          if (entry.kind === 'request') resumed[entry.shard]!.apply(entry.command);
+          else for (const e of resumed) e.applyBookEvents(entry.marketId, entry.events);
+        }
+        assert.deepEqual(
+          resumed.map((e) => e.stateHash()),
+          x.engines.map((e) => e.stateHash()),
+        );
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

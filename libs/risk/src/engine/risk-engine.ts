@@ -1,0 +1,1068 @@
+// The risk engine of ONE account shard, as a pure function of that shard's input: client requests and chain
+// events (apply) and the books' reports about the shard's orders (applyBookEvents). No clock, no I/O, no
+// randomness, bigint base units only: replaying the same input gives the same outcomes and state hash, which
+// is what recovery (snapshot + replay) and audit rest on. apps/risk wraps it in Kafka transactions.
+//
+// Funds move in exactly three ways: a new order moves its maximum cost from available to heldOrders; a
+// report from the book consumes (trade) or releases (done, rejected, self-trade decrement) that hold; chain
+// events add (deposit), reserve (withdrawal request) or remove (executed withdrawal) funds. Each order's hold
+// is always holdFor(order, remaining lots), so "holds == what open orders can still cost" is structural.
+import type { BookEvent, CancelOrder, PlaceOrder } from '@parallax/order-book';
+import { CommandType, OrderType, Side, TimeInForce } from '@parallax/order-book';
+import { RiskError } from './errors.js';
+import { isAddress, mintId, shardForAccount } from './ids.js';
+import { configFingerprint, decodeSnapshotState, encodeSnapshotState, hashBytes, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type SnapshotState } from './snapshot.js';
+import {
+  FEE_SCALE,
+  MAX_FEE_RATE,
+  PRICE_SCALE,
+  UINT128_MAX,
+  UINT64_MAX,
+  type AccountEventStats,
+  type Address,
+  type BalanceView,
+  type CancelRequest,
+  type Deposit,
+  type ForwardedCancel,
+  type KeyAuthorized,
+  type KeyRevoked,
+  type NonceCancelled,
+  type OpenOrderView,
+  type PlaceRequest,
+  type RiskCommand,
+  type RiskConfig,
+  type RiskMarket,
+  type RiskOutcome,
+  type RiskRejectCode,
+  type SignedOrder,
+  type Settled,
+  type TokenTotals,
+  type Violation,
+  type WithdrawalCancelled,
+  type WithdrawalExecuted,
+  type WithdrawalRequested,
+} from './types.js';
+
+/** A market with its units pre-computed for the hot path. */
+export interface MarketUnits {
+  readonly def: RiskMarket;
+  readonly base: number;
+  readonly quote: number;
+  /** Quote base units of one lot at one tick: lotSize * tickSize / 1e18 (exact by config validation). */
+  readonly quotePerLotTick: bigint;
+  /** The highest fee rate a fill of this market can charge (what a buy's hold covers). */
+  readonly maxChargeRate: bigint;
+  /** The lowest signed fee bound an order must carry: every rate the market charges fits under it. */
+  readonly minFeeBound: number;
+}
+
+/** Mutable balance of one account in one token; see BalanceView for the meaning of each field. */
+export class Balance implements BalanceView {
+  onchain = 0n;
+  available = 0n;
+  heldOrders = 0n;
+  heldWithdrawals = 0n;
+  withdrawalShortfall = 0n;
+  unsettledIn = 0n;
+  unsettledOut = 0n;
+  feesOwed = 0n;
+}
+
+export interface Account {
+  readonly address: Address;
+  readonly id: number;
+  /** By token index. */
+  readonly balances: (Balance | undefined)[];
+  /** Trading keys the account authorized on chain. */
+  readonly keys: Set<Address>;
+  /**
+   * Nonces used by forwarded orders or cancelled on chain, as numbers when they are safe integers (every
+   * realistic nonce): V8 hashes numbers far faster than bigints, and this is the hottest lookup of a place.
+   */
+  readonly nonces: Set<number | bigint>;
+  /** Open orders, oldest first: an intrusive list (no per-account Map to allocate and grow). */
+  firstOrder: OpenOrder | null;
+  lastOrder: OpenOrder | null;
+}
+
+export interface OpenOrder {
+  readonly orderId: number;
+  readonly marketId: number;
+  readonly market: MarketUnits;
+  readonly account: Account;
+  readonly isBuy: boolean;
+  readonly priceTicks: number;
+  readonly nonce: bigint;
+  remainingLots: number;
+  hold: bigint;
+  cancelRequested: boolean;
+  /** Neighbours in the account's list of open orders. */
+  prev: OpenOrder | null;
+  next: OpenOrder | null;
+}
+
+/** The key of a nonce in Account.nonces. */
+function nonceKey(n: bigint): number | bigint {
+  return n <= MAX_SAFE_BIG ? Number(n) : n;
+}
+
+function* ordersOf(acct: Account): Generator<OpenOrder> {
+  for (let o = acct.firstOrder; o !== null; o = o.next) yield o;
+}
+
+const NO_CANCELS: readonly ForwardedCancel[] = Object.freeze([]);
+const OK_EMPTY: RiskOutcome = Object.freeze({ ok: true, place: null, cancels: NO_CANCELS });
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const MAX_SAFE_BIG = BigInt(MAX_SAFE);
+
+/** Any value as text, for messages about hostile input. */
+function show(x: unknown): string {
+  return typeof x === 'bigint' ? x.toString() : String(x);
+}
+
+function reject(code: RiskRejectCode, message: string): RiskOutcome {
+  return { ok: false, code, message };
+}
+
+function isAmount(x: unknown): x is bigint {
+  return typeof x === 'bigint' && x > 0n && x <= UINT128_MAX;
+}
+
+function isTs(x: unknown): x is number {
+  return typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+}
+
+/** What an order with `lots` remaining can still cost, in the token it holds (quote for a buy, base for a sell). */
+export function holdFor(m: MarketUnits, isBuy: boolean, priceTicks: number, lots: number): bigint {
+  if (!isBuy) return BigInt(lots) * m.def.lotSize;
+  const q = BigInt(lots) * BigInt(priceTicks) * m.quotePerLotTick;
+  // Fees are charged per fill, each rounded down, and Σ floor(x_i) <= floor(Σ x_i): one fee on the whole
+  // amount at the highest rate covers every way the order can fill, at its limit price or better.
+  return q + (q * m.maxChargeRate) / FEE_SCALE;
+}
+
+function validateConfig(config: RiskConfig): { markets: Map<number, MarketUnits>; tokens: Address[] } {
+  const bad = (why: string): never => {
+    throw new RiskError('INVALID_CONFIG', why);
+  };
+  const { shard, shards } = config;
+  if (!Number.isInteger(shards) || shards < 1 || shards > 10_000) bad(`shards must be in 1..10000, got ${show(shards)}`);
+  if (!Number.isInteger(shard) || shard < 0 || shard >= shards) bad(`shard must be in [0, ${shards}), got ${show(shard)}`);
+  const tps = config.tsPerSecond ?? 1000;
+  if (!Number.isSafeInteger(tps) || tps < 1) bad(`tsPerSecond must be a positive integer, got ${show(tps)}`);
+  const margin = config.expiryMarginTs ?? 0;
+  if (!Number.isSafeInteger(margin) || margin < 0) bad(`expiryMarginTs must be a non-negative integer, got ${show(margin)}`);
+  if (!Array.isArray(config.markets) || config.markets.length === 0) bad('at least one market is required');
+  const tokens: Address[] = [];
+  const tokenIndex = new Map<Address, number>();
+  const indexOf = (t: Address): number => {
+    let i = tokenIndex.get(t);
+    if (i === undefined) {
+      i = tokens.length;
+      tokens.push(t);
+      tokenIndex.set(t, i);
+    }
+    return i;
+  };
+  const markets = new Map<number, MarketUnits>();
+  const sorted = [...config.markets].sort((a, b) => a.marketId - b.marketId);
+  for (const def of sorted) {
+    const id = def.marketId;
+    if (!Number.isSafeInteger(id) || id < 1) bad(`marketId must be a positive integer, got ${show(id)}`);
+    if (markets.has(id)) bad(`market ${id} is listed twice`);
+    if (!isAddress(def.baseToken) || !isAddress(def.quoteToken)) bad(`market ${id}: tokens must be lower-case addresses`);
+    if (def.baseToken === def.quoteToken) bad(`market ${id}: base and quote token are the same`);
+    for (const [name, v] of [['lotSize', def.lotSize], ['tickSize', def.tickSize]] as const) {
+      if (typeof v !== 'bigint' || v <= 0n || v > UINT128_MAX) bad(`market ${id}: ${name} must be a positive uint128 bigint`);
+    }
+    if ((def.lotSize * def.tickSize) % PRICE_SCALE !== 0n) bad(`market ${id}: lotSize * tickSize must be a multiple of 1e18 (exact quote amounts)`);
+    const taker = def.takerFeeRate;
+    const maker = def.makerFeeRate;
+    if (!Number.isInteger(taker) || taker < 0 || taker > MAX_FEE_RATE) bad(`market ${id}: takerFeeRate must be in 0..${MAX_FEE_RATE}`);
+    if (!Number.isInteger(maker) || maker > MAX_FEE_RATE || maker < -taker) {
+      bad(`market ${id}: makerFeeRate must be in -takerFeeRate..${MAX_FEE_RATE} (a rebate never exceeds the taker fee)`);
+    }
+    const maxCharge = Math.max(taker, maker, 0);
+    markets.set(id, {
+      def,
+      base: indexOf(def.baseToken),
+      quote: indexOf(def.quoteToken),
+      quotePerLotTick: (def.lotSize * def.tickSize) / PRICE_SCALE,
+      maxChargeRate: BigInt(maxCharge),
+      minFeeBound: maxCharge,
+    });
+  }
+  return { markets, tokens };
+}
+
+/**
+ * Owns the balances, holds and open orders of the accounts of one shard.
+ *
+ * Commands never throw: a refused command returns `{ ok: false, code }` and leaves the state exactly as it
+ * was (every check runs before the first write). Only a bad configuration or snapshot throws (RiskError).
+ */
+export class RiskEngine {
+  readonly shard: number;
+  readonly shards: number;
+  readonly tsPerSecond: number;
+  readonly expiryMarginTs: number;
+  /** Token addresses by index (first appearance in the markets sorted by id). */
+  readonly tokens: readonly Address[];
+  /** The configuration as given (snapshot() records a fingerprint of it). */
+  readonly config: RiskConfig;
+  protected readonly markets: Map<number, MarketUnits>;
+  protected readonly tokenIndex = new Map<Address, number>();
+  protected readonly accounts = new Map<Address, Account>();
+  protected readonly accountsById = new Map<number, Account>();
+  protected readonly orders = new Map<number, OpenOrder>();
+  /** Per market: the highest book sequence applied (account events at or below it are redelivery). */
+  protected readonly lastSeq = new Map<number, number>();
+  protected readonly deposits: bigint[];
+  protected readonly withdrawals: bigint[];
+  protected readonly fees: bigint[];
+  /** Per token: what this shard's accounts received from fills minus what they paid (fees aside). */
+  protected readonly flow: bigint[];
+  protected accountCounter = 0;
+  /** Largest expiry whose deadline is computed exactly in doubles. */
+  private readonly maxExactExpiry: bigint;
+  protected orderCounter = 0;
+
+  constructor(config: RiskConfig) {
+    const { markets, tokens } = validateConfig(config);
+    this.config = config;
+    this.shard = config.shard;
+    this.shards = config.shards;
+    this.tsPerSecond = config.tsPerSecond ?? 1000;
+    this.expiryMarginTs = config.expiryMarginTs ?? 0;
+    this.maxExactExpiry = BigInt(Math.floor(MAX_SAFE / this.tsPerSecond));
+    this.markets = markets;
+    this.tokens = Object.freeze(tokens);
+    tokens.forEach((t, i) => this.tokenIndex.set(t, i));
+    this.deposits = tokens.map(() => 0n);
+    this.withdrawals = tokens.map(() => 0n);
+    this.fees = tokens.map(() => 0n);
+    this.flow = tokens.map(() => 0n);
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** Applies one request or chain event. Never throws; a refusal leaves the state unchanged. */
+  apply(cmd: RiskCommand): RiskOutcome {
+    switch (cmd.type) {
+      case 'place':
+        return this.place(cmd);
+      case 'cancel':
+        return this.cancel(cmd);
+      case 'deposit':
+        return this.deposit(cmd);
+      case 'withdrawalRequested':
+        return this.withdrawalRequested(cmd);
+      case 'withdrawalCancelled':
+        return this.withdrawalCancelled(cmd);
+      case 'withdrawalExecuted':
+        return this.withdrawalExecuted(cmd);
+      case 'settled':
+        return this.settled(cmd);
+      case 'keyAuthorized':
+        return this.keyAuthorized(cmd);
+      case 'keyRevoked':
+        return this.keyRevoked(cmd);
+      case 'nonceCancelled':
+        return this.nonceCancelled(cmd);
+      default:
+        return reject('UNKNOWN_COMMAND', `unknown command type ${show((cmd as { type: unknown }).type)}`);
+    }
+  }
+
+  private place(c: PlaceRequest): RiskOutcome {
+    if (!isTs(c.ts)) return reject('INVALID_TIMESTAMP', 'ts must be a non-negative safe integer');
+    const m = this.markets.get(c.marketId);
+    if (m === undefined) return reject('UNKNOWN_MARKET', `market ${show(c.marketId)} is not known`);
+    // Known accounts were checked (address form, shard) when they were opened: skip that on the hot path.
+    const acct = this.accounts.get(c.account);
+    if (acct === undefined) {
+      const owner = this.ownAccount(c.account);
+      if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} ${owner === 'WRONG_SHARD' ? `is not on shard ${this.shard}` : 'is not an address'}`);
+    }
+    const o = c.order as SignedOrder | null | undefined;
+    if (typeof o !== 'object' || o === null) return reject('INVALID_ORDER', 'the signed order is missing');
+    if (o.trader !== c.account) return reject('TRADER_MISMATCH', `the order is signed for ${show(o.trader)}, not the account ${c.account}`);
+    if (c.signer !== c.account && (acct === undefined || !acct.keys.has(c.signer))) {
+      return reject('NOT_AUTHORIZED', `${show(c.signer)} is neither the account nor one of its trading keys`);
+    }
+    if (o.baseToken !== m.def.baseToken || o.quoteToken !== m.def.quoteToken) {
+      return reject('TOKEN_MISMATCH', `the order trades ${show(o.baseToken)}/${show(o.quoteToken)}, market ${m.def.marketId} trades ${m.def.baseToken}/${m.def.quoteToken}`);
+    }
+    const orderType = c.orderType as number;
+    const tif = c.tif as number;
+    const stp = c.stp as number;
+    if (orderType !== OrderType.Limit && orderType !== OrderType.Market) return reject('INVALID_ORDER', `orderType ${show(orderType)}`);
+    if (!(Number.isInteger(tif) && tif >= 0 && tif <= 3)) return reject('INVALID_ORDER', `tif ${show(tif)}`);
+    if (!(Number.isInteger(stp) && stp >= 0 && stp <= 4)) return reject('INVALID_ORDER', `stp ${show(stp)}`);
+    if (typeof c.postOnly !== 'boolean') return reject('INVALID_ORDER', 'postOnly must be a boolean');
+    if (typeof o.isBuy !== 'boolean') return reject('INVALID_ORDER', 'isBuy must be a boolean');
+    const isMarket = orderType === OrderType.Market;
+    if (isMarket && tif !== TimeInForce.IOC && tif !== TimeInForce.FOK) return reject('INVALID_ORDER', 'a market order is IOC or FOK');
+    if (!isAmount(o.size)) return reject('INVALID_SIZE', 'size must be a uint128 greater than zero');
+    const lotSize = m.def.lotSize;
+    if (o.size % lotSize !== 0n) return reject('SIZE_OFF_LOT', `size ${o.size} is not a multiple of the lot ${lotSize}`);
+    const lotsBig = o.size / lotSize;
+    if (lotsBig > MAX_SAFE_BIG) return reject('INVALID_SIZE', 'size exceeds the book range');
+    const lots = Number(lotsBig);
+    const price = o.price;
+    if (typeof price !== 'bigint' || price < 0n || price > UINT128_MAX) return reject('INVALID_PRICE', 'price must be a uint128');
+    if (price === 0n && !(isMarket && !o.isBuy)) {
+      // A buy's price bounds what it can cost; only a market sell may sign "any price" (it costs its size).
+      return isMarket ? reject('PROTECTION_PRICE_REQUIRED', 'a market buy must sign a finite protection price') : reject('INVALID_PRICE', 'a limit price must be positive');
+    }
+    const tickSize = m.def.tickSize;
+    if (price % tickSize !== 0n) return reject('PRICE_OFF_TICK', `price ${price} is not a multiple of the tick ${tickSize}`);
+    const ticksBig = price / tickSize;
+    if (ticksBig > MAX_SAFE_BIG) {
+      return o.isBuy && isMarket ? reject('PROTECTION_PRICE_REQUIRED', 'the protection price is beyond the book range') : reject('INVALID_PRICE', 'price exceeds the book range');
+    }
+    const ticks = Number(ticksBig);
+    const rate = o.maxFeeRate;
+    if (!Number.isInteger(rate) || rate < 0 || rate > MAX_FEE_RATE) return reject('INVALID_FEE_RATE', `maxFeeRate must be in 0..${MAX_FEE_RATE}`);
+    if (rate < m.minFeeBound) return reject('FEE_BOUND_TOO_LOW', `maxFeeRate ${rate} is below the market's fee ${m.minFeeBound}`);
+    if (typeof o.expiry !== 'bigint' || o.expiry < 0n || o.expiry > UINT64_MAX) return reject('INVALID_EXPIRY', 'expiry must be a uint64');
+    // The book's deadline for the order in ts units; Infinity = beyond the safe range (never due in the book).
+    // Computed in doubles while exact (expiry <= maxExactExpiry), which is every real expiry.
+    let deadline: number;
+    if (o.expiry <= this.maxExactExpiry) {
+      deadline = Number(o.expiry) * this.tsPerSecond - this.expiryMarginTs;
+    } else {
+      const big = o.expiry * BigInt(this.tsPerSecond) - BigInt(this.expiryMarginTs);
+      deadline = big > MAX_SAFE_BIG ? Number.POSITIVE_INFINITY : Number(big);
+    }
+    if (deadline <= c.ts) return reject('ORDER_EXPIRED', `the order expires at ${o.expiry}s (less the settlement margin), ts is ${c.ts}`);
+    // The book stops trading the order at its signed deadline: GTC becomes GTT there, a later GTT is capped.
+    let bookTif = tif;
+    let expiresAt = c.expiresAt;
+    if (!isTs(expiresAt)) return reject('INVALID_EXPIRY', 'expiresAt must be a non-negative safe integer');
+    if (tif === TimeInForce.GTT) {
+      if (expiresAt === 0) return reject('INVALID_EXPIRY', 'a GTT order needs expiresAt');
+      if (expiresAt > deadline) expiresAt = deadline;
+    } else if (expiresAt !== 0) {
+      return reject('INVALID_EXPIRY', 'only GTT orders carry expiresAt');
+    } else if (tif === TimeInForce.GTC && deadline !== Number.POSITIVE_INFINITY) {
+      bookTif = TimeInForce.GTT;
+      expiresAt = deadline;
+    }
+    if (typeof o.nonce !== 'bigint' || o.nonce < 0n || o.nonce > UINT64_MAX) return reject('INVALID_NONCE', 'nonce must be a uint64');
+    if (acct?.nonces.has(nonceKey(o.nonce)) === true) return reject('NONCE_USED', `nonce ${o.nonce} was already used or cancelled`);
+    // Shape only: the requests contract decodes the signature from 65 raw bytes (always hex), and the
+    // gateway verified it; scanning 130 hex digits again here costs more than the rest of the checks.
+    const sig = o.signature;
+    if (typeof sig !== 'string' || sig.length !== 132 || !sig.startsWith('0x')) return reject('INVALID_SIGNATURE', 'signature must be 65 bytes as 0x-prefixed hex');
+
+    const hold = holdFor(m, o.isBuy, ticks, lots);
+    const token = o.isBuy ? m.quote : m.base;
+    const bal = acct?.balances[token];
+    if (acct === undefined || bal === undefined || bal.available < hold) {
+      return reject('INSUFFICIENT_FUNDS', `the order can cost ${hold} of ${this.tokens[token]!}, ${bal?.available ?? 0n} is available`);
+    }
+
+    bal.available -= hold;
+    bal.heldOrders += hold;
+    acct.nonces.add(nonceKey(o.nonce));
+    const orderId = mintId(++this.orderCounter, this.shard, this.shards);
+    const order: OpenOrder = {
+      orderId,
+      marketId: m.def.marketId,
+      market: m,
+      account: acct,
+      isBuy: o.isBuy,
+      priceTicks: ticks,
+      nonce: o.nonce,
+      remainingLots: lots,
+      hold,
+      cancelRequested: false,
+      prev: null,
+      next: null,
+    };
+    this.orders.set(orderId, order);
+    link(acct, order);
+    const command: PlaceOrder = {
+      type: 'place',
+      ts: c.ts,
+      orderId,
+      accountId: acct.id,
+      side: o.isBuy ? Side.Buy : Side.Sell,
+      orderType: c.orderType,
+      price: ticks,
+      size: lots,
+      tif: bookTif as TimeInForce,
+      expiresAt,
+      postOnly: c.postOnly,
+      stp: c.stp,
+    };
+    return {
+      ok: true,
+      place: {
+        marketId: m.def.marketId,
+        command,
+        signed: {
+          orderId,
+          accountId: acct.id,
+          trader: o.trader,
+          isBuy: o.isBuy,
+          price,
+          size: o.size,
+          maxFeeRate: rate,
+          expiry: o.expiry,
+          nonce: o.nonce,
+          signature: o.signature,
+        },
+      },
+      cancels: NO_CANCELS,
+    };
+  }
+
+  private cancel(c: CancelRequest): RiskOutcome {
+    if (!isTs(c.ts)) return reject('INVALID_TIMESTAMP', 'ts must be a non-negative safe integer');
+    const owner = this.ownAccount(c.account);
+    if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
+    const acct = this.accounts.get(c.account);
+    if (c.signer !== c.account && (acct === undefined || !acct.keys.has(c.signer))) {
+      return reject('NOT_AUTHORIZED', `${show(c.signer)} is neither the account nor one of its trading keys`);
+    }
+    const o = Number.isSafeInteger(c.orderId) ? this.orders.get(c.orderId) : undefined;
+    if (o === undefined) return reject('ORDER_NOT_FOUND', `order ${show(c.orderId)} is not open`);
+    if (o.account !== acct) return reject('NOT_ORDER_OWNER', `order ${c.orderId} belongs to another account`);
+    if (o.cancelRequested) return reject('CANCEL_PENDING', `order ${c.orderId} is already being cancelled`);
+    o.cancelRequested = true;
+    return { ok: true, place: null, cancels: [this.cancelOf(o, c.ts)] };
+  }
+
+  private deposit(c: Deposit): RiskOutcome {
+    const t = this.tokenOf(c.token);
+    if (typeof t === 'string') return reject(t, `token ${show(c.token)} is not traded here`);
+    if (!isAmount(c.amount)) return reject('INVALID_AMOUNT', 'amount must be a uint128 greater than zero');
+    const owner = this.ownAccount(c.account);
+    if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
+    const acct = this.accounts.get(c.account) ?? this.openAccount(c.account);
+    if (acct === undefined) return reject('TOO_MANY_ACCOUNTS', `shard ${this.shard} cannot mint more account ids`);
+    const bal = this.balanceOf(acct, t);
+    bal.onchain += c.amount;
+    this.deposits[t]! += c.amount;
+    this.credit(bal, c.amount);
+    return OK_EMPTY;
+  }
+
+  private withdrawalRequested(c: WithdrawalRequested): RiskOutcome {
+    if (!isTs(c.ts)) return reject('INVALID_TIMESTAMP', 'ts must be a non-negative safe integer');
+    const found = this.accountToken(c.account, c.token, c.amount);
+    if (!Array.isArray(found)) return found;
+    const [acct, t, bal] = found;
+    const amount = c.amount;
+    if (bal.available >= amount) {
+      bal.available -= amount;
+      bal.heldWithdrawals += amount;
+      return OK_EMPTY;
+    }
+    if (bal.available + bal.heldOrders - bal.withdrawalShortfall < amount) {
+      return reject('INSUFFICIENT_FUNDS', `withdrawal of ${amount}: only ${bal.available + bal.heldOrders - bal.withdrawalShortfall} can be freed`);
+    }
+    // Open orders hold the rest: cancel the newest of them until their holds cover it. What they release
+    // goes to the withdrawal first (credit), so a settled batch never meets a fill the chain cannot fund.
+    const shortfall = amount - bal.available;
+    bal.heldWithdrawals += bal.available;
+    bal.available = 0n;
+    let toFree = shortfall + bal.withdrawalShortfall;
+    bal.withdrawalShortfall += shortfall;
+    for (const o of ordersOf(acct)) if (o.cancelRequested && this.holdToken(o) === t) toFree -= o.hold;
+    const cancels: ForwardedCancel[] = [];
+    for (let o = acct.lastOrder; o !== null && toFree > 0n; o = o.prev) {
+      if (o.cancelRequested || this.holdToken(o) !== t) continue;
+      o.cancelRequested = true;
+      toFree -= o.hold;
+      cancels.push(this.cancelOf(o, c.ts));
+    }
+    return { ok: true, place: null, cancels };
+  }
+
+  private withdrawalCancelled(c: WithdrawalCancelled): RiskOutcome {
+    const found = this.accountToken(c.account, c.token, c.amount);
+    if (!Array.isArray(found)) return found;
+    const bal = found[2];
+    if (c.amount > bal.heldWithdrawals + bal.withdrawalShortfall) {
+      return reject('WITHDRAWAL_NOT_FOUND', `cancel of ${c.amount}: only ${bal.heldWithdrawals + bal.withdrawalShortfall} is requested`);
+    }
+    const fromShortfall = c.amount < bal.withdrawalShortfall ? c.amount : bal.withdrawalShortfall;
+    const fromHeld = c.amount - fromShortfall;
+    bal.withdrawalShortfall -= fromShortfall;
+    bal.heldWithdrawals -= fromHeld;
+    this.credit(bal, fromHeld);
+    return OK_EMPTY;
+  }
+
+  private withdrawalExecuted(c: WithdrawalExecuted): RiskOutcome {
+    const found = this.accountToken(c.account, c.token, c.amount);
+    if (!Array.isArray(found)) return found;
+    const [, t, bal] = found;
+    const amount = c.amount;
+    // The chain paid out: that can only come from the reservation, or from funds nothing else holds. More
+    // than that is a drift between this ledger and the chain; it is refused (state kept) and alerted.
+    if (amount > bal.heldWithdrawals + bal.available || amount > bal.onchain) {
+      return reject('WITHDRAWAL_NOT_COVERED', `withdrawal of ${amount}: ${bal.heldWithdrawals} reserved, ${bal.available} available, ${bal.onchain} on chain`);
+    }
+    const fromHeld = amount < bal.heldWithdrawals ? amount : bal.heldWithdrawals;
+    const fromAvailable = amount - fromHeld;
+    bal.heldWithdrawals -= fromHeld;
+    bal.available -= fromAvailable;
+    bal.withdrawalShortfall = bal.withdrawalShortfall > fromAvailable ? bal.withdrawalShortfall - fromAvailable : 0n;
+    bal.onchain -= amount;
+    this.withdrawals[t]! += amount;
+    return OK_EMPTY;
+  }
+
+  private settled(c: Settled): RiskOutcome {
+    const t = this.tokenOf(c.token);
+    if (typeof t === 'string') return reject(t, `token ${show(c.token)} is not traded here`);
+    for (const [name, v] of [['received', c.received], ['paid', c.paid], ['fees', c.fees]] as const) {
+      if (typeof v !== 'bigint' || v < 0n || v > UINT128_MAX) return reject('INVALID_AMOUNT', `${name} must be a uint128`);
+    }
+    const acct = this.accounts.get(c.account);
+    const bal = acct?.balances[t];
+    if (bal === undefined) return reject('UNKNOWN_ACCOUNT', `no position of ${show(c.account)} in ${c.token}`);
+    if (c.received > bal.unsettledIn || c.paid > bal.unsettledOut || c.fees > bal.feesOwed || bal.onchain + c.received < c.paid + c.fees) {
+      return reject('SETTLEMENT_MISMATCH', `settled ${c.received} in / ${c.paid} out / ${c.fees} fees exceed the unsettled ${bal.unsettledIn} / ${bal.unsettledOut} / ${bal.feesOwed}`);
+    }
+    bal.unsettledIn -= c.received;
+    bal.unsettledOut -= c.paid;
+    bal.feesOwed -= c.fees;
+    bal.onchain += c.received - c.paid - c.fees;
+    return OK_EMPTY;
+  }
+
+  private keyAuthorized(c: KeyAuthorized): RiskOutcome {
+    if (!isAddress(c.key)) return reject('INVALID_ADDRESS', 'key must be a lower-case address');
+    const owner = this.ownAccount(c.account);
+    if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
+    const acct = this.accounts.get(c.account) ?? this.openAccount(c.account);
+    if (acct === undefined) return reject('TOO_MANY_ACCOUNTS', `shard ${this.shard} cannot mint more account ids`);
+    acct.keys.add(c.key);
+    return OK_EMPTY;
+  }
+
+  private keyRevoked(c: KeyRevoked): RiskOutcome {
+    if (!isAddress(c.key)) return reject('INVALID_ADDRESS', 'key must be a lower-case address');
+    const acct = this.accounts.get(c.account);
+    if (acct?.keys.has(c.key) !== true) return reject('UNKNOWN_ACCOUNT', `${show(c.key)} is not a key of ${show(c.account)}`);
+    acct.keys.delete(c.key);
+    return OK_EMPTY;
+  }
+
+  private nonceCancelled(c: NonceCancelled): RiskOutcome {
+    if (!isTs(c.ts)) return reject('INVALID_TIMESTAMP', 'ts must be a non-negative safe integer');
+    if (typeof c.nonce !== 'bigint' || c.nonce < 0n || c.nonce > UINT64_MAX) return reject('INVALID_NONCE', 'nonce must be a uint64');
+    const owner = this.ownAccount(c.account);
+    if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
+    const acct = this.accounts.get(c.account) ?? this.openAccount(c.account);
+    if (acct === undefined) return reject('TOO_MANY_ACCOUNTS', `shard ${this.shard} cannot mint more account ids`);
+    acct.nonces.add(nonceKey(c.nonce));
+    const cancels: ForwardedCancel[] = [];
+    for (const o of ordersOf(acct)) {
+      if (o.nonce === c.nonce && !o.cancelRequested) {
+        o.cancelRequested = true;
+        cancels.push(this.cancelOf(o, c.ts));
+      }
+    }
+    return cancels.length === 0 ? OK_EMPTY : { ok: true, place: null, cancels };
+  }
+
+  // ---------------------------------------------------------------- book reports
+
+  /**
+   * Applies the book events of one market that concern this shard's orders (account events), in sequence
+   * order. Events at or below the market's last applied sequence are skipped (redelivery); events about
+   * orders this shard does not hold are ignored (the other side of a trade, or another shard's order).
+   */
+  applyBookEvents(marketId: number, events: readonly BookEvent[]): AccountEventStats {
+    let applied = 0;
+    let duplicates = 0;
+    let ignored = 0;
+    let violations: Violation[] | undefined;
+    let last = this.lastSeq.get(marketId) ?? 0;
+    for (const e of events) {
+      if (e.seq <= last) {
+        duplicates++;
+        continue;
+      }
+      last = e.seq;
+      let v: Violation | null | undefined;
+      switch (e.type) {
+        case 'trade': {
+          const maker = this.orders.get(e.makerOrderId);
+          const taker = this.orders.get(e.takerOrderId);
+          if (maker === undefined && taker === undefined) {
+            ignored++;
+            break;
+          }
+          if (maker !== undefined) {
+            v = this.fill(maker, marketId, e.seq, true, e.takerSide !== Side.Buy, e.price, e.size);
+            if (v !== null) (violations ??= []).push(v);
+          }
+          if (taker !== undefined) {
+            v = this.fill(taker, marketId, e.seq, false, e.takerSide === Side.Buy, e.price, e.size);
+            if (v !== null) (violations ??= []).push(v);
+          }
+          applied++;
+          break;
+        }
+        case 'done': {
+          const o = this.orders.get(e.orderId);
+          if (o === undefined) {
+            ignored++;
+          } else if (o.marketId !== marketId) {
+            (violations ??= []).push(mismatch(o, marketId, e.seq));
+          } else {
+            this.close(o);
+            applied++;
+          }
+          break;
+        }
+        case 'rejected': {
+          const o = e.command === CommandType.Place ? this.orders.get(e.orderId) : undefined;
+          if (o === undefined) {
+            // A refused cancel leaves the order as it was: it will still report its own end.
+            if (e.command === CommandType.Cancel) {
+              const c = this.orders.get(e.orderId);
+              if (c !== undefined && c.marketId === marketId) c.cancelRequested = false;
+            }
+            ignored++;
+          } else if (o.marketId !== marketId) {
+            (violations ??= []).push(mismatch(o, marketId, e.seq));
+          } else {
+            this.close(o);
+            applied++;
+          }
+          break;
+        }
+        case 'amended': {
+          const o = this.orders.get(e.orderId);
+          if (o === undefined) {
+            ignored++;
+            break;
+          }
+          if (o.marketId !== marketId) {
+            (violations ??= []).push(mismatch(o, marketId, e.seq));
+          } else if (e.price !== o.priceTicks || e.size > o.remainingLots || e.size < 0) {
+            // Only self-trade decrements reach the book (amend requests are not forwarded: a new price or
+            // size needs a new signature); anything else would let an order outgrow what it holds.
+            (violations ??= []).push({
+              code: 'AMEND_VIOLATION',
+              marketId,
+              seq: e.seq,
+              orderId: o.orderId,
+              message: `order ${o.orderId} amended to ${e.size} lots at ${e.price} from ${o.remainingLots} at ${o.priceTicks}`,
+            });
+          } else {
+            this.shrink(o, e.size);
+            applied++;
+          }
+          break;
+        }
+        case 'accepted':
+        case 'level':
+          ignored++;
+          break;
+        default:
+          ignored++;
+      }
+    }
+    if (last > 0) this.lastSeq.set(marketId, last);
+    return { applied, duplicates, ignored, violations: violations ?? [] };
+  }
+
+  /** One side of a trade: consumes the hold of `lots` lots, pays, receives and charges the fee. */
+  private fill(o: OpenOrder, marketId: number, seq: number, isMaker: boolean, isBuy: boolean, priceTicks: number, lots: number): Violation | null {
+    if (o.marketId !== marketId) return mismatch(o, marketId, seq);
+    if (isBuy !== o.isBuy || !(lots > 0) || lots > o.remainingLots) {
+      return { code: 'OVERFILL', marketId, seq, orderId: o.orderId, message: `order ${o.orderId}: ${lots} lots (${isBuy ? 'buy' : 'sell'}) against ${o.remainingLots} open (${o.isBuy ? 'buy' : 'sell'})` };
+    }
+    if (!(priceTicks > 0) || (o.isBuy ? priceTicks > o.priceTicks : priceTicks < o.priceTicks)) {
+      return { code: 'PRICE_VIOLATION', marketId, seq, orderId: o.orderId, message: `order ${o.orderId} limited to ${o.priceTicks} filled at ${priceTicks}` };
+    }
+    const m = o.market;
+    const acct = o.account;
+    const quote = BigInt(lots) * BigInt(priceTicks) * m.quotePerLotTick;
+    const base = BigInt(lots) * m.def.lotSize;
+    const rate = isMaker ? m.def.makerFeeRate : m.def.takerFeeRate;
+    // The contract's rounding: fee = quote * rate / 1e6 rounded down (in the trader's favour).
+    const fee = rate > 0 ? (quote * BigInt(rate)) / FEE_SCALE : 0n;
+    const rebate = rate < 0 ? (quote * BigInt(-rate)) / FEE_SCALE : 0n;
+    const remaining = o.remainingLots - lots;
+    const newHold = holdFor(m, o.isBuy, o.priceTicks, remaining);
+    const consumed = o.hold - newHold;
+    o.remainingLots = remaining;
+    o.hold = newHold;
+    const q = this.balanceOf(acct, m.quote);
+    const b = this.balanceOf(acct, m.base);
+    if (o.isBuy) {
+      // consumed >= quote + fee: the hold was priced at the limit (>= this price) and the highest rate.
+      q.heldOrders -= consumed;
+      q.unsettledOut += quote;
+      q.feesOwed += fee;
+      q.unsettledIn += rebate;
+      this.credit(q, consumed - quote - fee + rebate);
+      b.unsettledIn += base;
+      this.credit(b, base);
+    } else {
+      b.heldOrders -= consumed;
+      b.unsettledOut += base;
+      this.credit(b, consumed - base);
+      q.unsettledIn += quote + rebate;
+      q.feesOwed += fee;
+      this.credit(q, quote - fee + rebate);
+    }
+    this.fees[m.quote]! += fee - rebate;
+    if (o.isBuy) {
+      this.flow[m.quote]! -= quote;
+      this.flow[m.base]! += base;
+    } else {
+      this.flow[m.quote]! += quote;
+      this.flow[m.base]! -= base;
+    }
+    return null;
+  }
+
+  /** Self-trade decrement: the order's open size drops to `lots`, the difference is released. */
+  private shrink(o: OpenOrder, lots: number): void {
+    const newHold = holdFor(o.market, o.isBuy, o.priceTicks, lots);
+    const freed = o.hold - newHold;
+    o.remainingLots = lots;
+    o.hold = newHold;
+    const bal = this.balanceOf(o.account, this.holdToken(o));
+    bal.heldOrders -= freed;
+    this.credit(bal, freed);
+  }
+
+  /** The order left the book (filled, cancelled, expired, killed, self-trade, rejected): release what it holds. */
+  private close(o: OpenOrder): void {
+    const bal = this.balanceOf(o.account, this.holdToken(o));
+    bal.heldOrders -= o.hold;
+    this.credit(bal, o.hold);
+    o.hold = 0n;
+    o.remainingLots = 0;
+    this.orders.delete(o.orderId);
+    unlink(o.account, o);
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  /** Adds freed or received funds: a pending withdrawal's shortfall is covered first. */
+  private credit(bal: Balance, amount: bigint): void {
+    if (amount === 0n) return;
+    const short = bal.withdrawalShortfall;
+    if (short === 0n) {
+      bal.available += amount;
+      return;
+    }
+    const cover = amount < short ? amount : short;
+    bal.withdrawalShortfall = short - cover;
+    bal.heldWithdrawals += cover;
+    bal.available += amount - cover;
+  }
+
+  private holdToken(o: OpenOrder): number {
+    return o.isBuy ? o.market.quote : o.market.base;
+  }
+
+  private cancelOf(o: OpenOrder, ts: number): ForwardedCancel {
+    const command: CancelOrder = { type: 'cancel', ts, orderId: o.orderId, accountId: o.account.id };
+    return { marketId: o.marketId, command };
+  }
+
+  private ownAccount(a: unknown): 'INVALID_ADDRESS' | 'WRONG_SHARD' | null {
+    if (!isAddress(a)) return 'INVALID_ADDRESS';
+    if (shardForAccount(a, this.shards) !== this.shard) return 'WRONG_SHARD';
+    return null;
+  }
+
+  private tokenOf(token: unknown): number | 'UNKNOWN_TOKEN' {
+    const t = typeof token === 'string' ? this.tokenIndex.get(token as Address) : undefined;
+    return t ?? 'UNKNOWN_TOKEN';
+  }
+
+  private accountToken(account: Address, token: Address, amount: unknown): [Account, number, Balance] | RiskOutcome {
+    const t = this.tokenOf(token);
+    if (typeof t === 'string') return reject(t, `token ${show(token)} is not traded here`);
+    if (!isAmount(amount)) return reject('INVALID_AMOUNT', 'amount must be a uint128 greater than zero');
+    const owner = this.ownAccount(account);
+    if (typeof owner === 'string') return reject(owner, `account ${show(account)} is not an address of shard ${this.shard}`);
+    const acct = this.accounts.get(account);
+    const bal = acct?.balances[t];
+    if (acct === undefined || bal === undefined) return reject('INSUFFICIENT_FUNDS', `${account} holds no ${token}`);
+    return [acct, t, bal];
+  }
+
+  protected balanceOf(acct: Account, token: number): Balance {
+    let b = acct.balances[token];
+    if (b === undefined) {
+      b = new Balance();
+      acct.balances[token] = b;
+    }
+    return b;
+  }
+
+  protected openAccount(address: Address): Account | undefined {
+    const id = mintId(this.accountCounter + 1, this.shard, this.shards);
+    if (!Number.isSafeInteger(id)) return undefined;
+    this.accountCounter++;
+    const acct: Account = { address, id, balances: [], keys: new Set(), nonces: new Set(), firstOrder: null, lastOrder: null };
+    this.accounts.set(address, acct);
+    this.accountsById.set(id, acct);
+    return acct;
+  }
+
+  // ---------------------------------------------------------------- snapshot
+
+  /** The whole state as canonical bytes (see snapshot.ts); restore() rebuilds an identical engine from them. */
+  snapshot(): Uint8Array {
+    return encodeSnapshotState(this.snapshotState());
+  }
+
+  /** Hash of the snapshot bytes: equal for replicas that applied the same input. O(state). */
+  stateHash(): string {
+    return hashBytes(this.snapshot());
+  }
+
+  private snapshotState(): SnapshotState {
+    const accounts = [...this.accountsById.values()].sort((a, b) => a.id - b.id);
+    return {
+      format: SNAPSHOT_FORMAT,
+      version: SNAPSHOT_VERSION,
+      shard: this.shard,
+      shards: this.shards,
+      config: configFingerprint(this.config),
+      accountCounter: this.accountCounter,
+      orderCounter: this.orderCounter,
+      lastSeq: [...this.lastSeq.entries()].sort((a, b) => a[0] - b[0]),
+      totals: this.tokens.map((_, t) => [this.deposits[t]!.toString(), this.withdrawals[t]!.toString(), this.fees[t]!.toString(), this.flow[t]!.toString()]),
+      accounts: accounts.map((a) => ({
+        address: a.address,
+        id: a.id,
+        keys: [...a.keys].sort(),
+        nonces: [...a.nonces].map(BigInt).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).map(String),
+        balances: a.balances.flatMap((b, t) =>
+          b === undefined
+            ? []
+            : [
+                [
+                  t,
+                  b.onchain.toString(),
+                  b.available.toString(),
+                  b.heldOrders.toString(),
+                  b.heldWithdrawals.toString(),
+                  b.withdrawalShortfall.toString(),
+                  b.unsettledIn.toString(),
+                  b.unsettledOut.toString(),
+                  b.feesOwed.toString(),
+                ] as [number, string, string, string, string, string, string, string, string],
+              ],
+        ),
+      })),
+      orders: [...this.orders.values()]
+        .sort((a, b) => a.orderId - b.orderId)
+        .map((o) => [o.orderId, o.marketId, o.account.id, o.isBuy, o.priceTicks, o.nonce.toString(), o.remainingLots, o.cancelRequested]),
+    };
+  }
+
+  /**
+   * A new engine with the state of `bytes`. Refuses (RiskError INVALID_SNAPSHOT) a snapshot of another shard
+   * or configuration, a malformed one, one whose state breaks an invariant, or one that does not re-encode
+   * to the same bytes (so the state hash after restore is the one it was taken with).
+   */
+  static restore(config: RiskConfig, bytes: Uint8Array): RiskEngine {
+    const s = decodeSnapshotState(bytes);
+    const e = new RiskEngine(config);
+    const bad = (why: string): never => {
+      throw new RiskError('INVALID_SNAPSHOT', why);
+    };
+    if (s.shard !== e.shard || s.shards !== e.shards) bad(`snapshot of shard ${s.shard}/${s.shards} restored on ${e.shard}/${e.shards}`);
+    if (s.config !== configFingerprint(config)) bad('snapshot taken with another market/fee configuration');
+    if (s.totals.length !== e.tokens.length) bad(`snapshot has ${s.totals.length} tokens, the configuration ${e.tokens.length}`);
+    e.accountCounter = s.accountCounter;
+    e.orderCounter = s.orderCounter;
+    for (const [m, seq] of s.lastSeq) e.lastSeq.set(m, seq);
+    s.totals.forEach(([d, w, f, flow], t) => {
+      e.deposits[t] = BigInt(d);
+      e.withdrawals[t] = BigInt(w);
+      e.fees[t] = BigInt(f);
+      e.flow[t] = BigInt(flow);
+    });
+    for (const a of s.accounts) {
+      const address = a.address as Address;
+      if (e.ownAccount(address) !== null) bad(`account ${address} is not on shard ${e.shard}`);
+      if (a.id % e.shards !== e.shard || a.id > mintId(e.accountCounter, e.shard, e.shards) || e.accountsById.has(a.id) || e.accounts.has(address)) {
+        bad(`account id ${a.id} of ${address} is not one this shard minted once`);
+      }
+      const acct: Account = { address, id: a.id, balances: [], keys: new Set(a.keys as Address[]), nonces: new Set(a.nonces.map((n) => nonceKey(BigInt(n)))), firstOrder: null, lastOrder: null };
+      for (const [t, ...v] of a.balances) {
+        if (t >= e.tokens.length || acct.balances[t] !== undefined) bad(`account ${address}: bad token index ${t}`);
+        const b = new Balance();
+        [b.onchain, b.available, b.heldOrders, b.heldWithdrawals, b.withdrawalShortfall, b.unsettledIn, b.unsettledOut, b.feesOwed] = v.map(BigInt) as [
+          bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint,
+        ];
+        acct.balances[t] = b;
+      }
+      e.accounts.set(address, acct);
+      e.accountsById.set(a.id, acct);
+    }
+    for (const [orderId, marketId, accountId, isBuy, priceTicks, nonce, remainingLots, cancelRequested] of s.orders) {
+      const m = e.markets.get(marketId);
+      const acct = e.accountsById.get(accountId);
+      if (m === undefined || acct === undefined) bad(`order ${orderId}: unknown market ${marketId} or account ${accountId}`);
+      if (orderId % e.shards !== e.shard || orderId > mintId(e.orderCounter, e.shard, e.shards) || e.orders.has(orderId)) bad(`order id ${orderId} is not one this shard minted once`);
+      if (remainingLots < 1 || !Number.isSafeInteger(remainingLots) || !Number.isSafeInteger(priceTicks)) bad(`order ${orderId}: bad size or price`);
+      const o: OpenOrder = {
+        orderId,
+        marketId,
+        market: m!,
+        account: acct!,
+        isBuy,
+        priceTicks,
+        nonce: BigInt(nonce),
+        remainingLots,
+        hold: holdFor(m!, isBuy, priceTicks, remainingLots),
+        cancelRequested,
+        prev: null,
+        next: null,
+      };
+      e.orders.set(orderId, o);
+      link(acct!, o);
+    }
+    const broken = e.checkInvariants();
+    if (broken.length > 0) bad(`the restored state breaks invariants: ${broken.slice(0, 3).join('; ')}`);
+    const again = e.snapshot();
+    if (again.length !== bytes.length || !again.every((x, i) => x === bytes[i])) bad('the snapshot is not in canonical form');
+    return e;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /** The account id minted for an address on this shard (undefined until its first deposit or key). */
+  accountId(address: Address): number | undefined {
+    return this.accounts.get(address)?.id;
+  }
+
+  /** The address behind an account id of this shard. */
+  accountAddress(id: number): Address | undefined {
+    return this.accountsById.get(id)?.address;
+  }
+
+  /** Addresses of the shard's accounts, in id order. */
+  accountAddresses(): Address[] {
+    return [...this.accountsById.keys()].sort((a, b) => a - b).map((id) => this.accountsById.get(id)!.address);
+  }
+
+  /** A copy of one account's balance in one token (all zero if it never held it). */
+  balance(address: Address, token: Address): BalanceView {
+    const t = this.tokenIndex.get(token);
+    const b = t === undefined ? undefined : this.accounts.get(address)?.balances[t];
+    const v = b ?? new Balance();
+    return {
+      onchain: v.onchain,
+      available: v.available,
+      heldOrders: v.heldOrders,
+      heldWithdrawals: v.heldWithdrawals,
+      withdrawalShortfall: v.withdrawalShortfall,
+      unsettledIn: v.unsettledIn,
+      unsettledOut: v.unsettledOut,
+      feesOwed: v.feesOwed,
+    };
+  }
+
+  totals(token: Address): TokenTotals {
+    const t = this.tokenIndex.get(token);
+    if (t === undefined) return { deposits: 0n, withdrawals: 0n, fees: 0n, flow: 0n };
+    return { deposits: this.deposits[t]!, withdrawals: this.withdrawals[t]!, fees: this.fees[t]!, flow: this.flow[t]! };
+  }
+
+  openOrders(): OpenOrderView[] {
+    return [...this.orders.values()]
+      .sort((a, b) => a.orderId - b.orderId)
+      .map((o) => ({
+        orderId: o.orderId,
+        marketId: o.marketId,
+        accountId: o.account.id,
+        isBuy: o.isBuy,
+        priceTicks: o.priceTicks,
+        remainingLots: o.remainingLots,
+        hold: o.hold,
+        nonce: o.nonce,
+        cancelRequested: o.cancelRequested,
+      }));
+  }
+
+  get openOrderCount(): number {
+    return this.orders.size;
+  }
+
+  get accountCount(): number {
+    return this.accounts.size;
+  }
+
+  /**
+   * Every invariant the engine promises, as a list of broken ones (empty = all hold): no negative field;
+   * per account and token available + heldOrders + heldWithdrawals == onchain + unsettledIn - unsettledOut -
+   * feesOwed; heldOrders == Σ holdFor(open orders); per token Σ(available + heldOrders + heldWithdrawals) +
+   * fees == deposits - withdrawals + flow (flow: the shard's net receipts from fills; it sums to zero over
+   * all shards, and is zero for a single shard). O(state): for tests, audits and after restore, not the hot path.
+   */
+  checkInvariants(): string[] {
+    const broken: string[] = [];
+    const held = new Map<string, bigint>();
+    for (const o of this.orders.values()) {
+      const expect = holdFor(o.market, o.isBuy, o.priceTicks, o.remainingLots);
+      if (o.hold !== expect) broken.push(`order ${o.orderId} holds ${o.hold}, its remaining ${o.remainingLots} lots can cost ${expect}`);
+      if (o.remainingLots <= 0) broken.push(`order ${o.orderId} is open with ${o.remainingLots} lots`);
+      const k = `${o.account.id}/${this.holdToken(o)}`;
+      held.set(k, (held.get(k) ?? 0n) + o.hold);
+    }
+    const sums = this.tokens.map(() => 0n);
+    for (const acct of this.accounts.values()) {
+      acct.balances.forEach((b, t) => {
+        if (b === undefined) return;
+        for (const [k, v] of Object.entries(b) as [string, bigint][]) if (v < 0n) broken.push(`${acct.address} ${this.tokens[t]!} ${k} is ${v}`);
+        const lhs = b.available + b.heldOrders + b.heldWithdrawals;
+        const rhs = b.onchain + b.unsettledIn - b.unsettledOut - b.feesOwed;
+        if (lhs !== rhs) broken.push(`${acct.address} ${this.tokens[t]!}: available + held ${lhs} != onchain + unsettled ${rhs}`);
+        const h = held.get(`${acct.id}/${t}`) ?? 0n;
+        if (b.heldOrders !== h) broken.push(`${acct.address} ${this.tokens[t]!}: heldOrders ${b.heldOrders} != open orders' holds ${h}`);
+        sums[t]! += lhs;
+      });
+    }
+    this.tokens.forEach((token, t) => {
+      const want = this.deposits[t]! - this.withdrawals[t]! + this.flow[t]!;
+      if (sums[t]! + this.fees[t]! !== want) {
+        broken.push(`${token}: Σ balances ${sums[t]!} + fees ${this.fees[t]!} != deposits - withdrawals + fill flow ${want}`);
+      }
+    });
+    return broken;
+  }
+}
+
+/** Appends an order to its account's list (orders are placed with increasing ids, so the list is by id). */
+function link(acct: Account, o: OpenOrder): void {
+  o.prev = acct.lastOrder;
+  o.next = null;
+  if (acct.lastOrder === null) acct.firstOrder = o;
+  else acct.lastOrder.next = o;
+  acct.lastOrder = o;
+}
+
+function unlink(acct: Account, o: OpenOrder): void {
+  if (o.prev === null) acct.firstOrder = o.next;
+  else o.prev.next = o.next;
+  if (o.next === null) acct.lastOrder = o.prev;
+  else o.next.prev = o.prev;
+  o.prev = null;
+  o.next = null;
+}
+
+function mismatch(o: OpenOrder, marketId: number, seq: number): Violation {
+  return { code: 'MARKET_MISMATCH', marketId, seq, orderId: o.orderId, message: `order ${o.orderId} is in market ${o.marketId}, reported by market ${marketId}` };
+}
