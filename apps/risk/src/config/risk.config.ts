@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
-import { ConfigError, loadConfig } from '@parallax/observability';
+import { ConfigError, loadConfig, logEnvShape, logSettingsFrom, type LogSettings } from '@parallax/observability';
 import { RiskEngine, type Address, type RiskMarket } from '@parallax/risk';
 import type { RiskShardsConfig } from '../service/risk-shards.js';
 
@@ -33,9 +33,11 @@ const schema = z.object({
   MAX_BATCH_MESSAGES: count(1).max(100_000).default(500),
   /** Orders stop trading this many ms before their signed expiry (the settlement latency). */
   EXPIRY_MARGIN_MS: count(0).default(0),
+  /** LOG_LEVEL, LOG_FORMAT. */
+  ...logEnvShape(),
 });
 
-export interface RiskServiceConfig extends KafkaClientSettings {
+export interface RiskServiceConfig extends KafkaClientSettings, LogSettings {
   readonly instanceId: string;
   readonly shards: RiskShardsConfig;
 }
@@ -63,6 +65,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServic
   }
   return {
     ...kafkaSettingsFrom(e),
+    ...logSettingsFrom(e),
     instanceId: e.RISK_INSTANCE_ID,
     shards: {
       groupId: e.RISK_GROUP_ID,

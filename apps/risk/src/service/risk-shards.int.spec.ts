@@ -58,6 +58,9 @@ function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineC
     ensureTopics: true,
     httpHost: '127.0.0.1',
     httpPort: 0,
+    ordersRetentionMs: 3_600_000_000,
+    logLevel: 'info',
+    logFormat: 'json',
     accountEvents: { topic: risk.inputTopic, shards: SHARDS },
   };
   return { risk, engine };
