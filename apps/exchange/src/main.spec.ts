@@ -13,7 +13,8 @@ function boot(env: Record<string, string>) {
 
 describe('exchange process entry', () => {
   it('KAFKA_BROKERS=nonsense: exit 78, one stderr line naming it, nothing started', () => {
-    const r = boot({ KAFKA_BROKERS: 'nonsense' });
+    // With a namespace, so that the broker list is the only bad value.
+    const r = boot({ KAFKA_BROKERS: 'nonsense', EXCHANGE_NAMESPACE: 'dev' });
     assert.equal(r.status, 78, r.stderr);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /^exchange: invalid configuration: KAFKA_BROKERS: "nonsense" is not host:port \(port 1-65535\); a list is comma-separated\n$/);
