@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, topicSpecs } from '@parallax/contracts';
-import { startGateway } from '@parallax/gateway';
+import { settlementDomain } from '@parallax/chain';
+import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import type { Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
@@ -155,9 +156,26 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
     }
 
+    // The gateway writes signed orders and commands and reads the engines' events on the same log as the
+    // engines (in Kafka mode through its own client).
+    let gatewayTransport: Transport;
+    if (log === undefined) {
+      const kafka = createKafkaTransport({ brokers: (config.KAFKA_BROKERS ?? '').split(','), clientId: 'parallax-gateway' });
+      closers.push(() => kafka.close());
+      gatewayTransport = kafka;
+    } else {
+      gatewayTransport = log;
+    }
+    await gatewayTransport.ensureTopics([...topicSpecs(DEFAULT_TOPICS, config.PARTITIONS), ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, config.PARTITIONS)]);
     const gateway: { app: INestApplication; url: string } = await startGateway({
-      GATEWAY_HOST: config.GATEWAY_HOST,
-      GATEWAY_PORT: config.GATEWAY_PORT,
+      config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
+      transport: gatewayTransport,
+      topics: { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
+      catalogue: new MarketCatalogue(defaultMarkets(config.MARKETS)),
+      // Without a chain no market can take signed orders: the gateway then serves no markets.
+      domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
+      settlementMarkets: localChain?.markets ?? [],
+      fees: settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 },
     });
     closers.push(() => gateway.app.close());
 

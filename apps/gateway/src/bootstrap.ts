@@ -1,14 +1,77 @@
 import 'reflect-metadata';
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { WsAdapter } from '@nestjs/platform-ws';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { createLogger } from '@parallax/observability';
 import { AppModule } from './app.module.js';
-import type { GatewayConfig } from './gateway.config.js';
+import { ApiError } from './errors/api.errors.js';
+import { ApiExceptionFilter } from './errors/api-exception.filter.js';
+import type { GatewayContext } from './gateway.context.js';
+import { LogOrderIntake } from './intake/log-order-intake.js';
+import type { OrderIntake } from './intake/order-intake.js';
+import { MarketDataService } from './market-data/market-data.service.js';
 
-/** Creates and starts the gateway's HTTP server; returns the app and the address it listens on. */
-export async function startGateway(config: GatewayConfig): Promise<{ app: INestApplication; url: string }> {
-  const app = await NestFactory.create(AppModule, { logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
-  await app.listen(config.GATEWAY_PORT, config.GATEWAY_HOST);
+/** The first validation failure, named by its property path ("orders.0.price: price must be ..."). */
+function firstProblem(errors: readonly ValidationError[], prefix = ''): string {
+  for (const e of errors) {
+    const path = `${prefix}${e.property}`;
+    const constraints = e.constraints === undefined ? [] : Object.values(e.constraints);
+    if (constraints.length > 0) return `${path}: ${constraints[0]!}`;
+    if (e.children !== undefined && e.children.length > 0) return firstProblem(e.children, `${path}.`);
+  }
+  return 'invalid request body';
+}
+
+export interface StartedGateway {
+  readonly app: INestApplication;
+  readonly url: string;
+}
+
+/** Creates and starts the gateway: REST under /v1, OpenAPI at /docs (JSON at /docs-json), WebSocket at /ws. */
+export async function startGateway(ctx: GatewayContext, options: { intake?: OrderIntake } = {}): Promise<StartedGateway> {
+  const log = createLogger('gateway');
+  const intake = options.intake ?? (await LogOrderIntake.open(ctx.transport, ctx.topics, ctx.clock));
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forContext(ctx, intake), { logger: ['error', 'warn'], bodyParser: false });
+  try {
+    app.useBodyParser('json', { limit: ctx.config.GATEWAY_BODY_LIMIT_BYTES });
+    app.set('trust proxy', false);
+    app.disable('x-powered-by');
+    app.useGlobalFilters(new ApiExceptionFilter((err) => {
+        log.error({ err }, 'unexpected error in a request');
+      }));
+    app.useGlobalPipes(
+      new ValidationPipe({
+        whitelist: true,
+        forbidNonWhitelisted: true,
+        forbidUnknownValues: true,
+        transform: true,
+        stopAtFirstError: true,
+        exceptionFactory: (errors) => new ApiError('INVALID_FIELD', firstProblem(errors)),
+      }),
+    );
+    app.useWebSocketAdapter(new WsAdapter(app));
+    app.enableShutdownHooks();
+    const doc = new DocumentBuilder()
+      .setTitle('Parallax trading API')
+      .setDescription('REST API of the Parallax gateway. Orders and cancels are EIP-712 signed by the trader; private reads carry a signed Login in x-parallax-* headers. WebSocket at /ws. Errors: { error: { code, message } }.')
+      .setVersion('1')
+      .build();
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
+    await app.get(MarketDataService).start();
+    await app.listen(ctx.config.GATEWAY_PORT, ctx.config.GATEWAY_HOST);
+  } catch (err) {
+    await app.close();
+    await intake.close();
+    throw err;
+  }
+  const close = app.close.bind(app);
+  // The intake is not a Nest provider's lifecycle (it may be shared by tests): closed with the app.
+  app.close = async () => {
+    await close();
+    await intake.close();
+  };
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return { app, url };
 }

@@ -1,0 +1,3 @@
+export * from './signing.js';
+export * from './book-checksum.js';
+export * from './orders.js';
