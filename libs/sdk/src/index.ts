@@ -1,3 +1,5 @@
 export * from './signing.js';
 export * from './book-checksum.js';
 export * from './orders.js';
+export * from './local-book.js';
+export * from './client.js';
