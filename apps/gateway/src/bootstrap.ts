@@ -61,6 +61,11 @@ export async function startGateway(ctx: GatewayContext, options: { intake?: Orde
     SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
     await app.get(MarketDataService).start();
     await app.listen(ctx.config.GATEWAY_PORT, ctx.config.GATEWAY_HOST);
+    // Longer than a load balancer's idle timeout (and clients' keep-alive pools), so the server never closes
+    // a kept-alive connection just as a client sends on it.
+    const server = app.getHttpServer() as { keepAliveTimeout: number; headersTimeout: number };
+    server.keepAliveTimeout = 65_000;
+    server.headersTimeout = 66_000;
   } catch (err) {
     await app.close();
     await intake.close();

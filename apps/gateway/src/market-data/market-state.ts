@@ -53,6 +53,8 @@ export interface BookDiff {
   readonly marketId: number;
   readonly prevSeq: number;
   readonly seq: number;
+  /** Engine logical time (ms) of the last level change. */
+  readonly ts: number;
   readonly bids: readonly (readonly [number, number])[];
   readonly asks: readonly (readonly [number, number])[];
 }
@@ -92,6 +94,7 @@ export class MarketState {
     const touched = new Map<number, OrderState>();
     const rejectedCancels: { orderId: number; accountId: number; reason: string }[] = [];
     const prevBookSeq = this.bookSeq;
+    let levelTs = 0;
     for (const e of events) {
       if (e.seq <= this.seq) continue;
       this.seq = e.seq;
@@ -206,6 +209,7 @@ export class MarketState {
           else side.set(e.price, e.size);
           (e.side === Side.Buy ? bidChanges : askChanges).set(e.price, e.size);
           this.bookSeq = e.seq;
+          levelTs = e.ts;
           break;
         }
         default:
@@ -215,7 +219,7 @@ export class MarketState {
     const diff: BookDiff | undefined =
       bidChanges.size + askChanges.size === 0
         ? undefined
-        : { marketId: this.marketId, prevSeq: prevBookSeq, seq: this.bookSeq, bids: [...bidChanges], asks: [...askChanges] };
+        : { marketId: this.marketId, prevSeq: prevBookSeq, seq: this.bookSeq, ts: levelTs, bids: [...bidChanges], asks: [...askChanges] };
     return { diff, trades, touched: [...touched.values()], rejectedCancels };
   }
 
