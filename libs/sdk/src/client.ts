@@ -54,6 +54,17 @@ export interface TradeInfo {
   readonly timestamp: number;
 }
 
+export interface FillInfo {
+  readonly id: string;
+  readonly orderId: string;
+  readonly market: string;
+  readonly side: 'buy' | 'sell';
+  readonly takerOrMaker: 'maker' | 'taker';
+  readonly price: string;
+  readonly amount: string;
+  readonly timestamp: number;
+}
+
 export interface BookInfo {
   readonly market: string;
   readonly seq: number;
@@ -243,6 +254,16 @@ export class ParallaxClient {
   async openOrders(symbol?: string): Promise<OrderInfo[]> {
     const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
     return (await this.request<{ orders: OrderInfo[] }>('GET', `/v1/orders/open${q}`, undefined, await this.authHeaders())).orders;
+  }
+
+  async closedOrders(symbol?: string): Promise<OrderInfo[]> {
+    const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
+    return (await this.request<{ orders: OrderInfo[] }>('GET', `/v1/orders/closed${q}`, undefined, await this.authHeaders())).orders;
+  }
+
+  async fills(symbol?: string): Promise<FillInfo[]> {
+    const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
+    return (await this.request<{ fills: FillInfo[] }>('GET', `/v1/orders/fills${q}`, undefined, await this.authHeaders())).fills;
   }
 
   async order(symbol: string, ref: { orderId?: string; clientOrderId?: string }): Promise<OrderInfo> {

@@ -31,7 +31,7 @@ const opt = (name: string, fallback: number): number => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 const ORDERS = opt('orders', 6_000);
-const PACED_RATE = opt('rate', 200);
+const PACED_RATE = opt('rate', 50);
 const PACED_SECONDS = opt('seconds', 5);
 const SUBSCRIBERS = opt('subscribers', 1_000);
 const UPDATE_RATE = opt('updates', 5_000);

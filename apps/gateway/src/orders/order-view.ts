@@ -67,3 +67,28 @@ export function tradeView(m: ApiMarket, t: TradeRecord): TradeView {
     timestamp: t.ts,
   };
 }
+
+export interface FillView {
+  readonly id: string;
+  readonly orderId: string;
+  readonly market: string;
+  readonly side: 'buy' | 'sell';
+  readonly takerOrMaker: 'maker' | 'taker';
+  readonly price: string;
+  readonly amount: string;
+  readonly timestamp: number;
+}
+
+export function fillView(m: ApiMarket, t: TradeRecord, role: 'maker' | 'taker', orderId: number): FillView {
+  const isBuy = (role === 'taker') === (t.takerSide === Side.Buy);
+  return {
+    id: String(t.seq),
+    orderId: String(orderId),
+    market: m.def.symbol,
+    side: isBuy ? 'buy' : 'sell',
+    takerOrMaker: role,
+    price: m.units.ticksToPrice(t.price),
+    amount: m.units.lotsToSize(t.size),
+    timestamp: t.ts,
+  };
+}

@@ -83,6 +83,26 @@ export class OrdersController {
     return { orders: this.orders.openOrders(this.session(h), market) };
   }
 
+  @Get('closed')
+  @ApiOperation({ summary: "The trader's finished orders this gateway holds (the most recent per market; a projector will keep the full history)" })
+  @ApiHeader(AUTH_HEADERS[0]!)
+  @ApiHeader(AUTH_HEADERS[3]!)
+  @ApiQuery({ name: 'market', required: false })
+  closed(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
+    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+    return { orders: this.orders.closedOrders(this.session(h), market) };
+  }
+
+  @Get('fills')
+  @ApiOperation({ summary: "The trader's fills among the recent trades this gateway holds (last 1,000 per market)" })
+  @ApiHeader(AUTH_HEADERS[0]!)
+  @ApiHeader(AUTH_HEADERS[3]!)
+  @ApiQuery({ name: 'market', required: false })
+  fills(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
+    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+    return { fills: this.orders.fills(this.session(h), market) };
+  }
+
   @Get(':market/client/:clientOrderId')
   @ApiOperation({ summary: 'One order of the trader by client order id' })
   @ApiHeader(AUTH_HEADERS[0]!)

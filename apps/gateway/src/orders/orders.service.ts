@@ -14,7 +14,7 @@ import { MarketDataService } from '../market-data/market-data.service.js';
 import { MarketDirectory, type ApiMarket } from '../markets/market-directory.js';
 import { assertSignedBy } from '../signing/signature-verifier.js';
 import { OrderIdGenerator } from './order-ids.js';
-import { orderView, type OrderView } from './order-view.js';
+import { fillView, orderView, type FillView, type OrderView } from './order-view.js';
 import type { CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
 import { ReplayGuard } from './replay-guard.js';
 
@@ -268,6 +268,40 @@ export class OrdersService {
       }
     }
     return out;
+  }
+
+  /** Finished orders (filled, canceled, expired, rejected) this gateway still holds: the most recent per market. */
+  closedOrders(session: Session, symbol: string | undefined): OrderView[] {
+    const markets = symbol === undefined ? this.markets.all() : [this.markets.get(symbol)];
+    const out: OrderView[] = [];
+    for (const m of markets) {
+      const state = this.data.market(m.def.marketId);
+      if (state === undefined) continue;
+      for (const o of state.orders.values()) {
+        if (o.status === 'open' || o.accountId !== session.accountId) continue;
+        const meta = this.data.metaOf(m.def.marketId, o.orderId);
+        if (meta?.trader === session.trader) out.push(orderView(m, o, meta));
+      }
+    }
+    return out.sort((a, b) => a.lastUpdateTimestamp - b.lastUpdateTimestamp);
+  }
+
+  /** The trader's fills among the recent trades this gateway holds (the last 1,000 per market). */
+  fills(session: Session, symbol: string | undefined): FillView[] {
+    const markets = symbol === undefined ? this.markets.all() : [this.markets.get(symbol)];
+    const out: FillView[] = [];
+    for (const m of markets) {
+      const state = this.data.market(m.def.marketId);
+      if (state === undefined) continue;
+      for (const t of state.trades) {
+        for (const [role, orderId, accountId] of [['maker', t.makerOrderId, t.makerAccountId], ['taker', t.takerOrderId, t.takerAccountId]] as const) {
+          if (accountId !== session.accountId) continue;
+          const meta = this.data.metaOf(m.def.marketId, orderId);
+          if (meta?.trader === session.trader) out.push(fillView(m, t, role, orderId));
+        }
+      }
+    }
+    return out.sort((a, b) => a.timestamp - b.timestamp);
   }
 
   order(session: Session, symbol: string, ref: { orderId?: string; clientOrderId?: string }): OrderView {
