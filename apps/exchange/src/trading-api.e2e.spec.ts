@@ -4,8 +4,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { localTraderAccount, settlementAbi } from '@parallax/chain';
+import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
 import { ParallaxApiError, ParallaxClient, type ParallaxStream } from '@parallax/sdk';
+import { Kafka, logLevel } from 'kafkajs';
 import type { Address } from 'viem';
 import { loadExchangeConfig } from './exchange.config.js';
 import { startExchange, type RunningExchange } from './exchange.js';
@@ -22,7 +24,29 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
   }
 }
 
-describe('trading API end to end on the embedded stack', () => {
+/**
+ * Kafka mode uses the exchange's default topic names: the test owns them on its broker and deletes them first,
+ * so a second run on the same broker starts from an empty log as the embedded run does.
+ */
+async function freshKafkaTopics(brokers: string): Promise<void> {
+  const admin = new Kafka({ clientId: 'api-e2e-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const t = DEFAULT_TOPICS;
+    const names = [t.orders, t.marketEvents, t.snapshots, t.deadLetters, DEFAULT_SETTLEMENT_TOPICS.signedOrders, DEFAULT_SETTLEMENT_TOPICS.settlementStatus];
+    const existing = new Set(await admin.listTopics());
+    const doomed = names.filter((n) => existing.has(n));
+    if (doomed.length > 0) await admin.deleteTopics({ topics: doomed, timeout: 30_000 });
+    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('parallax-'));
+    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    // Topic deletion completes asynchronously on the broker.
+    for (let i = 0; i < 100 && (await admin.listTopics()).some((t) => doomed.includes(t)); i++) await new Promise((r) => setTimeout(r, 100));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to end on the ${mode} stack`, () => {
   let exchange: RunningExchange;
   let maker: ParallaxClient;
   let taker: ParallaxClient;
@@ -30,7 +54,17 @@ describe('trading API end to end on the embedded stack', () => {
   const books: { seq: number; checksum: number }[] = [];
 
   before(async () => {
-    const config = loadExchangeConfig({ PARTITIONS: '2', MARKETS: '2', EXCHANGE_ENGINES: '1', GATEWAY_PORT: '0', ENGINE_HTTP_PORT_BASE: '0', SETTLEMENT_HTTP_PORT: '0' });
+    const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
+    if (mode === 'kafka') await freshKafkaTopics(brokers);
+    const config = loadExchangeConfig({
+      PARTITIONS: '2',
+      MARKETS: '2',
+      EXCHANGE_ENGINES: '1',
+      GATEWAY_PORT: '0',
+      ENGINE_HTTP_PORT_BASE: '0',
+      SETTLEMENT_HTTP_PORT: '0',
+      ...(mode === 'kafka' ? { KAFKA_BROKERS: brokers } : {}),
+    });
     exchange = await startExchange(config, createLogger('api-e2e', 'silent'));
     const url = exchange.gatewayUrl;
     maker = new ParallaxClient({ url, account: localTraderAccount('api-e2e', 1) });
