@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { privateKeyToAccount } from 'viem/accounts';
 import { WebSocket } from 'ws';
 import { startGateway } from './bootstrap.js';
+import type { IntakeItem, OrderIntake } from './intake/order-intake.js';
 import { loadGatewayConfig } from './gateway.config.js';
 
 const topics = { orders: 'gw.orders', marketEvents: 'gw.events', snapshots: 'gw.snapshots', deadLetters: 'gw.dead', signedOrders: 'gw.signed', settlementStatus: 'gw.status' };
@@ -248,6 +249,61 @@ describe('gateway rate limits', () => {
       assert.equal(body.error.code, 'RATE_LIMITED');
       // Another trader from the same IP is not limited by Alice's budget.
       assert.equal((await fetch(`${url}/v1/orders/open`, { headers: { 'x-parallax-trader': mallory.address } })).status, 401);
+    } finally {
+      await app.close();
+      await log.close();
+    }
+  });
+});
+
+describe('gateway when the log does not acknowledge', () => {
+  it('answers UNAVAILABLE, and a resend of the same signed order goes out again under the same id, once', async () => {
+    const log = createEmbeddedTransport();
+    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1)]);
+    const sent: IntakeItem[][] = [];
+    let fail = true;
+    const intake: OrderIntake = {
+      submit(items) {
+        sent.push([...items]);
+        if (fail) {
+          fail = false;
+          return Promise.reject(new Error('broker down'));
+        }
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const { app, url } = await startGateway(
+      {
+        config: loadGatewayConfig({ GATEWAY_PORT: '0' }),
+        transport: log,
+        topics,
+        catalogue: new MarketCatalogue(defaultMarkets(1)),
+        domain,
+        settlementMarkets: settlementMarkets.slice(0, 1),
+        fees: { makerFeeRate: 0, takerFeeRate: 0 },
+      },
+      { intake },
+    );
+    try {
+      const markets = (await (await fetch(`${url}/v1/markets`)).json()) as { markets: ApiMarketInfo[] };
+      const body = JSON.stringify(await signPlaceOrder(alice, domain, markets.markets[0]!, { side: 'buy', type: 'limit', price: '10', amount: '1', nonce: 5n, expiry: expiry(), maxFeeRate: 0 }));
+      const send = async (): Promise<{ status: number; json: Record<string, unknown> }> => {
+        const res = await fetch(`${url}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const first = await send();
+      assert.equal(first.status, 503);
+      assert.equal((first.json['error'] as { code: string }).code, 'UNAVAILABLE');
+      const second = await send();
+      assert.equal(second.status, 200);
+      assert.equal(second.json['duplicate'], false);
+      const third = await send();
+      assert.equal(third.json['duplicate'], true);
+      assert.equal(sent.length, 2, 'sent twice: the failed attempt and the resend');
+      const ids = sent.map((items) => (items[0]!.kind === 'place' ? items[0]!.command.orderId : 0));
+      assert.equal(ids[0], ids[1]);
+      assert.equal(String(ids[0]), second.json['id']);
     } finally {
       await app.close();
       await log.close();

@@ -30,7 +30,7 @@ const opt = (name: string, fallback: number): number => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
-const ORDERS = opt('orders', 6_000);
+const ORDERS = opt('orders', 3_000);
 const PACED_RATE = opt('rate', 50);
 const PACED_SECONDS = opt('seconds', 5);
 const SUBSCRIBERS = opt('subscribers', 1_000);
@@ -167,7 +167,7 @@ async function main(): Promise<void> {
 
     // 4. Fan-out: synthetic but real book events (an OrderBook's level events) for market 2, which no engine
     //    command touches, written to the events topic at UPDATE_RATE batches per second.
-    const fanout: { subscribers: number; rate: number; delivered: number; expected: number; p50: number; p99: number; max: number; seconds: number }[] = [];
+    const fanout: { subscribers: number; rate: number; produced: number; delivered: number; expected: number; p50: number; p99: number; max: number; seconds: number }[] = [];
     const book = new OrderBook({ marketId: 2, minSize: 0, minNotional: 0, maxOpenOrdersPerAccount: 0, priceBandBps: 0, initialReferencePrice: 0 });
     const enc = new EventEncoder();
     book.setSink(enc);
@@ -176,21 +176,22 @@ async function main(): Promise<void> {
     let seq = 0;
     const producer = await log.producer();
     for (const [subs, rate] of [
-      [100, UPDATE_RATE],
-      [SUBSCRIBERS, Math.max(1, Math.floor(UPDATE_RATE / 10))],
+      [100, Math.max(1, Math.floor(UPDATE_RATE / 5))],
+      [SUBSCRIBERS, Math.max(1, Math.floor(UPDATE_RATE / 50))],
       [SUBSCRIBERS, UPDATE_RATE],
     ] as const) {
       const updates = rate * UPDATE_SECONDS;
       let ready: () => void = () => undefined;
       const isReady = new Promise<void>((r) => (ready = r));
-      const done = runWorker({ kind: 'subscribers', url, market: 'M2-USDC', subscribers: subs, expectUpdates: updates, timeoutMs: 60_000 }, () => {
+      const done = runWorker({ kind: 'subscribers', url, market: 'M2-USDC', subscribers: subs, expectUpdates: updates, timeoutMs: UPDATE_SECONDS * 1000 + 20_000 }, () => {
         ready();
       });
       await isReady;
       const t0 = performance.now();
       const tickMs = 10;
       let sent = 0;
-      while (sent < updates) {
+      // Production stops at twice its planned time: on an overloaded machine the run reports what it managed.
+      while (sent < updates && performance.now() - t0 < UPDATE_SECONDS * 2_000) {
         const due = Math.min(updates, Math.floor(((performance.now() - t0) * rate) / 1000) + 1);
         const out = [];
         for (; sent < due; sent++) {
@@ -210,7 +211,7 @@ async function main(): Promise<void> {
       }
       const r = await done;
       const seconds = (performance.now() - t0) / 1000;
-      fanout.push({ subscribers: subs, rate, delivered: r.received, expected: updates * subs, p50: pct(r.latenciesMs, 50), p99: pct(r.latenciesMs, 99), max: pct(r.latenciesMs, 100), seconds });
+      fanout.push({ subscribers: subs, rate, produced: sent, delivered: r.received, expected: updates * subs, p50: pct(r.latenciesMs, 50), p99: pct(r.latenciesMs, 99), max: pct(r.latenciesMs, 100), seconds });
       console.log(`fan-out ${subs} x ${rate}/s: ${int(r.received)} delivered, lag p50 ${fmt(pct(r.latenciesMs, 50))} p99 ${fmt(pct(r.latenciesMs, 99))} ms over ${fmt(seconds)} s`);
     }
     await producer.close();
@@ -234,13 +235,13 @@ async function main(): Promise<void> {
       `| request → durable ack at ${PACED_RATE}/s paced (${n} orders) p50 / p99 | ${fmt(pct(ack.latenciesMs, 50))} / ${fmt(pct(ack.latenciesMs, 99))} ms |`,
       `| request → engine answer (wait=result) at ${PACED_RATE}/s paced (${n} orders) p50 / p99 | ${fmt(pct(res.latenciesMs, 50))} / ${fmt(pct(res.latenciesMs, 99))} ms |`,
       '',
-      '| WebSocket book fan-out (one market) | updates delivered | lag p50 / p99 / max |',
-      '|---|---:|---:|',
-      ...fanout.map((f) => `| ${int(f.subscribers)} subscribers × ${int(f.rate)} updates/s for ${UPDATE_SECONDS} s (took ${fmt(f.seconds)} s) | ${int(f.delivered)} of ${int(f.expected)} | ${fmt(f.p50)} / ${fmt(f.p99)} / ${fmt(f.max)} ms |`),
+      '| WebSocket book fan-out (one market) | updates produced | messages delivered (of planned) | lag p50 / p99 / max |',
+      '|---|---:|---:|---:|',
+      ...fanout.map((f) => `| ${int(f.subscribers)} subscribers × ${int(f.rate)} updates/s planned for ${UPDATE_SECONDS} s (took ${fmt(f.seconds)} s) | ${int(f.produced)} of ${int(f.expected / f.subscribers)} | ${int(f.delivered)} of ${int(f.expected)} | ${fmt(f.p50)} / ${fmt(f.p99)} / ${fmt(f.max)} ms |`),
       '',
       `Goal for fan-out: 1,000 subscribers to a market producing 5,000 book updates per second at p99 < 50 ms: ${(() => {
         const g = fanout.find((f) => f.subscribers >= 1_000 && f.rate >= 5_000);
-        return g === undefined ? 'not run' : g.p99 < 50 && g.seconds < UPDATE_SECONDS * 1.2 ? 'met' : `not met (p99 ${fmt(g.p99)} ms; ${fmt((g.expected / g.seconds) / 1e6, 2)}M messages/s needed, one gateway thread and one client thread on 2 shared CPUs)`;
+        return g === undefined ? 'not run' : g.p99 < 50 && g.delivered === g.expected && g.seconds < UPDATE_SECONDS * 1.2 ? 'met' : `not met (p99 ${fmt(g.p99)} ms; ${fmt((g.expected / g.seconds) / 1e6, 2)}M messages/s needed, one gateway thread and one client thread on 2 shared CPUs)`;
       })()}.`,
       '',
       'Method: orders are signed before timing (signing is the client\'s cost). Recovery is timed (CPU time of this single-threaded phase) on the gateway\'s own functions (`hashOrder` on a fresh order object, then `recoverSigner` / `recoverSignerViem`), each recovered address compared with the signer. Per-core throughput divides the orders by the CPU time of the gateway process (`process.cpuUsage`; the client runs in a separate process, the engine worker thread and the embedded log are charged to the gateway, so this understates the gateway alone); CPU time, not wall time, because the shared machine preempts the process. Every acknowledged order id is then looked up in the gateway\'s view of the engine\'s events until the engine has answered all of them (accepted or rejected). Paced latencies are measured from when each request was due, not when it was sent (no coordinated omission). Fan-out: real OrderBook level events for a market no engine writes to, appended to the events topic in 10 ms ticks; each update carries its logical time (the producer\'s wall clock), and each subscriber computes lag as its receive time minus that time; every update must reach every subscriber.',

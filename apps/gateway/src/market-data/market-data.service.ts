@@ -28,6 +28,7 @@ export class MarketDataService implements OnApplicationShutdown {
   private readonly byNonce = new Map<string, { marketId: number; orderId: number }>();
   /** trader/clientOrderId -> the order (this gateway's memory: see README). */
   private readonly byClientId = new Map<string, { marketId: number; orderId: number }>();
+  private readonly unconfirmed = new Set<string>();
   private readonly waiters = new Map<string, ((o: OrderState) => void)[]>();
   private readonly listeners = new Set<BatchListener>();
   private consumer: GroupConsumer | undefined;
@@ -72,6 +73,7 @@ export class MarketDataService implements OnApplicationShutdown {
     for (const o of batch.orders) {
       const key = metaKey(batch.marketId, o.orderId);
       if (!this.meta.has(key)) this.meta.set(key, { trader: o.trader, nonce: o.nonce, clientOrderId: undefined });
+      this.unconfirmed.delete(key);
       this.byNonce.set(`${o.trader}/${o.nonce}`, { marketId: batch.marketId, orderId: o.orderId });
     }
   }
@@ -106,6 +108,21 @@ export class MarketDataService implements OnApplicationShutdown {
     this.meta.set(metaKey(marketId, orderId), meta);
     this.byNonce.set(`${meta.trader}/${meta.nonce}`, { marketId, orderId });
     if (meta.clientOrderId !== undefined) this.byClientId.set(`${meta.trader}/${meta.clientOrderId}`, { marketId, orderId });
+  }
+
+  /** The log durably has this order (the intake acknowledged it, or the signed-orders topic showed it). */
+  confirm(marketId: number, orderId: number): void {
+    this.unconfirmed.delete(metaKey(marketId, orderId));
+  }
+
+  /** The log did not acknowledge this order (the submit failed): it may or may not be there. */
+  unacknowledged(marketId: number, orderId: number): void {
+    this.unconfirmed.add(metaKey(marketId, orderId));
+  }
+
+  /** Remembered but never acknowledged by the log (a failed submit): a resend goes to the log again, same id. */
+  isUnconfirmed(marketId: number, orderId: number): boolean {
+    return this.unconfirmed.has(metaKey(marketId, orderId));
   }
 
   metaOf(marketId: number, orderId: number): OrderMeta | undefined {

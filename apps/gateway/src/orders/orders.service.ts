@@ -85,11 +85,14 @@ export class OrdersService {
     const order: Order = orderForPlace(market.settlement, { isBuy: dto.side === 'buy', isMarket, priceTicks, sizeLots }, { trader, nonce, expiry, maxFeeRate: dto.maxFeeRate });
     assertSignedBy(hashOrder(this.ctx.domain, order), dto.signature, trader);
 
-    const duplicateOf = this.data.byTraderNonce(trader, nonce);
-    if (duplicateOf === undefined && dto.clientOrderId !== undefined && this.data.byClientOrderId(trader, dto.clientOrderId) !== undefined) {
+    const known = this.data.byTraderNonce(trader, nonce);
+    if (known !== undefined && known.marketId !== market.def.marketId) throw new ApiError('REPLAYED', 'nonce: this trader already used this nonce for an order in another market');
+    // A known order the log never acknowledged is sent again under its id; any other is a duplicate.
+    const duplicateOf = known !== undefined && !this.data.isUnconfirmed(known.marketId, known.orderId) ? known : undefined;
+    if (known === undefined && dto.clientOrderId !== undefined && this.data.byClientOrderId(trader, dto.clientOrderId) !== undefined) {
       throw new ApiError('DUPLICATE_CLIENT_ORDER_ID', `clientOrderId: ${dto.clientOrderId} is already used by another order of this trader`);
     }
-    const orderId = duplicateOf?.orderId ?? this.ids.next();
+    const orderId = known?.orderId ?? this.ids.next();
     const accountId = accountIdOf(trader);
     const signed: SignedOrderRecord = {
       orderId,
@@ -151,7 +154,16 @@ export class OrdersService {
     const fresh = prepared.filter((p) => p.duplicateOf === undefined);
     for (const p of fresh) this.data.remember(p.item.marketId, p.item.command.orderId, { trader: p.trader, nonce: p.nonce, clientOrderId: p.clientOrderId });
     const waits = wait ? prepared.map((p) => this.data.waitFor(p.item.marketId, p.item.command.orderId, this.ctx.config.GATEWAY_WAIT_RESULT_MS)) : [];
-    await this.intake.submit(fresh.map((p) => p.item));
+    try {
+      if (fresh.length > 0) await this.intake.submit(fresh.map((p) => p.item));
+    } catch {
+      for (const p of fresh) this.data.unacknowledged(p.item.marketId, p.item.command.orderId);
+      // Some may be in the log (a Kafka send can fail part-way). The ids stay reserved: resending the same
+      // signed orders sends them again under the same ids (the engine refuses a live duplicate id, and the
+      // contract never fills more than the signed size).
+      throw new ApiError('UNAVAILABLE', 'the order log did not acknowledge the orders: resend the same signed orders (each is placed at most once)');
+    }
+    for (const p of fresh) this.data.confirm(p.item.marketId, p.item.command.orderId);
     const answers = wait ? await Promise.all(waits) : [];
     return prepared.map((p, i) => {
       const id = p.item.command.orderId;
