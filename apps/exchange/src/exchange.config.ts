@@ -80,6 +80,7 @@ export interface ExchangeNames {
   readonly settlementGroupId: string;
   readonly engineClientId: string;
   readonly settlementClientId: string;
+  readonly gatewayClientId: string;
 }
 
 /** The default names, or all of them under EXCHANGE_NAMESPACE (`<namespace>.<default name>`). */
@@ -101,5 +102,6 @@ export function exchangeNames(config: Pick<ExchangeConfig, 'EXCHANGE_NAMESPACE'>
     settlementGroupId: name('parallax-settlement'),
     engineClientId: name('parallax-matching-engine'),
     settlementClientId: name('parallax-settlement'),
+    gatewayClientId: name('parallax-gateway'),
   };
 }

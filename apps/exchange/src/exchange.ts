@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { topicSpecs } from '@parallax/contracts';
-import { startGateway } from '@parallax/gateway';
+import { settlementDomain } from '@parallax/chain';
+import { defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
@@ -174,10 +175,27 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
     }
 
-    const gateway: { app: INestApplication; url: string } = await startGateway(
-      { GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: config.GATEWAY_PORT },
-      logger.child({ service: 'gateway' }),
-    );
+    // The gateway writes signed orders and commands and reads the engines' events on the same log as the
+    // engines (in Kafka mode through its own client).
+    let gatewayTransport: Transport;
+    if (log === undefined) {
+      const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: names.gatewayClientId });
+      closers.push(() => kafka.close());
+      gatewayTransport = kafka;
+    } else {
+      gatewayTransport = log;
+    }
+    await gatewayTransport.ensureTopics([...topicSpecs(names.topics, config.PARTITIONS), ...settlementTopicSpecs(names.settlementTopics, config.PARTITIONS)]);
+    const gateway: { app: INestApplication; url: string } = await startGateway({
+      config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
+      transport: gatewayTransport,
+      topics: { orders: names.topics.orders, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
+      catalogue: new MarketCatalogue(defaultMarkets(config.MARKETS)),
+      // Without a chain no market can take signed orders: the gateway then serves no markets.
+      domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
+      settlementMarkets: localChain?.markets ?? [],
+      fees: settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 },
+    }, { logger: logger.child({ service: 'gateway' }) });
     closers.push(() => gateway.app.close());
 
     return {

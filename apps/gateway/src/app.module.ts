@@ -1,7 +1,51 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ObservabilityModule } from '@parallax/observability';
+import { GATEWAY_CONTEXT, type GatewayContext } from './gateway.context.js';
+import { ORDER_INTAKE, type OrderIntake } from './intake/order-intake.js';
+import { MarketDataService } from './market-data/market-data.service.js';
+import { MarketDirectory } from './markets/market-directory.js';
+import { MarketsController } from './markets/markets.controller.js';
+import { OrdersController } from './orders/orders.controller.js';
+import { OrdersService } from './orders/orders.service.js';
+import { StreamGateway } from './stream/stream.gateway.js';
 
-@Module({
-  imports: [ObservabilityModule.forService('gateway')],
-})
-export class AppModule {}
+/** The rate-limit key of a request: the trader it acts for (body or login header), else its IP. */
+export function traderOrIp(req: Record<string, unknown>): string {
+  const body = req['body'];
+  const fromBody = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['trader'] : undefined;
+  const headers = req['headers'] as Record<string, unknown> | undefined;
+  const who = typeof fromBody === 'string' ? fromBody : headers?.['x-parallax-trader'];
+  if (typeof who === 'string' && /^0x[0-9a-fA-F]{40}$/.test(who)) return `trader:${who.toLowerCase()}`;
+  return `ip:${String(req['ip'])}`;
+}
+
+@Module({})
+export class AppModule {
+  static forContext(ctx: GatewayContext, intake: OrderIntake): DynamicModule {
+    const c = ctx.config;
+    return {
+      module: AppModule,
+      imports: [
+        ObservabilityModule.forService('gateway'),
+        ThrottlerModule.forRoot({
+          throttlers: [
+            { name: 'ip', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_IP },
+            { name: 'account', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_ACCOUNT, getTracker: traderOrIp },
+          ],
+        }),
+      ],
+      controllers: [MarketsController, OrdersController],
+      providers: [
+        { provide: GATEWAY_CONTEXT, useValue: ctx },
+        { provide: ORDER_INTAKE, useValue: intake },
+        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        MarketDirectory,
+        MarketDataService,
+        OrdersService,
+        StreamGateway,
+      ],
+    };
+  }
+}

@@ -11,6 +11,22 @@ const schema = z.object({
   GATEWAY_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** LOG_LEVEL, LOG_FORMAT. */
   ...logEnvShape(),
+  /** This instance's number (0..15): part of every order id it assigns, so instances never collide. */
+  GATEWAY_INSTANCE: z.coerce.number().int().min(0).max(15).default(0),
+  /** Largest accepted request body. */
+  GATEWAY_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(16 * 1024 * 1024).default(256 * 1024),
+  /** Requests per IP per window, and per trader (the signing address) per window. */
+  GATEWAY_RATE_WINDOW_MS: z.coerce.number().int().min(100).max(3_600_000).default(1_000),
+  GATEWAY_RATE_LIMIT_IP: z.coerce.number().int().min(1).max(10_000_000).default(2_000),
+  GATEWAY_RATE_LIMIT_ACCOUNT: z.coerce.number().int().min(1).max(10_000_000).default(500),
+  /** Upper bound of `wait=result`: the engine's answer, or a pending answer after this long. */
+  GATEWAY_WAIT_RESULT_MS: z.coerce.number().int().min(10).max(60_000).default(5_000),
+  /** Orders per batch request / WebSocket batch. */
+  GATEWAY_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(50),
+  /** Subscriptions per WebSocket connection. */
+  GATEWAY_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
+  /** Furthest in the future a cancel or login signature may expire (seconds). */
+  GATEWAY_MAX_AUTH_SECONDS: z.coerce.number().int().min(5).max(86_400).default(3_600),
 });
 
 export type GatewayConfig = z.infer<typeof schema>;

@@ -1,37 +1,89 @@
+// The gateway over real HTTP and WebSocket on the embedded log (no engine: what reaches the log is read back
+// from it). Hostile input: forged, replayed and wrongly scoped signatures, other traders' orders, malformed and
+// oversized bodies, rate limits, and a fuzz run of 10,000 malformed requests.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
+import { settlementDomain, type SettlementMarket } from '@parallax/chain';
+import { decodeCommandBatch, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { signCancel, signLogin, signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
+import { createEmbeddedTransport, type EmbeddedTransport } from '@parallax/transport';
+import fc from 'fast-check';
+import { privateKeyToAccount } from 'viem/accounts';
+import { WebSocket } from 'ws';
 import { startGateway } from './bootstrap.js';
+import type { IntakeItem, OrderIntake } from './intake/order-intake.js';
 import { loadGatewayConfig } from './gateway.config.js';
 
-describe('gateway over real HTTP', () => {
+const topics = { orders: 'gw.orders', marketEvents: 'gw.events', snapshots: 'gw.snapshots', deadLetters: 'gw.dead', signedOrders: 'gw.signed', settlementStatus: 'gw.status' };
+const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
+const settlementMarkets: SettlementMarket[] = [1, 2].map((marketId) => ({
+  marketId,
+  baseToken: '0x1000000000000000000000000000000000000001',
+  quoteToken: '0x2000000000000000000000000000000000000002',
+  lotSize: 10n ** 15n,
+  tickSize: 10n ** 4n,
+}));
+const alice = privateKeyToAccount('0x1111111111111111111111111111111111111111111111111111111111111111');
+const mallory = privateKeyToAccount('0x2222222222222222222222222222222222222222222222222222222222222222');
+const expiry = (): bigint => BigInt(Math.floor(Date.now() / 1000) + 600);
+
+describe('gateway over real HTTP (embedded log)', () => {
   let app: INestApplication;
   let url: string;
+  let log: EmbeddedTransport;
+  let market: ApiMarketInfo;
+
+  const post = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> => {
+    const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
+  };
+  const commandsInLog = async (): Promise<number> => {
+    let n = 0;
+    for (let p = 0; p < 2; p++) for await (const chunk of log.read(topics.orders, p, 0)) for (const m of chunk) n += decodeCommandBatch(m.value).commands.length;
+    return n;
+  };
 
   before(async () => {
-    ({ app, url } = await startGateway(loadGatewayConfig({ GATEWAY_PORT: '0' })));
+    log = createEmbeddedTransport();
+    await log.ensureTopics([...topicSpecs(topics, 2), ...settlementTopicSpecs(topics, 2)]);
+    ({ app, url } = await startGateway({
+      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '100000', GATEWAY_RATE_LIMIT_IP: '1000000', GATEWAY_WAIT_RESULT_MS: '200' }),
+      transport: log,
+      topics,
+      catalogue: new MarketCatalogue(defaultMarkets(2)),
+      domain,
+      settlementMarkets,
+      fees: { makerFeeRate: 100, takerFeeRate: 500 },
+    }));
+    const markets = (await (await fetch(`${url}/v1/markets`)).json()) as { markets: ApiMarketInfo[] };
+    market = markets.markets[0]!;
   });
   after(async () => {
     await app.close();
+    await log.close();
   });
 
-  it('answers /health', async () => {
-    const res = await fetch(`${url}/health`);
-    assert.equal(res.status, 200);
-    const body = (await res.json()) as { status: string; service: string };
-    assert.equal(body.status, 'ok');
-    assert.equal(body.service, 'gateway');
-  });
-
-  it('serves Prometheus metrics', async () => {
-    const res = await fetch(`${url}/metrics`);
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
-    assert.match(await res.text(), /^process_resident_memory_bytes\{service="gateway"\}/m);
+  it('answers /health and /metrics, and serves the OpenAPI document at /docs', async () => {
+    assert.equal((await fetch(`${url}/health`)).status, 200);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^process_resident_memory_bytes\{service="gateway"\}/m);
+    const doc = (await (await fetch(`${url}/docs-json`)).json()) as { paths: Record<string, unknown> };
+    for (const p of ['/v1/markets', '/v1/orders', '/v1/orders/batch', '/v1/orders/cancel', '/v1/orders/cancel-all', '/v1/orders/open', '/v1/markets/{symbol}/book', '/v1/markets/{symbol}/candles']) {
+      assert.ok(doc.paths[p], `OpenAPI documents ${p}`);
+    }
+    assert.equal((await fetch(`${url}/docs`)).status, 200);
   });
 
   it('serves /metrics only on the internal port when GATEWAY_METRICS_PORT is set (not behind the public balancer)', async () => {
-    const internal = await startGateway(loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0' }));
+    const internal = await startGateway({
+      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0' }),
+      transport: log,
+      topics,
+      catalogue: new MarketCatalogue(defaultMarkets(2)),
+      domain,
+      settlementMarkets,
+      fees: { makerFeeRate: 100, takerFeeRate: 500 },
+    });
     try {
       assert.ok(internal.metricsUrl);
       assert.equal((await fetch(`${internal.url}/metrics`)).status, 404);
@@ -45,7 +97,239 @@ describe('gateway over real HTTP', () => {
     }
   });
 
-  it('refuses a bad port at boot, naming the variable', () => {
-    assert.throws(() => loadGatewayConfig({ GATEWAY_PORT: 'http' }), /GATEWAY_PORT/);
+  it('lists markets with tick, lot, fees and the signing domain', () => {
+    assert.equal(market.symbol, 'M1-USDC');
+    assert.equal(market.tickSize, '0.01');
+    assert.equal(market.lotSizeUnits, String(10n ** 15n));
+  });
+
+  it('accepts a signed order once: the same signed order again creates nothing new', async () => {
+    const before = await commandsInLog();
+    const body = await signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price: '100.5', amount: '0.25', nonce: 1n, expiry: expiry(), maxFeeRate: 1000, clientOrderId: 'a-1' });
+    const first = await post('/v1/orders', body);
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body['result'], 'accepted');
+    assert.equal(first.body['duplicate'], false);
+    const again = await post('/v1/orders', body);
+    assert.equal(again.status, 200);
+    assert.equal(again.body['duplicate'], true);
+    assert.equal(again.body['id'], first.body['id']);
+    assert.equal((await commandsInLog()) - before, 1);
+  });
+
+  it('refuses forged, altered and wrongly scoped signatures', async () => {
+    const body = await signPlaceOrder(alice, domain, market, { side: 'sell', type: 'limit', price: '101', amount: '1', nonce: 2n, expiry: expiry(), maxFeeRate: 1000 });
+    const before = await commandsInLog();
+    // Mallory signs but claims to be Alice.
+    const forged = await signPlaceOrder(mallory, domain, market, { side: 'sell', type: 'limit', price: '101', amount: '1', nonce: 2n, expiry: expiry(), maxFeeRate: 1000 });
+    let r = await post('/v1/orders', { ...forged, trader: alice.address });
+    assert.equal(r.status, 401);
+    assert.deepEqual(Object.keys(r.body), ['error']);
+    assert.equal((r.body['error'] as { code: string }).code, 'SIGNER_MISMATCH');
+    // Alice's signature with a better price for the counterparty.
+    r = await post('/v1/orders', { ...body, price: '100' });
+    assert.equal((r.body['error'] as { code: string }).code, 'SIGNER_MISMATCH');
+    // Signed for another chain / another contract.
+    const other = await signPlaceOrder(alice, settlementDomain(1, domain.verifyingContract), market, { side: 'sell', type: 'limit', price: '101', amount: '1', nonce: 2n, expiry: expiry(), maxFeeRate: 1000 });
+    r = await post('/v1/orders', other);
+    assert.equal((r.body['error'] as { code: string }).code, 'SIGNER_MISMATCH');
+    // A malleated (high-s) twin of a valid signature.
+    const sig = body.signature;
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const s = BigInt(`0x${sig.slice(66, 130)}`);
+    const v = Number.parseInt(sig.slice(130), 16);
+    const twin = `${sig.slice(0, 66)}${(n - s).toString(16).padStart(64, '0')}${(v === 27 ? 28 : 27).toString(16)}`;
+    r = await post('/v1/orders', { ...body, signature: twin });
+    assert.equal((r.body['error'] as { code: string }).code, 'INVALID_SIGNATURE');
+    assert.equal(await commandsInLog(), before, 'nothing reached the log');
+  });
+
+  it("cannot cancel another trader's order, and a signed cancel is accepted once", async () => {
+    const placed = await post('/v1/orders', await signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price: '99', amount: '1', nonce: 3n, expiry: expiry(), maxFeeRate: 0 }));
+    const orderId = BigInt(placed.body['id'] as string);
+    const exp = expiry();
+    const mal = { trader: mallory.address, marketId: 1, orderId, clientOrderId: '', expiry: exp, nonce: 7n };
+    let r = await post('/v1/orders/cancel', { market: 'M1-USDC', orderId: orderId.toString(), trader: mallory.address, expiry: exp.toString(), nonce: '7', signature: await signCancel(mallory, domain, mal) });
+    assert.equal(r.status, 404);
+    assert.equal((r.body['error'] as { code: string }).code, 'ORDER_NOT_FOUND');
+    const msg = { trader: alice.address, marketId: 1, orderId, clientOrderId: '', expiry: exp, nonce: 8n };
+    const cancel = { market: 'M1-USDC', orderId: orderId.toString(), trader: alice.address, expiry: exp.toString(), nonce: '8', signature: await signCancel(alice, domain, msg) };
+    r = await post('/v1/orders/cancel', cancel);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    r = await post('/v1/orders/cancel', cancel);
+    assert.equal(r.status, 409);
+    assert.equal((r.body['error'] as { code: string }).code, 'REPLAYED');
+    // Alice's cancel signature presented by Mallory for Mallory.
+    r = await post('/v1/orders/cancel', { ...cancel, trader: mallory.address, nonce: '9' });
+    assert.equal(r.status, 401);
+  });
+
+  it('private reads need a signed login and show only the signer\'s orders', async () => {
+    const exp = expiry();
+    const sig = await signLogin(mallory, domain, { trader: mallory.address, expiry: exp, nonce: 1n });
+    const headers = { 'x-parallax-trader': mallory.address, 'x-parallax-expiry': exp.toString(), 'x-parallax-nonce': '1', 'x-parallax-signature': sig };
+    const open = (await (await fetch(`${url}/v1/orders/open`, { headers })).json()) as { orders: unknown[] };
+    assert.deepEqual(open.orders, []);
+    const noAuth = await fetch(`${url}/v1/orders/open`);
+    assert.equal(noAuth.status, 401);
+    const wrong = await fetch(`${url}/v1/orders/open`, { headers: { ...headers, 'x-parallax-trader': alice.address } });
+    assert.equal(wrong.status, 401);
+  });
+
+  it('refuses unknown fields, malformed JSON and oversized bodies with stable codes', async () => {
+    const body = await signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price: '100', amount: '1', nonce: 4n, expiry: expiry(), maxFeeRate: 0 });
+    let r = await post('/v1/orders', { ...body, accountId: 1 });
+    assert.equal(r.status, 400);
+    assert.equal((r.body['error'] as { code: string }).code, 'INVALID_FIELD');
+    assert.match((r.body['error'] as { message: string }).message, /accountId/);
+    r = await post('/v1/orders', '{"market":');
+    assert.equal((r.body['error'] as { code: string }).code, 'MALFORMED_JSON');
+    r = await post('/v1/orders', JSON.stringify({ ...body, pad: 'x'.repeat(300_000) }));
+    assert.equal(r.status, 413);
+    assert.equal((r.body['error'] as { code: string }).code, 'PAYLOAD_TOO_LARGE');
+    r = await post('/v1/orders', { ...body, price: '100.001' });
+    assert.equal((r.body['error'] as { code: string }).code, 'PRICE_OFF_TICK');
+  });
+
+  it('streams a book snapshot over the WebSocket and answers bad messages with error events', async () => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+    const got: Record<string, unknown>[] = [];
+    ws.on('message', (d: Buffer) => got.push(JSON.parse(d.toString()) as Record<string, unknown>));
+    await new Promise((r) => ws.once('open', r));
+    ws.send('not json');
+    ws.send(JSON.stringify({ op: 'subscribe', channel: 'book', market: 'M1-USDC' }));
+    ws.send(JSON.stringify({ op: 'subscribe', channel: 'orders' }));
+    ws.send(JSON.stringify({ op: 'place', order: {} }));
+    const deadline = Date.now() + 5_000;
+    while (got.length < 5 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    ws.close();
+    assert.equal((got[0]!['error'] as { code: string }).code, 'MALFORMED_JSON');
+    assert.equal(got[1]!['event'], 'book');
+    assert.equal(got[1]!['type'], 'snapshot');
+    assert.equal(typeof got[1]!['checksum'], 'number');
+    assert.equal(got[2]!['event'], 'result');
+    assert.equal((got[3]!['error'] as { code: string }).code, 'NOT_LOGGED_IN');
+    assert.equal((got[4]!['error'] as { code: string }).code, 'NOT_LOGGED_IN');
+  });
+
+  it('fuzz: 10,000 malformed requests all get a clean 4xx and change no order', async () => {
+    const before = await commandsInLog();
+    const valid = await signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price: '50', amount: '1', nonce: 99n, expiry: expiry(), maxFeeRate: 0 });
+    const paths = ['/v1/orders', '/v1/orders/batch', '/v1/orders/cancel', '/v1/orders/cancel-batch', '/v1/orders/cancel-all'];
+    const anyJson = fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.constant(null));
+    // Valid order with one field replaced by garbage, removed, or an extra field; and arbitrary JSON.
+    const body = fc.oneof(
+      anyJson.map((v) => JSON.stringify(v)),
+      fc.tuple(fc.constantFrom(...Object.keys(valid)), anyJson).map(([k, v]) => JSON.stringify({ ...valid, [k]: v })),
+      fc.constantFrom(...Object.keys(valid)).map((k) => JSON.stringify({ ...valid, [k]: undefined })),
+      fc.string({ maxLength: 200 }),
+      fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), anyJson).map(([k, v]) => JSON.stringify({ ...valid, nonce: '12345', [`x${k}`]: v })),
+    );
+    const samples = fc.sample(fc.tuple(fc.constantFrom(...paths), body), { numRuns: 10_000, seed: 42 });
+    let i = 0;
+    const statuses = new Map<number, number>();
+    const worker = async (): Promise<void> => {
+      while (i < samples.length) {
+        const [path, b] = samples[i++]!;
+        const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: b });
+        const text = await res.text();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+        assert.ok(res.status >= 400 && res.status < 500, `${path} ${b.slice(0, 200)} -> ${res.status} ${text}`);
+        const parsed = JSON.parse(text) as { error: { code: string; message: string } };
+        assert.equal(typeof parsed.error.code, 'string');
+        assert.doesNotMatch(text, /at .*\.js:\d+/, 'no stack trace');
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    assert.equal((await fetch(`${url}/health`)).status, 200, 'still up');
+    assert.equal(await commandsInLog(), before, 'no malformed request reached the log');
+  });
+});
+
+describe('gateway rate limits', () => {
+  it('limits requests per trader with the standard headers and a stable code', async () => {
+    const log = createEmbeddedTransport();
+    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1)]);
+    const { app, url } = await startGateway({
+      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '5', GATEWAY_RATE_WINDOW_MS: '60000' }),
+      transport: log,
+      topics,
+      catalogue: new MarketCatalogue(defaultMarkets(1)),
+      domain,
+      settlementMarkets: settlementMarkets.slice(0, 1),
+      fees: { makerFeeRate: 0, takerFeeRate: 0 },
+    });
+    try {
+      const statuses: number[] = [];
+      let last: Response | undefined;
+      for (let k = 0; k < 7; k++) {
+        last = await fetch(`${url}/v1/orders/open`, { headers: { 'x-parallax-trader': alice.address } });
+        statuses.push(last.status);
+      }
+      assert.deepEqual(statuses, [401, 401, 401, 401, 401, 429, 429]);
+      assert.ok(last?.headers.get('retry-after-account') ?? last?.headers.get('retry-after'));
+      const body = (await last!.json()) as { error: { code: string } };
+      assert.equal(body.error.code, 'RATE_LIMITED');
+      // Another trader from the same IP is not limited by Alice's budget.
+      assert.equal((await fetch(`${url}/v1/orders/open`, { headers: { 'x-parallax-trader': mallory.address } })).status, 401);
+    } finally {
+      await app.close();
+      await log.close();
+    }
+  });
+});
+
+describe('gateway when the log does not acknowledge', () => {
+  it('answers UNAVAILABLE, and a resend of the same signed order goes out again under the same id, once', async () => {
+    const log = createEmbeddedTransport();
+    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1)]);
+    const sent: IntakeItem[][] = [];
+    let fail = true;
+    const intake: OrderIntake = {
+      submit(items) {
+        sent.push([...items]);
+        if (fail) {
+          fail = false;
+          return Promise.reject(new Error('broker down'));
+        }
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    };
+    const { app, url } = await startGateway(
+      {
+        config: loadGatewayConfig({ GATEWAY_PORT: '0' }),
+        transport: log,
+        topics,
+        catalogue: new MarketCatalogue(defaultMarkets(1)),
+        domain,
+        settlementMarkets: settlementMarkets.slice(0, 1),
+        fees: { makerFeeRate: 0, takerFeeRate: 0 },
+      },
+      { intake },
+    );
+    try {
+      const markets = (await (await fetch(`${url}/v1/markets`)).json()) as { markets: ApiMarketInfo[] };
+      const body = JSON.stringify(await signPlaceOrder(alice, domain, markets.markets[0]!, { side: 'buy', type: 'limit', price: '10', amount: '1', nonce: 5n, expiry: expiry(), maxFeeRate: 0 }));
+      const send = async (): Promise<{ status: number; json: Record<string, unknown> }> => {
+        const res = await fetch(`${url}/v1/orders`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+      };
+      const first = await send();
+      assert.equal(first.status, 503);
+      assert.equal((first.json['error'] as { code: string }).code, 'UNAVAILABLE');
+      const second = await send();
+      assert.equal(second.status, 200);
+      assert.equal(second.json['duplicate'], false);
+      const third = await send();
+      assert.equal(third.json['duplicate'], true);
+      assert.equal(sent.length, 2, 'sent twice: the failed attempt and the resend');
+      const ids = sent.map((items) => (items[0]!.kind === 'place' ? items[0]!.command.orderId : 0));
+      assert.equal(ids[0], ids[1]);
+      assert.equal(String(ids[0]), second.json['id']);
+    } finally {
+      await app.close();
+      await log.close();
+    }
   });
 });

@@ -1,2 +1,5 @@
-export { startGateway } from './bootstrap.js';
+export { startGateway, type StartedGateway } from './bootstrap.js';
 export { loadGatewayConfig, type GatewayConfig } from './gateway.config.js';
+export type { GatewayContext, GatewayTopics } from './gateway.context.js';
+export type { OrderIntake, IntakeItem } from './intake/order-intake.js';
+export { API_ERRORS, type ApiErrorCode } from './errors/api.errors.js';

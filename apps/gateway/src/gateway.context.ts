@@ -1,0 +1,29 @@
+// What the gateway is started with besides its environment: the log it writes to and reads events from,
+// the market catalogue, and the settlement deployment orders are signed for.
+import type { SettlementDomain, SettlementMarket } from '@parallax/chain';
+import type { MarketCatalogue } from '@parallax/contracts';
+import type { Transport } from '@parallax/transport';
+import type { GatewayConfig } from './gateway.config.js';
+
+export interface GatewayTopics {
+  readonly orders: string;
+  readonly marketEvents: string;
+  readonly signedOrders: string;
+}
+
+export interface GatewayContext {
+  readonly config: GatewayConfig;
+  readonly transport: Transport;
+  readonly topics: GatewayTopics;
+  readonly catalogue: MarketCatalogue;
+  /** The EIP-712 domain orders, cancels and logins are signed in. */
+  readonly domain: SettlementDomain;
+  /** Token addresses and base units of each catalogue market. */
+  readonly settlementMarkets: readonly SettlementMarket[];
+  /** Fee rates charged, millionths of the quote amount (shown by GET /v1/markets). */
+  readonly fees: { readonly makerFeeRate: number; readonly takerFeeRate: number };
+  /** Wall clock, ms (tests move it). */
+  readonly clock?: () => number;
+}
+
+export const GATEWAY_CONTEXT = Symbol('GatewayContext');

@@ -1,0 +1,276 @@
+// What the gateway knows of one market, rebuilt from the engine's events (the market-events topic): the
+// price levels with the book sequence, orders (open, and recently finished), recent trades and 1-minute
+// candles. Pure and synchronous: the event consumer feeds it, REST and WebSocket read it. It is as fresh as
+// the events this gateway has consumed (eventually consistent with the engine, usually milliseconds behind);
+// a projector into PostgreSQL replaces the order and trade history part once it exists.
+import { doneReasonName, rejectReasonName, CommandType, OrderType, Side, TimeInForce, type BookEvent } from '@parallax/order-book';
+
+export type OrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
+
+export interface OrderState {
+  readonly marketId: number;
+  readonly orderId: number;
+  readonly accountId: number;
+  readonly side: Side;
+  readonly orderType: OrderType;
+  readonly tif: TimeInForce;
+  price: number;
+  /** Original size in lots (after owner amends: remaining + filled). */
+  size: number;
+  filled: number;
+  /** Sum of price * size over fills, for the average price. */
+  notional: number;
+  status: OrderStatus;
+  /** Engine reason name of a rejection or of the order's end (FILLED, CANCELLED, SELF_TRADE, ...). */
+  reason: string | undefined;
+  readonly createdTs: number;
+  updatedTs: number;
+}
+
+export interface TradeRecord {
+  readonly seq: number;
+  readonly ts: number;
+  readonly price: number;
+  readonly size: number;
+  readonly takerSide: Side;
+  readonly makerOrderId: number;
+  readonly takerOrderId: number;
+  readonly makerAccountId: number;
+  readonly takerAccountId: number;
+}
+
+export interface Candle {
+  readonly start: number;
+  open: number;
+  high: number;
+  low: number;
+  close: number;
+  volume: number;
+}
+
+/** The level changes of one event batch (price ticks -> new total lots, 0 = gone). */
+export interface BookDiff {
+  readonly marketId: number;
+  readonly prevSeq: number;
+  readonly seq: number;
+  /** Engine logical time (ms) of the last level change. */
+  readonly ts: number;
+  readonly bids: readonly (readonly [number, number])[];
+  readonly asks: readonly (readonly [number, number])[];
+}
+
+export interface BatchOutcome {
+  readonly diff: BookDiff | undefined;
+  readonly trades: readonly TradeRecord[];
+  /** Orders whose state changed, and rejections of cancels (orderId of the cancel). */
+  readonly touched: readonly OrderState[];
+  readonly rejectedCancels: readonly { readonly orderId: number; readonly accountId: number; readonly reason: string }[];
+}
+
+const MAX_TRADES = 1_000;
+const MAX_FINISHED_ORDERS = 20_000;
+const MAX_CANDLES = 7 * 24 * 60;
+
+export class MarketState {
+  /** Event sequence of the last event applied (any kind). */
+  seq = 0;
+  /** Event sequence of the last level change: the book's sequence number clients follow. */
+  bookSeq = 0;
+  readonly bids = new Map<number, number>();
+  readonly asks = new Map<number, number>();
+  readonly orders = new Map<number, OrderState>();
+  private readonly finished: number[] = [];
+  readonly trades: TradeRecord[] = [];
+  readonly candles: Candle[] = [];
+  readonly openByAccount = new Map<number, Set<number>>();
+
+  constructor(readonly marketId: number) {}
+
+  /** Applies one event batch (contiguous seqs). Events at or below `seq` were seen before and are skipped. */
+  apply(events: readonly BookEvent[]): BatchOutcome {
+    const bidChanges = new Map<number, number>();
+    const askChanges = new Map<number, number>();
+    const trades: TradeRecord[] = [];
+    const touched = new Map<number, OrderState>();
+    const rejectedCancels: { orderId: number; accountId: number; reason: string }[] = [];
+    const prevBookSeq = this.bookSeq;
+    let levelTs = 0;
+    for (const e of events) {
+      if (e.seq <= this.seq) continue;
+      this.seq = e.seq;
+      switch (e.type) {
+        case 'accepted': {
+          const o: OrderState = {
+            marketId: this.marketId,
+            orderId: e.orderId,
+            accountId: e.accountId,
+            side: e.side,
+            orderType: e.orderType,
+            tif: e.tif,
+            price: e.price,
+            size: e.size,
+            filled: 0,
+            notional: 0,
+            status: 'open',
+            reason: undefined,
+            createdTs: e.ts,
+            updatedTs: e.ts,
+          };
+          this.orders.set(e.orderId, o);
+          let set = this.openByAccount.get(e.accountId);
+          if (set === undefined) this.openByAccount.set(e.accountId, (set = new Set()));
+          set.add(e.orderId);
+          touched.set(e.orderId, o);
+          break;
+        }
+        case 'rejected': {
+          const reason = rejectReasonName(e.reason) ?? 'REJECTED';
+          if (e.command === CommandType.Place) {
+            // A rejected place never existed in the book; keep it visible to its owner as rejected, unless the
+            // rejection is for a duplicate id (the live order with that id must not be overwritten).
+            if (!this.orders.has(e.orderId)) {
+              const o: OrderState = {
+                marketId: this.marketId,
+                orderId: e.orderId,
+                accountId: e.accountId,
+                side: Side.Buy,
+                orderType: OrderType.Limit,
+                tif: TimeInForce.GTC,
+                price: 0,
+                size: 0,
+                filled: 0,
+                notional: 0,
+                status: 'rejected',
+                reason,
+                createdTs: e.ts,
+                updatedTs: e.ts,
+              };
+              this.orders.set(e.orderId, o);
+              this.finish(o);
+              touched.set(e.orderId, o);
+            }
+          } else if (e.command === CommandType.Cancel) {
+            rejectedCancels.push({ orderId: e.orderId, accountId: e.accountId, reason });
+          }
+          break;
+        }
+        case 'trade': {
+          const t: TradeRecord = {
+            seq: e.seq,
+            ts: e.ts,
+            price: e.price,
+            size: e.size,
+            takerSide: e.takerSide,
+            makerOrderId: e.makerOrderId,
+            takerOrderId: e.takerOrderId,
+            makerAccountId: e.makerAccountId,
+            takerAccountId: e.takerAccountId,
+          };
+          trades.push(t);
+          this.trades.push(t);
+          if (this.trades.length > MAX_TRADES) this.trades.splice(0, this.trades.length - MAX_TRADES);
+          this.candle(e.ts, e.price, e.size);
+          for (const id of [e.makerOrderId, e.takerOrderId]) {
+            const o = this.orders.get(id);
+            if (o !== undefined) {
+              o.filled += e.size;
+              o.notional += e.price * e.size;
+              o.updatedTs = e.ts;
+              touched.set(id, o);
+            }
+          }
+          break;
+        }
+        case 'done': {
+          const o = this.orders.get(e.orderId);
+          if (o !== undefined) {
+            const reason = doneReasonName(e.reason) ?? 'DONE';
+            o.status = reason === 'FILLED' ? 'filled' : reason === 'EXPIRED' ? 'expired' : 'canceled';
+            o.reason = reason;
+            o.updatedTs = e.ts;
+            this.finish(o);
+            touched.set(e.orderId, o);
+          }
+          break;
+        }
+        case 'amended': {
+          const o = this.orders.get(e.orderId);
+          if (o !== undefined) {
+            o.price = e.price;
+            o.size = o.filled + e.size;
+            o.updatedTs = e.ts;
+            touched.set(e.orderId, o);
+          }
+          break;
+        }
+        case 'level': {
+          const side = e.side === Side.Buy ? this.bids : this.asks;
+          if (e.size === 0) side.delete(e.price);
+          else side.set(e.price, e.size);
+          (e.side === Side.Buy ? bidChanges : askChanges).set(e.price, e.size);
+          this.bookSeq = e.seq;
+          levelTs = e.ts;
+          break;
+        }
+        default:
+          e satisfies never;
+      }
+    }
+    const diff: BookDiff | undefined =
+      bidChanges.size + askChanges.size === 0
+        ? undefined
+        : { marketId: this.marketId, prevSeq: prevBookSeq, seq: this.bookSeq, ts: levelTs, bids: [...bidChanges], asks: [...askChanges] };
+    return { diff, trades, touched: [...touched.values()], rejectedCancels };
+  }
+
+  private finish(o: OrderState): void {
+    this.openByAccount.get(o.accountId)?.delete(o.orderId);
+    this.finished.push(o.orderId);
+    if (this.finished.length > MAX_FINISHED_ORDERS) {
+      for (const id of this.finished.splice(0, this.finished.length - MAX_FINISHED_ORDERS)) this.orders.delete(id);
+    }
+  }
+
+  private candle(ts: number, price: number, size: number): void {
+    const start = ts - (ts % 60_000);
+    let c = this.candles.at(-1);
+    if (c === undefined || c.start < start) {
+      c = { start, open: price, high: price, low: price, close: price, volume: 0 };
+      this.candles.push(c);
+      if (this.candles.length > MAX_CANDLES) this.candles.splice(0, this.candles.length - MAX_CANDLES);
+    } else if (c.start > start) {
+      // ts is monotonic per market; an older ts would be a replay, already counted.
+      return;
+    }
+    c.high = Math.max(c.high, price);
+    c.low = Math.min(c.low, price);
+    c.close = price;
+    c.volume += size;
+  }
+
+  /** Best `depth` levels: bids descending, asks ascending, as [priceTicks, sizeLots]. */
+  levels(depth: number): { bids: [number, number][]; asks: [number, number][] } {
+    const bids = [...this.bids].sort((a, b) => b[0] - a[0]).slice(0, depth);
+    const asks = [...this.asks].sort((a, b) => a[0] - b[0]).slice(0, depth);
+    return { bids, asks };
+  }
+
+  /** Candles of `periodMs` (a multiple of one minute) starting at or after `since`, oldest first. */
+  candlesOf(periodMs: number, since: number, limit: number): Candle[] {
+    const out: Candle[] = [];
+    for (const c of this.candles) {
+      const start = c.start - (c.start % periodMs);
+      if (start < since) continue;
+      const last = out.at(-1);
+      if (last !== undefined && last.start === start) {
+        last.high = Math.max(last.high, c.high);
+        last.low = Math.min(last.low, c.low);
+        last.close = c.close;
+        last.volume += c.volume;
+      } else {
+        out.push({ start, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
+      }
+    }
+    return out.slice(-limit);
+  }
+}

@@ -1,0 +1,121 @@
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiError } from '../errors/api.errors.js';
+import { BatchCancelDto, BatchPlaceDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
+import { OrdersService, type Session } from './orders.service.js';
+
+function waitFlag(wait: unknown): boolean {
+  if (wait === undefined || wait === 'ack') return false;
+  if (wait === 'result') return true;
+  throw new ApiError('INVALID_FIELD', "wait must be 'ack' or 'result'");
+}
+
+const AUTH_HEADERS = [
+  { name: 'x-parallax-trader', description: 'The wallet address' },
+  { name: 'x-parallax-expiry', description: 'Unix seconds the Login signature expires' },
+  { name: 'x-parallax-nonce', description: 'Login nonce' },
+  { name: 'x-parallax-signature', description: 'EIP-712 Login(trader, expiry, nonce) signature (SDK: signLogin)' },
+];
+
+function header(h: Record<string, unknown>, name: string): string {
+  const v = h[name];
+  if (typeof v !== 'string') throw new ApiError('NOT_LOGGED_IN', `${name} header required (a signed Login)`);
+  return v;
+}
+
+@ApiTags('orders')
+@Controller('v1/orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  private session(h: Record<string, unknown>): Session {
+    return this.orders.login(header(h, 'x-parallax-trader'), header(h, 'x-parallax-expiry'), header(h, 'x-parallax-nonce'), header(h, 'x-parallax-signature'));
+  }
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Place an EIP-712 signed order', description: "Answers once the order is durably in the log ('accepted'); with wait=result, the engine's answer within the bound ('answered', or 'pending' when the bound passed). Resending the same signed order (same trader and nonce) never creates a second order: the answer says duplicate." })
+  @ApiQuery({ name: 'wait', required: false, enum: ['ack', 'result'] })
+  async place(@Body() dto: PlaceOrderDto, @Query('wait') wait: unknown): Promise<unknown> {
+    const [r] = await this.orders.place([dto], waitFlag(wait));
+    return r;
+  }
+
+  @Post('batch')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Place several signed orders in one request (all verified before any is submitted)' })
+  @ApiQuery({ name: 'wait', required: false, enum: ['ack', 'result'] })
+  async placeBatch(@Body() dto: BatchPlaceDto, @Query('wait') wait: unknown): Promise<unknown> {
+    return { orders: await this.orders.place(dto.orders, waitFlag(wait)) };
+  }
+
+  @Post('cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel one order by id or client order id (signed Cancel)' })
+  async cancel(@Body() dto: CancelOrderDto): Promise<unknown> {
+    const [r] = await this.orders.cancel([dto]);
+    return r;
+  }
+
+  @Post('cancel-batch')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel several orders (each a signed Cancel)' })
+  async cancelBatch(@Body() dto: BatchCancelDto): Promise<unknown> {
+    return { cancels: await this.orders.cancel(dto.cancels) };
+  }
+
+  @Post('cancel-all')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel all open orders of the trader, in one market or everywhere (signed CancelAll)' })
+  async cancelAll(@Body() dto: CancelAllDto): Promise<unknown> {
+    return this.orders.cancelAll(dto);
+  }
+
+  @Get('open')
+  @ApiOperation({ summary: "The trader's open orders (as of the events this gateway has consumed)" })
+  @ApiHeader(AUTH_HEADERS[0]!)
+  @ApiHeader(AUTH_HEADERS[1]!)
+  @ApiHeader(AUTH_HEADERS[2]!)
+  @ApiHeader(AUTH_HEADERS[3]!)
+  @ApiQuery({ name: 'market', required: false })
+  open(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
+    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+    return { orders: this.orders.openOrders(this.session(h), market) };
+  }
+
+  @Get('closed')
+  @ApiOperation({ summary: "The trader's finished orders this gateway holds (the most recent per market; a projector will keep the full history)" })
+  @ApiHeader(AUTH_HEADERS[0]!)
+  @ApiHeader(AUTH_HEADERS[3]!)
+  @ApiQuery({ name: 'market', required: false })
+  closed(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
+    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+    return { orders: this.orders.closedOrders(this.session(h), market) };
+  }
+
+  @Get('fills')
+  @ApiOperation({ summary: "The trader's fills among the recent trades this gateway holds (last 1,000 per market)" })
+  @ApiHeader(AUTH_HEADERS[0]!)
+  @ApiHeader(AUTH_HEADERS[3]!)
+  @ApiQuery({ name: 'market', required: false })
+  fills(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
+    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+    return { fills: this.orders.fills(this.session(h), market) };
+  }
+
+  @Get(':market/client/:clientOrderId')
+  @ApiOperation({ summary: 'One order of the trader by client order id' })
+  @ApiHeader(AUTH_HEADERS[0]!)
+  @ApiHeader(AUTH_HEADERS[3]!)
+  byClientId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('clientOrderId') clientOrderId: string): unknown {
+    return this.orders.order(this.session(h), market, { clientOrderId });
+  }
+
+  @Get(':market/:orderId')
+  @ApiOperation({ summary: 'One order of the trader by engine order id' })
+  @ApiHeader(AUTH_HEADERS[0]!)
+  @ApiHeader(AUTH_HEADERS[3]!)
+  byId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('orderId') orderId: string): unknown {
+    return this.orders.order(this.session(h), market, { orderId });
+  }
+}

@@ -1,0 +1,306 @@
+// The WebSocket API at /ws: public book and trade channels, a signed login for the private orders and fills
+// channels, trading (place, cancel, cancel-all), cancel-on-disconnect and a dead-man switch.
+//
+// Messages are JSON objects with an `op` (client -> server) or an `event` (server -> client); a request may
+// carry an `id` the answer echoes. Every failure is an `error` event with a stable code; a client never gets a
+// stack trace and cannot stop the server. The book channel sends a snapshot, then one update per engine event
+// batch that changed levels, each with prevSeq/seq (the book sequence: a client whose last seq is not the
+// update's prevSeq missed one and must resubscribe) and the checksum of the top of the book after it.
+import { Inject, type OnModuleDestroy } from '@nestjs/common';
+import { type OnGatewayConnection, type OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
+import { bookChecksum } from '@parallax/sdk';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import type { Address } from 'viem';
+import type { WebSocket } from 'ws';
+import { toApiError } from '../errors/api-exception.filter.js';
+import { ApiError } from '../errors/api.errors.js';
+import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
+import { MarketDataService } from '../market-data/market-data.service.js';
+import type { BatchOutcome, MarketState } from '../market-data/market-state.js';
+import { MarketDirectory, type ApiMarket } from '../markets/market-directory.js';
+import { orderView, tradeView } from '../orders/order-view.js';
+import { CancelAllDto, CancelOrderDto, PlaceOrderDto } from '../orders/orders.dto.js';
+import { OrdersService, type Session } from '../orders/orders.service.js';
+
+const MAX_MESSAGE_BYTES = 64 * 1024;
+/** Messages a connection may send per second before it gets RATE_LIMITED answers. */
+const MESSAGES_PER_SECOND = 200;
+const BOOK_DEPTH = 50;
+const MAX_DEADMAN_MS = 600_000;
+const MIN_DEADMAN_MS = 1_000;
+
+interface Connection {
+  readonly socket: WebSocket;
+  readonly subs: Set<string>;
+  session: Session | undefined;
+  cancelOnDisconnect: boolean;
+  deadman: { timeoutMs: number; timer: NodeJS.Timeout } | undefined;
+  windowStart: number;
+  windowCount: number;
+}
+
+type Json = Record<string, unknown>;
+
+async function validated<T extends object>(cls: new () => T, value: unknown, field: string): Promise<T> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ApiError('INVALID_FIELD', `${field} must be an object`);
+  const dto = plainToInstance(cls, value);
+  const errors = await validate(dto, { whitelist: true, forbidNonWhitelisted: true, forbidUnknownValues: true, stopAtFirstError: true });
+  const e = errors[0];
+  if (e !== undefined) {
+    const msg = e.constraints === undefined ? 'invalid' : (Object.values(e.constraints)[0] ?? 'invalid');
+    throw new ApiError('INVALID_FIELD', `${field}.${e.property}: ${msg}`);
+  }
+  return dto;
+}
+
+@WebSocketGateway({ path: '/ws', maxPayload: MAX_MESSAGE_BYTES })
+export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, OnModuleDestroy {
+  private readonly connections = new Map<WebSocket, Connection>();
+  /** channel key ("book:M1-USDC") -> subscribed connections. */
+  private readonly channels = new Map<string, Set<Connection>>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
+    private readonly markets: MarketDirectory,
+    private readonly data: MarketDataService,
+    private readonly orders: OrdersService,
+  ) {
+    this.unsubscribe = data.onBatch((marketId, outcome) => {
+      this.publish(marketId, outcome);
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe();
+    for (const c of this.connections.values()) if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
+  }
+
+  handleConnection(socket: WebSocket): void {
+    const c: Connection = { socket, subs: new Set(), session: undefined, cancelOnDisconnect: false, deadman: undefined, windowStart: 0, windowCount: 0 };
+    this.connections.set(socket, c);
+    socket.on('message', (raw: Buffer, isBinary: boolean) => {
+      void this.onMessage(c, raw, isBinary);
+    });
+  }
+
+  handleDisconnect(socket: WebSocket): void {
+    const c = this.connections.get(socket);
+    if (c === undefined) return;
+    this.connections.delete(socket);
+    for (const key of c.subs) this.channels.get(key)?.delete(c);
+    if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
+    if (c.cancelOnDisconnect && c.session !== undefined) this.cancelAllOf(c.session.trader);
+  }
+
+  private cancelAllOf(trader: Address): void {
+    this.orders.cancelAllFor(trader).catch(() => undefined);
+  }
+
+  private send(c: Connection, msg: Json | string): void {
+    if (c.socket.readyState === c.socket.OPEN) c.socket.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+  }
+
+  private async onMessage(c: Connection, raw: Buffer, isBinary: boolean): Promise<void> {
+    let id: unknown;
+    try {
+      const now = Date.now();
+      if (now - c.windowStart >= 1000) {
+        c.windowStart = now;
+        c.windowCount = 0;
+      }
+      if (++c.windowCount > MESSAGES_PER_SECOND) throw new ApiError('RATE_LIMITED', `at most ${MESSAGES_PER_SECOND} messages per second`);
+      if (isBinary) throw new ApiError('MALFORMED_JSON', 'messages are JSON text');
+      let msg: unknown;
+      try {
+        msg = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new ApiError('MALFORMED_JSON', 'the message is not valid JSON');
+      }
+      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new ApiError('INVALID_FIELD', 'a message is a JSON object');
+      const m = msg as Json;
+      id = typeof m['id'] === 'string' || typeof m['id'] === 'number' ? m['id'] : undefined;
+      const data = await this.handle(c, m);
+      if (data !== undefined) this.send(c, { event: 'result', id: id ?? null, data });
+    } catch (err) {
+      const e = toApiError(err);
+      this.send(c, { event: 'error', id: id ?? null, error: { code: e.code, message: e.message } });
+    }
+  }
+
+  private async handle(c: Connection, m: Json): Promise<unknown> {
+    const op = m['op'];
+    switch (op) {
+      case 'ping':
+        this.heartbeat(c);
+        return { pong: Date.now() };
+      case 'subscribe':
+        return this.subscribe(c, m);
+      case 'unsubscribe': {
+        const key = this.channelKey(c, m);
+        c.subs.delete(key);
+        this.channels.get(key)?.delete(c);
+        return { unsubscribed: key };
+      }
+      case 'login': {
+        const s = this.orders.login(String(m['trader']), String(m['expiry']), String(m['nonce']), String(m['signature']));
+        c.session = s;
+        return { trader: s.trader, expiry: s.expiry };
+      }
+      case 'session': {
+        const session = this.requireSession(c);
+        if (typeof m['cancelOnDisconnect'] !== 'boolean') throw new ApiError('INVALID_FIELD', 'cancelOnDisconnect must be a boolean');
+        c.cancelOnDisconnect = m['cancelOnDisconnect'];
+        return { trader: session.trader, cancelOnDisconnect: c.cancelOnDisconnect };
+      }
+      case 'deadman': {
+        const session = this.requireSession(c);
+        const t = m['timeoutMs'];
+        if (typeof t !== 'number' || !Number.isInteger(t) || (t !== 0 && (t < MIN_DEADMAN_MS || t > MAX_DEADMAN_MS))) {
+          throw new ApiError('INVALID_FIELD', `timeoutMs must be 0 (off) or an integer in ${MIN_DEADMAN_MS}..${MAX_DEADMAN_MS}`);
+        }
+        if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
+        c.deadman = t === 0 ? undefined : { timeoutMs: t, timer: this.deadmanTimer(session.trader, t) };
+        return { deadmanMs: t };
+      }
+      case 'place': {
+        this.requireSession(c);
+        const dto = await validated(PlaceOrderDto, m['order'], 'order');
+        this.sameTrader(c, dto.trader);
+        const [r] = await this.orders.place([dto], m['wait'] === 'result');
+        return r;
+      }
+      case 'cancel': {
+        this.requireSession(c);
+        const dto = await validated(CancelOrderDto, m['cancel'], 'cancel');
+        this.sameTrader(c, dto.trader);
+        const [r] = await this.orders.cancel([dto]);
+        return r;
+      }
+      case 'cancelAll': {
+        this.requireSession(c);
+        const dto = await validated(CancelAllDto, m['cancelAll'], 'cancelAll');
+        this.sameTrader(c, dto.trader);
+        return this.orders.cancelAll(dto);
+      }
+      default:
+        throw new ApiError('INVALID_FIELD', 'op must be one of ping, subscribe, unsubscribe, login, session, deadman, place, cancel, cancelAll');
+    }
+  }
+
+  private heartbeat(c: Connection): void {
+    if (c.deadman !== undefined && c.session !== undefined) {
+      clearTimeout(c.deadman.timer);
+      c.deadman.timer = this.deadmanTimer(c.session.trader, c.deadman.timeoutMs);
+    }
+  }
+
+  private deadmanTimer(trader: Address, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      this.cancelAllOf(trader);
+    }, ms);
+    timer.unref();
+    return timer;
+  }
+
+  private requireSession(c: Connection): Session {
+    const s = c.session;
+    if (s === undefined) throw new ApiError('NOT_LOGGED_IN', 'log in first (op: login)');
+    if (s.expiry * 1000 <= Date.now()) {
+      c.session = undefined;
+      throw new ApiError('NOT_LOGGED_IN', 'the login has expired');
+    }
+    return s;
+  }
+
+  private sameTrader(c: Connection, trader: string): void {
+    if (trader.toLowerCase() !== c.session?.trader) throw new ApiError('SIGNER_MISMATCH', 'trader: a connection trades for the account it logged in as');
+  }
+
+  private channelKey(c: Connection, m: Json): string {
+    const channel = m['channel'];
+    if (channel === 'orders' || channel === 'fills') {
+      return `${channel}:${this.requireSession(c).trader}`;
+    }
+    if (channel !== 'book' && channel !== 'trades') throw new ApiError('INVALID_FIELD', 'channel must be one of book, trades, orders, fills');
+    const market = m['market'];
+    if (typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+    return `${channel}:${this.markets.get(market).def.symbol}`;
+  }
+
+  private subscribe(c: Connection, m: Json): unknown {
+    const key = this.channelKey(c, m);
+    if (!c.subs.has(key) && c.subs.size >= this.ctx.config.GATEWAY_MAX_SUBSCRIPTIONS) {
+      throw new ApiError('TOO_MANY_SUBSCRIPTIONS', `at most ${this.ctx.config.GATEWAY_MAX_SUBSCRIPTIONS} subscriptions per connection`);
+    }
+    c.subs.add(key);
+    let set = this.channels.get(key);
+    if (set === undefined) this.channels.set(key, (set = new Set()));
+    set.add(c);
+    if (key.startsWith('book:')) {
+      const market = this.markets.get(key.slice(5));
+      const state = this.data.market(market.def.marketId)!;
+      // Sent synchronously after subscribing: no event batch can fall between the snapshot and the first update.
+      this.send(c, { event: 'book', type: 'snapshot', market: market.def.symbol, ...this.bookLevels(market, state), seq: state.bookSeq });
+    }
+    return { subscribed: key };
+  }
+
+  private bookLevels(m: ApiMarket, s: MarketState): { bids: [string, string][]; asks: [string, string][]; checksum: number } {
+    const { bids, asks } = s.levels(BOOK_DEPTH);
+    const b = bids.map(([p, q]): [string, string] => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
+    const a = asks.map(([p, q]): [string, string] => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
+    return { bids: b, asks: a, checksum: bookChecksum(b, a) };
+  }
+
+  private publish(marketId: number, outcome: BatchOutcome): void {
+    const m = this.markets.byMarketId(marketId);
+    if (m === undefined) return;
+    const u = m.units;
+    const diff = outcome.diff;
+    const bookSubs = this.channels.get(`book:${m.def.symbol}`);
+    if (diff !== undefined && bookSubs !== undefined && bookSubs.size > 0) {
+      const state = this.data.market(marketId)!;
+      const { bids, asks } = state.levels(25);
+      const checksum = bookChecksum(
+        bids.map(([p, q]) => [u.ticksToPrice(p), u.lotsToSize(q)]),
+        asks.map(([p, q]) => [u.ticksToPrice(p), u.lotsToSize(q)]),
+      );
+      const msg = JSON.stringify({
+        event: 'book',
+        type: 'update',
+        market: m.def.symbol,
+        prevSeq: diff.prevSeq,
+        seq: diff.seq,
+        ts: diff.ts,
+        bids: diff.bids.map(([p, q]) => [u.ticksToPrice(p), u.lotsToSize(q)]),
+        asks: diff.asks.map(([p, q]) => [u.ticksToPrice(p), u.lotsToSize(q)]),
+        checksum,
+      });
+      for (const c of bookSubs) this.send(c, msg);
+    }
+    const tradeSubs = this.channels.get(`trades:${m.def.symbol}`);
+    if (outcome.trades.length > 0 && tradeSubs !== undefined && tradeSubs.size > 0) {
+      const msg = JSON.stringify({ event: 'trades', market: m.def.symbol, trades: outcome.trades.map((t) => tradeView(m, t)) });
+      for (const c of tradeSubs) this.send(c, msg);
+    }
+    for (const o of outcome.touched) {
+      const meta = this.data.metaOf(marketId, o.orderId);
+      if (meta === undefined) continue;
+      const subs = this.channels.get(`orders:${meta.trader}`);
+      if (subs !== undefined) for (const c of subs) this.send(c, { event: 'order', order: orderView(m, o, meta) });
+    }
+    for (const t of outcome.trades) {
+      for (const [role, orderId] of [['maker', t.makerOrderId], ['taker', t.takerOrderId]] as const) {
+        const meta = this.data.metaOf(marketId, orderId);
+        if (meta === undefined) continue;
+        const subs = this.channels.get(`fills:${meta.trader}`);
+        if (subs === undefined) continue;
+        const isBuy = (role === 'taker') === (t.takerSide === 0);
+        const fill = { id: String(t.seq), orderId: String(orderId), market: m.def.symbol, side: isBuy ? 'buy' : 'sell', takerOrMaker: role, price: u.ticksToPrice(t.price), amount: u.lotsToSize(t.size), timestamp: t.ts };
+        for (const c of subs) this.send(c, { event: 'fill', fill });
+      }
+    }
+  }
+}

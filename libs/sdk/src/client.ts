@@ -1,0 +1,427 @@
+// A typed client of the Parallax trading API: REST calls, signing (with the wallet or any viem LocalAccount
+// the wallet uses), and a WebSocket stream with automatic reconnect, resubscribe and self-verifying books.
+import type { SettlementDomain } from '@parallax/chain';
+import type { Address, Hex, LocalAccount } from 'viem';
+import { WebSocket } from 'ws';
+import { LocalBook, type BookSnapshotMessage, type BookUpdateMessage } from './local-book.js';
+import { signPlaceOrder, type ApiMarketInfo, type OrderParams, type PlaceOrderBody } from './orders.js';
+import { signCancel, signCancelAll, signLogin } from './signing.js';
+
+export interface MarketInfo extends ApiMarketInfo {
+  readonly base: string;
+  readonly quote: string;
+  readonly minAmount: string;
+  readonly minNotional: string;
+  readonly makerFeeRate: number;
+  readonly takerFeeRate: number;
+  readonly status: string;
+}
+
+export interface OrderInfo {
+  readonly id: string;
+  readonly clientOrderId: string | null;
+  readonly market: string;
+  readonly trader: string | null;
+  readonly side: 'buy' | 'sell';
+  readonly type: 'limit' | 'market';
+  readonly timeInForce: string;
+  readonly price: string;
+  readonly amount: string;
+  readonly filled: string;
+  readonly remaining: string;
+  readonly average: string | null;
+  readonly status: 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
+  readonly reason: string | null;
+  readonly timestamp: number;
+  readonly lastUpdateTimestamp: number;
+}
+
+export interface PlaceResult {
+  readonly id: string;
+  readonly clientOrderId: string | null;
+  readonly market: string;
+  readonly result: 'accepted' | 'pending' | 'answered';
+  readonly duplicate: boolean;
+  readonly order: OrderInfo | null;
+}
+
+export interface TradeInfo {
+  readonly id: string;
+  readonly market: string;
+  readonly price: string;
+  readonly amount: string;
+  readonly side: 'buy' | 'sell';
+  readonly timestamp: number;
+}
+
+export interface FillInfo {
+  readonly id: string;
+  readonly orderId: string;
+  readonly market: string;
+  readonly side: 'buy' | 'sell';
+  readonly takerOrMaker: 'maker' | 'taker';
+  readonly price: string;
+  readonly amount: string;
+  readonly timestamp: number;
+}
+
+export interface BookInfo {
+  readonly market: string;
+  readonly seq: number;
+  readonly bids: [string, string][];
+  readonly asks: [string, string][];
+  readonly checksum: number;
+}
+
+export interface TickerInfo {
+  readonly market: string;
+  readonly bid: string | null;
+  readonly ask: string | null;
+  readonly bidVolume: string | null;
+  readonly askVolume: string | null;
+  readonly last: string | null;
+  readonly baseVolume: string;
+  readonly timestamp: number | null;
+}
+
+/** An API error answer: `code` is the gateway's stable error code. */
+export class ParallaxApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+    this.name = 'ParallaxApiError';
+  }
+}
+
+export interface ClientOptions {
+  /** Gateway base URL, e.g. http://127.0.0.1:3000 */
+  readonly url: string;
+  /** Signs orders, cancels and logins. Without it only public calls work. */
+  readonly account?: LocalAccount;
+  /** Signed-request lifetime (seconds) for cancels and logins. Default 60. */
+  readonly authSeconds?: number;
+}
+
+export class ParallaxClient {
+  private marketsCache: Map<string, MarketInfo> | undefined;
+  private domainCache: SettlementDomain | undefined;
+  private nonceBase = BigInt(Date.now()) * 1000n;
+
+  constructor(readonly options: ClientOptions) {}
+
+  get trader(): Address {
+    return this.account().address;
+  }
+
+  private account(): LocalAccount {
+    const a = this.options.account;
+    if (a === undefined) throw new Error('this call needs an account to sign with');
+    return a;
+  }
+
+  /** A fresh nonce: microseconds since the epoch, strictly increasing in this client. */
+  nextNonce(): bigint {
+    const now = BigInt(Date.now()) * 1000n;
+    this.nonceBase = now > this.nonceBase ? now : this.nonceBase + 1n;
+    return this.nonceBase;
+  }
+
+  private authExpiry(): bigint {
+    return BigInt(Math.floor(Date.now() / 1000) + (this.options.authSeconds ?? 60));
+  }
+
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+    const init: RequestInit = { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) } };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    const res = await fetch(`${this.options.url}${path}`, init);
+    const json = (await res.json()) as unknown;
+    if (!res.ok) {
+      const e = (json as { error?: { code?: string; message?: string } }).error;
+      throw new ParallaxApiError(res.status, e?.code ?? 'HTTP_ERROR', e?.message ?? res.statusText);
+    }
+    return json as T;
+  }
+
+  async markets(): Promise<MarketInfo[]> {
+    const r = await this.request<{ markets: MarketInfo[]; domain: SettlementDomain }>('GET', '/v1/markets');
+    this.marketsCache = new Map(r.markets.map((m) => [m.symbol, m]));
+    this.domainCache = r.domain;
+    return r.markets;
+  }
+
+  async market(symbol: string): Promise<MarketInfo> {
+    if (this.marketsCache === undefined) await this.markets();
+    const m = this.marketsCache?.get(symbol);
+    if (m === undefined) throw new ParallaxApiError(404, 'UNKNOWN_MARKET', `no market ${symbol}`);
+    return m;
+  }
+
+  async domain(): Promise<SettlementDomain> {
+    if (this.domainCache === undefined) await this.markets();
+    return this.domainCache!;
+  }
+
+  book(symbol: string, depth = 50): Promise<BookInfo> {
+    return this.request('GET', `/v1/markets/${encodeURIComponent(symbol)}/book?depth=${depth}`);
+  }
+
+  async trades(symbol: string, limit = 100): Promise<TradeInfo[]> {
+    return (await this.request<{ trades: TradeInfo[] }>('GET', `/v1/markets/${encodeURIComponent(symbol)}/trades?limit=${limit}`)).trades;
+  }
+
+  async candles(symbol: string, interval = '1m', since = 0, limit = 500): Promise<[number, string, string, string, string, string][]> {
+    const q = `interval=${interval}&since=${since}&limit=${limit}`;
+    return (await this.request<{ candles: [number, string, string, string, string, string][] }>('GET', `/v1/markets/${encodeURIComponent(symbol)}/candles?${q}`)).candles;
+  }
+
+  ticker(symbol: string): Promise<TickerInfo> {
+    return this.request('GET', `/v1/markets/${encodeURIComponent(symbol)}/ticker`);
+  }
+
+  /** Signs an order (nonce and expiry default to a fresh nonce and one day). */
+  async signOrder(symbol: string, p: Omit<OrderParams, 'nonce' | 'expiry'> & { nonce?: bigint; expiry?: bigint }): Promise<PlaceOrderBody> {
+    const m = await this.market(symbol);
+    return signPlaceOrder(this.account(), await this.domain(), m, { ...p, nonce: p.nonce ?? this.nextNonce(), expiry: p.expiry ?? BigInt(Math.floor(Date.now() / 1000) + 86_400) });
+  }
+
+  async placeOrder(symbol: string, p: Omit<OrderParams, 'nonce' | 'expiry'> & { nonce?: bigint; expiry?: bigint }, wait: 'ack' | 'result' = 'ack'): Promise<PlaceResult> {
+    return this.request('POST', `/v1/orders?wait=${wait}`, await this.signOrder(symbol, p));
+  }
+
+  async placeOrders(orders: readonly { symbol: string; params: Omit<OrderParams, 'nonce' | 'expiry'> }[], wait: 'ack' | 'result' = 'ack'): Promise<PlaceResult[]> {
+    const bodies = [];
+    for (const o of orders) bodies.push(await this.signOrder(o.symbol, o.params));
+    return (await this.request<{ orders: PlaceResult[] }>('POST', `/v1/orders/batch?wait=${wait}`, { orders: bodies })).orders;
+  }
+
+  private async cancelBody(symbol: string, ref: { orderId?: string; clientOrderId?: string }): Promise<Record<string, string>> {
+    const m = await this.market(symbol);
+    const expiry = this.authExpiry();
+    const nonce = this.nextNonce();
+    const trader = this.account().address;
+    const signature = await signCancel(this.account(), await this.domain(), {
+      trader,
+      marketId: m.marketId,
+      orderId: ref.orderId === undefined ? 0n : BigInt(ref.orderId),
+      clientOrderId: ref.clientOrderId ?? '',
+      expiry,
+      nonce,
+    });
+    const body: Record<string, string> = { market: symbol, trader, expiry: expiry.toString(), nonce: nonce.toString(), signature };
+    if (ref.orderId !== undefined) body['orderId'] = ref.orderId;
+    if (ref.clientOrderId !== undefined) body['clientOrderId'] = ref.clientOrderId;
+    return body;
+  }
+
+  async cancelOrder(symbol: string, ref: { orderId?: string; clientOrderId?: string }): Promise<{ id: string; market: string; result: string }> {
+    return this.request('POST', '/v1/orders/cancel', await this.cancelBody(symbol, ref));
+  }
+
+  async cancelOrders(list: readonly { symbol: string; orderId?: string; clientOrderId?: string }[]): Promise<{ id: string; market: string; result: string }[]> {
+    const cancels = [];
+    for (const c of list) cancels.push(await this.cancelBody(c.symbol, c));
+    return (await this.request<{ cancels: { id: string; market: string; result: string }[] }>('POST', '/v1/orders/cancel-batch', { cancels })).cancels;
+  }
+
+  async cancelAll(symbol?: string): Promise<{ markets: string[]; result: string }> {
+    const expiry = this.authExpiry();
+    const nonce = this.nextNonce();
+    const trader = this.account().address;
+    const marketId = symbol === undefined ? 0 : (await this.market(symbol)).marketId;
+    const signature = await signCancelAll(this.account(), await this.domain(), { trader, marketId, expiry, nonce });
+    const body: Record<string, string> = { trader, expiry: expiry.toString(), nonce: nonce.toString(), signature };
+    if (symbol !== undefined) body['market'] = symbol;
+    return this.request('POST', '/v1/orders/cancel-all', body);
+  }
+
+  /** A signed Login for private reads and the WebSocket. */
+  async login(): Promise<{ trader: Address; expiry: string; nonce: string; signature: Hex }> {
+    const expiry = this.authExpiry();
+    const nonce = this.nextNonce();
+    const trader = this.account().address;
+    const signature = await signLogin(this.account(), await this.domain(), { trader, expiry, nonce });
+    return { trader, expiry: expiry.toString(), nonce: nonce.toString(), signature };
+  }
+
+  private async authHeaders(): Promise<Record<string, string>> {
+    const l = await this.login();
+    return { 'x-parallax-trader': l.trader, 'x-parallax-expiry': l.expiry, 'x-parallax-nonce': l.nonce, 'x-parallax-signature': l.signature };
+  }
+
+  async openOrders(symbol?: string): Promise<OrderInfo[]> {
+    const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
+    return (await this.request<{ orders: OrderInfo[] }>('GET', `/v1/orders/open${q}`, undefined, await this.authHeaders())).orders;
+  }
+
+  async closedOrders(symbol?: string): Promise<OrderInfo[]> {
+    const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
+    return (await this.request<{ orders: OrderInfo[] }>('GET', `/v1/orders/closed${q}`, undefined, await this.authHeaders())).orders;
+  }
+
+  async fills(symbol?: string): Promise<FillInfo[]> {
+    const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
+    return (await this.request<{ fills: FillInfo[] }>('GET', `/v1/orders/fills${q}`, undefined, await this.authHeaders())).fills;
+  }
+
+  async order(symbol: string, ref: { orderId?: string; clientOrderId?: string }): Promise<OrderInfo> {
+    const path =
+      ref.clientOrderId !== undefined
+        ? `/v1/orders/${encodeURIComponent(symbol)}/client/${encodeURIComponent(ref.clientOrderId)}`
+        : `/v1/orders/${encodeURIComponent(symbol)}/${encodeURIComponent(ref.orderId ?? '')}`;
+    return this.request('GET', path, undefined, await this.authHeaders());
+  }
+
+  /** A WebSocket stream (connects on first use, reconnects and resubscribes by itself). */
+  stream(): ParallaxStream {
+    return new ParallaxStream(this);
+  }
+}
+
+type Handler = (msg: Record<string, unknown>) => void;
+
+/**
+ * The WebSocket API with reconnect and resubscribe. Book subscriptions keep a LocalBook that verifies every
+ * update's sequence and checksum; on a gap or a mismatch it resubscribes, and the server's snapshot resets it.
+ */
+export class ParallaxStream {
+  private ws: WebSocket | undefined;
+  private readonly subs = new Map<string, Record<string, unknown>>();
+  private readonly books = new Map<string, LocalBook>();
+  private readonly handlers = new Set<Handler>();
+  private readonly pending = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private nextId = 1;
+  private closed = false;
+  private loggedIn = false;
+  private opening: Promise<void> | undefined;
+  /** Resyncs after a gap or checksum mismatch (for monitoring and tests). */
+  resyncs = 0;
+  reconnects = 0;
+
+  constructor(private readonly client: ParallaxClient) {}
+
+  on(handler: Handler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  book(market: string): LocalBook | undefined {
+    return this.books.get(market);
+  }
+
+  private connect(): Promise<void> {
+    if (this.opening !== undefined) return this.opening;
+    const url = `${this.client.options.url.replace(/^http/, 'ws')}/ws`;
+    this.opening = new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(url);
+      this.ws = ws;
+      ws.on('open', () => {
+        resolve();
+      });
+      ws.on('error', (err) => {
+        reject(err);
+      });
+      ws.on('message', (data: Buffer) => {
+        this.onMessage(JSON.parse(data.toString('utf8')) as Record<string, unknown>);
+      });
+      ws.on('close', () => {
+        this.opening = undefined;
+        for (const p of this.pending.values()) p.reject(new Error('connection closed'));
+        this.pending.clear();
+        if (!this.closed) setTimeout(() => void this.reconnect(), 200);
+      });
+    });
+    return this.opening;
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.closed) return;
+    this.reconnects++;
+    try {
+      await this.connect();
+      if (this.loggedIn) await this.call({ op: 'login', ...(await this.client.login()) });
+      for (const [key, sub] of this.subs) {
+        this.books.get(key)?.clear();
+        await this.call(sub);
+      }
+    } catch {
+      // close() may have run while this reconnect awaited.
+      if (!this.isClosed()) setTimeout(() => void this.reconnect(), 500);
+    }
+  }
+
+  private onMessage(msg: Record<string, unknown>): void {
+    const id = msg['id'];
+    if (typeof id === 'number' && (msg['event'] === 'result' || msg['event'] === 'error')) {
+      const p = this.pending.get(id);
+      if (p !== undefined) {
+        this.pending.delete(id);
+        if (msg['event'] === 'result') p.resolve(msg['data']);
+        else {
+          const e = msg['error'] as { code: string; message: string };
+          p.reject(new ParallaxApiError(400, e.code, e.message));
+        }
+      }
+    }
+    if (msg['event'] === 'book') {
+      const market = String(msg['market']);
+      let book = this.books.get(market);
+      if (book === undefined) this.books.set(market, (book = new LocalBook(market)));
+      const r = msg['type'] === 'snapshot' ? book.reset(msg as unknown as BookSnapshotMessage) : book.apply(msg as unknown as BookUpdateMessage);
+      if (r !== 'ok') {
+        this.resyncs++;
+        void this.resubscribe(market);
+      }
+    }
+    for (const h of this.handlers) h(msg);
+  }
+
+  private async resubscribe(market: string): Promise<void> {
+    try {
+      await this.call({ op: 'unsubscribe', channel: 'book', market });
+      await this.call({ op: 'subscribe', channel: 'book', market });
+    } catch {
+      // The connection dropped: reconnect() resubscribes.
+    }
+  }
+
+  /** Sends one request and resolves with its result (rejects with ParallaxApiError). */
+  async call(msg: Record<string, unknown>): Promise<unknown> {
+    await this.connect();
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.ws!.send(JSON.stringify({ ...msg, id }));
+    });
+  }
+
+  async subscribe(channel: 'book' | 'trades' | 'orders' | 'fills', market?: string): Promise<void> {
+    const msg: Record<string, unknown> = { op: 'subscribe', channel };
+    if (market !== undefined) msg['market'] = market;
+    const key = channel === 'book' && market !== undefined ? market : `${channel}:${market ?? ''}`;
+    if (channel === 'book' && market !== undefined && !this.books.has(market)) this.books.set(market, new LocalBook(market));
+    this.subs.set(key, msg);
+    await this.call(msg);
+  }
+
+  async login(): Promise<void> {
+    await this.call({ op: 'login', ...(await this.client.login()) });
+    this.loggedIn = true;
+  }
+
+  /** Test and tooling hook: drops the connection as a network failure would (the stream reconnects). */
+  dropConnection(): void {
+    this.ws?.terminate();
+  }
+
+  isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.ws?.close();
+  }
+}

@@ -1,0 +1,86 @@
+// The trading API's signed messages besides the order itself. Orders are the settlement contract's EIP-712
+// `Order` (@parallax/chain); cancels and the WebSocket login are API-only authorisations signed in the same
+// domain (chain id + settlement contract), so a signature made for one deployment or one chain is worthless
+// on another, and each has its own primary type, so an order signature can never pass as a cancel.
+// Every message carries a short expiry and a nonce: the gateway refuses an expired message and remembers
+// (trader, nonce) until the expiry has passed, which stops replay.
+import { hashTypedData, type Address, type Hex, type LocalAccount } from 'viem';
+import type { SettlementDomain } from '@parallax/chain';
+
+export const cancelTypes = {
+  Cancel: [
+    { name: 'trader', type: 'address' },
+    { name: 'marketId', type: 'uint32' },
+    { name: 'orderId', type: 'uint64' },
+    { name: 'clientOrderId', type: 'string' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nonce', type: 'uint64' },
+  ],
+} as const;
+
+export const cancelAllTypes = {
+  CancelAll: [
+    { name: 'trader', type: 'address' },
+    // 0 = every market.
+    { name: 'marketId', type: 'uint32' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nonce', type: 'uint64' },
+  ],
+} as const;
+
+export const loginTypes = {
+  Login: [
+    { name: 'trader', type: 'address' },
+    { name: 'expiry', type: 'uint64' },
+    { name: 'nonce', type: 'uint64' },
+  ],
+} as const;
+
+/** Cancel one order, by engine id (clientOrderId '') or by client order id (orderId 0). */
+export interface CancelMessage {
+  readonly trader: Address;
+  readonly marketId: number;
+  readonly orderId: bigint;
+  readonly clientOrderId: string;
+  /** Unix seconds. */
+  readonly expiry: bigint;
+  readonly nonce: bigint;
+}
+
+export interface CancelAllMessage {
+  readonly trader: Address;
+  /** 0 = every market. */
+  readonly marketId: number;
+  readonly expiry: bigint;
+  readonly nonce: bigint;
+}
+
+export interface LoginMessage {
+  readonly trader: Address;
+  readonly expiry: bigint;
+  readonly nonce: bigint;
+}
+
+export function hashCancel(domain: SettlementDomain, m: CancelMessage): Hex {
+  return hashTypedData({ domain, types: cancelTypes, primaryType: 'Cancel', message: { ...m } });
+}
+
+export function hashCancelAll(domain: SettlementDomain, m: CancelAllMessage): Hex {
+  return hashTypedData({ domain, types: cancelAllTypes, primaryType: 'CancelAll', message: { ...m } });
+}
+
+export function hashLogin(domain: SettlementDomain, m: LoginMessage): Hex {
+  return hashTypedData({ domain, types: loginTypes, primaryType: 'Login', message: { ...m } });
+}
+
+export function signCancel(account: LocalAccount, domain: SettlementDomain, m: CancelMessage): Promise<Hex> {
+  return account.signTypedData({ domain, types: cancelTypes, primaryType: 'Cancel', message: { ...m } });
+}
+
+export function signCancelAll(account: LocalAccount, domain: SettlementDomain, m: CancelAllMessage): Promise<Hex> {
+  return account.signTypedData({ domain, types: cancelAllTypes, primaryType: 'CancelAll', message: { ...m } });
+}
+
+export function signLogin(account: LocalAccount, domain: SettlementDomain, m: LoginMessage): Promise<Hex> {
+  return account.signTypedData({ domain, types: loginTypes, primaryType: 'Login', message: { ...m } });
+}
