@@ -118,12 +118,7 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
   before(async () => {
     const [enginePort, gatewayPort, gatewayMetricsPort, settlementPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const engine = startApp('matching-engine', 'apps/matching-engine/dist/main.js', { ENGINE_HTTP_HOST: '127.0.0.1', ENGINE_HTTP_PORT: String(enginePort) });
-    const gateway = startApp('gateway', 'apps/gateway/dist/main.js', {
-      GATEWAY_HOST: '127.0.0.1',
-      GATEWAY_PORT: String(gatewayPort),
-      GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
-    });
-    apps.push(engine, gateway);
+    apps.push(engine);
 
     // Settlement as compose runs it: the deploy step's files, a migrated PostgreSQL database.
     anvil = await startAnvil();
@@ -144,6 +139,16 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
       SETTLEMENT_HTTP_PORT: String(settlementPort),
     });
     apps.push(settlement);
+    // The gateway reads the same hand-off (the deployment orders are signed for), never the operator key.
+    const gateway = startApp('gateway', 'apps/gateway/dist/main.js', {
+      CHAIN_ID: handoff['CHAIN_ID'] ?? '',
+      SETTLEMENT_ADDRESS: handoff['SETTLEMENT_ADDRESS'] ?? '',
+      SETTLEMENT_MARKETS_FILE: join(deployDir, 'markets.json'),
+      GATEWAY_HOST: '127.0.0.1',
+      GATEWAY_PORT: String(gatewayPort),
+      GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
+    });
+    apps.push(gateway);
 
     pages.set('matching-engine', await scrape(engine, `http://127.0.0.1:${enginePort}/metrics`));
     pages.set('gateway', await scrape(gateway, `http://127.0.0.1:${gatewayMetricsPort}/metrics`));

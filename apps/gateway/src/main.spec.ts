@@ -9,6 +9,12 @@ import { fileURLToPath } from 'node:url';
 const main = fileURLToPath(new URL('./main.js', import.meta.url));
 // Only what a fresh shell has: nothing from the test runner's environment leaks into the check.
 const baseEnv = { PATH: process.env['PATH'] ?? '' };
+// The settlement deployment orders are signed for (no chain is contacted); no KAFKA_BROKERS: a private embedded log.
+const deployment = {
+  CHAIN_ID: '31337',
+  SETTLEMENT_ADDRESS: '0x5FbDB2315678afecb367f032d93F642f64180aa3',
+  SETTLEMENT_MARKETS: JSON.stringify([{ marketId: 1, baseToken: '0x1000000000000000000000000000000000000001', quoteToken: '0x2000000000000000000000000000000000000002', lotSize: '1000000000000000', tickSize: '10000' }]),
+};
 
 function boot(env: Record<string, string>) {
   return spawnSync(process.execPath, [main], { env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: 30_000 });
@@ -58,8 +64,14 @@ describe('gateway process entry', () => {
     assert.match(r.stderr, /LOG_FORMAT: must be one of auto, json, pretty/);
   });
 
+  it('a settlement market list that is not one names SETTLEMENT_MARKETS', () => {
+    const r = boot({ ...deployment, SETTLEMENT_MARKETS: '[{"marketId":1}]' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, /^gateway: invalid configuration: SETTLEMENT_MARKETS: /);
+  });
+
   it("starts with a good configuration; piped, every line is JSON and Nest's own start-up logs are among them", async () => {
-    const lines = await linesUntil({ GATEWAY_PORT: '0' }, 'gateway listening');
+    const lines = await linesUntil({ ...deployment, GATEWAY_PORT: '0' }, 'gateway listening');
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.ok(entries.every((e) => e['service'] === 'gateway'));
     assert.ok(
@@ -69,7 +81,7 @@ describe('gateway process entry', () => {
   });
 
   it('LOG_FORMAT=pretty writes readable lines instead of JSON', async () => {
-    const lines = await linesUntil({ GATEWAY_PORT: '0', LOG_FORMAT: 'pretty' }, 'gateway listening');
+    const lines = await linesUntil({ ...deployment, GATEWAY_PORT: '0', LOG_FORMAT: 'pretty' }, 'gateway listening');
     const line = lines.find((l) => l.includes('gateway listening'))!;
     assert.throws(() => JSON.parse(line) as unknown);
     assert.match(line, /INFO.*gateway listening/);

@@ -1,63 +1,83 @@
-// A gateway process on a Kafka cluster: the catalogue of MARKETS default markets and the settlement deployment
-// named by the environment (GATEWAY_CHAIN_ID, GATEWAY_SETTLEMENT_CONTRACT, GATEWAY_SETTLEMENT_MARKETS as JSON
-// [{ marketId, baseToken, quoteToken, lotSize, tickSize }] with sizes as decimal strings of base units).
+// A gateway process: the catalogue of MARKETS default markets and the settlement deployment orders are signed
+// for, named by the same variables the settlement service reads (CHAIN_ID, SETTLEMENT_ADDRESS, and
+// SETTLEMENT_MARKETS or SETTLEMENT_MARKETS_FILE: a JSON list [{ marketId, baseToken, quoteToken, lotSize,
+// tickSize }] with sizes as decimal strings of base units), so one config map or deploy hand-off serves both.
+// With KAFKA_BROKERS it joins the cluster; without, it runs on a private embedded log (as the engine does).
+import { readFileSync } from 'node:fs';
 import { assertSettlementMarket, settlementDomain, type SettlementMarket } from '@parallax/chain';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue } from '@parallax/contracts';
+import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
 import { bootConfig, ConfigError, createLogger, loadConfig, optionalBrokerList } from '@parallax/observability';
-import { createKafkaTransport } from '@parallax/transport';
+import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { z } from 'zod';
 import { startGateway } from './bootstrap.js';
 import { loadGatewayConfig } from './gateway.config.js';
 
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address');
-const units = z.string().regex(/^[1-9][0-9]{0,38}$/, 'must be a positive integer string');
+const units = z.union([z.string().regex(/^[1-9][0-9]{0,38}$/, 'must be a positive integer string'), z.int().positive()]);
+const marketList = z.array(z.object({ marketId: z.int().min(1), baseToken: address, quoteToken: address, lotSize: units, tickSize: units })).min(1);
+
 const env = z.object({
-  KAFKA_BROKERS: optionalBrokerList().pipe(z.array(z.string()).min(1, 'the gateway process needs a Kafka cluster')),
+  KAFKA_BROKERS: optionalBrokerList(),
   MARKETS: z.coerce.number().int().min(1).max(1_000_000).default(12),
-  GATEWAY_CHAIN_ID: z.coerce.number().int().min(1),
-  GATEWAY_SETTLEMENT_CONTRACT: address,
-  GATEWAY_SETTLEMENT_MARKETS: z.string().transform((s, ctx) => {
-    try {
-      return z.array(z.strictObject({ marketId: z.int().min(1), baseToken: address, quoteToken: address, lotSize: units, tickSize: units })).parse(JSON.parse(s));
-    } catch (e) {
-      ctx.addIssue({ code: 'custom', message: `must be a JSON list of settlement markets: ${e instanceof Error ? e.message : String(e)}` });
-      return z.NEVER;
-    }
-  }),
+  PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(6),
+  CHAIN_ID: z.coerce.number().int().min(1),
+  SETTLEMENT_ADDRESS: address,
+  SETTLEMENT_MARKETS: z.string().min(1).optional(),
+  SETTLEMENT_MARKETS_FILE: z.string().min(1).optional(),
   MAKER_FEE_RATE: z.coerce.number().int().min(0).max(100_000).default(0),
   TAKER_FEE_RATE: z.coerce.number().int().min(0).max(100_000).default(0),
 });
 
+/** The settlement markets, or a ConfigError naming the variable they came from. */
+function settlementMarketsOf(e: z.infer<typeof env>): SettlementMarket[] {
+  const variable = e.SETTLEMENT_MARKETS !== undefined ? 'SETTLEMENT_MARKETS' : 'SETTLEMENT_MARKETS_FILE';
+  try {
+    let json: string;
+    if (e.SETTLEMENT_MARKETS !== undefined) json = e.SETTLEMENT_MARKETS;
+    else if (e.SETTLEMENT_MARKETS_FILE !== undefined) json = readFileSync(e.SETTLEMENT_MARKETS_FILE, 'utf8');
+    else throw new Error('one of SETTLEMENT_MARKETS or SETTLEMENT_MARKETS_FILE is required');
+    const markets = marketList.parse(JSON.parse(json)).map((m) => ({
+      marketId: m.marketId,
+      baseToken: m.baseToken as `0x${string}`,
+      quoteToken: m.quoteToken as `0x${string}`,
+      lotSize: BigInt(m.lotSize),
+      tickSize: BigInt(m.tickSize),
+    }));
+    markets.forEach(assertSettlementMarket);
+    return markets;
+  } catch (err) {
+    throw new ConfigError([`${variable}: ${err instanceof Error ? err.message : String(err)}`]);
+  }
+}
+
 // A bad value stops start-up with one line naming the variable (exit 78): the gateway's own settings first.
 const config = bootConfig('gateway', () => loadGatewayConfig());
 const e = bootConfig('gateway', () => loadConfig(env));
+const settlementMarkets = bootConfig('gateway', () => settlementMarketsOf(e));
 const log = createLogger('gateway', config.LOG_LEVEL, config.LOG_FORMAT);
 try {
-  const settlementMarkets: SettlementMarket[] = e.GATEWAY_SETTLEMENT_MARKETS.map((m) => ({
-    marketId: m.marketId,
-    baseToken: m.baseToken as `0x${string}`,
-    quoteToken: m.quoteToken as `0x${string}`,
-    lotSize: BigInt(m.lotSize),
-    tickSize: BigInt(m.tickSize),
-  }));
-  bootConfig('gateway', () => {
-    try {
-      settlementMarkets.forEach(assertSettlementMarket);
-    } catch (err) {
-      throw new ConfigError([`GATEWAY_SETTLEMENT_MARKETS: ${err instanceof Error ? err.message : String(err)}`]);
-    }
-  });
-  const transport = createKafkaTransport({ brokers: e.KAFKA_BROKERS, clientId: `parallax-gateway-${config.GATEWAY_INSTANCE}` });
-  const { url } = await startGateway({
-    config,
-    transport,
-    topics: { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
-    catalogue: new MarketCatalogue(defaultMarkets(e.MARKETS)),
-    domain: settlementDomain(e.GATEWAY_CHAIN_ID, e.GATEWAY_SETTLEMENT_CONTRACT as `0x${string}`),
-    settlementMarkets,
-    fees: { makerFeeRate: e.MAKER_FEE_RATE, takerFeeRate: e.TAKER_FEE_RATE },
-  }, { logger: log });
-  log.info({ url }, 'gateway listening');
+  const topics = { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders };
+  let transport: Transport;
+  if (e.KAFKA_BROKERS === undefined) {
+    const embedded = createEmbeddedTransport();
+    await embedded.ensureTopics([...topicSpecs(DEFAULT_TOPICS, e.PARTITIONS), ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, e.PARTITIONS)]);
+    transport = embedded;
+  } else {
+    transport = createKafkaTransport({ brokers: e.KAFKA_BROKERS, clientId: `parallax-gateway-${config.GATEWAY_INSTANCE}` });
+  }
+  const { url, metricsUrl } = await startGateway(
+    {
+      config,
+      transport,
+      topics,
+      catalogue: new MarketCatalogue(defaultMarkets(e.MARKETS)),
+      domain: settlementDomain(e.CHAIN_ID, e.SETTLEMENT_ADDRESS as `0x${string}`),
+      settlementMarkets,
+      fees: { makerFeeRate: e.MAKER_FEE_RATE, takerFeeRate: e.TAKER_FEE_RATE },
+    },
+    { logger: log },
+  );
+  log.info({ url, metricsUrl, transport: transport.kind }, 'gateway listening');
 } catch (err) {
   log.fatal({ err }, 'gateway failed to start');
   process.exit(1);
