@@ -8,8 +8,12 @@ pragma solidity 0.8.37;
 /// signed (EIP-712) and the operator settles the resulting fills here in batches with sequential ids.
 /// The operator can only move balances as the signed orders allow: every fill is checked against the
 /// signatures, the signed limit price, the signed size (tracked across batches), the signed expiry and the
-/// signed maximum fee rate. Withdrawals are requested on-chain and become executable by anyone after
-/// `withdrawalDelay` without the operator (the escape hatch); the operator may execute them earlier.
+/// signed maximum fee rate. An order is signed by its trader or by a trading key the trader authorized on
+/// chain (with an expiry, revocable). Withdrawals are requested on-chain and become executable by anyone after
+/// `withdrawalDelay` without the operator (the escape hatch); the operator may execute them earlier. Traders
+/// cancel orders on chain (one by hash, or every nonce below a floor), effective after `cancelDelay`, so no
+/// signed order outlives its trader's will by more than that window. A fill whose trader lacks the funds is
+/// skipped and reported (FillsSkipped), never reverting the batch; every other violation reverts it.
 ///
 /// Amounts are token base units. A price is the quote amount, in quote base units, for PRICE_SCALE (1e18)
 /// base units of the base token: quote = base * price / 1e18, and a fill whose quote amount is not an exact
@@ -28,6 +32,16 @@ contract ParallaxSettlement {
     uint256 public constant MAX_FEE_RATE = 100_000;
     /// @notice The withdrawal delay is immutable and bounded, so funds cannot be locked for long.
     uint256 public constant MAX_WITHDRAWAL_DELAY = 30 days;
+    /// @notice A withdrawal delay of at least this long gives the operator time to settle fills matched
+    /// before a request (a zero delay would let a trader void matched fills by withdrawing first).
+    uint256 public constant MIN_WITHDRAWAL_DELAY = 1 hours;
+    /// @notice Bounds of the on-chain cancel (and key revocation) latency: long enough for the operator to
+    /// settle what it matched before the cancel, short enough that a signed order is never a long free option.
+    uint256 public constant MIN_CANCEL_DELAY = 1 minutes;
+    uint256 public constant MAX_CANCEL_DELAY = 1 hours;
+    /// @notice Delay between proposing a new operator and the change taking effect: traders see it coming
+    /// and can cancel their orders and withdraw before a key they do not trust can settle anything.
+    uint256 public constant OPERATOR_CHANGE_DELAY = 2 days;
     uint8 public constant BATCH_VERSION = 1;
 
     bytes32 public constant ORDER_TYPEHASH = keccak256(
@@ -46,6 +60,9 @@ contract ParallaxSettlement {
     uint256 private constant TOKEN_BYTES = 20;
     uint256 private constant ORDER_BYTES = 140;
     uint256 private constant FILL_BYTES = 44;
+    /// @dev One FillsSettled entry: buyer 20 | seller 20 | baseIdx 1 | quoteIdx 1 | baseAmount 16 |
+    /// quoteAmount 16 | buyFee 16 | sellFee 16.
+    uint256 private constant SETTLED_FILL_BYTES = 106;
 
     // In-memory order record: RECORD_WORDS words per order, see _loadOrders.
     uint256 private constant RECORD_WORDS = 7;
@@ -53,12 +70,17 @@ contract ParallaxSettlement {
     // ------------------------------------------------------------------------------------------ state
 
     uint256 public immutable withdrawalDelay;
+    /// @notice Seconds from an on-chain cancel (or key revocation) to its taking effect.
+    uint256 public immutable cancelDelay;
     uint256 private immutable _cachedChainId;
     bytes32 private immutable _cachedDomainSeparator;
 
     address public owner;
     address public pendingOwner;
     address public operator;
+    /// @notice The proposed next operator and when proposeOperator's delay lets it take over (0: none).
+    address public pendingOperator;
+    uint256 public pendingOperatorAt;
     address public feeRecipient;
     /// @notice The id of the last settled batch; the next batch must carry lastBatchId + 1.
     uint64 public lastBatchId;
@@ -77,6 +99,19 @@ contract ParallaxSettlement {
     ///         orders sharing a nonce keep separate records, as before.
     mapping(address trader => mapping(uint256 word => uint256)) private _nonceStates;
     mapping(address trader => mapping(address token => Withdrawal)) private _withdrawals;
+    /// @notice Tokens that may be deposited (owner-managed). Delisting stops deposits only: balances of a
+    /// delisted token still settle and withdraw.
+    mapping(address token => bool) public isTokenListed;
+    /// @notice Unix time until which (inclusive) `key` may sign orders for `trader`; 0 = never authorized.
+    mapping(address trader => mapping(address key => uint256)) public tradingKeyExpiry;
+    /// @notice When a cancel of the trader's order (by EIP-712 order hash) takes effect; 0 = not cancelled.
+    mapping(address trader => mapping(bytes32 orderHash => uint256)) public orderCancelledAt;
+    /// @dev trader => packed cancel state, read once per trader per batch:
+    ///   bits   0..63  nonce floor: orders with a lower nonce are dead from `floorAt` on
+    ///   bits  64..127 floorAt: when the floor takes effect
+    ///   bits 128..191 previous floor: in effect until floorAt
+    ///   bit  192      "has order cancels": orderCancelledAt is read only for traders who ever cancelled one
+    mapping(address trader => uint256) private _cancelStates;
 
     bool private transient _locked;
 
@@ -111,6 +146,23 @@ contract ParallaxSettlement {
     event OrdersFilled(uint64 indexed batchId, bytes fills);
     event FeesCollected(uint64 indexed batchId, address indexed token, address recipient, uint256 amount);
     event BatchSettled(uint64 indexed batchId, uint256 orderCount, uint256 fillCount);
+    /// @notice Emitted once per batch with every fill it applied, in fill order: `tokens` is the batch's token
+    /// table and each 106-byte entry of `fills` is `address buyer | address seller | uint8 baseIdx |
+    /// uint8 quoteIdx | uint128 baseAmount | uint128 quoteAmount | uint128 buyFee | uint128 sellFee` (packed,
+    /// big-endian). The buyer paid quoteAmount + buyFee and received baseAmount; the seller delivered baseAmount
+    /// and received quoteAmount - sellFee; the fees went to the fee recipient (FeesCollected). With Deposited
+    /// and WithdrawalExecuted, an indexer rebuilds every balance from events alone.
+    event FillsSettled(uint64 indexed batchId, address[] tokens, bytes fills);
+    /// @notice Fills left out of a batch because a trader lacked the funds (by fill index in the batch). Their
+    /// orders are untouched: nothing of them was recorded as filled.
+    event FillsSkipped(uint64 indexed batchId, uint256[] fillIndexes);
+    event OrderCancelled(address indexed trader, bytes32 indexed orderHash, uint256 effectiveAt);
+    event NoncesCancelled(address indexed trader, uint64 nonceFloor, uint256 effectiveAt);
+    event TradingKeyAuthorized(address indexed trader, address indexed key, uint256 expiry);
+    event TradingKeyRevoked(address indexed trader, address indexed key, uint256 validUntil);
+    event TokenListed(address indexed token, bool listed);
+    event OperatorChangeProposed(address indexed currentOperator, address indexed proposedOperator, uint256 effectiveAt);
+    event OperatorChangeCancelled(address indexed proposedOperator);
     event OperatorChanged(address indexed previousOperator, address indexed newOperator);
     event FeeRecipientChanged(address indexed previousRecipient, address indexed newRecipient);
     event OwnershipTransferStarted(address indexed currentOwner, address indexed pendingOwner);
@@ -123,6 +175,14 @@ contract ParallaxSettlement {
     error NotOperator(address caller);
     error ZeroAddress();
     error InvalidWithdrawalDelay(uint256 delay);
+    error InvalidCancelDelay(uint256 delay);
+    error TokenNotListed(address token);
+    error NoPendingOperator();
+    error OperatorChangeNotReady(uint256 effectiveAt);
+    error NonceFloorNotRaised(uint64 current, uint64 requested);
+    error InvalidKeyExpiry(uint256 expiry);
+    error KeyNotAuthorized(address trader, address key);
+    error CancelledOrder(uint256 orderIndex);
     error Reentrancy();
     error ZeroAmount();
     error TokenTransferFailed(address token);
@@ -149,17 +209,31 @@ contract ParallaxSettlement {
     error InexactQuoteAmount(uint256 fillIndex);
     error FeeRateExceeded(uint256 fillIndex, uint256 orderIndex);
     error Overfill(uint256 fillIndex, uint256 orderIndex);
-    error FillUnderfunded(uint256 fillIndex, uint256 orderIndex);
 
     // ------------------------------------------------------------------------------------------ setup
 
-    constructor(address owner_, address operator_, address feeRecipient_, uint256 withdrawalDelay_) {
+    /// @param withdrawalDelay_ MIN_WITHDRAWAL_DELAY..MAX_WITHDRAWAL_DELAY seconds, immutable.
+    /// @param cancelDelay_ MIN_CANCEL_DELAY..MAX_CANCEL_DELAY seconds and at most the withdrawal delay, immutable
+    /// (so a trader can always kill every order before a withdrawal it requested becomes executable).
+    constructor(
+        address owner_,
+        address operator_,
+        address feeRecipient_,
+        uint256 withdrawalDelay_,
+        uint256 cancelDelay_
+    ) {
         if (owner_ == address(0) || operator_ == address(0) || feeRecipient_ == address(0)) revert ZeroAddress();
-        if (withdrawalDelay_ > MAX_WITHDRAWAL_DELAY) revert InvalidWithdrawalDelay(withdrawalDelay_);
+        if (withdrawalDelay_ < MIN_WITHDRAWAL_DELAY || withdrawalDelay_ > MAX_WITHDRAWAL_DELAY) {
+            revert InvalidWithdrawalDelay(withdrawalDelay_);
+        }
+        if (cancelDelay_ < MIN_CANCEL_DELAY || cancelDelay_ > MAX_CANCEL_DELAY || cancelDelay_ > withdrawalDelay_) {
+            revert InvalidCancelDelay(cancelDelay_);
+        }
         owner = owner_;
         operator = operator_;
         feeRecipient = feeRecipient_;
         withdrawalDelay = withdrawalDelay_;
+        cancelDelay = cancelDelay_;
         _cachedChainId = block.chainid;
         _cachedDomainSeparator = _buildDomainSeparator();
         emit OwnershipTransferred(address(0), owner_);
@@ -180,24 +254,62 @@ contract ParallaxSettlement {
         _locked = false;
     }
 
-    /// @notice The owner rotates the operator key. Neither can move funds beyond what traders signed.
-    function setOperator(address newOperator) external onlyOwner {
+    /// @notice Owner only: proposes a new operator, which can take over after OPERATOR_CHANGE_DELAY
+    /// (executeOperatorChange). Replaces any earlier proposal and restarts the delay. Can never change the
+    /// operator at once: traders get the delay to cancel their orders and withdraw.
+    function proposeOperator(address newOperator) external onlyOwner {
         if (newOperator == address(0)) revert ZeroAddress();
-        emit OperatorChanged(operator, newOperator);
-        operator = newOperator;
+        uint256 effectiveAt = block.timestamp + OPERATOR_CHANGE_DELAY;
+        pendingOperator = newOperator;
+        pendingOperatorAt = effectiveAt;
+        emit OperatorChangeProposed(operator, newOperator, effectiveAt);
     }
 
+    /// @notice Owner only: drops the pending operator proposal.
+    function cancelOperatorChange() external onlyOwner {
+        address proposed = pendingOperator;
+        if (proposed == address(0)) revert NoPendingOperator();
+        pendingOperator = address(0);
+        pendingOperatorAt = 0;
+        emit OperatorChangeCancelled(proposed);
+    }
+
+    /// @notice Owner only: makes the proposed operator the operator once its delay has passed. Can never
+    /// install an operator that was not proposed at least OPERATOR_CHANGE_DELAY earlier.
+    function executeOperatorChange() external onlyOwner {
+        address proposed = pendingOperator;
+        if (proposed == address(0)) revert NoPendingOperator();
+        uint256 effectiveAt = pendingOperatorAt;
+        if (block.timestamp < effectiveAt) revert OperatorChangeNotReady(effectiveAt);
+        emit OperatorChanged(operator, proposed);
+        operator = proposed;
+        pendingOperator = address(0);
+        pendingOperatorAt = 0;
+    }
+
+    /// @notice Owner only: where fees are credited (an internal balance). Cannot raise any fee: rates are
+    /// bounded by what each order signed and MAX_FEE_RATE.
     function setFeeRecipient(address newRecipient) external onlyOwner {
         if (newRecipient == address(0)) revert ZeroAddress();
         emit FeeRecipientChanged(feeRecipient, newRecipient);
         feeRecipient = newRecipient;
     }
 
+    /// @notice Owner only: lists or delists a token for deposits. Delisting never blocks settlement or
+    /// withdrawal of balances already held, so it cannot trap funds.
+    function setTokenListed(address token, bool listed) external onlyOwner {
+        if (token == address(0)) revert ZeroAddress();
+        isTokenListed[token] = listed;
+        emit TokenListed(token, listed);
+    }
+
+    /// @notice Owner only: starts a two-step ownership transfer (the new owner must accept).
     function transferOwnership(address newOwner) external onlyOwner {
         pendingOwner = newOwner;
         emit OwnershipTransferStarted(msg.sender, newOwner);
     }
 
+    /// @notice Only the pending owner: completes the ownership transfer.
     function acceptOwnership() external {
         if (msg.sender != pendingOwner) revert NotPendingOwner(msg.sender);
         emit OwnershipTransferred(owner, msg.sender);
@@ -207,16 +319,18 @@ contract ParallaxSettlement {
 
     // ------------------------------------------------------------------------------------------ vault
 
-    /// @notice Deposits `amount` of `token` from the caller into the caller's trading balance.
+    /// @notice Anyone: deposits `amount` of a listed `token` from the caller into the caller's trading balance.
     function deposit(address token, uint256 amount) external {
         depositFor(msg.sender, token, amount);
     }
 
     /// @notice Deposits from the caller into `trader`'s balance (funding desks, sub-accounts, bridges).
-    /// Credits the amount actually received (fee-on-transfer tokens credit less than `amount`).
+    /// Credits the amount actually received (fee-on-transfer tokens credit less than `amount`). Anyone; the
+    /// token must be listed.
     function depositFor(address trader, address token, uint256 amount) public nonReentrant {
         if (trader == address(0)) revert ZeroAddress();
         if (amount == 0) revert ZeroAmount();
+        if (!isTokenListed[token]) revert TokenNotListed(token);
         uint256 before = _tokenBalance(token);
         _callToken(token, abi.encodeWithSelector(0x23b872dd, msg.sender, address(this), amount)); // transferFrom
         uint256 afterwards = _tokenBalance(token);
@@ -227,7 +341,7 @@ contract ParallaxSettlement {
         emit Deposited(trader, token, msg.sender, received, balance);
     }
 
-    /// @notice Starts a withdrawal of `amount` (replacing any pending request for the token, which restarts
+    /// @notice The trader: starts a withdrawal of `amount` (replacing any pending request for the token, which restarts
     /// the delay). The funds stay in the trading balance until executed, so fills matched before the request
     /// can still settle during the delay.
     function requestWithdrawal(address token, uint256 amount) external {
@@ -239,6 +353,7 @@ contract ParallaxSettlement {
         emit WithdrawalRequested(msg.sender, token, amount, availableAt);
     }
 
+    /// @notice The trader: drops its pending withdrawal request for `token`.
     function cancelWithdrawal(address token) external {
         uint256 amount = _withdrawals[msg.sender][token].amount;
         if (amount == 0) revert NoPendingWithdrawal(msg.sender, token);
@@ -246,8 +361,9 @@ contract ParallaxSettlement {
         emit WithdrawalCancelled(msg.sender, token, amount);
     }
 
-    /// @notice Pays a requested withdrawal to the trader. The operator may do it at once (after settling the
-    /// trader's matched fills); anyone may do it once the delay has passed, without the operator.
+    /// @notice Pays a requested withdrawal to the trader: min(requested, balance), so fills settled during the
+    /// delay can shrink it but never block it. The operator may do it at once (after settling the trader's
+    /// matched fills); anyone may do it once the delay has passed, without the operator. Pays only the trader.
     function executeWithdrawal(address trader, address token) external nonReentrant {
         Withdrawal memory w = _withdrawals[trader][token];
         if (w.amount == 0) revert NoPendingWithdrawal(trader, token);
@@ -255,20 +371,86 @@ contract ParallaxSettlement {
             revert WithdrawalNotReady(trader, token, w.availableAt);
         }
         uint256 balance = _balances[token][trader];
-        if (balance < w.amount) revert InsufficientBalance(trader, token, balance, w.amount);
+        uint256 paid = balance < w.amount ? balance : w.amount;
         unchecked {
-            balance -= w.amount;
+            balance -= paid;
         }
         _balances[token][trader] = balance;
         delete _withdrawals[trader][token];
-        _callToken(token, abi.encodeWithSelector(0xa9059cbb, trader, w.amount)); // transfer
-        emit WithdrawalExecuted(trader, token, w.amount, balance);
+        // A zero transfer is skipped: some tokens revert on it, which would make the request unclearable.
+        if (paid != 0) _callToken(token, abi.encodeWithSelector(0xa9059cbb, trader, paid)); // transfer
+        emit WithdrawalExecuted(trader, token, paid, balance);
+    }
+
+    // ------------------------------------------------------------------------------------------ order control
+
+    /// @notice The trader: cancels one of its orders by EIP-712 order hash, effective `cancelDelay` from now
+    /// (fills settled before then stand; a batch settling it later reverts CancelledOrder). A repeated cancel
+    /// never postpones an earlier one. Cannot touch another trader's orders: the cancel is keyed by caller.
+    function cancelOrder(bytes32 orderHash) external {
+        uint256 effectiveAt = orderCancelledAt[msg.sender][orderHash];
+        if (effectiveAt == 0 || effectiveAt > block.timestamp + cancelDelay) {
+            effectiveAt = block.timestamp + cancelDelay;
+            orderCancelledAt[msg.sender][orderHash] = effectiveAt;
+            _cancelStates[msg.sender] |= 1 << 192;
+        }
+        emit OrderCancelled(msg.sender, orderHash, effectiveAt);
+    }
+
+    /// @notice The trader: kills every order of its with a nonce below `floor`, effective `cancelDelay` from
+    /// now. The floor only rises (NonceFloorNotRaised otherwise); until the new one takes effect the floor in
+    /// force stays. Cannot touch another trader's orders.
+    function cancelNoncesBelow(uint64 floor) external {
+        uint256 state = _cancelStates[msg.sender];
+        uint64 current = uint64(state);
+        if (floor <= current) revert NonceFloorNotRaised(current, floor);
+        uint256 effectiveAt = block.timestamp + cancelDelay;
+        uint64 inForce = block.timestamp >= uint64(state >> 64) ? current : uint64(state >> 128);
+        _cancelStates[msg.sender] =
+            (state & (1 << 192)) | (uint256(inForce) << 128) | (effectiveAt << 64) | uint256(floor);
+        emit NoncesCancelled(msg.sender, floor, effectiveAt);
+    }
+
+    /// @notice The nonce floor in force now for `trader` and the pending one (equal when none is pending).
+    function nonceFloor(address trader) external view returns (uint64 inForce, uint64 pending, uint256 effectiveAt) {
+        uint256 state = _cancelStates[trader];
+        effectiveAt = uint64(state >> 64);
+        pending = uint64(state);
+        inForce = block.timestamp >= effectiveAt ? pending : uint64(state >> 128);
+    }
+
+    /// @notice The trader: lets `key` sign orders on its behalf until `expiry` (unix seconds, inclusive, in the
+    /// future). Immediate; re-authorizing sets a new expiry. A key can never withdraw, cancel or authorize.
+    function authorizeTradingKey(address key, uint256 expiry) external {
+        if (key == address(0)) revert ZeroAddress();
+        if (expiry <= block.timestamp || expiry > type(uint64).max) revert InvalidKeyExpiry(expiry);
+        tradingKeyExpiry[msg.sender][key] = expiry;
+        emit TradingKeyAuthorized(msg.sender, key, expiry);
+    }
+
+    /// @notice The trader: revokes `key`, effective `cancelDelay` from now (or at its expiry if sooner), the
+    /// same latency as a cancel, so a revocation cannot void fills the operator already matched. Orders the key
+    /// signed that already have a partial fill on chain are not re-checked: cancel them (cancelNoncesBelow).
+    function revokeTradingKey(address key) external {
+        uint256 expiry = tradingKeyExpiry[msg.sender][key];
+        if (expiry < block.timestamp) revert KeyNotAuthorized(msg.sender, key);
+        uint256 validUntil = block.timestamp + cancelDelay;
+        if (validUntil < expiry) {
+            tradingKeyExpiry[msg.sender][key] = validUntil;
+        } else {
+            validUntil = expiry;
+        }
+        emit TradingKeyRevoked(msg.sender, key, validUntil);
     }
 
     // ------------------------------------------------------------------------------------------ settlement
 
-    /// @notice Settles a batch of fills. Only the operator; `batchId` must be lastBatchId + 1. Atomic: any
-    /// invalid fill reverts the whole batch with an error naming the fill or order index.
+    /// @notice Settles a batch of fills. Only the operator; `batchId` must be lastBatchId + 1. A fill whose
+    /// buyer lacks quote + fee or whose seller lacks the base amount is skipped and named in FillsSkipped (its
+    /// orders untouched); any other invalid fill or order reverts the whole batch with an error naming the fill
+    /// or order index. Can never fill an order beyond its signed size, at a worse price than signed, with a
+    /// higher fee rate than signed, after its expiry or effective cancel, or without its trader's or an
+    /// authorized trading key's signature.
     function settleBatch(uint64 batchId, bytes calldata batch) external {
         if (msg.sender != operator) revert NotOperator(msg.sender);
         uint64 last = lastBatchId;
@@ -283,8 +465,12 @@ contract ParallaxSettlement {
         uint256 ordersOffset = HEADER_BYTES + tokenCount * TOKEN_BYTES;
         uint256[] memory rec = _loadOrders(batch, ordersOffset, orderCount, tokenCount, tokens, tokenSlots);
         uint256[] memory fees = new uint256[](tokenCount);
-        _applyFills(batch, ordersOffset + orderCount * ORDER_BYTES, fillCount, orderCount, rec, fees);
+        uint256[] memory skipped = new uint256[](fillCount);
+        bytes memory settled = new bytes(fillCount * SETTLED_FILL_BYTES);
+        _applyFills(batch, ordersOffset + orderCount * ORDER_BYTES, fillCount, orderCount, rec, fees, skipped, settled);
         _recordFills(rec, orderCount, batchId);
+        if (settled.length != 0) emit FillsSettled(batchId, tokens, settled);
+        if (skipped.length != 0) emit FillsSkipped(batchId, skipped);
 
         address recipient = feeRecipient;
         for (uint256 t; t < tokenCount; ++t) {
@@ -354,9 +540,10 @@ contract ParallaxSettlement {
     /// The loop is assembly because it runs for every order of every batch (the Solidity version spent
     /// ~1,000 EVM steps per order on stack shuffling and bounds checks). Failures leave the loop with an
     /// error code and _revertOrder raises the matching custom error. Check order: token indexes, flags,
-    /// expiry, hash ordering, used nonce, signature (skipped when a partial fill is recorded: the record
-    /// proves the signature was checked in an earlier batch). filledAmount is read only when the nonce's
-    /// partial bit is set (see _nonceStates).
+    /// expiry, hash ordering, used nonce, effective cancel (nonce floor, then the order's own cancel when the
+    /// trader ever cancelled one), signature by the trader or an unexpired trading key of the trader (skipped
+    /// when a partial fill is recorded: the record proves the signature was checked in an earlier batch).
+    /// filledAmount is read only when the nonce's partial bit is set (see _nonceStates).
     function _loadOrders(
         bytes calldata batch,
         uint256 offset,
@@ -443,6 +630,30 @@ contract ParallaxSettlement {
                     break
                 }
 
+                // On-chain cancels: one (warm after the trader's first order) read of the trader's cancel state.
+                mstore(0x00, trader)
+                mstore(0x20, _cancelStates.slot)
+                let cancels := sload(keccak256(0x00, 0x40))
+                if cancels {
+                    let floor := and(cancels, 0xffffffffffffffff)
+                    if lt(timestamp(), and(shr(64, cancels), 0xffffffffffffffff)) {
+                        floor := and(shr(128, cancels), 0xffffffffffffffff)
+                    }
+                    let cancelled := lt(nonce, floor)
+                    if and(iszero(cancelled), and(shr(192, cancels), 1)) {
+                        mstore(0x20, orderCancelledAt.slot)
+                        mstore(0x20, keccak256(0x00, 0x40))
+                        mstore(0x00, orderHash)
+                        let at := sload(keccak256(0x00, 0x40))
+                        cancelled := and(iszero(iszero(at)), iszero(lt(timestamp(), at)))
+                    }
+                    if cancelled {
+                        err := 7
+                        errIndex := i
+                        break
+                    }
+                }
+
                 // No partial bit: no order with this nonce has a record, so this one has filled nothing.
                 let filled := 0
                 if and(state, 2) {
@@ -462,7 +673,17 @@ contract ParallaxSettlement {
                         mstore(0x00, 0) // the precompile returns nothing for an invalid signature
                         if staticcall(gas(), 0x01, scratch, 0x80, 0x00, 0x20) {
                             let signer := mload(0x00)
-                            valid := and(iszero(iszero(signer)), eq(signer, trader))
+                            if signer {
+                                valid := eq(signer, trader)
+                                // Not the trader: a trading key it authorized, valid while now <= its expiry.
+                                if iszero(valid) {
+                                    mstore(0x00, trader)
+                                    mstore(0x20, tradingKeyExpiry.slot)
+                                    mstore(0x20, keccak256(0x00, 0x40))
+                                    mstore(0x00, signer)
+                                    valid := iszero(lt(sload(keccak256(0x00, 0x40)), timestamp()))
+                                }
+                            }
                         }
                     }
                     if iszero(valid) {
@@ -500,12 +721,17 @@ contract ParallaxSettlement {
         if (err == 3) revert OrderExpired(i, uint64(data));
         if (err == 4) revert UnsortedOrders(i);
         if (err == 5) revert OrderNonceUsed(i);
+        if (err == 7) revert CancelledOrder(i);
         revert InvalidSignature(i);
     }
 
     /// @dev Applies every fill to the order records and the balances (assembly for the same reason as
     /// _loadOrders). Check order: order indexes, sides, market, zero amount, buy then sell price limit,
-    /// exact quote, buy then sell fee rate, buy then sell overfill, buyer then seller funds.
+    /// exact quote, buy then sell fee rate, buy then sell overfill (all of which revert), then funds: a fill
+    /// whose buyer lacks quote + buyFee or whose seller lacks the base amount (both read before any write)
+    /// is skipped: its index goes to `skipped` and nothing of it is applied, so neither order counts it.
+    /// Every applied fill appends its FillsSettled entry to `settled`. Both arrays are allocated at their
+    /// maximum size and trimmed to what was written.
     /// Buyer pays quote + fee and receives base; seller delivers base and receives quote - fee; fees
     /// accumulate per token in memory. Credits cannot overflow: each is matched by a debit of at least the
     /// same amount of the same token in the same fill, so no balance exceeds the tokens deposited.
@@ -516,7 +742,9 @@ contract ParallaxSettlement {
         uint256 fillCount,
         uint256 orderCount,
         uint256[] memory rec,
-        uint256[] memory fees
+        uint256[] memory fees,
+        uint256[] memory skipped,
+        bytes memory settled
     ) private {
         uint256 err;
         uint256 errFill;
@@ -524,6 +752,8 @@ contract ParallaxSettlement {
         assembly ("memory-safe") {
             let mask := 0xffffffffffffffffffffffffffffffff
             let start := add(batch.offset, offset)
+            let skipCount := 0
+            let out := add(settled, 0x20)
             for { let f := 0 } lt(f, fillCount) { f := add(f, 1) } {
                 let q := add(start, mul(f, FILL_BYTES))
                 let head := calldataload(q)
@@ -584,49 +814,58 @@ contract ParallaxSettlement {
                     break
                 }
 
-                let w := mload(add(b, 0xa0))
-                let total := add(and(w, mask), amount)
-                if gt(total, shr(128, buyTerms)) {
+                let wb := mload(add(b, 0xa0))
+                let totalBuy := add(and(wb, mask), amount)
+                if gt(totalBuy, shr(128, buyTerms)) {
                     err := 8
                     errOrder := buyIdx
                     break
                 }
-                mstore(add(b, 0xa0), or(and(w, not(mask)), total))
-                w := mload(add(s, 0xa0))
-                total := add(and(w, mask), amount)
-                if gt(total, shr(128, sellTerms)) {
+                let ws := mload(add(s, 0xa0))
+                let totalSell := add(and(ws, mask), amount)
+                if gt(totalSell, shr(128, sellTerms)) {
                     err := 8
                     errOrder := sellIdx
                     break
                 }
-                mstore(add(s, 0xa0), or(and(w, not(mask)), total))
 
                 let buyFee := div(mul(quote, buyRate), FEE_RATE_SCALE)
                 let sellFee := div(mul(quote, sellRate), FEE_RATE_SCALE)
-                let slot := mload(add(b, 0x40)) // buyer's quote
-                let held := sload(slot)
+                let buyerQuote := mload(add(b, 0x40))
+                let held := sload(buyerQuote)
                 let due := add(quote, buyFee)
-                if lt(held, due) {
-                    err := 9
-                    errOrder := buyIdx
-                    break
+                let sellerBase := mload(add(s, 0x20))
+                switch or(lt(held, due), lt(sload(sellerBase), amount))
+                case 1 {
+                    skipCount := add(skipCount, 1)
+                    mstore(add(skipped, shl(5, skipCount)), f)
                 }
-                sstore(slot, sub(held, due))
-                slot := mload(add(b, 0x20)) // buyer's base
-                sstore(slot, add(sload(slot), amount))
-                slot := mload(add(s, 0x20)) // seller's base
-                held := sload(slot)
-                if lt(held, amount) {
-                    err := 9
-                    errOrder := sellIdx
-                    break
+                default {
+                    mstore(add(b, 0xa0), or(and(wb, not(mask)), totalBuy))
+                    mstore(add(s, 0xa0), or(and(ws, not(mask)), totalSell))
+                    sstore(buyerQuote, sub(held, due))
+                    let slot := mload(add(b, 0x20)) // buyer's base
+                    sstore(slot, add(sload(slot), amount))
+                    // Re-read: for a self-trade the seller's base slot is the buyer's, just credited.
+                    sstore(sellerBase, sub(sload(sellerBase), amount))
+                    slot := mload(add(s, 0x40)) // seller's quote
+                    sstore(slot, add(sload(slot), sub(quote, sellFee)))
+                    let feeSlot := add(add(fees, 0x20), shl(5, and(shr(168, buyMeta), 0xff)))
+                    mstore(feeSlot, add(mload(feeSlot), add(buyFee, sellFee)))
+                    // FillsSettled entry; each mstore spills zeros into the next field, written after it.
+                    mstore(out, shl(96, buyMeta))
+                    mstore(add(out, 20), shl(96, sellMeta))
+                    mstore8(add(out, 40), and(shr(160, buyMeta), 0xff))
+                    mstore8(add(out, 41), and(shr(168, buyMeta), 0xff))
+                    mstore(add(out, 42), shl(128, amount))
+                    mstore(add(out, 58), shl(128, quote))
+                    mstore(add(out, 74), shl(128, buyFee))
+                    mstore(add(out, 90), shl(128, sellFee))
+                    out := add(out, SETTLED_FILL_BYTES)
                 }
-                sstore(slot, sub(held, amount))
-                slot := mload(add(s, 0x40)) // seller's quote
-                sstore(slot, add(sload(slot), sub(quote, sellFee)))
-                let feeSlot := add(add(fees, 0x20), shl(5, and(shr(168, buyMeta), 0xff)))
-                mstore(feeSlot, add(mload(feeSlot), add(buyFee, sellFee)))
             }
+            mstore(skipped, skipCount)
+            mstore(settled, sub(out, add(settled, 0x20)))
         }
         if (err != 0) _revertFill(err, errFill, errOrder);
     }
@@ -639,8 +878,7 @@ contract ParallaxSettlement {
         if (err == 5) revert PriceLimitExceeded(f, o);
         if (err == 6) revert InexactQuoteAmount(f);
         if (err == 7) revert FeeRateExceeded(f, o);
-        if (err == 8) revert Overfill(f, o);
-        revert FillUnderfunded(f, o);
+        revert Overfill(f, o);
     }
 
     /// @dev Persists fill progress once per order: a completed order sets its nonce's used bit and clears its

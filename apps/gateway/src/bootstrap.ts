@@ -49,7 +49,7 @@ export async function startGateway(ctx: GatewayContext, options: { intake?: Orde
         res.status(404).end();
       });
       const server = await serveMetrics(app.get<Registry>(METRICS_REGISTRY), metricsPort, ctx.config.GATEWAY_HOST);
-      (app.getHttpServer() as Server).on('close', () => server.close());
+      app.getHttpServer().on('close', () => server.close());
       const { port } = server.address() as AddressInfo;
       metricsUrl = `http://${ctx.config.GATEWAY_HOST === '0.0.0.0' ? '127.0.0.1' : ctx.config.GATEWAY_HOST}:${port}`;
     }

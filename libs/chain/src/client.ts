@@ -12,7 +12,7 @@ import {
   type Transport,
   type WalletClient,
 } from 'viem';
-import { MAX_TX_GAS } from './constants.js';
+import { MAX_TX_GAS, SETTLED_FILL_BYTES } from './constants.js';
 import { ChainError } from './errors.js';
 import { settlementAbi, settlementBytecode, testTokenAbi, testTokenBytecode } from './generated/contracts.js';
 import type { EncodedBatch } from './batch.js';
@@ -25,15 +25,17 @@ export interface SettlementParams {
   readonly owner: Address;
   readonly operator: Address;
   readonly feeRecipient: Address;
-  /** Seconds between requestWithdrawal and an operator-free executeWithdrawal (<= 30 days). */
+  /** Seconds between requestWithdrawal and an operator-free executeWithdrawal (1 hour .. 30 days). */
   readonly withdrawalDelay: bigint;
+  /** Seconds from an on-chain cancel or key revocation to its effect (1 minute .. 1 hour, <= withdrawalDelay). */
+  readonly cancelDelay: bigint;
 }
 
 export async function deploySettlement(wallet: Signer, reader: Reader, params: SettlementParams): Promise<Address> {
   const hash = await wallet.deployContract({
     abi: settlementAbi,
     bytecode: settlementBytecode,
-    args: [params.owner, params.operator, params.feeRecipient, params.withdrawalDelay],
+    args: [params.owner, params.operator, params.feeRecipient, params.withdrawalDelay, params.cancelDelay],
   });
   return deployedAddress(reader, hash, 'ParallaxSettlement');
 }
@@ -136,6 +138,91 @@ export function decodeOrdersFilled(fills: Hex): OrderFillTotal[] {
     });
   }
   return out;
+}
+
+/** One fill applied by a batch, from its `FillsSettled` log: who paid and received what. */
+export interface SettledFill {
+  readonly buyer: Address;
+  readonly seller: Address;
+  readonly baseToken: Address;
+  readonly quoteToken: Address;
+  readonly baseAmount: bigint;
+  /** The buyer paid quoteAmount + buyFee; the seller received quoteAmount - sellFee. */
+  readonly quoteAmount: bigint;
+  readonly buyFee: bigint;
+  readonly sellFee: bigint;
+}
+
+/**
+ * Decodes a `FillsSettled(batchId, tokens, fills)` log's arguments into balance movements. Throws
+ * MALFORMED_BATCH_DATA on a length that is not a multiple of 106 bytes or a token index outside `tokens`.
+ */
+export function decodeFillsSettled(tokens: readonly Address[], fills: Hex): SettledFill[] {
+  const hex = fills.slice(2);
+  const entryChars = SETTLED_FILL_BYTES * 2;
+  if (hex.length % entryChars !== 0 || !/^[0-9a-fA-F]*$/.test(hex)) {
+    throw new ChainError('MALFORMED_BATCH_DATA', `FillsSettled data of ${hex.length / 2} bytes is not a list of ${SETTLED_FILL_BYTES}-byte entries`);
+  }
+  const token = (idx: number): Address => {
+    const t = tokens[idx];
+    if (t === undefined) throw new ChainError('MALFORMED_BATCH_DATA', `FillsSettled token index ${idx} outside the ${tokens.length}-token table`);
+    return t;
+  };
+  const out: SettledFill[] = [];
+  for (let at = 0; at < hex.length; at += entryChars) {
+    const e = hex.slice(at, at + entryChars);
+    const u128 = (from: number): bigint => BigInt(`0x${e.slice(from, from + 32)}`);
+    out.push({
+      buyer: getAddress(`0x${e.slice(0, 40)}`),
+      seller: getAddress(`0x${e.slice(40, 80)}`),
+      baseToken: token(Number.parseInt(e.slice(80, 82), 16)),
+      quoteToken: token(Number.parseInt(e.slice(82, 84), 16)),
+      baseAmount: u128(84),
+      quoteAmount: u128(116),
+      buyFee: u128(148),
+      sellFee: u128(180),
+    });
+  }
+  return out;
+}
+
+/**
+ * Indexes (into the batch's encoded fills) of the fills a mined settleBatch skipped because a trader lacked
+ * the funds, read from its `FillsSkipped` log; empty when it skipped none. Logs of other contracts are ignored.
+ */
+export function skippedFillsOf(receipt: Pick<TransactionReceipt, 'logs'>, settlement: Address): number[] {
+  const own = receipt.logs.filter((l) => l.address.toLowerCase() === settlement.toLowerCase());
+  const skipped: number[] = [];
+  for (const e of parseSettlementEvents(own)) {
+    if (e.eventName === 'FillsSkipped') skipped.push(...(e.args.fillIndexes ?? []).map((i) => Number(i)));
+  }
+  return skipped;
+}
+
+// Trader-side calls. viem types writeContract per function, so each is spelled out (a generic wrapper loses it).
+
+/** The trader (`wallet`) lets `key` sign its orders until `expiry` (unix seconds, inclusive). */
+export async function authorizeTradingKey(wallet: Signer, reader: Reader, settlement: Address, key: Address, expiry: bigint): Promise<TransactionReceipt> {
+  const hash = await wallet.writeContract({ address: settlement, abi: settlementAbi, functionName: 'authorizeTradingKey', args: [key, expiry], account: wallet.account, chain: wallet.chain });
+  return expectSuccess(reader, hash, 'authorizeTradingKey');
+}
+
+/** The trader (`wallet`) revokes `key`, effective after the contract's cancelDelay. */
+export async function revokeTradingKey(wallet: Signer, reader: Reader, settlement: Address, key: Address): Promise<TransactionReceipt> {
+  const hash = await wallet.writeContract({ address: settlement, abi: settlementAbi, functionName: 'revokeTradingKey', args: [key], account: wallet.account, chain: wallet.chain });
+  return expectSuccess(reader, hash, 'revokeTradingKey');
+}
+
+/** The trader (`wallet`) cancels its order `orderHash` on chain, effective after the contract's cancelDelay. */
+export async function cancelOrderOnChain(wallet: Signer, reader: Reader, settlement: Address, orderHash: Hex): Promise<TransactionReceipt> {
+  const hash = await wallet.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelOrder', args: [orderHash], account: wallet.account, chain: wallet.chain });
+  return expectSuccess(reader, hash, 'cancelOrder');
+}
+
+/** The trader (`wallet`) kills every order of its with a nonce below `floor`, effective after cancelDelay. */
+export async function cancelNoncesBelow(wallet: Signer, reader: Reader, settlement: Address, floor: bigint): Promise<TransactionReceipt> {
+  const hash = await wallet.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelNoncesBelow', args: [floor], account: wallet.account, chain: wallet.chain });
+  return expectSuccess(reader, hash, 'cancelNoncesBelow');
 }
 
 /** The contract's events in a block range, in chain order: what the risk service and projector follow. */

@@ -8,8 +8,22 @@ export const MAX_FEE_RATE = 100_000;
 export const MAX_TX_GAS = 16_777_216n;
 /** Layout version of the packed settleBatch calldata. */
 export const BATCH_VERSION = 1;
-/** The contract's upper bound on the (immutable) withdrawal delay, in seconds. */
+/** The contract's bounds on the (immutable) withdrawal delay, in seconds. */
 export const MAX_WITHDRAWAL_DELAY = 30n * 24n * 3600n;
+export const MIN_WITHDRAWAL_DELAY = 3600n;
+/** The contract's bounds on the (immutable) on-chain cancel / key revocation latency, in seconds. */
+export const MIN_CANCEL_DELAY = 60n;
+export const MAX_CANCEL_DELAY = 3600n;
+/** Seconds between proposeOperator and executeOperatorChange. */
+export const OPERATOR_CHANGE_DELAY = 2n * 24n * 3600n;
+/**
+ * Longest signed lifetime (seconds from signing) the signing helpers accept for an immediate order (IOC, FOK,
+ * market): its expiry is its fill deadline on chain, so an unfilled remainder can never be filled later than
+ * this, whatever the operator does.
+ */
+export const MAX_IMMEDIATE_ORDER_LIFETIME = 300n;
+/** Bytes per entry of a FillsSettled log (buyer, seller, token indexes, amounts, fees). */
+export const SETTLED_FILL_BYTES = 106;
 
 /** Packed layout sizes (bytes), mirrored from ParallaxSettlement.sol. */
 export const BATCH_LAYOUT = {

@@ -23,6 +23,8 @@ export interface LocalChainOptions {
   readonly anvil?: AnvilOptions;
   /** Immutable escape-hatch delay of the deployed contract, seconds (default 1 day). */
   readonly withdrawalDelay?: bigint;
+  /** Immutable on-chain cancel / key revocation latency, seconds (default 60, the contract's minimum). */
+  readonly cancelDelay?: bigint;
   /** Test tokens to deploy, by symbol (default BASE with 18 decimals, QUOTE with 6). */
   readonly tokens?: readonly { readonly symbol: string; readonly decimals: number }[];
 }
@@ -47,6 +49,7 @@ export interface LocalChain {
   readonly tokens: Readonly<Record<string, Address>>;
   readonly domain: SettlementDomain;
   readonly withdrawalDelay: bigint;
+  readonly cancelDelay: bigint;
   /** A wallet client for any account on this chain. */
   wallet(account: Account): LocalWallet;
   /** Mints `amount` of a test token to the funder and deposits it into `trader`'s balance. */
@@ -75,12 +78,14 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
     const feeRecipient = dev(2).address;
     const funder = wallet(dev(3));
     const withdrawalDelay = options.withdrawalDelay ?? 86_400n;
+    const cancelDelay = options.cancelDelay ?? 60n;
 
     const settlement = await deploySettlement(owner, publicClient, {
       owner: owner.account.address,
       operator: operator.account.address,
       feeRecipient,
       withdrawalDelay,
+      cancelDelay,
     });
     const tokens: Record<string, Address> = {};
     for (const t of options.tokens ?? [
@@ -89,6 +94,12 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
     ]) {
       const token = await deployTestToken(owner, publicClient, { name: `Test ${t.symbol}`, symbol: t.symbol, decimals: t.decimals });
       tokens[t.symbol] = token;
+      // Deposits need the owner's listing (the allowlist).
+      await expectSuccess(
+        publicClient,
+        await owner.writeContract({ address: settlement, abi: settlementAbi, functionName: 'setTokenListed', args: [token, true] }),
+        'setTokenListed',
+      );
       await expectSuccess(
         publicClient,
         await funder.writeContract({ address: token, abi: testTokenAbi, functionName: 'approve', args: [settlement, maxUint256] }),
@@ -109,6 +120,7 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
       tokens,
       domain: settlementDomain(anvil.chainId, settlement),
       withdrawalDelay,
+      cancelDelay,
       wallet,
       async fund(trader: Address, token: Address, amount: bigint): Promise<void> {
         await expectSuccess(

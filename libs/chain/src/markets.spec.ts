@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { getAddress, recoverTypedDataAddress, type Address } from 'viem';
 import { decodeBatch, encodeBatch } from './batch.js';
-import { MAX_FEE_RATE, PRICE_SCALE } from './constants.js';
+import { MAX_FEE_RATE, MAX_IMMEDIATE_ORDER_LIFETIME, PRICE_SCALE } from './constants.js';
 import { ChainError, type ChainErrorCode } from './errors.js';
 import {
   assertSettlementMarket,
@@ -15,13 +15,13 @@ import {
   type MarketTradeFill,
   type SettlementMarket,
   type TradeFill,
+  type OrderSigner,
 } from './markets.js';
 import { orderTypedData, settlementDomain, signOrder, type SignedOrder } from './order.js';
 
 const isCode = (code: ChainErrorCode) => (e: unknown) => e instanceof ChainError && e.code === code;
 const addr = (byte: string): Address => getAddress(`0x${byte.repeat(20)}`);
 const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
-const UINT128_MAX = (1n << 128n) - 1n;
 
 // ETH (18 decimals) / USDC (6): lot 0.001 ETH, tick 0.01 USDC -> lot * tick = 1e19.
 const ethUsdc: SettlementMarket = { marketId: 1, baseToken: addr('e1'), quoteToken: addr('c6'), lotSize: 10n ** 15n, tickSize: 10n ** 4n };
@@ -95,11 +95,17 @@ describe('settlement markets', () => {
       expiry: signer.expiry,
       nonce: signer.nonce,
     });
-    assert.equal(orderForPlace(ethUsdc, { isBuy: true, isMarket: true, priceTicks: 0, sizeLots: 1 }, signer).price, UINT128_MAX);
-    assert.equal(orderForPlace(ethUsdc, { isBuy: false, isMarket: true, priceTicks: 0, sizeLots: 1 }, signer).price, 0n);
-    // A market order with a protection price signs that price.
-    assert.equal(orderForPlace(ethUsdc, { isBuy: true, isMarket: true, priceTicks: 5, sizeLots: 1 }, signer).price, 50_000n);
-    assert.equal(orderForPlace(ethUsdc, { isBuy: false, isMarket: true, priceTicks: 5, sizeLots: 1 }, signer).price, 50_000n);
+    // No blank cheques: a market order without a protection price is refused, whatever its side.
+    const now = signer.expiry - 60n;
+    for (const isBuy of [true, false]) {
+      assert.throws(
+        () => orderForPlace(ethUsdc, { isBuy, isMarket: true, priceTicks: 0, sizeLots: 1 }, { ...signer, now }),
+        (e: unknown) => isCode('INVALID_ORDER')(e) && /protection price/.test((e as Error).message),
+      );
+    }
+    // A market order with a protection price signs that price, with a short deadline.
+    assert.equal(orderForPlace(ethUsdc, { isBuy: true, isMarket: true, priceTicks: 5, sizeLots: 1 }, { ...signer, now }).price, 50_000n);
+    assert.equal(orderForPlace(ethUsdc, { isBuy: false, isMarket: true, priceTicks: 5, sizeLots: 1 }, { ...signer, now }).price, 50_000n);
 
     const place = { isBuy: true, isMarket: false, priceTicks: 1, sizeLots: 1 };
     for (const patch of [{ priceTicks: 0 }, { priceTicks: -1 }, { sizeLots: 0 }, { sizeLots: 2.5 }]) {
@@ -109,6 +115,23 @@ describe('settlement markets', () => {
     assert.throws(() => orderForPlace(ethUsdc, place, { ...signer, nonce: 1n << 64n }), isCode('INVALID_ORDER'));
     assert.throws(() => orderForPlace({ ...ethUsdc, lotSize: 1n << 127n, tickSize: PRICE_SCALE }, { ...place, sizeLots: 2 }, signer), isCode('INVALID_ORDER'));
     assert.throws(() => orderForPlace({ ...ethUsdc, tickSize: 3n }, place, signer), isCode('INVALID_MARKET'));
+  });
+
+  it('orderForPlace: immediate orders (IOC, FOK, market) must carry a short signed deadline', () => {
+    const now = 1_900_000_000n;
+    const ioc = { isBuy: true, isMarket: false, immediate: true, priceTicks: 10, sizeLots: 1 };
+    const mkt = { isBuy: false, isMarket: true, priceTicks: 10, sizeLots: 1 };
+    for (const p of [ioc, mkt]) {
+      assert.equal(orderForPlace(ethUsdc, p, { ...signer, now, expiry: now + MAX_IMMEDIATE_ORDER_LIFETIME }).expiry, now + MAX_IMMEDIATE_ORDER_LIFETIME);
+      assert.equal(orderForPlace(ethUsdc, p, { ...signer, now, expiry: now }).expiry, now);
+      // The GTC-style long expiry, a deadline one second too far, one in the past, and no clock at all.
+      const signers: OrderSigner[] = [{ ...signer, now, expiry: now + 86_400n }, { ...signer, now, expiry: now + MAX_IMMEDIATE_ORDER_LIFETIME + 1n }, { ...signer, now, expiry: now - 1n }, signer];
+      for (const s of signers) {
+        assert.throws(() => orderForPlace(ethUsdc, p, s), isCode('INVALID_ORDER'), `${String(s.expiry)} ${String(s.now)}`);
+      }
+    }
+    // A GTC limit order keeps its long expiry without a clock.
+    assert.equal(orderForPlace(ethUsdc, { ...ioc, immediate: false }, { ...signer, expiry: now + 86_400n }).expiry, now + 86_400n);
   });
 
   it('localTraderAccount is deterministic per seed and account', () => {

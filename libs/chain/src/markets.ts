@@ -3,7 +3,7 @@
 import { encodePacked, isAddress, keccak256, type Address, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import type { BatchFill, BatchInput } from './batch.js';
-import { MAX_FEE_RATE, PRICE_SCALE } from './constants.js';
+import { MAX_FEE_RATE, MAX_IMMEDIATE_ORDER_LIFETIME, PRICE_SCALE } from './constants.js';
 import { ChainError } from './errors.js';
 import { assertOrder, hashOrder, quoteAmount, type Order, type SettlementDomain, type SignedOrder } from './order.js';
 
@@ -41,29 +41,40 @@ export function assertSettlementMarket(m: SettlementMarket): void {
   }
 }
 
-/** The engine's place order in market units: price in ticks (0 = unprotected market order), size in lots. */
+/**
+ * The engine's place order in market units: price in ticks, size in lots. A market order's priceTicks is its
+ * protection price (the worst the trader accepts, e.g. from a slippage bound): it must be positive.
+ */
 export interface PlaceInTicks {
   readonly isBuy: boolean;
   readonly isMarket: boolean;
   readonly priceTicks: number;
   readonly sizeLots: number;
+  /** IOC or FOK: it must carry a short signed deadline (market orders are always immediate). */
+  readonly immediate?: boolean;
 }
 
 /** What only the trader's side knows: who signs, and the order's nonce, expiry and fee bound. */
 export interface OrderSigner {
   readonly trader: Address;
   readonly nonce: bigint;
-  /** Unix seconds. */
+  /** Unix seconds: the order's fill deadline on chain. */
   readonly expiry: bigint;
+  /**
+   * Unix seconds at signing. Required for immediate orders (IOC, FOK, market), whose expiry must lie within
+   * MAX_IMMEDIATE_ORDER_LIFETIME of it, so their unfilled remainder can never be filled later.
+   */
+  readonly now?: bigint;
   /** Millionths of the quote amount, at most MAX_FEE_RATE. */
   readonly maxFeeRate: number;
 }
 
 /**
- * The settlement order to sign for an engine place order. A limit order's price is priceTicks * tickSize;
- * a market order with a protection price (priceTicks > 0) likewise, and without one (priceTicks 0) signs
- * the widest limit: 2^128 - 1 for a buy, 0 for a sell. size = sizeLots * lotSize.
- * Throws ChainError INVALID_MARKET / INVALID_ORDER.
+ * The settlement order to sign for an engine place order: price = priceTicks * tickSize (a market order's
+ * protection price; there is no unbounded market order, since the operator could fill it at any price),
+ * size = sizeLots * lotSize. An immediate order (IOC, FOK, market) must expire within
+ * MAX_IMMEDIATE_ORDER_LIFETIME of signer.now: the contract enforces the expiry, so that is how long its
+ * remainder could be filled at worst. Throws ChainError INVALID_MARKET / INVALID_ORDER.
  */
 export function orderForPlace(market: SettlementMarket, p: PlaceInTicks, signer: OrderSigner): Order {
   assertSettlementMarket(market);
@@ -71,13 +82,25 @@ export function orderForPlace(market: SettlementMarket, p: PlaceInTicks, signer:
     throw new ChainError('INVALID_ORDER', `market ${market.marketId} order: ${why}`);
   };
   if (!Number.isSafeInteger(p.sizeLots) || p.sizeLots <= 0) bad(`sizeLots must be a positive integer, got ${String(p.sizeLots)}`);
-  if (!Number.isSafeInteger(p.priceTicks) || p.priceTicks < (p.isMarket ? 0 : 1)) {
-    bad(`priceTicks must be ${p.isMarket ? 'a non-negative' : 'a positive'} integer, got ${String(p.priceTicks)}`);
+  if (!Number.isSafeInteger(p.priceTicks) || p.priceTicks < 1) {
+    bad(
+      p.isMarket && p.priceTicks === 0
+        ? 'a market order needs a protection price (priceTicks > 0): unbounded market orders are not signed'
+        : `priceTicks must be a positive integer, got ${String(p.priceTicks)}`,
+    );
+  }
+  if (p.isMarket || p.immediate === true) {
+    const now = signer.now;
+    if (typeof now !== 'bigint') bad('an immediate (IOC, FOK, market) order needs signer.now to bound its deadline');
+    else if (typeof signer.expiry !== 'bigint' || signer.expiry < now || signer.expiry - now > MAX_IMMEDIATE_ORDER_LIFETIME) {
+      bad(`an immediate (IOC, FOK, market) order must expire within ${MAX_IMMEDIATE_ORDER_LIFETIME} s of signing, got expiry ${String(signer.expiry)} at now ${now}`);
+    }
   }
   if (!Number.isInteger(signer.maxFeeRate) || signer.maxFeeRate < 0 || signer.maxFeeRate > MAX_FEE_RATE) {
     bad(`maxFeeRate must be an integer in 0..${MAX_FEE_RATE}, got ${String(signer.maxFeeRate)}`);
   }
-  const price = p.priceTicks === 0 ? (p.isBuy ? UINT128_MAX : 0n) : BigInt(p.priceTicks) * market.tickSize;
+  const price = BigInt(p.priceTicks) * market.tickSize;
+  if (price >= UINT128_MAX) bad(`priceTicks ${p.priceTicks} * tickSize is not a bounded uint128 price`);
   const order: Order = {
     trader: signer.trader,
     baseToken: market.baseToken,

@@ -1,5 +1,6 @@
 import {
   hashTypedData,
+  recoverTypedDataAddress,
   hexToBytes,
   keccak256,
   stringToBytes,
@@ -166,14 +167,57 @@ function putUint(out: Uint8Array, at: number, v: bigint): void {
   }
 }
 
-/** Signs an order with a local account (private key, mnemonic); the account must be the order's trader. */
+/**
+ * Signs an order with a local account (private key, mnemonic); the account must be the order's trader. Refuses
+ * an unbounded price (see assertProtectedPrice): a signature is a cheque, and it must name its worst price.
+ */
 export async function signOrder(account: LocalAccount, domain: SettlementDomain, order: Order): Promise<SignedOrder> {
   assertOrder(order);
+  assertProtectedPrice(order);
   if (account.address.toLowerCase() !== order.trader.toLowerCase()) {
     throw new ChainError('INVALID_ORDER', `account ${account.address} cannot sign for trader ${order.trader}`);
   }
   const signature = await account.signTypedData(orderTypedData(domain, order));
   return { ...order, signature };
+}
+
+/**
+ * Signs the trader's order with one of its trading keys: the same EIP-712 Order (it names the trader), signed by
+ * `key` instead of the trader. The contract accepts it while `tradingKeyExpiry(trader, key)` >= the block time
+ * (authorizeTradingKey). Refuses an unbounded price, like signOrder. A key equal to the trader is signOrder.
+ */
+export async function signOrderWithKey(key: LocalAccount, domain: SettlementDomain, order: Order): Promise<SignedOrder> {
+  assertOrder(order);
+  assertProtectedPrice(order);
+  const signature = await key.signTypedData(orderTypedData(domain, order));
+  return { ...order, signature };
+}
+
+/**
+ * Who signed a signed order (the trader, or a key the gateway must check against the trader's on-chain
+ * authorization). Throws INVALID_ORDER for a signature that recovers to nobody.
+ */
+export async function recoverOrderSigner(domain: SettlementDomain, order: SignedOrder): Promise<Address> {
+  assertOrder(order);
+  try {
+    return await recoverTypedDataAddress({ ...orderTypedData(domain, order), signature: order.signature });
+  } catch (err) {
+    throw new ChainError('INVALID_ORDER', `order signature does not recover: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}
+
+/**
+ * Throws INVALID_ORDER for a buy at 2^128 - 1 or a sell at 0: such a limit lets whoever settles fill it at any
+ * price (with the operator key, one lot could move the trader's whole balance). Every signed order must carry
+ * the trader's real worst acceptable price.
+ */
+export function assertProtectedPrice(order: Pick<Order, 'isBuy' | 'price'>): void {
+  if (order.isBuy && order.price >= UINT128_MAX) {
+    throw new ChainError('INVALID_ORDER', 'a buy order at price 2^128-1 has no protection price: sign the worst acceptable price');
+  }
+  if (!order.isBuy && order.price <= 0n) {
+    throw new ChainError('INVALID_ORDER', 'a sell order at price 0 has no protection price: sign the worst acceptable price');
+  }
 }
 
 /** r, s, v (27/28) of a 65-byte signature, as the contract reads them. */

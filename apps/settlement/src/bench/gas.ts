@@ -268,6 +268,9 @@ async function matchedFlow(b: Bench, seed: number, orders: number): Promise<{ so
     commandsPerMessage: 5,
     centerTicks: CENTER_TICKS,
     expiry: BigInt(Math.floor(Date.now() / 1000) + 86_400),
+    // The whole flow is signed up front and settled over the next minutes (a gateway signs each order as it is
+    // placed): date the signatures an hour ahead so IOC and market orders' 300 s fill deadline outlasts the run.
+    now: BigInt(Math.floor(Date.now() / 1000) + 3_600),
     maxFeeRate: MAX_FEE_RATE_SIGNED,
     // Ids apart from the orders scenarios a and b sign (OrderSigner counts from 1).
     firstOrderId: 100_000_000,

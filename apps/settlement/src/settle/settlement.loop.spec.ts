@@ -274,6 +274,25 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     assert.equal(events[1]?.fillCount, 2);
   });
 
+  it('fills the mined batch skipped (FillsSkipped: underfunded) are FAILED FillUnderfunded at confirmation; the rest settle', async () => {
+    const chain = new ScriptedSettler();
+    const events: SettlementStatus[] = [];
+    const { loop, metrics } = start(chain, events);
+    const [a, b, c] = [trade(1, 1), trade(2, 1), trade(1, 2)] as const;
+    await store([a, b, c]);
+    chain.scriptSkipped(1n, [1]);
+
+    await drain(loop);
+
+    // The simulation kept everything (the contract no longer reverts on funds): the skip is read from the receipt.
+    assert.deepEqual(namesInData(chain.batches.get(1n)!.data), ['1/1', '2/1', '1/2']);
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '2/1': 'FAILED FillUnderfunded', '1/2': 'SETTLED@1' });
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:3']);
+    const failed = events.find((e) => e.status === 'failed');
+    assert.deepEqual(failed?.failedFills.map((f) => [f.marketId, f.seq, f.reason]), [[2, 1, 'FillUnderfunded']]);
+    assert.equal(await counter(metrics.fillsSettled), 2);
+  });
+
   // --- 3 ----------------------------------------------------------------------------------------------------------
 
   it('a mined revert re-prepares the same id without the offender, clears its broadcasts and re-sends it', async () => {

@@ -69,7 +69,7 @@ interface Candidate extends CandidateFill {
 export type StatusSink = (status: SettlementStatus) => Promise<void>;
 
 /** What the loop needs of the chain (BatchSettler in production; tests may script a chain). */
-export type SettlerPort = Pick<BatchSettler, 'lastBatchId' | 'prepare' | 'broadcast' | 'checkConfirmation' | 'findSettled'>;
+export type SettlerPort = Pick<BatchSettler, 'lastBatchId' | 'prepare' | 'broadcast' | 'checkConfirmation' | 'findSettled' | 'skippedFills'>;
 
 export class SettlementLoop {
   private readonly limits: BatchLimits;
@@ -188,7 +188,7 @@ export class SettlementLoop {
       if (b.status !== 'MINED') continue;
       const outcome = await this.settler.checkConfirmation(minedOf(b), signal);
       if (outcome === 'confirmed') {
-        await this.confirm(b);
+        await this.confirm(b, signal);
         worked = true;
       } else if (outcome === 'dropped') {
         await this.repo.markDropped(b.id);
@@ -210,12 +210,26 @@ export class SettlementLoop {
     return (await this.buildNext(onChain, signal)) || worked;
   }
 
-  private async confirm(b: BatchRow): Promise<void> {
+  private async confirm(b: BatchRow, signal: AbortSignal): Promise<void> {
+    // The contract skips (FillsSkipped) rather than reverts a fill whose trader lacked the funds when it was
+    // mined. Encoded fill i is the batch's i-th fill by id (batches are built in id order), read at the
+    // confirmation depth so a reorg cannot change which ones failed.
+    const skippedIdx = await this.settler.skippedFills(minedOf(b), signal);
+    let skipped: FailedFill[] = [];
+    if (skippedIdx.length > 0) {
+      const fills = await this.repo.fillsOfBatch(b.id);
+      skipped = skippedIdx.map((i) => {
+        const f = fills[i];
+        if (f === undefined) throw new Error(`batch ${b.id} skipped fill ${i} of ${fills.length}`);
+        return { ...fillKey(f), reason: 'FillUnderfunded', detail: `skipped by batch ${b.id} (FillsSkipped): a trader lacked the funds when it was mined` };
+      });
+    }
     const arrivals = await this.repo.fillArrivalsOfBatch(b.id);
-    await this.repo.markConfirmed(b.id, Date.now());
+    await this.repo.markConfirmed(b.id, Date.now(), skipped);
+    await this.reportFailures(b.id, skipped);
     const now = Date.now();
     for (const at of arrivals) this.metrics.settlementLatency.observe((now - at.getTime()) / 1000);
-    this.metrics.fillsSettled.inc(arrivals.length);
+    this.metrics.fillsSettled.inc(arrivals.length - skipped.length);
     this.metrics.batches.inc({ status: 'confirmed' });
     this.metrics.lastConfirmedBatch.set(Number(b.id));
     this.log.info({ batchId: b.id.toString(), fills: arrivals.length, txHash: b.txHash }, 'batch confirmed');
@@ -393,7 +407,8 @@ export class SettlementLoop {
       this.metrics.fillsOverdueForOrders.set(selection.orphaned.length);
     }
     if (selection.take.length === 0) return false;
-    const fills = selection.take.map((c) => c.fill);
+    // In id order: the encoded fill order then matches fillsOfBatch, which is how skipped fills are found.
+    const fills = selection.take.map((c) => c.fill).sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
     const { prepared, failed } = await this.prepare(batchId, fills, signal);
     if (prepared === undefined || prepared.kind === 'empty') {
       await this.repo.failFills(failed);

@@ -76,6 +76,7 @@ export class ScriptedSettler implements SettlerPort {
   private hashes = 0;
   private readonly prepareScript: ExclusionRule[] = [];
   private readonly broadcastScript: BroadcastOutcome[] = [];
+  private readonly skips = new Map<bigint, readonly number[]>();
 
   /** The next prepare() excludes what `rule` blames; later ones use the next rule, then keep everything. */
   scriptPrepare(rule: ExclusionRule): void {
@@ -85,6 +86,11 @@ export class ScriptedSettler implements SettlerPort {
   /** Drops the prepare() rules not used yet: later simulations keep everything. */
   clearPrepareScript(): void {
     this.prepareScript.length = 0;
+  }
+
+  /** Batch `batchId`, once mined, reports these encoded fill indexes as skipped (FillsSkipped: underfunded). */
+  scriptSkipped(batchId: bigint, fills: readonly number[]): void {
+    this.skips.set(batchId, fills);
   }
 
   /** The next broadcast() ends with `outcome`; unscripted ones succeed. */
@@ -175,6 +181,10 @@ export class ScriptedSettler implements SettlerPort {
     const b = this.batches.get(mined.batchId);
     if (b?.hash !== mined.hash || b.blockHash !== mined.blockHash) return Promise.resolve('dropped');
     return Promise.resolve(this.head >= b.blockNumber + BigInt(this.confirmations) - 1n ? 'confirmed' : 'pending');
+  }
+
+  skippedFills(mined: MinedBatch): Promise<number[]> {
+    return Promise.resolve([...(this.skips.get(mined.batchId) ?? [])]);
   }
 
   /** Like BatchSettler.findSettled: the settlement with the mined transaction's input. */

@@ -3,7 +3,7 @@
 // command goes to the orders topic. Order ids are unique across markets; each trader signs with its own
 // increasing nonce, as a wallet would (the contract keeps 256 consecutive nonces of a trader in one storage
 // word, so a trader's orders share a warm word instead of each touching a fresh one).
-import { localTraderAccount, orderForPlace, signOrder, type SettlementDomain, type SettlementMarket } from '@parallax/chain';
+import { MAX_IMMEDIATE_ORDER_LIFETIME, localTraderAccount, orderForPlace, signOrder, type SettlementDomain, type SettlementMarket } from '@parallax/chain';
 import {
   encodeCommandBatch,
   encodeSignedOrderBatch,
@@ -30,8 +30,13 @@ export interface SignedFlowOptions {
   readonly commandsPerMessage: number;
   /** Price ticks the flow oscillates around. */
   readonly centerTicks: number;
-  /** Unix seconds the signed orders expire at. */
+  /** Unix seconds the signed GTC orders expire at. */
   readonly expiry: bigint;
+  /**
+   * Unix seconds the flow is signed at (default: the wall clock). Immediate orders (IOC, market) expire
+   * MAX_IMMEDIATE_ORDER_LIFETIME after it: their signed fill deadline.
+   */
+  readonly now?: bigint;
   readonly maxFeeRate: number;
   /** Share of market orders (0..1); default 0.05. */
   readonly marketOrderShare?: number;
@@ -73,6 +78,7 @@ export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow>
   let ts = 1;
   let placed = 0;
   const marketShare = o.marketOrderShare ?? 0.05;
+  const now = o.now ?? BigInt(Math.floor(Date.now() / 1000));
   while (placed < o.orders) {
     const market = o.markets[pick(o.markets.length)]!;
     const commands: Command[] = [];
@@ -89,8 +95,11 @@ export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow>
       const accountId = 1 + pick(o.traders);
       const isBuy = rnd() < 0.5;
       const isMarket = rnd() < marketShare;
-      // Buyers bid around the centre, sellers ask around it: about half the orders cross.
-      const priceTicks = isMarket ? 0 : o.centerTicks + (isBuy ? 1 : -1) * (pick(12) - 6);
+      // Buyers bid around the centre, sellers ask around it: about half the orders cross. A market order
+      // signs (and the engine enforces) a protection price 20 ticks through the centre: no blank cheques.
+      const priceTicks = isMarket
+        ? Math.max(1, o.centerTicks + (isBuy ? 20 : -20))
+        : o.centerTicks + (isBuy ? 1 : -1) * (pick(12) - 6);
       const sizeLots = 1 + pick(5);
       const id = orderId++;
       const place: PlaceOrder = {
@@ -102,7 +111,7 @@ export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow>
         orderType: isMarket ? OrderType.Market : OrderType.Limit,
         price: priceTicks,
         size: sizeLots,
-        tif: isMarket ? TimeInForce.IOC : rnd() < 0.2 ? TimeInForce.IOC : TimeInForce.GTC,
+        tif: isMarket || rnd() < 0.2 ? TimeInForce.IOC : TimeInForce.GTC,
         expiresAt: 0,
         postOnly: false,
         stp: StpMode.CancelNewest,
@@ -110,10 +119,17 @@ export async function signedOrderFlow(o: SignedFlowOptions): Promise<SignedFlow>
       commands.push(place);
       if (place.tif === TimeInForce.GTC) open.push({ orderId: id, accountId });
       const account = traders.get(accountId)!;
+      const immediate = place.tif === TimeInForce.IOC;
       const order = orderForPlace(
         market,
-        { isBuy, isMarket, priceTicks, sizeLots },
-        { trader: account.address, nonce: nextNonce(accountId), expiry: o.expiry, maxFeeRate: o.maxFeeRate },
+        { isBuy, isMarket, priceTicks, sizeLots, immediate },
+        {
+          trader: account.address,
+          nonce: nextNonce(accountId),
+          expiry: immediate ? now + MAX_IMMEDIATE_ORDER_LIFETIME : o.expiry,
+          now,
+          maxFeeRate: o.maxFeeRate,
+        },
       );
       const s = await signOrder(account, o.domain, order);
       const record = toSignedOrderRecord(id, accountId, s);

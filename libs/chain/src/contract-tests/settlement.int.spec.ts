@@ -2,10 +2,20 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { encodeFunctionData, getAddress, maxUint256, zeroAddress, type Address, type Hex } from 'viem';
-import { BATCH_LAYOUT, MAX_FEE_RATE, MAX_TX_GAS } from '../constants.js';
+import { BATCH_LAYOUT, MAX_FEE_RATE, MAX_TX_GAS, OPERATOR_CHANGE_DELAY } from '../constants.js';
 import { encodeBatch, decodeBatch } from '../batch.js';
 import { decodeContractRevert } from '../errors.js';
-import { decodeOrdersFilled, deploySettlement, expectSuccess, parseSettlementEvents, settleBatch, type OrderFillTotal } from '../client.js';
+import {
+  decodeFillsSettled,
+  decodeOrdersFilled,
+  deploySettlement,
+  deployTestToken,
+  expectSuccess,
+  parseSettlementEvents,
+  settleBatch,
+  skippedFillsOf,
+  type OrderFillTotal,
+} from '../client.js';
 import { settlementAbi, testTokenAbi } from '../generated/contracts.js';
 import { quirkyTokenAbi, quirkyTokenBytecode } from '../generated/test-contracts.js';
 import { startLocalChain, type LocalChain } from '../local.js';
@@ -116,7 +126,40 @@ describe('deposits', () => {
     await expectRevert(sim('deposit', [QUOTE, 0n]), 'ZeroAmount');
     await expectRevert(sim('depositFor', [zeroAddress, QUOTE, 1n]), 'ZeroAddress');
     await expectRevert(sim('deposit', [QUOTE, 1n]), 'TokenTransferFailed', [QUOTE]); // no allowance, no tokens
-    await expectRevert(sim('deposit', [t.address, 1n]), 'TokenTransferFailed', [t.address]); // an EOA
+    // An EOA (or any unlisted token) never reaches the token call: only listed tokens are deposited.
+    await expectRevert(sim('deposit', [t.address, 1n]), 'TokenNotListed', [t.address]);
+  });
+
+  test('the token allowlist: only the owner lists; unlisted deposits revert; delisting keeps withdrawals open', async () => {
+    const t = await trader(0n, 5_000n);
+    await lc.testClient.setBalance({ address: t.address, value: ONE });
+    const other = await deployTestToken(lc.owner, lc.publicClient, { name: 'Unlisted', symbol: 'UNL', decimals: 6 });
+    const w = lc.wallet(t);
+    await expectSuccess(lc.publicClient, await w.writeContract({ address: other, abi: testTokenAbi, functionName: 'mint', args: [t.address, 5_000n] }), 'mint');
+    await expectSuccess(lc.publicClient, await w.writeContract({ address: other, abi: testTokenAbi, functionName: 'approve', args: [lc.settlement, maxUint256] }), 'approve');
+    const sim = (who: Address, functionName: 'deposit' | 'setTokenListed', args: readonly unknown[]): Promise<unknown> =>
+      lc.publicClient.simulateContract({ address: lc.settlement, abi: settlementAbi, functionName, args: args as never, account: who });
+    await expectRevert(sim(t.address, 'deposit', [other, 1_000n]), 'TokenNotListed', [other]);
+    await expectRevert(sim(t.address, 'setTokenListed', [other, true]), 'NotOwner', [t.address]);
+    await expectRevert(sim(lc.owner.account.address, 'setTokenListed', [zeroAddress, true]), 'ZeroAddress');
+    const listed = await expectSuccess(
+      lc.publicClient,
+      await lc.owner.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'setTokenListed', args: [other, true] }),
+      'list',
+    );
+    assert.deepEqual(parseSettlementEvents(listed.logs)[0]?.args, { token: other, listed: true });
+    await expectSuccess(lc.publicClient, await w.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'deposit', args: [other, 1_000n] }), 'deposit');
+    assert.equal(await balanceOf(lc, other, t.address), 1_000n);
+    // Delisted: no new deposit, but the balance still withdraws through the escape hatch.
+    await expectSuccess(
+      lc.publicClient,
+      await lc.owner.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'setTokenListed', args: [other, false] }),
+      'delist',
+    );
+    await expectRevert(sim(t.address, 'deposit', [other, 1n]), 'TokenNotListed', [other]);
+    await expectSuccess(lc.publicClient, await w.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [other, 1_000n] }), 'request');
+    await expectSuccess(lc.publicClient, await lc.operator.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [t.address, other] }), 'execute');
+    assert.equal(await tokenBalance(lc, other, t.address), 5_000n);
   });
 
   test('fee-on-transfer and no-return tokens; deposits are guarded against re-entrancy', async () => {
@@ -130,6 +173,11 @@ describe('deposits', () => {
     };
     const q = (functionName: string, args: readonly unknown[]): Hex =>
       encodeFunctionData({ abi: quirkyTokenAbi, functionName: functionName as never, args: args });
+    await expectSuccess(
+      lc.publicClient,
+      await lc.owner.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'setTokenListed', args: [quirky, true] }),
+      'list quirky',
+    );
     await call(quirky, q('mint', [t.address, 1_000_000n]));
     await call(quirky, q('approve', [lc.settlement, maxUint256]));
 
@@ -260,6 +308,7 @@ describe('settleBatch: a valid batch', () => {
     const hash = await lc.owner.deployContract({ abi: testTokenAbi, bytecode: (await import('../generated/contracts.js')).testTokenBytecode, args: ['Other', 'OTH', 8] });
     const other = getAddress((await expectSuccess(lc.publicClient, hash, 'deploy')).contractAddress!);
     await expectSuccess(lc.publicClient, await lc.funder.writeContract({ address: other, abi: testTokenAbi, functionName: 'approve', args: [lc.settlement, maxUint256] }), 'approve');
+    await expectSuccess(lc.publicClient, await lc.owner.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'setTokenListed', args: [other, true] }), 'list');
 
     const traders = [] as ReturnType<typeof account>[];
     for (let i = 0; i < 6; i++) {
@@ -574,7 +623,7 @@ describe('settleBatch: revert paths', () => {
     await expectRevert(settle(lc, [buy, sell], oneFill), 'OrderExpired', [pos, now - 1n]);
   });
 
-  test('a fill the trader cannot pay for reverts with the fill and order', async () => {
+  test('a fill a trader cannot pay for is skipped and reported; the rest of the batch settles; its orders are untouched', async () => {
     const now = await chainNow(lc);
     const poorBuyer = await trader(0n, 1_000n);
     const poorSeller = await trader(ONE / 2n, 0n);
@@ -582,26 +631,76 @@ describe('settleBatch: revert paths', () => {
     const richSeller = await trader();
     const buy = await signed(lc, poorBuyer, now, { isBuy: true });
     const sell = await signed(lc, richSeller, now, { isBuy: false });
-    let pos = encodeBatch({ domain: lc.domain, orders: [buy, sell], fills: oneFill }).orderPosition;
-    await expectRevert(settle(lc, [buy, sell], oneFill), 'FillUnderfunded', [0n, BigInt(pos[0]!)]);
-    const buy2 = await signed(lc, richBuyer, now, { isBuy: true });
+    const buy2 = await signed(lc, richBuyer, now, { isBuy: true, size: 2n * ONE });
     const sell2 = await signed(lc, poorSeller, now, { isBuy: false });
-    pos = encodeBatch({ domain: lc.domain, orders: [buy2, sell2], fills: oneFill }).orderPosition;
-    await expectRevert(settle(lc, [buy2, sell2], oneFill), 'FillUnderfunded', [0n, BigInt(pos[1]!)]);
-    // The fee counts: exactly enough quote for the notional but not for the fee.
-    const exact = await trader(0n, 2_000_000_000n);
-    const buy3 = await signed(lc, exact, now, { isBuy: true, maxFeeRate: 10 });
-    pos = encodeBatch({ domain: lc.domain, orders: [buy3, sell2], fills: oneFill }).orderPosition;
-    const withFee = [{ ...oneFill[0]!, baseAmount: ONE / 2n, buyFeeRate: 10 }];
-    await settle(lc, [buy3, sell2], [{ ...withFee[0]!, buyFeeRate: 0 }]); // pays 1000 of 2000
-    const buy4 = await signed(lc, exact, now, { isBuy: true, maxFeeRate: 10, nonce: 1n });
-    const sell4 = await signed(lc, richSeller, now, { isBuy: false, nonce: 1n });
-    pos = encodeBatch({ domain: lc.domain, orders: [buy4, sell4], fills: oneFill }).orderPosition;
-    await expectRevert(
-      settle(lc, [buy4, sell4], [{ buyOrder: 0, sellOrder: 1, baseAmount: ONE / 2n, price: PRICE, buyFeeRate: 10 }]),
-      'FillUnderfunded',
-      [0n, BigInt(pos[0]!)],
+    const fills = [
+      { buyOrder: 0, sellOrder: 1, baseAmount: ONE, price: PRICE }, // the buyer lacks quote
+      { buyOrder: 2, sellOrder: 1, baseAmount: ONE / 4n, price: PRICE }, // fine
+      { buyOrder: 2, sellOrder: 3, baseAmount: ONE, price: PRICE }, // the seller lacks base
+    ];
+    const before = await Promise.all([balanceOf(lc, QUOTE, poorBuyer.address), balanceOf(lc, BASE, poorSeller.address), balanceOf(lc, QUOTE, richBuyer.address)]);
+    const { batch, batchId, receipt } = await settle(lc, [buy, sell, buy2, sell2], fills);
+    assert.deepEqual(skippedFillsOf(receipt, lc.settlement), [0, 2]);
+    const skippedEvent = parseSettlementEvents(receipt.logs).find((e) => e.eventName === 'FillsSkipped');
+    assert.equal(skippedEvent?.args.batchId, batchId);
+    // Only the funded fill moved anything; the skipped fills' orders have nothing recorded.
+    assert.equal(await balanceOf(lc, QUOTE, poorBuyer.address), before[0]);
+    assert.equal(await balanceOf(lc, BASE, poorSeller.address), before[1]);
+    assert.equal(await balanceOf(lc, QUOTE, richBuyer.address), before[2] - 500_000_000n);
+    const totals = ordersFilled(receipt.logs, batchId);
+    const hashes = batch.orderHashes;
+    assert.deepEqual(
+      totals.map((t) => t.orderHash).sort(),
+      [hashOrder(lc.domain, sell), hashOrder(lc.domain, buy2)].map((h) => h.toLowerCase()).sort(),
     );
+    for (const o of [buy, sell2]) {
+      const h = hashOrder(lc.domain, o);
+      assert.ok(hashes.includes(h));
+      assert.equal(await lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'filledAmount', args: [h] }), 0n);
+    }
+    // The skipped orders settle later, in full, once funded: nothing of them was consumed.
+    await lc.fund(poorBuyer.address, QUOTE, 2_000_000_000n);
+    await lc.fund(poorSeller.address, BASE, ONE);
+    const later = await settle(lc, [buy, sell, buy2, sell2], [
+      { buyOrder: 0, sellOrder: 1, baseAmount: ONE * 3n / 4n, price: PRICE },
+      { buyOrder: 2, sellOrder: 3, baseAmount: ONE * 3n / 4n, price: PRICE },
+    ]);
+    assert.deepEqual(skippedFillsOf(later.receipt, lc.settlement), []);
+  });
+
+  test('the fee counts: a buyer with the notional but not the fee is skipped', async () => {
+    const now = await chainNow(lc);
+    const exact = await trader(0n, 1_000_000_000n);
+    const seller = await trader();
+    const buy = await signed(lc, exact, now, { isBuy: true, maxFeeRate: 10 });
+    const sell = await signed(lc, seller, now, { isBuy: false });
+    const half = { buyOrder: 0, sellOrder: 1, baseAmount: ONE / 2n, price: PRICE };
+    const { receipt } = await settle(lc, [buy, sell], [{ ...half, buyFeeRate: 10 }]);
+    assert.deepEqual(skippedFillsOf(receipt, lc.settlement), [0]);
+    const ok = await settle(lc, [buy, sell], [{ ...half, buyFeeRate: 0 }]);
+    assert.deepEqual(skippedFillsOf(ok.receipt, lc.settlement), []);
+    assert.equal(await balanceOf(lc, QUOTE, exact.address), 0n);
+  });
+
+  test('FillsSettled names both traders, the tokens, amounts and fees of every applied fill, in fill order', async () => {
+    const now = await chainNow(lc);
+    const b = await trader();
+    const s1 = await trader();
+    const buy = await signed(lc, b, now, { isBuy: true, maxFeeRate: 1_000 });
+    const sell = await signed(lc, s1, now, { isBuy: false, maxFeeRate: 2_000, price: PRICE / 2n });
+    const { receipt, batch } = await settle(lc, [buy, sell], [
+      { buyOrder: 0, sellOrder: 1, baseAmount: ONE / 4n, price: PRICE, buyFeeRate: 1_000, sellFeeRate: 2_000 },
+      { buyOrder: 0, sellOrder: 1, baseAmount: ONE / 2n, price: PRICE / 2n, buyFeeRate: 0, sellFeeRate: 7 },
+    ]);
+    const ev = parseSettlementEvents(receipt.logs).find((e) => e.eventName === 'FillsSettled');
+    assert.ok(ev?.args.tokens !== undefined && ev.args.fills !== undefined);
+    assert.deepEqual(ev.args.tokens, batch.tokens);
+    const q1 = quoteAmount(ONE / 4n, PRICE);
+    const q2 = quoteAmount(ONE / 2n, PRICE / 2n);
+    assert.deepEqual(decodeFillsSettled(ev.args.tokens, ev.args.fills), [
+      { buyer: b.address, seller: s1.address, baseToken: BASE, quoteToken: QUOTE, baseAmount: ONE / 4n, quoteAmount: q1, buyFee: feeAmount(q1, 1_000), sellFee: feeAmount(q1, 2_000) },
+      { buyer: b.address, seller: s1.address, baseToken: BASE, quoteToken: QUOTE, baseAmount: ONE / 2n, quoteAmount: q2, buyFee: 0n, sellFee: feeAmount(q2, 7) },
+    ]);
   });
 
   test('fee rates are bounded by the signed maximum and by MAX_FEE_RATE', async () => {
@@ -740,6 +839,18 @@ describe('withdrawals and the escape hatch', () => {
     await expectRevert(simulateExecute(lc.operator.account.address, t.address, QUOTE), 'NoPendingWithdrawal');
   });
 
+  test('a withdrawal whose balance was spent entirely pays 0 and clears the request (no revert, no transfer)', async () => {
+    const now = await chainNow(lc);
+    const seller = await trader(ONE, 0n);
+    const buyer = await trader(0n, 2_000_000_000n);
+    await request(seller, BASE, ONE);
+    await settle(lc, [await signed(lc, buyer, now, { isBuy: true }), await signed(lc, seller, now, { isBuy: false })], [{ buyOrder: 0, sellOrder: 1, baseAmount: ONE, price: PRICE }]);
+    const paid = await execute(lc.operator.account, seller.address, BASE);
+    assert.deepEqual(parseSettlementEvents(paid.logs).find((e) => e.eventName === 'WithdrawalExecuted')?.args, { trader: seller.address, token: BASE, amount: 0n, balance: 0n });
+    assert.equal(await tokenBalance(lc, BASE, seller.address), 0n);
+    await expectRevert(simulateExecute(seller, seller.address, BASE), 'NoPendingWithdrawal');
+  });
+
   test('fills matched before a request still settle during the delay; the withdrawal then finds less', async () => {
     // The trade-off: a request does not lock funds (that would let a trader void matched fills), so the
     // operator has the whole delay to settle what was matched; after it, the trader can always leave.
@@ -752,39 +863,65 @@ describe('withdrawals and the escape hatch', () => {
     await settle(lc, [buy, sell], [{ buyOrder: 0, sellOrder: 1, baseAmount: ONE / 2n, price: PRICE }]);
     await lc.testClient.increaseTime({ seconds: Number(lc.withdrawalDelay) });
     await lc.testClient.mine({ blocks: 1 });
-    await expectRevert(simulateExecute(seller, seller.address, BASE), 'InsufficientBalance', [seller.address, BASE, ONE / 2n, ONE]);
-    await request(seller, BASE, ONE / 2n);
-    await execute(lc.operator.account, seller.address, BASE);
+    // It pays what is left (min(requested, balance)): fills can shrink a withdrawal, never block it.
+    const paid = await execute(account('hatch-stranger'), seller.address, BASE);
+    assert.deepEqual(parseSettlementEvents(paid.logs).find((e) => e.eventName === 'WithdrawalExecuted')?.args, { trader: seller.address, token: BASE, amount: ONE / 2n, balance: 0n });
     assert.equal(await tokenBalance(lc, BASE, seller.address), ONE / 2n);
+    assert.equal(await balanceOf(lc, BASE, seller.address), 0n);
     assert.equal(await balanceOf(lc, QUOTE, seller.address), 1_000_000_000n);
   });
 });
 
 describe('administration', () => {
-  test('owner rotates the operator and fee recipient; two-step ownership transfer', async () => {
+  test('owner changes the operator only through a timelock; fee recipient; two-step ownership transfer', async () => {
     const stranger = account('admin-stranger');
     await lc.testClient.setBalance({ address: stranger.address, value: ONE });
-    const sim = (who: ReturnType<typeof account> | Address, functionName: 'setOperator' | 'setFeeRecipient' | 'transferOwnership' | 'acceptOwnership', args: readonly unknown[]): Promise<unknown> =>
-      lc.publicClient.simulateContract({ address: lc.settlement, abi: settlementAbi, functionName, args: args as never, account: who });
-    await expectRevert(sim(stranger, 'setOperator', [stranger.address]), 'NotOwner', [stranger.address]);
+    type AdminFn = 'proposeOperator' | 'executeOperatorChange' | 'cancelOperatorChange' | 'setFeeRecipient' | 'transferOwnership' | 'acceptOwnership';
+    const sim = (who: ReturnType<typeof account> | Address, functionName: AdminFn, args: readonly unknown[], address: Address = lc.settlement): Promise<unknown> =>
+      lc.publicClient.simulateContract({ address, abi: settlementAbi, functionName, args: args as never, account: who });
+    await expectRevert(sim(stranger, 'proposeOperator', [stranger.address]), 'NotOwner', [stranger.address]);
+    await expectRevert(sim(stranger, 'executeOperatorChange', []), 'NotOwner');
+    await expectRevert(sim(stranger, 'cancelOperatorChange', []), 'NotOwner');
     await expectRevert(sim(stranger, 'setFeeRecipient', [stranger.address]), 'NotOwner');
     await expectRevert(sim(stranger, 'transferOwnership', [stranger.address]), 'NotOwner');
-    await expectRevert(sim(lc.owner.account.address, 'setOperator', [zeroAddress]), 'ZeroAddress');
+    await expectRevert(sim(lc.owner.account.address, 'proposeOperator', [zeroAddress]), 'ZeroAddress');
     await expectRevert(sim(lc.owner.account.address, 'setFeeRecipient', [zeroAddress]), 'ZeroAddress');
     await expectRevert(sim(stranger, 'acceptOwnership', []), 'NotPendingOwner', [stranger.address]);
+    await expectRevert(sim(lc.owner.account.address, 'executeOperatorChange', []), 'NoPendingOperator');
+    await expectRevert(sim(lc.owner.account.address, 'cancelOperatorChange', []), 'NoPendingOperator');
 
     // Deploy a separate instance so the shared one keeps its operator.
     const settlement = await deploySettlement(lc.owner, lc.publicClient, {
       owner: lc.owner.account.address,
       operator: lc.operator.account.address,
       feeRecipient: lc.feeRecipient,
-      withdrawalDelay: 60n,
+      withdrawalDelay: 3_600n,
+      cancelDelay: 60n,
     });
-    const w = (fn: 'setOperator' | 'transferOwnership', arg: Address) =>
+    const w = (fn: 'proposeOperator' | 'transferOwnership', arg: Address) =>
       lc.owner.writeContract({ address: settlement, abi: settlementAbi, functionName: fn, args: [arg], gas: 100_000n });
-    await expectSuccess(lc.publicClient, await w('setOperator', stranger.address), 'setOperator');
-    const read = (fn: 'operator' | 'owner') => lc.publicClient.readContract({ address: settlement, abi: settlementAbi, functionName: fn });
+    const w0 = (fn: 'executeOperatorChange' | 'cancelOperatorChange') =>
+      lc.owner.writeContract({ address: settlement, abi: settlementAbi, functionName: fn, gas: 100_000n });
+    const read = (fn: 'operator' | 'owner' | 'pendingOperator') => lc.publicClient.readContract({ address: settlement, abi: settlementAbi, functionName: fn });
+    // A proposal can be dropped.
+    await expectSuccess(lc.publicClient, await w('proposeOperator', account('dropped').address), 'propose');
+    const dropped = await expectSuccess(lc.publicClient, await w0('cancelOperatorChange'), 'cancel');
+    assert.deepEqual(parseSettlementEvents(dropped.logs)[0]?.args, { proposedOperator: account('dropped').address });
+    assert.equal(await read('pendingOperator'), zeroAddress);
+    // A proposal takes effect only after OPERATOR_CHANGE_DELAY.
+    const proposed = await expectSuccess(lc.publicClient, await w('proposeOperator', stranger.address), 'proposeOperator');
+    const at = (await lc.publicClient.getBlock({ blockHash: proposed.blockHash })).timestamp + OPERATOR_CHANGE_DELAY;
+    assert.deepEqual(parseSettlementEvents(proposed.logs)[0]?.args, { currentOperator: lc.operator.account.address, proposedOperator: stranger.address, effectiveAt: at });
+    await expectRevert(sim(lc.owner.account.address, 'executeOperatorChange', [], settlement), 'OperatorChangeNotReady', [at]);
+    await lc.testClient.setNextBlockTimestamp({ timestamp: at - 1n });
+    await lc.testClient.mine({ blocks: 1 });
+    await expectRevert(sim(lc.owner.account.address, 'executeOperatorChange', [], settlement), 'OperatorChangeNotReady', [at]);
+    assert.equal(await read('operator'), lc.operator.account.address);
+    await lc.testClient.setNextBlockTimestamp({ timestamp: at });
+    const changed = await expectSuccess(lc.publicClient, await w0('executeOperatorChange'), 'executeOperatorChange');
+    assert.deepEqual(parseSettlementEvents(changed.logs)[0]?.args, { previousOperator: lc.operator.account.address, newOperator: stranger.address });
     assert.equal(await read('operator'), stranger.address);
+    assert.equal(await read('pendingOperator'), zeroAddress);
     await expectSuccess(lc.publicClient, await w('transferOwnership', stranger.address), 'transferOwnership');
     assert.equal(await read('owner'), lc.owner.account.address);
     await expectSuccess(
@@ -802,10 +939,19 @@ describe('administration', () => {
     await expectRevert(settleBatch(lc.operator, lc.publicClient, settlement, 1n, data), 'NotOperator', [lc.operator.account.address]);
   });
 
-  test('constructor checks: zero addresses and an unbounded delay', async () => {
-    const base = { owner: lc.owner.account.address, operator: lc.operator.account.address, feeRecipient: lc.feeRecipient, withdrawalDelay: 60n };
-    await expectRevert(deploySettlement(lc.owner, lc.publicClient, { ...base, operator: zeroAddress }), 'ZeroAddress');
-    await expectRevert(deploySettlement(lc.owner, lc.publicClient, { ...base, withdrawalDelay: 31n * 86_400n }), 'InvalidWithdrawalDelay', [31n * 86_400n]);
+  test('constructor checks: zero addresses, withdrawal delay and cancel delay bounds', async () => {
+    const base = { owner: lc.owner.account.address, operator: lc.operator.account.address, feeRecipient: lc.feeRecipient, withdrawalDelay: 3_600n, cancelDelay: 60n };
+    const deploy = (patchParams: Partial<typeof base>) => deploySettlement(lc.owner, lc.publicClient, { ...base, ...patchParams });
+    await expectRevert(deploy({ operator: zeroAddress }), 'ZeroAddress');
+    await expectRevert(deploy({ withdrawalDelay: 31n * 86_400n }), 'InvalidWithdrawalDelay', [31n * 86_400n]);
+    // No zero (or token) withdrawal delay: the operator needs time to settle fills matched before a request.
+    await expectRevert(deploy({ withdrawalDelay: 0n }), 'InvalidWithdrawalDelay', [0n]);
+    await expectRevert(deploy({ withdrawalDelay: 3_599n }), 'InvalidWithdrawalDelay', [3_599n]);
+    await expectRevert(deploy({ cancelDelay: 59n }), 'InvalidCancelDelay', [59n]);
+    await expectRevert(deploy({ cancelDelay: 3_601n, withdrawalDelay: 86_400n }), 'InvalidCancelDelay', [3_601n]);
+    // The bounds themselves deploy.
+    await deploy({ withdrawalDelay: 3_600n, cancelDelay: 3_600n });
+    await deploy({ withdrawalDelay: 30n * 86_400n, cancelDelay: 60n });
   });
 
   test('a batch within the tx gas cap settles with the explicit cap as gas limit', async () => {

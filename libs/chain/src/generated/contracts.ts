@@ -26,6 +26,11 @@ export const settlementAbi = [
         "internalType": "uint256",
         "name": "withdrawalDelay_",
         "type": "uint256"
+      },
+      {
+        "internalType": "uint256",
+        "name": "cancelDelay_",
+        "type": "uint256"
       }
     ],
     "stateMutability": "nonpayable",
@@ -67,6 +72,17 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "uint256",
+        "name": "orderIndex",
+        "type": "uint256"
+      }
+    ],
+    "name": "CancelledOrder",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
         "name": "tokenIndex",
         "type": "uint256"
       }
@@ -93,22 +109,6 @@ export const settlementAbi = [
       }
     ],
     "name": "FeeRateExceeded",
-    "type": "error"
-  },
-  {
-    "inputs": [
-      {
-        "internalType": "uint256",
-        "name": "fillIndex",
-        "type": "uint256"
-      },
-      {
-        "internalType": "uint256",
-        "name": "orderIndex",
-        "type": "uint256"
-      }
-    ],
-    "name": "FillUnderfunded",
     "type": "error"
   },
   {
@@ -146,6 +146,28 @@ export const settlementAbi = [
       }
     ],
     "name": "InsufficientBalance",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "delay",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidCancelDelay",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "expiry",
+        "type": "uint256"
+      }
+    ],
+    "name": "InvalidKeyExpiry",
     "type": "error"
   },
   {
@@ -206,6 +228,22 @@ export const settlementAbi = [
   {
     "inputs": [
       {
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "key",
+        "type": "address"
+      }
+    ],
+    "name": "KeyNotAuthorized",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
         "internalType": "uint256",
         "name": "expectedLength",
         "type": "uint256"
@@ -231,6 +269,11 @@ export const settlementAbi = [
     "type": "error"
   },
   {
+    "inputs": [],
+    "name": "NoPendingOperator",
+    "type": "error"
+  },
+  {
     "inputs": [
       {
         "internalType": "address",
@@ -244,6 +287,22 @@ export const settlementAbi = [
       }
     ],
     "name": "NoPendingWithdrawal",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "current",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "requested",
+        "type": "uint64"
+      }
+    ],
+    "name": "NonceFloorNotRaised",
     "type": "error"
   },
   {
@@ -277,6 +336,17 @@ export const settlementAbi = [
       }
     ],
     "name": "NotPendingOwner",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint256",
+        "name": "effectiveAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "OperatorChangeNotReady",
     "type": "error"
   },
   {
@@ -352,6 +422,17 @@ export const settlementAbi = [
       }
     ],
     "name": "SideMismatch",
+    "type": "error"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "TokenNotListed",
     "type": "error"
   },
   {
@@ -546,6 +627,113 @@ export const settlementAbi = [
     "inputs": [
       {
         "indexed": true,
+        "internalType": "uint64",
+        "name": "batchId",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "address[]",
+        "name": "tokens",
+        "type": "address[]"
+      },
+      {
+        "indexed": false,
+        "internalType": "bytes",
+        "name": "fills",
+        "type": "bytes"
+      }
+    ],
+    "name": "FillsSettled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "uint64",
+        "name": "batchId",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256[]",
+        "name": "fillIndexes",
+        "type": "uint256[]"
+      }
+    ],
+    "name": "FillsSkipped",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint64",
+        "name": "nonceFloor",
+        "type": "uint64"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "effectiveAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "NoncesCancelled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "proposedOperator",
+        "type": "address"
+      }
+    ],
+    "name": "OperatorChangeCancelled",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "currentOperator",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "proposedOperator",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "effectiveAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "OperatorChangeProposed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
         "internalType": "address",
         "name": "previousOperator",
         "type": "address"
@@ -558,6 +746,31 @@ export const settlementAbi = [
       }
     ],
     "name": "OperatorChanged",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "bytes32",
+        "name": "orderHash",
+        "type": "bytes32"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "effectiveAt",
+        "type": "uint256"
+      }
+    ],
+    "name": "OrderCancelled",
     "type": "event"
   },
   {
@@ -615,6 +828,75 @@ export const settlementAbi = [
       }
     ],
     "name": "OwnershipTransferred",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "bool",
+        "name": "listed",
+        "type": "bool"
+      }
+    ],
+    "name": "TokenListed",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "key",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "expiry",
+        "type": "uint256"
+      }
+    ],
+    "name": "TradingKeyAuthorized",
+    "type": "event"
+  },
+  {
+    "anonymous": false,
+    "inputs": [
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      },
+      {
+        "indexed": true,
+        "internalType": "address",
+        "name": "key",
+        "type": "address"
+      },
+      {
+        "indexed": false,
+        "internalType": "uint256",
+        "name": "validUntil",
+        "type": "uint256"
+      }
+    ],
+    "name": "TradingKeyRevoked",
     "type": "event"
   },
   {
@@ -745,6 +1027,19 @@ export const settlementAbi = [
   },
   {
     "inputs": [],
+    "name": "MAX_CANCEL_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
     "name": "MAX_FEE_RATE",
     "outputs": [
       {
@@ -759,6 +1054,45 @@ export const settlementAbi = [
   {
     "inputs": [],
     "name": "MAX_WITHDRAWAL_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MIN_CANCEL_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "MIN_WITHDRAWAL_DELAY",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "OPERATOR_CHANGE_DELAY",
     "outputs": [
       {
         "internalType": "uint256",
@@ -806,6 +1140,24 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "key",
+        "type": "address"
+      },
+      {
+        "internalType": "uint256",
+        "name": "expiry",
+        "type": "uint256"
+      }
+    ],
+    "name": "authorizeTradingKey",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "token",
         "type": "address"
       },
@@ -824,6 +1176,52 @@ export const settlementAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "cancelDelay",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "uint64",
+        "name": "floor",
+        "type": "uint64"
+      }
+    ],
+    "name": "cancelNoncesBelow",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "cancelOperatorChange",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "bytes32",
+        "name": "orderHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "cancelOrder",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -921,6 +1319,13 @@ export const settlementAbi = [
       }
     ],
     "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "executeOperatorChange",
+    "outputs": [],
+    "stateMutability": "nonpayable",
     "type": "function"
   },
   {
@@ -1064,6 +1469,25 @@ export const settlementAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "token",
+        "type": "address"
+      }
+    ],
+    "name": "isTokenListed",
+    "outputs": [
+      {
+        "internalType": "bool",
+        "name": "",
+        "type": "bool"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "lastBatchId",
     "outputs": [
@@ -1071,6 +1495,35 @@ export const settlementAbi = [
         "internalType": "uint64",
         "name": "",
         "type": "uint64"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      }
+    ],
+    "name": "nonceFloor",
+    "outputs": [
+      {
+        "internalType": "uint64",
+        "name": "inForce",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint64",
+        "name": "pending",
+        "type": "uint64"
+      },
+      {
+        "internalType": "uint256",
+        "name": "effectiveAt",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1090,6 +1543,30 @@ export const settlementAbi = [
     "type": "function"
   },
   {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      },
+      {
+        "internalType": "bytes32",
+        "name": "orderHash",
+        "type": "bytes32"
+      }
+    ],
+    "name": "orderCancelledAt",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
     "inputs": [],
     "name": "owner",
     "outputs": [
@@ -1097,6 +1574,32 @@ export const settlementAbi = [
         "internalType": "address",
         "name": "",
         "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingOperator",
+    "outputs": [
+      {
+        "internalType": "address",
+        "name": "",
+        "type": "address"
+      }
+    ],
+    "stateMutability": "view",
+    "type": "function"
+  },
+  {
+    "inputs": [],
+    "name": "pendingOperatorAt",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
       }
     ],
     "stateMutability": "view",
@@ -1148,6 +1651,19 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "address",
+        "name": "newOperator",
+        "type": "address"
+      }
+    ],
+    "name": "proposeOperator",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
         "name": "token",
         "type": "address"
       },
@@ -1158,6 +1674,19 @@ export const settlementAbi = [
       }
     ],
     "name": "requestWithdrawal",
+    "outputs": [],
+    "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "key",
+        "type": "address"
+      }
+    ],
+    "name": "revokeTradingKey",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1179,11 +1708,16 @@ export const settlementAbi = [
     "inputs": [
       {
         "internalType": "address",
-        "name": "newOperator",
+        "name": "token",
         "type": "address"
+      },
+      {
+        "internalType": "bool",
+        "name": "listed",
+        "type": "bool"
       }
     ],
-    "name": "setOperator",
+    "name": "setTokenListed",
     "outputs": [],
     "stateMutability": "nonpayable",
     "type": "function"
@@ -1204,6 +1738,30 @@ export const settlementAbi = [
     "name": "settleBatch",
     "outputs": [],
     "stateMutability": "nonpayable",
+    "type": "function"
+  },
+  {
+    "inputs": [
+      {
+        "internalType": "address",
+        "name": "trader",
+        "type": "address"
+      },
+      {
+        "internalType": "address",
+        "name": "key",
+        "type": "address"
+      }
+    ],
+    "name": "tradingKeyExpiry",
+    "outputs": [
+      {
+        "internalType": "uint256",
+        "name": "",
+        "type": "uint256"
+      }
+    ],
+    "stateMutability": "view",
     "type": "function"
   },
   {
@@ -1234,7 +1792,7 @@ export const settlementAbi = [
   }
 ] as const;
 
-export const settlementBytecode = '0x60e0806040523461027b5760808161331c803803809161001f828561027f565b83398101031261027b57610032816102b6565b61003e602083016102b6565b91606061004d604083016102b6565b9101516001600160a01b03909216928315801561026a575b8015610259575b61024a5762278d008311610237575f80546001600160a01b031990811686179091556002805482166001600160a01b03938416908117909155600380549092169390921692831790556080929092524660a05260408051919291906100d1908261027f565b601381527f506172616c6c617820536574746c656d656e7400000000000000000000000000602090910152604080517f5b2eb95455bc451120cec239a3e5dccf2477c72f13d02ba3fc4dc3e7efe5efaa9161012c908261027f565b600181526020810190603160f81b82525190206040519060208201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a0815261019060c08261027f565b51902060c052604051925f7f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e08180a35f7fd58299b712891143e76310d5e664c4203c940a67db37cf856bdaa3c5c76a802c8180a35f7f0bc21fe5c3ab742ff1d15b5c4477ffbacf1167e618228078fa625edebe7f331d8180a361305190816102cb82396080518181816105100152611f95015260a05181612df0015260c05181612e160152f35b82638ef4581960e01b5f5260045260245ffd5b63d92e233d60e01b5f5260045ffd5b506001600160a01b0382161561006c565b506001600160a01b03811615610065565b5f80fd5b601f909101601f19168101906001600160401b038211908210176102a257604052565b634e487b7160e01b5f52604160045260245ffd5b51906001600160a01b038216820361027b5756fe6080806040526004361015610012575f80fd5b5f3560e01c9081630b20b7bc14612b6b575080633644e51514612b2b5780633a8a8beb14612a935780633e0db8691461297c578063469048401461292b57806347e7ef2414612763578063570ca735146127125780635b5eee88146126ca5780635bb73b70146126915780637852fc1e1461233957806379ba50971461225357806384b0196e14612163578063889de79c146120b95780638b48a05e1461207e5780638da5cb5b1461202e57806392f6576e14611ff3578063a238f9df14611fb8578063a7ab696114611f60578063b3ab15fb14611e88578063b3db428b14611c31578063b8b15b2414610846578063c29a8d1b14610664578063c33f59d314610624578063da95ebf71461047c578063e30c39781461042b578063e74b981b1461032b578063f2fde38b14610243578063f7888aec146101b75763f973a2091461015b575f80fd5b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b35760206040517fbe425459f63eb6447c6c70b445e4b0727e5e78c0733bbaf77b64a2f34dc2dff48152f35b5f80fd5b346101b35760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576101ee612baf565b73ffffffffffffffffffffffffffffffffffffffff61020b612bd2565b91165f52600460205273ffffffffffffffffffffffffffffffffffffffff60405f2091165f52602052602060405f2054604051908152f35b346101b35760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b35761027a612baf565b73ffffffffffffffffffffffffffffffffffffffff5f541633036102ff5773ffffffffffffffffffffffffffffffffffffffff16807fffffffffffffffffffffffff00000000000000000000000000000000000000006001541617600155337f38d16b8cac22d99fc7c124b9cd0de2d3fa1faef420bfe791d8c362d765e227005f80a3005b7f245aecd3000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b346101b35760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357610362612baf565b73ffffffffffffffffffffffffffffffffffffffff5f541633036102ff5773ffffffffffffffffffffffffffffffffffffffff168015610403577fffffffffffffffffffffffff00000000000000000000000000000000000000006003548273ffffffffffffffffffffffffffffffffffffffff82167f0bc21fe5c3ab742ff1d15b5c4477ffbacf1167e618228078fa625edebe7f331d5f80a31617600355005b7fd92e233d000000000000000000000000000000000000000000000000000000005f5260045ffd5b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357602073ffffffffffffffffffffffffffffffffffffffff60015416604051908152f35b346101b35760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576104b3612baf565b60243580156105fc5773ffffffffffffffffffffffffffffffffffffffff821691825f52600460205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f5260205260405f20549082821061059e5750506105357f000000000000000000000000000000000000000000000000000000000000000042612d9f565b60405161054181612c38565b828152600160208201838152335f52600760205260405f20865f5260205260405f20925183555191015560405191825260208201527f196e6601eb68141737e4636af773e3013089d698090efd395ba859863e1f2f9c60403392a3005b6040517f861da4bd00000000000000000000000000000000000000000000000000000000815233600482015273ffffffffffffffffffffffffffffffffffffffff919091166024820152604481019190915260648101829052608490fd5b7f1f2a2005000000000000000000000000000000000000000000000000000000005f5260045ffd5b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576020604051670de0b6b3a76400008152f35b346101b3576101207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b35761069c612ded565b6004359073ffffffffffffffffffffffffffffffffffffffff8216918281036101b357506024359073ffffffffffffffffffffffffffffffffffffffff8216918281036101b357506044359273ffffffffffffffffffffffffffffffffffffffff8416938481036101b35750606435928315158094036101b357608435936fffffffffffffffffffffffffffffffff8516948581036101b3575060a4356fffffffffffffffffffffffffffffffff8116908181036101b3575060c43563ffffffff81168091036101b35760e4359167ffffffffffffffff8316928381036101b35750610104359767ffffffffffffffff891694858a036101b35760209a60429a50604051978c8901997fbe425459f63eb6447c6c70b445e4b0727e5e78c0733bbaf77b64a2f34dc2dff48b5260408a01526060890152608088015260a087015260c086015260e0850152610100840152610120830152610140820152610140815261080961016082612c81565b519020604051917f190100000000000000000000000000000000000000000000000000000000000083526002830152602282015220604051908152f35b346101b35760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b35760043567ffffffffffffffff811681036101b35767ffffffffffffffff602435116101b3573660236024350112156101b357602435600401359067ffffffffffffffff82116101b3573660248381350101116101b35773ffffffffffffffffffffffffffffffffffffffff600254163303611c055767ffffffffffffffff60035460a01c168067ffffffffffffffff83161115611bcc57600167ffffffffffffffff9101168067ffffffffffffffff831603611b925750602480350135918260f81c60018103611b67575061ffff8360d01c1615611b3f57601460ff60f085901c1681810292918184041490151715611a2b5781600601600611611a2b5760e084901c61ffff1680159190608c8082029190910414821715611a2b576109a8608c61ffff8760e01c160284600601612d9f565b60d086901c61ffff16602c8181029182049003611a2b576109c891612d9f565b808203611b115750506109e060ff8560f01c16612d38565b906109ee6040519283612c81565b60f085901c60ff168083527fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe090610a2490612d38565b01366020840137610a3a60ff8660f01c16612d50565b905f5b60ff8760f01c168110611a58575060e086901c61ffff16600781810292918304141715611a2b57610a6d90612d50565b90610a76612ded565b905f905f92885f92604051905f6020890194602a8c60243501015b602a8d608c61ffff8960e01c16029060243501010181106114f0575b50505050505050816113b457505050610ae3610ace60ff8760f01c16612d50565b93608c61ffff8860e01c160290600601612d9f565b5f5f905f92602435015f905b61ffff8a60d01c16821061104a575b505080610e755750505083906040519060408201905f905b61ffff8960e01c168210610d79575050907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe07fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdf835f847ff2b5df034acda73168b04a4536056fbee4a53196ec240bd8079a97851d9acbb396039152602084527fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc081016020850152011660400190a273ffffffffffffffffffffffffffffffffffffffff60035416905f5b60ff8660f01c168110610c8357857ffd7d66e132d880c1a6baed5beed1f48a9d9816a60a7b4740bc158b556cd35f18604067ffffffffffffffff886003547fffffffff0000000000000000ffffffffffffffffffffffffffffffffffffffff7bffffffffffffffff00000000000000000000000000000000000000008360a01b1691161760035561ffff835195818160e01c16875260d01c1660208601521692a2005b80610c9060019286612dac565b5180610c9e575b5001610be0565b73ffffffffffffffffffffffffffffffffffffffff610cbd8386612dac565b51165f52600460205260405f2073ffffffffffffffffffffffffffffffffffffffff86165f5260205260405f2081815401905573ffffffffffffffffffffffffffffffffffffffff610d0f8386612dac565b5116907f80f97d6323ad79fc43a98bcd289c6cf7310faa5b2921a2658899e6205962c92660405180610d7067ffffffffffffffff8c16948a836020909392919373ffffffffffffffffffffffffffffffffffffffff60408201951681520152565b0390a387610c97565b919092935060e08302820160c0810151906fffffffffffffffffffffffffffffffff82168260801c808214610e685792827fffffffffffffffffffffffffffffffff000000000000000000000000000000009260309560206001989601519260e08101519160ff608083015160d81c169060a0845493015160801c85148b14610e415750600282821c1615610e32575b505050815f52600560205260405f20555b835260801b16602082015201925b0186939291610b16565b6002901b1790558e8080610e09565b93509060028a831b921b191617905515610e1a57805f5260056020525f6040812055610e1a565b5050505091600190610e28565b6001811461101e5760028114610ff25760038114610fc65760048114610f9a5760058114610f6b5760068114610f3f5760078114610f1057600814610ee2577f5797e5ee000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b7f8091e6cd000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b507f0e54c54b000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b507f3d3f8dc2000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f5cffeeff000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b507f954e407b000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f575e6231000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507ff8881f2a000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507fcba018aa000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b9092506024602c84028201019283358060f01c61ffff8260e01c1683968d61ffff808260e01c1684109160e01c16841016156113a45760e083028a019160e081028b019060808401519360808301519660018860b01c1660018760b01c1615176113905761ffff8860a01c1661ffff8760a01c160361137c5760601c6fffffffffffffffffffffffffffffffff169081156113685760a08181015190850151601487013560801c6fffffffffffffffffffffffffffffffff83168111611350576fffffffffffffffffffffffffffffffff82168110611338578402670de0b6b3a7640000810661132157670de0b6b3a7640000602491049701359163ffffffff8360e01c9360c01c169a620186a0841163ffffffff8b60b81c168511176113085760b81c63ffffffff168b11620186a08c11176112f05760c08401908151866fffffffffffffffffffffffffffffffff8216019160801c82116112d6577fffffffffffffffffffffffffffffffff000000000000000000000000000000001617905260c08601908151856fffffffffffffffffffffffffffffffff8216019160801c82116112bd5791620f424093917fffffffffffffffffffffffffffffffff00000000000000000000000000000000859416179052870204988602049660608201519081548a8801918282106112a457500390556040908101518054830190558301518054909282821061128e5750956060611fe0948297946020979460019c9b9a03905501519103815401905560a31c168c0101910181510190520190610aef565b9c50505050505050505050505060098880610afe565b9f50505050505050505050505050505060098880610afe565b5050505050509950505050505050505060088880610afe565b505050505050505050505095505050505060088880610afe565b50505050509950505050505050505060078880610afe565b5050505050505050505095505050505060078880610afe565b505050505050505050505050505060068880610afe565b50505050509950505050505050505060058880610afe565b50505050505050505095505050505060058880610afe565b505050505050505050505060048880610afe565b505050505050505050505060038880610afe565b505050505050505050505060028880610afe565b5050505050505060018880610afe565b600182146114c45760028214611498576003821461145e57506004811461143257600514611407577f52bf9848000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b7f8768826f000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f423e1160000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b67ffffffffffffffff90837fa753986d000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b827ffe2e7267000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b827fb288e5d8000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b60f086811c60ff908116601484013560f881901c8211931c9091161016156119e557600160ff601483013560e81c161161199f5742603b82013560c01c10611953577fbe425459f63eb6447c6c70b445e4b0727e5e78c0733bbaf77b64a2f34dc2dff48552803560601c60208601526020611fe0601483013560f31c168d01015160408601526020611fe0601483013560eb1c168d010151606086015260ff601482013560e81c166080860152601781013560801c60a0860152602781013560801c60c0860152603781013560e01c60e0860152603b81013560c01c610100860152604381013560c01c61012086015261014085207f190100000000000000000000000000000000000000000000000000000000000086528260028701526022860152604285209283111561190d5782813560601c5f52600660205260405f20602052604382013560c71c5f5260405f2090815460fe604385013560bf1c161c90600182166118c45790899160025f92166118af575b81156117d1575b602a94608c948460a060e095889561ffff9852843560601c5f5260208d611fe0601488013560f31c1601015160205260405f20602084015260208d611fe0601488013560eb1c1601015160205260405f2060408401528d877bfe0000000000000000000000000000000000000000000000000000007ffffffffffe0000000000000000000000000000000000000000000000000000007fffffffffff00000000000000000000000000000000000000000000000000000060438a013560191b16161691015160b81b1776ff00000000000000000000000000000000000000000000601487013560381c161775ff000000000000000000000000000000000000000000601487013560481c1674ff0000000000000000000000000000000000000000601488013560581c1617863560601c171760608401528d8260c082015160801b9101511760808401528060801b1791015260c08d01520199019892505050610a91565b9091505f606b850135608b860135821a7f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0821115601b8214601c8314171661186c575b5050156118235790899161166d565b50505097505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66006928760243501900301049188888180808080610aad565b838b5260208b0152604b86013560408b015260608a01525f805260205f60808b60015afa61189c575b5f80611814565b505f51843560601c811490151516611895565b8091505f52600560205260405f205490611666565b50505097505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66005928760243501900301049188888180808080610aad565b97505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66004928760243501900301049188888180808080610aad565b985050505050505050506003603b608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd687602435018503010492013560c01c88888180808080610aad565b97505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66002928760243501900301049188888180808080610aad565b97505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66001928760243501900301049188888180808080610aad565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b6014810281810460141482151715611a2b5780600601600611611a2b5760243501602a013560601c5f5b828110611ab657509081600192611a998388612dac565b525f52600460205260405f20611aaf8286612dac565b5201610a3d565b8173ffffffffffffffffffffffffffffffffffffffff611ad68389612dac565b511614611ae557600101611a82565b827fc6e27a10000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b7f4776a783000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b7fc2e5347d000000000000000000000000000000000000000000000000000000005f5260045ffd5b7fe67ab4c5000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b67ffffffffffffffff92507f3feeeffc000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b67ffffffffffffffff827f5b661dba000000000000000000000000000000000000000000000000000000005f521660045260245260445ffd5b7f76c6c93a000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b346101b35760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357611c68612baf565b611c70612bd2565b6044359160ff5f5c16611e605773ffffffffffffffffffffffffffffffffffffffff9060017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d169081156104035782156105fc57611d56611d24611d50611cdc84612fc3565b6040517f23b872dd0000000000000000000000000000000000000000000000000000000060208201523360248201523060448201526064810197909752959182906084820190565b037fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08101835282612c81565b82612f0a565b611d5f81612fc3565b9280841115611e1e578303928311611a2b57606073ffffffffffffffffffffffffffffffffffffffff7fb045190548dadae679cfe9e337437613ca6dd73efdf984f75e56f152ccee22f0921693845f52600460205260405f20845f52602052611dcc8160405f2054612d9f565b855f52600460205260405f20855f526020528060405f20556040519133835260208301526040820152a37fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b73ffffffffffffffffffffffffffffffffffffffff827f2b596cb7000000000000000000000000000000000000000000000000000000005f521660045260245ffd5b7fab143c06000000000000000000000000000000000000000000000000000000005f5260045ffd5b346101b35760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357611ebf612baf565b73ffffffffffffffffffffffffffffffffffffffff5f541633036102ff5773ffffffffffffffffffffffffffffffffffffffff168015610403577fffffffffffffffffffffffff00000000000000000000000000000000000000006002548273ffffffffffffffffffffffffffffffffffffffff82167fd58299b712891143e76310d5e664c4203c940a67db37cf856bdaa3c5c76a802c5f80a31617600255005b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b35760206040517f00000000000000000000000000000000000000000000000000000000000000008152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357602060405162278d008152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576020604051620186a08152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357602073ffffffffffffffffffffffffffffffffffffffff5f5416604051908152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576020604051620f42408152f35b346101b35760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576120f0612baf565b73ffffffffffffffffffffffffffffffffffffffff61210d612bd2565b91165f52600760205273ffffffffffffffffffffffffffffffffffffffff60405f2091165f526020526040805f206020825161214881612c38565b60018354938483520154918291015282519182526020820152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576121f761219c612cc2565b6121a4612cfd565b6020612205604051926121b78385612c81565b5f84525f3681376040519586957f0f00000000000000000000000000000000000000000000000000000000000000875260e08588015260e0870190612bf5565b908582036040870152612bf5565b4660608501523060808501525f60a085015283810360c08501528180845192838152019301915f5b82811061223c57505050500390f35b83518552869550938101939281019260010161222d565b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b35760015473ffffffffffffffffffffffffffffffffffffffff8116330361230d577fffffffffffffffffffffffff0000000000000000000000000000000000000000905f543373ffffffffffffffffffffffffffffffffffffffff82167f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e05f80a3821633175f5516600155005b7fa09b9a43000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b346101b35760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357612370612baf565b612378612bd2565b60ff5f5c16611e605760017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d73ffffffffffffffffffffffffffffffffffffffff821690815f52600760205260405f2073ffffffffffffffffffffffffffffffffffffffff82165f5260205260405f20604051906123fb82612c38565b6001815491828452015490602083019182521561264b5773ffffffffffffffffffffffffffffffffffffffff6002541633141580612641575b6125f5575073ffffffffffffffffffffffffffffffffffffffff821693845f52600460205260405f20845f5260205260405f205482518082106125995750916125647ff3a071e0cb05fb8cf5dacdf1fece8c01159996730fede84a47826645bd67a63e94926040948351900393885f526004602052855f20885f5260205284865f2055875f526007602052855f20895f526020525f6001878220828155015561255f84519261253388519485927fa9059cbb000000000000000000000000000000000000000000000000000000006020850152602484016020909392919373ffffffffffffffffffffffffffffffffffffffff60408201951681520152565b037fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08101845283612c81565b612f0a565b519082519182526020820152a37fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b6040517f861da4bd00000000000000000000000000000000000000000000000000000000815273ffffffffffffffffffffffffffffffffffffffff93841660048201529490921660248501526044840152606483015250608490fd5b73ffffffffffffffffffffffffffffffffffffffff92915051927f07c6c17d000000000000000000000000000000000000000000000000000000005f526004521660245260445260645ffd5b5080514210612434565b73ffffffffffffffffffffffffffffffffffffffff83857f33f8e8e9000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357602060405160018152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357602067ffffffffffffffff60035460a01c16604051908152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357602073ffffffffffffffffffffffffffffffffffffffff60025416604051908152f35b346101b35760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b35761279a612baf565b6024359060ff5f5c16611e605760017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d33156104035781156105fc57612836611d24611d506127ee84612fc3565b6040517f23b872dd0000000000000000000000000000000000000000000000000000000060208201523360248201523060448201526064810196909652949182906084820190565b61283f81612fc3565b9180831115611e1e578203918211611a2b5773ffffffffffffffffffffffffffffffffffffffff1690815f52600460205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f5260205261289e8160405f2054612d9f565b825f52600460205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f526020528060405f205560405191338352602083015260408201527fb045190548dadae679cfe9e337437613ca6dd73efdf984f75e56f152ccee22f060603392a37fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357602073ffffffffffffffffffffffffffffffffffffffff60035416604051908152f35b346101b35760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576129b3612baf565b335f52600760205260405f2073ffffffffffffffffffffffffffffffffffffffff82165f5260205260405f2054908115612a4d5773ffffffffffffffffffffffffffffffffffffffff90335f52600760205260405f208282165f526020525f600160408220828155015560405192835216907f75f1e929bc3763cbb44e9f41114fbc63fb4dc8b10ecb29e801d0970fddb3077960203392a3005b73ffffffffffffffffffffffffffffffffffffffff907f33f8e8e9000000000000000000000000000000000000000000000000000000005f52336004521660245260445ffd5b346101b35760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b357612aca612baf565b60243567ffffffffffffffff811681036101b35773ffffffffffffffffffffffffffffffffffffffff602092165f526006825260405f206701ffffffffffffff8260071c165f52825260018060405f205460fe60405194831b161c16148152f35b346101b3575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576020612b63612ded565b604051908152f35b346101b35760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126101b3576020906004355f526005825260405f20548152f35b6004359073ffffffffffffffffffffffffffffffffffffffff821682036101b357565b6024359073ffffffffffffffffffffffffffffffffffffffff821682036101b357565b907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f602080948051918291828752018686015e5f8582860101520116010190565b6040810190811067ffffffffffffffff821117612c5457604052565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff821117612c5457604052565b60405190612cd1604083612c81565b601382527f506172616c6c617820536574746c656d656e74000000000000000000000000006020830152565b60405190612d0c604083612c81565b600182527f31000000000000000000000000000000000000000000000000000000000000006020830152565b67ffffffffffffffff8111612c545760051b60200190565b90612d5a82612d38565b612d676040519182612c81565b8281527fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0612d958294612d38565b0190602036910137565b91908201809211611a2b57565b8051821015612dc05760209160051b010190565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffd5b467f000000000000000000000000000000000000000000000000000000000000000003612e38577f000000000000000000000000000000000000000000000000000000000000000090565b612e40612cc2565b60208151910120612e4f612cfd565b602081519101206040519060208201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a08152612ea760c082612c81565b51902090565b3d15612f05573d9067ffffffffffffffff8211612c545760405191612efa601f82017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe01660200184612c81565b82523d5f602084013e565b606090565b90813b15611e1e575f816020829351910182855af1612f27612ead565b9015908115612f7b575b50612f395750565b73ffffffffffffffffffffffffffffffffffffffff907f2b596cb7000000000000000000000000000000000000000000000000000000005f521660045260245ffd5b8051801515925082612f90575b50505f612f31565b602081109250908215612fa7575b50505f80612f88565b6020818101935091810103126101b35751600114155f80612f9e565b5f8060405160208101907f70a0823100000000000000000000000000000000000000000000000000000000825230602482015260248152613005604482612c81565b5190845afa90613013612ead565b91158015613039575b612f395750602081519181808201938492010103126101b3575190565b50602082511061301c56fea164736f6c6343000825000a' as const;
+export const settlementBytecode = '0x61010080604052346102f85760a08161478f803803809161002082856102fc565b8339810103126102f85761003381610333565b9061004060208201610333565b9161004d60408301610333565b90608060608401519301519060018060a01b031693841580156102e7575b80156102d6575b6102c757610e10841080156102bb575b6102a857603c8210801561029d575b8015610294575b610281575f80546001600160a01b031990811687179091556002805482166001600160a01b039384169081179091556005805490921694909216938417905560809390935260a0524660c05260408051919291906100f690826102fc565b601381527f506172616c6c617820536574746c656d656e7400000000000000000000000000602090910152604080517f5b2eb95455bc451120cec239a3e5dccf2477c72f13d02ba3fc4dc3e7efe5efaa9161015190826102fc565b600181526020810190603160f81b82525190206040519060208201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a081526101b560c0826102fc565b51902060e052604051925f7f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e08180a35f7fd58299b712891143e76310d5e664c4203c940a67db37cf856bdaa3c5c76a802c8180a35f7f0bc21fe5c3ab742ff1d15b5c4477ffbacf1167e618228078fa625edebe7f331d8180a36144479081610348823960805181818161086f0152612d0a015260a051818181612dca0152818161360401528181613677015281816136d80152613de0015260c051816141d2015260e051816141f80152f35b506326d71fa760e01b5f5260045260245ffd5b50838211610098565b50610e108211610091565b83638ef4581960e01b5f5260045260245ffd5b5062278d008411610082565b63d92e233d60e01b5f5260045ffd5b506001600160a01b03831615610072565b506001600160a01b0381161561006b565b5f80fd5b601f909101601f19168101906001600160401b0382119082101761031f57604052565b634e487b7160e01b5f52604160045260245ffd5b51906001600160a01b03821682036102f85756fe6101006040526004361015610012575f80fd5b5f3560e01c8063018f478414613d6f5780630b20b7bc14613d275780631661f53014613c355780631da583e314613bfa5780633222da59146137cd5780633644e51514613bba5780633a8a8beb14613b225780633e0db86914613a0b57806346904840146139ba57806347e7ef24146137d25780634a5f2b5d146137cd578063570ca7351461377c5780635b5eee88146137345780635bb73b70146136fb578063638a0f09146136a35780637489ec23146135795780637852fc1e1461329457806379ba5097146131ae57806384b0196e146130e5578063889de79c1461303b5780638b48a05e146130005780638da5cb5b14612fb05780638ec41abd14612f41578063922b748714612f0857806392f6576e14612ecd5780639d9dea5b14612d68578063a238f9df14612d2d578063a7ab696114612cd5578063ac7e534e14612c84578063b3db428b14612a00578063b8b15b2414610e91578063c29a8d1b14610caf578063c323b28414610bcc578063c33f59d314610b8c578063d219818814610aa5578063d6bce3b214610a19578063d86cf78d14610968578063da95ebf7146107dd578063e30c39781461078c578063e69ec65314610724578063e6c13e551461060e578063e74b981b1461050e578063f1edc4321461042a578063f2fde38b14610342578063f7888aec146102b6578063f96214de1461027b5763f973a2091461021f575f80fd5b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775760206040517fbe425459f63eb6447c6c70b445e4b0727e5e78c0733bbaf77b64a2f34dc2dff48152f35b5f80fd5b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775760206040516202a3008152f35b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576102ed613ed3565b73ffffffffffffffffffffffffffffffffffffffff61030a613ef6565b91165f52600660205273ffffffffffffffffffffffffffffffffffffffff60405f2091165f52602052602060405f2054604051908152f35b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610379613ed3565b73ffffffffffffffffffffffffffffffffffffffff5f541633036103fe5773ffffffffffffffffffffffffffffffffffffffff16807fffffffffffffffffffffffff00000000000000000000000000000000000000006001541617600155337f38d16b8cac22d99fc7c124b9cd0de2d3fa1faef420bfe791d8c362d765e227005f80a3005b7f245aecd3000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775773ffffffffffffffffffffffffffffffffffffffff5f541633036103fe5760035473ffffffffffffffffffffffffffffffffffffffff81169081156104e6577fffffffffffffffffffffffff0000000000000000000000000000000000000000166003555f6004557f0793eb234d2a35e92990087ab06da7d70333081b8717946d35c61ffd52dd96805f80a2005b7f9c2af11f000000000000000000000000000000000000000000000000000000005f5260045ffd5b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610545613ed3565b73ffffffffffffffffffffffffffffffffffffffff5f541633036103fe5773ffffffffffffffffffffffffffffffffffffffff1680156105e6577fffffffffffffffffffffffff00000000000000000000000000000000000000006005548273ffffffffffffffffffffffffffffffffffffffff82167f0bc21fe5c3ab742ff1d15b5c4477ffbacf1167e618228078fa625edebe7f331d5f80a31617600555005b7fd92e233d000000000000000000000000000000000000000000000000000000005f5260045ffd5b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775773ffffffffffffffffffffffffffffffffffffffff5f541633036103fe5760035473ffffffffffffffffffffffffffffffffffffffff81169081156104e657600454918242106106f8577fffffffffffffffffffffffff00000000000000000000000000000000000000008093506002548273ffffffffffffffffffffffffffffffffffffffff82167fd58299b712891143e76310d5e664c4203c940a67db37cf856bdaa3c5c76a802c5f80a31617600255166003555f600455005b827f63e5625d000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775773ffffffffffffffffffffffffffffffffffffffff610770613ed3565b165f52600a602052602060ff60405f2054166040519015158152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602073ffffffffffffffffffffffffffffffffffffffff60015416604051908152f35b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610814613ed3565b6024359081156109405773ffffffffffffffffffffffffffffffffffffffff1690815f52600660205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f5260205260405f20548181106108fd57506108947f000000000000000000000000000000000000000000000000000000000000000042613fe0565b6040516108a081613fed565b828152600160208201838152335f52600960205260405f20865f5260205260405f20925183555191015560405191825260208201527f196e6601eb68141737e4636af773e3013089d698090efd395ba859863e1f2f9c60403392a3005b9060849291604051927f861da4bd000000000000000000000000000000000000000000000000000000008452336004850152602484015260448301526064820152fd5b7f1f2a2005000000000000000000000000000000000000000000000000000000005f5260045ffd5b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775773ffffffffffffffffffffffffffffffffffffffff6109b4613ed3565b165f52600d602052606060405f205467ffffffffffffffff8160401c1667ffffffffffffffff821691814210155f14610a065750815b67ffffffffffffffff6040519316835260208301526040820152f35b60801c67ffffffffffffffff16916109ea565b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610a50613ed3565b73ffffffffffffffffffffffffffffffffffffffff610a6d613ef6565b91165f52600b60205273ffffffffffffffffffffffffffffffffffffffff60405f2091165f52602052602060405f2054604051908152f35b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610adc613ed3565b73ffffffffffffffffffffffffffffffffffffffff1660243581156105e657428111801590610b7b575b610b5057335f52600b60205260405f20825f526020528060405f20556040519081527fb00f2df26e8565999c0ca32a26f4640bf72c6c0df685bf6f8ed6ac231c0ac27760203392a3005b7fa2d7d595000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b5067ffffffffffffffff8111610b06565b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576020604051670de0b6b3a76400008152f35b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610c03613ed3565b602435908115158092036102775773ffffffffffffffffffffffffffffffffffffffff5f541633036103fe5773ffffffffffffffffffffffffffffffffffffffff169081156105e65760207f4d028d2443376b23d569a2141e590b27661745f8ec8da63579e90de18a462afb91835f52600a825260405f207fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff0081541660ff8316179055604051908152a2005b34610277576101207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610ce76141cf565b6004359073ffffffffffffffffffffffffffffffffffffffff82169182810361027757506024359073ffffffffffffffffffffffffffffffffffffffff82169182810361027757506044359273ffffffffffffffffffffffffffffffffffffffff84169384810361027757506064359283151580940361027757608435936fffffffffffffffffffffffffffffffff851694858103610277575060a4356fffffffffffffffffffffffffffffffff811690818103610277575060c43563ffffffff81168091036102775760e4359167ffffffffffffffff8316928381036102775750610104359767ffffffffffffffff891694858a036102775760209a60429a50604051978c8901997fbe425459f63eb6447c6c70b445e4b0727e5e78c0733bbaf77b64a2f34dc2dff48b5260408a01526060890152608088015260a087015260c086015260e08501526101008401526101208301526101408201526101408152610e5461016082614036565b519020604051917f190100000000000000000000000000000000000000000000000000000000000083526002830152602282015220604051908152f35b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757610ec8613f53565b6024359067ffffffffffffffff8211610277573660238301121561027757816004013567ffffffffffffffff81116102775736602482850101116102775773ffffffffffffffffffffffffffffffffffffffff6002541633036129d45767ffffffffffffffff60055460a01c168067ffffffffffffffff8416111561299b57600167ffffffffffffffff9101168067ffffffffffffffff84160361296157506024830135928360f81c60018103612936575061ffff8460d01c161561290e57601460ff60f086901c168181029291818404149015171561204f578160060160061161204f5760e085901c61ffff1680159390608c808202919091041484171561204f57610fe2608c61ffff8860e01c160284600601613fe0565b60d087901c61ffff16602c818102918204900361204f5761100291613fe0565b8082036128e057505061101a60ff8660f01c16614127565b916110286040519384614036565b60f086901c60ff168084527fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe09061105e90614127565b0136602085013761107460ff8760f01c1661413f565b935f5b60ff8860f01c168110612829575060e087901c61ffff1660078181029291830414171561204f576110a79061413f565b936110b06141cf565b905f905f92895f92604051905f60208c0194602a8a8c01015b602a8c8c608c61ffff8a60e01c16029101010181106121ec575b505050505050508161207c5750505061110160ff8760f01c1661413f565b9361111261ffff8860d01c1661413f565b9260d088901c61ffff16606a81810294918504900361204f579088918461119561115661114161114e98614077565b9260405198899485614036565b808452614077565b927fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0602084019401368537608c61ffff8760e01c160290600601613fe0565b925f928a5f955f975f93945f925b61ffff8360d01c1684106117e8575b505050918a525050037fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe00185528061164a5750505085906040519060408201905f905b61ffff8b60e01c16821061154e575050907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe07fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffdf835f847ff2b5df034acda73168b04a4536056fbee4a53196ec240bd8079a97851d9acbb396039152602084527fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc081016020850152011660400190a280516114b3575b508051611468575b5073ffffffffffffffffffffffffffffffffffffffff60055416905f5b60ff8660f01c16811061137257857ffd7d66e132d880c1a6baed5beed1f48a9d9816a60a7b4740bc158b556cd35f18604067ffffffffffffffff886005547fffffffff0000000000000000ffffffffffffffffffffffffffffffffffffffff7bffffffffffffffff00000000000000000000000000000000000000008360a01b1691161760055561ffff835195818160e01c16875260d01c1660208601521692a2005b8061137f6001928661418e565b518061138d575b50016112cf565b73ffffffffffffffffffffffffffffffffffffffff6113ac838661418e565b51165f52600660205260405f2073ffffffffffffffffffffffffffffffffffffffff86165f5260205260405f2081815401905573ffffffffffffffffffffffffffffffffffffffff6113fe838661418e565b5116907f80f97d6323ad79fc43a98bcd289c6cf7310faa5b2921a2658899e6205962c9266040518061145f67ffffffffffffffff8c16948a836020909392919373ffffffffffffffffffffffffffffffffffffffff60408201951681520152565b0390a387611386565b7fee5ea0cf5f03d04c9c270492d0dabf6359ab495ce7cd3f361d1ab1aa75afb9e860405160208152806114aa67ffffffffffffffff8816946020830190613fad565b0390a2846112b2565b60405160408101604082528451809152606082019060208601905f5b81811061152257505050908061151983827fe805942c192a214ff07a6bb84c4a6be1fd84b0892a591be489a0a14dcf5002f09503602084015267ffffffffffffffff8a1695613f6a565b0390a2856112aa565b825173ffffffffffffffffffffffffffffffffffffffff168452602093840193909201916001016114cf565b919092935060e08302820160c0810151906fffffffffffffffffffffffffffffffff82168260801c80821461163d5792827fffffffffffffffffffffffffffffffff000000000000000000000000000000009260309560206001989601519260e08101519160ff608083015160d81c169060a0845493015160801c85148b146116165750600282821c1615611607575b505050815f52600760205260405f20555b835260801b16602082015201925b01889392916111f5565b6002901b1790555f80806115de565b93509060028a831b921b1916179055156115ef57805f5260076020525f60408120556115ef565b50505050916001906115fd565b600181146117bc576002811461179057600381146117645760048114611738576005811461170957600681146116dd576007146116af577f8091e6cd000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b7f0e54c54b000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b507f3d3f8dc2000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f5cffeeff000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b507f954e407b000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f575e6231000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507ff8881f2a000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507fcba018aa000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b92965092975092936024602c8702838501010160a0528b8b879961ffff8760e01c1661ffff60a0513560e01c161061ffff8860e01c1660a0513560f01c101615612012578c608060e060a0513560f01c028201015193608060e061ffff60a05135821c1602830101519360018560b01c1660018760b01c161517611fd25761ffff8560a01c1661ffff8760a01c1603611f92576fffffffffffffffffffffffffffffffff60a0513560601c1615611f5257601460a051013560801c60a060e081513560f01c02850101519160a060e061ffff825135821c160286010151916fffffffffffffffffffffffffffffffff84168111611f06576fffffffffffffffffffffffffffffffff83168110611eb6576fffffffffffffffffffffffffffffffff60a0513560601c160260e052670de0b6b3a764000060e05106611e745750602460a051013560c052620186a060c05160e01c1163ffffffff8860b81c1660c05160e01c1117611e2a57620186a063ffffffff60c05160c01c161163ffffffff8760b81c1663ffffffff60c05160c01c161117611ddc5760c060e060a0513560f01c02850101519160801c6fffffffffffffffffffffffffffffffff60a0513560601c166fffffffffffffffffffffffffffffffff84160111611d925760c060e061ffff60a05135821c16028501015160805260801c6fffffffffffffffffffffffffffffffff60a0513560601c166fffffffffffffffffffffffffffffffff608051160111611d4557606060e060a0513560f01c028401015190815490604060e061ffff60a05135821c160286010151936fffffffffffffffffffffffffffffffff60a0513560601c16855410620f424060c05160e01c670de0b6b3a764000060e051040204670de0b6b3a764000060e0510401841017600114611d21575094606060ff9560019995606a999560209561ffff9d9a7fffffffffffffffffffffffffffffffff000000000000000000000000000000006fffffffffffffffffffffffffffffffff60a05135881c166fffffffffffffffffffffffffffffffff83160191161760c060e060a0513560f01c02860101526fffffffffffffffffffffffffffffffff60a05135861c166fffffffffffffffffffffffffffffffff60805116017fffffffffffffffffffffffffffffffff00000000000000000000000000000000608051161760c08f60e09060a05135821c160286010152620f424060c05160e01c670de0b6b3a764000060e051040204670de0b6b3a764000060e051040190039055604060e060a0513560f01c02830101516fffffffffffffffffffffffffffffffff60a05135851c1681540190556fffffffffffffffffffffffffffffffff60a05135841c16815403905560e08b60a05135821c1602010151620f424063ffffffff60c05160c01c16670de0b6b3a764000060e051040204670de0b6b3a764000060e05104038154019055611fe08460a31c160101620f424063ffffffff60c05160c01c16670de0b6b3a764000060e051040204620f424060c05160e01c670de0b6b3a764000060e0510402040181510190528160601b845260601b6014840152818160a01c16602884015360a81c1660298201537fffffffffffffffffffffffffffffffff0000000000000000000000000000000060a0513560201b16602a820152670de0b6b3a764000060e0510460801b603a820152620f424060c05160e01c670de0b6b3a764000060e05104020460801b604a820152620f424063ffffffff60c05160c01c16670de0b6b3a764000060e05104020460801b605a82015201965b01918b9695949150928e936111a3565b9c9350505050600194508a935061ffff959a925084915001978860051b0152611d11565b50505050505095505050509350507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08560089261ffff60a0513560e01c1695909192508a8e8e81806111b2565b5050505050505095505050509350507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08560089260a0513560f01c95909192508a8e8e81806111b2565b5050505050505095505050509350507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08560079261ffff60a0513560e01c1695909192508a8e8e81806111b2565b5050505050505095505050509350507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08560079260a0513560f01c95909192508a8e8e81806111b2565b9b9d5050505050505050925050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe09250600693909192508a8e8e81806111b2565b509b9f505050505050505095505050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0915060059261ffff60a0513560e01c1695909192508a8e8e81806111b2565b509b9f505050505050505095505050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0915060059260a0513560f01c95909192508a8e8e81806111b2565b999b505050505050925050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe09250600493909192508a8e8e81806111b2565b999b505050505050925050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe09250600393909192508a8e8e81806111b2565b999b505050505050925050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe09250600293909192508a8e8e81806111b2565b5095975050925050507fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe09250600193909192508a8e8e81806111b2565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52601160045260245ffd5b600182146121c05760028214612194576003821461215a57506004811461212e5760058114612102576007146120d7577f52bf9848000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b7f31db79fc000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f8768826f000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b507f423e1160000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b67ffffffffffffffff90837fa753986d000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b827ffe2e7267000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b827fb288e5d8000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b60f086811c60ff908116601484013560f881901c8211931c9091161016156127e557600160ff601483013560e81c16116127a15742603b82013560c01c10612757577fbe425459f63eb6447c6c70b445e4b0727e5e78c0733bbaf77b64a2f34dc2dff48552803560601c602086015260208d611fe0601484013560f31c16010151604086015260208d611fe0601484013560eb1c16010151606086015260ff601482013560e81c166080860152601781013560801c60a0860152602781013560801c60c0860152603781013560e01c60e0860152603b81013560c01c610100860152604381013560c01c61012086015261014085207f19010000000000000000000000000000000000000000000000000000000000008652826002870152602286015260428520928311156127135782813560601c5f52600860205260405f20602052604382013560c71c5f5260405f2090815460fe604385013560bf1c161c90600182166126cc57908991843560601c5f52600d60205260405f205480612604575b5060025f92166125ef575b81156124e5575b602a94608c948460a060e095889561ffff9852843560601c5f5260208d611fe0601488013560f31c1601015160205260405f20602084015260208d611fe0601488013560eb1c1601015160205260405f2060408401528d877bfe0000000000000000000000000000000000000000000000000000007ffffffffffe0000000000000000000000000000000000000000000000000000007fffffffffff00000000000000000000000000000000000000000000000000000060438a013560191b16161691015160b81b1776ff00000000000000000000000000000000000000000000601487013560381c161775ff000000000000000000000000000000000000000000601487013560481c1674ff0000000000000000000000000000000000000000601488013560581c1617863560601c171760608401528d8260c082015160801b9101511760808401528060801b1791015260c08d015201990198925050506110c9565b9091505f606b850135608b860135821a7f7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0821115601b8214601c8314171661257e575b50501561253757908991612381565b50505097505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66006928587019003010491898981808080806110e3565b838b5260208b0152604b86013560408b015260608a01525f805260205f60808b60015afa6125ae575b5f80612528565b5f51806125bc575b506125a7565b853560601c81149150816125b6579050843560601c5f52600b60205260405f206020525f524260405f205410155f6125b6565b8091505f52600760205260405f20549061237a565b9091925067ffffffffffffffff811667ffffffffffffffff8260401c1642106126b7575b600190604387013560c01c109160c01c82151616612695575b61264e579089915f61236f565b50505097505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66007928587019003010491898981808080806110e3565b50600c60205260405f20602052805f5260405f20548042101590151516612641565b50608081901c67ffffffffffffffff16612628565b50505097505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66005928587019003010491898981808080806110e3565b97505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66004928587019003010491898981808080806110e3565b985050505050505050506003603b608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd68587018503010492013560c01c898981808080806110e3565b97505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66002928587019003010491898981808080806110e3565b97505050505050509150608c7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffd66001928587019003010491898981808080806110e3565b601481028181046014148215171561204f578060060160061161204f578401602a013560601c5f5b82811061288557509081600192612868838961418e565b525f52600660205260405f2061287e828961418e565b5201611077565b8173ffffffffffffffffffffffffffffffffffffffff6128a5838a61418e565b5116146128b457600101612851565b827fc6e27a10000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b7f4776a783000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b7fc2e5347d000000000000000000000000000000000000000000000000000000005f5260045ffd5b7fe67ab4c5000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b8267ffffffffffffffff917f3feeeffc000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b67ffffffffffffffff837f5b661dba000000000000000000000000000000000000000000000000000000005f521660045260245260445ffd5b7f76c6c93a000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b346102775760607ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757612a37613ed3565b612a3f613ef6565b906044359060ff5f5c16612c5c5773ffffffffffffffffffffffffffffffffffffffff9060017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d169081156105e65780156109405773ffffffffffffffffffffffffffffffffffffffff831692835f52600a60205260ff60405f20541615612c305780612b57612b25612b51612add612b5c956143b9565b6040517f23b872dd0000000000000000000000000000000000000000000000000000000060208201523360248201523060448201526064810197909752959182906084820190565b037fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe08101835282614036565b826142be565b6143b9565b9080821115612c0457810390811161204f5760607fb045190548dadae679cfe9e337437613ca6dd73efdf984f75e56f152ccee22f091845f52600660205260405f20845f52602052612bb28160405f2054613fe0565b855f52600660205260405f20855f526020528060405f20556040519133835260208301526040820152a37fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b837f2b596cb7000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b837f42f22db5000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b7fab143c06000000000000000000000000000000000000000000000000000000005f5260045ffd5b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602073ffffffffffffffffffffffffffffffffffffffff60035416604051908152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775760206040517f00000000000000000000000000000000000000000000000000000000000000008152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602060405162278d008152f35b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757612d9f613f53565b335f52600d60205260405f20549067ffffffffffffffff8083169116809282821115612e9d57612def7f000000000000000000000000000000000000000000000000000000000000000042613fe0565b92604082901c67ffffffffffffffff164210612e8857905b335f52600d602052780100000000000000000000000000000000000000000000000077ffffffffffffffff000000000000000000000000000000008560401b9360801b16911617171760405f205560405191825260208201527f5aaac005821d0973ffc8fe2a69708f18708cada6bfacd90f77c570cf92d126c160403392a2005b5067ffffffffffffffff8160801c1690612e07565b50507fdf431322000000000000000000000000000000000000000000000000000000005f5260045260245260445ffd5b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576020604051620186a08152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576020604051603c8152f35b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775773ffffffffffffffffffffffffffffffffffffffff612f8d613ed3565b165f52600c60205260405f206024355f52602052602060405f2054604051908152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602073ffffffffffffffffffffffffffffffffffffffff5f5416604051908152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576020604051620f42408152f35b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757613072613ed3565b73ffffffffffffffffffffffffffffffffffffffff61308f613ef6565b91165f52600960205273ffffffffffffffffffffffffffffffffffffffff60405f2091165f526020526040805f20602082516130ca81613fed565b60018354938483520154918291015282519182526020820152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775761317c61311e6140b1565b6131aa6131296140ec565b61318a6040519161313b602084614036565b5f83525f3681376040519586957f0f00000000000000000000000000000000000000000000000000000000000000875260e0602088015260e0870190613f6a565b908582036040870152613f6a565b904660608501523060808501525f60a085015283820360c0850152613fad565b0390f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775760015473ffffffffffffffffffffffffffffffffffffffff81163303613268577fffffffffffffffffffffffff0000000000000000000000000000000000000000905f543373ffffffffffffffffffffffffffffffffffffffff82167f8be0079c531659141344cd1fd0a4f28419497f9722a3daafe3b4186f6b6457e05f80a3821633175f5516600155005b7fa09b9a43000000000000000000000000000000000000000000000000000000005f523360045260245ffd5b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576132cb613ed3565b6132d3613ef6565b60ff5f5c16612c5c5760017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d73ffffffffffffffffffffffffffffffffffffffff821690815f52600960205260405f2073ffffffffffffffffffffffffffffffffffffffff82165f5260205260405f20906040519161335783613fed565b600181549182855201549060208401918252156135335773ffffffffffffffffffffffffffffffffffffffff6002541633141580613529575b6134de57507ff3a071e0cb05fb8cf5dacdf1fece8c01159996730fede84a47826645bd67a63e918173ffffffffffffffffffffffffffffffffffffffff6040931695865f526006602052835f20865f52602052835f205492518084105f146134d657508280805b0392885f526006602052855f20885f5260205283865f2055875f526009602052855f20895f526020525f6001878220828155015581613467575b50505082519182526020820152a37fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b85517fa9059cbb00000000000000000000000000000000000000000000000000000000602082015273ffffffffffffffffffffffffffffffffffffffff9390931660248401526044808401929092529082526134ce91906134c9606483614036565b6142be565b868281613431565b8080946133f7565b73ffffffffffffffffffffffffffffffffffffffff925051927f07c6c17d000000000000000000000000000000000000000000000000000000005f526004521660245260445260645ffd5b5080514210613390565b73ffffffffffffffffffffffffffffffffffffffff82857f33f8e8e9000000000000000000000000000000000000000000000000000000005f526004521660245260445ffd5b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757600435335f52600c60205260405f20815f5260205260405f205480158015613671575b6135fe575b6040519081527f26b214029d2b6a3a3bb2ae7cc0a5d4c9329a86381429e16dc45b3633cf83d36960203392a3005b506136297f000000000000000000000000000000000000000000000000000000000000000042613fe0565b335f52600c60205260405f20825f526020528060405f2055335f52600d60205260405f20780100000000000000000000000000000000000000000000000081541790556135d0565b5061369c7f000000000000000000000000000000000000000000000000000000000000000042613fe0565b81116135cb565b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc3601126102775760206040517f00000000000000000000000000000000000000000000000000000000000000008152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602060405160018152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602067ffffffffffffffff60055460a01c16604051908152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602073ffffffffffffffffffffffffffffffffffffffff60025416604051908152f35b613f19565b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757613809613ed3565b60243560ff5f5c16612c5c5760017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c16175f5d33156105e65780156109405773ffffffffffffffffffffffffffffffffffffffff821691825f52600a60205260ff60405f2054161561398e5780612b57612b25612b51612add61388d956143b9565b908082111561396257810390811161204f57815f52600660205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f526020526138d58160405f2054613fe0565b825f52600660205260405f2073ffffffffffffffffffffffffffffffffffffffff33165f526020528060405f205560405191338352602083015260408201527fb045190548dadae679cfe9e337437613ca6dd73efdf984f75e56f152ccee22f060603392a37fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff005f5c165f5d005b827f2b596cb7000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b827f42f22db5000000000000000000000000000000000000000000000000000000005f5260045260245ffd5b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757602073ffffffffffffffffffffffffffffffffffffffff60055416604051908152f35b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757613a42613ed3565b335f52600960205260405f2073ffffffffffffffffffffffffffffffffffffffff82165f5260205260405f2054908115613adc5773ffffffffffffffffffffffffffffffffffffffff90335f52600960205260405f208282165f526020525f600160408220828155015560405192835216907f75f1e929bc3763cbb44e9f41114fbc63fb4dc8b10ecb29e801d0970fddb3077960203392a3005b73ffffffffffffffffffffffffffffffffffffffff907f33f8e8e9000000000000000000000000000000000000000000000000000000005f52336004521660245260445ffd5b346102775760407ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757613b59613ed3565b60243567ffffffffffffffff811681036102775773ffffffffffffffffffffffffffffffffffffffff602092165f526008825260405f206701ffffffffffffff8260071c165f52825260018060405f205460fe60405194831b161c16148152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576020613bf26141cf565b604051908152f35b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576020600454604051908152f35b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757613c6c613ed3565b73ffffffffffffffffffffffffffffffffffffffff5f541633036103fe5773ffffffffffffffffffffffffffffffffffffffff1680156105e6576202a300420180421161204f57817fffffffffffffffffffffffff00000000000000000000000000000000000000006003541617600355806004557f6e40a5249687e5726b36e289e48a9f515233cb996622c291f6fc386e7d5b80a9602073ffffffffffffffffffffffffffffffffffffffff6002541692604051908152a3005b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576004355f526007602052602060405f2054604051908152f35b346102775760207ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc36011261027757613da6613ed3565b335f52600b60205260405f2073ffffffffffffffffffffffffffffffffffffffff82165f5260205260405f205490428210613e8d57613e057f000000000000000000000000000000000000000000000000000000000000000042613fe0565b9180831015613e70575073ffffffffffffffffffffffffffffffffffffffff90335f52600b60205260405f208282165f526020528260405f20555b60405192835216907f66f54b004fefa80e8ccb1b844c9d0bb18668a96c400b7ea86ec1eca9f786230660203392a3005b915073ffffffffffffffffffffffffffffffffffffffff90613e40565b73ffffffffffffffffffffffffffffffffffffffff907f35ae33c0000000000000000000000000000000000000000000000000000000005f52336004521660245260445ffd5b6004359073ffffffffffffffffffffffffffffffffffffffff8216820361027757565b6024359073ffffffffffffffffffffffffffffffffffffffff8216820361027757565b34610277575f7ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffc360112610277576020604051610e108152f35b6004359067ffffffffffffffff8216820361027757565b907fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0601f602080948051918291828752018686015e5f8582860101520116010190565b90602080835192838152019201905f5b818110613fca5750505090565b8251845260209384019390920191600101613fbd565b9190820180921161204f57565b6040810190811067ffffffffffffffff82111761400957604052565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52604160045260245ffd5b90601f7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe0910116810190811067ffffffffffffffff82111761400957604052565b67ffffffffffffffff811161400957601f017fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe01660200190565b604051906140c0604083614036565b601382527f506172616c6c617820536574746c656d656e74000000000000000000000000006020830152565b604051906140fb604083614036565b600182527f31000000000000000000000000000000000000000000000000000000000000006020830152565b67ffffffffffffffff81116140095760051b60200190565b9061414982614127565b6141566040519182614036565b8281527fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe06141848294614127565b0190602036910137565b80518210156141a25760209160051b010190565b7f4e487b71000000000000000000000000000000000000000000000000000000005f52603260045260245ffd5b467f00000000000000000000000000000000000000000000000000000000000000000361421a577f000000000000000000000000000000000000000000000000000000000000000090565b6142226140b1565b602081519101206142316140ec565b602081519101206040519060208201927f8b73c3c69bb8fe3d512ecc4cf759cc79239f7b179b0ffacaa9a75d522b39400f8452604083015260608201524660808201523060a082015260a0815261428960c082614036565b51902090565b3d156142b9573d906142a082614077565b916142ae6040519384614036565b82523d5f602084013e565b606090565b90813b15614377575f816020829351910182855af16142db61428f565b901590811561432f575b506142ed5750565b73ffffffffffffffffffffffffffffffffffffffff907f2b596cb7000000000000000000000000000000000000000000000000000000005f521660045260245ffd5b8051801515925082614344575b50505f6142e5565b60208110925090821561435b575b50505f8061433c565b6020818101935091810103126102775751600114155f80614352565b73ffffffffffffffffffffffffffffffffffffffff827f2b596cb7000000000000000000000000000000000000000000000000000000005f521660045260245ffd5b5f8060405160208101907f70a08231000000000000000000000000000000000000000000000000000000008252306024820152602481526143fb604482614036565b5190845afa9061440961428f565b9115801561442f575b6142ed575060208151918180820193849201010312610277575190565b50602082511061441256fea164736f6c6343000825000a' as const;
 
 export const testTokenAbi = [
   {

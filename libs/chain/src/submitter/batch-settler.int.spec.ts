@@ -169,7 +169,7 @@ describe('BatchSettler', () => {
     });
   }
 
-  test('exclusion: an underfunded fill and a bad signature are dropped by name, the rest settles', async () => {
+  test('a bad signature is dropped by name; an underfunded fill stays in and is skipped on chain (skippedFills); the rest settles', async () => {
     const settler = settlerFor(lc);
     const b = new Builder(lc, await chainNow(lc));
     const buyer = await trader(lc, 0n, 10n * QUOTE_PER_FILL);
@@ -184,15 +184,18 @@ describe('BatchSettler', () => {
 
     const prepared = await settler.prepare(batchId, b.input());
     assert.equal(prepared.kind, 'ready');
-    assert.deepEqual(prepared.kept, [0, 3]);
+    // Funds are the chain's to judge at mining time: the underfunded fill is not trimmed by simulation.
+    assert.deepEqual(prepared.kept, [0, 1, 3]);
     assert.deepEqual(prepared.deferred, []);
     const reasons = new Map(prepared.excluded.map((e) => [e.fill, e.reason]));
-    assert.deepEqual(reasons, new Map([[1, 'FillUnderfunded'], [2, 'InvalidSignature']]));
+    assert.deepEqual(reasons, new Map([[2, 'InvalidSignature']]));
     // Orders used only by excluded fills are not in the encoded batch.
-    assert.equal(prepared.encoded.orders.length, 4);
+    assert.equal(prepared.encoded.orders.length, 6);
 
     const mined = await settler.broadcast(batchId, prepared.encoded.data, prepared.gasLimit, new MemoryJournal());
     assert.equal(mined.status, 'success');
+    // Encoded fill 1 is input fill kept[1] = 1, the underfunded one.
+    assert.deepEqual(await settler.skippedFills(mined), [1]);
     assert.equal(await lastBatchId(lc), batchId);
     assert.equal(await filled(lc, good1.buy), ONE);
     assert.equal(await filled(lc, good2.sell), ONE);
@@ -207,7 +210,7 @@ describe('BatchSettler', () => {
     const settler = settlerFor(lc);
     const b = new Builder(lc, await chainNow(lc));
     const seller = await trader(lc, 10n * ONE, 0n);
-    await b.pair(await trader(lc, 0n, 1n), seller);
+    await b.pair(await trader(lc, 0n, 10n * QUOTE_PER_FILL), seller, { buySigner: account('forger-0') });
     await b.pair(await trader(lc, 0n, 10n * QUOTE_PER_FILL), seller, { buySigner: account('forger') });
     const nonceBefore = await lc.publicClient.getTransactionCount({ address: lc.operator.account.address });
     const batchId = (await settler.lastBatchId()) + 1n;
@@ -217,7 +220,7 @@ describe('BatchSettler', () => {
     assert.deepEqual(
       [...prepared.excluded].sort((x, y) => x.fill - y.fill).map((e) => [e.fill, e.reason]),
       [
-        [0, 'FillUnderfunded'],
+        [0, 'InvalidSignature'],
         [1, 'InvalidSignature'],
       ],
     );

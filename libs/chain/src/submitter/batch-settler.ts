@@ -13,7 +13,7 @@ import {
   type TransactionReceipt,
 } from 'viem';
 import { encodeBatch, type BatchFill, type BatchInput, type EncodedBatch } from '../batch.js';
-import type { Reader, Signer } from '../client.js';
+import { skippedFillsOf, type Reader, type Signer } from '../client.js';
 import { MAX_TX_GAS } from '../constants.js';
 import { ChainError, decodeContractRevert, type ContractRevert } from '../errors.js';
 import { settlementAbi } from '../generated/contracts.js';
@@ -25,7 +25,7 @@ import { retryTransient, sleep } from './rpc.js';
 export interface ExcludedFill {
   /** Index into the INPUT fills. */
   readonly fill: number;
-  /** Contract error name ('FillUnderfunded', 'InvalidSignature', ...), 'UNDECODABLE_REVERT', or a ChainError code of the encoder. */
+  /** Contract error name ('InvalidSignature', 'Overfill', ...), 'UNDECODABLE_REVERT', or a ChainError code of the encoder. */
   readonly reason: string;
   readonly detail: string;
 }
@@ -296,6 +296,18 @@ export class BatchSettler {
     if (head < receipt.blockNumber + BigInt(this.config.confirmations) - 1n) return 'pending';
     const block = await this.rpc('getBlock', signal, () => this.reader.getBlock({ blockNumber: receipt.blockNumber }));
     return block.hash === mined.blockHash ? 'confirmed' : 'dropped';
+  }
+
+  /**
+   * Indexes (into the batch's encoded fills) of the fills a mined batch skipped because a trader lacked the
+   * funds (its FillsSkipped log), [] for none. The contract no longer reverts a batch for an underfunded fill,
+   * so the caller learns of them here, from the receipt, and fails them (reason FillUnderfunded) rather than
+   * trimming them by simulation (the funds can change between simulation and mining anyway).
+   */
+  async skippedFills(mined: MinedBatch, signal?: AbortSignal): Promise<number[]> {
+    const receipt = await this.receipt(mined.hash, signal);
+    if (receipt === undefined) throw new ChainError('TX_REVERTED', `batch ${mined.batchId}: no receipt for ${mined.hash} to read skipped fills from`);
+    return skippedFillsOf(receipt, this.settlement);
   }
 
   /**

@@ -558,8 +558,13 @@ export class SettlementRepository {
     if (count === 0) await this.requireBatch(batchId);
   }
 
-  /** One transaction: a MINED batch CONFIRMED and its fills SETTLED. Again on a CONFIRMED batch: nothing changes. */
-  async markConfirmed(batchId: bigint, atMs: number): Promise<void> {
+  /**
+   * One transaction: a MINED batch CONFIRMED, the fills the contract skipped in it (`skipped`, e.g.
+   * FillUnderfunded) FAILED with their reason, and its other fills SETTLED. Again on a CONFIRMED batch:
+   * nothing changes.
+   */
+  async markConfirmed(batchId: bigint, atMs: number, skipped: readonly FailedFill[] = []): Promise<void> {
+    distinctKeys(skipped);
     await this.prisma.$transaction(async (tx) => {
       const batch = await lockBatch(tx, batchId);
       if (batch.status === 'CONFIRMED') return;
@@ -567,6 +572,7 @@ export class SettlementRepository {
         throw new PersistenceError('SETTLEMENT_BATCH_STATE', `Batch ${batchId.toString()} is ${batch.status}, not MINED: cannot confirm it`);
       }
       await tx.settlementBatch.update({ where: { id: batchId }, data: { status: 'CONFIRMED', confirmedAt: new Date(atMs) } });
+      if (skipped.length > 0) await failInTx(tx, skipped, { batchId, status: 'BATCHED' }, `BATCHED in batch ${batchId.toString()}`);
       await tx.settlementFill.updateMany({ where: { batchId, status: 'BATCHED' }, data: { status: 'SETTLED' } });
     }, TX_OPTIONS);
   }
