@@ -9,7 +9,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { createPublicClient, createWalletClient, defineChain, http, maxUint256, bytesToHex, isAddress, type Address, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { ANVIL_MNEMONIC, deploySettlement, deployTestToken, expectSuccess, testTokenAbi, type SettlementMarket } from '@parallax/chain';
+import { ANVIL_MNEMONIC, deploySettlement, deployTestToken, expectSuccess, settlementAbi, testTokenAbi, type SettlementMarket } from '@parallax/chain';
 import { formatSettlementMarkets, parseSettlementMarkets } from '../config/settlement.config.js';
 
 export interface DevChainDeployment {
@@ -82,10 +82,14 @@ export async function deployDevChain(rpcUrl: string, deployDir: string, marketCo
     operator: operator.account.address,
     feeRecipient: mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 2 }).address,
     withdrawalDelay: 86_400n,
+    // A trader's on-chain cancel takes effect after this (the settlement latency window): a development minute.
+    cancelDelay: 60n,
   });
   const base = await deployTestToken(owner, reader, { name: 'Test BASE', symbol: 'BASE', decimals: 18 });
   const quote = await deployTestToken(owner, reader, { name: 'Test QUOTE', symbol: 'QUOTE', decimals: 6 });
   for (const token of [base, quote]) {
+    // The contract takes deposits of listed tokens only (the owner's allowlist).
+    await expectSuccess(reader, await owner.writeContract({ address: settlement, abi: settlementAbi, functionName: 'setTokenListed', args: [token, true] }), 'setTokenListed');
     await expectSuccess(reader, await funder.writeContract({ address: token, abi: testTokenAbi, functionName: 'approve', args: [settlement, maxUint256] }), 'approve');
   }
   // BASE/QUOTE: lot 0.001 BASE (1e15 units), tick 0.01 QUOTE per BASE (1e4 per 1e18 units), as in the local chain.
