@@ -8,6 +8,7 @@ import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
 import { ParallaxApiError, ParallaxClient, type ParallaxStream } from '@parallax/sdk';
 import { Kafka, logLevel } from 'kafkajs';
+import { kafkaJsSecurity } from '@parallax/transport';
 import type { Address } from 'viem';
 import { loadExchangeConfig } from './exchange.config.js';
 import { startExchange, type RunningExchange } from './exchange.js';
@@ -29,7 +30,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
  * so a second run on the same broker starts from an empty log as the embedded run does.
  */
 async function freshKafkaTopics(brokers: string): Promise<void> {
-  const admin = new Kafka({ clientId: 'api-e2e-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ clientId: 'api-e2e-admin', brokers: brokers.split(','), logLevel: logLevel.NOTHING, ...kafkaJsSecurity() }).admin();
   await admin.connect();
   try {
     const t = DEFAULT_TOPICS;
@@ -63,7 +64,8 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
       GATEWAY_PORT: '0',
       ENGINE_HTTP_PORT_BASE: '0',
       SETTLEMENT_HTTP_PORT: '0',
-      ...(mode === 'kafka' ? { KAFKA_BROKERS: brokers } : {}),
+      // The test owns the default names on its broker (it deletes them first): it is the deployment there.
+      ...(mode === 'kafka' ? { KAFKA_BROKERS: brokers, EXCHANGE_USE_DEPLOYMENT_NAMES: 'true' } : {}),
     });
     exchange = await startExchange(config, createLogger('api-e2e', 'silent'));
     const url = exchange.gatewayUrl;

@@ -181,10 +181,15 @@ export class ParallaxClient {
     return this.request('GET', `/v1/markets/${encodeURIComponent(symbol)}/ticker`);
   }
 
-  /** Signs an order (nonce and expiry default to a fresh nonce and one day). */
+  /**
+   * Signs an order (nonce and expiry default to a fresh nonce and one day; for a market, IOC or FOK order to
+   * one minute, since the contract's rules give such an order a short signed deadline).
+   */
   async signOrder(symbol: string, p: Omit<OrderParams, 'nonce' | 'expiry'> & { nonce?: bigint; expiry?: bigint }): Promise<PlaceOrderBody> {
     const m = await this.market(symbol);
-    return signPlaceOrder(this.account(), await this.domain(), m, { ...p, nonce: p.nonce ?? this.nextNonce(), expiry: p.expiry ?? BigInt(Math.floor(Date.now() / 1000) + 86_400) });
+    const immediate = p.type === 'market' || p.timeInForce === 'IOC' || p.timeInForce === 'FOK';
+    const expiry = p.expiry ?? BigInt(Math.floor(Date.now() / 1000) + (immediate ? 60 : 86_400));
+    return signPlaceOrder(this.account(), await this.domain(), m, { ...p, nonce: p.nonce ?? this.nextNonce(), expiry });
   }
 
   async placeOrder(symbol: string, p: Omit<OrderParams, 'nonce' | 'expiry'> & { nonce?: bigint; expiry?: bigint }, wait: 'ack' | 'result' = 'ack'): Promise<PlaceResult> {

@@ -58,8 +58,15 @@ export async function signPlaceOrder(account: LocalAccount, domain: SettlementDo
       lotSize: BigInt(market.lotSizeUnits),
       tickSize: BigInt(market.tickSizeUnits),
     },
-    { isBuy: p.side === 'buy', isMarket: p.type === 'market', priceTicks: units.priceToTicks(p.price), sizeLots: units.sizeToLots(p.amount) },
-    { trader: account.address, nonce: p.nonce, expiry: p.expiry, maxFeeRate: p.maxFeeRate },
+    {
+      isBuy: p.side === 'buy',
+      isMarket: p.type === 'market',
+      immediate: p.timeInForce === 'IOC' || p.timeInForce === 'FOK',
+      priceTicks: units.priceToTicks(p.price),
+      sizeLots: units.sizeToLots(p.amount),
+    },
+    // `now` lets the signing helper refuse an immediate order whose deadline is not short.
+    { trader: account.address, nonce: p.nonce, expiry: p.expiry, maxFeeRate: p.maxFeeRate, now: BigInt(Math.floor(Date.now() / 1000)) },
   );
   const signed = await signOrder(account, domain, order);
   const body: PlaceOrderBody = {

@@ -82,7 +82,12 @@ export class OrdersService {
     // it may trade at, and it is what the trader signs.
     if (priceTicks <= 0) throw new ApiError('PROTECTION_PRICE_REQUIRED', 'price: a positive price is required, also for market orders');
     if (expiry <= this.nowSec()) throw new ApiError('ORDER_EXPIRED', 'expiry: the order has already expired');
-    const order: Order = orderForPlace(market.settlement, { isBuy: dto.side === 'buy', isMarket, priceTicks, sizeLots }, { trader, nonce, expiry, maxFeeRate: dto.maxFeeRate });
+    const order: Order = orderForPlace(
+      market.settlement,
+      { isBuy: dto.side === 'buy', isMarket, immediate: tif !== 'GTC', priceTicks, sizeLots },
+      // With `now`, an IOC/FOK/market order whose signed deadline is not short is refused (INVALID_FIELD).
+      { trader, nonce, expiry, maxFeeRate: dto.maxFeeRate, now: this.nowSec() },
+    );
     assertSignedBy(hashOrder(this.ctx.domain, order), dto.signature, trader);
 
     const known = this.data.byTraderNonce(trader, nonce);

@@ -76,7 +76,9 @@ export async function deployDevChain(rpcUrl: string, deployDir: string, marketCo
   const owner = wallet(0);
   const operator = wallet(1);
   const funder = wallet(3);
-  const deployBlock = await reader.getBlockNumber();
+  // The contract lands in a later block than the current one (on a fresh chain: block 1 at the earliest); recovery
+  // searches BatchSettled logs from here, so a block before the deployment is safe and 0 is refused by settlement.
+  const deployBlock = (await reader.getBlockNumber()) + 1n;
   const settlement = await deploySettlement(owner, reader, {
     owner: owner.account.address,
     operator: operator.account.address,

@@ -51,7 +51,7 @@ export class parallax extends Exchange {
         watchMyTrades: true,
       },
       timeframes: { '1m': '1m', '5m': '5m', '15m': '15m', '1h': '1h', '4h': '4h', '1d': '1d' },
-      options: { url: 'http://127.0.0.1:3000', maxFeeRate: 2_000, orderLifetimeSeconds: 86_400 },
+      options: { url: 'http://127.0.0.1:3000', maxFeeRate: 2_000, orderLifetimeSeconds: 86_400, immediateOrderLifetimeSeconds: 60 },
     }) as Dict;
   }
 
@@ -219,13 +219,17 @@ export class parallax extends Exchange {
     if (amount === undefined) throw new InvalidOrder(`${this.id} every order needs an amount`);
     if (price === undefined) throw new InvalidOrder(`${this.id} every order needs a price (a market order's protection price)`);
     const tif: unknown = params['timeInForce'];
+    // Market, IOC and FOK orders are signed with a short deadline (the contract's rule: their remainder can
+    // never be filled later); resting orders with the longer lifetime.
+    const immediate = type === 'market' || tif === 'IOC' || tif === 'FOK';
+    const lifetime = Number(this.options[immediate ? 'immediateOrderLifetimeSeconds' : 'orderLifetimeSeconds']);
     const p: Parameters<ParallaxClient['placeOrder']>[1] = {
       side,
       type: type === 'market' ? 'market' : 'limit',
       price: this.numberToString(price),
       amount: this.numberToString(amount),
       maxFeeRate: Number(params['maxFeeRate'] ?? this.options['maxFeeRate']),
-      expiry: BigInt(Math.floor(Date.now() / 1000) + Number(this.options['orderLifetimeSeconds'])),
+      expiry: BigInt(Math.floor(Date.now() / 1000) + lifetime),
       ...(typeof params['clientOrderId'] === 'string' ? { clientOrderId: params['clientOrderId'] } : {}),
       ...(tif === 'IOC' || tif === 'FOK' || tif === 'GTC' ? { timeInForce: tif } : {}),
       ...(params['postOnly'] === true ? { postOnly: true } : {}),
