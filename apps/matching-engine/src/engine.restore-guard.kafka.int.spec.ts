@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Kafka, logLevel } from 'kafkajs';
 import { topicSpecs } from '@parallax/contracts';
 import { syntheticOrderFlow } from '@parallax/matching';
-import { createKafkaTransport, type Transport } from '@parallax/transport';
+import { createKafkaTransport, kafkaJsSecurity, type Transport } from '@parallax/transport';
 import { loadMatchingEngineConfig } from './config/matching-engine.config.js';
 import { engineEnv, kafkaBrokers, kill9, logsWith, spawnEngine, stopGracefully, type EngineProcess } from './testing/engine-process.js';
 import { produce, waitForCommitted } from './testing/test-support.js';
@@ -40,7 +40,7 @@ describe('matching engine on Kafka: replay input deleted by retention', { timeou
     // Retention deletes the first half of partition 0's input: below the committed offset, above the replay start.
     const committed = (await transport.committedOffsets(config.groupId, config.topics.orders)).get(0)!;
     const cut = Math.floor(committed / 2);
-    const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: `${run}-admin`, logLevel: logLevel.NOTHING });
+    const kafka = new Kafka({ brokers: kafkaBrokers.split(','), clientId: `${run}-admin`, logLevel: logLevel.NOTHING, ...kafkaJsSecurity() });
     const admin = kafka.admin();
     await admin.connect();
     try {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import kafkajs, { Kafka, logLevel } from 'kafkajs';
 import { uniqueName } from '../contract/helpers.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
+import { kafkaJsSecurity } from './kafka-security.js';
 
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 // A runtime enum kafkajs (CommonJS) exposes only on its default export under ESM.
@@ -13,7 +14,7 @@ const { ConfigResourceTypes } = kafkajs;
 
 describe('Kafka transport: topic retention', () => {
   let t: KafkaTransport;
-  const kafka = new Kafka({ brokers, clientId: 'transport-topics-raw', logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ brokers, clientId: 'transport-topics-raw', logLevel: logLevel.NOTHING, ...kafkaJsSecurity() });
   const admin = kafka.admin();
   before(async () => {
     t = createKafkaTransport({ brokers, clientId: 'transport-topics' });
