@@ -38,6 +38,20 @@ function kafka(cmd: 'status' | 'start' | 'stop'): { code: number; out: string } 
   return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
 }
 
+/**
+ * The local broker authenticates every client (SASL/SCRAM): its test principal's credentials go into this
+ * process's environment, which the transport, the engine worker threads and the spawned engines all read.
+ */
+function adoptLocalCredentials(): void {
+  if (process.env['KAFKA_SASL_USERNAME'] !== undefined) return;
+  const r = spawnSync('bash', [kafkaScript, 'env'], { encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`could not read the local broker's credentials (scripts/kafka.sh env):\n${r.stderr}`);
+  for (const line of r.stdout.split('\n')) {
+    const m = /^export (KAFKA_SASL_[A-Z_]+)=(.*)$/.exec(line);
+    if (m !== null) process.env[m[1]!] = m[2]!;
+  }
+}
+
 function ensureBroker(brokersEnv: string | undefined): Broker {
   const brokers = (brokersEnv ?? '127.0.0.1:19092').split(',').map((b) => b.trim());
   if (brokersEnv !== undefined && brokersEnv !== '127.0.0.1:19092') {
@@ -53,6 +67,7 @@ function ensureBroker(brokersEnv: string | undefined): Broker {
     startedHere = true;
     status = kafka('status');
   }
+  adoptLocalCredentials();
   const pid = /pid (\d+)/.exec(status.out)?.[1];
   return { brokers, pid: pid === undefined ? null : Number(pid), startedHere };
 }
