@@ -70,6 +70,12 @@ describe('gateway process entry', () => {
     assert.match(r.stderr, /^gateway: invalid configuration: SETTLEMENT_MARKETS: /);
   });
 
+  it('takes the settlement market list in either form settlement takes ({ "markets": [...] } too)', async () => {
+    const wrapped = JSON.stringify({ markets: JSON.parse(deployment.SETTLEMENT_MARKETS) as unknown });
+    const lines = await linesUntil({ ...deployment, SETTLEMENT_MARKETS: wrapped, GATEWAY_PORT: '0' }, 'gateway listening');
+    assert.ok(lines.some((l) => l.includes('gateway listening')));
+  });
+
   it("starts with a good configuration; piped, every line is JSON and Nest's own start-up logs are among them", async () => {
     const lines = await linesUntil({ ...deployment, GATEWAY_PORT: '0' }, 'gateway listening');
     const entries = lines.map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -36,7 +36,10 @@ function settlementMarketsOf(e: z.infer<typeof env>): SettlementMarket[] {
     if (e.SETTLEMENT_MARKETS !== undefined) json = e.SETTLEMENT_MARKETS;
     else if (e.SETTLEMENT_MARKETS_FILE !== undefined) json = readFileSync(e.SETTLEMENT_MARKETS_FILE, 'utf8');
     else throw new Error('one of SETTLEMENT_MARKETS or SETTLEMENT_MARKETS_FILE is required');
-    const markets = marketList.parse(JSON.parse(json)).map((m) => ({
+    // Both forms settlement takes: a list, or { "markets": [...] }.
+    const parsed: unknown = JSON.parse(json);
+    const list: unknown = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && 'markets' in parsed ? parsed.markets : parsed;
+    const markets = marketList.parse(list).map((m) => ({
       marketId: m.marketId,
       baseToken: m.baseToken as `0x${string}`,
       quoteToken: m.quoteToken as `0x${string}`,

@@ -12,7 +12,10 @@ export interface BatchLimits {
   readonly maxFills: number;
   readonly maxGas: number;
   readonly maxAgeMs: number;
-  /** A fill whose signed orders have not all arrived after this long is given up (SIGNED_ORDER_MISSING). */
+  /**
+   * A fill whose signed orders have not all arrived after this long is reported as overdue (an alert: the
+   * ingest's fault, never the trader's); it stays PENDING and settles if its orders come.
+   */
   readonly signedOrderWaitMs: number;
 }
 
@@ -44,7 +47,7 @@ export interface BatchSelection<F extends CandidateFill> {
   readonly take: readonly F[];
   readonly reason: CloseReason | undefined;
   readonly modelledGas: number;
-  /** Fills that waited longer than signedOrderWaitMs for a signed order: fail them. */
+  /** Fills that waited longer than signedOrderWaitMs for a signed order: alert on them (they stay PENDING). */
   readonly orphaned: readonly F[];
 }
 
