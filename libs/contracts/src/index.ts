@@ -1,6 +1,6 @@
 export { ContractError } from './errors.js';
 export type { ContractErrorCode } from './errors.js';
-export { CONTRACT_MAGIC, CONTRACT_VERSION, MAX_MESSAGE_BYTES, MessageType, ContractWriter, peekMessageType } from './wire.js';
+export { CONTRACT_MAGIC, CONTRACT_VERSION, MESSAGE_VERSIONS, messageVersion, MAX_MESSAGE_BYTES, MessageType, ContractWriter, peekMessageType } from './wire.js';
 export type { TopicNames, SettlementTopicNames, RiskTopicNames } from './catalogue/topics.js';
 export { DEFAULT_RISK_TOPICS, riskTopicSpecs } from './catalogue/topics.js';
 export { DEFAULT_TOPICS, DEFAULT_ORDERS_RETENTION_MS, MAX_PARTITIONS, topicSpecs, partitionForMarket, marketKey, deadLetterKey, isValidTopicName } from './catalogue/topics.js';

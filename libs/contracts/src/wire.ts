@@ -1,6 +1,8 @@
 // The binary frame shared by every Parallax topic contract, and the one-pass writer / reader behind it.
 //
-// Frame: magic 0x50 ('P'), message type (1 byte), contract version (1 byte), then the message's fields.
+// Frame: magic 0x50 ('P'), message type (1 byte), version (1 byte), then the message's fields. The version is
+// per message type: CONTRACT_VERSION (1) unless the type's layout changed since (MESSAGE_VERSIONS), in which
+// case its encoder writes the newest version and its decoder still reads every older one (ContractReader.version).
 // Integers are unsigned LEB128 varints of non-negative safe integers; the reader accepts only the canonical
 // (shortest) form, so every accepted message re-encodes to exactly the same bytes (determinism both ways).
 import { ByteWriter } from '@parallax/order-book';
@@ -24,6 +26,21 @@ export const MessageType = {
   ChainEventBatch: 9,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/**
+ * Message types whose layout changed after CONTRACT_VERSION, with the version their encoder writes now. The
+ * decoder of such a type reads versions CONTRACT_VERSION..that one, so records written by an older release
+ * (e.g. a compacted topic's) stay readable. A layout change bumps its type's entry, never silently.
+ */
+export const MESSAGE_VERSIONS: Readonly<Partial<Record<MessageType, number>>> = {
+  /** 2: partitionMarkets appended (see messages/snapshots.ts). */
+  [MessageType.MarketSnapshot]: 2,
+};
+
+/** The version byte an encoder of `type` writes (the newest its decoder reads). */
+export function messageVersion(type: MessageType): number {
+  return MESSAGE_VERSIONS[type] ?? CONTRACT_VERSION;
+}
 
 const MESSAGE_TYPE_NAMES: Record<number, string> = {
   1: 'CommandBatch',
@@ -76,7 +93,7 @@ export class ContractWriter extends ByteWriter {
     this.ensure(3);
     this.buf[this.pos++] = CONTRACT_MAGIC;
     this.buf[this.pos++] = type;
-    this.buf[this.pos++] = CONTRACT_VERSION;
+    this.buf[this.pos++] = messageVersion(type);
   }
 
   raw(b: Uint8Array): void {
@@ -101,6 +118,8 @@ export class ContractWriter extends ByteWriter {
 /** Bounds-checked reader over one message; every failure is a ContractError. */
 export class ContractReader {
   pos = 0;
+  /** The frame's version: CONTRACT_VERSION..messageVersion(type); a decoder reads the layout it names. */
+  readonly version: number;
   private readonly buf: Uint8Array;
 
   /** Validates the frame header (size, magic, type, version) and positions after it. */
@@ -117,9 +136,13 @@ export class ContractReader {
       const got = MESSAGE_TYPE_NAMES[type] ?? `unknown type ${type}`;
       throw new ContractError('WRONG_MESSAGE_TYPE', `expected ${name}, got ${got}`);
     }
-    if (bytes[2] !== CONTRACT_VERSION) {
-      throw new ContractError('UNSUPPORTED_VERSION', `${name} version ${bytes[2]!} (this build reads version ${CONTRACT_VERSION})`);
+    const version = bytes[2]!;
+    const newest = messageVersion(expected);
+    if (version < CONTRACT_VERSION || version > newest) {
+      const reads = newest === CONTRACT_VERSION ? `version ${newest}` : `versions ${CONTRACT_VERSION}..${newest}`;
+      throw new ContractError('UNSUPPORTED_VERSION', `${name} version ${version} (this build reads ${reads})`);
     }
+    this.version = version;
     this.buf = bytes;
     this.pos = 3;
   }
@@ -214,7 +237,9 @@ export function peekMessageType(bytes: Uint8Array): MessageType {
   if (bytes.length < 3 || bytes[0] !== CONTRACT_MAGIC) throw new ContractError('MALFORMED_MESSAGE', 'not a Parallax contract message');
   const type = bytes[1]!;
   if (MESSAGE_TYPE_NAMES[type] === undefined) throw new ContractError('WRONG_MESSAGE_TYPE', `unknown message type ${type}`);
-  if (bytes[2] !== CONTRACT_VERSION) throw new ContractError('UNSUPPORTED_VERSION', `version ${bytes[2]!}`);
+  if (bytes[2]! < CONTRACT_VERSION || bytes[2]! > messageVersion(type as MessageType)) {
+    throw new ContractError('UNSUPPORTED_VERSION', `version ${bytes[2]!}`);
+  }
   return type as MessageType;
 }
 

@@ -12,7 +12,7 @@ import { ContractError } from '../errors.js';
 import type { EventBatch } from './events.js';
 import { decodeEventBatch, decodeEventBatchEvents, encodeEventBatch } from './events.js';
 import type { MarketSnapshot } from './snapshots.js';
-import { decodeMarketSnapshot, encodeMarketSnapshot } from './snapshots.js';
+import { decodeMarketSnapshot } from './snapshots.js';
 import type { SettlementStatus } from './settlement-status.js';
 import { decodeSettlementStatus, encodeSettlementStatus } from './settlement-status.js';
 import type { SignedOrderBatch } from './signed-orders.js';
@@ -32,7 +32,8 @@ import {
   signedOrderBatchArb,
   snapshotArb,
 } from '../testing/arbitraries.js';
-import { CONTRACT_MAGIC, CONTRACT_VERSION, MessageType, peekMessageType } from '../wire.js';
+import { legacySnapshotArb, reencodeMarketSnapshot } from '../testing/legacy-snapshots.js';
+import { CONTRACT_MAGIC, CONTRACT_VERSION, MessageType, messageVersion, peekMessageType } from '../wire.js';
 
 interface Codec<T> {
   name: string;
@@ -45,7 +46,10 @@ interface Codec<T> {
 const codecs = [
   { name: 'CommandBatch', type: MessageType.CommandBatch, arb: commandBatchArb, encode: encodeCommandBatch, decode: decodeCommandBatch } satisfies Codec<CommandBatch>,
   { name: 'EventBatch', type: MessageType.EventBatch, arb: eventBatchArb, encode: encodeEventBatch, decode: decodeEventBatch } satisfies Codec<EventBatch>,
-  { name: 'MarketSnapshot', type: MessageType.MarketSnapshot, arb: snapshotArb, encode: encodeMarketSnapshot, decode: decodeMarketSnapshot } satisfies Codec<MarketSnapshot>,
+  // Hostile bytes may decode as either MarketSnapshot version (version 1 has no partitionMarkets): the
+  // canonical check re-encodes in the version the bytes came in (encodeMarketSnapshot writes only version 2).
+  { name: 'MarketSnapshot', type: MessageType.MarketSnapshot, arb: snapshotArb, encode: reencodeMarketSnapshot, decode: decodeMarketSnapshot } satisfies Codec<MarketSnapshot>,
+  { name: 'MarketSnapshot v1', type: MessageType.MarketSnapshot, arb: legacySnapshotArb, encode: reencodeMarketSnapshot, decode: decodeMarketSnapshot } satisfies Codec<MarketSnapshot>,
   { name: 'DeadLetter', type: MessageType.DeadLetter, arb: deadLetterArb, encode: encodeDeadLetter, decode: decodeDeadLetter } satisfies Codec<DeadLetter>,
   { name: 'SignedOrderBatch', type: MessageType.SignedOrderBatch, arb: signedOrderBatchArb, encode: encodeSignedOrderBatch, decode: decodeSignedOrderBatch } satisfies Codec<SignedOrderBatch>,
   { name: 'SettlementStatus', type: MessageType.SettlementStatus, arb: settlementStatusArb, encode: encodeSettlementStatus, decode: decodeSettlementStatus } satisfies Codec<SettlementStatus>,
@@ -72,10 +76,11 @@ const TIMEOUT = { timeout: 60_000 };
 for (const c of codecs) {
   describe(`${c.name} decoder under hostile input`, () => {
     it('random bytes, with and without a valid header', TIMEOUT, () => {
-      const header = Uint8Array.from([CONTRACT_MAGIC, c.type, CONTRACT_VERSION]);
+      // Any version the decoder reads (older layouts included).
+      const versionArb = fc.integer({ min: CONTRACT_VERSION, max: messageVersion(c.type) });
       fc.assert(
-        fc.property(fc.uint8Array({ maxLength: 120 }), fc.boolean(), (tail, withHeader) => {
-          hostile(c, withHeader ? Uint8Array.from([...header, ...tail]) : tail);
+        fc.property(fc.uint8Array({ maxLength: 120 }), fc.boolean(), versionArb, (tail, withHeader, version) => {
+          hostile(c, withHeader ? Uint8Array.from([CONTRACT_MAGIC, c.type, version, ...tail]) : tail);
         }),
         { numRuns: 2000 },
       );
@@ -140,7 +145,7 @@ for (const c of codecs) {
       assert.equal(code(valid), 'ok');
       assert.equal(code(with3(0, 0x51)), 'MALFORMED_MESSAGE');
       for (const other of [0, 1, 2, 3, 4, 5, 6, 7, 255].filter((t) => t !== c.type)) assert.equal(code(with3(1, other)), 'WRONG_MESSAGE_TYPE');
-      for (const version of [0, 2, 255]) assert.equal(code(with3(2, version)), 'UNSUPPORTED_VERSION');
+      for (const version of [0, messageVersion(c.type) + 1, 255]) assert.equal(code(with3(2, version)), 'UNSUPPORTED_VERSION');
       assert.equal(code(new Uint8Array(0)), 'MALFORMED_MESSAGE');
       assert.equal(code(valid.subarray(0, 2)), 'MALFORMED_MESSAGE');
       assert.equal(peekMessageType(valid), c.type);
@@ -172,5 +177,8 @@ describe('peekMessageType', () => {
     assert.throws(() => peekMessageType(Uint8Array.from([0x50, 1, 2])), (e: unknown) => e instanceof ContractError && e.code === 'UNSUPPORTED_VERSION');
     assert.throws(() => peekMessageType(Uint8Array.from([0x51, 1, 1])), (e: unknown) => e instanceof ContractError && e.code === 'MALFORMED_MESSAGE');
     assert.equal(peekMessageType(Uint8Array.from([0x50, 4, 1])), MessageType.DeadLetter);
+    // Per-type versions: MarketSnapshot is written as 2 and still read as 1; 3 is unknown.
+    for (const v of [1, 2]) assert.equal(peekMessageType(Uint8Array.from([0x50, 3, v])), MessageType.MarketSnapshot);
+    assert.throws(() => peekMessageType(Uint8Array.from([0x50, 3, 3])), (e: unknown) => e instanceof ContractError && e.code === 'UNSUPPORTED_VERSION');
   });
 });

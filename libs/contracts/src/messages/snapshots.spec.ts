@@ -8,6 +8,7 @@ import { defaultMarkets } from '../catalogue/markets.js';
 import type { MarketSnapshot } from './snapshots.js';
 import { decodeMarketSnapshot, encodeMarketSnapshot } from './snapshots.js';
 import { snapshotArb } from '../testing/arbitraries.js';
+import { encodeMarketSnapshotV1, legacySnapshotArb } from '../testing/legacy-snapshots.js';
 
 const isCode = (code: ContractErrorCode) => (e: unknown) => e instanceof ContractError && e.code === code;
 
@@ -45,11 +46,41 @@ describe('market snapshot contract', () => {
     assert.throws(() => decodeMarketSnapshot(Uint8Array.from([0x50, 3, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0])), isCode('INVALID_FIELD'));
   });
 
-  it('refuses records without partitionMarkets (the format before it) and an explicit 0', () => {
-    const bytes = encodeMarketSnapshot({ marketId: 1, inputPartition: 0, nextOffset: 9, lastSeq: 0, stateHash: '0000000000000000', book: Uint8Array.from([1]), partitionMarkets: 2 });
-    assert.equal(bytes.at(-1), 2);
-    const old = bytes.subarray(0, bytes.length - 1);
-    assert.throws(() => decodeMarketSnapshot(old), isCode('MALFORMED_MESSAGE'));
-    assert.throws(() => decodeMarketSnapshot(Uint8Array.from([...old, 0])), isCode('INVALID_FIELD'));
+  it('writes version 2: the frame version byte 2 and partitionMarkets after the book', () => {
+    const bytes = encodeMarketSnapshot({ marketId: 1, inputPartition: 0, nextOffset: 9, lastSeq: 0, stateHash: '0102030405060708', book: Uint8Array.from([0xaa]), partitionMarkets: 2 });
+    assert.deepEqual([...bytes], [0x50, 3, 2, 1, 0, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 0xaa, 2]);
+    // Version 2 without the count, or with 0, is refused; so is a count in a version 1 frame (trailing byte).
+    assert.throws(() => decodeMarketSnapshot(bytes.subarray(0, bytes.length - 1)), isCode('MALFORMED_MESSAGE'));
+    assert.throws(() => decodeMarketSnapshot(Uint8Array.from([...bytes.subarray(0, bytes.length - 1), 0])), isCode('INVALID_FIELD'));
+    assert.throws(() => decodeMarketSnapshot(Uint8Array.from([0x50, 3, 1, ...bytes.subarray(3)])), isCode('MALFORMED_MESSAGE'));
+    assert.throws(() => decodeMarketSnapshot(Uint8Array.from([0x50, 3, 3, ...bytes.subarray(3)])), isCode('UNSUPPORTED_VERSION'));
+  });
+
+  it('reads version 1 records (written before partitionMarkets) with an unknown count', () => {
+    // Hand-built as the previous release's encoder wrote them: header version 1, no partitionMarkets.
+    const v1 = Uint8Array.from([0x50, 3, 1, 1, 0, 9, 0, 1, 2, 3, 4, 5, 6, 7, 8, 1, 0xaa]);
+    const decoded = decodeMarketSnapshot(v1);
+    assert.deepEqual(decoded, { marketId: 1, inputPartition: 0, nextOffset: 9, lastSeq: 0, stateHash: '0102030405060708', book: Uint8Array.from([0xaa]), partitionMarkets: undefined });
+    assert.deepEqual(encodeMarketSnapshotV1(decoded), v1);
+    // The encoder writes only version 2: an unknown count is never written.
+    assert.throws(() => encodeMarketSnapshot(decoded), isCode('INVALID_FIELD'));
+    assert.deepEqual(encodeMarketSnapshot({ ...decoded, partitionMarkets: 3 }), Uint8Array.from([0x50, 3, 2, ...v1.subarray(3), 3]));
+    assert.throws(() => decodeMarketSnapshot(Uint8Array.from([0x50, 3, 1, 1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0])), isCode('INVALID_FIELD'));
+  });
+
+  it('reads any version 1 snapshot, including a real book', () => {
+    fc.assert(
+      fc.property(legacySnapshotArb, (s) => {
+        const bytes = encodeMarketSnapshotV1(s);
+        assert.equal(bytes[2], 1);
+        assert.deepEqual(decodeMarketSnapshot(bytes), s);
+      }),
+      { numRuns: 300 },
+    );
+    const book = new OrderBook(defaultMarkets(2)[1]!.config);
+    book.apply({ type: 'place', ts: 1, orderId: 1, accountId: 1, side: Side.Buy, orderType: OrderType.Limit, price: 1000, size: 5, tif: TimeInForce.GTC, expiresAt: 0, postOnly: false, stp: StpMode.None });
+    const old = decodeMarketSnapshot(encodeMarketSnapshotV1({ marketId: 2, inputPartition: 0, nextOffset: 1, lastSeq: book.sequence, stateHash: book.stateHash(), book: book.snapshot(), partitionMarkets: undefined }));
+    assert.equal(old.partitionMarkets, undefined);
+    assert.equal(OrderBook.restore(old.book).stateHash(), book.stateHash());
   });
 });

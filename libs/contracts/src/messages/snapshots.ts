@@ -1,10 +1,12 @@
 // `snapshots` topic (compacted; key = marketKey, partition = partitionForMarket): the latest book state of
 // a market together with the input position it reflects, so an engine restores and replays from nextOffset.
 //
-// Body: marketId, inputPartition, nextOffset, lastSeq, stateHash (8 raw bytes), book (length-prefixed
-// OrderBook.snapshot() bytes; the book validates them on restore), then partitionMarkets (>= 1). Records
-// written before partitionMarkets existed are refused (MALFORMED_MESSAGE): an engine then refuses to restore
-// from them rather than guess which markets the partition had.
+// Version 2 (written): marketId, inputPartition, nextOffset, lastSeq, stateHash (8 raw bytes), book
+// (length-prefixed OrderBook.snapshot() bytes; the book validates them on restore), then partitionMarkets
+// (>= 1).
+// Version 1 (read only; written by releases before partitionMarkets): the same without partitionMarkets. It
+// decodes with partitionMarkets undefined (unknown), so snapshots a previous release left in the compacted
+// topic still restore after an upgrade; a restore then cannot check that no market's snapshot is missing.
 import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType, readStateHash, writeStateHash } from '../wire.js';
 
 export interface MarketSnapshot {
@@ -21,8 +23,9 @@ export interface MarketSnapshot {
   /**
    * Markets of the input partition snapshotted together at this nextOffset (the engine snapshots all of a
    * partition's markets at once), so a restore can tell that one market's snapshot is missing. >= 1.
+   * Undefined only when decoded from a version 1 record (the count is unknown); the encoder requires it.
    */
-  readonly partitionMarkets: number;
+  readonly partitionMarkets: number | undefined;
 }
 
 const shared = new ContractWriter();
@@ -40,6 +43,8 @@ export function encodeMarketSnapshot(s: MarketSnapshot): Uint8Array {
   if (!(book instanceof Uint8Array)) invalidField('book', book, 'bytes');
   if (book.length === 0) invalidField('book', 0, 'non-empty bytes');
   w.blob(book);
+  // Always the newest version: an unknown count (version 1) is read, never written.
+  if (s.partitionMarkets === undefined) invalidField('partitionMarkets', undefined, 'a count >= 1 (version 1 snapshots are not written)');
   const markets = checkUint(s.partitionMarkets, 'partitionMarkets');
   if (markets < 1) invalidField('partitionMarkets', markets, '>= 1 (the snapshot counts its own market)');
   w.uint(markets);
@@ -55,8 +60,11 @@ export function decodeMarketSnapshot(bytes: Uint8Array): MarketSnapshot {
   const stateHash = readStateHash(r);
   const book = r.blob('book', MAX_MESSAGE_BYTES);
   if (book.length === 0) r.fail('INVALID_FIELD', 'book must not be empty');
-  const partitionMarkets = r.uint();
-  if (partitionMarkets < 1) r.fail('INVALID_FIELD', 'partitionMarkets must be >= 1 (the snapshot counts its own market)');
+  let partitionMarkets: number | undefined;
+  if (r.version >= 2) {
+    partitionMarkets = r.uint();
+    if (partitionMarkets < 1) r.fail('INVALID_FIELD', 'partitionMarkets must be >= 1 (the snapshot counts its own market)');
+  }
   r.end();
   return { marketId, inputPartition, nextOffset, lastSeq, stateHash, book, partitionMarkets };
 }

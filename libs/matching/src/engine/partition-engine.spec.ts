@@ -281,6 +281,50 @@ describe('PartitionEngine', () => {
     for (const id of whole.marketIds()) assert.deepEqual(r.market(id), whole.market(id));
   });
 
+  it('restores from a legacy snapshot set (version 1 records, written before partitionMarkets), skipping only the completeness check', () => {
+    /** The record as the previous release wrote it: frame version 1 and no trailing partitionMarkets. */
+    const v1 = (m: OutgoingMessage): Uint8Array => {
+      assert.equal(m.value[2], 2);
+      assert.ok(m.value.at(-1)! < 0x80, 'a one-byte count');
+      return Uint8Array.from([0x50, 3, 1, ...m.value.subarray(3, m.value.length - 1)]);
+    };
+    const messages = log(flow(13, 0, 90), 0, 6);
+    const e = engine(0);
+    const a = run(e, messages.slice(0, 30));
+    const older = e.snapshot().map((m) => decodeMarketSnapshot(v1(m)));
+    const b = run(e, messages.slice(30, 60));
+    const newerRecords = e.snapshot();
+    const legacy = newerRecords.map((m) => decodeMarketSnapshot(v1(m)));
+    assert.equal(legacy.length, 3);
+    assert.ok(legacy.every((s) => s.partitionMarkets === undefined));
+    const whole = engine(0);
+    const all = run(whole, messages);
+
+    // The whole legacy set restores exactly and carries on as if never stopped.
+    const r = engine(0);
+    assert.deepEqual(r.restore(legacy, []), { markets: 3, replayFrom: legacy[0]!.nextOffset });
+    const c = run(r, messages.slice(60));
+    assert.deepEqual(values([...a.outputs, ...b.outputs, ...c.outputs]), values(all.outputs));
+    for (const id of whole.marketIds()) assert.deepEqual(r.market(id), whole.market(id));
+
+    // Without counts a missing market cannot be detected: the set restores as the previous release restored it.
+    assert.equal(engine(0).restore(legacy.filter((s) => s.marketId !== 6)).markets, 2);
+    // Other checks still apply to legacy snapshots.
+    const wrongHash = legacy.map((s) => (s.marketId === 6 ? { ...s, stateHash: '0000000000000000' } : s));
+    assert.throws(() => engine(0).restore(wrongHash), (err: unknown) => err instanceof MatchingError && err.code === 'INVALID_SNAPSHOT');
+
+    // Once a counted (new) set is the newest, it is checked, legacy snapshots of its markets counting as present.
+    const counted = newerRecords.map((m) => decodeMarketSnapshot(m.value));
+    const mixed = [...older, ...counted.filter((s) => s.marketId !== 6)];
+    assert.equal(engine(0).restore(mixed).replayFrom, older[0]!.nextOffset);
+    assert.throws(
+      () => engine(0).restore(counted.filter((s) => s.marketId !== 6)),
+      (err: unknown) => err instanceof MatchingError && err.code === 'MISSING_SNAPSHOT',
+    );
+    // Legacy and counted records at the same offset: the counted ones give the count.
+    assert.equal(engine(0).restore([legacy[0]!, ...counted.slice(1)]).markets, 3);
+  });
+
   it('continues sequences across a snapshot (restore verifies seq and hash)', () => {
     const messages = log(flow(9, 0, 60), 0);
     const e = engine(0);

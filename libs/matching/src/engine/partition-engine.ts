@@ -300,23 +300,27 @@ export class PartitionEngine {
   /**
    * Every market of the newest snapshot set must have a snapshot (of any age: an older one plus a longer
    * replay is still exact). A market without one would be rebuilt from the replayed part of its log only.
+   * A set written by a release before snapshots counted their partition's markets (version 1 records,
+   * partitionMarkets undefined) cannot be checked: it restores as that release restored it.
    */
   private checkComplete(latest: ReadonlyMap<number, MarketSnapshot>): void {
-    let newest: MarketSnapshot | undefined;
-    for (const s of latest.values()) if (newest === undefined || s.nextOffset > newest.nextOffset) newest = s;
-    if (newest === undefined) return;
-    const expected = newest.partitionMarkets;
+    let newest = -1;
+    for (const s of latest.values()) if (s.nextOffset > newest) newest = s.nextOffset;
+    let expected: number | undefined;
     for (const s of latest.values()) {
-      if (s.nextOffset === newest.nextOffset && s.partitionMarkets !== expected) {
+      if (s.nextOffset !== newest || s.partitionMarkets === undefined) continue;
+      if (expected === undefined) expected = s.partitionMarkets;
+      else if (s.partitionMarkets !== expected) {
         throw new MatchingError('INVALID_SNAPSHOT', `snapshots at offset ${s.nextOffset} disagree on the partition's market count`);
       }
     }
+    if (expected === undefined) return; // no snapshots, or a legacy newest set: the count is unknown
     if (latest.size === expected) return;
     const have = [...latest.keys()].sort((a, b) => a - b).join(', ');
     if (latest.size < expected) {
       throw new MatchingError(
         'MISSING_SNAPSHOT',
-        `partition ${this.partition}: the snapshot at offset ${newest.nextOffset} covers ${expected} markets, only ${latest.size} have a snapshot (${have})`,
+        `partition ${this.partition}: the snapshot at offset ${newest} covers ${expected} markets, only ${latest.size} have a snapshot (${have})`,
       );
     }
     throw new MatchingError('INVALID_SNAPSHOT', `partition ${this.partition}: ${latest.size} markets have snapshots, the newest set counts ${expected}`);
