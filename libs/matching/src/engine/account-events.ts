@@ -10,17 +10,23 @@ export class AccountEventRouter implements EventSink {
   /** Shards that received events since the last reset, in first-touch order, with their first account id. */
   private readonly touched: number[] = [];
   private readonly firstAccount: number[] = [];
+  /** 1 for the shards in `touched`: a constant-time membership test per routed event (not a scan of touched). */
+  private readonly isTouched: Uint8Array;
 
   constructor(
     readonly market: EventEncoder,
     readonly shards: number,
   ) {
     if (!Number.isInteger(shards) || shards < 1 || shards > 10_000) throw new RangeError(`account shards must be in 1..10000, got ${shards}`);
+    this.isTouched = new Uint8Array(shards);
   }
 
   reset(): void {
     this.market.reset();
-    for (const s of this.touched) this.encoders[s]!.reset();
+    for (const s of this.touched) {
+      this.encoders[s]!.reset();
+      this.isTouched[s] = 0;
+    }
     this.touched.length = 0;
     this.firstAccount.length = 0;
   }
@@ -38,7 +44,8 @@ export class AccountEventRouter implements EventSink {
       e = new EventEncoder(4 * 1024);
       this.encoders[s] = e;
     }
-    if (!this.touched.includes(s)) {
+    if (this.isTouched[s] === 0) {
+      this.isTouched[s] = 1;
       this.touched.push(s);
       this.firstAccount.push(accountId);
     }
