@@ -8,9 +8,9 @@
 // bytes: the subset of the market's events that concern the shard, with their market sequence numbers,
 // strictly increasing but not contiguous).
 import type { BookEvent } from '@parallax/order-book';
-import { decodeEvents, OrderBookError } from '@parallax/order-book';
 import { ContractError } from '../errors.js';
-import { checkUint, ContractReader, ContractWriter, invalidField, MAX_MESSAGE_BYTES, MessageType } from '../wire.js';
+import { checkUint, ContractReader, ContractWriter, MessageType } from '../wire.js';
+import { decodeEventBytes, readEventBytes, writeEventBytes } from './events.js';
 
 export interface AccountEventBatch {
   readonly marketId: number;
@@ -33,10 +33,7 @@ export function encodeAccountEventBatch(b: AccountEventBatch): Uint8Array {
   w.uint(checkUint(b.inputPartition, 'inputPartition'));
   w.uint(checkUint(b.inputOffset, 'inputOffset'));
   w.uint(checkUint(b.sentAtMs, 'sentAtMs'));
-  const events = b.events;
-  if (!(events instanceof Uint8Array)) invalidField('events', events, 'bytes');
-  if (events.length === 0) invalidField('events', 0, 'non-empty bytes');
-  w.blob(events);
+  writeEventBytes(w, b.events);
   return w.finish('account event batch');
 }
 
@@ -46,8 +43,7 @@ export function decodeAccountEventBatch(bytes: Uint8Array): AccountEventBatch {
   const inputPartition = r.uint();
   const inputOffset = r.uint();
   const sentAtMs = r.uint();
-  const events = r.blob('events', MAX_MESSAGE_BYTES);
-  if (events.length === 0) r.fail('INVALID_FIELD', 'events must not be empty');
+  const events = readEventBytes(r);
   r.end();
   return { marketId, inputPartition, inputOffset, sentAtMs, events };
 }
@@ -57,13 +53,7 @@ export function decodeAccountEventBatch(bytes: Uint8Array): AccountEventBatch {
  * ContractError (MALFORMED_MESSAGE for undecodable event bytes, INVALID_FIELD for an empty or unordered list).
  */
 export function decodeAccountEventBatchEvents(batch: AccountEventBatch): BookEvent[] {
-  let events: BookEvent[];
-  try {
-    events = decodeEvents(batch.events);
-  } catch (e) {
-    if (e instanceof OrderBookError) throw new ContractError('MALFORMED_MESSAGE', `event bytes: ${e.message}`);
-    throw e;
-  }
+  const events = decodeEventBytes(batch.events);
   if (events.length === 0) throw new ContractError('INVALID_FIELD', 'an account event batch carries at least one event');
   for (let i = 1; i < events.length; i++) {
     if (events[i]!.seq <= events[i - 1]!.seq) throw new ContractError('INVALID_FIELD', `event ${i} has seq ${events[i]!.seq} after ${events[i - 1]!.seq}`);

@@ -62,10 +62,7 @@ export function encodeEventBatch(b: EventBatch): Uint8Array {
   w.uint(count);
   writeStateHash(w, b.stateHash, 'stateHash');
   w.uint(checkUint(b.sentAtMs, 'sentAtMs'));
-  const events = b.events;
-  if (!(events instanceof Uint8Array)) invalidField('events', events, 'bytes');
-  if (events.length === 0) invalidField('events', 0, 'non-empty bytes');
-  w.blob(events);
+  writeEventBytes(w, b.events);
   return w.finish('event batch');
 }
 
@@ -82,8 +79,7 @@ export function decodeEventBatch(bytes: Uint8Array): EventBatch {
   const lastSeq = firstSeq + eventCount - 1;
   const stateHash = readStateHash(r);
   const sentAtMs = r.uint();
-  const events = r.blob('events', MAX_MESSAGE_BYTES);
-  if (events.length === 0) r.fail('INVALID_FIELD', 'events must not be empty');
+  const events = readEventBytes(r);
   r.end();
   return { marketId, inputPartition, inputOffset, firstSeq, lastSeq, eventCount, stateHash, sentAtMs, events };
 }
@@ -93,13 +89,7 @@ export function decodeEventBatch(bytes: Uint8Array): EventBatch {
  * Throws ContractError (MALFORMED_MESSAGE for undecodable event bytes, INVALID_FIELD for a mismatch).
  */
 export function decodeEventBatchEvents(batch: EventBatch): BookEvent[] {
-  let events: BookEvent[];
-  try {
-    events = decodeEvents(batch.events);
-  } catch (e) {
-    if (e instanceof OrderBookError) throw new ContractError('MALFORMED_MESSAGE', `event bytes: ${e.message}`);
-    throw e;
-  }
+  const events = decodeEventBytes(batch.events);
   if (events.length !== batch.eventCount) {
     throw new ContractError('INVALID_FIELD', `event batch announces ${batch.eventCount} events, carries ${events.length}`);
   }
@@ -110,4 +100,27 @@ export function decodeEventBatchEvents(batch: EventBatch): BookEvent[] {
     }
   }
   return events;
+}
+
+/** The codec bytes of a batch's events (market and account event batches): non-empty bytes. */
+export function writeEventBytes(w: ContractWriter, events: unknown): void {
+  if (!(events instanceof Uint8Array)) invalidField('events', events, 'bytes');
+  if (events.length === 0) invalidField('events', 0, 'non-empty bytes');
+  w.blob(events);
+}
+
+export function readEventBytes(r: ContractReader): Uint8Array {
+  const events = r.blob('events', MAX_MESSAGE_BYTES);
+  if (events.length === 0) r.fail('INVALID_FIELD', 'events must not be empty');
+  return events;
+}
+
+/** Event codec bytes as objects; undecodable bytes are the message's fault (MALFORMED_MESSAGE), not the book's. */
+export function decodeEventBytes(bytes: Uint8Array): BookEvent[] {
+  try {
+    return decodeEvents(bytes);
+  } catch (e) {
+    if (e instanceof OrderBookError) throw new ContractError('MALFORMED_MESSAGE', `event bytes: ${e.message}`);
+    throw e;
+  }
 }
