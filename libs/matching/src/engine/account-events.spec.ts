@@ -7,11 +7,13 @@ import {
   decodeEventBatchEvents,
   defaultMarkets,
   encodeCommandBatch,
+  MAX_MESSAGE_BYTES,
   MarketCatalogue,
   partitionForMarket,
 } from '@parallax/contracts';
 import type { BookEvent } from '@parallax/order-book';
 import type { ConsumedMessage } from '@parallax/transport';
+import { crossingFlood } from '../flow/crossing-flood.js';
 import { syntheticOrderFlow } from '../flow/synthetic-flow.js';
 import { PartitionEngine } from './partition-engine.js';
 
@@ -51,6 +53,26 @@ function accountsOf(e: BookEvent): number[] {
 }
 
 describe('PartitionEngine account events', () => {
+  it("splits one shard's events of a large command batch over several account batches instead of throwing after the book changed", () => {
+    // One shard owns every account: it gets nearly all of the flood's ~2 MB of events.
+    const marketId = catalogue.all().map((d) => d.marketId).find((id) => partitionForMarket(id, PARTITIONS) === 0)!;
+    // 50,000 crossing orders (~570 KB of commands): ~1.15 MB of trade and done events for the one shard.
+    const flood = crossingFlood({ marketId, commands: 50_000, firstTs: 1, sentAtMs: 5 });
+    const engine = new PartitionEngine({ partition: 0, partitions: PARTITIONS, catalogue, accountShards: 1 });
+    const message: ConsumedMessage = { topic: 'orders', partition: 0, offset: 0, key: String(marketId), value: encodeCommandBatch(flood), timestamp: 0, headers: {} };
+    const result = engine.process([message]);
+    assert.equal(result.deadLetters.length, 0);
+    assert.ok(result.accountEvents.length >= 2, `the shard's events travel in ${result.accountEvents.length} parts`);
+    for (const m of result.accountEvents) assert.ok(m.value.length <= MAX_MESSAGE_BYTES, 'every account batch fits the contract limit');
+    // Together the parts carry exactly the funds-moving market events, in order.
+    const got = result.accountEvents.flatMap((m) => decodeAccountEventBatchEvents(decodeAccountEventBatch(m.value)).map((e) => e.seq));
+    const want = result.outputs
+      .flatMap((m) => decodeEventBatchEvents(decodeEventBatch(m.value)))
+      .filter((e) => accountsOf(e).length > 0)
+      .map((e) => e.seq);
+    assert.deepEqual(got, want);
+  });
+
   it('sends every funds-moving event to the shard of each account it concerns, exactly once, in the same process() result', () => {
     const input = log(1);
     const engine = new PartitionEngine({ partition: 1, partitions: PARTITIONS, catalogue, accountShards: SHARDS });

@@ -397,11 +397,20 @@ export class PartitionEngine {
     if (outputs === null || count === 0) return { applied, accounts: null };
     let accounts: OutgoingMessage[] | null = null;
     if (this.router !== null) {
-      accounts = this.router.take().map(([shard, firstAccount, events]) => ({
-        key: String(firstAccount),
-        partition: shard,
-        value: encodeAccountEventBatch({ marketId: id, inputPartition: this.partition, inputOffset: msg.offset, sentAtMs: batch.sentAtMs, events }),
-      }));
+      accounts = [];
+      for (const [shard, firstAccount, events] of this.router.take()) {
+        // One shard can own most of a large input's events (always with one shard): split them like the market
+        // events, or the batch would throw MESSAGE_TOO_LARGE after the book changed and brick the partition.
+        // Account batches need increasing seqs inside, not contiguous ones, so the parts are plain slices.
+        const parts = events.length <= MAX_EVENT_BYTES_PER_BATCH ? [events] : splitEvents(events, MAX_EVENT_BYTES_PER_BATCH).map((p) => p.events);
+        for (const part of parts) {
+          accounts.push({
+            key: String(firstAccount),
+            partition: shard,
+            value: encodeAccountEventBatch({ marketId: id, inputPartition: this.partition, inputOffset: msg.offset, sentAtMs: batch.sentAtMs, events: part }),
+          });
+        }
+      }
     }
     const key = marketKey(id);
     const partition = partitionForMarket(id, this.partitions);
