@@ -37,7 +37,6 @@ export function signedOrderMismatch(fill: PendingFill): string | undefined {
 export const TRADER_FAULTS: ReadonlySet<string> = new Set([
   'FillUnderfunded', // the trader's balance did not cover the fill (the contract skipped it: FillsSkipped)
   'InvalidSignature', // the order's signature does not recover to its trader
-  'KeyNotAuthorized', // signed by a key the trader never authorized, or whose authorization expired or was revoked
   'CancelledOrder', // the trader cancelled the order (or its nonce) on chain and the cancel took effect
   'OrderExpired', // the signed deadline passed
   'OrderNonceUsed', // the order was already used up or cancelled

@@ -174,6 +174,10 @@ export class SettlementLoop {
   }
 
   private async stepOnce(signal: AbortSignal): Promise<boolean> {
+    // Every step writes the database (reopen, create, re-prepare, confirm), not only broadcasts: a process that
+    // lost the lease must stop before it touches the new writer's batches, so the lease is checked first here
+    // and again right before each broadcast.
+    await this.lease.assertHeld();
     // A chain that lost CONFIRMED batches first: until they are back, no later batch can be mined. The one
     // reading of lastBatchId serves the whole step (nothing is broadcast before drive/buildNext use it).
     const onChain = await this.settler.lastBatchId(signal);

@@ -33,7 +33,16 @@ export function settlementLockKey(chainId: number, contract: string): bigint {
  * when another session holds it (the caller refuses to start; an orchestrator retries it).
  */
 export async function acquireWriterLease(databaseUrl: string, key: bigint): Promise<WriterLease> {
-  const client = new pg.Client({ connectionString: databaseUrl, application_name: 'parallax-settlement-writer' });
+  // Keepalives make the server notice a writer that vanished (partitioned host) within seconds, so a standby
+  // takes over; the query timeout keeps assertHeld from hanging on a dead session (it then reports it lost).
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: 'parallax-settlement-writer',
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    query_timeout: 10_000,
+    options: '-c tcp_keepalives_idle=10 -c tcp_keepalives_interval=5 -c tcp_keepalives_count=3',
+  });
   let lost: Error | undefined;
   // A broken session must not crash the process from an unhandled 'error' event: it is reported by assertHeld.
   client.on('error', (err) => {
