@@ -89,8 +89,7 @@ export class AccountShard {
   snapshot(nextOffset: number = this.next): { nextOffset: number; state: Uint8Array; stateHash: string } {
     if (nextOffset < this.next) throw new RangeError(`snapshot at ${nextOffset} but offsets up to ${this.next} are applied`);
     this.next = nextOffset;
-    const state = this.engine.snapshot();
-    return { nextOffset, state, stateHash: this.engine.stateHash() };
+    return { nextOffset, ...this.engine.snapshotWithHash() };
   }
 
   static restore(options: AccountShardOptions, snapshot: { nextOffset: number; state: Uint8Array } | null, replay: readonly ConsumedMessage[] = []): AccountShard {

@@ -829,6 +829,12 @@ export class RiskEngine {
     return hashBytes(this.snapshot());
   }
 
+  /** The snapshot and its hash from one encoding (a checkpoint needs both; encoding is O(state) with sorting). */
+  snapshotWithHash(): { state: Uint8Array; stateHash: string } {
+    const state = this.snapshot();
+    return { state, stateHash: hashBytes(state) };
+  }
+
   private snapshotState(): SnapshotState {
     const accounts = [...this.accountsById.values()].sort((a, b) => a.id - b.id);
     return {
