@@ -176,6 +176,31 @@ describe('gateway over real HTTP (embedded log)', () => {
     assert.equal(wrong.status, 401);
   });
 
+  it('accepts a signed WebSocket login once: a copied login cannot open a second session (which could arm cancel-on-disconnect)', async () => {
+    const exp = expiry();
+    const login = { op: 'login', id: 1, trader: mallory.address, expiry: exp.toString(), nonce: '77', signature: await signLogin(mallory, domain, { trader: mallory.address, expiry: exp, nonce: 77n }) };
+    const reply = async (): Promise<Record<string, unknown>> => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+      try {
+        await new Promise((r) => ws.once('open', r));
+        const got = new Promise<Record<string, unknown>>((r) => {
+          ws.once('message', (d: Buffer) => {
+            r(JSON.parse(d.toString()) as Record<string, unknown>);
+          });
+        });
+        ws.send(JSON.stringify(login));
+        return await got;
+      } finally {
+        ws.close();
+      }
+    };
+    const first = await reply();
+    assert.equal(first['event'], 'result', JSON.stringify(first));
+    const copied = await reply();
+    assert.equal(copied['event'], 'error');
+    assert.equal((copied['error'] as { code: string }).code, 'REPLAYED');
+  });
+
   it('refuses unknown fields, malformed JSON and oversized bodies with stable codes', async () => {
     const body = await signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price: '100', amount: '1', nonce: 4n, expiry: expiry(), maxFeeRate: 0 });
     let r = await post('/v1/orders', { ...body, accountId: 1 });

@@ -51,6 +51,8 @@ export interface Session {
 export class OrdersService {
   private readonly ids: OrderIdGenerator;
   private readonly replay = new ReplayGuard();
+  /** WebSocket logins, apart from cancels: a login nonce and a cancel nonce of one trader may be equal. */
+  private readonly loginReplay = new ReplayGuard();
   private readonly clock: () => number;
 
   constructor(
@@ -260,12 +262,21 @@ export class OrdersService {
     return { markets: markets.map((m) => m.def.symbol), result: 'accepted' };
   }
 
-  /** Verifies a Login signature: a session credential valid until its expiry (REST private reads, WebSocket login). */
-  login(traderStr: string, expiryStr: string, nonceStr: string, signature: string): Session {
+  /**
+   * Verifies a Login signature: a session credential valid until its expiry (REST private reads, WebSocket login).
+   * `oneShot` (the WebSocket login): the signed login is accepted once. A WebSocket session can arm
+   * cancel-on-disconnect and the dead-man switch, which cancel all the trader's orders, so a login seen by
+   * anyone else (a proxy log, a copied request) must not open a second session that can do that.
+   */
+  login(traderStr: string, expiryStr: string, nonceStr: string, signature: string, options: { oneShot?: boolean } = {}): Session {
     if (typeof traderStr !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(traderStr)) throw new ApiError('INVALID_FIELD', 'trader must be a 20-byte 0x address');
     const trader = traderStr.toLowerCase() as Address;
     const { expiry, nonce } = this.checkAuth(trader, expiryStr, nonceStr);
     assertSignedBy(hashLogin(this.ctx.domain, { trader, expiry, nonce }), signature, trader);
+    if (options.oneShot === true) {
+      if (this.loginReplay.seen(trader, nonce)) throw new ApiError('REPLAYED', 'nonce: this signed login was already used to open a session');
+      this.loginReplay.remember(trader, nonce, Number(expiry));
+    }
     return { trader, accountId: accountIdOf(trader), expiry: Number(expiry) };
   }
 

@@ -144,7 +144,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
         return { unsubscribed: key };
       }
       case 'login': {
-        const s = this.orders.login(String(m['trader']), String(m['expiry']), String(m['nonce']), String(m['signature']));
+        const s = this.orders.login(String(m['trader']), String(m['expiry']), String(m['nonce']), String(m['signature']), { oneShot: true });
         c.session = s;
         return { trader: s.trader, expiry: s.expiry };
       }
