@@ -11,13 +11,18 @@ import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
 import { StreamGateway } from './stream/stream.gateway.js';
 
-/** The rate-limit key of a request: the trader it acts for (body or login header), else its IP. */
+/**
+ * The per-account rate-limit key of a request: the trader it names (body or login header) together with the IP
+ * it comes from, else the IP. The trader is counted before any signature is checked, so keyed on the trader
+ * alone anyone could spend a victim's budget with unsigned junk naming them and get the victim's real cancels
+ * refused (429) during a price move.
+ */
 export function traderOrIp(req: Record<string, unknown>): string {
   const body = req['body'];
   const fromBody = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)['trader'] : undefined;
   const headers = req['headers'] as Record<string, unknown> | undefined;
   const who = typeof fromBody === 'string' ? fromBody : headers?.['x-parallax-trader'];
-  if (typeof who === 'string' && /^0x[0-9a-fA-F]{40}$/.test(who)) return `trader:${who.toLowerCase()}`;
+  if (typeof who === 'string' && /^0x[0-9a-fA-F]{40}$/.test(who)) return `trader:${who.toLowerCase()}@ip:${String(req['ip'])}`;
   return `ip:${String(req['ip'])}`;
 }
 
