@@ -167,6 +167,13 @@ describe('RiskEngine: fills, fees and releases through a real book', () => {
     assert.deepEqual(e.applyBookEvents(1, [trade(1, 100, 11)]).violations.map((v) => v.code), ['OVERFILL']);
     assert.deepEqual(e.applyBookEvents(1, [trade(2, 101, 1)]).violations.map((v) => v.code), ['PRICE_VIOLATION']);
     assert.deepEqual(e.applyBookEvents(2, [trade(3, 100, 1)]).violations.map((v) => v.code), ['MARKET_MISMATCH']);
+    // Someone else's order reusing this shard's order id: its trade and its end never touch Alice's hold.
+    const foreign: BookEvent = {
+      type: 'trade', seq: 4, ts: 2, makerOrderId: p.orderId, makerAccountId: p.accountId + 1, takerOrderId: 999_999, takerAccountId: 77, takerSide: Side.Sell, price: 100, size: 1,
+    };
+    assert.deepEqual(e.applyBookEvents(1, [foreign]).violations.map((v) => v.code), ['ACCOUNT_MISMATCH']);
+    const foreignDone: BookEvent = { type: 'done', seq: 5, ts: 2, orderId: p.orderId, accountId: p.accountId + 1, reason: DoneReason.CANCELLED, remaining: 10 };
+    assert.deepEqual(e.applyBookEvents(1, [foreignDone]).violations.map((v) => v.code), ['ACCOUNT_MISMATCH']);
     // Only the redelivery guard moved (the sequences are consumed).
     assert.notEqual(e.stateHash(), before);
     assert.equal(e.balance(ALICE, QUOTE).heldOrders, 10_000n);

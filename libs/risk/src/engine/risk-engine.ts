@@ -601,11 +601,11 @@ export class RiskEngine {
             break;
           }
           if (maker !== undefined) {
-            v = this.fill(maker, marketId, e.seq, true, e.takerSide !== Side.Buy, e.price, e.size);
+            v = this.fill(maker, marketId, e.makerAccountId, e.seq, true, e.takerSide !== Side.Buy, e.price, e.size);
             if (v !== null) (violations ??= []).push(v);
           }
           if (taker !== undefined) {
-            v = this.fill(taker, marketId, e.seq, false, e.takerSide === Side.Buy, e.price, e.size);
+            v = this.fill(taker, marketId, e.takerAccountId, e.seq, false, e.takerSide === Side.Buy, e.price, e.size);
             if (v !== null) (violations ??= []).push(v);
           }
           applied++;
@@ -613,10 +613,11 @@ export class RiskEngine {
         }
         case 'done': {
           const o = this.orders.get(e.orderId);
+          const wrong = o === undefined ? null : mismatch(o, marketId, e.seq, e.accountId);
           if (o === undefined) {
             ignored++;
-          } else if (o.marketId !== marketId) {
-            (violations ??= []).push(mismatch(o, marketId, e.seq));
+          } else if (wrong !== null) {
+            (violations ??= []).push(wrong);
           } else {
             this.close(o);
             applied++;
@@ -632,8 +633,8 @@ export class RiskEngine {
               if (c !== undefined && c.marketId === marketId) c.cancelRequested = false;
             }
             ignored++;
-          } else if (o.marketId !== marketId) {
-            (violations ??= []).push(mismatch(o, marketId, e.seq));
+          } else if (mismatch(o, marketId, e.seq, e.accountId) !== null) {
+            (violations ??= []).push(mismatch(o, marketId, e.seq, e.accountId)!);
           } else {
             this.close(o);
             applied++;
@@ -646,8 +647,9 @@ export class RiskEngine {
             ignored++;
             break;
           }
-          if (o.marketId !== marketId) {
-            (violations ??= []).push(mismatch(o, marketId, e.seq));
+          const wrong = mismatch(o, marketId, e.seq, e.accountId);
+          if (wrong !== null) {
+            (violations ??= []).push(wrong);
           } else if (e.price !== o.priceTicks || e.size > o.remainingLots || e.size < 0) {
             // Only self-trade decrements reach the book (amend requests are not forwarded: a new price or
             // size needs a new signature); anything else would let an order outgrow what it holds.
@@ -677,8 +679,9 @@ export class RiskEngine {
   }
 
   /** One side of a trade: consumes the hold of `lots` lots, pays, receives and charges the fee. */
-  private fill(o: OpenOrder, marketId: number, seq: number, isMaker: boolean, isBuy: boolean, priceTicks: number, lots: number): Violation | null {
-    if (o.marketId !== marketId) return mismatch(o, marketId, seq);
+  private fill(o: OpenOrder, marketId: number, accountId: number, seq: number, isMaker: boolean, isBuy: boolean, priceTicks: number, lots: number): Violation | null {
+    const wrong = mismatch(o, marketId, seq, accountId);
+    if (wrong !== null) return wrong;
     if (isBuy !== o.isBuy || !(lots > 0) || lots > o.remainingLots) {
       return { code: 'OVERFILL', marketId, seq, orderId: o.orderId, message: `order ${o.orderId}: ${lots} lots (${isBuy ? 'buy' : 'sell'}) against ${o.remainingLots} open (${o.isBuy ? 'buy' : 'sell'})` };
     }
@@ -1069,6 +1072,16 @@ function unlink(acct: Account, o: OpenOrder): void {
   o.next = null;
 }
 
-function mismatch(o: OpenOrder, marketId: number, seq: number): Violation {
-  return { code: 'MARKET_MISMATCH', marketId, seq, orderId: o.orderId, message: `order ${o.orderId} is in market ${o.marketId}, reported by market ${marketId}` };
+/**
+ * Whether a book event about order `o` contradicts it: another market, or another account (an order id this
+ * shard minted, reused by someone else's order, must never move this account's funds). Null when it matches.
+ */
+function mismatch(o: OpenOrder, marketId: number, seq: number, accountId: number): Violation | null {
+  if (o.marketId !== marketId) {
+    return { code: 'MARKET_MISMATCH', marketId, seq, orderId: o.orderId, message: `order ${o.orderId} is in market ${o.marketId}, reported by market ${marketId}` };
+  }
+  if (o.account.id !== accountId) {
+    return { code: 'ACCOUNT_MISMATCH', marketId, seq, orderId: o.orderId, message: `order ${o.orderId} belongs to account ${o.account.id}, reported for account ${accountId}` };
+  }
+  return null;
 }

@@ -255,7 +255,7 @@ export type RiskRejectCode =
  * not applied to that side; this is an alert.
  */
 export interface Violation {
-  readonly code: 'OVERFILL' | 'PRICE_VIOLATION' | 'AMEND_VIOLATION' | 'MARKET_MISMATCH';
+  readonly code: 'OVERFILL' | 'PRICE_VIOLATION' | 'AMEND_VIOLATION' | 'MARKET_MISMATCH' | 'ACCOUNT_MISMATCH';
   readonly marketId: number;
   readonly seq: number;
   readonly orderId: number;
