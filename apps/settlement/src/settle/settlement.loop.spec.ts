@@ -302,7 +302,9 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     const [a, b, c] = [trade(1, 1), trade(2, 1), trade(1, 2)] as const;
     await store([a, b, c]);
     chain.scriptPrepare(keepAll);
-    chain.scriptPrepare(blame('FillUnderfunded', b)); // the trader spent the funds between simulation and mining
+    // The trader's on-chain cancel took effect between simulation and mining (the contract skips an underfunded
+    // fill, but a cancelled order reverts the batch).
+    chain.scriptPrepare(blame('CancelledOrder', b));
     chain.scriptBroadcast('reverted');
 
     assert.equal(await loop.step(signal), true); // batch 1 created
@@ -318,12 +320,12 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     assert.equal(row.txHash, undefined);
     assert.deepEqual(namesInData(bytesToHex(row.data)), ['1/1', '1/2']);
     assert.deepEqual(await repo.broadcasts(1n), []);
-    assert.deepEqual(await fillStates(), { '1/1': 'BATCHED@1', '2/1': 'FAILED FillUnderfunded', '1/2': 'BATCHED@1' });
+    assert.deepEqual(await fillStates(), { '1/1': 'BATCHED@1', '2/1': 'FAILED CancelledOrder', '1/2': 'BATCHED@1' });
 
     await drain(loop);
 
     assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:2']);
-    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '2/1': 'FAILED FillUnderfunded', '1/2': 'SETTLED@1' });
+    assert.deepEqual(await fillStates(), { '1/1': 'SETTLED@1', '2/1': 'FAILED CancelledOrder', '1/2': 'SETTLED@1' });
     assert.deepEqual(chain.prepareCalls, [{ batchId: 1n, fills: 3 }, { batchId: 1n, fills: 3 }]);
     // The reverted transaction used its nonce: the re-send is a new transaction with the next one.
     assert.deepEqual(chain.txs.map((t) => [t.batchId, t.nonce, t.status, t.resent]), [[1n, 0, 'reverted', false], [1n, 1, 'success', false]]);
@@ -335,7 +337,7 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
 
     assert.deepEqual(brief(events), ['submitted:1', 'failed:1', 'submitted:1', 'mined:1', 'confirmed:1']);
     assert.deepEqual(events.map((e) => e.txHash), [reverted.hash, undefined, settled.hash, settled.hash, settled.hash]);
-    assert.deepEqual(events[1]?.failedFills.map((f) => [f.marketId, f.seq, f.reason]), [[2, 1, 'FillUnderfunded']]);
+    assert.deepEqual(events[1]?.failedFills.map((f) => [f.marketId, f.seq, f.reason]), [[2, 1, 'CancelledOrder']]);
   });
 
   it('a mined revert after which every fill is excluded abandons the batch row; the next batch reuses its id', async () => {
