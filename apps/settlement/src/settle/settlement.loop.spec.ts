@@ -293,6 +293,17 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     assert.equal(await counter(metrics.fillsSettled), 2);
   });
 
+  it('skipped indexes that do not map onto the stored batch stop confirmation instead of failing some trader fill', async () => {
+    const chain = new ScriptedSettler();
+    const { loop } = start(chain, []);
+    await store([trade(1, 1), trade(2, 1), trade(1, 2)]);
+    chain.scriptSkipped(1n, [1, 1]); // a log that names one fill twice: not what we encoded
+    await assert.rejects(drain(loop), /skipped indexes 1,1/);
+    // Nothing was blamed on a trader; the batch waits, mined but not confirmed.
+    assert.deepEqual(await fillStates(), { '1/1': 'BATCHED@1', '2/1': 'BATCHED@1', '1/2': 'BATCHED@1' });
+    assert.deepEqual(await batchesInDb(), ['1:MINED:3']);
+  });
+
   // --- 3 ----------------------------------------------------------------------------------------------------------
 
   it('a mined revert re-prepares the same id without the offender, clears its broadcasts and re-sends it', async () => {

@@ -222,6 +222,11 @@ export class SettlementLoop {
     let skipped: FailedFill[] = [];
     if (skippedIdx.length > 0) {
       const fills = await this.repo.fillsOfBatch(b.id);
+      // The indexes name encoded fills: they only map onto the stored fills if the batch still holds exactly
+      // what was encoded. Anything else is our fault, never a reason to fail a trader's fill: stop (retried, alerted).
+      if (fills.length !== b.fillCount || new Set(skippedIdx).size !== skippedIdx.length) {
+        throw new Error(`batch ${b.id}: ${fills.length} stored fills for ${b.fillCount} encoded, skipped indexes ${skippedIdx.join(',')}`);
+      }
       skipped = skippedIdx.map((i) => {
         const f = fills[i];
         if (f === undefined) throw new Error(`batch ${b.id} skipped fill ${i} of ${fills.length}`);
