@@ -1,6 +1,7 @@
 // The benchmark's client side, in its own process so the gateway process's CPU time is its own: HTTP order
 // submission (as fast as possible, or paced) and WebSocket subscribers measuring book-update delivery lag.
 import { parentPort, workerData } from 'node:worker_threads';
+import { LocalBook, type BookSnapshotMessage, type BookUpdateMessage } from '@parallax/sdk';
 import { WebSocket } from 'ws';
 
 export type LoadTask =
@@ -15,6 +16,12 @@ export interface LoadResult {
   readonly elapsedMs: number;
   readonly ids: string[];
   readonly received: number;
+  /**
+   * Book messages that did not continue their subscriber's sequence (prevSeq != the last seq seen), plus, on
+   * the first subscriber, updates whose book no longer matched the server's checksum: a delivered message
+   * counts only if it is the right one, so this must be 0 for a run to count.
+   */
+  readonly broken: number;
 }
 
 async function post(url: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -42,7 +49,7 @@ async function run(task: LoadTask): Promise<LoadResult> {
         while (i < task.bodies.length) count(await post(`${task.url}/v1/orders?wait=ack`, task.bodies[i++]!));
       }),
     );
-    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0 };
+    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0, broken: 0 };
   }
   if (task.kind === 'paced') {
     const inflight: Promise<void>[] = [];
@@ -59,10 +66,11 @@ async function run(task: LoadTask): Promise<LoadResult> {
       );
     }
     await Promise.all(inflight);
-    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0 };
+    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0, broken: 0 };
   }
   const sockets: WebSocket[] = [];
   let received = 0;
+  let broken = 0;
   let ready = 0;
   const wsUrl = `${task.url.replace(/^http/, 'ws')}/ws`;
   await new Promise<void>((resolve, reject) => {
@@ -74,11 +82,20 @@ async function run(task: LoadTask): Promise<LoadResult> {
       ws.on('open', () => {
         ws.send(JSON.stringify({ op: 'subscribe', channel: 'book', market: task.market }));
       });
+      // Every subscriber checks the sequence; the first also keeps the whole book and checks every checksum
+      // (doing that on all of them would make the client, not the gateway, the bottleneck of this run).
+      const book = s === 0 ? new LocalBook(task.market) : undefined;
+      let lastSeq = -1;
       ws.on('message', (data: Buffer) => {
-        const msg = JSON.parse(data.toString('utf8')) as { event?: string; type?: string; ts?: number };
+        const msg = JSON.parse(data.toString('utf8')) as { event?: string; type?: string; ts?: number; seq?: number; prevSeq?: number };
         if (msg.event === 'book' && msg.type === 'snapshot') {
+          lastSeq = msg.seq ?? -1;
+          if (book !== undefined && book.reset(msg as unknown as BookSnapshotMessage) !== 'ok') broken++;
           if (++ready === task.subscribers) reply({ ready: true });
         } else if (msg.event === 'book' && msg.type === 'update') {
+          if (msg.prevSeq !== lastSeq) broken++;
+          lastSeq = msg.seq ?? -1;
+          if (book !== undefined && book.apply(msg as unknown as BookUpdateMessage) !== 'ok') broken++;
           latenciesMs.push(Date.now() - (msg.ts ?? 0));
           if (++received === task.expectUpdates * task.subscribers) {
             clearTimeout(timer);
@@ -90,7 +107,7 @@ async function run(task: LoadTask): Promise<LoadResult> {
     }
   });
   for (const ws of sockets) ws.close();
-  return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received };
+  return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received, broken };
 }
 
 // Runs as a child process (the gateway process's CPU time then excludes the client): the task arrives over IPC.

@@ -210,6 +210,9 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, tickMs));
       }
       const r = await done;
+      // Delivered means delivered right: every update continued its subscriber's sequence and kept the checked
+      // book equal to the server's checksum.
+      if (r.broken > 0) throw new Error(`fan-out ${subs} x ${rate}/s: ${r.broken} book messages out of sequence or failing their checksum`);
       const seconds = (performance.now() - t0) / 1000;
       fanout.push({ subscribers: subs, rate, produced: sent, delivered: r.received, expected: updates * subs, p50: pct(r.latenciesMs, 50), p99: pct(r.latenciesMs, 99), max: pct(r.latenciesMs, 100), seconds });
       console.log(`fan-out ${subs} x ${rate}/s: ${int(r.received)} delivered, lag p50 ${fmt(pct(r.latenciesMs, 50))} p99 ${fmt(pct(r.latenciesMs, 99))} ms over ${fmt(seconds)} s`);
