@@ -191,6 +191,15 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
     const engineContainer = (arr(podSpec(engine)?.containers) as Container[])[0];
     assert.deepEqual(engineContainer?.env?.find((e) => e.name === 'ENGINE_INSTANCE_ID')?.valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
     assert.deepEqual(obj(obj(engineContainer.readinessProbe).httpGet).path, '/ready');
+    // The terminus probes: readiness is /ready (partitions restored; database, chain and broker answer; the log
+    // answers), liveness the bare /health, on every service that serves them.
+    for (const name of ['matching-engine', 'settlement', 'gateway']) {
+      const doc = docs.find((d) => d.kind !== 'Job' && d.metadata.name === name);
+      assert.ok(doc, name);
+      const c = (arr(podSpec(doc)?.containers) as Container[])[0];
+      assert.equal(obj(obj(c?.readinessProbe).httpGet).path, '/ready', `${name} readiness`);
+      assert.equal(obj(obj(c?.livenessProbe).httpGet).path, '/health', `${name} liveness`);
+    }
   });
 
   it('keeps metrics off the public load balancer, and denies by default with NetworkPolicies', () => {

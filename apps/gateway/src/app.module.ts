@@ -1,7 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
-import { ObservabilityModule } from '@parallax/observability';
+import { brokerIndicator, ObservabilityModule } from '@parallax/observability';
 import { GATEWAY_CONTEXT, type GatewayContext } from './gateway.context.js';
 import { ORDER_INTAKE, type OrderIntake } from './intake/order-intake.js';
 import { MarketDataService } from './market-data/market-data.service.js';
@@ -33,7 +33,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        ObservabilityModule.forService('gateway'),
+        // Ready when the log it writes orders to answers.
+        ObservabilityModule.forService('gateway', { health: [brokerIndicator(ctx.transport, ctx.topics.orders)] }),
         ThrottlerModule.forRoot({
           throttlers: [
             { name: 'ip', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_IP },

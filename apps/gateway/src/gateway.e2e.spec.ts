@@ -66,6 +66,10 @@ describe('gateway over real HTTP (embedded log)', () => {
 
   it('answers /health and /metrics, and serves the OpenAPI document at /docs', async () => {
     assert.equal((await fetch(`${url}/health`)).status, 200);
+    // Ready once the log it writes orders to answers (the broker indicator on terminus).
+    const ready = await fetch(`${url}/ready`);
+    assert.equal(ready.status, 200);
+    assert.equal(((await ready.json()) as { details: { broker: { status: string } } }).details.broker.status, 'up');
     assert.match(await (await fetch(`${url}/metrics`)).text(), /^process_resident_memory_bytes\{service="gateway"\}/m);
     const doc = (await (await fetch(`${url}/docs-json`)).json()) as { paths: Record<string, unknown> };
     for (const p of ['/v1/markets', '/v1/orders', '/v1/orders/batch', '/v1/orders/cancel', '/v1/orders/cancel-all', '/v1/orders/open', '/v1/markets/{symbol}/book', '/v1/markets/{symbol}/candles']) {

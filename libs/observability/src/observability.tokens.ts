@@ -1,4 +1,4 @@
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 export const SERVICE_NAME = Symbol('SERVICE_NAME');
-/** Optional HealthCheck of the service: /health reports it instead of a constant ok. */
-export const HEALTH_CHECK = Symbol('HEALTH_CHECK');
+/** The service's ServiceHealthIndicator list, answered on /health and /ready. */
+export const HEALTH_INDICATORS = Symbol('HEALTH_INDICATORS');

@@ -53,16 +53,19 @@ describe('matching engine pipeline (embedded log)', () => {
       const health = await fetch(`${a.url}/health`);
       assert.equal(health.status, 200);
       // /ready: both joined and restored what they own, between them every partition.
-      const readyA = (await (await fetch(`${a.url}/ready`)).json()) as { status: string; owned: number[] };
-      const readyB = (await (await fetch(`${b.url}/ready`)).json()) as { status: string; owned: number[] };
-      assert.deepEqual([readyA.status, readyB.status], ['ready', 'ready']);
-      assert.deepEqual([...readyA.owned, ...readyB.owned].sort(), [0, 1, 2, 3]);
+      type Ready = { status: string; details: { partitions: { status: string; owned: number[]; restoring?: number[] } } };
+      const readyA = (await (await fetch(`${a.url}/ready`)).json()) as Ready;
+      const readyB = (await (await fetch(`${b.url}/ready`)).json()) as Ready;
+      assert.deepEqual([readyA.status, readyB.status], ['ok', 'ok']);
+      assert.deepEqual([...readyA.details.partitions.owned, ...readyB.details.partitions.owned].sort(), [0, 1, 2, 3]);
       // A rebalance in progress (revoked, not yet re-assigned) is not ready; the next assignment is.
       const owned = a.service.ownedPartitions().map((partition) => ({ topic: config.topics.orders, partition }));
       await a.service.revoked([]);
       const during = await fetch(`${a.url}/ready`);
       assert.equal(during.status, 503);
-      assert.equal(((await during.json()) as { status: string }).status, 'not-ready');
+      const notReady = (await during.json()) as Ready;
+      assert.equal(notReady.status, 'error');
+      assert.equal(notReady.details.partitions.status, 'down');
       await a.service.assigned(owned);
       assert.equal((await fetch(`${a.url}/ready`)).status, 200);
       const metrics = await (await fetch(`${b.url}/metrics`)).text();

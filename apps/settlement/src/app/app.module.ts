@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { METRICS_REGISTRY, ObservabilityModule, type HealthCheck, type Logger } from '@parallax/observability';
+import { METRICS_REGISTRY, ObservabilityModule, type Logger, type ServiceHealthIndicator } from '@parallax/observability';
 import type { SettlementRepository } from '@parallax/persistence';
 import type { Transport } from '@parallax/transport';
 import type { Registry } from 'prom-client';
@@ -10,13 +10,13 @@ import { SettlementMetrics } from '../settle/settlement.metrics.js';
 
 export const SERVICE = 'settlement';
 
-/** The settlement app: /metrics + /health over HTTP, trades and signed orders through the batch consumer. */
+/** The settlement app: /metrics, /health and /ready over HTTP, trades and signed orders through the batch consumer. */
 @Module({})
 export class AppModule {
-  static forRoot(config: SettlementConfig, transport: Transport, repo: SettlementRepository, log: Logger, healthCheck: HealthCheck): DynamicModule {
+  static forRoot(config: SettlementConfig, transport: Transport, repo: SettlementRepository, log: Logger, health: readonly ServiceHealthIndicator[]): DynamicModule {
     return {
       module: AppModule,
-      imports: [ObservabilityModule.forService(SERVICE, { healthCheck })],
+      imports: [ObservabilityModule.forService(SERVICE, { health })],
       controllers: [IngestConsumer],
       providers: [
         { provide: SettlementMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new SettlementMetrics(registry) },

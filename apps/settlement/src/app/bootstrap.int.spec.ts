@@ -1,6 +1,6 @@
 // Start-up of the settlement service against a real anvil node and the real PostgreSQL server: it refuses to
 // start on a wrong chain, contract, operator key or deploy block, or without a durable database; two
-// instances racing for one contract get one writer; /health reports the loop's state.
+// instances racing for one contract get one writer; /ready reports the loop's, database's, chain's and broker's state.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ANVIL_MNEMONIC, settlementDomain } from '@parallax/chain';
@@ -97,7 +97,7 @@ describe('settlement start-up (anvil + PostgreSQL)', { timeout: 240_000 }, () =>
     await assert.rejects(startSettlement(config({ databaseUrl: undefined }), transport()), (err: unknown) => err instanceof ConfigError && err.message.includes('DATABASE_URL'));
   });
 
-  it('two instances racing for one contract on one database: one writer starts, the other refuses; /health is the loop state', async () => {
+  it('two instances racing for one contract on one database: one writer starts, the other refuses; /ready is the loop, database, chain and broker state', async () => {
     const results = await Promise.allSettled([startSettlement(config({ groupId: 'boot-a' }), transport()), startSettlement(config({ groupId: 'boot-b' }), transport())]);
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     handles.push(...started);
@@ -107,17 +107,27 @@ describe('settlement start-up (anvil + PostgreSQL)', { timeout: 240_000 }, () =>
     assert.ok(refused.reason instanceof PersistenceError && refused.reason.code === 'SETTLEMENT_WRITER_LOCKED', String(refused.reason));
 
     const writer = started[0]!;
-    let body: { status?: string; writer?: string; database?: string; loop?: { lastSuccessAtMs?: number; consecutiveFailures?: number } } = {};
-    for (let i = 0; i < 100 && body.loop?.lastSuccessAtMs === undefined; i++) {
-      const res = await fetch(`${writer.url}/health`);
-      body = (await res.json()) as typeof body;
-      if (body.loop?.lastSuccessAtMs === undefined) await new Promise((r) => setTimeout(r, 100));
+    // Ready: database, chain and broker answer, and the loop has stepped (liveness is the process alone).
+    type Loop = { status?: string; state?: string; writer?: string; lastSuccessAtMs?: number; consecutiveFailures?: number };
+    type Ready = { status?: string; details?: { loop?: Loop; database?: { status?: string; database?: string }; chain?: { status?: string; chainId?: number }; broker?: { status?: string } } };
+    let body: Ready = {};
+    for (let i = 0; i < 100 && body.details?.loop?.lastSuccessAtMs === undefined; i++) {
+      const res = await fetch(`${writer.url}/ready`);
+      body = (await res.json()) as Ready;
+      if (body.details?.loop?.lastSuccessAtMs === undefined) await new Promise((r) => setTimeout(r, 100));
     }
     assert.equal(body.status, 'ok', JSON.stringify(body));
-    assert.equal(body.writer, 'postgres');
-    assert.match(body.database ?? '', /^PostgreSQL 127\.0\.0\.1:5432\/parallax_test_/);
-    assert.equal(body.loop?.consecutiveFailures, 0);
-    assert.equal(typeof body.loop.lastSuccessAtMs, 'number');
+    const loop = body.details?.loop ?? {};
+    assert.equal(loop.state, 'ok');
+    assert.equal(loop.writer, 'postgres');
+    assert.equal(loop.consecutiveFailures, 0);
+    assert.equal(typeof loop.lastSuccessAtMs, 'number');
+    const details = body.details ?? {};
+    assert.match(details.database?.database ?? '', /^PostgreSQL 127\.0\.0\.1:5432\/parallax_test_/);
+    assert.equal(details.database?.status, 'up');
+    assert.equal(details.chain?.status, 'up');
+    assert.equal(details.broker?.status, 'up');
+    assert.equal((await fetch(`${writer.url}/health`)).status, 200);
 
     // The writer stops: the next instance gets the lease.
     await writer.close();

@@ -5,7 +5,7 @@ import { BatchSettler, settlementDomain } from '@parallax/chain';
 import { settlementTopicSpecs, topicSpecs, DEFAULT_TOPICS } from '@parallax/contracts';
 import { BatchConsumerServer } from '@parallax/microservice';
 import { createLogger, NestPinoLogger, type Logger } from '@parallax/observability';
-import { ConfigError, type HealthCheck } from '@parallax/observability';
+import { brokerIndicator, chainIndicator, ConfigError, databaseIndicator, stateIndicator, type ServiceHealthIndicator } from '@parallax/observability';
 import {
   acquireWriterLease,
   createEmbeddedPrismaClient,
@@ -29,7 +29,7 @@ import { AppModule, SERVICE } from './app.module.js';
 
 export interface SettlementHandle {
   readonly app: INestApplication;
-  /** Base URL of the HTTP side (/metrics, /health). */
+  /** Base URL of the HTTP side (/metrics, /health, /ready). */
   readonly url: string;
   readonly config: SettlementConfig;
   readonly repo: SettlementRepository;
@@ -62,7 +62,7 @@ export function describeDatabase(config: Pick<SettlementConfig, 'databaseUrl' | 
 
 /**
  * Starts the settlement service on `transport`: a hybrid Nest app whose microservice side stores trades and
- * signed orders, whose HTTP side serves /metrics and /health, and a background loop that batches, submits and
+ * signed orders, whose HTTP side serves /metrics, /health and /ready, and a background loop that batches, submits and
  * confirms settlements.
  */
 export async function startSettlement(config: SettlementConfig, transport: Transport, options: StartOptions = {}): Promise<SettlementHandle> {
@@ -133,12 +133,23 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
       chainLog.info(fields, event);
     });
 
-    // /health answers from the loop once it exists; until then the service is starting.
-    let healthCheck: HealthCheck = () => ({ healthy: false, status: 'error', details: { loop: 'starting' } });
-    const app = await NestFactory.create(
-      AppModule.forRoot(config, transport, repo, log, () => healthCheck()),
-      { logger: new NestPinoLogger(log) },
-    );
+    // Ready = its database, chain and broker answer and the loop is not halted (a halt keeps the process up, not
+    // ready, so that /ready and /metrics say why; a restart would not cure it). Live = it serves HTTP.
+    const started: { current?: { readonly loop: SettlementLoop; readonly ingest: IngestService } } = {};
+    const db = prisma;
+    const health: ServiceHealthIndicator[] = [
+      databaseIndicator(database, () => db.$queryRaw`SELECT 1`),
+      chainIndicator(reader, chainId),
+      brokerIndicator(transport, topics.marketEvents),
+      stateIndicator('loop', 'readiness', () => {
+        const s = started.current;
+        if (s === undefined) return { status: 'down', details: { loop: 'starting' } };
+        const { status, ...loop } = s.loop.health();
+        const details = { state: status, ...loop, writer: lease.kind, sequence: s.ingest.sequenceHealth() };
+        return { status: status === 'halted' ? 'down' : status === 'degraded' ? 'degraded' : 'up', details };
+      }),
+    ];
+    const app = await NestFactory.create(AppModule.forRoot(config, transport, repo, log, health), { logger: new NestPinoLogger(log) });
     closers.push(() => app.close());
     const metrics = app.get(SettlementMetrics);
     const ingest = app.get(IngestService);
@@ -157,10 +168,7 @@ export async function startSettlement(config: SettlementConfig, transport: Trans
       log.child({ component: 'loop' }),
       lease,
     );
-    healthCheck = () => {
-      const h = loop.health();
-      return { healthy: h.status !== 'halted', status: h.status === 'halted' ? 'error' : h.status, details: { loop: h, database, writer: lease.kind, sequence: ingest.sequenceHealth() } };
-    };
+    started.current = { loop, ingest };
     ingest.onStored(() => {
       loop.wake();
     });

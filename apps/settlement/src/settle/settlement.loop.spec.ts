@@ -771,7 +771,7 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     assert.deepEqual(await fillStates(), { '1/1': 'FAILED FillUnderfunded', '2/1': 'SETTLED@1', '1/2': 'FAILED PriceLimitExceeded' });
   });
 
-  it('/health reports the real state: last success and consecutive failures of a failing step', async () => {
+  it('health() reports the real state (/ready shows it): last success and consecutive failures of a failing step', async () => {
     const chain = new ScriptedSettler();
     const { loop } = start(chain, []);
     assert.equal(loop.health().lastSuccessAtMs, undefined);
