@@ -7,9 +7,9 @@
 // chain reuses the deployment when the contract is still there (a restarted anvil has lost it: deploy again).
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicClient, createWalletClient, defineChain, http, maxUint256, bytesToHex, isAddress, type Address, type Hex } from 'viem';
+import { createPublicClient, http, bytesToHex, isAddress, type Address, type Hex } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
-import { ANVIL_MNEMONIC, deploySettlement, deployTestToken, expectSuccess, settlementAbi, testTokenAbi, type SettlementMarket } from '@parallax/chain';
+import { ANVIL_MNEMONIC, deployDevContracts, type SettlementMarket } from '@parallax/chain';
 import { formatSettlementMarkets, parseSettlementMarkets } from '../config/settlement.config.js';
 
 export interface DevChainDeployment {
@@ -51,8 +51,6 @@ function writeAtomic(path: string, content: string, mode: number): void {
 export async function deployDevChain(rpcUrl: string, deployDir: string, marketCount = 2): Promise<DevChainDeployment> {
   const probe = createPublicClient({ transport: http(rpcUrl, { retryCount: 0 }) });
   const chainId = await probe.getChainId();
-  const chain = defineChain({ id: chainId, name: `dev-${chainId}`, nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
-  const reader = createPublicClient({ chain, transport: http(rpcUrl), pollingInterval: 100 });
   const operatorKey = devKey(1);
 
   mkdirSync(deployDir, { recursive: true });
@@ -62,7 +60,7 @@ export async function deployDevChain(rpcUrl: string, deployDir: string, marketCo
     const previous = readEnvFile(envPath);
     const address = previous.get('SETTLEMENT_ADDRESS');
     if (previous.get('CHAIN_ID') === String(chainId) && address !== undefined && isAddress(address)) {
-      const code = await reader.getCode({ address });
+      const code = await probe.getCode({ address });
       if (code !== undefined && code !== '0x') {
         const markets = [...parseSettlementMarkets(readFileSync(marketsPath, 'utf8'), marketsPath).values()];
         return { chainId, settlement: address, deployBlock: BigInt(previous.get('SETTLEMENT_DEPLOY_BLOCK') ?? '0'), operatorKey, markets, deployed: false };
@@ -72,28 +70,11 @@ export async function deployDevChain(rpcUrl: string, deployDir: string, marketCo
     // No usable earlier deployment: deploy.
   }
 
-  const wallet = (index: number) => createWalletClient({ chain, transport: http(rpcUrl), account: mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index }), pollingInterval: 100 });
-  const owner = wallet(0);
-  const operator = wallet(1);
-  const funder = wallet(3);
-  // The contract lands in a later block than the current one (on a fresh chain: block 1 at the earliest); recovery
-  // searches BatchSettled logs from here, so a block before the deployment is safe and 0 is refused by settlement.
-  const deployBlock = (await reader.getBlockNumber()) + 1n;
-  const settlement = await deploySettlement(owner, reader, {
-    owner: owner.account.address,
-    operator: operator.account.address,
-    feeRecipient: mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: 2 }).address,
-    withdrawalDelay: 86_400n,
-    // A trader's on-chain cancel takes effect after this (the settlement latency window): a development minute.
-    cancelDelay: 60n,
-  });
-  const base = await deployTestToken(owner, reader, { name: 'Test BASE', symbol: 'BASE', decimals: 18 });
-  const quote = await deployTestToken(owner, reader, { name: 'Test QUOTE', symbol: 'QUOTE', decimals: 6 });
-  for (const token of [base, quote]) {
-    // The contract takes deposits of listed tokens only (the owner's allowlist).
-    await expectSuccess(reader, await owner.writeContract({ address: settlement, abi: settlementAbi, functionName: 'setTokenListed', args: [token, true] }), 'setTokenListed');
-    await expectSuccess(reader, await funder.writeContract({ address: token, abi: testTokenAbi, functionName: 'approve', args: [settlement, maxUint256] }), 'approve');
-  }
+  const dev = await deployDevContracts(rpcUrl, { pollingIntervalMs: 100 });
+  const { settlement, deployBlock } = dev;
+  const base = dev.tokens['BASE'];
+  const quote = dev.tokens['QUOTE'];
+  if (base === undefined || quote === undefined) throw new Error('the dev tokens BASE and QUOTE were not deployed');
   // BASE/QUOTE: lot 0.001 BASE (1e15 units), tick 0.01 QUOTE per BASE (1e4 per 1e18 units), as in the local chain.
   const markets: SettlementMarket[] = [];
   for (let marketId = 1; marketId <= marketCount; marketId++) markets.push({ marketId, baseToken: base, quoteToken: quote, lotSize: 10n ** 15n, tickSize: 10n ** 4n });
