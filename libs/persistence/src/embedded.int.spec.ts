@@ -8,6 +8,7 @@ import { Test } from '@nestjs/testing';
 import { createEmbeddedPrismaClient, openEmbeddedDatabase, prismaAdapterForPglite } from './embedded.js';
 import { PrismaClient } from './generated/client.js';
 import { readMigrations } from './migrations.js';
+import { PersistenceError } from './persistence.errors.js';
 import { PersistenceModule } from './persistence.module.js';
 import { isUniqueConstraintViolation } from './prisma-errors.js';
 import { PrismaService } from './prisma.service.js';
@@ -80,6 +81,26 @@ describe('embedded database (PGlite)', () => {
       await prisma.$disconnect();
     }
     assert.equal(pglite.closed, true, '$disconnect closes the embedded database');
+  });
+
+  it('one process per data dir: a second open is refused (EMBEDDED_DATA_DIR_LOCKED naming it) until the first closes', async () => {
+    const first = await createEmbeddedPrismaClient(dataDir);
+    try {
+      await assert.rejects(
+        openEmbeddedDatabase(dataDir),
+        (e: unknown) => e instanceof PersistenceError && e.code === 'EMBEDDED_DATA_DIR_LOCKED' && e.message.includes(dataDir),
+      );
+      const moduleRef = await Test.createTestingModule({ imports: [PersistenceModule.forRoot({ embeddedDataDir: dataDir })] })
+        .compile()
+        .then(
+          () => 'opened',
+          (e: unknown) => (e instanceof PersistenceError ? e.code : String(e)),
+        );
+      assert.equal(moduleRef, 'EMBEDDED_DATA_DIR_LOCKED');
+      assert.equal(await first.trade.count(), 1, 'the holder still works');
+    } finally {
+      await first.$disconnect();
+    }
   });
 
   it('PrismaService without a database URL runs embedded, migrated on init, closed on destroy', async () => {

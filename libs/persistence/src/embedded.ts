@@ -2,6 +2,7 @@
 // Same schema, same migrations (applied by migrations.ts with Prisma's bookkeeping), same Prisma client.
 import { PGlite } from '@electric-sql/pglite';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { lockDataDir } from './data-dir-lock.js';
 import { PrismaClient } from './generated/client.js';
 import { applyMigrations, type AppliedMigrations, type SqlExecutor } from './migrations.js';
 import { defaultMigrationsDir } from './repository-paths.js';
@@ -21,14 +22,46 @@ export function pgliteSqlExecutor(db: PGlite): SqlExecutor {
 }
 
 /**
+ * A PGlite instance on `dataDir` (undefined: in memory) holding the directory's lock (data-dir-lock.ts) until it is
+ * closed: a second opener, in this process or another, gets EMBEDDED_DATA_DIR_LOCKED instead of a corrupt database.
+ */
+export function newLockedPglite(dataDir?: string): PGlite {
+  if (dataDir === undefined) return new PGlite();
+  const lock = lockDataDir(dataDir);
+  let pglite: PGlite;
+  try {
+    pglite = new PGlite(dataDir);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const close = pglite.close.bind(pglite);
+  pglite.close = async () => {
+    try {
+      await close();
+    } finally {
+      lock.release();
+    }
+  };
+  return pglite;
+}
+
+/**
  * Opens (or creates) a PGlite database and brings it up to date with the migrations.
- * `dataDir` undefined: in memory, gone when closed. A data dir may be open in one process only.
+ * `dataDir` undefined: in memory, gone when closed. A data dir is locked for this process (data-dir-lock.ts)
+ * until the database is closed: a second opener gets EMBEDDED_DATA_DIR_LOCKED.
  */
 export async function openEmbeddedDatabase(
   dataDir?: string,
   options: EmbeddedDatabaseOptions = {},
 ): Promise<{ pglite: PGlite; migrations: AppliedMigrations }> {
-  const pglite = await PGlite.create(dataDir);
+  const pglite = newLockedPglite(dataDir);
+  try {
+    await pglite.waitReady;
+  } catch (error) {
+    await pglite.close().catch(() => undefined);
+    throw error;
+  }
   try {
     const migrations = await applyMigrations(pgliteSqlExecutor(pglite), options.migrationsDir ?? defaultMigrationsDir());
     return { pglite, migrations };

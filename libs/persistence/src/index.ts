@@ -30,6 +30,7 @@ export { runMigrateDeploy, runPrismaCommand, type MigrateDeployResult, type Pris
 export { createTestDatabase, DEFAULT_DATABASE_ADMIN_URL, type TestDatabase, type TestDatabaseOptions } from './test-database.js';
 export { isUniqueConstraintViolation, isForeignKeyViolation } from './prisma-errors.js';
 export { PersistenceError, type PersistenceErrorCode } from './persistence.errors.js';
+export { DATA_DIR_LOCK_FILE, lockDataDir, type DataDirLock } from './data-dir-lock.js';
 export { PERSISTENCE_OPTIONS, type PersistenceOptions } from './persistence.tokens.js';
 export { PrismaService } from './prisma.service.js';
 export { PersistenceModule, type PersistenceModuleAsyncOptions } from './persistence.module.js';

@@ -27,6 +27,8 @@ export type PersistenceErrorCode =
   | 'SETTLEMENT_INVALID_REQUEST'
   /** Another process holds the settlement writer lock of this database (one writer per contract). */
   | 'SETTLEMENT_WRITER_LOCKED'
+  /** Another live process (or this one) has the embedded PGlite data directory open: one process per directory. */
+  | 'EMBEDDED_DATA_DIR_LOCKED'
   /** This process no longer holds the settlement writer lock (its session ended): it must not broadcast. */
   | 'SETTLEMENT_WRITER_LOST';
 

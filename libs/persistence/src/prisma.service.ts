@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { prismaAdapterForPglite } from './embedded.js';
+import { newLockedPglite, prismaAdapterForPglite } from './embedded.js';
 import { PrismaClient } from './generated/client.js';
 import { applyMigrations } from './migrations.js';
 import { pgliteSqlExecutor } from './embedded.js';
@@ -15,7 +15,7 @@ function backendFor(options: PersistenceOptions): Backend {
     const pool = options.maxConnections === undefined ? {} : { max: options.maxConnections };
     return { kind: 'postgres', adapter: new PrismaPg({ connectionString: options.databaseUrl, ...pool }) };
   }
-  const pglite = new PGlite(options.embeddedDataDir);
+  const pglite = newLockedPglite(options.embeddedDataDir);
   return { kind: 'embedded', adapter: prismaAdapterForPglite(pglite), pglite };
 }
 

@@ -5,7 +5,8 @@
 // the writer checks that its session still holds it before every broadcast.
 //
 // Embedded PGlite: the database lives inside one process (a data directory can be opened by one process
-// only), so that process is the only writer by construction; its lease is always held.
+// only: data-dir-lock.ts refuses a second one), so that process is the only writer by construction; its lease is
+// always held.
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { PersistenceError } from '../persistence.errors.js';
