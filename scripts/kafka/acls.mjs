@@ -2,7 +2,7 @@
 // the one ACL policy of Parallax's principals, applied by scripts/kafka.sh (the local broker), the compose
 // `kafka-setup` service and the k8s `kafka-setup` Job, with the broker's super user:
 //
-//   node scripts/kafka/acls.mjs --brokers HOST:PORT [--create-topics]   (KAFKA_SASL_* of the super user)
+//   node scripts/kafka/acls.mjs --brokers HOST:PORT [--create-topics]   (KAFKA_SASL_* / KAFKA_SSL* of the super user)
 //
 // --create-topics also creates the pipeline's topics (PARTITIONS, default 12), through the built transport,
 // as the services would: the services' principals are not allowed to create topics.
@@ -15,6 +15,7 @@
 // Topic names and group ids are the defaults (@parallax/contracts DEFAULT_TOPICS); a deployment that renames
 // them passes the same names here through TOPIC_* / *_GROUP_ID.
 import kafkajs from 'kafkajs';
+import { kafkaClientSecurity } from './client-security.mjs';
 
 const { Kafka, logLevel, AclResourceTypes, AclOperationTypes, AclPermissionTypes, ResourcePatternTypes } = kafkajs;
 
@@ -96,22 +97,13 @@ export function toKafkaJsAcls(rows) {
   );
 }
 
-/** SASL of the caller from KAFKA_SASL_* (this file runs without the TypeScript build, e.g. in kafka.sh). */
-export function saslFromEnv(env = process.env) {
-  if (!env.KAFKA_SASL_MECHANISM) return {};
-  return {
-    sasl: { mechanism: env.KAFKA_SASL_MECHANISM, username: env.KAFKA_SASL_USERNAME ?? '', password: env.KAFKA_SASL_PASSWORD ?? '' },
-    ...(env.KAFKA_SSL === 'true' ? { ssl: true } : {}),
-  };
-}
-
 async function main(argv) {
   const brokersAt = argv.indexOf('--brokers');
   const brokers = (brokersAt >= 0 ? argv[brokersAt + 1] : process.env.KAFKA_BROKERS ?? '').split(',').filter(Boolean);
   if (brokers.length === 0) throw new Error('--brokers (or KAFKA_BROKERS) is required');
   const testAt = argv.indexOf('--test-principal');
   const rows = [...policy(), ...(testAt >= 0 ? testPolicy(argv[testAt + 1]) : [])];
-  const kafka = new Kafka({ brokers, clientId: 'parallax-acls', logLevel: logLevel.NOTHING, ...saslFromEnv() });
+  const kafka = new Kafka({ brokers, clientId: 'parallax-acls', logLevel: logLevel.NOTHING, ...(await kafkaClientSecurity()) });
   const admin = kafka.admin();
   await admin.connect();
   try {

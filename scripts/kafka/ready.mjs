@@ -3,7 +3,7 @@
 //   node scripts/kafka/ready.mjs --brokers 127.0.0.1:19092 [--timeout-ms 60000] [--pid N] [--cluster-id ID] [--once]
 // Exit 0: ready (prints one JSON line). 1: timed out / not ready. 2: the broker process (--pid) died.
 import kafkajs from 'kafkajs';
-import { saslFromEnv } from './acls.mjs';
+import { kafkaClientSecurity } from './client-security.mjs';
 
 const { Kafka, logLevel } = kafkajs;
 
@@ -61,7 +61,7 @@ async function main() {
     logLevel: logLevel.NOTHING,
     retry: { retries: 0 },
     // The broker's super user (kafka.sh passes it): the probe must authenticate like any client.
-    ...saslFromEnv(),
+    ...(await kafkaClientSecurity()),
   });
   const deadline = Date.now() + args.timeoutMs;
   let lastError = 'no attempt made';
