@@ -130,6 +130,7 @@ function build(dir: string): Manifest[] {
 interface Container {
   name: string;
   image: string;
+  command?: string[];
   env?: { name: string; value?: string; valueFrom?: Obj }[];
   readinessProbe?: Obj;
   livenessProbe?: Obj;
@@ -176,9 +177,9 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
       const containers = arr(spec.containers) as Container[];
       for (const c of [...containers, ...(arr(spec.initContainers) as Container[])]) {
         assert.doesNotMatch(c.image, /:latest$|^parallax(:|$)/, `${doc.metadata.name}/${c.name} uses ${c.image}`);
+        if (c.image === appImage) appContainers++;
       }
       for (const c of containers) {
-        if (c.image === appImage) appContainers++;
         if (doc.kind !== 'Job') {
           assert.ok(c.readinessProbe, `${doc.metadata.name}/${c.name} has no readiness probe`);
           assert.ok(c.livenessProbe, `${doc.metadata.name}/${c.name} has no liveness probe`);
@@ -194,11 +195,44 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
     // The terminus probes: readiness is /ready (partitions restored; database, chain and broker answer; the log
     // answers), liveness the bare /health, on every service that serves them.
     for (const name of ['matching-engine', 'settlement', 'gateway']) {
-      const doc = docs.find((d) => d.kind !== 'Job' && d.metadata.name === name);
+      const doc = docs.find((d) => (d.kind === 'Deployment' || d.kind === 'StatefulSet') && d.metadata.name === name);
       assert.ok(doc, name);
       const c = (arr(podSpec(doc)?.containers) as Container[])[0];
       assert.equal(obj(obj(c?.readinessProbe).httpGet).path, '/ready', `${name} readiness`);
       assert.equal(obj(obj(c?.livenessProbe).httpGet).path, '/health', `${name} liveness`);
+    }
+  });
+
+  it('migrates on every rollout: settlement applies the migrations in an init container, the others wait for them', () => {
+    for (const dir of overlays) {
+      const docs = build(dir);
+      const migrates = (c: Container): boolean => (c.command ?? []).join(' ').includes('db:migrate');
+      const usesDatabase = (c: Container): boolean => (c.env ?? []).some((e) => e.name === 'DATABASE_URL');
+      // No Job migrates: a Job's template is immutable, so one would run once per name and not on an upgrade.
+      for (const job of docs.filter((d) => d.kind === 'Job')) {
+        for (const c of arr(podSpec(job)?.containers) as Container[]) assert.ok(!migrates(c), `${dir}: Job ${job.metadata.name} migrates`);
+      }
+      const settlement = docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'settlement');
+      assert.ok(settlement, `${dir}: no settlement Deployment`);
+      // A single replica replaced with Recreate: one migrator at a time, no older writer running meanwhile.
+      assert.equal(obj(settlement.spec).replicas, 1);
+      assert.equal(obj(obj(settlement.spec).strategy).type, 'Recreate');
+      const init = arr(podSpec(settlement)?.initContainers) as Container[];
+      const migrator = init.find(migrates);
+      assert.ok(migrator, `${dir}: settlement does not migrate in an init container`);
+      assert.deepEqual(migrator.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom, { secretKeyRef: { name: 'parallax-db', key: 'DATABASE_URL' } });
+      // Every other workload on the database waits for this release's schema and never migrates itself.
+      for (const doc of docs.filter((d) => d !== settlement && (d.kind === 'Deployment' || d.kind === 'StatefulSet'))) {
+        const containers = arr(podSpec(doc)?.containers) as Container[];
+        const inits = arr(podSpec(doc)?.initContainers) as Container[];
+        for (const c of [...containers, ...inits]) assert.ok(!migrates(c), `${dir}: ${doc.metadata.name}/${c.name} migrates`);
+        if (containers.some(usesDatabase)) {
+          assert.ok(
+            inits.some((c) => (c.command ?? []).join(' ').includes('db:status')),
+            `${dir}: ${doc.metadata.name} uses the database without waiting for the migrations`,
+          );
+        }
+      }
     }
   });
 
@@ -276,7 +310,7 @@ describe('the image runs what it ships', () => {
   };
   const packageOf = (spec: string): string => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : (spec.split('/')[0] ?? spec));
 
-  // `npm prune --omit=dev` in the Dockerfile removes devDependencies: what the migrate Job and kafka-setup run
+  // `npm prune --omit=dev` in the Dockerfile removes devDependencies: what the migrate step and kafka-setup run
   // must import only runtime dependencies (and the workspace's own packages).
   for (const dir of ['scripts/prisma', 'scripts/kafka']) {
     it(`${dir} imports only runtime dependencies`, () => {
