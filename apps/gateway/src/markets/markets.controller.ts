@@ -10,7 +10,7 @@ import { MarketDirectory, type ApiMarket } from './market-directory.js';
 const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
 
 /** An integer query parameter whose error names the parameter. */
-export const int = (field: string): ParseIntPipe => new ParseIntPipe({ exceptionFactory: () => new ApiError('INVALID_FIELD', `${field} must be an integer`) });
+const int = (field: string): ParseIntPipe => new ParseIntPipe({ exceptionFactory: () => new ApiError('INVALID_FIELD', `${field} must be an integer`) });
 
 export function bounded(v: number, min: number, max: number, field: string): number {
   if (v < min || v > max) throw new ApiError('INVALID_FIELD', `${field} must be in ${min}..${max}`);

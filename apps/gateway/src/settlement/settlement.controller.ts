@@ -1,9 +1,20 @@
-import { Controller, DefaultValuePipe, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { SETTLEMENT_STATUSES } from '@parallax/contracts';
-import { bounded, int } from '../markets/markets.controller.js';
+import { ApiError } from '../errors/api.errors.js';
+import { bounded } from '../markets/markets.controller.js';
 import { MAX_BATCHES, type BatchView } from './settlement-batches.js';
 import { SettlementStatusService } from './settlement-status.service.js';
+
+/**
+ * An optional integer query parameter, strictly: read as the raw string, because Nest's DefaultValuePipe turns
+ * the NaN that a transformed "abc" becomes into the default instead of refusing it.
+ */
+function queryInt(raw: unknown, fallback: number, min: number, max: number, field: string): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^[0-9]{1,15}$/.test(raw)) throw new ApiError('INVALID_FIELD', `${field} must be an integer in ${min}..${max}`);
+  return bounded(Number(raw), min, max, field);
+}
 
 /** On-chain settlement batches as the settlement service reports them (also pushed on the WebSocket `settlement` channel). */
 @ApiTags('settlement')
@@ -39,7 +50,7 @@ export class SettlementController {
       },
     },
   })
-  batches(@Query('limit', new DefaultValuePipe(50), int('limit')) limit: number): { batches: BatchView[] } {
-    return { batches: this.status.recent(bounded(limit, 1, MAX_BATCHES, 'limit')) };
+  batches(@Query('limit') limit?: string): { batches: BatchView[] } {
+    return { batches: this.status.recent(queryInt(limit, 50, 1, MAX_BATCHES, 'limit')) };
   }
 }
