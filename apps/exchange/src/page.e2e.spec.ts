@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { localTraderAccount } from '@parallax/chain';
-import { openPage, type LivePage } from '@parallax/gateway/testing';
+import { openPage, until, type LivePage } from '@parallax/gateway/testing';
 import { createLogger } from '@parallax/observability';
 import { ParallaxClient } from '@parallax/sdk';
 import { WebSocket } from 'ws';
@@ -15,16 +15,6 @@ import { startExchange, type RunningExchange } from './exchange.js';
 
 const M = 'M1-USDC';
 const SCREENSHOT = '/tmp/parallax-page.png';
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The first message of a channel after subscribing on a fresh connection. */
 async function firstOf(url: string, sub: Record<string, unknown>, event: string): Promise<Record<string, unknown>> {

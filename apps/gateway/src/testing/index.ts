@@ -1,1 +1,2 @@
+export { until } from './until.js';
 export { openPage, type LivePage, type OpenPageOptions, type PageBatch, type PageBook, type PageTrade } from './live-page.js';

@@ -3,6 +3,7 @@
 // person sees: the rendered book, trades and settlement rows, and it collects every console error, page error
 // and failed request, so a test can assert the page works and stayed clean.
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { until } from './until.js';
 
 /** Flags measured to run Debian's chromium headless here (as root, no GPU, nothing fetched from outside). */
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -107,12 +108,10 @@ const READ_RATES = `({ orders: document.getElementById('orders-rate').textConten
 
 function livePage(browser: Browser, page: Page, problems: string[]): LivePage {
   const poll = async <T>(what: string, read: () => Promise<T | null>, timeoutMs: number): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await read();
-      if (v !== null) return v;
-      if (Date.now() > deadline) throw new Error(`the page did not show ${what} within ${timeoutMs} ms (problems: ${problems.join('; ') || 'none'})`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      return await until(what, async () => (await read()) ?? undefined, timeoutMs);
+    } catch (err) {
+      throw new Error(`the page did not show ${what} within ${timeoutMs} ms (problems: ${problems.join('; ') || 'none'})`, { cause: err });
     }
   };
   return {
