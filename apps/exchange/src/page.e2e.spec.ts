@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { localTraderAccount } from '@parallax/chain';
-import { openPage, until, type LivePage } from '@parallax/gateway/testing';
+import { expectLiveTrading, openPage, until, type LivePage } from '@parallax/gateway/testing';
 import { createLogger } from '@parallax/observability';
 import { ParallaxClient } from '@parallax/sdk';
 import { WebSocket } from 'ws';
@@ -54,7 +54,7 @@ describe('the live page in a browser', () => {
     await exchange.close();
   });
 
-  it('shows the book, a trade arriving live and a settled batch with its transaction, with no console error', async () => {
+  it('shows the book, a trade arriving live and a settled batch with its transaction, with no console error', async (t) => {
     const quotes = [
       ['sell', '101.00', '2'],
       ['sell', '100.50', '1'],
@@ -102,6 +102,7 @@ describe('the live page in a browser', () => {
     assert.match(rates.orders, /^[\d,.]+$/);
 
     await page.screenshot(SCREENSHOT);
+    t.diagnostic(`page load: ${JSON.stringify(await page.loadCost())}; screenshot ${SCREENSHOT}`);
     assert.deepEqual(page.problems, []);
   });
 
@@ -141,9 +142,28 @@ describe('the live page in a browser', () => {
     assert.match(csp, /frame-ancestors 'none'/);
     assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+';/);
     assert.equal(root.headers.get('x-content-type-options'), 'nosniff');
-    assert.ok((await fetch(`${exchange.gatewayUrl}/docs-json`)).ok);
+    assert.match(await (await fetch(`${exchange.gatewayUrl}/docs`)).text(), /swagger/i);
     assert.equal((await fetch(`${exchange.gatewayUrl}/health`)).status, 200);
+    assert.match(await (await fetch(`${exchange.gatewayUrl}/metrics`)).text(), /^# HELP /m);
     const doc = (await (await fetch(`${exchange.gatewayUrl}/docs-json`)).json()) as { paths: Record<string, unknown> };
     assert.ok('/v1/stats' in doc.paths && '/v1/settlement/batches' in doc.paths, 'documented in OpenAPI');
+  });
+
+  it('expectLiveTrading: the one-call check an npm start test uses sees the same trading from a fresh page', async () => {
+    const run = { looking: true };
+    const seen = expectLiveTrading(exchange.gatewayUrl, { timeoutMs: 60_000 });
+    seen.then(
+      () => (run.looking = false),
+      () => (run.looking = false),
+    );
+    // As a bot would: keep trading until the fresh page has seen a trade arrive (it shows only history before).
+    while (run.looking) {
+      await taker.placeOrder(M, { side: 'buy', type: 'limit', price: '100.50', amount: '0.01', maxFeeRate: 2_000, timeInForce: 'IOC' }, 'result');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const { trade, batch, book } = await seen;
+    assert.deepEqual([trade.price, trade.amount, trade.side, trade.live], ['100.50', '0.010', 'buy', true]);
+    assert.match(batch.txHash, /^0x[0-9a-f]{64}$/);
+    assert.ok(book.bids.length > 0 && book.asks.length > 0);
   });
 });
