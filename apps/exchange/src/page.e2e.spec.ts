@@ -106,15 +106,32 @@ describe('the live page in a browser', () => {
     assert.deepEqual(page.problems, []);
   });
 
+  it('switches markets: the other book replaces the first, from its own snapshot', async () => {
+    const M2 = 'M2-USDC';
+    await maker.placeOrders(
+      [['sell', '7.25', '4'], ['buy', '7.00', '5']].map(([side, price, amount]) => ({ symbol: M2, params: { side: side as 'buy' | 'sell', type: 'limit' as const, price: price!, amount: amount!, maxFeeRate: 2_000 } })),
+      'result',
+    );
+    assert.ok(page, 'the page of the first test is open');
+    await page.selectMarket(M2);
+    const api = await maker.book(M2);
+    const shown = await page.book((b) => b.asks.length === api.asks.length && b.asks[0]?.[0] === '7.25');
+    assert.deepEqual([...shown.asks].reverse(), api.asks);
+    assert.deepEqual(shown.bids, [['7.00', '5.000']]);
+    assert.equal(new URL(page.page.url()).hash, `#${M2}`);
+    assert.deepEqual(page.problems, []);
+  });
+
   it('counts the orders and trades the engines answered (GET /v1/stats and the stats channel)', async () => {
-    // The first test: 4 resting orders and 1 taker order, 1 trade.
+    // The tests above: 4 + 2 resting orders and 1 taker order, 1 trade.
     const stats = await taker.stats();
-    assert.equal(stats.totalOrders, 5);
+    assert.equal(stats.totalOrders, 7);
     assert.equal(stats.totalTrades, 1);
     assert.equal(stats.series.length, 60);
-    assert.equal(stats.series.reduce((n, [, o]) => n + o, 0), 5, 'every order falls in the last minute');
+    // The series holds complete seconds only: once the current one ends, every order is in the last minute.
+    await until('the orders in the per-second series', async () => ((await taker.stats()).series.reduce((n, [, o]) => n + o, 0) === 7 ? true : undefined), 5_000);
     const pushed = await firstOf(exchange.gatewayUrl, { channel: 'stats' }, 'stats');
-    assert.equal(pushed['totalOrders'], 5);
+    assert.equal(pushed['totalOrders'], 7);
     const batches = await firstOf(exchange.gatewayUrl, { channel: 'settlement' }, 'settlement');
     assert.equal(batches['type'], 'snapshot');
     assert.deepEqual(batches['batches'], await taker.settlementBatches());
