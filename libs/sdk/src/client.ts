@@ -84,6 +84,37 @@ export interface TickerInfo {
   readonly timestamp: number | null;
 }
 
+/** Orders and trades per second through the engines (GET /v1/stats, WebSocket channel `stats`). */
+export interface StatsInfo {
+  /** Server time (ms). */
+  readonly timestamp: number;
+  readonly windowSeconds: number;
+  /** Means over the last `windowSeconds` complete seconds. */
+  readonly ordersPerSecond: number;
+  readonly tradesPerSecond: number;
+  /** Since the gateway started (including what it replayed from the log). */
+  readonly totalOrders: number;
+  readonly totalTrades: number;
+  /** Complete seconds, oldest first: [second start ms, orders, trades]. */
+  readonly series: [number, number, number][];
+}
+
+/** An on-chain settlement batch (GET /v1/settlement/batches, WebSocket channel `settlement`). */
+export interface SettlementBatchInfo {
+  readonly batchId: string;
+  readonly status: 'submitted' | 'mined' | 'confirmed' | 'failed' | 'dropped';
+  readonly fillCount: number;
+  readonly txHash: string | null;
+  readonly blockNumber: string | null;
+  readonly gasUsed: string | null;
+  readonly gasPerFill: string | null;
+  /** Fills the settlement service reported as unsettleable for this batch. */
+  readonly failedFills: number;
+  /** First report and last transition (ms). */
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 /** An API error answer: `code` is the gateway's stable error code. */
 export class ParallaxApiError extends Error {
   constructor(
@@ -179,6 +210,15 @@ export class ParallaxClient {
 
   ticker(symbol: string): Promise<TickerInfo> {
     return this.request('GET', `/v1/markets/${encodeURIComponent(symbol)}/ticker`);
+  }
+
+  stats(): Promise<StatsInfo> {
+    return this.request('GET', '/v1/stats');
+  }
+
+  /** Recent settlement batches, newest first. */
+  async settlementBatches(limit = 50): Promise<SettlementBatchInfo[]> {
+    return (await this.request<{ batches: SettlementBatchInfo[] }>('GET', `/v1/settlement/batches?limit=${limit}`)).batches;
   }
 
   /**
@@ -402,7 +442,7 @@ export class ParallaxStream {
     });
   }
 
-  async subscribe(channel: 'book' | 'trades' | 'orders' | 'fills', market?: string): Promise<void> {
+  async subscribe(channel: 'book' | 'trades' | 'stats' | 'settlement' | 'orders' | 'fills', market?: string): Promise<void> {
     const msg: Record<string, unknown> = { op: 'subscribe', channel };
     if (market !== undefined) msg['market'] = market;
     const key = channel === 'book' && market !== undefined ? market : `${channel}:${market ?? ''}`;
