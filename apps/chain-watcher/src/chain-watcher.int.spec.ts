@@ -7,6 +7,7 @@ import { encodeBatch, hashOrder, settleBatch, settlementAbi, signOrder, startLoc
 import { DEFAULT_RISK_TOPICS, decodeChainEventBatch, type ChainEvent } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
 import { shardForAccount } from '@parallax/risk';
+import { waitFor } from '@parallax/settlement';
 import { createEmbeddedTransport, type Transport } from '@parallax/transport';
 import { keccak256, toHex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -39,12 +40,9 @@ async function readEvents(t: Transport, topic: string): Promise<Committed[]> {
 
 const ofAccount = (all: readonly Committed[], account: string): ChainEvent[] => all.flatMap((c) => c.events.filter((e) => e.account === account.toLowerCase()));
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, deadlineMs = 60_000): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  while (!(await cond())) {
-    if (Date.now() > until) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls `cond` (it may throw to fail at once) until it holds. */
+function until(what: string, cond: () => boolean): Promise<boolean> {
+  return waitFor(what, () => Promise.resolve(cond() ? true : undefined), 60_000, 20);
 }
 
 function start(lc: LocalChain, t: Transport, env: Record<string, string> = {}): Promise<ChainWatcherHandle> {
@@ -66,7 +64,7 @@ function start(lc: LocalChain, t: Transport, env: Record<string, string> = {}): 
 async function settleIn(lc: LocalChain, h: ChainWatcherHandle, confirmations = 3): Promise<bigint> {
   const target = await lc.publicClient.getBlockNumber({ cacheTime: 0 });
   await lc.testClient.mine({ blocks: confirmations - 1 });
-  await waitFor(`block ${target} committed`, () => {
+  await until(`block ${target} committed`, () => {
     const health = h.watcher.health();
     if (health.status === 'halted') throw new Error(`the watcher halted: ${health.halt ?? ''}`);
     return (h.watcher.committed?.block ?? 0n) >= target;
@@ -277,7 +275,7 @@ describe('chain watcher and reorgs (anvil_snapshot / anvil_revert)', () => {
     await lc.fund(ghost.address, BASE, 77n);
     const seen = await lc.publicClient.getBlockNumber({ cacheTime: 0 });
     // The watcher saw the head with the deposit in it.
-    await waitFor('the watcher to see the head', () => BigInt(h.watcher.health().headBlock ?? '0') >= seen);
+    await until('the watcher to see the head', () => BigInt(h.watcher.health().headBlock ?? '0') >= seen);
     await lc.testClient.revert({ id: snapshot });
     const real = person('real');
     await lc.fund(real.address, BASE, 88n);

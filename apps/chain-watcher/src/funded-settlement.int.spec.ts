@@ -11,10 +11,10 @@ import { settlementAbi, signOrder, type LocalChain } from '@parallax/chain';
 import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch, defaultMarkets, encodeRiskRequestBatch, MarketCatalogue, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig, type MatchingEngineHandle } from '@parallax/matching-engine';
 import { createLogger } from '@parallax/observability';
-import { OrderType, StpMode, TimeInForce } from '@parallax/order-book';
+import { OrderType, Prng, StpMode, TimeInForce } from '@parallax/order-book';
 import { shardForAccount, type Address as RiskAddress, type RiskMarket } from '@parallax/risk';
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
-import { localSettlementConfig, startLocalSettlementChain, startSettlement, type SettlementHandle } from '@parallax/settlement';
+import { localSettlementConfig, startLocalSettlementChain, startSettlement, waitFor, type SettlementHandle } from '@parallax/settlement';
 import { createEmbeddedTransport, type Transport } from '@parallax/transport';
 import { keccak256, toHex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -27,28 +27,6 @@ const MAKER_FEE = 500;
 const TAKER_FEE = 1_000;
 const log = createLogger('funded-settlement-test', 'warn');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 120_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 /** No data message between a group's committed offset and the end of any partition of `topic`. */
 async function drained(t: Transport, topic: string, group: string): Promise<boolean> {
@@ -182,10 +160,11 @@ describe('settlement through risk: deposits only through the chain watcher, zero
       const acct = a.toLowerCase() as RiskAddress;
       return shards.shard(shardForAccount(acct, SHARDS))!.engine.balance(acct, token);
     };
-    await until('every deposit in the ledger', () => (engines().length === SHARDS && traders.every((a) => ledgerOf(a.address, QUOTE).available === 1_000_000_000n && ledgerOf(a.address, BASE).available === 10n ** 18n) ? true : undefined));
+    await waitFor('every deposit in the ledger', () => Promise.resolve(engines().length === SHARDS && traders.every((a) => ledgerOf(a.address, QUOTE).available === 1_000_000_000n && ledgerOf(a.address, BASE).available === 10n ** 18n) ? true : undefined), 120_000, 50);
 
     // Signed orders around one price, 10% of them from the trader who deposited nothing.
-    const rnd = prng(10);
+    const prng = new Prng(10);
+    const rnd = (): number => prng.nextFloat();
     const expiry = (await lc.publicClient.getBlock()).timestamp + 86_400n;
     const nonces = new Map<string, bigint>();
     let ts = Date.now();
@@ -237,10 +216,10 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     assert.ok(sentUnfunded > 0);
 
     // Trades between funded signed orders only; the unfunded trader never reached a book.
-    await until('risk and engine drained', async () => {
+    await waitFor('risk and engine drained', async () => {
       if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])}`);
       return (await drained(t, risk.inputTopic, risk.groupId)) && (await drained(t, topics.orders, engineConfig.groupId)) ? true : undefined;
-    });
+    }, 120_000, 50);
     const signedTraders = new Set<string>();
     for (let p = 0; p < P; p++) for await (const chunk of t.read(topics.signedOrders, p, 0)) for (const m of chunk) for (const o of decodeSignedOrderBatch(m.value).orders) signedTraders.add(o.trader.toLowerCase());
     assert.equal(signedTraders.has(unfunded.address.toLowerCase()), false, 'an unfunded order was forwarded');
@@ -262,22 +241,22 @@ describe('settlement through risk: deposits only through the chain watcher, zero
         skipped: skipped.reduce((n, l) => n + l.args.fillIndexes!.length, 0),
       };
     };
-    const onChain = await until('every trade settled on chain', async () => {
+    const onChain = await waitFor('every trade settled on chain', async () => {
       if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])}`);
       const f = await fillsOnChain();
       return f.settled + f.skipped >= trades ? f : undefined;
-    });
+    }, 300_000);
     assert.deepEqual(onChain, { settled: trades, skipped: 0 }, 'no fill skipped for lack of funds');
     assert.deepEqual(await settlement.repo.failedFills(), [], 'no fill failed (FillUnderfunded or otherwise)');
 
     // The settled amounts come back through the watcher: the ledger's on-chain view equals balanceOf.
     const balanceOf = (a: string, token: string) =>
       lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'balanceOf', args: [token as `0x${string}`, a as `0x${string}`] });
-    await until('the ledger to agree with the contract', async () => {
+    await waitFor('the ledger to agree with the contract', async () => {
       if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])}`);
       for (const a of traders) for (const token of [BASE, QUOTE]) if (ledgerOf(a.address, token).onchain !== (await balanceOf(a.address, token))) return undefined;
       return true;
-    });
+    }, 120_000);
     for (const a of traders) {
       for (const token of [BASE, QUOTE]) {
         const b = ledgerOf(a.address, token);
