@@ -179,9 +179,9 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
       { type: 'nonceFloorRaised', ts: 0, account: B, floor: 7n },
       { type: 'orderCancelled', ts: 0, account: B, orderHash: hash },
     ]);
-    // ts is the block time in ms.
+    // ts: the block time in ms, or the watcher's clock when that is later.
     const floor = ofAccount(all, B).find((e) => e.type === 'nonceFloorRaised');
-    assert.ok(floor !== undefined && 'ts' in floor && floor.ts % 1000 === 0 && floor.ts >= Number(now) * 1000);
+    assert.ok(floor !== undefined && 'ts' in floor && floor.ts >= Number(now) * 1000);
 
     // The executed withdrawal that paid less than requested: pay 4 of what is left, after a request of 4 with 5 + 0 left.
     await tx(lc.operator.writeContract({ address: settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [seller.address, BASE] }));

@@ -162,55 +162,80 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     };
     await waitFor('every deposit in the ledger', () => Promise.resolve(engines().length === SHARDS && traders.every((a) => ledgerOf(a.address, QUOTE).available === 1_000_000_000n && ledgerOf(a.address, BASE).available === 10n ** 18n) ? true : undefined), 120_000, 50);
 
-    // Signed orders around one price, 10% of them from the trader who deposited nothing.
-    const prng = new Prng(10);
-    const rnd = (): number => prng.nextFloat();
     const expiry = (await lc.publicClient.getBlock()).timestamp + 86_400n;
     const nonces = new Map<string, bigint>();
     let ts = Date.now();
     const producer = await t.producer();
     closers.push(() => producer.close());
+    /** A limit order signed by `who` (a real EIP-712 signature the contract checks), as the gateway forwards it. */
+    const place = async (who: LocalAccount, isBuy: boolean, priceTicks: number, lots: number): Promise<ClientRequest> => {
+      const nonce = (nonces.get(who.address) ?? 0n) + 1n;
+      nonces.set(who.address, nonce);
+      const signed = await signOrder(who, lc.domain, {
+        trader: who.address,
+        baseToken: lc.tokens['BASE']!,
+        quoteToken: lc.tokens['QUOTE']!,
+        isBuy,
+        price: BigInt(priceTicks) * market.tickSize,
+        size: BigInt(lots) * market.lotSize,
+        maxFeeRate: TAKER_FEE,
+        expiry,
+        nonce,
+      });
+      const account = who.address.toLowerCase() as RiskAddress;
+      return {
+        type: 'place',
+        // Request time as a gateway stamps it: the clock, strictly increasing (books refuse time going back).
+        ts: (ts = Math.max(ts + 1, Date.now())),
+        account,
+        signer: account,
+        marketId: 1,
+        orderType: OrderType.Limit,
+        tif: TimeInForce.GTC,
+        expiresAt: 0,
+        postOnly: false,
+        stp: StpMode.CancelOldest,
+        order: { ...signed, trader: account, baseToken: BASE, quoteToken: QUOTE },
+      };
+    };
+    const send = (reqs: readonly ClientRequest[]): Promise<void> =>
+      producer.send(
+        risk.inputTopic,
+        reqs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })),
+      );
+    const openOrdersOf = (a: LocalAccount): number => {
+      const acct = a.address.toLowerCase();
+      const e = shards.shard(shardForAccount(acct as RiskAddress, SHARDS))!.engine;
+      return e.openOrders().filter((o) => e.accountAddress(o.accountId) === acct).length;
+    };
+
+    // A withdrawal requested on chain while open orders hold the funds: the watcher delivers the request, the
+    // shard cancels the orders, the operator pays out; a seller then crossing the cancelled bids must find
+    // nothing of them in the book (a stale bid would be a fill the chain can no longer fund).
+    const [withdrawer, ...others] = traders as [LocalAccount, ...LocalAccount[]];
+    await send([await place(withdrawer, true, 100, 20), await place(withdrawer, true, 100, 20), await place(withdrawer, true, 99, 20)]);
+    await waitFor('the withdrawer\'s bids in the book', () => Promise.resolve(openOrdersOf(withdrawer) === 3 ? true : undefined), 60_000, 20);
+    await lc.testClient.setBalance({ address: withdrawer.address, value: 10n ** 18n });
+    const everything = 1_000_000_000n;
+    const requested = await lc.wallet(withdrawer).writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [lc.tokens['QUOTE']!, everything] });
+    assert.equal((await lc.publicClient.waitForTransactionReceipt({ hash: requested })).status, 'success');
+    await waitFor('the shard to cancel the bids and reserve the withdrawal', () => Promise.resolve(openOrdersOf(withdrawer) === 0 && ledgerOf(withdrawer.address, QUOTE).heldWithdrawals === everything ? true : undefined), 60_000, 20);
+    const executed = await lc.operator.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [withdrawer.address, lc.tokens['QUOTE']!] });
+    assert.equal((await lc.publicClient.waitForTransactionReceipt({ hash: executed })).status, 'success');
+    await send([await place(others[0]!, false, 99, 30)]);
+
+    // Signed orders around one price, 10% of them from the trader who deposited nothing.
+    const prng = new Prng(10);
+    const rnd = (): number => prng.nextFloat();
     let sentUnfunded = 0;
     for (let round = 0; round < 12; round++) {
       const reqs: ClientRequest[] = [];
       for (let i = 0; i < 10; i++) {
-        const who = rnd() < 0.1 ? unfunded : traders[Math.floor(rnd() * traders.length)]!;
+        const who = rnd() < 0.1 ? unfunded : others[Math.floor(rnd() * others.length)]!;
         if (who === unfunded) sentUnfunded++;
-        const nonce = (nonces.get(who.address) ?? 0n) + 1n;
-        nonces.set(who.address, nonce);
-        const isBuy = rnd() < 0.5;
-        const priceTicks = 100 + Math.floor(rnd() * 9) - 4;
-        const lots = 1 + Math.floor(rnd() * 20);
-        const signed = await signOrder(who, lc.domain, {
-          trader: who.address,
-          baseToken: lc.tokens['BASE']!,
-          quoteToken: lc.tokens['QUOTE']!,
-          isBuy,
-          price: BigInt(priceTicks) * market.tickSize,
-          size: BigInt(lots) * market.lotSize,
-          maxFeeRate: TAKER_FEE,
-          expiry,
-          nonce,
-        });
-        const account = who.address.toLowerCase() as RiskAddress;
-        reqs.push({
-          type: 'place',
-          ts: ts++,
-          account,
-          signer: account,
-          marketId: 1,
-          orderType: OrderType.Limit,
-          tif: TimeInForce.GTC,
-          expiresAt: 0,
-          postOnly: false,
-          stp: StpMode.CancelOldest,
-          order: { ...signed, trader: account, baseToken: BASE, quoteToken: QUOTE },
-        });
+        reqs.push(await place(who, rnd() < 0.5, 100 + Math.floor(rnd() * 9) - 4, 1 + Math.floor(rnd() * 20)));
       }
-      await producer.send(
-        risk.inputTopic,
-        reqs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })),
-      );
+      await send(reqs);
       await sleep(50);
     }
     assert.ok(sentUnfunded > 0);
@@ -265,7 +290,10 @@ describe('settlement through risk: deposits only through the chain watcher, zero
         assert.equal(b.feesOwed, 0n);
       }
     }
+    assert.equal(await balanceOf(withdrawer.address, QUOTE), 0n, 'the withdrawal was paid in full');
+    assert.equal(ledgerOf(withdrawer.address, QUOTE).available + ledgerOf(withdrawer.address, QUOTE).heldWithdrawals, 0n);
     assert.equal(shards.counters.rejected.get('SETTLEMENT_MISMATCH') ?? 0, 0);
+    assert.equal(shards.counters.rejected.get('WITHDRAWAL_NOT_COVERED') ?? 0, 0);
     for (const e of engines()) assert.deepEqual(e.checkInvariants(), []);
     const metrics = await (await fetch(`${watcher.url}/metrics`)).text();
     for (const token of [BASE, QUOTE]) assert.match(metrics, new RegExp(`^parallax_reconciliation_drift_base_units\\{token="${token}"[^}]*\\} 0$`, 'm'));

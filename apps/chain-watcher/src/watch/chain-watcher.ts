@@ -201,7 +201,7 @@ export class ChainWatcher {
     const blockTimes = new Map([...headers].map(([n, h]) => [n, h.timestamp] as const));
     let mapped;
     try {
-      mapped = mapLogs(ordered, blockTimes, pendingBefore);
+      mapped = mapLogs(ordered, blockTimes, pendingBefore, Date.now());
     } catch (err) {
       // A log of the contract this build cannot read: going on would skip it. Stop loudly instead.
       throw new WatcherError('MALFORMED_LOG', err instanceof Error ? err.message : String(err));

@@ -80,6 +80,9 @@ describe('event mapper', () => {
       { type: 'orderCancelled', ts: 1_700_000_000_000, account: A, orderHash: `0x${'ef'.repeat(32)}` },
     ]);
     assert.equal(skippedFills, 2);
+    // The watcher's clock when it is ahead of the block: the cancels this causes must not go back in time.
+    const later = mapLogs([log('NoncesCancelled', { trader: A, nonceFloor: 9n, effectiveAt: 0n })], times, new Map(), 1_800_000_000_000);
+    assert.deepEqual(later.events, [{ type: 'nonceFloorRaised', ts: 1_800_000_000_000, account: A, floor: 9n }]);
     assert.throws(() => mapLogs([log('Deposited', { trader: 'x', token: BASE, amount: 1n })], times, new Map()), isMapping('MALFORMED_LOG'));
     assert.throws(() => mapLogs([log('Deposited', { trader: A, token: BASE, amount: -1n })], times, new Map()), isMapping('MALFORMED_LOG'));
     assert.throws(() => mapLogs([{ ...log('NoncesCancelled', { trader: A, nonceFloor: 1n }), blockNumber: 11n }], times, new Map()), isMapping('MISSING_BLOCK_TIME'));

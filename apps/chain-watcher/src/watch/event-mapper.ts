@@ -49,14 +49,18 @@ const uint = (v: unknown, what: string): bigint => {
 
 /**
  * Maps one block range's logs (sorted by block and log index) to chain events.
- * - `blockTimes`: block number -> unix seconds, for every block with a log (withdrawal requests and nonce
- *   cancels carry the block time in ms as their ts).
+ * - `blockTimes`: block number -> unix seconds, for every block with a log.
+ * - `nowMs`: the watcher's clock. Events that make the ledger cancel orders (withdrawal requests, nonce and
+ *   order cancels) carry ts = max(block time, nowMs) in ms: the cancels they cause are new book commands,
+ *   and a book refuses a command older than the last one it applied (TIMESTAMP_REGRESSION), which the block
+ *   time, seconds to minutes behind the traders' requests, nearly always is. The value is fixed in the
+ *   committed event, so a replay sees the same one.
  * - `pendingBefore`: pairKey -> the amount of the withdrawal request pending just before the range, for every
  *   (trader, token) with a withdrawal log in it. The contract replaces a pending request and executes
  *   min(requested, balance): the ledger is told what it reserved is released (a cancel of the old amount, a
  *   cancel of the part not paid), so a reservation never outlives the contract's request.
  */
-export function mapLogs(logs: readonly ContractLog[], blockTimes: ReadonlyMap<bigint, bigint>, pendingBefore: ReadonlyMap<string, bigint>): MappedRange {
+export function mapLogs(logs: readonly ContractLog[], blockTimes: ReadonlyMap<bigint, bigint>, pendingBefore: ReadonlyMap<string, bigint>, nowMs = 0): MappedRange {
   const events: ChainEvent[] = [];
   const touched = new Set<string>();
   const pending = new Map(pendingBefore);
@@ -65,7 +69,8 @@ export function mapLogs(logs: readonly ContractLog[], blockTimes: ReadonlyMap<bi
   const tsOf = (log: ContractLog): number => {
     const t = blockTimes.get(log.blockNumber);
     if (t === undefined) throw new MappingError('MISSING_BLOCK_TIME', `no time for block ${log.blockNumber}`);
-    return Number(t) * 1000;
+    const blockMs = Number(t) * 1000;
+    return blockMs > nowMs ? blockMs : nowMs;
   };
   const pendingOf = (key: string): bigint => {
     const p = pending.get(key);
