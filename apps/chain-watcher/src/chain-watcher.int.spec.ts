@@ -339,6 +339,12 @@ describe('chain watcher boot checks', () => {
       await assert.rejects(start(lc, t, { SETTLEMENT_ADDRESS: person('nobody').address }), /SETTLEMENT_ADDRESS: no contract/);
       await t.ensureTopics([{ name: 'two.events', partitions: 2 }]);
       await assert.rejects(start(lc, t, { TOPIC_CHAIN_EVENTS: 'two.events', ENSURE_TOPICS: 'false' }), /ACCOUNT_SHARDS: 3, but two.events has 2 partitions/);
+      // A progress record it cannot read: refusing to start beats guessing where to resume (a gap or a repeat).
+      await t.ensureTopics([{ name: 'bad.progress', partitions: 1, compacted: true }]);
+      const producer = await t.producer();
+      await producer.send('bad.progress', [{ key: `${lc.anvil.chainId}:${lc.settlement.toLowerCase()}`, value: Buffer.from('{"v":1,"block":"x"}'), partition: 0 }]);
+      await producer.close();
+      await assert.rejects(start(lc, t, { TOPIC_CHAIN_WATCHER_PROGRESS: 'bad.progress', TOPIC_CHAIN_EVENTS: 'bad.events' }), /^WatcherError: MALFORMED_PROGRESS|MALFORMED_PROGRESS/);
     } finally {
       await t.close();
       await lc.close();
