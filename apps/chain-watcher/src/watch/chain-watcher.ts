@@ -17,7 +17,7 @@ import { settlementAbi } from '@parallax/chain';
 import type { Logger } from '@parallax/observability';
 import { shardForAccount } from '@parallax/risk';
 import type { OutgoingMessage, Producer, Transport } from '@parallax/transport';
-import type { Address, Hex, PublicClient } from 'viem';
+import { decodeEventLog, type Address, type Hex, type PublicClient } from 'viem';
 import { LedgerView, reconcile } from '../reconcile/ledger-view.js';
 import type { ChainWatcherMetrics } from './chain-watcher.metrics.js';
 import { mapLogs, pairKey, type ContractLog } from './event-mapper.js';
@@ -153,9 +153,9 @@ export class ChainWatcher {
     let to = from + BigInt(this.settings.blockRange) - 1n;
     if (to > confirmed) to = confirmed;
 
-    const logs = await this.rpc('eth_getLogs', () =>
-      this.client.getContractEvents({ address: this.settings.settlement, abi: settlementAbi, fromBlock: from, toBlock: to, strict: true }),
-    );
+    // Raw logs, decoded here: a log of the contract that does not decode as its ABI halts the watcher
+    // (viem's own decoding would drop it silently, and a dropped deposit is a lost one).
+    const logs = await this.rpc('eth_getLogs', () => this.client.getLogs({ address: this.settings.settlement, fromBlock: from, toBlock: to }));
     // One chain: the range's first block follows the committed one, each log's block is canonical, and the
     // last block is the one whose hash we commit.
     const headers = new Map<bigint, { hash: Hex; timestamp: bigint }>();
@@ -182,7 +182,16 @@ export class ChainWatcher {
     }
     const end = await header(to);
     const ordered: ContractLog[] = logs
-      .map((l) => ({ eventName: l.eventName, args: l.args, blockNumber: l.blockNumber, logIndex: l.logIndex }))
+      .map((l) => {
+        let decoded;
+        try {
+          decoded = decodeEventLog({ abi: settlementAbi, data: l.data, topics: l.topics, strict: true });
+        } catch (err) {
+          const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+          throw new WatcherError('MALFORMED_LOG', `log ${l.logIndex} of block ${l.blockNumber} does not decode as the settlement contract's: ${why}`);
+        }
+        return { eventName: decoded.eventName, args: decoded.args, blockNumber: l.blockNumber, logIndex: l.logIndex };
+      })
       .sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
 
     // The withdrawal requests pending just before the range, for every (trader, token) with a withdrawal log.
