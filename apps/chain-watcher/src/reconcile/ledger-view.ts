@@ -53,22 +53,24 @@ export class LedgerView {
 }
 
 /**
- * Compares the ledger with the contract for `pairs` (pairKey strings). `contractBalance` reads balanceOf at
- * the block the ledger has consumed up to. Returns every pair that differs.
+ * Compares the ledger with the contract for `pairs` (pairKey strings), `concurrency` reads at a time.
+ * `contractBalance` reads balanceOf at the block the ledger has consumed up to. Returns every pair that differs.
  */
 export async function reconcile(
   ledger: LedgerView,
   pairs: Iterable<string>,
+  concurrency: number,
   contractBalance: (account: string, token: string) => Promise<bigint>,
 ): Promise<{ checked: number; drifts: Drift[] }> {
+  const list = [...pairs].map((key) => key.split(':') as [string, string]);
   const drifts: Drift[] = [];
-  let checked = 0;
-  for (const key of pairs) {
-    const [account, token] = key.split(':') as [string, string];
-    const onChain = await contractBalance(account, token);
-    checked++;
-    const d = ledger.balance(account, token) - onChain;
-    if (d !== 0n) drifts.push({ account, token, drift: d });
+  for (let i = 0; i < list.length; i += concurrency) {
+    const chunk = list.slice(i, i + concurrency);
+    const onChain = await Promise.all(chunk.map(([account, token]) => contractBalance(account, token)));
+    chunk.forEach(([account, token], j) => {
+      const d = ledger.balance(account, token) - onChain[j]!;
+      if (d !== 0n) drifts.push({ account, token, drift: d });
+    });
   }
-  return { checked, drifts };
+  return { checked: list.length, drifts };
 }

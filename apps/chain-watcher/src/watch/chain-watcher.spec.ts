@@ -28,6 +28,8 @@ interface FakeLog {
 /** A chain of `head` blocks whose hashes depend on `fork` (a reorg changes it from some height on). */
 class FakeChain {
   head = 10n;
+  /** Like a provider's cap: a getLogs over more blocks than this fails. */
+  maxLogRange = Infinity;
   forkFrom = Infinity;
   logs: FakeLog[] = [];
   hash(n: bigint): Hex {
@@ -39,7 +41,9 @@ class FakeChain {
       getBlock: ({ blockNumber }: { blockNumber: bigint }) =>
         Promise.resolve({ hash: this.hash(blockNumber), parentHash: this.hash(blockNumber - 1n), timestamp: 1_000n + blockNumber }),
       getLogs: ({ fromBlock, toBlock }: { fromBlock: bigint; toBlock: bigint }) =>
-        Promise.resolve(this.logs.filter((l) => l.blockNumber >= fromBlock && l.blockNumber <= toBlock).map((l) => ({ ...l, blockHash: l.blockHash ?? this.hash(l.blockNumber) }))),
+        Number(toBlock - fromBlock + 1n) > this.maxLogRange
+          ? Promise.reject(new Error('query exceeds the block range limit'))
+          : Promise.resolve(this.logs.filter((l) => l.blockNumber >= fromBlock && l.blockNumber <= toBlock).map((l) => ({ ...l, blockHash: l.blockHash ?? this.hash(l.blockNumber) }))),
       readContract: () => Promise.resolve(0n),
     } as unknown as PublicClient;
   }
@@ -158,5 +162,26 @@ describe('ChainWatcher.pollOnce', () => {
     chain.head = 15n;
     await assert.rejects(again.pollOnce(), /parent is not the committed block/);
     assert.equal(txs.length, 1);
+  });
+
+  it('halves the range a provider refuses, and never skips a block doing so', async () => {
+    const chain = new FakeChain();
+    chain.head = 60n;
+    chain.maxLogRange = 5;
+    chain.logs = [deposit(3n, 1n), deposit(20n, 2n), deposit(57n, 3n)];
+    const { producer, txs } = recorder();
+    const { w, metrics } = watcher(chain, producer);
+    let failures = 0;
+    for (let polls = 0; polls < 100 && (w.committed?.block ?? 0n) < 58n; polls++) {
+      await w.pollOnce().catch(() => failures++);
+    }
+    assert.equal(w.committed?.block, 58n);
+    assert.ok(failures > 0 && failures < 40, `${failures} refused ranges`);
+    assert.equal((await metrics.rangeRetries.get()).values.find((v) => v.labels.reason === 'getLogs')?.value, failures);
+    const amounts = txs.flatMap((tx) => tx.filter((x) => x.topic === 'events').flatMap((x) => x.messages.flatMap((m) => decodeChainEventBatch(m.value).events)));
+    assert.deepEqual(amounts.map((e) => (e.type === 'deposit' ? e.amount : -1n)), [1n, 2n, 3n]);
+    // Consecutive commits: each range starts where the last one ended.
+    const blocks = txs.map((tx) => decodeProgress(tx.find((x) => x.topic === 'progress')!.messages[0]!.value)!.block);
+    assert.deepEqual(blocks, [...blocks].sort((a, b) => (a < b ? -1 : 1)));
   });
 });

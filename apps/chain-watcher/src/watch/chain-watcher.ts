@@ -25,6 +25,8 @@ import { decodeProgress, encodeProgress, progressKey, type Progress } from './pr
 
 /** Events per ChainEventBatch message (well under MAX_RISK_RECORDS and the message size limit). */
 const EVENTS_PER_MESSAGE = 1_000;
+/** JSON-RPC calls in flight at once (block headers, balances). */
+export const RPC_CONCURRENCY = 16;
 
 export interface ChainWatcherSettings {
   readonly chainId: number;
@@ -82,6 +84,8 @@ export class ChainWatcher {
   private readonly ledger = new LedgerView();
   /** token -> account -> ledger - contract, for accounts that differ. */
   private readonly drifts = new Map<string, Map<string, bigint>>();
+  /** Blocks per eth_getLogs now: halved when the provider refuses a range, back up to the setting after a commit. */
+  private range: number;
 
   constructor(
     private readonly settings: ChainWatcherSettings,
@@ -89,7 +93,9 @@ export class ChainWatcher {
     private readonly producer: Producer,
     private readonly metrics: ChainWatcherMetrics,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.range = settings.blockRange;
+  }
 
   /** Sets the committed position (restore) and the ledger view rebuilt from the events already committed. */
   restore(progress: Progress | undefined, committed: readonly ChainEvent[]): void {
@@ -150,37 +156,41 @@ export class ChainWatcher {
       this.head = head;
       return false;
     }
-    let to = from + BigInt(this.settings.blockRange) - 1n;
+    let to = from + BigInt(this.range) - 1n;
     if (to > confirmed) to = confirmed;
 
     // Raw logs, decoded here: a log of the contract that does not decode as its ABI halts the watcher
     // (viem's own decoding would drop it silently, and a dropped deposit is a lost one).
-    const logs = await this.rpc('eth_getLogs', () => this.client.getLogs({ address: this.settings.settlement, fromBlock: from, toBlock: to }));
+    let logs;
+    try {
+      logs = await this.rpc('eth_getLogs', () => this.client.getLogs({ address: this.settings.settlement, fromBlock: from, toBlock: to }));
+    } catch (err) {
+      // Providers cap a response (results, size, time): a smaller range next time; it grows back after a commit.
+      this.range = Math.max(1, Math.floor(this.range / 2));
+      this.metrics.rangeRetries.inc({ reason: 'getLogs' });
+      throw err;
+    }
     // One chain: the range's first block follows the committed one, each log's block is canonical, and the
     // last block is the one whose hash we commit.
-    const headers = new Map<bigint, { hash: Hex; timestamp: bigint }>();
-    const header = async (n: bigint) => {
-      let h = headers.get(n);
-      if (h === undefined) {
-        const b = await this.rpc('eth_getBlockByNumber', () => this.client.getBlock({ blockNumber: n }));
-        h = { hash: b.hash, timestamp: b.timestamp };
-        headers.set(n, h);
-        if (n === from && last !== undefined && b.parentHash !== last.hash) {
-          this.metrics.rangeRetries.inc({ reason: 'parent' });
-          throw new Error(`block ${from}'s parent is not the committed block ${last.block}`);
-        }
-      }
-      return h;
-    };
-    await header(from);
+    const numbers = [...new Set([from, to, ...logs.map((l) => l.blockNumber)])];
+    const headers = new Map<bigint, { hash: Hex; parentHash: Hex; timestamp: bigint }>();
+    for (let i = 0; i < numbers.length; i += RPC_CONCURRENCY) {
+      const chunk = numbers.slice(i, i + RPC_CONCURRENCY);
+      const blocks = await Promise.all(chunk.map((n) => this.rpc('eth_getBlockByNumber', () => this.client.getBlock({ blockNumber: n }))));
+      blocks.forEach((b, j) => headers.set(chunk[j]!, { hash: b.hash, parentHash: b.parentHash, timestamp: b.timestamp }));
+    }
+    if (last !== undefined && headers.get(from)!.parentHash !== last.hash) {
+      this.metrics.rangeRetries.inc({ reason: 'parent' });
+      throw new Error(`block ${from}'s parent is not the committed block ${last.block}`);
+    }
     for (const l of logs) {
-      const h = await header(l.blockNumber);
+      const h = headers.get(l.blockNumber)!;
       if (h.hash !== l.blockHash) {
         this.metrics.rangeRetries.inc({ reason: 'log-block' });
         throw new Error(`a log of block ${l.blockNumber} names block ${l.blockHash}, the chain has ${h.hash}`);
       }
     }
-    const end = await header(to);
+    const end = headers.get(to)!;
     const ordered: ContractLog[] = logs
       .map((l) => {
         let decoded;
@@ -232,6 +242,7 @@ export class ChainWatcher {
       this.metrics.fillsSkipped.inc(mapped.skippedFills);
       this.log.error({ fromBlock: from.toString(), toBlock: to.toString(), skipped: mapped.skippedFills }, 'the contract skipped fills for lack of funds');
     }
+    this.range = Math.min(this.settings.blockRange, this.range * 2);
     this.metrics.confirmedBlock.set(Number(to));
     this.metrics.lagBlocks.set(Number(head - to));
     if (mapped.events.length > 0) this.log.info({ fromBlock: from.toString(), toBlock: to.toString(), events: mapped.events.length }, 'chain events committed');
@@ -249,7 +260,7 @@ export class ChainWatcher {
 
   private async reconcilePairs(pairs: Iterable<string>, block: bigint): Promise<void> {
     const list = [...pairs];
-    const { drifts } = await reconcile(this.ledger, list, (account, token) =>
+    const { drifts } = await reconcile(this.ledger, list, RPC_CONCURRENCY, (account, token) =>
       this.rpc('eth_call', () =>
         this.client.readContract({ address: this.settings.settlement, abi: settlementAbi, functionName: 'balanceOf', args: [token as Address, account as Address], blockNumber: block }),
       ),

@@ -103,7 +103,7 @@ describe('ledger view and reconciliation', () => {
       [pairKey(A, BASE), 5n],
       [pairKey(A, QUOTE), 48n],
     ]);
-    const r = await reconcile(v, v.pairs(), (a, t) => Promise.resolve(chain.get(pairKey(a, t)) ?? 0n));
+    const r = await reconcile(v, v.pairs(), 1, (a, t) => Promise.resolve(chain.get(pairKey(a, t)) ?? 0n));
     assert.equal(r.checked, 2);
     assert.deepEqual(r.drifts, [{ account: A, token: QUOTE, drift: -1n }]);
   });
