@@ -224,6 +224,42 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
     ]);
   });
 
+  it('maps the fills a batch skipped for lack of funds to settlementSkipped, read from the batch calldata', async () => {
+    const BASE = lc.tokens['BASE']!;
+    const QUOTE = lc.tokens['QUOTE']!;
+    const thin = person('thin');
+    const seller = person('skip-seller');
+    await lc.fund(thin.address, QUOTE, 1_000n);
+    await lc.fund(seller.address, BASE, ONE);
+    const now = (await lc.publicClient.getBlock()).timestamp;
+    const mk = (who: LocalAccount, isBuy: boolean): Order => ({ trader: who.address, baseToken: BASE, quoteToken: QUOTE, isBuy, price: PRICE, size: ONE, maxFeeRate: 2_000, expiry: now + 86_400n, nonce: 3n });
+    const batch = encodeBatch({
+      domain: lc.domain,
+      orders: [await signOrder(thin, lc.domain, mk(thin, true)), await signOrder(seller, lc.domain, mk(seller, false))],
+      fills: [{ buyOrder: 0, sellOrder: 1, baseAmount: ONE, price: PRICE, buyFeeRate: 2_000, sellFeeRate: 1_000 }],
+    });
+    const id = (await lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'lastBatchId' })) + 1n;
+    assert.equal((await settleBatch(lc.operator, lc.publicClient, lc.settlement, id, batch)).status, 'success');
+    await settleIn(lc, h);
+    const all = await readEvents(t, TOPIC);
+    const T = thin.address.toLowerCase();
+    const S = seller.address.toLowerCase();
+    const base = BASE.toLowerCase();
+    const quote = QUOTE.toLowerCase();
+    assert.deepEqual(ofAccount(all, T), [
+      { type: 'deposit', account: T, token: quote, amount: 1_000n },
+      { type: 'settlementSkipped', account: T, token: base, received: ONE, paid: 0n, fees: 0n },
+      { type: 'settlementSkipped', account: T, token: quote, received: 0n, paid: 2_000_000_000n, fees: 4_000_000n },
+    ]);
+    assert.deepEqual(ofAccount(all, S), [
+      { type: 'deposit', account: S, token: base, amount: ONE },
+      { type: 'settlementSkipped', account: S, token: base, received: 0n, paid: ONE, fees: 0n },
+      { type: 'settlementSkipped', account: S, token: quote, received: 2_000_000_000n, paid: 0n, fees: 2_000_000n },
+    ]);
+    assert.equal(await metric(h, 'parallax_chain_watcher_fills_skipped_total', {}), '1');
+    assert.equal(await metric(h, 'parallax_reconciliation_drift_base_units', { token: base }), '0');
+  });
+
   it('a restart on the same log resumes after the committed block: nothing twice, nothing lost', async () => {
     const BASE = lc.tokens['BASE']!;
     const before = await readEvents(t, TOPIC);

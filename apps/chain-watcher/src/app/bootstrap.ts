@@ -59,9 +59,9 @@ export async function startChainWatcher(config: ChainWatcherConfig, transport: T
     if (partitions !== config.shards) {
       throw new ConfigError([`ACCOUNT_SHARDS: ${config.shards}, but ${chainEvents} has ${partitions} partitions (one per account shard)`]);
     }
-    // Opening the producer fences an older watcher of this chain and contract (its open transaction is aborted)
-    // before the committed position is read.
-    const producer = await transport.producer({ transactionalId: `parallax-chain-watcher-${chainId}-${config.settlement.toLowerCase()}` });
+    // Opening the producer fences an older watcher of this chain, contract and position (its open transaction
+    // is aborted, its next commit fails and it stops) before the committed position is read.
+    const producer = await transport.producer({ transactionalId: `parallax-chain-watcher-${chainId}-${config.settlement.toLowerCase()}-${progress}` });
     closers.push(() => producer.close());
     const committed = await readProgress(transport, progress, chainId, config.settlement);
     const events: ChainEvent[] = [];

@@ -32,7 +32,8 @@ export class LedgerView {
       case 'nonceCancelled':
       case 'nonceFloorRaised':
       case 'orderCancelled':
-        // Reservations, keys and cancels change what the ledger holds, never the contract's balance.
+      case 'settlementSkipped':
+        // Reservations, keys, cancels and skipped fills change what the ledger holds, never the contract's balance.
         return;
     }
   }

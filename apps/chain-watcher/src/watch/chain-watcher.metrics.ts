@@ -9,6 +9,7 @@ export class ChainWatcherMetrics {
   readonly rpcErrors: Counter<'operation'>;
   readonly fillsSettled: Counter;
   readonly fillsSkipped: Counter;
+  readonly fillsSkippedUnattributed: Counter;
   readonly rangeRetries: Counter<'reason'>;
   readonly halted: Gauge<'reason'>;
   readonly drift: Gauge<'token'>;
@@ -40,6 +41,11 @@ export class ChainWatcherMetrics {
     this.fillsSkipped = new Counter({
       name: 'parallax_chain_watcher_fills_skipped_total',
       help: 'Fills the contract skipped for lack of funds (FillsSkipped): each one is a fill the ledger let through unfunded',
+      registers,
+    });
+    this.fillsSkippedUnattributed = new Counter({
+      name: 'parallax_chain_watcher_fills_skipped_unattributed_total',
+      help: 'Skipped fills whose batch calldata could not be read (not a direct settleBatch call): not mapped to settlementSkipped',
       registers,
     });
     this.rangeRetries = new Counter({

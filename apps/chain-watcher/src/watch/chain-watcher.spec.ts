@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { settlementAbi } from '@parallax/chain';
 import { decodeChainEventBatch } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
-import type { OutgoingMessage, Producer, Transaction } from '@parallax/transport';
+import { TransportError, type OutgoingMessage, type Producer, type Transaction } from '@parallax/transport';
 import { Registry } from 'prom-client';
 import { encodeAbiParameters, encodeEventTopics, keccak256, toHex, type Address, type Hex, type PublicClient } from 'viem';
 import { ChainWatcher, WatcherError, type ChainWatcherSettings } from './chain-watcher.js';
@@ -183,5 +183,18 @@ describe('ChainWatcher.pollOnce', () => {
     // Consecutive commits: each range starts where the last one ended.
     const blocks = txs.map((tx) => decodeProgress(tx.find((x) => x.topic === 'progress')!.messages[0]!.value)!.block);
     assert.deepEqual(blocks, [...blocks].sort((a, b) => (a < b ? -1 : 1)));
+  });
+
+  it('stops when another instance fenced its producer (that one owns the position now)', async () => {
+    const chain = new FakeChain();
+    chain.logs = [deposit(5n, 7n)];
+    const fenced: Producer = {
+      send: () => Promise.reject(new Error('unused')),
+      transaction: () => Promise.reject(new TransportError('PRODUCER_FENCED', 'a newer producer opened this transactional id')),
+      close: () => Promise.resolve(),
+    };
+    const { w } = watcher(chain, fenced);
+    await assert.rejects(w.run(new AbortController().signal), (e: unknown) => e instanceof TransportError && e.code === 'PRODUCER_FENCED');
+    assert.equal(w.health().status, 'halted');
   });
 });

@@ -13,11 +13,11 @@
 // definition of the depth; if the chain does it anyway the watcher halts (metric, /health 503, error) and
 // emits nothing more: events already committed cannot be taken back, and an operator must decide.
 import { encodeChainEventBatch, type ChainEvent } from '@parallax/contracts';
-import { settlementAbi } from '@parallax/chain';
+import { decodeBatch, settlementAbi, type DecodedBatch } from '@parallax/chain';
 import type { Logger } from '@parallax/observability';
 import { shardForAccount } from '@parallax/risk';
-import type { OutgoingMessage, Producer, Transport } from '@parallax/transport';
-import { decodeEventLog, type Address, type Hex, type PublicClient } from 'viem';
+import { TransportError, type OutgoingMessage, type Producer, type Transport } from '@parallax/transport';
+import { decodeEventLog, decodeFunctionData, type Address, type Hex, type PublicClient } from 'viem';
 import { LedgerView, reconcile } from '../reconcile/ledger-view.js';
 import type { ChainWatcherMetrics } from './chain-watcher.metrics.js';
 import { mapLogs, pairKey, type ContractLog } from './event-mapper.js';
@@ -129,6 +129,11 @@ export class ChainWatcher {
           this.halt(err.code, err.message);
           throw err;
         }
+        if (err instanceof TransportError && err.code === 'PRODUCER_FENCED') {
+          // Another instance of this watcher opened the same transactional id: it owns the position now.
+          this.halt(err.code, err.message);
+          throw err;
+        }
         // An RPC failure or a transaction that did not commit: nothing was written; the same range is read again.
         this.log.warn({ err }, 'poll failed; retrying');
       }
@@ -200,7 +205,7 @@ export class ChainWatcher {
           const why = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
           throw new WatcherError('MALFORMED_LOG', `log ${l.logIndex} of block ${l.blockNumber} does not decode as the settlement contract's: ${why}`);
         }
-        return { eventName: decoded.eventName, args: decoded.args, blockNumber: l.blockNumber, logIndex: l.logIndex };
+        return { eventName: decoded.eventName, args: decoded.args, blockNumber: l.blockNumber, logIndex: l.logIndex, transactionHash: l.transactionHash };
       })
       .sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
 
@@ -217,10 +222,24 @@ export class ChainWatcher {
       );
       pendingBefore.set(key, amount);
     }
+    // The batches that skipped fills: the event names indexes into the settleBatch calldata.
+    const skippedBatches = new Map<string, DecodedBatch>();
+    for (const l of ordered) {
+      if (l.eventName !== 'FillsSkipped' || l.transactionHash === undefined || skippedBatches.has(l.transactionHash)) continue;
+      const hash = l.transactionHash;
+      const tx = await this.rpc('eth_getTransactionByHash', () => this.client.getTransaction({ hash }));
+      try {
+        const call = decodeFunctionData({ abi: settlementAbi, data: tx.input });
+        if (tx.to?.toLowerCase() !== this.settings.settlement.toLowerCase() || call.functionName !== 'settleBatch') throw new Error('not a direct settleBatch call');
+        skippedBatches.set(hash, decodeBatch(call.args[1]));
+      } catch (err) {
+        this.log.error({ err, transaction: hash }, 'the fills this batch skipped cannot be attributed (calldata not readable): counted, not mapped');
+      }
+    }
     const blockTimes = new Map([...headers].map(([n, h]) => [n, h.timestamp] as const));
     let mapped;
     try {
-      mapped = mapLogs(ordered, blockTimes, pendingBefore, Date.now());
+      mapped = mapLogs(ordered, blockTimes, pendingBefore, Date.now(), skippedBatches);
     } catch (err) {
       // A log of the contract this build cannot read: going on would skip it. Stop loudly instead.
       throw new WatcherError('MALFORMED_LOG', err instanceof Error ? err.message : String(err));
@@ -240,6 +259,7 @@ export class ChainWatcher {
     this.metrics.fillsSettled.inc(mapped.settledFills);
     if (mapped.skippedFills > 0) {
       this.metrics.fillsSkipped.inc(mapped.skippedFills);
+      if (mapped.unattributedSkips > 0) this.metrics.fillsSkippedUnattributed.inc(mapped.unattributedSkips);
       this.log.error({ fromBlock: from.toString(), toBlock: to.toString(), skipped: mapped.skippedFills }, 'the contract skipped fills for lack of funds');
     }
     this.range = Math.min(this.settings.blockRange, this.range * 2);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LedgerView, reconcile } from '../reconcile/ledger-view.js';
-import { mapLogs, MappingError, pairKey, settledPerAccount, type ContractLog } from './event-mapper.js';
+import type { DecodedBatch, SignedOrder } from '@parallax/chain';
+import { mapLogs, MappingError, pairKey, settledPerAccount, skippedPerAccount, type ContractLog } from './event-mapper.js';
 import { decodeProgress, encodeProgress } from './progress.js';
 
 const A = `0x${'aa'.repeat(20)}` as const;
@@ -86,6 +87,51 @@ describe('event mapper', () => {
     assert.throws(() => mapLogs([log('Deposited', { trader: 'x', token: BASE, amount: 1n })], times, new Map()), isMapping('MALFORMED_LOG'));
     assert.throws(() => mapLogs([log('Deposited', { trader: A, token: BASE, amount: -1n })], times, new Map()), isMapping('MALFORMED_LOG'));
     assert.throws(() => mapLogs([{ ...log('NoncesCancelled', { trader: A, nonceFloor: 1n }), blockNumber: 11n }], times, new Map()), isMapping('MISSING_BLOCK_TIME'));
+  });
+});
+
+describe('skipped fills', () => {
+  const order = (trader: `0x${string}`, isBuy: boolean): SignedOrder => ({
+    trader,
+    baseToken: BASE,
+    quoteToken: QUOTE,
+    isBuy,
+    price: 2_000_000_000n,
+    size: 10n ** 18n,
+    maxFeeRate: 2_000,
+    expiry: 0n,
+    nonce: 1n,
+    signature: `0x${'00'.repeat(65)}`,
+  });
+  const batch: DecodedBatch = {
+    version: 1,
+    tokens: [BASE, QUOTE],
+    orders: [order(B, false), order(A, true)],
+    fills: [
+      { buyOrder: 1, sellOrder: 0, baseAmount: 10n ** 17n, price: 2_000_000_000n, buyFeeRate: 2_000, sellFeeRate: 1_000 },
+      { buyOrder: 1, sellOrder: 0, baseAmount: 3n * 10n ** 17n, price: 2_000_000_000n, buyFeeRate: 2_000, sellFeeRate: 1_000 },
+    ],
+  };
+
+  it('maps the skipped indexes of the calldata to what the contract would have moved, with its rounding', () => {
+    // Fill 1 only: 0.3 BASE for 600_000_000 QUOTE; fees 1_200_000 (buyer) and 600_000 (seller).
+    assert.deepEqual(skippedPerAccount(batch, [1n]), [
+      { type: 'settlementSkipped', account: A, token: BASE, received: 3n * 10n ** 17n, paid: 0n, fees: 0n },
+      { type: 'settlementSkipped', account: A, token: QUOTE, received: 0n, paid: 600_000_000n, fees: 1_200_000n },
+      { type: 'settlementSkipped', account: B, token: BASE, received: 0n, paid: 3n * 10n ** 17n, fees: 0n },
+      { type: 'settlementSkipped', account: B, token: QUOTE, received: 600_000_000n, paid: 0n, fees: 600_000n },
+    ]);
+    assert.throws(() => skippedPerAccount(batch, [2n]), isMapping('MALFORMED_LOG'));
+    assert.throws(() => skippedPerAccount(batch, ['1']), isMapping('MALFORMED_LOG'));
+  });
+
+  it('counts a skip it cannot attribute instead of guessing', () => {
+    const skip: ContractLog = { eventName: 'FillsSkipped', args: { batchId: 1n, fillIndexes: [0n, 1n] }, blockNumber: 10n, logIndex: 0, transactionHash: `0x${'01'.repeat(32)}` };
+    const unknown = mapLogs([skip], times, new Map());
+    assert.deepEqual([unknown.events, unknown.skippedFills, unknown.unattributedSkips], [[], 2, 2]);
+    const known = mapLogs([skip], times, new Map(), 0, new Map([[skip.transactionHash!, batch]]));
+    assert.equal(known.unattributedSkips, 0);
+    assert.equal(known.events.length, 4);
   });
 });
 

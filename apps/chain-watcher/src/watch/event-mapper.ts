@@ -1,5 +1,6 @@
 // Contract logs -> the risk ledger's chain events. Pure: no RPC, no clock. What the mapping needs from the
 // chain besides the logs (block times, the withdrawal requests pending before the range) arrives as input.
+import { feeAmount, quoteAmount, type DecodedBatch } from '@parallax/chain';
 import type { ChainEvent } from '@parallax/contracts';
 
 type Hex = `0x${string}`;
@@ -10,6 +11,8 @@ export interface ContractLog {
   readonly args: Readonly<Record<string, unknown>>;
   readonly blockNumber: bigint;
   readonly logIndex: number;
+  /** The transaction that emitted it (a FillsSkipped log's fills are in its calldata). */
+  readonly transactionHash?: Hex;
 }
 
 export interface MappedRange {
@@ -18,6 +21,8 @@ export interface MappedRange {
   /** Fills applied on chain (FillsSettled entries) and fills the contract skipped (FillsSkipped indexes). */
   readonly settledFills: number;
   readonly skippedFills: number;
+  /** Skipped fills whose batch calldata was not available (not a direct settleBatch call): alerted, not mapped. */
+  readonly unattributedSkips: number;
   /** Every (account, token) whose contract balance the range changed: what reconciliation checks. */
   readonly touched: Set<string>;
 }
@@ -50,6 +55,8 @@ const uint = (v: unknown, what: string): bigint => {
 /**
  * Maps one block range's logs (sorted by block and log index) to chain events.
  * - `blockTimes`: block number -> unix seconds, for every block with a log.
+ * - `skippedBatches`: transaction hash -> its decoded settleBatch calldata, for every FillsSkipped log (the
+ *   event names fill indexes only).
  * - `nowMs`: the watcher's clock. Events that make the ledger cancel orders (withdrawal requests, nonce and
  *   order cancels) carry ts = max(block time, nowMs) in ms: the cancels they cause are new book commands,
  *   and a book refuses a command older than the last one it applied (TIMESTAMP_REGRESSION), which the block
@@ -60,12 +67,19 @@ const uint = (v: unknown, what: string): bigint => {
  *   min(requested, balance): the ledger is told what it reserved is released (a cancel of the old amount, a
  *   cancel of the part not paid), so a reservation never outlives the contract's request.
  */
-export function mapLogs(logs: readonly ContractLog[], blockTimes: ReadonlyMap<bigint, bigint>, pendingBefore: ReadonlyMap<string, bigint>, nowMs = 0): MappedRange {
+export function mapLogs(
+  logs: readonly ContractLog[],
+  blockTimes: ReadonlyMap<bigint, bigint>,
+  pendingBefore: ReadonlyMap<string, bigint>,
+  nowMs = 0,
+  skippedBatches: ReadonlyMap<string, DecodedBatch> = new Map(),
+): MappedRange {
   const events: ChainEvent[] = [];
   const touched = new Set<string>();
   const pending = new Map(pendingBefore);
   let settledFills = 0;
   let skippedFills = 0;
+  let unattributedSkips = 0;
   const tsOf = (log: ContractLog): number => {
     const t = blockTimes.get(log.blockNumber);
     if (t === undefined) throw new MappingError('MISSING_BLOCK_TIME', `no time for block ${log.blockNumber}`);
@@ -131,6 +145,12 @@ export function mapLogs(logs: readonly ContractLog[], blockTimes: ReadonlyMap<bi
         const idx = a.fillIndexes;
         if (!Array.isArray(idx)) throw new MappingError('MALFORMED_LOG', 'fillIndexes is not a list');
         skippedFills += idx.length;
+        const batch = log.transactionHash === undefined ? undefined : skippedBatches.get(log.transactionHash);
+        if (batch === undefined) {
+          unattributedSkips += idx.length;
+          break;
+        }
+        for (const e of skippedPerAccount(batch, idx)) events.push(e);
         break;
       }
       case 'TradingKeyAuthorized':
@@ -154,7 +174,7 @@ export function mapLogs(logs: readonly ContractLog[], blockTimes: ReadonlyMap<bi
         break;
     }
   }
-  return { events, settledFills, skippedFills, touched };
+  return { events, settledFills, skippedFills, unattributedSkips, touched };
 }
 
 /**
@@ -168,13 +188,7 @@ export function settledPerAccount(tokensArg: unknown, fillsArg: unknown): { even
   if (typeof fillsArg !== 'string' || !/^0x([0-9a-fA-F]{2})*$/.test(fillsArg)) throw new MappingError('MALFORMED_LOG', 'fills is not bytes');
   const bytes = Buffer.from(fillsArg.slice(2), 'hex');
   if (bytes.length % SETTLED_FILL_BYTES !== 0) throw new MappingError('MALFORMED_LOG', `fills of ${bytes.length} bytes is not a whole number of ${SETTLED_FILL_BYTES}-byte entries`);
-  const acc = new Map<string, { account: Hex; token: Hex; received: bigint; paid: bigint; fees: bigint }>();
-  const entry = (account: Hex, token: Hex) => {
-    const key = pairKey(account, token);
-    let e = acc.get(key);
-    if (e === undefined) acc.set(key, (e = { account, token, received: 0n, paid: 0n, fees: 0n }));
-    return e;
-  };
+  const acc = new Netting();
   const u128 = (off: number): bigint => BigInt(`0x${bytes.subarray(off, off + 16).toString('hex')}`);
   const fills = bytes.length / SETTLED_FILL_BYTES;
   for (let f = 0; f < fills; f++) {
@@ -188,19 +202,67 @@ export function settledPerAccount(tokensArg: unknown, fillsArg: unknown): { even
     const quoteAmount = u128(o + 58);
     const buyFee = u128(o + 74);
     const sellFee = u128(o + 90);
-    const bb = entry(buyer, base);
+    acc.fill(buyer, seller, base, quote, baseAmount, quoteAmount, buyFee, sellFee);
+  }
+  return { events: acc.events('settled'), fills };
+}
+
+/** Per (account, token), in first-seen order: what fills moved (the contract's account of a fill). */
+class Netting {
+  private readonly acc = new Map<string, { account: Hex; token: Hex; received: bigint; paid: bigint; fees: bigint }>();
+
+  /** The buyer receives base and pays quote plus its fee; the seller pays base and receives quote, paying its fee. */
+  fill(buyer: Hex, seller: Hex, base: Hex, quote: Hex, baseAmount: bigint, quoteAmount: bigint, buyFee: bigint, sellFee: bigint): void {
+    const bb = this.entry(buyer, base);
     bb.received += baseAmount;
-    const bq = entry(buyer, quote);
+    const bq = this.entry(buyer, quote);
     bq.paid += quoteAmount;
     bq.fees += buyFee;
-    const sb = entry(seller, base);
+    const sb = this.entry(seller, base);
     sb.paid += baseAmount;
-    const sq = entry(seller, quote);
+    const sq = this.entry(seller, quote);
     sq.received += quoteAmount;
     sq.fees += sellFee;
   }
-  const events = [...acc.values()]
-    .filter((e) => e.received !== 0n || e.paid !== 0n || e.fees !== 0n)
-    .map((e) => ({ type: 'settled' as const, account: e.account, token: e.token, received: e.received, paid: e.paid, fees: e.fees }));
-  return { events, fills };
+
+  events<T extends 'settled' | 'settlementSkipped'>(type: T): { type: T; account: Hex; token: Hex; received: bigint; paid: bigint; fees: bigint }[] {
+    return [...this.acc.values()]
+      .filter((e) => e.received !== 0n || e.paid !== 0n || e.fees !== 0n)
+      .map((e) => ({ type, account: e.account, token: e.token, received: e.received, paid: e.paid, fees: e.fees }));
+  }
+
+  private entry(account: Hex, token: Hex) {
+    const key = pairKey(account, token);
+    let e = this.acc.get(key);
+    if (e === undefined) this.acc.set(key, (e = { account, token, received: 0n, paid: 0n, fees: 0n }));
+    return e;
+  }
+}
+
+/**
+ * The fills a batch skipped (FillsSkipped indexes into its calldata's fills) as `settlementSkipped` records:
+ * the amounts and fees the contract would have moved, computed with its own rounding.
+ */
+export function skippedPerAccount(batch: DecodedBatch, indexes: readonly unknown[]): Extract<ChainEvent, { type: 'settlementSkipped' }>[] {
+  const acc = new Netting();
+  for (const raw of indexes) {
+    const i = typeof raw === 'bigint' ? raw : -1n;
+    const f = i >= 0n && i < BigInt(batch.fills.length) ? batch.fills[Number(i)] : undefined;
+    if (f === undefined) throw new MappingError('MALFORMED_LOG', `skipped fill index ${String(raw)} is not a fill of the batch's ${batch.fills.length}`);
+    const buy = batch.orders[f.buyOrder];
+    const sell = batch.orders[f.sellOrder];
+    if (buy === undefined || sell === undefined) throw new MappingError('MALFORMED_LOG', `skipped fill ${i} names an order outside the batch`);
+    const quote = quoteAmount(f.baseAmount, f.price);
+    acc.fill(
+      lower(buy.trader, 'buyer'),
+      lower(sell.trader, 'seller'),
+      lower(buy.baseToken, 'baseToken'),
+      lower(buy.quoteToken, 'quoteToken'),
+      f.baseAmount,
+      quote,
+      feeAmount(quote, f.buyFeeRate),
+      feeAmount(quote, f.sellFeeRate),
+    );
+  }
+  return acc.events('settlementSkipped');
 }

@@ -107,9 +107,13 @@ describe('chain event batch version 2 (the watcher\'s nonce-floor and order-canc
     const floor = Uint8Array.from(encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'nonceFloorRaised', ts: 0, account: A, floor: 1n }] }));
     floor[2] = 1;
     assert.throws(() => decodeChainEventBatch(floor), isCode('INVALID_FIELD'));
-    const tag13 = Uint8Array.from(encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'orderCancelled', ts: 0, account: A, orderHash: H }] }));
-    tag13[5] = 13;
-    assert.throws(() => decodeChainEventBatch(tag13), isCode('INVALID_FIELD'));
+    const skipped = Uint8Array.from(encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'settlementSkipped', account: A, token: T1, received: 1n, paid: 2n, fees: 0n }] }));
+    assert.deepEqual(decodeChainEventBatch(skipped).events, [{ type: 'settlementSkipped', account: A, token: T1, received: 1n, paid: 2n, fees: 0n }]);
+    skipped[2] = 1;
+    assert.throws(() => decodeChainEventBatch(skipped), isCode('INVALID_FIELD'));
+    const tag14 = Uint8Array.from(encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'orderCancelled', ts: 0, account: A, orderHash: H }] }));
+    tag14[5] = 14;
+    assert.throws(() => decodeChainEventBatch(tag14), isCode('INVALID_FIELD'));
     assert.throws(() => encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'orderCancelled', ts: 0, account: A, orderHash: `0x${'ab'.repeat(31)}` }] }), isCode('INVALID_FIELD'));
     assert.throws(() => encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'nonceFloorRaised', ts: 0, account: A, floor: 1n << 64n }] }), isCode('INVALID_FIELD'));
   });

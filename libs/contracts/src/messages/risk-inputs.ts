@@ -24,8 +24,9 @@
 //  10 nonceCancelled        ts, account, nonce(8)
 //  11 nonceFloorRaised      ts, account, floor(8)                      (version 2)
 //  12 orderCancelled        ts, account, orderHash(32 raw bytes)       (version 2)
-// Version 2 (the chain watcher's kinds of the contract's NoncesCancelled and OrderCancelled events) only adds
-// tags; a version 1 frame carrying tag 11 or 12 is refused, and version 1 frames stay readable.
+//  13 settlementSkipped     account, token, received(16), paid(16), fees(16)   (version 2)
+// Version 2 (the chain watcher's kinds of the contract's NoncesCancelled, OrderCancelled and FillsSkipped
+// events) only adds tags; a version 1 frame carrying tag 11..13 is refused, and version 1 frames stay readable.
 // signer?: a byte 0 (the account signed) or 1 followed by the signing key's address.
 // The signed order's trader is not sent: it is the account (an order signed for someone else cannot even be
 // expressed). The contract checks shape and ranges only; whether a request is acceptable (funds, nonce,
@@ -67,6 +68,20 @@ export interface OrderCancelledOnChain {
   readonly orderHash: `0x${string}`;
 }
 
+/**
+ * What a settled batch did NOT settle for one account and token: the fills the contract skipped for lack of
+ * funds (FillsSkipped), netted like `settled`. The ledger booked them as unsettled at match time; they will
+ * never settle as they are.
+ */
+export interface SettlementSkipped {
+  readonly type: 'settlementSkipped';
+  readonly account: `0x${string}`;
+  readonly token: `0x${string}`;
+  readonly received: bigint;
+  readonly paid: bigint;
+  readonly fees: bigint;
+}
+
 export type ChainEvent =
   | Deposit
   | WithdrawalRequested
@@ -77,7 +92,8 @@ export type ChainEvent =
   | KeyRevoked
   | NonceCancelled
   | NonceFloorRaised
-  | OrderCancelledOnChain;
+  | OrderCancelledOnChain
+  | SettlementSkipped;
 
 export interface RiskRequestBatch {
   /** Producer wall clock (ms), for latency metrics only. */
@@ -107,6 +123,7 @@ const TAG = {
   nonceCancelled: 10,
   nonceFloorRaised: 11,
   orderCancelled: 12,
+  settlementSkipped: 13,
 } as const;
 
 const shared = new ContractWriter();
@@ -177,7 +194,8 @@ function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 
       writeBigUint(w, r.amount, 16, 'amount');
       return;
     case 'settled':
-      w.byte(TAG.settled);
+    case 'settlementSkipped':
+      w.byte(TAG[r.type]);
       addr(w, r.account, 'account');
       addr(w, r.token, 'token');
       writeBigUint(w, r.received, 16, 'received');
@@ -259,7 +277,7 @@ function readSigner(r: ContractReader, account: `0x${string}`): `0x${string}` {
 function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientRequest | ChainEvent {
   const tag = r.byte();
   const isRequest = tag === TAG.place || tag === TAG.cancel;
-  if (tag < 1 || tag > 12 || isRequest !== (allowed === 'requests')) r.fail('INVALID_FIELD', `record tag ${tag} does not belong in ${allowed === 'requests' ? 'requests' : 'chain events'}`);
+  if (tag < 1 || tag > 13 || isRequest !== (allowed === 'requests')) r.fail('INVALID_FIELD', `record tag ${tag} does not belong in ${allowed === 'requests' ? 'requests' : 'chain events'}`);
   if (tag > 10 && r.version < 2) r.fail('INVALID_FIELD', `record tag ${tag} does not exist in version ${r.version}`);
   switch (tag) {
     case TAG.place: {
@@ -317,12 +335,13 @@ function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientReq
       const token = readHexBytes(r, 20, 'token');
       return { type: 'withdrawalRequested', ts, account, token, amount: readBigUint(r, 16, 'amount') };
     }
-    case TAG.settled: {
+    case TAG.settled:
+    case TAG.settlementSkipped: {
       const account = readHexBytes(r, 20, 'account');
       const token = readHexBytes(r, 20, 'token');
       const received = readBigUint(r, 16, 'received');
       const paid = readBigUint(r, 16, 'paid');
-      return { type: 'settled', account, token, received, paid, fees: readBigUint(r, 16, 'fees') };
+      return { type: tag === TAG.settled ? 'settled' : 'settlementSkipped', account, token, received, paid, fees: readBigUint(r, 16, 'fees') };
     }
     case TAG.keyAuthorized:
     case TAG.keyRevoked: {
