@@ -19,7 +19,7 @@ describe('chain watcher config', () => {
   });
 
   it('names every bad variable', () => {
-    const bad = { ...base, RPC_URL: 'ws://x', SETTLEMENT_ADDRESS: '0x12', SETTLEMENT_DEPLOY_BLOCK: '-1', CHAIN_CONFIRMATIONS: '0', ACCOUNT_SHARDS: '10001', TOPIC_CHAIN_EVENTS: 'a b', CHAIN_WATCHER_RECONCILE: 'yes' };
+    const bad = { ...base, RPC_URL: 'ws://x', SETTLEMENT_ADDRESS: '0x12', SETTLEMENT_DEPLOY_BLOCK: '0', CHAIN_CONFIRMATIONS: '0', ACCOUNT_SHARDS: '10001', TOPIC_CHAIN_EVENTS: 'a b', CHAIN_WATCHER_RECONCILE: 'yes' };
     try {
       loadChainWatcherConfig(bad);
       assert.fail('accepted');

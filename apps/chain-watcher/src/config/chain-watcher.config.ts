@@ -36,7 +36,8 @@ const schema = z.object({
   SETTLEMENT_DEPLOY_BLOCK: z
     .string({ error: 'required: the block the settlement contract was deployed in' })
     .trim()
-    .regex(/^(0|[1-9]\d{0,19})$/, 'must be a block number')
+    // Never the genesis block (no contract there); the block before the first range is read for state.
+    .regex(/^[1-9]\d{0,19}$/, 'must be the (positive) block number the contract was deployed in')
     .transform((s) => BigInt(s)),
   /** A block is final once this many blocks (itself included) are on the chain: head - n + 1 >= depth. */
   CHAIN_CONFIRMATIONS: int(1, 10_000).default(12),
