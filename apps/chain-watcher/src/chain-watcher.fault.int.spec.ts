@@ -99,7 +99,7 @@ describe('chain watcher under kill -9 (Kafka)', () => {
       const mine = seen.filter((s) => s.event.account === a.toLowerCase()).map((s) => (s.event.type === 'deposit' ? s.event.amount : -1n));
       assert.deepEqual(mine, [...mine].sort((x, y) => (x < y ? -1 : 1)), `${a}'s deposits in chain order`);
     }
-    const health = await fetch(`${w.url}/health`);
+    const health = await fetch(`${w.url}/ready`);
     assert.equal(health.status, 200);
   });
 });

@@ -194,7 +194,7 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
     assert.equal(await metric(h, 'parallax_reconciliation_drift_base_units', { token: quote }), '0');
     assert.equal(await metric(h, 'parallax_reconciliation_checks_total', { result: 'drift' }), undefined);
     assert.equal(await metric(h, 'parallax_chain_watcher_events_total', { kind: 'settled' }), '4');
-    const health = await fetch(`${h.url}/health`);
+    const health = await fetch(`${h.url}/ready`);
     assert.equal(health.status, 200);
   });
 
@@ -344,8 +344,9 @@ describe('chain watcher and reorgs (anvil_snapshot / anvil_revert)', () => {
     await lc.fund(other.address, BASE, 6n);
     await lc.testClient.mine({ blocks: 5 });
     assert.match(await stopped, /^CHAIN_REORG_BELOW_DEPTH/);
-    const res = await fetch(`${h.url}/health`);
+    const res = await fetch(`${h.url}/ready`);
     assert.equal(res.status, 503);
+    assert.equal((await fetch(`${h.url}/health`)).status, 200, 'a halt is not cured by a restart: the process stays live');
     assert.equal(await metric(h, 'parallax_chain_watcher_halted', { reason: 'CHAIN_REORG_BELOW_DEPTH' }), '1');
     assert.deepEqual(ofAccount(await readEvents(t, 'deep.events'), other.address), [], 'nothing of the new branch');
   });

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ContractError, decodeChainEventBatch, MessageType, peekMessageType, type ChainEvent } from '@parallax/contracts';
-import { ConfigError, createLogger, NestPinoLogger, type HealthCheck, type Logger } from '@parallax/observability';
+import { ConfigError, createLogger, NestPinoLogger, stateIndicator, type Logger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import { createPublicClient, http } from 'viem';
 import type { ChainWatcherConfig } from '../config/chain-watcher.config.js';
@@ -82,8 +82,16 @@ export async function startChainWatcher(config: ChainWatcherConfig, transport: T
       }
     }
 
-    let healthCheck: HealthCheck = () => ({ healthy: false, status: 'error', details: { watcher: 'starting' } });
-    const app = await NestFactory.create(AppModule.forRoot(() => healthCheck()), { logger: new NestPinoLogger(log) });
+    // Readiness, not liveness: a halt (a reorg below the confirmation depth, a fenced writer) is not cured by a
+    // restart, so the process stays up and /ready says why until the on-call acts.
+    const started: { watcher?: ChainWatcher } = {};
+    const watcherIndicator = stateIndicator('watcher', 'readiness', () => {
+      if (started.watcher === undefined) return { status: 'down', details: { state: 'starting' } };
+      // terminus reserves `status` in an indicator's details: the watcher's own status is reported as `state`.
+      const { status, ...rest } = started.watcher.health();
+      return { status: status === 'halted' ? 'down' : status === 'starting' ? 'degraded' : 'up', details: { state: status, ...rest } };
+    });
+    const app = await NestFactory.create(AppModule.forRoot([watcherIndicator]), { logger: new NestPinoLogger(log) });
     closers.push(() => app.close());
     const metrics = app.get(ChainWatcherMetrics);
     const watcher = new ChainWatcher(
@@ -105,10 +113,7 @@ export async function startChainWatcher(config: ChainWatcherConfig, transport: T
       log.child({ component: 'watcher' }),
     );
     watcher.restore(committed, events);
-    healthCheck = () => {
-      const h = watcher.health();
-      return { healthy: h.status !== 'halted', status: h.status === 'halted' ? 'error' : h.status === 'starting' ? 'degraded' : 'ok', details: { watcher: h } };
-    };
+    started.watcher = watcher;
     await app.listen(config.httpPort, config.httpHost);
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
