@@ -36,6 +36,8 @@ export { PersistenceModule, type PersistenceModuleAsyncOptions } from './persist
 export { defaultMigrationsDir, repositoryRoot } from './repository-paths.js';
 export {
   SettlementRepository,
+  orderRowKey,
+  type OrderKey,
   type BatchContents,
   type BatchRow,
   type Broadcast,
