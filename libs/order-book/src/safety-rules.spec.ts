@@ -16,6 +16,21 @@ function rejectOf(events: readonly BookEvent[]): string | undefined {
 const isSnapErr = (e: unknown): boolean => e instanceof OrderBookError && e.code === 'INVALID_SNAPSHOT';
 const isConfigErr = (e: unknown): boolean => e instanceof OrderBookError && e.code === 'INVALID_MARKET_CONFIG';
 
+/**
+ * A snapshot written field by field so one field can be made wrong at a time: magic, `version`, the config
+ * and state fields as given, then one bid level at 100 holding order `orderId` (account 1, 1 lot, GTC), no
+ * asks, and account 1 with one open order.
+ */
+function oneOrderSnapshot(version: number, config: readonly number[], state: readonly number[], orderId: number): Uint8Array {
+  const w = new ByteWriter();
+  for (const b of [0x50, 0x58, 0x4f, 0x42]) w.byte(b);
+  w.uint(version);
+  for (const x of [...config, ...state]) w.uint(x);
+  for (const x of [1, 100, 1, orderId, 1, 1, 0, 0, 0, 0]) w.uint(x); // bids: one level, one order
+  for (const x of [0, 1, 1, 1]) w.uint(x); // no asks; account 1 with one order
+  return w.finish();
+}
+
 describe('market rule: maxTimestampStep', () => {
   const STEP = 60_000;
   const cfg = market({ maxTimestampStep: STEP });
@@ -214,22 +229,8 @@ describe('market rule: orderIdSources (a high-water mark per id-minting writer)'
     const h = new Harness(market({ orderIdSources: 2 }));
     h.run(buy(5, 100, 1));
     // Layout: magic, version, config (6 fields, step, sources), seq clock lastPrice hashA hashB maxOrderId, marks, sides, accounts.
-    const rebuild = (maxId: number, marks: readonly number[]): Uint8Array => {
-      const w = new ByteWriter();
-      for (const b of [0x50, 0x58, 0x4f, 0x42]) w.byte(b);
-      w.uint(3);
-      for (const x of [7, 0, 0, 0, 0, 0, 0, 2]) w.uint(x);
-      for (const x of [h.book.sequence, 1, 0, 1, 2, maxId, ...marks]) w.uint(x);
-      w.uint(1);
-      w.uint(100);
-      w.uint(1);
-      for (const x of [5, 1, 1, 0, 0, 0, 0]) w.uint(x);
-      w.uint(0);
-      w.uint(1);
-      w.uint(1);
-      w.uint(1);
-      return w.finish();
-    };
+    const rebuild = (maxId: number, marks: readonly number[]): Uint8Array =>
+      oneOrderSnapshot(3, [7, 0, 0, 0, 0, 0, 0, 2], [h.book.sequence, 1, 0, 1, 2, maxId, ...marks], 5);
     assert.equal(OrderBook.restore(rebuild(5, [0, 5])).highestOrderIdOfSource(1), 5);
     assert.equal(OrderBook.restore(rebuild(8, [8, 5])).highestOrderIdOfSource(0), 8);
     assert.throws(() => OrderBook.restore(rebuild(5, [5, 0])), isSnapErr); // 5 is not of source 0
@@ -280,22 +281,8 @@ describe('snapshot version 2 and the migration from version 1', () => {
     h.run(buy(3, 100, 1, { ts: 1 }));
     // Layout: magic, version, config (6 fields, step, flag), seq clock lastPrice hashA hashB maxOrderId, sides,
     // accounts. Written field by field so one field can be made wrong at a time.
-    const rebuild = (flag: number, mark: number): Uint8Array => {
-      const w = new ByteWriter();
-      for (const b of [0x50, 0x58, 0x4f, 0x42]) w.byte(b);
-      w.uint(2);
-      for (const x of [7, 0, 0, 0, 0, 0, 5, flag]) w.uint(x);
-      for (const x of [h.book.sequence, 1, 0, 1, 2, mark]) w.uint(x);
-      w.uint(1);
-      w.uint(100);
-      w.uint(1);
-      for (const x of [3, 1, 1, 0, 0, 0, 0]) w.uint(x);
-      w.uint(0);
-      w.uint(1);
-      w.uint(1);
-      w.uint(1);
-      return w.finish();
-    };
+    const rebuild = (flag: number, mark: number): Uint8Array =>
+      oneOrderSnapshot(2, [7, 0, 0, 0, 0, 0, 5, flag], [h.book.sequence, 1, 0, 1, 2, mark], 3);
     assert.equal(OrderBook.restore(rebuild(1, 3)).highestOrderId, 3);
     // The flag restores as one source whose mark is the high-water mark; off stays off.
     assert.equal(OrderBook.restore(rebuild(1, 3)).config.orderIdSources, 1);
