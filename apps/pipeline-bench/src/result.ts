@@ -126,7 +126,7 @@ export interface Scenario extends ScenarioRun {
 }
 
 /**
- * The verification against a single-process replay and the figures common to every scenario. Appends
+ * The verification against a single-process replay of the orders log and the figures common to every scenario. Appends
  * any mismatch to `problems` (a benchmark that does not check its output is not a benchmark).
  */
 export function verifiedResult(
