@@ -22,7 +22,7 @@ pragma solidity 0.8.37;
 ///
 /// The batch calldata is a packed byte string (the layout is documented in libs/chain/README.md): each
 /// order appears once per batch, sorted by hash, fills reference orders by index, and each order's
-/// signature is checked at most once per batch (and not again once it has a recorded partial fill).
+/// signature is checked once per batch, in every batch that fills it (so a revoked key stops its orders).
 contract ParallaxSettlement {
     // ------------------------------------------------------------------------------------------ constants
 
@@ -429,8 +429,9 @@ contract ParallaxSettlement {
     }
 
     /// @notice The trader: revokes `key`, effective `cancelDelay` from now (or at its expiry if sooner), the
-    /// same latency as a cancel, so a revocation cannot void fills the operator already matched. Orders the key
-    /// signed that already have a partial fill on chain are not re-checked: cancel them (cancelNoncesBelow).
+    /// same latency as a cancel, so a revocation cannot void fills the operator already matched. From then on
+    /// no order the key signed fills again, including orders already partially filled (every fill re-checks
+    /// the signature and the key's expiry).
     function revokeTradingKey(address key) external {
         uint256 expiry = tradingKeyExpiry[msg.sender][key];
         if (expiry < block.timestamp) revert KeyNotAuthorized(msg.sender, key);
@@ -541,8 +542,8 @@ contract ParallaxSettlement {
     /// ~1,000 EVM steps per order on stack shuffling and bounds checks). Failures leave the loop with an
     /// error code and _revertOrder raises the matching custom error. Check order: token indexes, flags,
     /// expiry, hash ordering, used nonce, effective cancel (nonce floor, then the order's own cancel when the
-    /// trader ever cancelled one), signature by the trader or an unexpired trading key of the trader (skipped
-    /// when a partial fill is recorded: the record proves the signature was checked in an earlier batch).
+    /// trader ever cancelled one), signature by the trader or an unexpired trading key of the trader (in every
+    /// batch, partial fill recorded or not: a key's revocation or expiry stops the orders it signed).
     /// filledAmount is read only when the nonce's partial bit is set (see _nonceStates).
     function _loadOrders(
         bytes calldata batch,
@@ -661,7 +662,9 @@ contract ParallaxSettlement {
                     mstore(0x20, filledAmount.slot)
                     filled := sload(keccak256(0x00, 0x40))
                 }
-                if iszero(filled) {
+                // Every fill, not only the first, re-checks the signature: an order signed by a trading key
+                // stops filling once the key's revocation (or expiry) is in effect, partially filled or not.
+                {
                     let s := calldataload(add(p, 107))
                     let v := byte(0, calldataload(add(p, 139)))
                     let valid := 0

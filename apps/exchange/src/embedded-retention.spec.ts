@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeEventBatch, encodeCommandBatch, marketKey, partitionForMarket, topicSpecs, type CommandBatch } from '@parallax/contracts';
-import { syntheticOrderFlow } from '@parallax/matching';
+import { GATEWAY_ORDER_ID_SOURCES, syntheticOrderFlow } from '@parallax/matching';
 import { loadMatchingEngineConfig, startMatchingEngine, type MatchingEngineConfig, type MatchingEngineHandle } from '@parallax/matching-engine';
 import { createLogger } from '@parallax/observability';
 import { EventEncoder, OrderBook } from '@parallax/order-book';
@@ -80,23 +80,31 @@ class Downstream {
   }
 }
 
-function reference(config: MatchingEngineConfig, batches: readonly CommandBatch[]): Map<number, Buffer> {
+/** A straight replay; `logTimeOf(i)` is the log's append time of batch i (the engine runs its commands then). */
+function reference(config: MatchingEngineConfig, batches: readonly CommandBatch[], logTimeOf: (i: number) => number): Map<number, Buffer> {
   const books = new Map<number, { book: OrderBook; enc: EventEncoder }>();
-  for (const b of batches) {
+  batches.forEach((b, i) => {
     let r = books.get(b.marketId);
     if (r === undefined) {
       const enc = new EventEncoder();
-      r = { book: new OrderBook(config.catalogue.get(b.marketId)!.config, enc), enc };
+      // The engine's default order-id rule (16 gateway sources) on the catalogue's config.
+      r = { book: new OrderBook({ ...config.catalogue.get(b.marketId)!.config, orderIdSources: GATEWAY_ORDER_ID_SOURCES }, enc), enc };
       books.set(b.marketId, r);
     }
-    for (const c of b.commands) r.book.apply(c);
-  }
+    const ts = Math.max(r.book.clock, logTimeOf(i));
+    for (const c of b.commands) r.book.apply({ ...c, ts });
+  });
   return new Map([...books].filter(([, r]) => r.book.sequence > 0).map(([id, r]) => [id, Buffer.from(r.enc.bytes())]));
 }
 
+/** The log's time of a round's sends: from the synthetic flow's first ts on, so some rounds run at the log's time and some at the clock. */
+const roundTime = (round: number): number => 1_000 + round * 2_000;
+
 describe("npm start's embedded log: retention by what readers still need", () => {
   it('stays bounded over a long run; a late downstream consumer and a restarted engine continue exactly', { timeout: 120_000 }, async () => {
-    const log = createEmbeddedTransport({ retention: 'consumed' });
+    // The log's clock is pinned per round, so the replay below knows every input's append time.
+    let logNow = 0;
+    const log = createEmbeddedTransport({ retention: 'consumed', clock: () => logNow });
     const config = loadMatchingEngineConfig({
       PARTITIONS: '2',
       MARKETS: '4',
@@ -125,6 +133,7 @@ describe("npm start's embedded log: retention by what readers still need", () =>
     try {
       for (let round = 0; round < rounds; round++) {
         const slice = batches.slice(round * perRound, (round + 1) * perRound);
+        logNow = roundTime(round);
         await producer.send(
           topics.orders,
           slice.map((b) => ({ key: marketKey(b.marketId), partition: partitionForMarket(b.marketId, config.partitions), value: encodeCommandBatch(b) })),
@@ -154,7 +163,7 @@ describe("npm start's embedded log: retention by what readers still need", () =>
     }
 
     // Everything matched exactly once, in order, as a straight replay: through the late reader and the restart.
-    const want = reference(config, batches);
+    const want = reference(config, batches, (i) => roundTime(Math.floor(i / perRound)));
     assert.deepEqual([...downstream.streams.keys()].sort(), [...want.keys()].sort());
     for (const [id, bytes] of want) assert.ok(Buffer.concat(downstream.streams.get(id)!.parts).equals(bytes), `market ${id} events`);
 

@@ -9,7 +9,7 @@ import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec } from './cpu.js';
 import { waitFor } from './processes.js';
 import { nameBottleneck, type CpuShare, type Scenario, type ScenarioResult, verifiedResult } from './result.js';
-import { EventCollector, startEventConsumer } from './verify.js';
+import { EventCollector, replayLog, startEventConsumer } from './verify.js';
 
 export type EmbeddedScenario = Scenario;
 
@@ -90,7 +90,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
     await consumer.close();
     consumer = null;
     return {
-      ...verifiedResult(s, 'embedded', report, inputMessages, collector, wallSec, problems),
+      ...verifiedResult(s, 'embedded', report, inputMessages, collector, wallSec, problems, await replayLog(log, topics.orders, s.markets, s.partitions)),
       // The whole-process line double-counts the others: leave it out of the bottleneck sum.
       cpu,
       machineBusy,

@@ -7,7 +7,7 @@ import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec, procCpuSec } from './cpu.js';
 import { assignment, sleep, spawnEngine, spawnGenerator, stopProcess, waitFor, type EngineProcess } from './processes.js';
 import { nameBottleneck, type CpuShare, type FailoverFigures, type Scenario, type ScenarioResult, verifiedResult } from './result.js';
-import { EventCollector, startEventConsumer } from './verify.js';
+import { EventCollector, replayLog, startEventConsumer } from './verify.js';
 
 export interface KafkaScenario extends Scenario {
   readonly brokers: readonly string[];
@@ -151,7 +151,7 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
     await consumer.close();
     consumer = null;
     return {
-      ...verifiedResult(s, 'kafka', report, inputMessages, collector, wallSec, problems),
+      ...verifiedResult(s, 'kafka', report, inputMessages, collector, wallSec, problems, await replayLog(admin, topics.orders, s.markets, s.partitions)),
       cpu,
       machineBusy,
       bottleneck: nameBottleneck(cpu, machineBusy, s.cores),

@@ -349,7 +349,7 @@ export function renderSection(results: readonly ScenarioResult[], info: RunInfo)
       `with K=${o.latencyEngines} at P = ${o.latencyPartitions.join(' and ')}, and its p50 / p99 count only the commands due after the warm-up (the warm-up's own p99 has its column). Command produced (the generator stamps each batch when it was due) -> ` +
       'engine (one Kafka transaction per input batch: event batches + offsets) -> market events consumed (read_committed). ' +
       'Every run is verified: all event batches consumed and decoded, per-market sequences gap-free with no duplicates, and the final per-market state hash ' +
-      'equal to a single-process replay of the same commands through `PartitionEngine`; a mismatch makes the benchmark exit non-zero.',
+      'equal to a single-process replay of the run\'s orders log (every command the generator sent, at its log append time) through `PartitionEngine`; a mismatch makes the benchmark exit non-zero.',
     '',
     ...mainRows(results),
     '',

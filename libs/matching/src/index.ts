@@ -1,4 +1,4 @@
-export { PartitionEngine, defaultBookFactory } from './engine/partition-engine.js';
+export { PartitionEngine, defaultBookFactory, GATEWAY_ORDER_ID_SOURCES } from './engine/partition-engine.js';
 export type {
   PartitionEngineOptions,
   BookFactory,

@@ -11,6 +11,7 @@ export {
   rejectReasonName,
   doneReasonName,
   amendReasonName,
+  MAX_ORDER_ID_SOURCES,
 } from './types.js';
 export type { MarketConfig, RejectReasonName, DoneReasonName, AmendReasonName } from './types.js';
 export type { Command, PlaceOrder, CancelOrder, CancelAll, AmendOrder, ExpireOrders } from './commands.js';

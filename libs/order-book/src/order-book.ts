@@ -15,7 +15,7 @@ import type {
   StpMode,
   TimeInForce,
 } from './types.js';
-import { Side } from './types.js';
+import { MAX_ORDER_ID_SOURCES, Side } from './types.js';
 import {
   AmendReason as AR,
   CommandType as CT,
@@ -47,8 +47,11 @@ export interface LevelView {
 
 const MAX = Number.MAX_SAFE_INTEGER;
 const SNAPSHOT_MAGIC = [0x50, 0x58, 0x4f, 0x42]; // "PXOB"
-/** 2 added maxTimestampStep, uniqueOrderIds and the order-id high-water mark; 1 is still restored. */
-const SNAPSHOT_VERSION = 2;
+/**
+ * 2 added maxTimestampStep, uniqueOrderIds and the order-id high-water mark; 3 replaced the flag by
+ * orderIdSources and keeps one mark per source. 1 and 2 are still restored.
+ */
+const SNAPSHOT_VERSION = 3;
 /** Returned by match() when self-trade prevention ended the taker. */
 const STOPPED = 1;
 
@@ -137,10 +140,15 @@ function validateConfig(c: MarketConfig): ResolvedConfig {
   if (!isSafeNonNegative(maxTimestampStep)) {
     throw new OrderBookError('INVALID_MARKET_CONFIG', `maxTimestampStep must be a non-negative safe integer, got ${String(maxTimestampStep)}`);
   }
-  const uniqueOrderIds: unknown = c.uniqueOrderIds ?? false;
-  if (typeof uniqueOrderIds !== 'boolean') {
-    throw new OrderBookError('INVALID_MARKET_CONFIG', `uniqueOrderIds must be a boolean, got ${String(uniqueOrderIds)}`);
+  const unique: unknown = c.uniqueOrderIds ?? false;
+  if (typeof unique !== 'boolean') {
+    throw new OrderBookError('INVALID_MARKET_CONFIG', `uniqueOrderIds must be a boolean, got ${String(unique)}`);
   }
+  const orderIdSources = c.orderIdSources ?? (unique ? 1 : 0);
+  if (!isSafeNonNegative(orderIdSources) || orderIdSources > MAX_ORDER_ID_SOURCES) {
+    throw new OrderBookError('INVALID_MARKET_CONFIG', `orderIdSources must be an integer in 0..${MAX_ORDER_ID_SOURCES}, got ${String(orderIdSources)}`);
+  }
+  const uniqueOrderIds = orderIdSources > 0;
   return Object.freeze({
     marketId: c.marketId,
     minSize: c.minSize,
@@ -150,6 +158,7 @@ function validateConfig(c: MarketConfig): ResolvedConfig {
     initialReferencePrice: c.initialReferencePrice,
     maxTimestampStep,
     uniqueOrderIds,
+    orderIdSources,
   });
 }
 
@@ -165,6 +174,8 @@ export class OrderBook {
   private now = 0;
   /** Highest order id this market ever accepted (0 = none): no live order has a larger id. */
   private maxOrderId = 0;
+  /** orderIdSources > 0: the highest id accepted per source (index = orderId % orderIdSources). */
+  private sourceMarks: number[];
   private lastPrice = 0;
   private readonly hash = new StateHash();
   private readonly bids = new BookSide(Side.Buy, 1);
@@ -190,6 +201,7 @@ export class OrderBook {
 
   constructor(config: MarketConfig, sink: EventSink = new NullSink()) {
     this.cfg = validateConfig(config);
+    this.sourceMarks = new Array<number>(this.cfg.orderIdSources).fill(0);
     this.sink = sink;
     this.accountIndexed = this.cfg.maxOpenOrdersPerAccount > 0;
   }
@@ -255,7 +267,7 @@ export class OrderBook {
     else if (isLimit && price * size > MAX) r = RR.NOTIONAL_OUT_OF_RANGE;
     // Every live id is <= maxOrderId, so a fresh (increasing) id skips the index lookup entirely.
     else if (orderId <= this.maxOrderId && this.byId.has(orderId)) r = RR.DUPLICATE_ORDER_ID;
-    else if (orderId <= this.maxOrderId && cfg.uniqueOrderIds) r = RR.ORDER_ID_REUSED;
+    else if (orderId <= this.maxOrderId && cfg.orderIdSources > 0 && orderId <= this.sourceMarks[orderId % cfg.orderIdSources]!) r = RR.ORDER_ID_REUSED;
     else if (size < cfg.minSize) r = RR.SIZE_BELOW_MINIMUM;
     else if (isLimit && price * size < cfg.minNotional) r = RR.NOTIONAL_BELOW_MINIMUM;
     else if (isLimit && this.outOfBand(price)) r = RR.PRICE_OUT_OF_BAND;
@@ -273,6 +285,10 @@ export class OrderBook {
     }
     this.eAccepted(ts, orderId, accountId, side as Side, type as OrderType, tif as TimeInForce, price, size);
     if (orderId > this.maxOrderId) this.maxOrderId = orderId;
+    if (cfg.orderIdSources > 0) {
+      const src = orderId % cfg.orderIdSources;
+      if (orderId > this.sourceMarks[src]!) this.sourceMarks[src] = orderId;
+    }
 
     const t = this.orderPool.pop() ?? new Order();
     t.id = orderId;
@@ -393,9 +409,14 @@ export class OrderBook {
   get clock(): number {
     return this.now;
   }
-  /** Highest order id the market has accepted (0 = none); with uniqueOrderIds a place must exceed it. */
+  /** Highest order id the market has accepted (0 = none). */
   get highestOrderId(): number {
     return this.maxOrderId;
+  }
+  /** Highest id accepted from the source of `orderId` (orderId % orderIdSources); 0 without the rule. */
+  highestOrderIdOfSource(source: number): number {
+    const n = this.cfg.orderIdSources;
+    return n === 0 ? 0 : (this.sourceMarks[source % n] ?? 0);
   }
   /** Price band reference: last trade price, else the configured initial reference (0 = none). */
   get referencePrice(): number {
@@ -474,13 +495,14 @@ export class OrderBook {
     w.uint(c.priceBandBps);
     w.uint(c.initialReferencePrice);
     w.uint(c.maxTimestampStep);
-    w.uint(c.uniqueOrderIds ? 1 : 0);
+    w.uint(c.orderIdSources);
     w.uint(this.seq);
     w.uint(this.now);
     w.uint(this.lastPrice);
     w.uint(this.hash.a >>> 0);
     w.uint(this.hash.b >>> 0);
     w.uint(this.maxOrderId);
+    for (const m of this.sourceMarks) w.uint(m);
     for (const bs of [this.bids, this.asks]) {
       const levels = bs.levels;
       w.uint(levels.length);
@@ -529,7 +551,7 @@ export class OrderBook {
     const r = new ByteReader(bytes, 'INVALID_SNAPSHOT');
     for (const b of SNAPSHOT_MAGIC) if (r.byte() !== b) r.fail('bad magic');
     const version = r.uint();
-    if (version !== 1 && version !== SNAPSHOT_VERSION) r.fail(`unsupported snapshot version ${version}`);
+    if (version < 1 || version > SNAPSHOT_VERSION) r.fail(`unsupported snapshot version ${version}`);
     const base = {
       marketId: r.uint(),
       minSize: r.uint(),
@@ -539,11 +561,14 @@ export class OrderBook {
       initialReferencePrice: r.uint(),
     };
     let cfg: MarketConfig = base;
-    if (version >= 2) {
+    if (version === 2) {
       const maxTimestampStep = r.uint();
       const unique = r.uint();
       if (unique > 1) r.fail('bad uniqueOrderIds flag');
       cfg = { ...base, maxTimestampStep, uniqueOrderIds: unique === 1 };
+    } else if (version >= 3) {
+      const maxTimestampStep = r.uint();
+      cfg = { ...base, maxTimestampStep, orderIdSources: r.uint() };
     }
     let book: OrderBook;
     try {
@@ -562,6 +587,12 @@ export class OrderBook {
     book.hash.b = b | 0;
     // Version 1 kept no high-water mark: the largest resting id is the best lower bound it allows (below).
     const maxOrderId = version >= 2 ? r.uint() : 0;
+    // Version 2 had one mark (the flag means one source); version 3 one per source.
+    const sources = book.cfg.orderIdSources;
+    const marks = version >= 3 ? Array.from({ length: sources }, () => r.uint()) : sources > 0 ? [maxOrderId] : [];
+    marks.forEach((m, i) => {
+      if (m > maxOrderId || (m !== 0 && m % sources !== i)) r.fail(`order-id mark ${m} of source ${i} does not fit the high-water mark ${maxOrderId}`);
+    });
     let maxResting = 0;
     for (const bs of [book.bids, book.asks]) {
       const nLevels = r.uint();
@@ -613,6 +644,7 @@ export class OrderBook {
     if (!r.done) r.fail('trailing bytes');
     if (version >= 2 && maxOrderId < maxResting) r.fail('order-id high-water mark below a resting order id');
     book.maxOrderId = version >= 2 ? maxOrderId : maxResting;
+    book.sourceMarks = marks;
     const bb = book.bestBid();
     const ba = book.bestAsk();
     if (bb !== 0 && ba !== 0 && bb >= ba) r.fail('crossed book');

@@ -16,6 +16,21 @@ function rejectOf(events: readonly BookEvent[]): string | undefined {
 const isSnapErr = (e: unknown): boolean => e instanceof OrderBookError && e.code === 'INVALID_SNAPSHOT';
 const isConfigErr = (e: unknown): boolean => e instanceof OrderBookError && e.code === 'INVALID_MARKET_CONFIG';
 
+/**
+ * A snapshot written field by field so one field can be made wrong at a time: magic, `version`, the config
+ * and state fields as given, then one bid level at 100 holding order `orderId` (account 1, 1 lot, GTC), no
+ * asks, and account 1 with one open order.
+ */
+function oneOrderSnapshot(version: number, config: readonly number[], state: readonly number[], orderId: number): Uint8Array {
+  const w = new ByteWriter();
+  for (const b of [0x50, 0x58, 0x4f, 0x42]) w.byte(b);
+  w.uint(version);
+  for (const x of [...config, ...state]) w.uint(x);
+  for (const x of [1, 100, 1, orderId, 1, 1, 0, 0, 0, 0]) w.uint(x); // bids: one level, one order
+  for (const x of [0, 1, 1, 1]) w.uint(x); // no asks; account 1 with one order
+  return w.finish();
+}
+
 describe('market rule: maxTimestampStep', () => {
   const STEP = 60_000;
   const cfg = market({ maxTimestampStep: STEP });
@@ -144,6 +159,86 @@ describe('market rule: uniqueOrderIds', () => {
   });
 });
 
+describe('market rule: orderIdSources (a high-water mark per id-minting writer)', () => {
+  // 16 sources, as the gateways mint: id = (time, counter) * 16 + instance.
+  const N = 16;
+  const id = (serial: number, source: number): number => serial * N + source;
+  const cfg = market({ orderIdSources: N });
+
+  it('writers whose ids interleave out of global order are all accepted (no global counter needed)', () => {
+    const h = new Harness(cfg);
+    // Instance 1 lags instance 0 by a millisecond: its ids are below instance 0's highest.
+    for (const [serial, source] of [[100, 0], [99, 1], [101, 0], [100, 1], [102, 0]] as const) {
+      assert.equal(rejectOf(h.run(buy(id(serial, source), 100, 1))), undefined, `${serial}/${source}`);
+    }
+    assert.equal(h.book.highestOrderIdOfSource(0), id(102, 0));
+    assert.equal(h.book.highestOrderIdOfSource(1), id(100, 1));
+    // One global mark (uniqueOrderIds) would have refused the lagging instance.
+    const one = new Harness(market({ uniqueOrderIds: true }));
+    one.run(buy(id(100, 0), 100, 1));
+    assert.equal(rejectOf(one.run(buy(id(99, 1), 100, 1))), 'ORDER_ID_REUSED');
+  });
+
+  it('an id used before is refused whoever writes it: the id names its source, whose mark it is not above', () => {
+    const h = new Harness(cfg);
+    h.run(buy(id(7, 3), 100, 5), cancel(id(7, 3)));
+    // Replayed by anyone (the orders topic has no author): same id, same source, refused.
+    assert.equal(rejectOf(h.run(buy(id(7, 3), 100, 5, { accountId: 2 }))), 'ORDER_ID_REUSED');
+    // Below the source's mark but never used: refused too (a source's ids only increase).
+    assert.equal(rejectOf(h.run(buy(id(6, 3), 100, 5))), 'ORDER_ID_REUSED');
+    // Filled and killed orders consume their ids as well.
+    h.run(sell(id(8, 4), 101, 1, { accountId: 2 }), buy(id(9, 4), 101, 1));
+    for (const x of [id(8, 4), id(9, 4)]) assert.equal(rejectOf(h.run(buy(x, 99, 1))), 'ORDER_ID_REUSED');
+    // Another source is untouched.
+    assert.equal(rejectOf(h.run(buy(id(1, 5), 99, 1))), undefined);
+  });
+
+  it('a rejected place leaves its source mark where it was', () => {
+    const h = new Harness(cfg);
+    h.run(buy(id(5, 2), 100, 1));
+    assert.equal(rejectOf(h.run(buy(id(1_000, 2), 100, 0))), 'INVALID_SIZE');
+    assert.equal(h.book.highestOrderIdOfSource(2), id(5, 2));
+    assert.equal(rejectOf(h.run(buy(id(6, 2), 100, 1))), undefined);
+  });
+
+  it('the marks of every source survive snapshot and restore (version 3)', () => {
+    const h = new Harness(cfg);
+    h.run(buy(id(9, 0), 100, 1), buy(id(4, 7), 100, 1), cancel(id(9, 0)), cancel(id(4, 7)));
+    const snap = h.book.snapshot();
+    assert.equal(snap[4], 3);
+    const b = OrderBook.restore(snap);
+    assert.equal(b.config.orderIdSources, N);
+    assert.equal(b.highestOrderIdOfSource(0), id(9, 0));
+    assert.equal(b.highestOrderIdOfSource(7), id(4, 7));
+    assert.deepEqual(b.snapshot(), snap);
+    const out = new EventCollector();
+    b.setSink(out);
+    b.apply(buy(id(4, 7), 100, 1, { ts: 5 }));
+    assert.equal(rejectOf(out.take()), 'ORDER_ID_REUSED');
+  });
+
+  it('orderIdSources wins over uniqueOrderIds; 0 is off; out-of-range values are an INVALID_MARKET_CONFIG', () => {
+    assert.equal(new OrderBook(market({ uniqueOrderIds: true, orderIdSources: 0 })).config.uniqueOrderIds, false);
+    assert.equal(new OrderBook(market({ uniqueOrderIds: true })).config.orderIdSources, 1);
+    for (const bad of [-1, 1.5, 4097, Number.NaN]) {
+      assert.throws(() => new OrderBook(market({ orderIdSources: bad })), isConfigErr, String(bad));
+    }
+  });
+
+  it('refuses a version-3 snapshot whose source mark is not of its source or above the high-water mark', () => {
+    const h = new Harness(market({ orderIdSources: 2 }));
+    h.run(buy(5, 100, 1));
+    // Layout: magic, version, config (6 fields, step, sources), seq clock lastPrice hashA hashB maxOrderId, marks, sides, accounts.
+    const rebuild = (maxId: number, marks: readonly number[]): Uint8Array =>
+      oneOrderSnapshot(3, [7, 0, 0, 0, 0, 0, 0, 2], [h.book.sequence, 1, 0, 1, 2, maxId, ...marks], 5);
+    assert.equal(OrderBook.restore(rebuild(5, [0, 5])).highestOrderIdOfSource(1), 5);
+    assert.equal(OrderBook.restore(rebuild(8, [8, 5])).highestOrderIdOfSource(0), 8);
+    assert.throws(() => OrderBook.restore(rebuild(5, [5, 0])), isSnapErr); // 5 is not of source 0
+    assert.throws(() => OrderBook.restore(rebuild(5, [0, 7])), isSnapErr); // above the high-water mark
+    assert.throws(() => OrderBook.restore(rebuild(5, [0])), isSnapErr); // a mark missing
+  });
+});
+
 describe('snapshot version 2 and the migration from version 1', () => {
   /** A version-1 snapshot written field by field as version 1 laid it out (no rules, no high-water mark). */
   function v1Snapshot(): Uint8Array {
@@ -174,9 +269,9 @@ describe('snapshot version 2 and the migration from version 1', () => {
       b.orders(Side.Buy).map((o) => o.orderId),
       [41, 17],
     );
-    // Written back it is a version-2 snapshot that restores to the same state.
+    // Written back it is a version-3 snapshot that restores to the same state.
     const again = b.snapshot();
-    assert.equal(again[4], 2);
+    assert.equal(again[4], 3);
     assert.deepEqual(OrderBook.restore(again).snapshot(), again);
     assert.equal(OrderBook.restore(again).stateHash(), b.stateHash());
   });
@@ -186,24 +281,16 @@ describe('snapshot version 2 and the migration from version 1', () => {
     h.run(buy(3, 100, 1, { ts: 1 }));
     // Layout: magic, version, config (6 fields, step, flag), seq clock lastPrice hashA hashB maxOrderId, sides,
     // accounts. Written field by field so one field can be made wrong at a time.
-    const rebuild = (flag: number, mark: number): Uint8Array => {
-      const w = new ByteWriter();
-      for (const b of [0x50, 0x58, 0x4f, 0x42]) w.byte(b);
-      w.uint(2);
-      for (const x of [7, 0, 0, 0, 0, 0, 5, flag]) w.uint(x);
-      for (const x of [h.book.sequence, 1, 0, 1, 2, mark]) w.uint(x);
-      w.uint(1);
-      w.uint(100);
-      w.uint(1);
-      for (const x of [3, 1, 1, 0, 0, 0, 0]) w.uint(x);
-      w.uint(0);
-      w.uint(1);
-      w.uint(1);
-      w.uint(1);
-      return w.finish();
-    };
+    const rebuild = (flag: number, mark: number): Uint8Array =>
+      oneOrderSnapshot(2, [7, 0, 0, 0, 0, 0, 5, flag], [h.book.sequence, 1, 0, 1, 2, mark], 3);
     assert.equal(OrderBook.restore(rebuild(1, 3)).highestOrderId, 3);
-    assert.equal(OrderBook.restore(rebuild(1, 3)).snapshot()[4], h.book.snapshot()[4]);
+    // The flag restores as one source whose mark is the high-water mark; off stays off.
+    assert.equal(OrderBook.restore(rebuild(1, 3)).config.orderIdSources, 1);
+    assert.equal(OrderBook.restore(rebuild(1, 3)).highestOrderIdOfSource(0), 3);
+    assert.equal(OrderBook.restore(rebuild(0, 3)).config.orderIdSources, 0);
+    const v3 = OrderBook.restore(rebuild(1, 3)).snapshot();
+    assert.equal(v3[4], 3);
+    assert.equal(OrderBook.restore(v3).highestOrderIdOfSource(0), 3);
     assert.throws(() => OrderBook.restore(rebuild(1, 2)), isSnapErr);
     assert.throws(() => OrderBook.restore(rebuild(2, 3)), isSnapErr);
   });

@@ -137,7 +137,19 @@ export interface MarketConfig {
   /**
    * Order ids are never reused: a place must carry an id above every id this market has accepted
    * (absent = false: only live ids are refused, as DUPLICATE_ORDER_ID). The high-water mark is kept
-   * either way (and in snapshots), so the rule can be switched on later without a gap.
+   * either way (and in snapshots), so the rule can be switched on later without a gap. The same as
+   * `orderIdSources: 1`; ignored when orderIdSources is given.
    */
   readonly uniqueOrderIds?: boolean;
+  /**
+   * Order ids are never reused, without a global counter: the id's source is `orderId % orderIdSources`
+   * (the writer that minted it: a gateway instance, a risk shard), and each source's ids must increase. A
+   * place whose id is not above the highest id its source had accepted is ORDER_ID_REUSED, so an id can
+   * be used once in the market's life whoever writes it. 0 = no rule (only live ids are refused); 1 = one
+   * source (every id above every earlier one). At most MAX_ORDER_ID_SOURCES. Absent: from uniqueOrderIds.
+   */
+  readonly orderIdSources?: number;
 }
+
+/** Largest MarketConfig.orderIdSources (the marks are kept per source in every snapshot). */
+export const MAX_ORDER_ID_SOURCES = 4096;

@@ -37,6 +37,8 @@ export { PersistenceModule, type PersistenceModuleAsyncOptions } from './persist
 export { defaultMigrationsDir, repositoryRoot } from './repository-paths.js';
 export {
   SettlementRepository,
+  orderRowKey,
+  type OrderKey,
   type BatchContents,
   type BatchRow,
   type Broadcast,

@@ -64,6 +64,12 @@ export interface TopicSpec {
    * default. The embedded log ignores it: it keeps what readers still need (EmbeddedLogOptions.retention).
    */
   readonly retentionMs?: number;
+  /**
+   * Records carry the log's append time, never the writer's (Kafka `message.timestamp.type=LogAppendTime`):
+   * readers that take time from the log (the matching engine) cannot be handed a forged time. The embedded
+   * log always stamps its own append time.
+   */
+  readonly logAppendTime?: boolean;
 }
 
 export interface Transaction {

@@ -73,7 +73,11 @@ describe('OrderIdGenerator', () => {
       assert.ok(id > last && Number.isSafeInteger(id));
       last = id;
       seen.add(id);
-      seen.add(b.next());
+      const other = b.next();
+      // The instance is the id's source for the engine's order-id rule: id % 16.
+      assert.equal(id % 16, 0);
+      assert.equal(other % 16, 1);
+      seen.add(other);
     }
     assert.equal(seen.size, 4_000);
     assert.throws(() => new OrderIdGenerator(16));

@@ -1,8 +1,10 @@
 // Engine order ids without coordination between gateway instances: 53-bit safe integers made of the
-// milliseconds since 2026-01-01 (41 bits, ~69 years), the gateway instance (4 bits, 0..15) and a counter
-// within the millisecond (8 bits). Unique per instance as long as the clock does not step back across a
-// restart; within a run the generator never goes back (it borrows from the next millisecond when 256 ids
-// were taken in one). The engine wants ids unique per market and never reused: this gives globally unique.
+// milliseconds since 2026-01-01 (41 bits, ~69 years), a counter within the millisecond (8 bits) and, in the
+// lowest 4 bits, the gateway instance (0..15). Unique per instance as long as the clock does not step back
+// across a restart; within a run the generator never goes back (it borrows from the next millisecond when
+// 256 ids were taken in one). The instance in the low bits makes it the id's source for the engine's rule
+// (MarketConfig.orderIdSources = 16: id % 16 is the instance, whose ids must increase), so an id can never
+// be used twice in a market; a restart whose clock stepped back gets ORDER_ID_REUSED until it catches up.
 const EPOCH_MS = Date.UTC(2026, 0, 1);
 const SEQ_BITS = 8;
 const INSTANCE_BITS = 4;
@@ -30,6 +32,6 @@ export class OrderIdGenerator {
       this.lastMs++;
       this.seq = 0;
     }
-    return (this.lastMs * (1 << INSTANCE_BITS) + this.instance) * (1 << SEQ_BITS) + this.seq;
+    return (this.lastMs * (1 << SEQ_BITS) + this.seq) * (1 << INSTANCE_BITS) + this.instance;
   }
 }

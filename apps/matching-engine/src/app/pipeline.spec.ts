@@ -48,7 +48,7 @@ describe('matching engine pipeline (embedded log)', () => {
       assert.deepEqual([...a.service.ownedPartitions(), ...b.service.ownedPartitions()].sort(), [0, 1, 2, 3]);
       await produce(log, config, batches, 37);
       await waitForCommitted(log, config, 20_000, [a.stopped, b.stopped]);
-      assertSameStreams(await readStreams(log, config), referenceStreams(config.catalogue, batches));
+      assertSameStreams(await readStreams(log, config), await referenceStreams(log, config, batches));
 
       const health = await fetch(`${a.url}/health`);
       assert.equal(health.status, 200);
@@ -105,7 +105,7 @@ describe('matching engine pipeline (embedded log)', () => {
       ]);
       await produce(log, config, batches.slice(200));
       await waitForCommitted(log, config, 20_000, [e.stopped]);
-      assertSameStreams(await readStreams(log, config), referenceStreams(config.catalogue, batches));
+      assertSameStreams(await readStreams(log, config), await referenceStreams(log, config, batches));
       const dead = await readDeadLetters(log, config);
       assert.deepEqual(
         dead.map((d) => [d.partition, d.reason]),
@@ -144,7 +144,7 @@ describe('matching engine pipeline (embedded log)', () => {
       // The replay starts at the snapshots, not at the beginning of the log.
       assert.ok(reports.every((r) => r.replayFrom > 0 && r.replayFrom <= (r.committed ?? 0)));
       await waitForCommitted(log, config, 20_000, [second.stopped]);
-      assertSameStreams(await readStreams(log, config), referenceStreams(config.catalogue, batches));
+      assertSameStreams(await readStreams(log, config), await referenceStreams(log, config, batches));
     } finally {
       await second.close();
       await log.close();
@@ -166,7 +166,7 @@ describe('matching engine pipeline (embedded log)', () => {
       await producing;
       await waitForCommitted(log, config, 20_000, [b.stopped]);
       assert.ok(b.service.restoreReports().length >= 4);
-      assertSameStreams(await readStreams(log, config), referenceStreams(config.catalogue, batches));
+      assertSameStreams(await readStreams(log, config), await referenceStreams(log, config, batches));
     } finally {
       await a.close();
       await b.close();
@@ -193,7 +193,7 @@ describe('matching engine pipeline (embedded log)', () => {
       try {
         assert.deepEqual(survivor.service.ownedPartitions(), [0, 1, 2, 3]);
         await waitForCommitted(log, config, 20_000, [survivor.stopped]);
-        assertSameStreams(await readStreams(log, config), referenceStreams(config.catalogue, batches));
+        assertSameStreams(await readStreams(log, config), await referenceStreams(log, config, batches));
       } finally {
         await survivor.close();
       }

@@ -67,7 +67,7 @@ describe('matching engine restore guard (embedded log)', () => {
     const again = await startMatchingEngine({ ...config, instanceId: 'again' }, log.client(), { logger });
     try {
       assert.deepEqual(again.service.ownedPartitions(), [0, 1, 2, 3]);
-      assertSameStreams(await readStreams(log, config), referenceStreams(config.catalogue, batches));
+      assertSameStreams(await readStreams(log, config), await referenceStreams(log, config, batches));
     } finally {
       await again.close();
       await log.close();

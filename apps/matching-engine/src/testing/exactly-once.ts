@@ -3,7 +3,6 @@
 // comparing folded streams: it pins each EventBatch to the input offset that produced it.
 import assert from 'node:assert/strict';
 import {
-  decodeCommandBatch,
   decodeEventBatch,
   encodeCommandBatch,
   partitionForMarket,
@@ -13,17 +12,9 @@ import {
 import { EventEncoder, OrderBook } from '@parallax/order-book';
 import type { ConsumedMessage, Transport } from '@parallax/transport';
 import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
-import { assertSameStreams, readStreams, referenceStreams, sleep } from './test-support.js';
+import { applyAtLogTime, assertSameStreams, engineMarketConfig, goodInputs, readPartitions, readStreams, referenceStreams, sleep } from './test-support.js';
 
-export async function readPartitions(transport: Transport, topic: string, partitions: number): Promise<ConsumedMessage[][]> {
-  const out: ConsumedMessage[][] = [];
-  for (let p = 0; p < partitions; p++) {
-    const msgs: ConsumedMessage[] = [];
-    for await (const chunk of transport.read(topic, p, 0)) msgs.push(...chunk);
-    out.push(msgs);
-  }
-  return out;
-}
+export { readPartitions } from './test-support.js';
 
 interface Expected {
   readonly inputPartition: number;
@@ -32,26 +23,6 @@ interface Expected {
   readonly lastSeq: number;
   readonly stateHash: string;
   readonly events: Buffer;
-}
-
-/** Good input messages of the orders topic per market, in offset order (what the engine must apply). */
-function goodInputs(config: MatchingEngineConfig, orders: readonly ConsumedMessage[][]): Map<number, { msg: ConsumedMessage; batch: CommandBatch }[]> {
-  const out = new Map<number, { msg: ConsumedMessage; batch: CommandBatch }[]>();
-  orders.forEach((msgs, p) => {
-    for (const msg of msgs) {
-      let batch: CommandBatch;
-      try {
-        batch = decodeCommandBatch(msg.value);
-      } catch {
-        continue;
-      }
-      if (config.catalogue.get(batch.marketId) === undefined || partitionForMarket(batch.marketId, config.partitions) !== p) continue;
-      const list = out.get(batch.marketId) ?? [];
-      list.push({ msg, batch });
-      out.set(batch.marketId, list);
-    }
-  });
-  return out;
 }
 
 /**
@@ -69,7 +40,7 @@ function expectedBatches(config: MatchingEngineConfig, orders: readonly Consumed
     const msgs = inputs.get(marketId)!;
     assert.equal(msgs.length, batches.length, `market ${marketId}: good messages on the orders topic`);
     const enc = new EventEncoder();
-    const book = new OrderBook(config.catalogue.get(marketId)!.config, enc);
+    const book = new OrderBook(engineMarketConfig(config, marketId), enc);
     const list: Expected[] = [];
     batches.forEach((b, i) => {
       const { msg, batch } = msgs[i]!;
@@ -79,7 +50,7 @@ function expectedBatches(config: MatchingEngineConfig, orders: readonly Consumed
       );
       enc.reset();
       const before = book.sequence;
-      for (const c of b.commands) book.apply(c);
+      applyAtLogTime(book, b.commands, msg.timestamp);
       if (book.sequence === before) return;
       list.push({
         inputPartition: msg.partition,
@@ -160,7 +131,7 @@ export async function assertExactlyOnce(transport: Transport, config: MatchingEn
     }
     assert.equal(g.length, w.length, `market ${marketId}: inputs with events (one event batch each, or consecutive parts of one)`);
   }
-  assertSameStreams(await readStreams(transport, config), referenceStreams(config.catalogue, good));
+  assertSameStreams(await readStreams(transport, config), await referenceStreams(transport, config, good));
   return { markets: want.size, eventBatches, goodMessages: good.length };
 }
 

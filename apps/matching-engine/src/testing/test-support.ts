@@ -3,6 +3,7 @@
 // single-process replay of the same commands straight on OrderBooks.
 import assert from 'node:assert/strict';
 import {
+  decodeCommandBatch,
   decodeDeadLetter,
   decodeEventBatch,
   defaultMarkets,
@@ -14,8 +15,9 @@ import {
   type DeadLetter,
   type EventBatch,
 } from '@parallax/contracts';
-import { EventEncoder, OrderBook } from '@parallax/order-book';
-import type { OutgoingMessage, Transport } from '@parallax/transport';
+import { GATEWAY_ORDER_ID_SOURCES } from '@parallax/matching';
+import { EventEncoder, OrderBook, type Command, type MarketConfig } from '@parallax/order-book';
+import type { ConsumedMessage, OutgoingMessage, Transport } from '@parallax/transport';
 import type { MatchingEngineConfig } from '../config/matching-engine.config.js';
 
 export function testConfig(overrides: Partial<MatchingEngineConfig> = {}): MatchingEngineConfig {
@@ -143,18 +145,68 @@ export async function readDeadLetters(transport: Transport, config: MatchingEngi
   return out.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
-/** The single-process replay: every market's commands applied in order to one OrderBook. */
-export function referenceStreams(catalogue: MarketCatalogue, batches: readonly CommandBatch[]): Map<number, MarketStream> {
-  const books = new Map<number, { book: OrderBook; enc: EventEncoder; batches: number }>();
+/** The book config the engine gives a market: the catalogue's, with the engine's default order-id sources. */
+export function engineMarketConfig(config: MatchingEngineConfig, marketId: number): MarketConfig {
+  const c = config.catalogue.get(marketId)!.config;
+  if (c.orderIdSources !== undefined || c.uniqueOrderIds !== undefined) return c;
+  return { ...c, orderIdSources: config.accountEvents?.shards ?? GATEWAY_ORDER_ID_SOURCES };
+}
+
+/** Applies a batch's commands as the engine must: all at the message's log time, never before the book's clock. */
+export function applyAtLogTime(book: OrderBook, commands: readonly Command[], logTime: number): void {
+  const ts = Math.max(book.clock, logTime);
+  for (const c of commands) book.apply({ ...c, ts });
+}
+
+export async function readPartitions(transport: Transport, topic: string, partitions: number): Promise<ConsumedMessage[][]> {
+  const out: ConsumedMessage[][] = [];
+  for (let p = 0; p < partitions; p++) {
+    const msgs: ConsumedMessage[] = [];
+    for await (const chunk of transport.read(topic, p, 0)) msgs.push(...chunk);
+    out.push(msgs);
+  }
+  return out;
+}
+
+/** Good input messages of the orders topic per market, in offset order (what the engine must apply). */
+export function goodInputs(config: MatchingEngineConfig, orders: readonly ConsumedMessage[][]): Map<number, { msg: ConsumedMessage; batch: CommandBatch }[]> {
+  const out = new Map<number, { msg: ConsumedMessage; batch: CommandBatch }[]>();
+  orders.forEach((msgs, p) => {
+    for (const msg of msgs) {
+      let batch: CommandBatch;
+      try {
+        batch = decodeCommandBatch(msg.value);
+      } catch {
+        continue;
+      }
+      if (config.catalogue.get(batch.marketId) === undefined || partitionForMarket(batch.marketId, config.partitions) !== p) continue;
+      const list = out.get(batch.marketId) ?? [];
+      list.push({ msg, batch });
+      out.set(batch.marketId, list);
+    }
+  });
+  return out;
+}
+
+/**
+ * The single-process replay: every market's commands applied in order to one OrderBook, each batch at the
+ * log time of its message on the orders topic (which must carry exactly `batches`, per market in order).
+ */
+export async function referenceStreams(transport: Transport, config: MatchingEngineConfig, batches: readonly CommandBatch[]): Promise<Map<number, MarketStream>> {
+  const inputs = goodInputs(config, await readPartitions(transport, config.topics.orders, config.partitions));
+  const books = new Map<number, { book: OrderBook; enc: EventEncoder; batches: number; next: number }>();
   for (const b of batches) {
     let r = books.get(b.marketId);
     if (r === undefined) {
       const enc = new EventEncoder();
-      r = { book: new OrderBook(catalogue.get(b.marketId)!.config, enc), enc, batches: 0 };
+      r = { book: new OrderBook(engineMarketConfig(config, b.marketId), enc), enc, batches: 0, next: 0 };
       books.set(b.marketId, r);
     }
+    const input = inputs.get(b.marketId)?.[r.next++];
+    assert.ok(input !== undefined, `market ${b.marketId}: batch ${r.next - 1} is not on the orders topic`);
+    assert.deepEqual(input.batch.commands, b.commands, `market ${b.marketId}: batch ${r.next - 1} differs from the orders message at ${input.msg.partition}/${input.msg.offset}`);
     const before = r.book.sequence;
-    for (const c of b.commands) r.book.apply(c);
+    applyAtLogTime(r.book, b.commands, input.msg.timestamp);
     if (r.book.sequence > before) r.batches++;
   }
   const out = new Map<number, MarketStream>();

@@ -42,7 +42,7 @@ describe('matching engines in worker threads', () => {
       await a.worker.terminate();
       await producing;
       await waitForCommitted(log, config, 30_000, [b.exited]);
-      assertSameStreams(await readStreams(log, config), referenceStreams(config.catalogue, batches));
+      assertSameStreams(await readStreams(log, config), await referenceStreams(log, config, batches));
       const metrics = await (await fetch(`${b.url}/metrics`)).text();
       assert.match(metrics, /parallax_engine_rebalances_total\{service="matching-engine"\} [2-9]/);
     } finally {

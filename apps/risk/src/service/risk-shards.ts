@@ -54,7 +54,8 @@ export class RiskShards {
     const c = this.config;
     await this.transport.ensureTopics([
       { name: c.inputTopic, partitions: c.shards },
-      { name: c.ordersTopic, partitions: c.marketPartitions },
+      // The engines' clock: records carry the log's append time, never a writer's (see topicSpecs).
+      { name: c.ordersTopic, partitions: c.marketPartitions, logAppendTime: true },
       { name: c.signedOrdersTopic, partitions: c.marketPartitions },
       { name: c.deadLettersTopic, partitions: c.marketPartitions },
     ]);

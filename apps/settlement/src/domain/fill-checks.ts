@@ -1,9 +1,11 @@
 // What the settlement service checks before a fill goes near the chain, and how it classifies what the
 // chain says about a fill. Pure functions: the loop applies them.
-import type { PendingFill } from '@parallax/persistence';
+import type { PendingFill, SettlementOrderRecord } from '@parallax/persistence';
 
 /** Reason code of a fill whose trade contradicts its signed orders (a bad record: failed, never settled). */
 export const SIGNED_ORDER_MISMATCH = 'SIGNED_ORDER_MISMATCH';
+/** Dead-letter reason of a signed order that differs from the one already stored under its (market, orderId). */
+export const SIGNED_ORDER_CONFLICT = 'SIGNED_ORDER_CONFLICT';
 
 /**
  * Why a fill's trade and its two signed orders cannot belong together, or undefined when they do. The engine's
@@ -12,19 +14,30 @@ export const SIGNED_ORDER_MISMATCH = 'SIGNED_ORDER_MISMATCH';
  * trade against another trader's signature. Rows stored before account ids were kept carry none: for them
  * only the sides are checked.
  */
-export function signedOrderMismatch(fill: PendingFill): string | undefined {
+export function signedOrderMismatch(fill: TradeOrders): string | undefined {
   const { maker, taker } = fill;
   if (maker === undefined || taker === undefined) return undefined;
+  const problems = [orderContradicts(fill, maker, 'maker'), orderContradicts(fill, taker, 'taker')].filter((p) => p !== undefined);
+  return problems.length === 0 ? undefined : problems.join('; ');
+}
+
+/** What a fill's trade says of its two orders, and the signed orders stored for them (if any). */
+export type TradeOrders = Pick<PendingFill, 'makerOrderId' | 'takerOrderId' | 'makerAccountId' | 'takerAccountId' | 'takerSide' | 'maker' | 'taker'>;
+
+/**
+ * Why `order` cannot be the trade's `role` order (another account, or the wrong side), or undefined when it
+ * can. Checked at ingest whichever of the two arrives second, and again before a fill is batched.
+ */
+export function orderContradicts(fill: Omit<TradeOrders, 'maker' | 'taker'>, order: Pick<SettlementOrderRecord, 'accountId' | 'isBuy'>, role: 'maker' | 'taker'): string | undefined {
   const problems: string[] = [];
-  if (fill.makerAccountId !== undefined && maker.accountId !== fill.makerAccountId) {
-    problems.push(`maker order ${fill.makerOrderId} is signed for account ${maker.accountId}, the trade's maker is account ${fill.makerAccountId}`);
-  }
-  if (fill.takerAccountId !== undefined && taker.accountId !== fill.takerAccountId) {
-    problems.push(`taker order ${fill.takerOrderId} is signed for account ${taker.accountId}, the trade's taker is account ${fill.takerAccountId}`);
+  const orderId = role === 'maker' ? fill.makerOrderId : fill.takerOrderId;
+  const accountId = role === 'maker' ? fill.makerAccountId : fill.takerAccountId;
+  if (accountId !== undefined && order.accountId !== accountId) {
+    problems.push(`${role} order ${orderId} is signed for account ${order.accountId}, the trade's ${role} is account ${accountId}`);
   }
   const takerBuys = fill.takerSide === 'BUY';
-  if (taker.isBuy !== takerBuys) problems.push(`the taker ${takerBuys ? 'buys' : 'sells'} but its signed order ${taker.isBuy ? 'buys' : 'sells'}`);
-  if (maker.isBuy === takerBuys) problems.push(`the maker ${takerBuys ? 'sells' : 'buys'} but its signed order ${maker.isBuy ? 'buys' : 'sells'}`);
+  const buys = role === 'taker' ? takerBuys : !takerBuys;
+  if (order.isBuy !== buys) problems.push(`the ${role} ${buys ? 'buys' : 'sells'} but its signed order ${order.isBuy ? 'buys' : 'sells'}`);
   return problems.length === 0 ? undefined : problems.join('; ');
 }
 

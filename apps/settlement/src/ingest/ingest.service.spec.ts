@@ -149,6 +149,58 @@ describe('IngestService (real repository on PGlite, embedded log)', () => {
     assert.equal((await metrics.deadLetters.get()).values.find((v) => v.labels.reason === 'INVALID_FIELD')?.value, 1);
   });
 
+  /** Dead letters written after the first `from` (the topic is shared by the tests of this file). */
+  async function deadLetters(from = 0): Promise<ReturnType<typeof decodeDeadLetter>[]> {
+    return (await readTopic(transport, TOPICS.deadLetters)).slice(from).map((b) => decodeDeadLetter(b));
+  }
+  const signedBatch = (...orders: SignedOrderRecord[]): Uint8Array => encodeSignedOrderBatch({ marketId: 1, orders });
+
+  it('a trade that contradicts its stored signed order (another account) is dead-lettered, naming it; its message\'s other trades are stored', async () => {
+    const { service, metrics } = await ingest();
+    const before = (await deadLetters()).length;
+    // Order 5 (maker of trade 2) was written signed for account 999: a reused or forged id.
+    await service.batch(consumed(TOPICS.signedOrders, [signedBatch(order(3, 2_000_000_000n), order(2, 2_000_000_000n), { ...order(5, 2_000_000_000n), accountId: 999 })]));
+    await service.batch(consumed(TOPICS.marketEvents, [eventBatch([trade(1, 3, 2), trade(2, 5, 4)])]));
+    await service.close();
+    assert.deepEqual((await prisma.settlementFill.findMany()).map((f) => Number(f.seq)), [1]);
+    const dead = await deadLetters(before);
+    assert.deepEqual(dead.map((d) => [d.reason, d.topic]), [['SIGNED_ORDER_MISMATCH', TOPICS.marketEvents]]);
+    assert.match(dead[0]!.detail, /^trade 1\/2: maker order 5 is signed for account 999, the trade's maker is account 105$/);
+    assert.equal((await metrics.deadLetters.get()).values.find((v) => v.labels.reason === 'SIGNED_ORDER_MISMATCH')?.value, 1);
+  });
+
+  it('a signed order that contradicts a stored trade (wrong side) is dead-lettered and not stored; the right one then is', async () => {
+    const { service } = await ingest();
+    const before = (await deadLetters()).length;
+    await service.batch(consumed(TOPICS.marketEvents, [eventBatch([trade(1, 3, 2)])]));
+    // The taker buys; a sell signed under its id cannot be its order.
+    await service.batch(consumed(TOPICS.signedOrders, [signedBatch(order(3, 2_000_000_000n), { ...order(2, 2_000_000_000n), isBuy: false })]));
+    assert.deepEqual((await prisma.settlementOrder.findMany({ orderBy: { orderId: 'asc' } })).map((o) => Number(o.orderId)), [3]);
+    const dead = await deadLetters(before);
+    assert.deepEqual(dead.map((d) => [d.reason, d.topic]), [['SIGNED_ORDER_MISMATCH', TOPICS.signedOrders]]);
+    assert.match(dead[0]!.detail, /trade 1\/1: the taker buys but its signed order sells/);
+    // The trader's real order still arrives and is stored: the fill is complete, nothing failed.
+    await service.batch(consumed(TOPICS.signedOrders, [signedBatch(order(2, 2_000_000_000n))]));
+    await service.close();
+    const [ready] = await repo.pendingFills(10);
+    assert.ok(ready?.maker !== undefined && ready.taker !== undefined);
+    assert.equal(ready.status, 'PENDING');
+    assert.equal((await deadLetters(before)).length, 1);
+  });
+
+  it('a different signed order under a stored id is dead-lettered SIGNED_ORDER_CONFLICT (the first stays); a redelivery is not', async () => {
+    const { service } = await ingest();
+    const before = (await deadLetters()).length;
+    const real = order(2, 2_000_000_000n);
+    await service.batch(consumed(TOPICS.signedOrders, [signedBatch(real)]));
+    await service.batch(consumed(TOPICS.signedOrders, [signedBatch(real), signedBatch({ ...real, signature: `0x${'cd'.repeat(65)}` })]));
+    await service.close();
+    const dead = await deadLetters(before);
+    assert.deepEqual(dead.map((d) => d.reason), ['SIGNED_ORDER_CONFLICT']);
+    const [stored] = await prisma.settlementOrder.findMany();
+    assert.equal(stored?.signature, real.signature);
+  });
+
   it('stores each trade with its maker and taker account ids', async () => {
     const { service } = await ingest();
     await service.batch(consumed(TOPICS.marketEvents, [eventBatch([trade(1, 2, 3)])]));

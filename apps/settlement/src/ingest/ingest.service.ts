@@ -18,10 +18,11 @@ import {
   type SignedOrderRecord,
 } from '@parallax/contracts';
 import type { Logger } from '@parallax/observability';
-import type { SettlementFillRecord, SettlementOrderRecord, SettlementRepository } from '@parallax/persistence';
+import { orderRowKey, type SettlementFillRecord, type SettlementOrderRecord, type SettlementRepository } from '@parallax/persistence';
 import type { ConsumedBatch, ConsumedMessage, OutgoingMessage, Producer, Transport } from '@parallax/transport';
 import type { SettlementConfig } from '../config/settlement.config.js';
 import { readMarketEvents, type MarketEventsRead, type SettlementTrade } from '../domain/trades.js';
+import { orderContradicts, SIGNED_ORDER_CONFLICT, SIGNED_ORDER_MISMATCH } from '../domain/fill-checks.js';
 import { toFillRecord, toOrderRecord } from '../domain/records.js';
 import type { SettlementMetrics } from '../settle/settlement.metrics.js';
 
@@ -70,36 +71,28 @@ export class IngestService {
     const producer = this.producer;
     if (producer === undefined) throw new Error('IngestService is not started');
     const { topics } = this.config;
-    const orders: SettlementOrderRecord[] = [];
-    const trades: SettlementTrade[] = [];
+    const orderMsgs: { m: ConsumedMessage; orders: SettlementOrderRecord[] }[] = [];
+    const tradeMsgs: { m: ConsumedMessage; trades: readonly SettlementTrade[] }[] = [];
     const events: MarketEventsRead[] = [];
     const dead: OutgoingMessage[] = [];
     for (const m of batch.messages) {
       try {
-        if (batch.topic === topics.signedOrders) orders.push(...this.signedOrders(m));
+        if (batch.topic === topics.signedOrders) orderMsgs.push({ m, orders: this.signedOrders(m) });
         else if (batch.topic === topics.marketEvents) {
           const read = this.marketEvents(m);
           events.push(read);
-          trades.push(...read.trades);
+          tradeMsgs.push({ m, trades: read.trades });
         } else throw new ContractError('INVALID_FIELD', `unexpected topic ${batch.topic}`);
       } catch (err) {
         if (!(err instanceof ContractError)) throw err;
-        this.metrics.deadLetters.inc({ topic: batch.topic, reason: err.code });
-        this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason: err.code, detail: err.message }, 'dead-lettered');
-        dead.push({
-          key: deadLetterKey(m.topic, m.partition),
-          value: encodeDeadLetter({
-            reason: err.code,
-            detail: err.message,
-            topic: m.topic,
-            partition: m.partition,
-            offset: m.offset,
-            key: m.key,
-            value: m.value,
-          }),
-        });
+        dead.push(this.deadLetter(m, err.code, err.message));
       }
     }
+    // A trade and its signed orders must belong together (accounts, sides): whichever arrives second is
+    // checked against the first, and what does not fit is dead-lettered with its reason, never stored, so a
+    // forged or reused order id can neither settle against another trader's signature nor fail a real fill.
+    const orders = await this.acceptOrders(orderMsgs, dead);
+    const trades = await this.acceptTrades(tradeMsgs, dead);
     const partition = String(batch.partition);
     if (orders.length > 0) {
       const inserted = await this.repo.saveOrders(orders);
@@ -127,6 +120,78 @@ export class IngestService {
       tx.commitOffsets(this.config.groupId, [{ topic: batch.topic, partition: batch.partition, offset: last.offset + 1 }]);
     });
     if (orders.length > 0 || trades.length > 0) this.wake();
+  }
+
+  private deadLetter(m: ConsumedMessage, reason: string, detail: string): OutgoingMessage {
+    this.metrics.deadLetters.inc({ topic: m.topic, reason });
+    this.log.warn({ topic: m.topic, partition: m.partition, offset: m.offset, reason, detail }, 'dead-lettered');
+    return {
+      key: deadLetterKey(m.topic, m.partition),
+      value: encodeDeadLetter({ reason, detail, topic: m.topic, partition: m.partition, offset: m.offset, key: m.key, value: m.value }),
+    };
+  }
+
+  /**
+   * The signed orders to store. A message with an order that contradicts a stored trade (SIGNED_ORDER_MISMATCH)
+   * or a different order stored under its id (SIGNED_ORDER_CONFLICT) is dead-lettered; its other orders are
+   * stored.
+   */
+  private async acceptOrders(msgs: readonly { m: ConsumedMessage; orders: SettlementOrderRecord[] }[], dead: OutgoingMessage[]): Promise<SettlementOrderRecord[]> {
+    const all = msgs.flatMap((x) => x.orders);
+    if (all.length === 0) return [];
+    const [stored, fills] = await Promise.all([this.repo.ordersByKey(all), this.repo.pendingFillsOfOrders(all)]);
+    const fillsOf = new Map<string, SettlementFillRecord[]>();
+    for (const f of fills) {
+      for (const id of [f.makerOrderId, f.takerOrderId]) {
+        const k = orderRowKey(f.marketId, id);
+        fillsOf.set(k, [...(fillsOf.get(k) ?? []), f]);
+      }
+    }
+    const out: SettlementOrderRecord[] = [];
+    for (const { m, orders } of msgs) {
+      const mismatch: string[] = [];
+      const conflict: string[] = [];
+      for (const o of orders) {
+        const k = orderRowKey(o.marketId, o.orderId);
+        const before = stored.get(k);
+        if (before !== undefined && !sameOrder(before, o)) {
+          conflict.push(`order ${o.marketId}/${o.orderId} differs from the signed order stored under its id (account ${before.accountId}, trader ${before.trader})`);
+          continue;
+        }
+        const problems = (fillsOf.get(k) ?? []).flatMap((f) => {
+          const p = [f.makerOrderId === o.orderId ? orderContradicts(f, o, 'maker') : undefined, f.takerOrderId === o.orderId ? orderContradicts(f, o, 'taker') : undefined];
+          return p.filter((x) => x !== undefined).map((x) => `trade ${f.marketId}/${f.seq}: ${x}`);
+        });
+        if (problems.length > 0) mismatch.push(...problems);
+        else out.push(o);
+      }
+      if (mismatch.length > 0) dead.push(this.deadLetter(m, SIGNED_ORDER_MISMATCH, mismatch.join('; ')));
+      if (conflict.length > 0) dead.push(this.deadLetter(m, SIGNED_ORDER_CONFLICT, conflict.join('; ')));
+    }
+    return out;
+  }
+
+  /** The trades to store: one contradicting an already stored signed order is dead-lettered (its message, naming it). */
+  private async acceptTrades(msgs: readonly { m: ConsumedMessage; trades: readonly SettlementTrade[] }[], dead: OutgoingMessage[]): Promise<SettlementTrade[]> {
+    const all = msgs.flatMap((x) => x.trades);
+    if (all.length === 0) return [];
+    const records = all.map(toFillRecord);
+    const stored = await this.repo.ordersByKey(records.flatMap((f) => [{ marketId: f.marketId, orderId: f.makerOrderId }, { marketId: f.marketId, orderId: f.takerOrderId }]));
+    const out: SettlementTrade[] = [];
+    let i = 0;
+    for (const { m, trades } of msgs) {
+      const problems: string[] = [];
+      for (const t of trades) {
+        const f = records[i++]!;
+        const maker = stored.get(orderRowKey(f.marketId, f.makerOrderId));
+        const taker = stored.get(orderRowKey(f.marketId, f.takerOrderId));
+        const p = [maker === undefined ? undefined : orderContradicts(f, maker, 'maker'), taker === undefined ? undefined : orderContradicts(f, taker, 'taker')].filter((x) => x !== undefined);
+        if (p.length > 0) problems.push(`trade ${f.marketId}/${f.seq}: ${p.join('; ')}`);
+        else out.push(t);
+      }
+      if (problems.length > 0) dead.push(this.deadLetter(m, SIGNED_ORDER_MISMATCH, problems.join('; ')));
+    }
+    return out;
   }
 
   private signedOrders(m: ConsumedMessage): SettlementOrderRecord[] {
@@ -186,6 +251,21 @@ export class IngestService {
   sequenceHealth(): SequenceAnomaly[] {
     return [...this.anomalies.values()];
   }
+}
+
+/** The same signed order (a redelivery), field by field. */
+function sameOrder(a: SettlementOrderRecord, b: SettlementOrderRecord): boolean {
+  return (
+    a.accountId === b.accountId &&
+    a.trader.toLowerCase() === b.trader.toLowerCase() &&
+    a.isBuy === b.isBuy &&
+    a.price === b.price &&
+    a.size === b.size &&
+    a.nonce === b.nonce &&
+    a.maxFeeRate === b.maxFeeRate &&
+    a.expiry === b.expiry &&
+    a.signature.toLowerCase() === b.signature.toLowerCase()
+  );
 }
 
 function describeFill(f: SettlementFillRecord): string {

@@ -164,11 +164,14 @@ describe('trading keys', () => {
     const until = (await lc.publicClient.getBlock({ blockHash: revoked.blockHash })).timestamp + lc.cancelDelay;
     assert.deepEqual(parseSettlementEvents(revoked.logs)[0]?.args, { trader: owner.address, key: key.address, validUntil: until });
     const sell = await signed(lc, seller, now, { isBuy: false, size: 10n * ONE });
-    const o1 = await signOrderWithKey(key, lc.domain, makeOrder(lc, owner, now, { isBuy: true, nonce: 1n }));
+    const o1 = await signOrderWithKey(key, lc.domain, makeOrder(lc, owner, now, { isBuy: true, nonce: 1n, size: 10n * ONE }));
     const o2 = await signOrderWithKey(key, lc.domain, makeOrder(lc, owner, now, { isBuy: true, nonce: 2n }));
     await settle(lc, [o1, sell], fill(ONE)); // inside the window: what was matched still settles
     await advanceTo(until + 1n);
     await expectRevert(settle(lc, [o2, sell], fill(ONE)), 'InvalidSignature', [position(o2, sell, 0)]);
+    // o1 is partially filled (1 of its 10): the revoked key's signature no longer fills its remainder either.
+    assert.equal(await lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'filledAmount', args: [hashOrder(lc.domain, o1)] }), ONE);
+    await expectRevert(settle(lc, [o1, sell], fill(ONE)), 'InvalidSignature', [position(o1, sell, 0)]);
     // The trader's own signature is unaffected.
     await settle(lc, [await signed(lc, owner, await chainNow(lc), { isBuy: true, nonce: 3n }), sell], fill(ONE));
   });

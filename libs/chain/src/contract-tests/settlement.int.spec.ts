@@ -262,7 +262,7 @@ describe('settleBatch: a valid batch', () => {
     assert.deepEqual(decoded.fills, batch.fills);
   });
 
-  test('completing an order marks its nonce used, clears its partial record and needs no signature again', async () => {
+  test('completing an order marks its nonce used and clears its partial record; every batch re-checks its signature', async () => {
     const now = await chainNow(lc);
     const maker = await trader();
     const taker1 = await trader();
@@ -276,9 +276,12 @@ describe('settleBatch: a valid batch', () => {
       lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'filledAmount', args: [h] });
     assert.equal(await filledOf(askHash), ONE);
 
-    // A recorded partial fill proves the signature was checked, so a later batch may omit a valid one.
+    // A recorded partial fill does not excuse the signature: a later batch needs a valid one again (so a
+    // revoked trading key stops the orders it signed even after their first fill).
     const garbage: Hex = `0x${'11'.repeat(64)}1b`;
-    const { receipt } = await settle(lc, [{ ...ask, signature: garbage }, bid2], [{ buyOrder: 1, sellOrder: 0, baseAmount: ONE, price: PRICE }]);
+    const askPos = BigInt(encodeBatch({ domain: lc.domain, orders: [{ ...ask, signature: garbage }, bid2], fills: [{ buyOrder: 1, sellOrder: 0, baseAmount: ONE, price: PRICE }] }).orderPosition[0]!);
+    await expectRevert(settle(lc, [{ ...ask, signature: garbage }, bid2], [{ buyOrder: 1, sellOrder: 0, baseAmount: ONE, price: PRICE }]), 'InvalidSignature', [askPos]);
+    const { receipt } = await settle(lc, [ask, bid2], [{ buyOrder: 1, sellOrder: 0, baseAmount: ONE, price: PRICE }]);
     assert.equal(receipt.status, 'success');
     assert.equal(await filledOf(askHash), 0n);
     const used = await lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'isNonceUsed', args: [maker.address, 5n] });
@@ -400,8 +403,8 @@ describe('settleBatch: nonce state (used and partial bits, 128 nonces per word)'
     const b2 = await bid();
     const askIdx = BigInt(encodeBatch({ domain: lc.domain, orders: [b2, ask], fills: fill(ONE) }).orderPosition[1]!);
     await expectRevert(settle(lc, [b2, ask], fill((5n * ONE) / 2n)), 'Overfill', [0n, askIdx]);
-    // The same with a garbage signature: the record (not the signature) admits the order, the size still binds.
-    await expectRevert(settle(lc, [b2, { ...ask, signature: garbage }], fill((5n * ONE) / 2n)), 'Overfill', [0n, askIdx]);
+    // The same with a garbage signature: refused for the signature (a record never stands in for it).
+    await expectRevert(settle(lc, [b2, { ...ask, signature: garbage }], fill((5n * ONE) / 2n)), 'InvalidSignature', [askIdx]);
 
     // 1.5 more: still partial (2.5 of 3), a second batch adding to the record.
     await settle(lc, [b2, ask], fill((3n * ONE) / 2n));

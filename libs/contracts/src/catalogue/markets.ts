@@ -1,6 +1,6 @@
 // Market catalogue: which markets exist, their symbols and decimal units (edge concerns), and the in-book
 // rules (MarketConfig) each engine builds its OrderBook with. Loaded once at boot and validated here.
-import type { MarketConfig } from '@parallax/order-book';
+import { MAX_ORDER_ID_SOURCES, type MarketConfig } from '@parallax/order-book';
 import { z } from 'zod';
 import { ContractError } from '../errors.js';
 import { invalidField } from '../wire.js';
@@ -39,6 +39,8 @@ const configSchema = z.strictObject({
   // Safety rules of the book (see libs/order-book README, "Market rules"); absent = off.
   maxTimestampStep: uint.optional(),
   uniqueOrderIds: z.boolean().optional(),
+  // Absent (and uniqueOrderIds absent): the matching engine's default, one source per id-minting writer.
+  orderIdSources: uint.max(MAX_ORDER_ID_SOURCES, `must be at most ${MAX_ORDER_ID_SOURCES}`).optional(),
 });
 
 const marketSchema = z
@@ -93,6 +95,7 @@ function validate(input: unknown): MarketDefinition[] {
         initialReferencePrice: m.config.initialReferencePrice,
         ...(m.config.maxTimestampStep === undefined ? {} : { maxTimestampStep: m.config.maxTimestampStep }),
         ...(m.config.uniqueOrderIds === undefined ? {} : { uniqueOrderIds: m.config.uniqueOrderIds }),
+        ...(m.config.orderIdSources === undefined ? {} : { orderIdSources: m.config.orderIdSources }),
       }),
     }),
   );

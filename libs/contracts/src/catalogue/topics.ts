@@ -42,7 +42,8 @@ export const DEFAULT_ORDERS_RETENTION_MS = 7 * 24 * 3_600_000;
  * The pipeline's topics. orders, marketEvents and snapshots share one partition count, so a market's
  * messages sit in the same partition number in all three (an engine owning orders partition p owns the
  * events and snapshots of partition p). Dead letters use the same count. The orders topic is created with
- * time-only retention `ordersRetentionMs` (default DEFAULT_ORDERS_RETENTION_MS).
+ * time-only retention `ordersRetentionMs` (default DEFAULT_ORDERS_RETENTION_MS) and the log's append time as
+ * every record's timestamp (the engines' clock: a writer cannot choose the time its commands run at).
  */
 export function topicSpecs(names: TopicNames, partitions: number, options: { readonly ordersRetentionMs?: number } = {}): TopicSpec[] {
   checkPartitions(partitions);
@@ -50,7 +51,7 @@ export function topicSpecs(names: TopicNames, partitions: number, options: { rea
   for (const n of list) if (!isValidTopicName(n)) invalidField('topic name', n, 'a Kafka topic name ([A-Za-z0-9._-], 1..249 chars)');
   if (new Set(list).size !== list.length) throw new ContractError('INVALID_FIELD', `topic names must be distinct: ${list.join(', ')}`);
   return [
-    { name: names.orders, partitions, retentionMs: options.ordersRetentionMs ?? DEFAULT_ORDERS_RETENTION_MS },
+    { name: names.orders, partitions, retentionMs: options.ordersRetentionMs ?? DEFAULT_ORDERS_RETENTION_MS, logAppendTime: true },
     { name: names.marketEvents, partitions },
     { name: names.snapshots, partitions, compacted: true },
     { name: names.deadLetters, partitions },

@@ -32,7 +32,7 @@ function log(partition: number): ConsumedMessage[] {
     offset,
     key: String(b.marketId),
     value: encodeCommandBatch(b),
-    timestamp: 0,
+    timestamp: b.commands[0]!.ts,
     headers: {},
   }));
 }
@@ -56,10 +56,10 @@ describe('PartitionEngine account events', () => {
   it("splits one shard's events of a large command batch over several account batches instead of throwing after the book changed", () => {
     // One shard owns every account: it gets nearly all of the flood's ~2 MB of events.
     const marketId = catalogue.all().map((d) => d.marketId).find((id) => partitionForMarket(id, PARTITIONS) === 0)!;
-    // 50,000 crossing orders (~570 KB of commands): ~1.15 MB of trade and done events for the one shard.
-    const flood = crossingFlood({ marketId, commands: 50_000, firstTs: 1, sentAtMs: 5 });
+    // 65,000 crossing orders (~740 KB of commands) run at one log time: ~1.2 MB of trade and done events for the one shard.
+    const flood = crossingFlood({ marketId, commands: 65_000, firstTs: 1, sentAtMs: 5 });
     const engine = new PartitionEngine({ partition: 0, partitions: PARTITIONS, catalogue, accountShards: 1 });
-    const message: ConsumedMessage = { topic: 'orders', partition: 0, offset: 0, key: String(marketId), value: encodeCommandBatch(flood), timestamp: 0, headers: {} };
+    const message: ConsumedMessage = { topic: 'orders', partition: 0, offset: 0, key: String(marketId), value: encodeCommandBatch(flood), timestamp: 1_800_000_000_000, headers: {} };
     const result = engine.process([message]);
     assert.equal(result.deadLetters.length, 0);
     assert.ok(result.accountEvents.length >= 2, `the shard's events travel in ${result.accountEvents.length} parts`);

@@ -15,10 +15,10 @@ import {
   type CommandBatch,
   type EventBatch,
 } from '@parallax/contracts';
-import { EventEncoder, OrderBook, type Command } from '@parallax/order-book';
+import { EventEncoder, OrderBook, type Command, type MarketConfig } from '@parallax/order-book';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 import { MatchingError } from './errors.js';
-import { PartitionEngine, type BookFactory } from './partition-engine.js';
+import { GATEWAY_ORDER_ID_SOURCES, PartitionEngine, type BookFactory } from './partition-engine.js';
 import { syntheticOrderFlow } from '../flow/synthetic-flow.js';
 import { crossingFlood } from '../flow/crossing-flood.js';
 
@@ -34,8 +34,18 @@ function marketsOf(partition: number): number[] {
     .filter((id) => partitionForMarket(id, PARTITIONS) === partition);
 }
 
-function msg(partition: number, offset: number, value: Uint8Array, key: string | null = null): ConsumedMessage {
-  return { topic: TOPIC, partition, offset, key, value, timestamp: 0, headers: {} };
+function msg(partition: number, offset: number, value: Uint8Array, key: string | null = null, timestamp = 0): ConsumedMessage {
+  return { topic: TOPIC, partition, offset, key, value, timestamp, headers: {} };
+}
+
+/** The log's append time these tests give a batch's message: its first command's ts (the engine ignores the rest). */
+function logTimeOf(b: CommandBatch): number {
+  return b.commands[0]!.ts;
+}
+
+/** A market's book config in the engine: the catalogue's, with the engine's default order-id sources (16). */
+function engineConfig(marketId: number): MarketConfig {
+  return { ...catalogue.get(marketId)!.config, orderIdSources: GATEWAY_ORDER_ID_SOURCES };
 }
 
 /** Command batches as the log of one partition; `gapEvery` leaves offset holes like Kafka's transaction markers. */
@@ -43,7 +53,7 @@ function log(batches: readonly CommandBatch[], partition: number, gapEvery = 0):
   let offset = 0;
   return batches.map((b, i) => {
     if (gapEvery > 0 && i > 0 && i % gapEvery === 0) offset++;
-    return msg(partition, offset++, encodeCommandBatch(b), String(b.marketId));
+    return msg(partition, offset++, encodeCommandBatch(b), String(b.marketId), logTimeOf(b));
   });
 }
 
@@ -81,17 +91,21 @@ function run(e: PartitionEngine, messages: readonly ConsumedMessage[], chunks: r
   return { outputs, deadLetters };
 }
 
-/** Independent reference: each market's commands applied straight to an OrderBook, in order. */
+/**
+ * Independent reference: each market's commands applied straight to an OrderBook, in order, each batch's at
+ * its log time (never before the book's clock), as the engine must run them.
+ */
 function reference(batches: readonly CommandBatch[]): Map<number, { events: Buffer; hash: string; seq: number }> {
   const books = new Map<number, { book: OrderBook; enc: EventEncoder }>();
   for (const b of batches) {
     let r = books.get(b.marketId);
     if (r === undefined) {
       const enc = new EventEncoder();
-      r = { book: new OrderBook(catalogue.get(b.marketId)!.config, enc), enc };
+      r = { book: new OrderBook(engineConfig(b.marketId), enc), enc };
       books.set(b.marketId, r);
     }
-    for (const c of b.commands) r.book.apply(c);
+    const ts = Math.max(r.book.clock, logTimeOf(b));
+    for (const c of b.commands) r.book.apply({ ...c, ts });
   }
   const out = new Map<number, { events: Buffer; hash: string; seq: number }>();
   for (const [id, r] of books) out.set(id, { events: Buffer.from(r.enc.bytes()), hash: r.book.stateHash(), seq: r.book.sequence });

@@ -18,7 +18,17 @@ import {
   type MarketDefinition,
   type MarketSnapshot,
 } from '@parallax/contracts';
-import { decodeEvents, emitTo, EventEncoder, NullSink, OrderBook, type EventSink, type MarketConfig } from '@parallax/order-book';
+import {
+  decodeEvents,
+  emitTo,
+  EventEncoder,
+  MAX_ORDER_ID_SOURCES,
+  NullSink,
+  OrderBook,
+  type Command,
+  type EventSink,
+  type MarketConfig,
+} from '@parallax/order-book';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 import { AccountEventRouter } from './account-events.js';
 import { MatchingError } from './errors.js';
@@ -61,7 +71,17 @@ export interface PartitionEngineOptions {
    * same transaction as the market events. Unset: no account events (markets without risk shards).
    */
   readonly accountShards?: number;
+  /**
+   * Order-id sources of a market whose catalogue config names neither orderIdSources nor uniqueOrderIds
+   * (see MarketConfig.orderIdSources): each id-minting writer (gateway instance, risk shard) is the source
+   * `orderId % orderIdSources`, and a source's ids must increase, so no id is ever used twice in a market.
+   * Default: accountShards when the risk shards mint the ids, else GATEWAY_ORDER_ID_SOURCES. 0 = rule off.
+   */
+  readonly orderIdSources?: number;
 }
+
+/** Order-id sources when gateways mint the ids: one per gateway instance (an id is ≡ its instance mod 16). */
+export const GATEWAY_ORDER_ID_SOURCES = 16;
 
 /** One input message that changed a market (for metrics: counts and end-to-end latency). */
 export interface AppliedBatch {
@@ -112,13 +132,15 @@ export interface MarketState {
 
 interface Market {
   readonly def: MarketDefinition;
+  /** The config its book was created with (the definition's, with the engine's default rules). */
+  readonly config: MarketConfig;
   book: OrderBook;
   /** Input offsets below this are already reflected in the book (it was restored from a snapshot there). */
   readonly floor: number;
   /** Book bytes of the last checkpoint; null = a fresh book from the definition. */
   checkpoint: Uint8Array | null;
-  /** Raw values of the command batches applied since the checkpoint, in order. */
-  journal: Uint8Array[];
+  /** Raw values of the command batches applied since the checkpoint, in order, with the time each ran at. */
+  journal: { readonly value: Uint8Array; readonly ts: number }[];
   journalCommands: number;
 }
 
@@ -156,6 +178,7 @@ export class PartitionEngine {
   /** What the books write to: the encoder, or the account-event router in front of it. */
   private readonly sink: EventSink;
   private readonly router: AccountEventRouter | null;
+  private readonly orderIdSources: number;
   private next = 0;
 
   constructor(options: PartitionEngineOptions) {
@@ -171,6 +194,17 @@ export class PartitionEngine {
     this.checkpointEvery = options.checkpointEveryCommands ?? 20_000;
     this.router = options.accountShards === undefined ? null : new AccountEventRouter(this.encoder, options.accountShards);
     this.sink = this.router ?? this.encoder;
+    this.orderIdSources = options.orderIdSources ?? options.accountShards ?? GATEWAY_ORDER_ID_SOURCES;
+    if (!Number.isSafeInteger(this.orderIdSources) || this.orderIdSources < 0 || this.orderIdSources > MAX_ORDER_ID_SOURCES) {
+      throw new RangeError(`orderIdSources must be an integer in 0..${MAX_ORDER_ID_SOURCES}, got ${this.orderIdSources}`);
+    }
+  }
+
+  /** The config a new book of `def` gets: the catalogue's, with the engine's order-id rule unless it names one. */
+  private configOf(def: MarketDefinition): MarketConfig {
+    const c = def.config;
+    if (c.orderIdSources !== undefined || c.uniqueOrderIds !== undefined) return c;
+    return { ...c, orderIdSources: this.orderIdSources };
   }
 
   /** First input offset not yet reflected in the state (what the adapter commits). */
@@ -287,7 +321,8 @@ export class PartitionEngine {
             `snapshot says seq ${s.lastSeq} hash ${s.stateHash}`,
         );
       }
-      restored.set(id, { def, book, floor: s.nextOffset, checkpoint: s.book, journal: [], journalCommands: 0 });
+      // A restored book keeps the rules it was created with (they are in its snapshot).
+      restored.set(id, { def, config: book.config, book, floor: s.nextOffset, checkpoint: s.book, journal: [], journalCommands: 0 });
       if (s.nextOffset < from) from = s.nextOffset;
     }
     for (const id of [...restored.keys()].sort((a, b) => a - b)) this.markets.set(id, restored.get(id)!);
@@ -361,13 +396,14 @@ export class PartitionEngine {
       if (def === undefined) return new Poison('UNKNOWN_MARKET', `market ${id} is not in the catalogue`);
       const home = partitionForMarket(id, this.partitions);
       if (home !== this.partition) return new Poison('WRONG_PARTITION', `market ${id} belongs to partition ${home}`);
+      const config = this.configOf(def);
       let book: OrderBook;
       try {
-        book = this.books.create(def.config, this.sink);
+        book = this.books.create(config, this.sink);
       } catch (e) {
         return new Poison('ENGINE_ERROR', `market ${id} book cannot be created: ${errorText(e)}`);
       }
-      m = { def, book, floor: 0, checkpoint: null, journal: [], journalCommands: 0 };
+      m = { def, config, book, floor: 0, checkpoint: null, journal: [], journalCommands: 0 };
       this.markets.set(id, m);
     }
     if (msg.offset < m.floor) return null;
@@ -378,13 +414,14 @@ export class PartitionEngine {
     if (this.router === null) enc.reset();
     else this.router.reset();
     const cmds = batch.commands;
+    const ts = timeOf(book, msg);
     try {
-      for (const cmd of cmds) book.apply(cmd);
+      applyAt(book, cmds, ts);
     } catch (e) {
       this.rollback(m);
       return new Poison('ENGINE_ERROR', `market ${id}: ${errorText(e)}`);
     }
-    m.journal.push(msg.value);
+    m.journal.push({ value: msg.value, ts });
     m.journalCommands += cmds.length;
     if (m.journalCommands >= this.checkpointEvery) {
       m.checkpoint = book.snapshot();
@@ -456,10 +493,8 @@ export class PartitionEngine {
   private rollback(m: Market): void {
     const quiet = new NullSink();
     try {
-      const book = m.checkpoint === null ? this.books.create(m.def.config, quiet) : this.books.restore(m.checkpoint, quiet);
-      for (const value of m.journal) {
-        for (const cmd of decodeCommandBatch(value).commands) book.apply(cmd);
-      }
+      const book = m.checkpoint === null ? this.books.create(m.config, quiet) : this.books.restore(m.checkpoint, quiet);
+      for (const { value, ts } of m.journal) applyAt(book, decodeCommandBatch(value).commands, ts);
       book.setSink(this.sink);
       m.book = book;
     } catch (e) {
@@ -505,6 +540,25 @@ export function splitEvents(bytes: Uint8Array, maxBytes: number): { events: Uint
   }
   if (count > 0) parts.push({ events: enc.bytes(), count });
   return parts;
+}
+
+/**
+ * The time a message's commands run at: the log's append time of the message (Kafka LogAppendTime on the
+ * orders topic, the embedded log's own stamp), never the `ts` its writer put in the commands, and never
+ * before the market's clock (a log clock that steps back, or a market migrated from writer time, keeps the
+ * clock where it is). The time is in the log, so replay runs every command at the same time again.
+ */
+export function timeOf(book: OrderBook, msg: ConsumedMessage): number {
+  const t = msg.timestamp;
+  return Number.isSafeInteger(t) && t > book.clock ? t : book.clock;
+}
+
+/** Applies decoded commands (fresh objects of this message) at `ts`, whatever ts their writer gave them. */
+function applyAt(book: OrderBook, cmds: readonly Command[], ts: number): void {
+  for (const cmd of cmds) {
+    (cmd as { ts: number }).ts = ts;
+    book.apply(cmd);
+  }
 }
 
 function errorText(e: unknown): string {

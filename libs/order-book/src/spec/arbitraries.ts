@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import type { Command, MarketConfig } from '../index.js';
 import { OrderType, Side, StpMode, TimeInForce } from '../index.js';
 
-export const configArb: fc.Arbitrary<MarketConfig> = fc.record({
+const baseConfigArb = fc.record({
   marketId: fc.constant(3),
   minSize: fc.constantFrom(0, 0, 0, 2),
   minNotional: fc.constantFrom(0, 0, 0, 250),
@@ -15,6 +15,10 @@ export const configArb: fc.Arbitrary<MarketConfig> = fc.record({
   maxTimestampStep: fc.constantFrom(0, 0, 10),
   uniqueOrderIds: fc.constantFrom(false, false, true),
 });
+/** orderIdSources absent (then uniqueOrderIds decides), off, one source, or three. */
+export const configArb: fc.Arbitrary<MarketConfig> = fc
+  .tuple(baseConfigArb, fc.constantFrom(-1, -1, 0, 1, 3))
+  .map(([c, sources]): MarketConfig => (sources < 0 ? c : { ...c, orderIdSources: sources }));
 
 interface History {
   /** [orderId, accountId, price] of earlier place commands, oldest first. */

@@ -40,10 +40,14 @@ export class ReferenceBook {
   now = 0;
   lastPrice = 0;
   private clockTick = 0;
-  /** Largest id of any accepted place (uniqueOrderIds). */
-  private maxId = 0;
+  /** Largest accepted id per source (orderIdSources, or uniqueOrderIds = one source). */
+  private readonly marks = new Map<number, number>();
 
   constructor(readonly config: MarketConfig) {}
+
+  private sources(): number {
+    return this.config.orderIdSources ?? (this.config.uniqueOrderIds === true ? 1 : 0);
+  }
 
   apply(cmd: Command): BookEvent[] {
     const start = this.events.length;
@@ -183,7 +187,7 @@ export class ReferenceBook {
       [() => c.postOnly && !restable, RejectReason.POST_ONLY_NOT_ALLOWED],
       [() => limit && BigInt(c.price) * BigInt(c.size) > BigInt(MAX), RejectReason.NOTIONAL_OUT_OF_RANGE],
       [() => this.resting.some((r) => r.id === c.orderId), RejectReason.DUPLICATE_ORDER_ID],
-      [() => cfg.uniqueOrderIds === true && c.orderId <= this.maxId, RejectReason.ORDER_ID_REUSED],
+      [() => this.sources() > 0 && c.orderId <= (this.marks.get(c.orderId % this.sources()) ?? 0), RejectReason.ORDER_ID_REUSED],
       [() => c.size < cfg.minSize, RejectReason.SIZE_BELOW_MINIMUM],
       [() => limit && c.price * c.size < cfg.minNotional, RejectReason.NOTIONAL_BELOW_MINIMUM],
       [() => limit && band !== undefined && (c.price < band[0] || c.price > band[1]), RejectReason.PRICE_OUT_OF_BAND],
@@ -212,7 +216,10 @@ export class ReferenceBook {
       this.reject(CommandType.Place, c.orderId, c.accountId, RejectReason.POST_ONLY_WOULD_TAKE);
       return;
     }
-    this.maxId = Math.max(this.maxId, c.orderId);
+    if (this.sources() > 0) {
+      const src = c.orderId % this.sources();
+      this.marks.set(src, Math.max(this.marks.get(src) ?? 0, c.orderId));
+    }
     this.push({
       type: 'accepted',
       seq: 0,

@@ -236,6 +236,31 @@ function distinctKeys(...lists: (readonly FillKey[])[]): void {
 }
 
 /** WHERE (market, seq) IN keys, as one OR per market of `seq IN (...)`. */
+/** A signed order's identity. */
+export interface OrderKey {
+  readonly marketId: number;
+  readonly orderId: bigint;
+}
+
+/** The key ordersByKey's map uses for (market, orderId). */
+export function orderRowKey(marketId: number, orderId: bigint): string {
+  return keyOf(marketId, orderId);
+}
+
+function groupOrderIds(keys: readonly OrderKey[]): Map<number, bigint[]> {
+  const byMarket = new Map<number, bigint[]>();
+  for (const k of keys) {
+    const ids = byMarket.get(k.marketId);
+    if (ids) ids.push(k.orderId);
+    else byMarket.set(k.marketId, [k.orderId]);
+  }
+  return byMarket;
+}
+
+function whereOrderKeys(keys: readonly OrderKey[]): Prisma.SettlementOrderWhereInput {
+  return { OR: [...groupOrderIds(keys)].map(([marketId, ids]) => ({ marketId, orderId: { in: ids } })) };
+}
+
 function whereKeys(keys: readonly FillKey[]): Prisma.SettlementFillWhereInput {
   const byMarket = new Map<number, bigint[]>();
   for (const k of keys) {
@@ -524,6 +549,29 @@ export class SettlementRepository {
     return out;
   }
 
+  /** The stored signed orders among `keys` (market, orderId), keyed by orderRowKey. */
+  async ordersByKey(keys: readonly OrderKey[]): Promise<Map<string, SettlementOrderRecord>> {
+    if (keys.length === 0) return new Map();
+    const orders = await this.prisma.settlementOrder.findMany({ where: whereOrderKeys(keys) });
+    return new Map(orders.map((o) => [keyOf(o.marketId, o.orderId), orderFromRow(o)]));
+  }
+
+  /** PENDING fills whose maker or taker order is one of `keys` (market, orderId). */
+  async pendingFillsOfOrders(keys: readonly OrderKey[]): Promise<SettlementFillRecord[]> {
+    if (keys.length === 0) return [];
+    const byMarket = groupOrderIds(keys);
+    const rows = await this.prisma.settlementFill.findMany({
+      where: {
+        status: 'PENDING',
+        OR: [...byMarket].flatMap(([marketId, ids]) => [
+          { marketId, makerOrderId: { in: ids } },
+          { marketId, takerOrderId: { in: ids } },
+        ]),
+      },
+    });
+    return rows.map(fillFromRow);
+  }
+
   /** The last market-events sequence stored per market (settlement's continuity check). */
   async sequenceCursors(marketIds: readonly number[]): Promise<Map<number, bigint>> {
     if (marketIds.length === 0) return new Map();
@@ -752,10 +800,7 @@ export class SettlementRepository {
       if (!ids) wanted.set(r.marketId, (ids = new Set()));
       ids.add(r.makerOrderId).add(r.takerOrderId);
     }
-    const orders = await this.prisma.settlementOrder.findMany({
-      where: { OR: [...wanted].map(([marketId, ids]) => ({ marketId, orderId: { in: [...ids] } })) },
-    });
-    const byKey = new Map(orders.map((o) => [keyOf(o.marketId, o.orderId), orderFromRow(o)]));
+    const byKey = await this.ordersByKey([...wanted].flatMap(([marketId, ids]) => [...ids].map((orderId) => ({ marketId, orderId }))));
     return rows.map((r) => ({
       ...fillFromRow(r),
       id: r.id,

@@ -17,13 +17,18 @@ export interface EmbeddedLogOptions {
    * The single-machine mode uses 'consumed' so a long run stays bounded without deleting unconsumed input.
    */
   readonly retention?: 'all' | 'consumed';
+  /**
+   * The log's clock: every record appended by one send or transaction is stamped with one reading of it (its
+   * append time, the only time readers see; writers cannot set one). Default Date.now; tests pin it.
+   */
+  readonly clock?: () => number;
 }
 
 /** The lowest offset of a partition something outside the consumer groups still needs (e.g. snapshot replay). */
 export type RetentionHold = (partition: number) => number;
 
 interface TopicState {
-  readonly spec: Required<Omit<TopicSpec, 'retentionMs'>>;
+  readonly spec: Required<Omit<TopicSpec, 'retentionMs' | 'logAppendTime'>>;
   readonly partitions: readonly PartitionLog[];
 }
 
@@ -47,11 +52,14 @@ export class EmbeddedLog {
   private readonly holds = new Map<string, RetentionHold[]>();
   private readonly retention: 'all' | 'consumed';
 
+  private readonly clock: () => number;
+
   constructor(options: EmbeddedLogOptions = {}) {
     // Widened: JavaScript callers can pass anything.
     const retention: string = options.retention ?? 'all';
     if (retention !== 'all' && retention !== 'consumed') throw new RangeError(`retention must be 'all' or 'consumed', got ${retention}`);
     this.retention = retention;
+    this.clock = options.clock ?? Date.now;
   }
 
   /**
@@ -157,7 +165,7 @@ export class EmbeddedLog {
       }
     }
     const touched = new Set<PartitionLog>();
-    const now = Date.now();
+    const now = this.clock();
     let previous: PartitionLog | undefined;
     for (const send of sends) {
       const { logs, messages } = send;

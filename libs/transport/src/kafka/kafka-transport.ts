@@ -1,4 +1,4 @@
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
+import kafkajs, { Kafka, logLevel as KafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
 import {
   TransportError,
   type ConsumedMessage,
@@ -15,6 +15,9 @@ import { readPartition } from './kafka-read.js';
 import { noDelaySocketFactory } from './socket-factory.js';
 import { isUnknownTopicError, withRetry } from './kafka-util.js';
 import { kafkaJsSecurity, kafkaSecurityFromEnv, type KafkaSecurity } from './kafka-security.js';
+
+// A runtime enum kafkajs (CommonJS) exposes only on its default export under ESM.
+const { ConfigResourceTypes } = kafkajs;
 
 export type KafkaTransportLogLevel = 'nothing' | 'error' | 'warn' | 'info' | 'debug';
 
@@ -154,6 +157,7 @@ export class KafkaTransport implements Transport {
               // Room for one contract message at its 1 MiB limit plus record overhead (Kafka's default is 1 MiB).
               { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
               ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+              ...(spec.logAppendTime === true ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : []),
               // Time only: a size bound would delete input by volume, whatever the replay still needs.
               ...(spec.retentionMs === undefined
                 ? []
@@ -175,6 +179,22 @@ export class KafkaTransport implements Transport {
           'TOPIC_EXISTS_WITH_OTHER_PARTITIONS',
           `topic ${spec.name} has ${actual} partitions, asked for ${spec.partitions}`,
         );
+      }
+    }
+    // A topic created before (or by hand) with writer timestamps would let writers choose the time readers see.
+    const stamped = specs.filter((spec) => spec.logAppendTime === true).map((spec) => spec.name);
+    if (stamped.length > 0) {
+      const { resources } = await withRetry(() =>
+        admin.describeConfigs({ includeSynonyms: false, resources: stamped.map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['message.timestamp.type'] })) }),
+      );
+      for (const r of resources) {
+        const value = r.configEntries.find((e) => e.configName === 'message.timestamp.type')?.configValue;
+        if (value !== 'LogAppendTime') {
+          throw new TransportError(
+            'INVALID_CONFIG',
+            `topic ${r.resourceName} has message.timestamp.type=${String(value)}; it must be LogAppendTime (set it with kafka-configs --alter --add-config message.timestamp.type=LogAppendTime)`,
+          );
+        }
       }
     }
   }
