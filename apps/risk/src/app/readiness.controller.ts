@@ -15,4 +15,17 @@ export class RiskReadinessController {
     if (!this.shards.ready) throw new HttpException({ status: 'not-ready', owned }, HttpStatus.SERVICE_UNAVAILABLE);
     return { status: 'ready', owned };
   }
+
+  /**
+   * GET /shards: per owned shard, its state hash (O(state): for audits and operators, not a probe), journal
+   * position and input offsets. Two replicas that applied the same journal show the same hash.
+   */
+  @Get('shards')
+  shardStates(): { shard: number; stateHash: string; journalSeq: number; inputs: Readonly<Record<string, number>>; openOrders: number; accounts: number }[] {
+    return this.shards.ownedShards().flatMap((s) => {
+      const shard = this.shards.shard(s);
+      if (shard === undefined) return [];
+      return [{ shard: s, stateHash: shard.engine.stateHash(), journalSeq: shard.journalSeq, inputs: { ...shard.nextOffsets }, openOrders: shard.engine.openOrderCount, accounts: shard.engine.accountCount }];
+    });
+  }
 }

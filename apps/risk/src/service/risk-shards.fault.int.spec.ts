@@ -222,6 +222,15 @@ describe('account shards under kill -9 (Kafka)', () => {
     };
     const shards = await rebuild();
     audit(shards);
+    // The live replacements hold exactly the replayed state: a shard killed with r1 and taken over elsewhere
+    // has the hash of its snapshot + journal replay.
+    const live = new Map<number, string>();
+    for (const p of procs) {
+      if (p.name.startsWith('e') || p.child.exitCode !== null || p.child.signalCode !== null) continue;
+      for (const s of (await (await fetch(`${p.url}/shards`)).json()) as { shard: number; stateHash: string }[]) live.set(s.shard, s.stateHash);
+    }
+    assert.deepEqual([...live.keys()].sort(), [0, 1], 'the living risk processes own every shard');
+    for (const [s, hash] of live) assert.equal(hash, shards[s]!.engine.stateHash(), `shard ${s}: live state = snapshot + journal replay`);
 
     const placed = new Set<number>();
     for (const part of await readAll(t, topics.orders, P)) {

@@ -103,11 +103,13 @@ describe('risk instances in worker threads (Nest app, embedded log)', () => {
       assert.deepEqual(health.owned, [0, 1]);
       // Audit: each shard as a new owner would restore it = a re-run of its whole journal, whose outputs are
       // exactly the committed ones (nothing lost or doubled across the kill).
+      const live = (await (await fetch(`${b.url}/shards`)).json()) as { shard: number; stateHash: string }[];
       const reruns = [];
       for (let s = 0; s < SHARDS; s++) {
         const restored = await restoreShard(log, config, s);
         const rerun = await rerunJournal(log, config, s);
         assert.equal(restored.report.stateHash, rerun.shard.engine.stateHash());
+        assert.equal(live.find((x) => x.shard === s)?.stateHash, rerun.shard.engine.stateHash(), `shard ${s}: the surviving worker holds the replayed state`);
         reruns.push(rerun);
       }
       const committed = [];
