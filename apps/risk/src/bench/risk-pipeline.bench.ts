@@ -27,7 +27,7 @@ import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matchi
 import { createLogger } from '@parallax/observability';
 import { Prng, TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket } from '@parallax/risk';
-import { createEmbeddedTransport, createKafkaTransport, type ConsumedMessage, type OutgoingMessage, type Transport } from '@parallax/transport';
+import { createEmbeddedTransport, createKafkaTransport, TransportError, type ConsumedMessage, type OutgoingMessage, type Transport } from '@parallax/transport';
 import { RiskShards, type RiskShardsConfig } from '../service/risk-shards.js';
 import { rerunJournal, valueMultiset } from '../testing/journal-audit.js';
 
@@ -115,6 +115,18 @@ async function waitDrained(t: Transport, pairs: readonly (readonly [string, stri
   }
 }
 
+/** Starts a service, retrying while a just-created topic is not yet in the broker's metadata. */
+async function retryingUnknownTopic<T>(start: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (!(err instanceof TransportError && err.code === 'UNKNOWN_TOPIC') || attempt >= 10) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 async function readPartitions(t: Transport, topic: string, partitions: number): Promise<ConsumedMessage[][]> {
   const out: ConsumedMessage[][] = [];
   for (let p = 0; p < partitions; p++) {
@@ -147,7 +159,7 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
     shards: o.shards,
     marketPartitions: o.partitions,
     markets,
-    maxBatchMessages: 50,
+    maxBatchMessages: 500,
   };
   const engineConfig = (suffix: string, orders: string, accountEvents: boolean): MatchingEngineConfig => ({
     kafkaBrokers: undefined,
@@ -172,9 +184,9 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
   });
   const logger = createLogger('risk-pipeline-bench', 'warn');
   const shards = new RiskShards(risk, t);
-  await shards.start();
+  await retryingUnknownTopic(() => shards.start());
   const eng = engineConfig('', risk.ordersTopic, true);
-  const engine = await startMatchingEngine(eng, t, { logger });
+  const engine = await retryingUnknownTopic(() => startMatchingEngine(eng, t, { logger }));
   const riskPairs = [risk.inputs.requests, risk.inputs.chainEvents, risk.inputs.accountEvents].map((topic) => [topic, risk.groupId] as const);
   const pairs = [...riskPairs, [risk.ordersTopic, eng.groupId] as const];
   try {
@@ -244,7 +256,7 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
     const copy = `${run}.orders-copy`;
     await t.ensureTopics([{ name: copy, partitions: o.partitions }]);
     const alone = engineConfig('-alone', copy, false);
-    const engine2 = await startMatchingEngine(alone, t, { logger });
+    const engine2 = await retryingUnknownTopic(() => startMatchingEngine(alone, t, { logger }));
     try {
       const msgs = orders.flatMap((part, p) => part.map((m) => ({ key: m.key ?? '', partition: p, value: m.value })));
       const t1 = performance.now();

@@ -36,6 +36,8 @@ const schema = z.object({
   /** JSON list of markets: { marketId, baseToken, quoteToken, lotSize, tickSize, makerFeeRate, takerFeeRate } (sizes as decimal strings). */
   RISK_MARKETS_FILE: z.string().min(1),
   MAX_BATCH_MESSAGES: count(1).max(100_000).default(500),
+  /** Input partitions in flight at once (a shard's own batches stay sequential). */
+  RISK_CONCURRENT_PARTITIONS: count(1).max(1_000).default(12),
   /** Orders stop trading this many ms before their signed expiry (the settlement latency). */
   EXPIRY_MARGIN_MS: count(0).default(0),
   /** Snapshot a shard after this many input messages, or when this much time passed since its last one. */
@@ -94,6 +96,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServic
       expiryMarginTs: e.EXPIRY_MARGIN_MS,
       snapshotEveryMessages: e.SNAPSHOT_EVERY_MESSAGES,
       snapshotEveryMs: e.SNAPSHOT_EVERY_MS,
+      concurrentPartitions: e.RISK_CONCURRENT_PARTITIONS,
     },
   };
 }

@@ -17,7 +17,7 @@
 import { type RiskStateTopicNames, type RiskTopicNames, riskStateTopicSpecs } from '@parallax/contracts';
 import type { RiskMarket } from '@parallax/risk';
 import type { ConsumedBatch, GroupConsumer, OutgoingMessage, Producer, TopicPartition, Transport } from '@parallax/transport';
-import { AccountShard, RISK_SOURCES, type AccountShardOptions, type ShardResult } from '../shard/account-shard.js';
+import { AccountShard, RISK_SOURCES, type AccountShardOptions, type RiskSource, type ShardResult } from '../shard/account-shard.js';
 import { RiskServiceError } from '../state/errors.js';
 import { decodeJournalEntry, decodeShardSnapshot, encodeJournalEntry, encodeShardSnapshot, MAX_SHARD_SNAPSHOT_BYTES, shardSnapshotKey, type ShardSnapshot } from '../state/shard-records.js';
 
@@ -42,6 +42,12 @@ export interface RiskShardsConfig {
   readonly snapshotEveryMessages?: number;
   /** …or when this much time passed since its last snapshot (checked per batch; default 60 000). */
   readonly snapshotEveryMs?: number;
+  /**
+   * Up to this many input partitions in flight at once (default 12). Batches of one shard are still applied
+   * and committed one after the other (its journal order is its commit order); different shards overlap
+   * their transaction round trips.
+   */
+  readonly concurrentPartitions?: number;
 }
 
 /** What a restore did (tests, logs, metrics). */
@@ -60,6 +66,8 @@ interface Owned {
   snapshotDue: boolean;
   messagesSinceSnapshot: number;
   lastSnapshotAtMs: number;
+  /** The shard's batches in order: each waits for the previous one's commit. */
+  lock: Promise<void>;
 }
 
 /** Observer hooks for metrics (the Nest app fills them); all optional. */
@@ -121,8 +129,8 @@ export class RiskShards {
       topics: RISK_SOURCES.map((s) => c.inputs[s]),
       fromBeginning: true,
       maxBatchSize: c.maxBatchMessages ?? 500,
-      // One batch at a time: a shard's three partitions must not be applied concurrently.
-      concurrentPartitions: 1,
+      // Several partitions in flight; a shard's three are serialised by its lock (batch()).
+      concurrentPartitions: c.concurrentPartitions ?? 12,
       coPartitioned: true,
     });
     this.consumer = consumer;
@@ -178,7 +186,7 @@ export class RiskShards {
       const { shard: restored, report } = await restoreShard(this.transport, c, shard);
       this.restores.push(report);
       this.observer.restored?.(report);
-      return { shard: restored, producer, snapshotDue: report.snapshot === null, messagesSinceSnapshot: 0, lastSnapshotAtMs: Date.now() };
+      return { shard: restored, producer, snapshotDue: report.snapshot === null, messagesSinceSnapshot: 0, lastSnapshotAtMs: Date.now(), lock: Promise.resolve() };
     } catch (err) {
       await producer.close().catch(() => undefined);
       throw err;
@@ -188,6 +196,13 @@ export class RiskShards {
   private async batch(batch: ConsumedBatch): Promise<void> {
     const o = this.owned.get(batch.partition);
     if (o === undefined) throw new Error(`batch for shard ${batch.partition}, which this instance does not own`);
+    // A shard applies and commits one batch at a time, whichever of its inputs it comes from.
+    const run = o.lock.then(() => this.apply(batch, o));
+    o.lock = run.catch(() => undefined);
+    await run;
+  }
+
+  private async apply(batch: ConsumedBatch, o: Owned): Promise<void> {
     const c = this.config;
     const due = o.snapshotDue || o.messagesSinceSnapshot >= (c.snapshotEveryMessages ?? 50_000) || Date.now() - o.lastSnapshotAtMs >= (c.snapshotEveryMs ?? 60_000);
     // Taken before the batch is applied: the state of every journal entry committed so far. Its journal
@@ -309,14 +324,20 @@ export async function restoreShard(transport: Transport, c: RiskShardsConfig, sh
     throw new RiskServiceError('INVALID_SNAPSHOT', `shard ${shard}: snapshot state hashes to ${restored.engine.stateHash()}, recorded ${snap.stateHash}`);
   }
   const journalFrom = snap?.journalNext ?? 0;
-  const journalStart = (await transport.startOffsets(c.state.journal)).get(shard) ?? 0;
-  if (hasCommitted && journalFrom < journalStart) {
-    throw new RiskServiceError('REPLAY_INPUT_DELETED', `shard ${shard}: the journal must be read from ${journalFrom} but starts at ${journalStart}`);
+  // Log starts are looked up only when the shard has history (a fresh deployment's topics may still be
+  // settling in the cluster's metadata).
+  if (hasCommitted) {
+    const journalStart = (await transport.startOffsets(c.state.journal)).get(shard) ?? 0;
+    if (journalFrom < journalStart) throw new RiskServiceError('REPLAY_INPUT_DELETED', `shard ${shard}: the journal must be read from ${journalFrom} but starts at ${journalStart}`);
   }
   let entries = 0;
   let messages = 0;
   const inputStart = new Map<string, number>();
-  for (const s of RISK_SOURCES) inputStart.set(s, (await transport.startOffsets(c.inputs[s])).get(shard) ?? 0);
+  const startOf = async (source: RiskSource): Promise<number> => {
+    let at = inputStart.get(source);
+    if (at === undefined) inputStart.set(source, (at = (await transport.startOffsets(c.inputs[source])).get(shard) ?? 0));
+    return at;
+  };
   for await (const chunk of transport.read(c.state.journal, shard, journalFrom)) {
     for (const m of chunk) {
       const e = decodeJournalEntry(m.value);
@@ -325,7 +346,8 @@ export async function restoreShard(transport: Transport, c: RiskShardsConfig, sh
       if (e.seq !== restored.journalSeq || e.from !== restored.nextOffsets[e.source]) {
         throw new RiskServiceError('JOURNAL_GAP', `shard ${shard}: journal offset ${m.offset} is entry ${e.seq} (${e.source} [${e.from}, ${e.to})), expected entry ${restored.journalSeq} at ${e.source} ${restored.nextOffsets[e.source]}`);
       }
-      if (e.from < inputStart.get(e.source)!) throw new RiskServiceError('REPLAY_INPUT_DELETED', `shard ${shard}: ${e.source} input from ${e.from} was deleted (log starts at ${inputStart.get(e.source)})`);
+      const start = await startOf(e.source);
+      if (e.from < start) throw new RiskServiceError('REPLAY_INPUT_DELETED', `shard ${shard}: ${e.source} input from ${e.from} was deleted (log starts at ${start})`);
       const input = [];
       for await (const part of transport.read(c.inputs[e.source], shard, e.from, e.to)) input.push(...part);
       restored.replayEntry(e, input);
