@@ -1,6 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RiskShards, RiskShardsObserver, ShardRestore } from '../service/risk-shards.js';
-import type { ShardResult } from '../shard/account-shard.js';
+import type { AccountShard, ShardResult } from '../shard/account-shard.js';
 
 /** Prometheus metrics of one risk instance, registered on the app's registry; fed by RiskShards' observer. */
 export class RiskMetrics implements RiskShardsObserver {
@@ -42,30 +42,26 @@ export class RiskMetrics implements RiskShardsObserver {
         for (const [shard, at] of lastSnapshotAt) this.set({ shard: String(shard) }, (now - at) / 1000);
       },
     });
-    new Gauge({
-      name: 'parallax_risk_open_orders',
-      help: 'Open orders holding funds, by shard',
-      labelNames: ['shard'],
-      registers,
-      collect() {
-        this.reset();
-        const s = shards();
-        if (s === undefined) return;
-        for (const id of s.ownedShards()) this.set({ shard: String(id) }, s.shard(id)?.engine.openOrderCount ?? 0);
-      },
-    });
-    new Gauge({
-      name: 'parallax_risk_accounts',
-      help: 'Accounts known, by shard',
-      labelNames: ['shard'],
-      registers,
-      collect() {
-        this.reset();
-        const s = shards();
-        if (s === undefined) return;
-        for (const id of s.ownedShards()) this.set({ shard: String(id) }, s.shard(id)?.engine.accountCount ?? 0);
-      },
-    });
+    // Per owned shard, read from its engine at scrape time.
+    const perShard = (name: string, help: string, value: (s: AccountShard) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['shard'],
+        registers,
+        collect() {
+          this.reset();
+          const owner = shards();
+          if (owner === undefined) return;
+          for (const id of owner.ownedShards()) {
+            const shard = owner.shard(id);
+            if (shard !== undefined) this.set({ shard: String(id) }, value(shard));
+          }
+        },
+      });
+    };
+    perShard('parallax_risk_open_orders', 'Open orders holding funds, by shard', (s) => s.engine.openOrderCount);
+    perShard('parallax_risk_accounts', 'Accounts known, by shard', (s) => s.engine.accountCount);
     new Gauge({
       name: 'parallax_risk_shards_owned',
       help: 'Account shards this instance owns (restored)',

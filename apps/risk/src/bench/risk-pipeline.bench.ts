@@ -29,7 +29,7 @@ import { Prng, TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket } from '@parallax/risk';
 import { createEmbeddedTransport, createKafkaTransport, TransportError, type ConsumedMessage, type OutgoingMessage, type Transport } from '@parallax/transport';
 import { RiskShards, type RiskShardsConfig } from '../service/risk-shards.js';
-import { rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
 
 const REGION_START = '<!-- bench:risk-pipeline:start -->';
 const REGION_END = '<!-- bench:risk-pipeline:end -->';
@@ -88,18 +88,6 @@ const cpuSec = (since: NodeJS.CpuUsage): number => {
 };
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function drained(t: Transport, pairs: readonly (readonly [string, string])[]): Promise<boolean> {
-  for (const [topic, group] of pairs) {
-    const ends = await t.endOffsets(topic);
-    const committed = await t.committedOffsets(group, topic);
-    for (const [p, end] of ends) {
-      const from = committed.get(p) ?? 0;
-      if (from < end) for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) return false;
-    }
-  }
-  return true;
-}
 
 async function waitDrained(t: Transport, pairs: readonly (readonly [string, string])[], stopped: Promise<unknown>[], what: string): Promise<void> {
   let failure: Error | undefined;

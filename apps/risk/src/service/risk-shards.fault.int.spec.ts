@@ -32,7 +32,7 @@ import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type 
 import { createKafkaTransport, type ConsumedMessage, type Transport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
 import type { AccountShard } from '../shard/account-shard.js';
-import { rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
 import { restoreShard } from './risk-shards.js';
 
 const SHARDS = 2;
@@ -167,26 +167,16 @@ describe('account shards under kill -9 (Kafka)', () => {
     }
 
     // Drained: no data message past the committed offsets of either group.
-    const drained = async (): Promise<boolean> => {
-      for (const [topic, group] of [
-        [topics.requests, riskEnv.RISK_GROUP_ID],
-        [topics.chain, riskEnv.RISK_GROUP_ID],
-        [topics.accounts, riskEnv.RISK_GROUP_ID],
-        [topics.orders, engineEnv.ENGINE_GROUP_ID],
-      ] as const) {
-        const ends = await t!.endOffsets(topic);
-        const committed = await t!.committedOffsets(group, topic);
-        for (const [p, end] of ends) {
-          const from = committed.get(p) ?? 0;
-          if (from < end) for await (const chunk of t!.read(topic, p, from, end)) if (chunk.length > 0) return false;
-        }
-      }
-      return true;
-    };
+    const groups = [
+      [topics.requests, riskEnv.RISK_GROUP_ID],
+      [topics.chain, riskEnv.RISK_GROUP_ID],
+      [topics.accounts, riskEnv.RISK_GROUP_ID],
+      [topics.orders, engineEnv.ENGINE_GROUP_ID],
+    ] as const;
     const waitDrained = async (): Promise<void> => {
       let stable = 0;
       for (const deadline = Date.now() + 120_000; stable < 3; ) {
-        stable = (await drained()) ? stable + 1 : 0;
+        stable = (await drained(t!, groups)) ? stable + 1 : 0;
         if (Date.now() > deadline) throw new Error('the pipeline did not drain after the faults');
         await sleep(200);
       }

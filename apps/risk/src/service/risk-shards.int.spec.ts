@@ -27,7 +27,7 @@ import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type 
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { RiskServiceError } from '../state/errors.js';
 import { shardSnapshotKey } from '../state/shard-records.js';
-import { rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
 import { restoreShard, RiskShards, type RiskShardsConfig } from './risk-shards.js';
 
 const SHARDS = 2;
@@ -89,30 +89,18 @@ function prng(seed: number): () => number {
 async function quiescent(t: Transport, c: { risk: RiskShardsConfig; engine: MatchingEngineConfig }, failures: readonly unknown[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let stable = 0;
-  let seen = '';
   for (;;) {
     if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])} ${(((failures[0] as unknown[])[1] as Error | undefined)?.stack ?? "").slice(0, 1500)}`);
-    let done = true;
-    seen = '';
-    for (const [topic, group] of [
-      [c.risk.inputs.requests, c.risk.groupId],
-      [c.risk.inputs.chainEvents, c.risk.groupId],
-      [c.risk.inputs.accountEvents, c.risk.groupId],
-      [c.risk.ordersTopic, c.engine.groupId],
-    ] as const) {
-      const ends = await t.endOffsets(topic);
-      const committed = await t.committedOffsets(group, topic);
-      // Transaction markers take offsets too: drained = no data message between the committed offset and the end.
-      for (const [p, end] of ends) {
-        const from = committed.get(p) ?? 0;
-        if (from >= end) continue;
-        for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) done = false;
-      }
-      seen += `${topic}: ends ${JSON.stringify([...ends])} committed ${JSON.stringify([...committed])}; `;
-    }
-    stable = done ? stable + 1 : 0;
+    const pairs = [
+      ...[c.risk.inputs.requests, c.risk.inputs.chainEvents, c.risk.inputs.accountEvents].map((topic) => [topic, c.risk.groupId] as const),
+      [c.risk.ordersTopic, c.engine.groupId] as const,
+    ];
+    stable = (await drained(t, pairs)) ? stable + 1 : 0;
     if (stable >= 3) return;
-    if (Date.now() > deadline) throw new Error(`the pipeline did not drain: ${seen}`);
+    if (Date.now() > deadline) {
+      const seen = await Promise.all(pairs.map(async ([topic, group]) => [topic, [...(await t.endOffsets(topic))], [...(await t.committedOffsets(group, topic))]]));
+      throw new Error(`the pipeline did not drain: ${JSON.stringify(seen)}`);
+    }
     await sleep(100);
   }
 }

@@ -38,3 +38,19 @@ export async function rerunJournal(t: Transport, c: RiskShardsConfig, s: number)
 
 /** Message values as sorted hex strings (a multiset to compare). */
 export const valueMultiset = (ms: readonly { readonly value: Uint8Array }[]): string[] => ms.map((m) => Buffer.from(m.value).toString('hex')).sort();
+
+/**
+ * True when no data message lies between each group's committed offset and the end of its topic (transaction
+ * markers take offsets too, so "committed = end" is not the test).
+ */
+export async function drained(t: Transport, pairs: readonly (readonly [topic: string, groupId: string])[]): Promise<boolean> {
+  for (const [topic, group] of pairs) {
+    const ends = await t.endOffsets(topic);
+    const committed = await t.committedOffsets(group, topic);
+    for (const [p, end] of ends) {
+      const from = committed.get(p) ?? 0;
+      if (from < end) for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) return false;
+    }
+  }
+  return true;
+}

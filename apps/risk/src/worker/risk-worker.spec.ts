@@ -9,10 +9,10 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { encodeChainEventBatch, encodeRiskRequestBatch, type ClientRequest } from '@parallax/contracts';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
-import { createEmbeddedTransport, type Transport } from '@parallax/transport';
+import { createEmbeddedTransport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
 import { restoreShard } from '../service/risk-shards.js';
-import { rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
 import { startRiskWorker } from './risk-worker.js';
 
 const SHARDS = 2;
@@ -24,18 +24,6 @@ function environment(): Record<string, string> {
   const marketsFile = join(dir, 'markets.json');
   writeFileSync(marketsFile, JSON.stringify(MARKETS.map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
   return { RISK_MARKETS_FILE: marketsFile, ACCOUNT_SHARDS: String(SHARDS), PARTITIONS: '2', MAX_BATCH_MESSAGES: '5', SNAPSHOT_EVERY_MESSAGES: '25', RISK_HTTP_PORT: '0', LOG_LEVEL: process.env['LOG_LEVEL'] ?? 'silent' };
-}
-
-async function drained(t: Transport, groupId: string, topics: readonly string[]): Promise<boolean> {
-  for (const topic of topics) {
-    const ends = await t.endOffsets(topic);
-    const committed = await t.committedOffsets(groupId, topic);
-    for (const [p, end] of ends) {
-      const from = committed.get(p) ?? 0;
-      if (from < end) for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) return false;
-    }
-  }
-  return true;
 }
 
 const metric = (text: string, name: string, labels = ''): number =>
@@ -72,7 +60,7 @@ describe('risk instances in worker threads (Nest app, embedded log)', () => {
       };
       const topics = [config.inputs.requests, config.inputs.chainEvents, config.inputs.accountEvents];
       for (let round = 0; round < 10; round++) await send(round);
-      for (let i = 0; !(await drained(log, config.groupId, topics)); i++) {
+      for (let i = 0; !(await drained(log, topics.map((topic) => [topic, config.groupId] as const))); i++) {
         if (i > 2000) throw new Error('the shards made no progress');
         await sleep(10);
       }
@@ -95,7 +83,7 @@ describe('risk instances in worker threads (Nest app, embedded log)', () => {
       // kill -9 of a (no close): b takes its shard, restored from snapshot + journal; more input arrives.
       await a.worker.terminate();
       for (let round = 10; round < 20; round++) await send(round);
-      for (let i = 0; !(await drained(log, config.groupId, topics)); i++) {
+      for (let i = 0; !(await drained(log, topics.map((topic) => [topic, config.groupId] as const))); i++) {
         if (i > 3000) throw new Error('the surviving instance did not take over');
         await sleep(10);
       }
