@@ -26,7 +26,7 @@ import { TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { RiskServiceError } from '../state/errors.js';
-import { shardSnapshotKey } from '../state/shard-records.js';
+import { encodeJournalEntry, shardSnapshotKey } from '../state/shard-records.js';
 import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
 import { restoreShard, RiskShards, type RiskShardsConfig } from './risk-shards.js';
 
@@ -231,6 +231,16 @@ async function scenario(t: Transport, run: string): Promise<void> {
     await writer.send(c.risk.state.snapshots, [{ key: shardSnapshotKey(1), partition: 1, value: Uint8Array.from([0x50, 0x58, 0x52, 0x53, 9]) }]);
     await writer.close();
     await assert.rejects(restoreShard(t, c.risk, 1), (e: unknown) => e instanceof RiskServiceError && e.code === 'UNREADABLE_SNAPSHOT');
+    // A journal entry that does not continue the journal (a skipped entry number) or does not decode stops
+    // the restore instead of applying input out of order.
+    const journal = await t.producer();
+    const last = fresh.shard.journalSeq;
+    const at = fresh.shard.nextOffsets.requests;
+    await journal.send(c.risk.state.journal, [{ key: '0', partition: 0, value: encodeJournalEntry({ shard: 0, source: 'requests', seq: last + 1, from: at, to: at + 1 }) }]);
+    await assert.rejects(restoreShard(t, c.risk, 0), (e: unknown) => e instanceof RiskServiceError && e.code === 'JOURNAL_GAP');
+    await journal.send(c.risk.state.journal, [{ key: '1', partition: 1, value: Uint8Array.from([1, 2, 3]) }]);
+    await assert.rejects(restoreShard(t, { ...c.risk, groupId: `${run}-never`, state: { ...c.risk.state, snapshots: empty } }, 1), (e: unknown) => e instanceof RiskServiceError && e.code === 'UNREADABLE_JOURNAL');
+    await journal.close();
     console.log(`${t.kind}: ${signed.size} orders forwarded, ${trades} trades, refused ${refused}`);
   } finally {
     await producer.close();
