@@ -5,6 +5,7 @@
 //   npm run bench:risk-pipeline                    embedded log, then Kafka if KAFKA_BROKERS is set
 //   node apps/risk/dist/bench/risk-pipeline.bench.js --smoke      small, checks only
 //   options: --orders N (default 100000) --accounts N --markets N --shards S --partitions P --no-docs
+//            --rate N   append the requests paced at N per second instead of all at once
 //
 // Both services run in this process (one transport client each), unpaced: all requests are appended, then
 // the clock runs until every input of both groups is committed. Verified, or the run fails: each shard's
@@ -43,10 +44,12 @@ interface Options {
   shards: number;
   partitions: number;
   docs: boolean;
+  /** Requests per second to pace at; null = unpaced. */
+  rate: number | null;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { orders: 100_000, accounts: 2_000, markets: 8, shards: 4, partitions: 4, docs: true };
+  const o: Options = { orders: 100_000, accounts: 2_000, markets: 8, shards: 4, partitions: 4, docs: true, rate: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const num = (): number => {
@@ -60,6 +63,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--shards') o.shards = num();
     else if (a === '--partitions') o.partitions = num();
     else if (a === '--no-docs') o.docs = false;
+    else if (a === '--rate') o.rate = num();
     else if (a === '--smoke') {
       o.orders = 5_000;
       o.accounts = 200;
@@ -80,6 +84,25 @@ interface Result {
   /** CPU seconds (user + system) this process spent in each phase: robust to a shared machine's load. */
   readonly withRiskCpuSec: number;
   readonly engineOnlyCpuSec: number;
+  /** Request message appended -> its orders' events committed by the engine (the engine's histogram, per command batch): bucket upper bounds, ms. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+}
+
+/** The q-quantile of a Prometheus histogram as the upper bound of its bucket (ms). */
+function quantileMs(metrics: string, name: string, q: number): number {
+  const buckets: [number, number][] = [];
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1))]);
+  }
+  buckets.sort((a, b) => a[0] - b[0]);
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  for (const [le, n] of buckets) if (n >= q * total) return le * 1000;
+  return Infinity;
 }
 
 const cpuSec = (since: NodeJS.CpuUsage): number => {
@@ -89,11 +112,11 @@ const cpuSec = (since: NodeJS.CpuUsage): number => {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function waitDrained(t: Transport, pairs: readonly (readonly [string, string])[], stopped: Promise<unknown>[], what: string): Promise<void> {
+async function waitDrained(t: Transport, pairs: readonly (readonly [string, string])[], stopped: Record<string, Promise<unknown>>, what: string): Promise<void> {
   let failure: Error | undefined;
-  for (const s of stopped) {
+  for (const [name, s] of Object.entries(stopped)) {
     s.catch((e: unknown) => {
-      failure ??= e instanceof Error ? e : new Error(String(e));
+      failure ??= new Error(`${name}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     });
   }
   for (const deadline = Date.now() + 900_000; !(await drained(t, pairs)); ) {
@@ -187,7 +210,7 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
       deposits.push({ key: a, partition: shardForAccount(a, o.shards), value: encodeChainEventBatch({ sentAtMs: 0, events }) });
     }
     await sendAll(t, risk.inputs.chainEvents, deposits);
-    await waitDrained(t, pairs, [shards.stopped, engine.stopped], 'deposits');
+    await waitDrained(t, pairs, { risk: shards.stopped, engine: engine.stopped }, 'deposits');
 
     // The requests (generated untimed): a random account, market, side and price around 100 ticks; one in ten
     // accounts never deposited (refused INSUFFICIENT_FUNDS).
@@ -201,19 +224,44 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
       const r = placeRequest(a, m, { ts: 1_000 + i, isBuy: rnd.nextFloat() < 0.5, priceTicks: 95 + Math.floor(rnd.nextFloat() * 11), lots: 1 + Math.floor(rnd.nextFloat() * 10), nonce, tif: rnd.nextFloat() < 0.3 ? TimeInForce.IOC : TimeInForce.GTC });
       byShard[shardForAccount(a, o.shards)]!.push(r);
     }
-    const requests: OutgoingMessage[] = [];
-    for (let s = 0; s < o.shards; s++) {
-      const rs = byShard[s]!;
-      for (let i = 0; i < rs.length; i += REQUESTS_PER_MESSAGE) requests.push({ key: String(s), partition: s, value: encodeRiskRequestBatch({ sentAtMs: 0, requests: rs.slice(i, i + REQUESTS_PER_MESSAGE) }) });
+    // Request messages, shards taking turns; stamped (sentAtMs) when appended.
+    const chunks: { shard: number; requests: ClientRequest[] }[] = [];
+    for (let i = 0; ; i += REQUESTS_PER_MESSAGE) {
+      const round = byShard.map((rs, shard) => ({ shard, requests: rs.slice(i, i + REQUESTS_PER_MESSAGE) })).filter((c) => c.requests.length > 0);
+      if (round.length === 0) break;
+      chunks.push(...round);
     }
+    const stamp = (c: { shard: number; requests: ClientRequest[] }): OutgoingMessage => ({ key: String(c.shard), partition: c.shard, value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: c.requests }) });
     const acceptedBefore = shards.counters.accepted;
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    await sendAll(t, risk.inputs.requests, requests);
-    await waitDrained(t, pairs, [shards.stopped, engine.stopped], 'requests');
+    if (o.rate === null) await sendAll(t, risk.inputs.requests, chunks.map(stamp));
+    else {
+      const p = await t.producer();
+      try {
+        let sent = 0;
+        let next = 0;
+        while (next < chunks.length) {
+          const due = ((performance.now() - t0) / 1000) * o.rate;
+          const batch: OutgoingMessage[] = [];
+          while (next < chunks.length && sent + chunks[next]!.requests.length <= due) {
+            sent += chunks[next]!.requests.length;
+            batch.push(stamp(chunks[next++]!));
+          }
+          if (batch.length > 0) await p.send(risk.inputs.requests, batch);
+          else await sleep(2);
+        }
+      } finally {
+        await p.close();
+      }
+    }
+    await waitDrained(t, pairs, { risk: shards.stopped, engine: engine.stopped }, 'requests');
     const withRiskSec = (performance.now() - t0) / 1000;
     const withRiskCpuSec = cpuSec(c0);
     const accepted = shards.counters.accepted - acceptedBefore;
+    const engineMetrics = await (await fetch(`${engine.url}/metrics`)).text();
+    const p50Ms = quantileMs(engineMetrics, 'parallax_engine_end_to_end_latency_seconds', 0.5);
+    const p99Ms = quantileMs(engineMetrics, 'parallax_engine_end_to_end_latency_seconds', 0.99);
     const rejected = [...shards.counters.rejected.values()].reduce((a, b) => a + b, 0);
 
     // Verification.
@@ -250,10 +298,10 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
       const t1 = performance.now();
       const c1 = process.cpuUsage();
       await sendAll(t, copy, msgs);
-      await waitDrained(t, [[copy, alone.groupId]], [engine2.stopped], 'engine alone');
+      await waitDrained(t, [[copy, alone.groupId]], { engine: engine2.stopped }, 'engine alone');
       const engineOnlySec = (performance.now() - t1) / 1000;
       const engineOnlyCpuSec = cpuSec(c1);
-      return { transport: t.kind, requests: o.orders, accepted, rejected, trades, withRiskSec, engineOnlySec, withRiskCpuSec, engineOnlyCpuSec };
+      return { transport: t.kind, requests: o.orders, accepted, rejected, trades, withRiskSec, engineOnlySec, withRiskCpuSec, engineOnlyCpuSec, p50Ms, p99Ms };
     } finally {
       await engine2.close();
     }
@@ -265,15 +313,16 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
 
 function report(o: Options, results: readonly Result[]): string {
   const rate = (n: number, s: number): string => Math.round(n / s).toLocaleString('en-US');
+  const ms = (v: number): string => (v === Infinity ? '> 5 s' : Number.isNaN(v) ? 'n/a' : `≤ ${v} ms`);
   const lines = [
     `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (load ${loadavg()[0]!.toFixed(2)} at the end), Node ${process.version}:`,
-    `${o.orders.toLocaleString('en-US')} place requests (10% from accounts without funds), ${o.accounts} funded accounts, ${o.markets} markets, S = ${o.shards} account shards, P = ${o.partitions} market partitions, ${REQUESTS_PER_MESSAGE} requests per message, unpaced; risk shards and the engine in this one process.`,
+    `${o.orders.toLocaleString('en-US')} place requests (10% from accounts without funds), ${o.accounts} funded accounts, ${o.markets} markets, S = ${o.shards} account shards, P = ${o.partitions} market partitions, ${REQUESTS_PER_MESSAGE} requests per message, ${o.rate === null ? 'unpaced' : `paced at ${o.rate.toLocaleString('en-US')} requests/s`}; risk shards and the engine in this one process. Latency: request message appended → its orders' events committed by the engine, per forwarded command batch, as the upper bound of the engine histogram's bucket.`,
     '',
-    '| transport | requests/s through risk → engine → risk (wall) | CPU s of this process | accepted | refused | engine alone on the same orders, orders/s (wall) | CPU s | requests per CPU-second, with risk / engine alone |',
-    '|---|---|---|---|---|---|---|---|',
+    '| transport | requests/s through risk → engine → risk (wall) | CPU s of this process | accepted | refused | latency p50 / p99 | engine alone on the same orders, orders/s (wall) | CPU s | requests per CPU-second, with risk / engine alone |',
+    '|---|---|---|---|---|---|---|---|---|',
     ...results.map(
       (r) =>
-        `| ${r.transport} | ${rate(r.requests, r.withRiskSec)} (${r.withRiskSec.toFixed(2)} s) | ${r.withRiskCpuSec.toFixed(2)} | ${r.accepted.toLocaleString('en-US')} | ${r.rejected.toLocaleString('en-US')} | ${rate(r.accepted, r.engineOnlySec)} (${r.engineOnlySec.toFixed(2)} s) | ${r.engineOnlyCpuSec.toFixed(2)} | ${rate(r.requests, r.withRiskCpuSec)} / ${rate(r.accepted, r.engineOnlyCpuSec)} |`,
+        `| ${r.transport} | ${rate(r.requests, r.withRiskSec)} (${r.withRiskSec.toFixed(2)} s) | ${r.withRiskCpuSec.toFixed(2)} | ${r.accepted.toLocaleString('en-US')} | ${r.rejected.toLocaleString('en-US')} | ${ms(r.p50Ms)} / ${ms(r.p99Ms)} | ${rate(r.accepted, r.engineOnlySec)} (${r.engineOnlySec.toFixed(2)} s) | ${r.engineOnlyCpuSec.toFixed(2)} | ${rate(r.requests, r.withRiskCpuSec)} / ${rate(r.accepted, r.engineOnlyCpuSec)} |`,
     ),
     '',
     'Every run verified: each shard\'s journal re-run ends with the live state hash and forwards exactly the committed orders and signed orders; each orders partition replayed by a fresh PartitionEngine gives exactly the committed market events; every invariant holds on every shard.',

@@ -183,7 +183,7 @@ export class RiskShards {
     // Fence the previous owner first: after this, the committed offsets, journal and snapshots are final.
     const producer = await this.transport.producer({ transactionalId: transactionalIdFor(c.groupId, shard) });
     try {
-      const { shard: restored, report } = await restoreShard(this.transport, c, shard);
+      const { shard: restored, report } = await retryTransient(() => restoreShard(this.transport, c, shard));
       this.restores.push(report);
       this.observer.restored?.(report);
       return { shard: restored, producer, snapshotDue: report.snapshot === null, messagesSinceSnapshot: 0, lastSnapshotAtMs: Date.now(), lock: Promise.resolve() };
@@ -262,6 +262,21 @@ export class RiskShards {
       this.owned.delete(p);
       this.observer.dropped?.(p);
       await o.producer.close().catch(() => undefined);
+    }
+  }
+}
+
+/**
+ * Retries a restore that failed for a reason other than the logs themselves (a broker's metadata still
+ * settling on a just-created topic, a lost connection): a RiskServiceError is a verdict and is not retried.
+ */
+async function retryTransient<T>(run: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await run();
+    } catch (err) {
+      if (err instanceof RiskServiceError || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
     }
   }
 }
