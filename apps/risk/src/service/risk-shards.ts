@@ -68,6 +68,12 @@ interface Owned {
   lastSnapshotAtMs: number;
   /** The shard's batches in order: each waits for the previous one's commit. */
   lock: Promise<void>;
+  /**
+   * Set when a batch failed after the shard applied it but before its commit: the state is then ahead of
+   * the log, and every later batch of the shard is refused (a commit now would leave a gap in the journal);
+   * the consumer stops and a new owner restores from the log.
+   */
+  broken?: Error;
 }
 
 /** Observer hooks for metrics (the Nest app fills them); all optional. */
@@ -197,8 +203,13 @@ export class RiskShards {
     const o = this.owned.get(batch.partition);
     if (o === undefined) throw new Error(`batch for shard ${batch.partition}, which this instance does not own`);
     // A shard applies and commits one batch at a time, whichever of its inputs it comes from.
-    const run = o.lock.then(() => this.apply(batch, o));
-    o.lock = run.catch(() => undefined);
+    const run = o.lock.then(() => {
+      if (o.broken !== undefined) throw new Error(`shard ${batch.partition} is ahead of its log after a failed commit: ${o.broken.message}`);
+      return this.apply(batch, o);
+    });
+    o.lock = run.catch((err: unknown) => {
+      o.broken ??= err instanceof Error ? err : new Error(String(err));
+    });
     await run;
   }
 
