@@ -1,28 +1,32 @@
-// The risk service as a Nest app like the others: the HTTP side serves /metrics, /health and /ready; the
-// account shards (RiskShards) consume on the same transport. RiskShards keeps its own group consumer rather
-// than Nest's batch consumer strategy: it subscribes three co-partitioned topics and restores a shard from
-// its journal on assignment, which the strategy's one-topic handler shape does not express.
+// The risk service as a Nest app like the others: the HTTP side serves /metrics, /health, /ready and
+// /shards; the account shards (RiskShards) consume on the same transport. RiskShards keeps its own group
+// consumer rather than Nest's batch consumer strategy: it subscribes three co-partitioned topics and
+// restores a shard from its journal on assignment, which the strategy's one-topic handler shape does not
+// express. The probes are the service's own controller (probes.controller.ts) over observability's metrics
+// registry and controller.
 import 'reflect-metadata';
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, METRICS_REGISTRY, NestPinoLogger, ObservabilityModule, type HealthCheck, type Logger } from '@parallax/observability';
+import { createLogger, createMetricsRegistry, METRICS_REGISTRY, MetricsController, NestPinoLogger, SERVICE_NAME, type Logger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import type { Registry } from 'prom-client';
 import type { RiskServiceConfig } from '../config/risk.config.js';
 import { RiskShards } from '../service/risk-shards.js';
-import { RiskReadinessController } from './readiness.controller.js';
+import { RISK_FAILURE, RiskProbesController, type RiskFailure } from './probes.controller.js';
 import { RiskMetrics } from './risk.metrics.js';
 
 export const SERVICE = 'risk';
 
 @Module({})
 class RiskAppModule {
-  static forRoot(shards: RiskShards, health: HealthCheck): DynamicModule {
+  static forRoot(shards: RiskShards, failure: RiskFailure): DynamicModule {
     return {
       module: RiskAppModule,
-      imports: [ObservabilityModule.forService(SERVICE, { healthCheck: health })],
-      controllers: [RiskReadinessController],
+      controllers: [MetricsController, RiskProbesController],
       providers: [
+        { provide: SERVICE_NAME, useValue: SERVICE },
+        { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry(SERVICE) },
+        { provide: RISK_FAILURE, useValue: failure },
         { provide: RiskMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new RiskMetrics(registry, () => shards) },
         { provide: RiskShards, useValue: shards },
       ],
@@ -44,7 +48,7 @@ export interface RiskHandle {
 /** Starts one risk instance on `transport` (Kafka or the embedded log). */
 export async function startRisk(config: RiskServiceConfig, transport: Transport, options: { readonly logger?: Logger } = {}): Promise<RiskHandle> {
   const log = (options.logger ?? createLogger(SERVICE)).child({ instance: config.instanceId, group: config.shards.groupId });
-  let failed: Error | undefined;
+  const failure: RiskFailure = {};
   // The metrics live in the app, which needs the shards: the observer reaches them once the app exists.
   const sink: { metrics?: RiskMetrics } = {};
   const shards = new RiskShards(config.shards, transport, {
@@ -64,12 +68,7 @@ export async function startRisk(config: RiskServiceConfig, transport: Transport,
     },
     dropped: (shard) => sink.metrics?.dropped(shard),
   });
-  const health: HealthCheck = () => {
-    const details = { ready: shards.ready, owned: shards.ownedShards() };
-    if (failed !== undefined) return { healthy: false, status: 'error', details: { ...details, error: failed.message } };
-    return { healthy: true, status: shards.ready ? 'ok' : 'degraded', details };
-  };
-  const app = await NestFactory.create(RiskAppModule.forRoot(shards, health), { logger: new NestPinoLogger(log) });
+  const app = await NestFactory.create(RiskAppModule.forRoot(shards, failure), { logger: new NestPinoLogger(log) });
   sink.metrics = app.get(RiskMetrics);
   try {
     await app.listen(config.http.port, config.http.host);
@@ -80,7 +79,7 @@ export async function startRisk(config: RiskServiceConfig, transport: Transport,
     throw err;
   }
   shards.stopped.catch((err: unknown) => {
-    failed = err instanceof Error ? err : new Error(String(err));
+    failure.error = err instanceof Error ? err : new Error(String(err));
   });
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   log.info({ url, shards: config.shards.shards, transport: transport.kind }, 'risk shards started');

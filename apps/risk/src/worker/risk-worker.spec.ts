@@ -66,7 +66,7 @@ describe('risk instances in worker threads (Nest app, embedded log)', () => {
       }
       for (const w of [a, b]) {
         const health = (await (await fetch(`${w.url}/health`)).json()) as { status: string; ready: boolean; owned: number[] };
-        assert.equal(health.status, 'ok');
+        assert.equal(health.status, 'ok', JSON.stringify(health));
         assert.equal(health.ready, true);
         assert.equal((await fetch(`${w.url}/ready`)).status, 200);
         assert.equal(health.owned.length, 1, 'two instances split two shards');
