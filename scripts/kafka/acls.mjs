@@ -17,7 +17,7 @@
 //   parallax-risk          reads requests, chain events and account events; reads and writes its journal and
 //                          snapshots; writes orders, signed orders and dead letters, in transactions under its
 //                          group id
-//   parallax-chain-watcher writes chain events (and reads them back to resume), nothing else
+//   parallax-chain-watcher writes chain events and its progress topic (read back to resume), nothing else
 // Each input of the risk shards has exactly one writer (requests: ingest, chain events: chain watcher, account
 // events: engine): whoever may write requests cannot forge a deposit or a fill.
 // Topic names and group ids are the defaults (@parallax/contracts DEFAULT_TOPICS); a deployment that renames
@@ -48,6 +48,8 @@ export function topicNames(env = process.env) {
     accountEvents: env.TOPIC_ACCOUNT_EVENTS ?? 'parallax.account-events.v1',
     riskJournal: env.TOPIC_RISK_JOURNAL ?? 'parallax.risk-journal.v1',
     riskSnapshots: env.TOPIC_RISK_SNAPSHOTS ?? 'parallax.risk-snapshots.v1',
+    // The chain watcher's own position (apps/chain-watcher DEFAULT_PROGRESS_TOPIC).
+    chainWatcherProgress: env.TOPIC_CHAIN_WATCHER_PROGRESS ?? 'parallax.chain-watcher-progress.v1',
   };
 }
 
@@ -106,8 +108,10 @@ export function policy(env = process.env) {
     [risk, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
 
     [chainWatcher, 'TOPIC', 'LITERAL', t.chainEvents, ['READ', 'WRITE', 'DESCRIBE']],
+    [chainWatcher, 'TOPIC', 'LITERAL', t.chainWatcherProgress, ['READ', 'WRITE', 'DESCRIBE']],
     [chainWatcher, 'GROUP', 'PREFIXED', `${chainWatcherClient}-read-`, ['READ']],
-    [chainWatcher, 'TRANSACTIONAL_ID', 'PREFIXED', `${chainWatcherClient}.`, ['WRITE', 'DESCRIBE']],
+    // Its transactional ids are `parallax-chain-watcher-<chain id>-<contract>-<progress topic>`.
+    [chainWatcher, 'TRANSACTIONAL_ID', 'PREFIXED', 'parallax-chain-watcher-', ['WRITE', 'DESCRIBE']],
     [chainWatcher, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
   ];
 }
