@@ -149,6 +149,12 @@ describe('Kafka ACLs: who may write market events', () => {
       t.send(RISK_JOURNAL, [{ key: '0', value: enc('journal entry'), partition }]);
       t.send(ORDERS, [{ key: 'm-1', value: enc('a funded order'), partition }]);
     });
-    assert.ok(((await risk.endOffsets(RISK_JOURNAL)).get(partition) ?? 0) > before);
+    // Commit markers are written asynchronously: the entry becomes readable a moment after the commit.
+    let after = before;
+    for (let i = 0; i < 100 && after <= before; i++) {
+      after = (await risk.endOffsets(RISK_JOURNAL)).get(partition) ?? 0;
+      if (after <= before) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(after > before, 'the risk principal committed a journal entry');
   });
 });
