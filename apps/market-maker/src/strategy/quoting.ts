@@ -103,5 +103,5 @@ export function needsRequote(quotedCentre: number | undefined, centre: number | 
   if (centre === undefined) return false;
   if (quotedCentre === undefined) return true;
   if (liveQuotes < wantedQuotes) return true;
-  return (Math.abs(centre - quotedCentre) / quotedCentre) * 10_000 >= thresholdBps;
+  return (Math.abs(centre - quotedCentre) / quotedCentre) * 10_000 >= thresholdBps - EPS;
 }
