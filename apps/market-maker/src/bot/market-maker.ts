@@ -92,6 +92,8 @@ export interface MarketMakerSnapshot {
   readonly resyncs: number;
   readonly reconnects: number;
   readonly reconciles: number;
+  /** The sequence of the bot's copy of each book (-1 while resyncing). */
+  readonly bookSeq: Readonly<Record<string, number>>;
 }
 
 export interface RunningMarketMaker {
@@ -253,7 +255,11 @@ class MarketMaker {
 
   private snapshot(): MarketMakerSnapshot {
     const positions: Record<string, number> = {};
-    for (const m of this.markets.keys()) positions[m] = this.portfolio.position(m);
+    const bookSeq: Record<string, number> = {};
+    for (const [m, s] of this.markets) {
+      positions[m] = this.portfolio.position(m);
+      bookSeq[m] = s.book.seq;
+    }
     return {
       quotes: [...this.live].map(([clientOrderId, q]) => ({ market: q.market, side: q.side, price: q.price, remaining: q.remaining, clientOrderId })),
       positions,
@@ -263,6 +269,7 @@ class MarketMaker {
       resyncs: this.resyncCount,
       reconnects: this.reconnectCount,
       reconciles: this.reconcileCount,
+      bookSeq,
     };
   }
 
