@@ -401,26 +401,39 @@ class MarketMaker {
     if (this.stopped) return;
     for (const [market, s] of this.markets) {
       if (s.busy || Date.now() < s.notBefore || !s.book.synced) continue;
-      const ref = this.reference.price(this.view(market, s));
-      this.metrics.unrealisedPnl.set({ market }, this.portfolio.unrealised(market, ref));
-      if (ref === undefined) continue;
-      const position = this.portfolio.position(market);
-      const centre = skewedCentre(ref, position, this.params);
-      const liveHere = [...this.live.values()].filter((q) => q.market === market).length;
-      if (!needsRequote(s.quotedCentre, centre, this.options.requoteBps ?? 5, liveHere, s.wanted)) continue;
-      const reason = s.quotedCentre === undefined ? 'initial' : liveHere < s.wanted ? 'level_gone' : 'reference_moved';
-      s.busy = true;
-      this.requote(market, s, computeQuotes(ref, position, this.params, s.info), centre, reason)
-        .catch((err: unknown) => {
-          const code = err instanceof ParallaxApiError ? err.code : 'ERROR';
-          this.metrics.requoteFailures.inc({ market, code });
-          s.notBefore = Date.now() + 1_000;
-          this.log.warn({ err, market }, 'requote failed');
-        })
-        .finally(() => {
-          s.busy = false;
-        });
+      try {
+        this.check(market, s);
+      } catch (err) {
+        // A reference source that throws, or a market whose grid the maths refuses: that market waits, the others go on.
+        s.notBefore = Date.now() + 1_000;
+        this.metrics.requoteFailures.inc({ market, code: 'STRATEGY_ERROR' });
+        this.log.warn({ err, market }, 'could not compute quotes');
+      }
     }
+  }
+
+  /** One market's check: the reference now, and a requote if the ladder is stale. */
+  private check(market: string, s: MarketState): void {
+    const ref = this.reference.price(this.view(market, s));
+    this.metrics.unrealisedPnl.set({ market }, this.portfolio.unrealised(market, ref));
+    if (ref === undefined) return;
+    const position = this.portfolio.position(market);
+    const centre = skewedCentre(ref, position, this.params);
+    const liveHere = [...this.live.values()].filter((q) => q.market === market).length;
+    if (!needsRequote(s.quotedCentre, centre, this.options.requoteBps ?? 5, liveHere, s.wanted)) return;
+    const reason = s.quotedCentre === undefined ? 'initial' : liveHere < s.wanted ? 'level_gone' : 'reference_moved';
+    const quotes = computeQuotes(ref, position, this.params, s.info);
+    s.busy = true;
+    this.requote(market, s, quotes, centre, reason)
+      .catch((err: unknown) => {
+        const code = err instanceof ParallaxApiError ? err.code : 'ERROR';
+        this.metrics.requoteFailures.inc({ market, code });
+        s.notBefore = Date.now() + 1_000;
+        this.log.warn({ err, market }, 'requote failed');
+      })
+      .finally(() => {
+        s.busy = false;
+      });
   }
 
   /** Batch cancel of the live ladder, then batch place of the new one. */
