@@ -189,7 +189,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     const gateway: { app: INestApplication; url: string } = await startGateway({
       config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
       transport: gatewayTransport,
-      topics: { orders: names.topics.orders, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
+      topics: { orders: names.topics.orders, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders, settlementStatus: names.settlementTopics.settlementStatus },
       catalogue: new MarketCatalogue(defaultMarkets(config.MARKETS)),
       // Without a chain no market can take signed orders: the gateway then serves no markets.
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),

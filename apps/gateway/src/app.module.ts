@@ -1,5 +1,11 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { ServeStaticModule } from '@nestjs/serve-static';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ObservabilityModule } from '@parallax/observability';
 import { GATEWAY_CONTEXT, type GatewayContext } from './gateway.context.js';
@@ -9,6 +15,10 @@ import { MarketDirectory } from './markets/market-directory.js';
 import { MarketsController } from './markets/markets.controller.js';
 import { OrdersController } from './orders/orders.controller.js';
 import { OrdersService } from './orders/orders.service.js';
+import { SettlementController } from './settlement/settlement.controller.js';
+import { SettlementStatusService } from './settlement/settlement-status.service.js';
+import { StatsController } from './stats/stats.controller.js';
+import { StatsService } from './stats/stats.service.js';
 import { StreamGateway } from './stream/stream.gateway.js';
 
 /**
@@ -26,6 +36,38 @@ export function traderOrIp(req: Record<string, unknown>): string {
   return `ip:${String(req['ip'])}`;
 }
 
+// The live page's static files (apps/gateway/public) and the modules it loads, all from this machine: the charting
+// library and the SDK's LocalBook (plain ES modules, no bundle step).
+const PAGE_DIR = fileURLToPath(new URL('../public', import.meta.url));
+const require = createRequire(import.meta.url);
+const CHARTS_DIR = join(dirname(require.resolve('lightweight-charts/package.json')), 'dist');
+const SDK_DIR = dirname(require.resolve('@parallax/sdk'));
+
+/** The hashes of the page's inline scripts (its import map): the only inline script the policy allows. */
+function inlineScriptHashes(): string {
+  const html = readFileSync(join(PAGE_DIR, 'index.html'), 'utf8');
+  return [...html.matchAll(/<script type="importmap">([\s\S]*?)<\/script>/g)]
+    .map((m) => `'sha256-${createHash('sha256').update(m[1]!).digest('base64')}'`)
+    .join(' ');
+}
+const PAGE_POLICY = [
+  "default-src 'self'",
+  `script-src 'self' ${inlineScriptHashes()}`,
+  // lightweight-charts sizes its canvases through style attributes.
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  // REST and /ws of this origin only.
+  "connect-src 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+function pageHeaders(res: { setHeader(name: string, value: string): void }): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Content-Security-Policy', PAGE_POLICY);
+}
+
 @Module({})
 export class AppModule {
   static forContext(ctx: GatewayContext, intake: OrderIntake): DynamicModule {
@@ -40,8 +82,15 @@ export class AppModule {
             { name: 'account', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_ACCOUNT, getTracker: traderOrIp },
           ],
         }),
+        // Static files only: the page reads the public REST and WebSocket API like any client. renderPath '/'
+        // serves index.html at the root alone, so unknown paths stay the API's 404 (NOT_FOUND).
+        ServeStaticModule.forRoot(
+          { rootPath: PAGE_DIR, renderPath: '/', serveStaticOptions: { index: 'index.html', setHeaders: pageHeaders } },
+          { rootPath: CHARTS_DIR, serveRoot: '/vendor/lightweight-charts', renderPath: '/', serveStaticOptions: { index: false, setHeaders: pageHeaders } },
+          { rootPath: SDK_DIR, serveRoot: '/vendor/sdk', renderPath: '/', serveStaticOptions: { index: false, setHeaders: pageHeaders } },
+        ),
       ],
-      controllers: [MarketsController, OrdersController],
+      controllers: [MarketsController, OrdersController, StatsController, SettlementController],
       providers: [
         { provide: GATEWAY_CONTEXT, useValue: ctx },
         { provide: ORDER_INTAKE, useValue: intake },
@@ -49,6 +98,8 @@ export class AppModule {
         MarketDirectory,
         MarketDataService,
         OrdersService,
+        StatsService,
+        SettlementStatusService,
         StreamGateway,
       ],
     };

@@ -15,6 +15,7 @@ import type { GatewayContext } from './gateway.context.js';
 import { LogOrderIntake } from './intake/log-order-intake.js';
 import type { OrderIntake } from './intake/order-intake.js';
 import { MarketDataService } from './market-data/market-data.service.js';
+import { SettlementStatusService } from './settlement/settlement-status.service.js';
 
 /** The first validation failure, named by its property path ("orders.0.price: price must be ..."). */
 function firstProblem(errors: readonly ValidationError[], prefix = ''): string {
@@ -78,6 +79,7 @@ export async function startGateway(ctx: GatewayContext, options: { intake?: Orde
       .build();
     SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
     await app.get(MarketDataService).start();
+    await app.get(SettlementStatusService).start();
     await app.listen(ctx.config.GATEWAY_PORT, ctx.config.GATEWAY_HOST);
     // Longer than a load balancer's idle timeout (and clients' keep-alive pools), so the server never closes
     // a kept-alive connection just as a client sends on it.

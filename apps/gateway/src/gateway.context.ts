@@ -9,6 +9,8 @@ export interface GatewayTopics {
   readonly orders: string;
   readonly marketEvents: string;
   readonly signedOrders: string;
+  /** The settlement service's status topic: the source of GET /v1/settlement/batches (absent = no settlement). */
+  readonly settlementStatus?: string;
 }
 
 export interface GatewayContext {

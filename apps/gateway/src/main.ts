@@ -59,7 +59,7 @@ const e = bootConfig('gateway', () => loadConfig(env));
 const settlementMarkets = bootConfig('gateway', () => settlementMarketsOf(e));
 const log = createLogger('gateway', config.LOG_LEVEL, config.LOG_FORMAT);
 try {
-  const topics = { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders };
+  const topics = { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders, settlementStatus: DEFAULT_SETTLEMENT_TOPICS.settlementStatus };
   let transport: Transport;
   if (e.KAFKA_BROKERS === undefined) {
     const embedded = createEmbeddedTransport();

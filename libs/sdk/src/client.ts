@@ -84,6 +84,32 @@ export interface TickerInfo {
   readonly timestamp: number | null;
 }
 
+/** Orders and trades per second through the engines (GET /v1/stats, WebSocket channel `stats`). */
+export interface StatsInfo {
+  readonly timestamp: number;
+  readonly windowSeconds: number;
+  readonly ordersPerSecond: number;
+  readonly tradesPerSecond: number;
+  readonly totalOrders: number;
+  readonly totalTrades: number;
+  /** [second start ms, orders, trades], oldest first. */
+  readonly series: [number, number, number][];
+}
+
+/** An on-chain settlement batch (GET /v1/settlement/batches, WebSocket channel `settlement`). */
+export interface SettlementBatchInfo {
+  readonly batchId: string;
+  readonly status: 'submitted' | 'mined' | 'confirmed' | 'failed' | 'dropped';
+  readonly fillCount: number;
+  readonly txHash: string | null;
+  readonly blockNumber: string | null;
+  readonly gasUsed: string | null;
+  readonly gasPerFill: string | null;
+  readonly failedFills: number;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
 /** An API error answer: `code` is the gateway's stable error code. */
 export class ParallaxApiError extends Error {
   constructor(
@@ -179,6 +205,15 @@ export class ParallaxClient {
 
   ticker(symbol: string): Promise<TickerInfo> {
     return this.request('GET', `/v1/markets/${encodeURIComponent(symbol)}/ticker`);
+  }
+
+  stats(): Promise<StatsInfo> {
+    return this.request('GET', '/v1/stats');
+  }
+
+  /** Recent settlement batches, newest first. */
+  async settlementBatches(limit = 50): Promise<SettlementBatchInfo[]> {
+    return (await this.request<{ batches: SettlementBatchInfo[] }>('GET', `/v1/settlement/batches?limit=${limit}`)).batches;
   }
 
   /**
@@ -429,7 +464,7 @@ export class ParallaxStream {
     });
   }
 
-  async subscribe(channel: 'book' | 'trades' | 'orders' | 'fills', market?: string): Promise<void> {
+  async subscribe(channel: 'book' | 'trades' | 'stats' | 'settlement' | 'orders' | 'fills', market?: string): Promise<void> {
     const msg: Record<string, unknown> = { op: 'subscribe', channel };
     if (market !== undefined) msg['market'] = market;
     const key = channel === 'book' && market !== undefined ? market : `${channel}:${market ?? ''}`;

@@ -65,6 +65,8 @@ export interface BatchOutcome {
   /** Orders whose state changed, and rejections of cancels (orderId of the cancel). */
   readonly touched: readonly OrderState[];
   readonly rejectedCancels: readonly { readonly orderId: number; readonly accountId: number; readonly reason: string }[];
+  /** Orders the engine answered in this batch (accepted or rejected places): the orders/s figure counts them. */
+  readonly orders: number;
 }
 
 const MAX_TRADES = 1_000;
@@ -95,11 +97,13 @@ export class MarketState {
     const rejectedCancels: { orderId: number; accountId: number; reason: string }[] = [];
     const prevBookSeq = this.bookSeq;
     let levelTs = 0;
+    let orders = 0;
     for (const e of events) {
       if (e.seq <= this.seq) continue;
       this.seq = e.seq;
       switch (e.type) {
         case 'accepted': {
+          orders++;
           const o: OrderState = {
             marketId: this.marketId,
             orderId: e.orderId,
@@ -126,6 +130,7 @@ export class MarketState {
         case 'rejected': {
           const reason = rejectReasonName(e.reason) ?? 'REJECTED';
           if (e.command === CommandType.Place) {
+            orders++;
             // A rejected place never existed in the book; keep it visible to its owner as rejected, unless the
             // rejection is for a duplicate id (the live order with that id must not be overwritten).
             if (!this.orders.has(e.orderId)) {
@@ -220,7 +225,7 @@ export class MarketState {
       bidChanges.size + askChanges.size === 0
         ? undefined
         : { marketId: this.marketId, prevSeq: prevBookSeq, seq: this.bookSeq, ts: levelTs, bids: [...bidChanges], asks: [...askChanges] };
-    return { diff, trades, touched: [...touched.values()], rejectedCancels };
+    return { diff, trades, touched: [...touched.values()], rejectedCancels, orders };
   }
 
   private finish(o: OrderState): void {

@@ -12,7 +12,7 @@ const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_00
 /** An integer query parameter whose error names the parameter. */
 const int = (field: string): ParseIntPipe => new ParseIntPipe({ exceptionFactory: () => new ApiError('INVALID_FIELD', `${field} must be an integer`) });
 
-function bounded(v: number, min: number, max: number, field: string): number {
+export function bounded(v: number, min: number, max: number, field: string): number {
   if (v < min || v > max) throw new ApiError('INVALID_FIELD', `${field} must be in ${min}..${max}`);
   return v;
 }

@@ -22,6 +22,8 @@ import { MarketDirectory, type ApiMarket } from '../markets/market-directory.js'
 import { orderView, tradeView } from '../orders/order-view.js';
 import { CancelAllDto, CancelOrderDto, PlaceOrderDto } from '../orders/orders.dto.js';
 import { OrdersService, type Session } from '../orders/orders.service.js';
+import { SettlementStatusService } from '../settlement/settlement-status.service.js';
+import { StatsService } from '../stats/stats.service.js';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Messages a connection may send per second before it gets RATE_LIMITED answers. */
@@ -29,6 +31,9 @@ const MESSAGES_PER_SECOND = 200;
 const BOOK_DEPTH = 50;
 const MAX_DEADMAN_MS = 600_000;
 const MIN_DEADMAN_MS = 1_000;
+/** The `stats` channel's period, and the batches the `settlement` channel's snapshot carries. */
+const STATS_PERIOD_MS = 1_000;
+const SETTLEMENT_SNAPSHOT_BATCHES = 50;
 
 interface Connection {
   readonly socket: WebSocket;
@@ -60,20 +65,33 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   /** channel key ("book:M1-USDC") -> subscribed connections. */
   private readonly channels = new Map<string, Set<Connection>>();
   private readonly unsubscribe: () => void;
+  private readonly unsubscribeSettlement: () => void;
+  private readonly statsTimer: NodeJS.Timeout;
 
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly markets: MarketDirectory,
     private readonly data: MarketDataService,
     private readonly orders: OrdersService,
+    private readonly stats: StatsService,
+    private readonly settlement: SettlementStatusService,
   ) {
     this.unsubscribe = data.onBatch((marketId, outcome) => {
       this.publish(marketId, outcome);
     });
+    this.unsubscribeSettlement = settlement.onChange((batch) => {
+      this.broadcast('settlement', { event: 'settlement', type: 'update', batch });
+    });
+    this.statsTimer = setInterval(() => {
+      if ((this.channels.get('stats')?.size ?? 0) > 0) this.broadcast('stats', { event: 'stats', ...this.stats.snapshot() });
+    }, STATS_PERIOD_MS);
+    this.statsTimer.unref();
   }
 
   onModuleDestroy(): void {
     this.unsubscribe();
+    this.unsubscribeSettlement();
+    clearInterval(this.statsTimer);
     for (const c of this.connections.values()) if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
   }
 
@@ -96,6 +114,13 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
 
   private cancelAllOf(trader: Address): void {
     this.orders.cancelAllFor(trader).catch(() => undefined);
+  }
+
+  private broadcast(key: string, msg: Json): void {
+    const subs = this.channels.get(key);
+    if (subs === undefined || subs.size === 0) return;
+    const text = JSON.stringify(msg);
+    for (const c of subs) this.send(c, text);
   }
 
   private send(c: Connection, msg: Json | string): void {
@@ -223,7 +248,9 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     if (channel === 'orders' || channel === 'fills') {
       return `${channel}:${this.requireSession(c).trader}`;
     }
-    if (channel !== 'book' && channel !== 'trades') throw new ApiError('INVALID_FIELD', 'channel must be one of book, trades, orders, fills');
+    // Exchange-wide public channels: no market.
+    if (channel === 'stats' || channel === 'settlement') return channel;
+    if (channel !== 'book' && channel !== 'trades') throw new ApiError('INVALID_FIELD', 'channel must be one of book, trades, stats, settlement, orders, fills');
     const market = m['market'];
     if (typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
     return `${channel}:${this.markets.get(market).def.symbol}`;
@@ -243,6 +270,10 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       const state = this.data.market(market.def.marketId)!;
       // Sent synchronously after subscribing: no event batch can fall between the snapshot and the first update.
       this.send(c, { event: 'book', type: 'snapshot', market: market.def.symbol, ...this.bookLevels(market, state), seq: state.bookSeq });
+    } else if (key === 'stats') {
+      this.send(c, { event: 'stats', ...this.stats.snapshot() });
+    } else if (key === 'settlement') {
+      this.send(c, { event: 'settlement', type: 'snapshot', batches: this.settlement.recent(SETTLEMENT_SNAPSHOT_BATCHES) });
     }
     return { subscribed: key };
   }

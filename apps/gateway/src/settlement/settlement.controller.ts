@@ -1,0 +1,56 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { SETTLEMENT_STATUSES } from '@parallax/contracts';
+import { ApiError } from '../errors/api.errors.js';
+import { bounded } from '../markets/markets.controller.js';
+import { MAX_BATCHES, type BatchView } from './settlement-batches.js';
+import { SettlementStatusService } from './settlement-status.service.js';
+
+/**
+ * An optional integer query parameter, strictly: read as the raw string, because Nest's DefaultValuePipe turns
+ * the NaN that a transformed "abc" becomes into the default instead of refusing it.
+ */
+function queryInt(raw: unknown, fallback: number, min: number, max: number, field: string): number {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'string' || !/^[0-9]{1,15}$/.test(raw)) throw new ApiError('INVALID_FIELD', `${field} must be an integer in ${min}..${max}`);
+  return bounded(Number(raw), min, max, field);
+}
+
+/** On-chain settlement batches as the settlement service reports them (also pushed on the WebSocket `settlement` channel). */
+@ApiTags('settlement')
+@Controller('v1/settlement')
+export class SettlementController {
+  constructor(private readonly status: SettlementStatusService) {}
+
+  @Get('batches')
+  @ApiOperation({ summary: 'Recent settlement batches, newest first: transaction hash, fill count, gas used and gas per fill, status' })
+  @ApiQuery({ name: 'limit', required: false, example: 50, description: `1..${MAX_BATCHES}` })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: {
+        batches: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              batchId: { type: 'string', description: "the contract's batch id (uint64, decimal)" },
+              status: { type: 'string', enum: [...SETTLEMENT_STATUSES] },
+              fillCount: { type: 'integer' },
+              txHash: { type: 'string', nullable: true },
+              blockNumber: { type: 'string', nullable: true },
+              gasUsed: { type: 'string', nullable: true },
+              gasPerFill: { type: 'string', nullable: true },
+              failedFills: { type: 'integer', description: 'fills reported as unsettleable for this batch' },
+              createdAt: { type: 'integer', description: 'ms' },
+              updatedAt: { type: 'integer', description: 'ms' },
+            },
+          },
+        },
+      },
+    },
+  })
+  batches(@Query('limit') limit?: string): { batches: BatchView[] } {
+    return { batches: this.status.recent(queryInt(limit, 50, 1, MAX_BATCHES, 'limit')) };
+  }
+}
