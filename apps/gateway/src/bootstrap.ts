@@ -36,7 +36,11 @@ export interface StartedGateway {
 }
 
 /** Creates and starts the gateway: REST under /v1, OpenAPI at /docs (JSON at /docs-json), WebSocket at /ws. */
-export async function startGateway(ctx: GatewayContext, options: { intake?: OrderIntake; logger?: Logger } = {}): Promise<StartedGateway> {
+export async function startGateway(
+  ctx: GatewayContext,
+  /** shutdownHooks (default true): close on SIGINT/SIGTERM; false when a launcher owns the signals (npm start). */
+  options: { intake?: OrderIntake; logger?: Logger; shutdownHooks?: boolean } = {},
+): Promise<StartedGateway> {
   const log = options.logger ?? createLogger('gateway');
   const intake = options.intake ?? (await LogOrderIntake.open(ctx.transport, ctx.topics, ctx.clock));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forContext(ctx, intake), { logger: new NestPinoLogger(log), bodyParser: false });
@@ -71,7 +75,9 @@ export async function startGateway(ctx: GatewayContext, options: { intake?: Orde
       }),
     );
     app.useWebSocketAdapter(new WsAdapter(app));
-    app.enableShutdownHooks();
+    // Nest's hooks close the app on a signal and then raise it again: inside a launcher that would close the
+    // gateway behind the launcher's back and count as a second Ctrl-C.
+    if (options.shutdownHooks !== false) app.enableShutdownHooks();
     const doc = new DocumentBuilder()
       .setTitle('Parallax trading API')
       .setDescription('REST API of the Parallax gateway. Orders and cancels are EIP-712 signed by the trader; private reads carry a signed Login in x-parallax-* headers. WebSocket at /ws. Errors: { error: { code, message } }.')
