@@ -9,7 +9,7 @@ import type { Hex } from 'viem';
 import { Portfolio, type Fill } from '../strategy/portfolio.js';
 import { computeQuotes, needsRequote, skewedCentre, type Quote, type QuoteParams } from '../strategy/quoting.js';
 import { bookMidReference, type MarketView, type ReferencePriceSource } from '../strategy/reference.js';
-import { marketMakerMetrics, serveMetrics, type MarketMakerMetrics } from './metrics.js';
+import { marketMakerMetrics, metricsEndpoint, type MarketMakerMetrics } from './metrics.js';
 import { botClient } from './signer.js';
 
 export interface MarketMakerOptions {
@@ -187,7 +187,7 @@ class MarketMaker {
       await stream.subscribe('book', m);
     }
     if (this.options.metricsPort !== undefined) {
-      this.metricsServer = await serveMetrics(this.metrics.registry, this.options.metricsHost ?? '127.0.0.1', this.options.metricsPort);
+      this.metricsServer = await metricsEndpoint(this.metrics.registry, this.options.metricsHost ?? '127.0.0.1', this.options.metricsPort);
     }
     const deadman = this.deadmanMs();
     this.timers.push(
