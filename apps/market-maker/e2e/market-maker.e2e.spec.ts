@@ -128,12 +128,24 @@ describe('reference market maker on the running exchange', () => {
     const own = new ParallaxClient({ url, account: privateKeyToAccount(mmKey) });
     // Every fill the stream reported is also what REST returns after the reconnect: counting both would double it.
     await until('the stream to report every fill', async () => ((await own.fills()).length === mm.snapshot().fillsCounted ? true : undefined));
+    // Then a fill the stream never delivers (a connection that broke silently): only REST can tell the bot.
+    const counted = mm.snapshot().fillsCounted;
+    mm.faults.loseFillsUntilReconnect();
+    const lost = await new ParallaxClient({ url, account: privateKeyToAccount(takerKey) }).placeOrder(
+      M1,
+      { side: 'buy', type: 'limit', timeInForce: 'IOC', price: '120', amount: '0.2', maxFeeRate: 0 },
+      'result',
+    );
+    assert.equal(lost.order?.status, 'filled');
+    await until('the lost fill on REST', async () => ((await own.fills()).length > counted ? true : undefined));
+    assert.equal(mm.snapshot().fillsCounted, counted);
     const reconciles = mm.snapshot().reconciles;
     mm.faults.dropConnection();
     await until('reconnect and reconcile', () => (mm.snapshot().reconciles > reconciles ? true : undefined));
     const fills = await own.fills();
     const s = mm.snapshot();
     assert.equal(s.reconnects >= 1, true);
+    assert.ok(s.fillsCounted > counted, 'the fill lost on the stream was recovered from REST');
     assert.equal(s.fillsCounted, fills.length);
     const net = fills.reduce((a, f) => a + (f.side === 'buy' ? 1 : -1) * Number(f.amount), 0);
     assert.ok(Math.abs(s.positions[M1]! - net) < 1e-9, `position ${s.positions[M1]} != ${net} from REST`);

@@ -111,6 +111,8 @@ export interface RunningMarketMaker {
     dropConnection(): void;
     /** Stops dead, as a hung process would: no heartbeat, no cancel, the connection left open. */
     freeze(): void;
+    /** Loses every fill message until the next reconnect, as a connection that silently broke would. */
+    loseFillsUntilReconnect(): void;
   };
 }
 
@@ -145,6 +147,8 @@ class MarketMaker {
   private reconcileCount = 0;
   private resyncCount = 0;
   private reconnectCount = 0;
+  /** Test seam (see faults.loseFillsUntilReconnect). */
+  private losingFills = false;
 
   constructor(
     private readonly options: MarketMakerOptions,
@@ -231,6 +235,9 @@ class MarketMaker {
           this.stopped = true;
           for (const t of this.timers.splice(0)) clearInterval(t);
         },
+        loseFillsUntilReconnect: () => {
+          this.losingFills = true;
+        },
       },
     };
     return this.metricsServer === undefined ? h : { ...h, metricsUrl: this.metricsServer.url };
@@ -290,9 +297,10 @@ class MarketMaker {
           this.onOrder(msg['order'] as OrderInfo);
           break;
         case 'fill':
-          this.onFill(msg['fill'] as Fill);
+          if (!this.losingFills) this.onFill(msg['fill'] as Fill);
           break;
         case 'reconnected':
+          this.losingFills = false;
           this.reconnectCount++;
           this.metrics.reconnects.inc();
           void this.afterReconnect();
