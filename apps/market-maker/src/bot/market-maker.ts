@@ -68,6 +68,8 @@ interface LiveQuote {
   readonly price: string;
   remaining: number;
   state: 'pending' | 'open';
+  /** Replaced by a newer ladder and being cancelled (still in the book until the cancel lands). */
+  stale: boolean;
 }
 
 interface MarketState {
@@ -427,7 +429,7 @@ class MarketMaker {
     if (ref === undefined) return;
     const position = this.portfolio.position(market);
     const centre = skewedCentre(ref, position, this.params);
-    const liveHere = [...this.live.values()].filter((q) => q.market === market).length;
+    const liveHere = [...this.live.values()].filter((q) => q.market === market && !q.stale).length;
     if (!needsRequote(s.quotedCentre, centre, this.options.requoteBps ?? 5, liveHere, s.wanted)) return;
     const reason = s.quotedCentre === undefined ? 'initial' : liveHere < s.wanted ? 'level_gone' : 'reference_moved';
     const quotes = computeQuotes(ref, position, this.params, s.info);
@@ -444,32 +446,68 @@ class MarketMaker {
       });
   }
 
-  /** Batch cancel of the live ladder, then batch place of the new one. */
+  /**
+   * One batch cancel of the old ladder and one batch place of the new one, sent together: the cancels name the
+   * old quotes by client order id, so they cannot touch the new ones, and the requote takes one round trip
+   * instead of two (for those few milliseconds both ladders may rest).
+   */
   private async requote(market: string, s: MarketState, quotes: readonly Quote[], centre: number, reason: string): Promise<void> {
     const end = this.metrics.requoteSeconds.startTimer({ market });
-    const old = [...this.live].filter(([, q]) => q.market === market).map(([id]) => id);
-    if (old.length > 0) {
-      try {
-        await this.client.cancelOrders(old.map((clientOrderId) => ({ symbol: market, clientOrderId })));
-      } catch (err) {
-        // A quote the gateway does not know yet (or any other refusal): cancel all of this market instead.
-        this.log.debug({ err, market }, 'batch cancel refused, cancelling all');
-        await this.client.cancelAll(market);
-      }
-      for (const id of old) this.live.delete(id);
+    const old = [...this.live].filter(([, q]) => q.market === market).map(([id, q]) => {
+      q.stale = true;
+      return id;
+    });
+    await Promise.all([this.cancelQuotes(market, old), this.placeLadder(market, s, quotes)]);
+    s.quotedCentre = centre;
+    s.wanted = quotes.length;
+    this.requoteCount++;
+    this.metrics.requotes.inc({ market, reason });
+    end();
+    this.updateQuoteGauges();
+  }
+
+  /**
+   * Cancels quotes by client order id in one batch. If the gateway refuses the batch, one by one: a quote it does
+   * not know is gone, one it refuses for another reason stays marked stale and goes with the next requote.
+   */
+  private async cancelQuotes(market: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.client.cancelOrders(ids.map((clientOrderId) => ({ symbol: market, clientOrderId })));
+      for (const id of ids) this.live.delete(id);
+      return;
+    } catch (err) {
+      this.log.debug({ err, market }, 'batch cancel refused, cancelling one by one');
     }
+    for (const id of ids) {
+      try {
+        await this.client.cancelOrder(market, { clientOrderId: id });
+        this.live.delete(id);
+      } catch (err) {
+        if (err instanceof ParallaxApiError && err.code === 'ORDER_NOT_FOUND') this.live.delete(id);
+        else this.metrics.requoteFailures.inc({ market, code: err instanceof ParallaxApiError ? err.code : 'ERROR' });
+      }
+    }
+  }
+
+  private async placeLadder(market: string, s: MarketState, quotes: readonly Quote[]): Promise<void> {
     if (this.stopped) return;
     const maxFeeRate = this.options.maxFeeRate ?? Math.ceil(Math.max(s.info.makerFeeRate, s.info.takerFeeRate) * 1_000_000);
     const orders = quotes.map((q) => {
       const clientOrderId = `${this.run}-${++this.seq}`;
-      this.live.set(clientOrderId, { market, side: q.side, price: q.price, remaining: Number(q.amount), state: 'pending' });
+      this.live.set(clientOrderId, { market, side: q.side, price: q.price, remaining: Number(q.amount), state: 'pending', stale: false });
       return { symbol: market, params: { side: q.side, type: 'limit' as const, price: q.price, amount: q.amount, maxFeeRate, clientOrderId, ...(this.options.postOnly === true ? { postOnly: true } : {}) } };
     });
     let results;
     try {
       results = orders.length === 0 ? [] : await this.client.placeOrders(orders, 'result');
     } catch (err) {
-      for (const o of orders) this.live.delete(o.params.clientOrderId);
+      // Some may have reached the book all the same (an answer lost on the way back): the next requote cancels
+      // them by client order id, and forgets those the gateway never saw.
+      for (const o of orders) {
+        const q = this.live.get(o.params.clientOrderId);
+        if (q !== undefined) q.stale = true;
+      }
       throw err;
     }
     let resting = 0;
@@ -486,14 +524,8 @@ class MarketMaker {
         }
       }
     }
-    s.quotedCentre = centre;
-    s.wanted = quotes.length;
     // Quotes that did not rest (rejected, or taken at once) would make the next check requote at once: wait a bit.
     if (resting < quotes.length) s.notBefore = Date.now() + 1_000;
-    this.requoteCount++;
-    this.metrics.requotes.inc({ market, reason });
-    end();
-    this.updateQuoteGauges();
   }
 
   private updateQuoteGauges(): void {
