@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import type { Hex } from 'viem';
 import { Portfolio, type Fill } from '../strategy/portfolio.js';
 import { computeQuotes, needsRequote, skewedCentre, type Quote, type QuoteParams } from '../strategy/quoting.js';
-import { bookMidReference, type MarketView, type ReferencePriceSource } from '../strategy/reference.js';
+import { bookMidReference, type MarketView, type ReferencePriceSource, type ViewLevel } from '../strategy/reference.js';
 import { marketMakerMetrics, metricsEndpoint, type MarketMakerMetrics } from './metrics.js';
 import { botClient } from './signer.js';
 
@@ -25,8 +25,12 @@ export interface MarketMakerOptions {
   readonly requoteBps?: number;
   /** Reference for a market whose book (without the bot) and trades give none yet. Default 100. */
   readonly startPrice?: number | Readonly<Record<string, number>>;
-  /** Where the reference comes from; default the book's mid without the bot's own quotes. */
+  /** Where the reference comes from; default the book's mid without the bot's own quotes (bookMidReference). */
   readonly reference?: ReferencePriceSource;
+  /** Default reference: each side's price where the others' size reaches this many base units. Default 0 (the best level). */
+  readonly referenceMinDepth?: number;
+  /** Default reference: at most this many basis points of movement per check. Default 10. */
+  readonly referenceMaxStepBps?: number;
   /** Dead-man switch: the gateway cancels every order of the account after this long without a heartbeat. Default 5000. */
   readonly deadmanMs?: number;
   /** Have the gateway cancel everything when the connection drops (default true). */
@@ -161,7 +165,13 @@ class MarketMaker {
     this.client = botClient(options.gatewayUrl, { privateKey: options.privateKey });
     this.params = { ...DEFAULT_QUOTING, ...options.quoting };
     const start = options.startPrice ?? 100;
-    this.reference = options.reference ?? bookMidReference((m) => (typeof start === 'number' ? start : start[m]));
+    this.reference =
+      options.reference ??
+      bookMidReference({
+        startPrice: (m) => (typeof start === 'number' ? start : start[m]),
+        ...(options.referenceMinDepth === undefined ? {} : { minDepth: options.referenceMinDepth }),
+        ...(options.referenceMaxStepBps === undefined ? {} : { maxStepBps: options.referenceMaxStepBps }),
+      });
     this.portfolio = new Portfolio((m) => {
       const s = this.markets.get(m);
       return s === undefined ? undefined : { base: s.info.base, quote: s.info.quote };
@@ -400,11 +410,15 @@ class MarketMaker {
     const own = new Map<string, number>();
     for (const q of this.live.values()) if (q.market === market) own.set(`${q.side}/${q.price}`, (own.get(`${q.side}/${q.price}`) ?? 0) + q.remaining);
     const { bids, asks } = s.book.top(Number.MAX_SAFE_INTEGER);
-    const best = (levels: readonly (readonly [string, string])[], side: 'buy' | 'sell'): number | undefined => {
-      for (const [p, a] of levels) if (Number(a) - (own.get(`${side}/${p}`) ?? 0) > 1e-12) return Number(p);
-      return undefined;
+    const others = (levels: readonly (readonly [string, string])[], side: 'buy' | 'sell'): ViewLevel[] => {
+      const out: ViewLevel[] = [];
+      for (const [p, a] of levels) {
+        const size = Number(a) - (own.get(`${side}/${p}`) ?? 0);
+        if (size > 1e-12) out.push([Number(p), size]);
+      }
+      return out;
     };
-    return { market, bestBid: best(bids, 'buy'), bestAsk: best(asks, 'sell'), lastTrade: s.lastTrade };
+    return { market, bids: others(bids, 'buy'), asks: others(asks, 'sell'), lastTrade: s.lastTrade };
   }
 
   private tick(): void {
