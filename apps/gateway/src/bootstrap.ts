@@ -1,12 +1,11 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type INestApplication, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { createLogger, METRICS_REGISTRY, NestPinoLogger, type Logger } from '@parallax/observability';
+import { createLogger, METRICS_REGISTRY, NestPinoLogger, serveMetrics, type Logger } from '@parallax/observability';
 import type { Registry } from 'prom-client';
 import { AppModule } from './app.module.js';
 import { ApiError } from './errors/api.errors.js';
@@ -105,29 +104,4 @@ export async function startGateway(
   };
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return metricsUrl === undefined ? { app, url } : { app, url, metricsUrl };
-}
-
-/** GET /metrics and nothing else, on the internal port. */
-async function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => {
-        res.writeHead(200, { 'content-type': registry.contentType }).end(text);
-      },
-      () => {
-        res.writeHead(500).end();
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      resolve();
-    });
-  });
-  return server;
 }

@@ -3,7 +3,7 @@
 // It quotes both sides, requotes when the reference moves, resyncs after a lost book update, counts every
 // fill once across a reconnect, and its quotes vanish when it hangs (dead-man switch) or is killed (SIGKILL).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadExchangeConfig, startExchange, type RunningExchange } from '@parallax/exchange';
@@ -128,15 +128,34 @@ describe('reference market maker on the running exchange', () => {
     const own = new ParallaxClient({ url, account: privateKeyToAccount(mmKey) });
     // Every fill the stream reported is also what REST returns after the reconnect: counting both would double it.
     await until('the stream to report every fill', async () => ((await own.fills()).length === mm.snapshot().fillsCounted ? true : undefined));
+    // Then a fill the stream never delivers (a connection that broke silently): only REST can tell the bot.
+    const counted = mm.snapshot().fillsCounted;
+    mm.faults.loseFillsUntilReconnect();
+    const lost = await new ParallaxClient({ url, account: privateKeyToAccount(takerKey) }).placeOrder(
+      M1,
+      { side: 'buy', type: 'limit', timeInForce: 'IOC', price: '120', amount: '0.2', maxFeeRate: 0 },
+      'result',
+    );
+    assert.equal(lost.order?.status, 'filled');
+    await until('the lost fill on REST', async () => ((await own.fills()).length > counted ? true : undefined));
+    assert.equal(mm.snapshot().fillsCounted, counted);
     const reconciles = mm.snapshot().reconciles;
     mm.faults.dropConnection();
     await until('reconnect and reconcile', () => (mm.snapshot().reconciles > reconciles ? true : undefined));
     const fills = await own.fills();
     const s = mm.snapshot();
     assert.equal(s.reconnects >= 1, true);
+    assert.ok(s.fillsCounted > counted, 'the fill lost on the stream was recovered from REST');
     assert.equal(s.fillsCounted, fills.length);
     const net = fills.reduce((a, f) => a + (f.side === 'buy' ? 1 : -1) * Number(f.amount), 0);
     assert.ok(Math.abs(s.positions[M1]! - net) < 1e-9, `position ${s.positions[M1]} != ${net} from REST`);
+    // The same figures on /metrics: fills by side, and the base asset's inventory.
+    const text = await (await fetch(mm.metricsUrl!)).text();
+    const series = (name: string, label: string): number =>
+      [...text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))].filter((m) => m[1]!.includes(label)).reduce((a, m) => a + Number(m[2]), 0);
+    assert.equal(series('parallax_mm_fills_total', `market="${M1}"`), fills.length);
+    const base = markets.find((x) => x.symbol === M1)!.base;
+    assert.ok(Math.abs(series('parallax_mm_inventory', `asset="${base}"`) - net) < 1e-9);
     // And it quotes again after the reconnect.
     await until('quotes again', async () => ((await own.openOrders(M1)).length === 6 ? true : undefined));
   });
@@ -155,9 +174,25 @@ describe('reference market maker on the running exchange', () => {
     }
   });
 
-  it('a bot process killed with SIGKILL leaves no quotes behind', async () => {
+  it('the CLI stops on SIGINT with exit 0 and its quotes cancelled', async () => {
     const key: Hex = generatePrivateKey();
     await exchange.localChain!.fundTraders([privateKeyToAccount(key).address]);
+    const child = spawnBot(key);
+    const own = new ParallaxClient({ url, account: privateKeyToAccount(key) });
+    try {
+      await until('the CLI bot quoting', async () => {
+        if (child.process.exitCode !== null) throw new Error(`the bot exited: ${child.stderr()}`);
+        return (await own.openOrders(M2)).length === 4 ? true : undefined;
+      });
+      child.process.kill('SIGINT');
+      assert.equal(await child.exited, 0, child.stderr());
+    } finally {
+      if (child.process.exitCode === null) child.process.kill('SIGKILL');
+    }
+    await until('its quotes cancelled', async () => ((await own.openOrders(M2)).length === 0 ? true : undefined));
+  });
+
+  function spawnBot(key: Hex): { process: ChildProcess; exited: Promise<number | null>; stderr(): string } {
     const main = fileURLToPath(new URL('../main.js', import.meta.url));
     const child = spawn(process.execPath, [main], {
       env: { PATH: process.env['PATH'] ?? '', BOT_GATEWAY_URL: url, MM_PRIVATE_KEY: key, MM_MARKETS: M2, MM_LEVELS: '2', MM_METRICS_PORT: '0', MM_DEADMAN_MS: '3000', LOG_FORMAT: 'json' },
@@ -167,16 +202,25 @@ describe('reference market maker on the running exchange', () => {
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
     });
-    const exited = new Promise<void>((resolve) => child.once('exit', () => { resolve(); }));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
+      resolve(code);
+    }));
+    return { process: child, exited, stderr: () => stderr };
+  }
+
+  it('a bot process killed with SIGKILL leaves no quotes behind', async () => {
+    const key: Hex = generatePrivateKey();
+    await exchange.localChain!.fundTraders([privateKeyToAccount(key).address]);
+    const child = spawnBot(key);
     const own = new ParallaxClient({ url, account: privateKeyToAccount(key) });
     try {
       await until('the CLI bot quoting', async () => {
-        if (child.exitCode !== null) throw new Error(`the bot exited: ${stderr}`);
+        if (child.process.exitCode !== null) throw new Error(`the bot exited: ${child.stderr()}`);
         return (await own.openOrders(M2)).length === 4 ? true : undefined;
       });
     } finally {
-      child.kill('SIGKILL');
-      await exited;
+      child.process.kill('SIGKILL');
+      await child.exited;
     }
     await until('its quotes cancelled', async () => ((await own.openOrders(M2)).length === 0 ? true : undefined));
   });

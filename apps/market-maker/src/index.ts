@@ -3,5 +3,5 @@ export { startTaker, takerOrder, type TakerOptions, type TakerDeps, type Running
 export { marketMakerMetrics, takerMetrics, type MarketMakerMetrics, type TakerMetrics } from './bot/metrics.js';
 export { computeQuotes, needsRequote, skewedCentre, type Quote, type QuoteParams, type MarketRules } from './strategy/quoting.js';
 export { Portfolio, type Fill } from './strategy/portfolio.js';
-export { bookMidReference, ExternalReference, type MarketView, type ReferencePriceSource } from './strategy/reference.js';
+export { bookMidReference, priceAtDepth, ExternalReference, type BookMidOptions, type MarketView, type ReferencePriceSource, type ViewLevel } from './strategy/reference.js';
 export { loadBotConfig, botOptionsFrom, type BotConfig } from './bot.config.js';

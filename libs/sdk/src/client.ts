@@ -349,6 +349,7 @@ export class ParallaxStream {
   reconnects = 0;
   /** Failed reconnect attempts since the last connection that worked (drives the backoff). */
   private failedAttempts = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: ParallaxClient,
@@ -383,7 +384,7 @@ export class ParallaxStream {
         this.opening = undefined;
         for (const p of this.pending.values()) p.reject(new Error('connection closed'));
         this.pending.clear();
-        if (!this.closed) setTimeout(() => void this.reconnect(), this.reconnectDelay());
+        this.scheduleReconnect();
       });
     });
     return this.opening;
@@ -406,9 +407,21 @@ export class ParallaxStream {
       // close() may have run while this reconnect awaited.
       if (!this.isClosed()) {
         this.failedAttempts++;
-        setTimeout(() => void this.reconnect(), this.reconnectDelay());
+        this.scheduleReconnect();
       }
     }
+  }
+
+  /**
+   * One pending reconnect at a time: a failed attempt both closes its socket and fails its awaits, and each used
+   * to schedule its own retry, so the attempts doubled with every failure while the gateway was away.
+   */
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer !== undefined) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.reconnect();
+    }, this.reconnectDelay());
   }
 
   /** Exponential backoff with full jitter, so that many clients of a restarted gateway do not return in step. */
@@ -489,6 +502,7 @@ export class ParallaxStream {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.reconnectTimer);
     this.ws?.close();
   }
 }

@@ -8,8 +8,8 @@ import type { Registry } from 'prom-client';
 import type { Hex } from 'viem';
 import { Portfolio, type Fill } from '../strategy/portfolio.js';
 import { computeQuotes, needsRequote, skewedCentre, type Quote, type QuoteParams } from '../strategy/quoting.js';
-import { bookMidReference, type MarketView, type ReferencePriceSource } from '../strategy/reference.js';
-import { marketMakerMetrics, serveMetrics, type MarketMakerMetrics } from './metrics.js';
+import { bookMidReference, type MarketView, type ReferencePriceSource, type ViewLevel } from '../strategy/reference.js';
+import { marketMakerMetrics, metricsEndpoint, type MarketMakerMetrics } from './metrics.js';
 import { botClient } from './signer.js';
 
 export interface MarketMakerOptions {
@@ -25,8 +25,12 @@ export interface MarketMakerOptions {
   readonly requoteBps?: number;
   /** Reference for a market whose book (without the bot) and trades give none yet. Default 100. */
   readonly startPrice?: number | Readonly<Record<string, number>>;
-  /** Where the reference comes from; default the book's mid without the bot's own quotes. */
+  /** Where the reference comes from; default the book's mid without the bot's own quotes (bookMidReference). */
   readonly reference?: ReferencePriceSource;
+  /** Default reference: each side's price where the others' size reaches this many base units. Default 0 (the best level). */
+  readonly referenceMinDepth?: number;
+  /** Default reference: at most this many basis points of movement per check. Default 10. */
+  readonly referenceMaxStepBps?: number;
   /** Dead-man switch: the gateway cancels every order of the account after this long without a heartbeat. Default 5000. */
   readonly deadmanMs?: number;
   /** Have the gateway cancel everything when the connection drops (default true). */
@@ -68,6 +72,8 @@ interface LiveQuote {
   readonly price: string;
   remaining: number;
   state: 'pending' | 'open';
+  /** Replaced by a newer ladder and being cancelled (still in the book until the cancel lands). */
+  stale: boolean;
 }
 
 interface MarketState {
@@ -111,6 +117,8 @@ export interface RunningMarketMaker {
     dropConnection(): void;
     /** Stops dead, as a hung process would: no heartbeat, no cancel, the connection left open. */
     freeze(): void;
+    /** Loses every fill message until the next reconnect, as a connection that silently broke would. */
+    loseFillsUntilReconnect(): void;
   };
 }
 
@@ -145,6 +153,8 @@ class MarketMaker {
   private reconcileCount = 0;
   private resyncCount = 0;
   private reconnectCount = 0;
+  /** Test seam (see faults.loseFillsUntilReconnect). */
+  private losingFills = false;
 
   constructor(
     private readonly options: MarketMakerOptions,
@@ -155,7 +165,13 @@ class MarketMaker {
     this.client = botClient(options.gatewayUrl, { privateKey: options.privateKey });
     this.params = { ...DEFAULT_QUOTING, ...options.quoting };
     const start = options.startPrice ?? 100;
-    this.reference = options.reference ?? bookMidReference((m) => (typeof start === 'number' ? start : start[m]));
+    this.reference =
+      options.reference ??
+      bookMidReference({
+        startPrice: (m) => (typeof start === 'number' ? start : start[m]),
+        ...(options.referenceMinDepth === undefined ? {} : { minDepth: options.referenceMinDepth }),
+        ...(options.referenceMaxStepBps === undefined ? {} : { maxStepBps: options.referenceMaxStepBps }),
+      });
     this.portfolio = new Portfolio((m) => {
       const s = this.markets.get(m);
       return s === undefined ? undefined : { base: s.info.base, quote: s.info.quote };
@@ -187,7 +203,7 @@ class MarketMaker {
       await stream.subscribe('book', m);
     }
     if (this.options.metricsPort !== undefined) {
-      this.metricsServer = await serveMetrics(this.metrics.registry, this.options.metricsHost ?? '127.0.0.1', this.options.metricsPort);
+      this.metricsServer = await metricsEndpoint(this.metrics.registry, this.options.metricsHost ?? '127.0.0.1', this.options.metricsPort);
     }
     const deadman = this.deadmanMs();
     this.timers.push(
@@ -230,6 +246,9 @@ class MarketMaker {
         freeze: () => {
           this.stopped = true;
           for (const t of this.timers.splice(0)) clearInterval(t);
+        },
+        loseFillsUntilReconnect: () => {
+          this.losingFills = true;
         },
       },
     };
@@ -290,9 +309,10 @@ class MarketMaker {
           this.onOrder(msg['order'] as OrderInfo);
           break;
         case 'fill':
-          this.onFill(msg['fill'] as Fill);
+          if (!this.losingFills) this.onFill(msg['fill'] as Fill);
           break;
         case 'reconnected':
+          this.losingFills = false;
           this.reconnectCount++;
           this.metrics.reconnects.inc();
           void this.afterReconnect();
@@ -390,11 +410,15 @@ class MarketMaker {
     const own = new Map<string, number>();
     for (const q of this.live.values()) if (q.market === market) own.set(`${q.side}/${q.price}`, (own.get(`${q.side}/${q.price}`) ?? 0) + q.remaining);
     const { bids, asks } = s.book.top(Number.MAX_SAFE_INTEGER);
-    const best = (levels: readonly (readonly [string, string])[], side: 'buy' | 'sell'): number | undefined => {
-      for (const [p, a] of levels) if (Number(a) - (own.get(`${side}/${p}`) ?? 0) > 1e-12) return Number(p);
-      return undefined;
+    const others = (levels: readonly (readonly [string, string])[], side: 'buy' | 'sell'): ViewLevel[] => {
+      const out: ViewLevel[] = [];
+      for (const [p, a] of levels) {
+        const size = Number(a) - (own.get(`${side}/${p}`) ?? 0);
+        if (size > 1e-12) out.push([Number(p), size]);
+      }
+      return out;
     };
-    return { market, bestBid: best(bids, 'buy'), bestAsk: best(asks, 'sell'), lastTrade: s.lastTrade };
+    return { market, bids: others(bids, 'buy'), asks: others(asks, 'sell'), lastTrade: s.lastTrade };
   }
 
   private tick(): void {
@@ -419,7 +443,7 @@ class MarketMaker {
     if (ref === undefined) return;
     const position = this.portfolio.position(market);
     const centre = skewedCentre(ref, position, this.params);
-    const liveHere = [...this.live.values()].filter((q) => q.market === market).length;
+    const liveHere = [...this.live.values()].filter((q) => q.market === market && !q.stale).length;
     if (!needsRequote(s.quotedCentre, centre, this.options.requoteBps ?? 5, liveHere, s.wanted)) return;
     const reason = s.quotedCentre === undefined ? 'initial' : liveHere < s.wanted ? 'level_gone' : 'reference_moved';
     const quotes = computeQuotes(ref, position, this.params, s.info);
@@ -436,32 +460,68 @@ class MarketMaker {
       });
   }
 
-  /** Batch cancel of the live ladder, then batch place of the new one. */
+  /**
+   * One batch cancel of the old ladder and one batch place of the new one, sent together: the cancels name the
+   * old quotes by client order id, so they cannot touch the new ones, and the requote takes one round trip
+   * instead of two (for those few milliseconds both ladders may rest).
+   */
   private async requote(market: string, s: MarketState, quotes: readonly Quote[], centre: number, reason: string): Promise<void> {
     const end = this.metrics.requoteSeconds.startTimer({ market });
-    const old = [...this.live].filter(([, q]) => q.market === market).map(([id]) => id);
-    if (old.length > 0) {
-      try {
-        await this.client.cancelOrders(old.map((clientOrderId) => ({ symbol: market, clientOrderId })));
-      } catch (err) {
-        // A quote the gateway does not know yet (or any other refusal): cancel all of this market instead.
-        this.log.debug({ err, market }, 'batch cancel refused, cancelling all');
-        await this.client.cancelAll(market);
-      }
-      for (const id of old) this.live.delete(id);
+    const old = [...this.live].filter(([, q]) => q.market === market).map(([id, q]) => {
+      q.stale = true;
+      return id;
+    });
+    await Promise.all([this.cancelQuotes(market, old), this.placeLadder(market, s, quotes)]);
+    s.quotedCentre = centre;
+    s.wanted = quotes.length;
+    this.requoteCount++;
+    this.metrics.requotes.inc({ market, reason });
+    end();
+    this.updateQuoteGauges();
+  }
+
+  /**
+   * Cancels quotes by client order id in one batch. If the gateway refuses the batch, one by one: a quote it does
+   * not know is gone, one it refuses for another reason stays marked stale and goes with the next requote.
+   */
+  private async cancelQuotes(market: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    try {
+      await this.client.cancelOrders(ids.map((clientOrderId) => ({ symbol: market, clientOrderId })));
+      for (const id of ids) this.live.delete(id);
+      return;
+    } catch (err) {
+      this.log.debug({ err, market }, 'batch cancel refused, cancelling one by one');
     }
+    for (const id of ids) {
+      try {
+        await this.client.cancelOrder(market, { clientOrderId: id });
+        this.live.delete(id);
+      } catch (err) {
+        if (err instanceof ParallaxApiError && err.code === 'ORDER_NOT_FOUND') this.live.delete(id);
+        else this.metrics.requoteFailures.inc({ market, code: err instanceof ParallaxApiError ? err.code : 'ERROR' });
+      }
+    }
+  }
+
+  private async placeLadder(market: string, s: MarketState, quotes: readonly Quote[]): Promise<void> {
     if (this.stopped) return;
     const maxFeeRate = this.options.maxFeeRate ?? Math.ceil(Math.max(s.info.makerFeeRate, s.info.takerFeeRate) * 1_000_000);
     const orders = quotes.map((q) => {
       const clientOrderId = `${this.run}-${++this.seq}`;
-      this.live.set(clientOrderId, { market, side: q.side, price: q.price, remaining: Number(q.amount), state: 'pending' });
+      this.live.set(clientOrderId, { market, side: q.side, price: q.price, remaining: Number(q.amount), state: 'pending', stale: false });
       return { symbol: market, params: { side: q.side, type: 'limit' as const, price: q.price, amount: q.amount, maxFeeRate, clientOrderId, ...(this.options.postOnly === true ? { postOnly: true } : {}) } };
     });
     let results;
     try {
       results = orders.length === 0 ? [] : await this.client.placeOrders(orders, 'result');
     } catch (err) {
-      for (const o of orders) this.live.delete(o.params.clientOrderId);
+      // Some may have reached the book all the same (an answer lost on the way back): the next requote cancels
+      // them by client order id, and forgets those the gateway never saw.
+      for (const o of orders) {
+        const q = this.live.get(o.params.clientOrderId);
+        if (q !== undefined) q.stale = true;
+      }
       throw err;
     }
     let resting = 0;
@@ -478,14 +538,8 @@ class MarketMaker {
         }
       }
     }
-    s.quotedCentre = centre;
-    s.wanted = quotes.length;
     // Quotes that did not rest (rejected, or taken at once) would make the next check requote at once: wait a bit.
     if (resting < quotes.length) s.notBefore = Date.now() + 1_000;
-    this.requoteCount++;
-    this.metrics.requotes.inc({ market, reason });
-    end();
-    this.updateQuoteGauges();
   }
 
   private updateQuoteGauges(): void {

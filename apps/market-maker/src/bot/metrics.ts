@@ -1,7 +1,6 @@
 // The bots' Prometheus metrics and a small /metrics endpoint (no framework: the bots are plain processes).
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetricsRegistry } from '@parallax/observability';
+import { createMetricsRegistry, serveMetrics } from '@parallax/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export interface MarketMakerMetrics {
@@ -54,27 +53,8 @@ export function takerMetrics(registry: Registry = createMetricsRegistry('taker')
 }
 
 /** Serves GET /metrics for a registry on host:port (port 0: any free port). */
-export async function serveMetrics(registry: Registry, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
-  const server: Server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (body) => {
-        res.writeHead(200, { 'content-type': registry.contentType }).end(body);
-      },
-      () => {
-        res.writeHead(500).end();
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      resolve();
-    });
-  });
+export async function metricsEndpoint(registry: Registry, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
+  const server = await serveMetrics(registry, port, host);
   const a = server.address() as AddressInfo;
   return {
     url: `http://${host}:${a.port}/metrics`,

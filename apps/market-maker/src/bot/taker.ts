@@ -6,7 +6,7 @@ import { Prng } from '@parallax/order-book';
 import { ParallaxApiError, type MarketInfo } from '@parallax/sdk';
 import type { Registry } from 'prom-client';
 import type { Hex } from 'viem';
-import { serveMetrics, takerMetrics, type TakerMetrics } from './metrics.js';
+import { metricsEndpoint, takerMetrics, type TakerMetrics } from './metrics.js';
 import { botClient } from './signer.js';
 
 export interface TakerOptions {
@@ -89,7 +89,7 @@ export async function startTaker(options: TakerOptions, deps: TakerDeps = {}): P
     counts[result] = (counts[result] ?? 0) + 1;
     metrics.orders.inc({ market: m, side, result });
   };
-  const server = options.metricsPort === undefined ? undefined : await serveMetrics(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort);
+  const server = options.metricsPort === undefined ? undefined : await metricsEndpoint(metrics.registry, options.metricsHost ?? '127.0.0.1', options.metricsPort);
 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;

@@ -1,12 +1,15 @@
 // Where the market maker's reference price comes from. The default reads the exchange's own book without the
 // bot's quotes; a bot author plugs in any other source (another venue, an oracle, a model) with one method.
 
+/** A price level as [price, size in base units], best first. */
+export type ViewLevel = readonly [price: number, size: number];
+
 /** What a reference source may look at: the public book without this bot's own quotes, and the last trade. */
 export interface MarketView {
   readonly market: string;
-  /** Best bid and ask of the book minus this bot's own orders (undefined: that side is empty). */
-  readonly bestBid: number | undefined;
-  readonly bestAsk: number | undefined;
+  /** Others' levels (this bot's own orders taken out), best first. */
+  readonly bids: readonly ViewLevel[];
+  readonly asks: readonly ViewLevel[];
   readonly lastTrade: number | undefined;
 }
 
@@ -15,17 +18,51 @@ export interface ReferencePriceSource {
   price(view: MarketView): number | undefined;
 }
 
+export interface BookMidOptions {
+  /** The reference of a market with no book and no trade yet. */
+  readonly startPrice: (market: string) => number | undefined;
+  /**
+   * Each side's price is where the others' cumulative size first reaches this many base units: dust orders at
+   * the top do not set the price. 0 = the best level.
+   */
+  readonly minDepth?: number;
+  /** The reference moves at most this many basis points per check (a spoofed book drags it only slowly). */
+  readonly maxStepBps?: number;
+}
+
 /**
- * The book's mid without the bot's own quotes; with one side empty, the last trade; with no trade yet, the
- * configured start price. Anchoring on others' orders (not its own) keeps the skew from feeding on itself.
+ * The mid of the others' book (each side taken at `minDepth`), without the bot's own quotes; with one side
+ * empty, the last trade; with no trade yet, the start price. Two guards against a trader who places orders to
+ * move the bot: sizes below `minDepth` are looked through, and the reference moves at most `maxStepBps` per
+ * check, so a spoof has to rest (and risk being filled) for a long time to drag the quotes anywhere. Anchoring on
+ * others' orders, not its own, keeps the skew from feeding on itself.
  */
-export function bookMidReference(startPrice: (market: string) => number | undefined): ReferencePriceSource {
+export function bookMidReference(options: BookMidOptions): ReferencePriceSource {
+  const last = new Map<string, number>();
+  const minDepth = options.minDepth ?? 0;
+  const maxStep = (options.maxStepBps ?? 10) / 10_000;
   return {
     price(v) {
-      if (v.bestBid !== undefined && v.bestAsk !== undefined && v.bestBid < v.bestAsk) return (v.bestBid + v.bestAsk) / 2;
-      return v.lastTrade ?? startPrice(v.market);
+      const bid = priceAtDepth(v.bids, minDepth);
+      const ask = priceAtDepth(v.asks, minDepth);
+      const raw = bid !== undefined && ask !== undefined && bid < ask ? (bid + ask) / 2 : (v.lastTrade ?? options.startPrice(v.market));
+      if (raw === undefined || !(raw > 0) || !Number.isFinite(raw)) return last.get(v.market);
+      const prev = last.get(v.market);
+      const next = prev === undefined || maxStep <= 0 ? raw : Math.min(prev * (1 + maxStep), Math.max(prev * (1 - maxStep), raw));
+      last.set(v.market, next);
+      return next;
     },
   };
+}
+
+/** The price at which the cumulative size of `levels` first reaches `depth` (undefined: not enough size). */
+export function priceAtDepth(levels: readonly ViewLevel[], depth: number): number | undefined {
+  let cum = 0;
+  for (const [price, size] of levels) {
+    cum += size;
+    if (cum >= depth - 1e-12) return price;
+  }
+  return undefined;
 }
 
 /** A reference fed from outside: call set() whenever the external price changes. */
