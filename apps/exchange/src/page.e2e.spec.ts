@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { localTraderAccount } from '@parallax/chain';
-import { openPage, type LivePage } from '@parallax/gateway/testing';
+import { expectLiveTrading, openPage, until, type LivePage } from '@parallax/gateway/testing';
 import { createLogger } from '@parallax/observability';
 import { ParallaxClient } from '@parallax/sdk';
 import { WebSocket } from 'ws';
@@ -15,16 +15,6 @@ import { startExchange, type RunningExchange } from './exchange.js';
 
 const M = 'M1-USDC';
 const SCREENSHOT = '/tmp/parallax-page.png';
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The first message of a channel after subscribing on a fresh connection. */
 async function firstOf(url: string, sub: Record<string, unknown>, event: string): Promise<Record<string, unknown>> {
@@ -64,7 +54,7 @@ describe('the live page in a browser', () => {
     await exchange.close();
   });
 
-  it('shows the book, a trade arriving live and a settled batch with its transaction, with no console error', async () => {
+  it('shows the book, a trade arriving live and a settled batch with its transaction, with no console error', async (t) => {
     const quotes = [
       ['sell', '101.00', '2'],
       ['sell', '100.50', '1'],
@@ -112,18 +102,36 @@ describe('the live page in a browser', () => {
     assert.match(rates.orders, /^[\d,.]+$/);
 
     await page.screenshot(SCREENSHOT);
+    t.diagnostic(`page load: ${JSON.stringify(await page.loadCost())}; screenshot ${SCREENSHOT}`);
+    assert.deepEqual(page.problems, []);
+  });
+
+  it('switches markets: the other book replaces the first, from its own snapshot', async () => {
+    const M2 = 'M2-USDC';
+    await maker.placeOrders(
+      [['sell', '7.25', '4'], ['buy', '7.00', '5']].map(([side, price, amount]) => ({ symbol: M2, params: { side: side as 'buy' | 'sell', type: 'limit' as const, price: price!, amount: amount!, maxFeeRate: 2_000 } })),
+      'result',
+    );
+    assert.ok(page, 'the page of the first test is open');
+    await page.selectMarket(M2);
+    const api = await maker.book(M2);
+    const shown = await page.book((b) => b.asks.length === api.asks.length && b.asks[0]?.[0] === '7.25');
+    assert.deepEqual([...shown.asks].reverse(), api.asks);
+    assert.deepEqual(shown.bids, [['7.00', '5.000']]);
+    assert.equal(new URL(page.page.url()).hash, `#${M2}`);
     assert.deepEqual(page.problems, []);
   });
 
   it('counts the orders and trades the engines answered (GET /v1/stats and the stats channel)', async () => {
-    // The first test: 4 resting orders and 1 taker order, 1 trade.
+    // The tests above: 4 + 2 resting orders and 1 taker order, 1 trade.
     const stats = await taker.stats();
-    assert.equal(stats.totalOrders, 5);
+    assert.equal(stats.totalOrders, 7);
     assert.equal(stats.totalTrades, 1);
     assert.equal(stats.series.length, 60);
-    assert.equal(stats.series.reduce((n, [, o]) => n + o, 0), 5, 'every order falls in the last minute');
+    // The series holds complete seconds only: once the current one ends, every order is in the last minute.
+    await until('the orders in the per-second series', async () => ((await taker.stats()).series.reduce((n, [, o]) => n + o, 0) === 7 ? true : undefined), 5_000);
     const pushed = await firstOf(exchange.gatewayUrl, { channel: 'stats' }, 'stats');
-    assert.equal(pushed['totalOrders'], 5);
+    assert.equal(pushed['totalOrders'], 7);
     const batches = await firstOf(exchange.gatewayUrl, { channel: 'settlement' }, 'settlement');
     assert.equal(batches['type'], 'snapshot');
     assert.deepEqual(batches['batches'], await taker.settlementBatches());
@@ -151,9 +159,28 @@ describe('the live page in a browser', () => {
     assert.match(csp, /frame-ancestors 'none'/);
     assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+';/);
     assert.equal(root.headers.get('x-content-type-options'), 'nosniff');
-    assert.ok((await fetch(`${exchange.gatewayUrl}/docs-json`)).ok);
+    assert.match(await (await fetch(`${exchange.gatewayUrl}/docs`)).text(), /swagger/i);
     assert.equal((await fetch(`${exchange.gatewayUrl}/health`)).status, 200);
+    assert.match(await (await fetch(`${exchange.gatewayUrl}/metrics`)).text(), /^# HELP /m);
     const doc = (await (await fetch(`${exchange.gatewayUrl}/docs-json`)).json()) as { paths: Record<string, unknown> };
     assert.ok('/v1/stats' in doc.paths && '/v1/settlement/batches' in doc.paths, 'documented in OpenAPI');
+  });
+
+  it('expectLiveTrading: the one-call check an npm start test uses sees the same trading from a fresh page', async () => {
+    const run = { looking: true };
+    const seen = expectLiveTrading(exchange.gatewayUrl, { timeoutMs: 60_000 });
+    seen.then(
+      () => (run.looking = false),
+      () => (run.looking = false),
+    );
+    // As a bot would: keep trading until the fresh page has seen a trade arrive (it shows only history before).
+    while (run.looking) {
+      await taker.placeOrder(M, { side: 'buy', type: 'limit', price: '100.50', amount: '0.01', maxFeeRate: 2_000, timeInForce: 'IOC' }, 'result');
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    const { trade, batch, book } = await seen;
+    assert.deepEqual([trade.price, trade.amount, trade.side, trade.live], ['100.50', '0.010', 'buy', true]);
+    assert.match(batch.txHash, /^0x[0-9a-f]{64}$/);
+    assert.ok(book.bids.length > 0 && book.asks.length > 0);
   });
 });

@@ -52,8 +52,9 @@ const candles = candleChart.addSeries(CandlestickSeries, { upColor: '#2ebd85', d
 const volume = candleChart.addSeries(HistogramSeries, { color: '#3b4a60', priceFormat: { type: 'volume' }, priceScaleId: '' });
 volume.priceScale().applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
 const rateChart = createChart($('throughput'), { ...chartOptions(140), timeScale: { timeVisible: true, secondsVisible: true, borderColor: '#2a3444' } });
-const ordersLine = rateChart.addSeries(LineSeries, { color: '#5b8def', lineWidth: 2, priceLineVisible: false });
-const tradesLine = rateChart.addSeries(LineSeries, { color: '#f0b90b', lineWidth: 2, priceLineVisible: false });
+const perSecond = { type: 'price', precision: 0, minMove: 1 };
+const ordersLine = rateChart.addSeries(LineSeries, { color: '#5b8def', lineWidth: 2, priceLineVisible: false, priceFormat: perSecond });
+const tradesLine = rateChart.addSeries(LineSeries, { color: '#f0b90b', lineWidth: 2, priceLineVisible: false, priceFormat: perSecond });
 
 let candleTimer;
 async function loadCandles() {

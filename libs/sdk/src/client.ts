@@ -86,13 +86,16 @@ export interface TickerInfo {
 
 /** Orders and trades per second through the engines (GET /v1/stats, WebSocket channel `stats`). */
 export interface StatsInfo {
+  /** Server time (ms). */
   readonly timestamp: number;
   readonly windowSeconds: number;
+  /** Means over the last `windowSeconds` complete seconds. */
   readonly ordersPerSecond: number;
   readonly tradesPerSecond: number;
+  /** Since the gateway started (including what it replayed from the log). */
   readonly totalOrders: number;
   readonly totalTrades: number;
-  /** [second start ms, orders, trades], oldest first. */
+  /** Complete seconds, oldest first: [second start ms, orders, trades]. */
   readonly series: [number, number, number][];
 }
 
@@ -105,7 +108,9 @@ export interface SettlementBatchInfo {
   readonly blockNumber: string | null;
   readonly gasUsed: string | null;
   readonly gasPerFill: string | null;
+  /** Fills the settlement service reported as unsettleable for this batch. */
   readonly failedFills: number;
+  /** First report and last transition (ms). */
   readonly createdAt: number;
   readonly updatedAt: number;
 }

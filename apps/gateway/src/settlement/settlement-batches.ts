@@ -3,25 +3,13 @@
 // confirmed, or dropped; failed names fills its preparation refused) and carries the fields of that step.
 // Pure and bounded: the consumer feeds it, REST and the WebSocket read it.
 import type { SettlementStatus, SettlementStatusKind } from '@parallax/contracts';
+import type { SettlementBatchInfo } from '@parallax/sdk';
 
 /** Batches kept (the newest by batch id). */
 export const MAX_BATCHES = 500;
 
-/** A batch as the API shows it: amounts as decimal strings (uint64 does not fit a JSON number). */
-export interface BatchView {
-  readonly batchId: string;
-  readonly status: SettlementStatusKind;
-  readonly fillCount: number;
-  readonly txHash: string | null;
-  readonly blockNumber: string | null;
-  readonly gasUsed: string | null;
-  readonly gasPerFill: string | null;
-  /** Fills the settlement service reported as unsettleable for this batch. */
-  readonly failedFills: number;
-  /** When the settlement service first reported the batch, and its last transition (ms). */
-  readonly createdAt: number;
-  readonly updatedAt: number;
-}
+/** A batch as the API shows it (the SDK's type): amounts as decimal strings (uint64 does not fit a JSON number). */
+export type BatchView = SettlementBatchInfo;
 
 interface BatchRecord {
   batchId: bigint;

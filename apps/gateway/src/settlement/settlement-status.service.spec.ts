@@ -4,20 +4,12 @@ import { MarketCatalogue, SETTLEMENT_STATUS_KEY, defaultMarkets, encodeSettlemen
 import { settlementDomain } from '@parallax/chain';
 import { createEmbeddedTransport, type EmbeddedTransport } from '@parallax/transport';
 import { loadGatewayConfig } from '../gateway.config.js';
+import { until } from '../testing/until.js';
 import type { BatchView } from './settlement-batches.js';
 import { SettlementStatusService } from './settlement-status.service.js';
 
 const TOPIC = 'test.settlement-status';
 const TX = `0x${'cd'.repeat(32)}` as const;
-
-async function until<T>(what: string, f: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = f();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('SettlementStatusService on the settlement-status topic', () => {
   let log: EmbeddedTransport;
@@ -56,7 +48,7 @@ describe('SettlementStatusService on the settlement-status topic', () => {
     ]);
     await producer.close();
     await service.start();
-    const batch = await until('the mined batch', () => service.recent(10).find((b) => b.status === 'mined'));
+    const batch = await until('the mined batch', () => service.recent(10).find((b) => b.status === 'mined'), 5_000, 25);
     assert.deepEqual(batch, { batchId: '5', status: 'mined', fillCount: 4, txHash: TX, blockNumber: '9', gasUsed: '400', gasPerFill: '100', failedFills: 0, createdAt: 10, updatedAt: 20 });
     assert.equal(service.skippedMessages, 2);
     assert.deepEqual(changes.map((c) => c.status), ['submitted', 'mined']);

@@ -45,6 +45,9 @@ export class SettlementStatusService implements OnApplicationShutdown {
         return Promise.resolve();
       },
     });
+    this.consumer.stopped.catch((err: unknown) => {
+      this.log.error(`the settlement status feed stopped: ${err instanceof Error ? err.message : String(err)}`);
+    });
   }
 
   recent(limit: number): BatchView[] {

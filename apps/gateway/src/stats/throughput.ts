@@ -2,24 +2,14 @@
 // one-second buckets (wall clock of arrival here) over the last SERIES_SECONDS. Pure: the caller passes the time.
 // Events replayed when the gateway starts (it reads the event topic from the beginning) land in the seconds
 // they are read in, so the first seconds after a restart show the catch-up, not the engines' rate then.
+import type { StatsInfo } from '@parallax/sdk';
 
 export const SERIES_SECONDS = 60;
 /** The rate reported is the mean over the last RATE_WINDOW_SECONDS complete seconds. */
 export const RATE_WINDOW_SECONDS = 5;
 
-export interface ThroughputSnapshot {
-  /** Server time of the snapshot (ms). */
-  readonly timestamp: number;
-  readonly windowSeconds: number;
-  /** Mean over the last `windowSeconds` complete seconds. */
-  readonly ordersPerSecond: number;
-  readonly tradesPerSecond: number;
-  /** Counted since this gateway started (including what it replayed from the log). */
-  readonly totalOrders: number;
-  readonly totalTrades: number;
-  /** Complete seconds, oldest first: [second start (ms), orders, trades]. */
-  readonly series: readonly (readonly [number, number, number])[];
-}
+/** The SDK's type is the API's shape: the gateway answers exactly what clients are typed for. */
+export type ThroughputSnapshot = StatsInfo;
 
 export class Throughput {
   private readonly orders = new Float64Array(SERIES_SECONDS + 1);

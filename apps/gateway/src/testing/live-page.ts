@@ -3,6 +3,7 @@
 // person sees: the rendered book, trades and settlement rows, and it collects every console error, page error
 // and failed request, so a test can assert the page works and stayed clean.
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { until } from './until.js';
 
 /** Flags measured to run Debian's chromium headless here (as root, no GPU, nothing fetched from outside). */
 const CHROMIUM_FLAGS = ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -41,10 +42,14 @@ export interface LivePage {
   book(until?: (b: PageBook) => boolean, timeoutMs?: number): Promise<PageBook>;
   /** Waits until the trade list shows the trade with this id. */
   trade(id: string, timeoutMs?: number): Promise<PageTrade>;
+  /** Waits until a trade arrives on the live stream (any trade, after the page loaded). */
+  liveTrade(timeoutMs?: number): Promise<PageTrade>;
   /** Waits until a mined or confirmed batch with a transaction hash is shown (this one, if given). */
   settledBatch(txHash?: string, timeoutMs?: number): Promise<PageBatch>;
   /** The throughput tiles' text. */
   rates(): Promise<{ orders: string; trades: string }>;
+  /** What loading cost: ms from navigation start to the load event, and the files and bytes fetched. */
+  loadCost(): Promise<{ loadMs: number; files: number; bytes: number }>;
   selectMarket(symbol: string): Promise<void>;
   screenshot(path: string): Promise<void>;
   close(): Promise<void>;
@@ -84,8 +89,9 @@ const READ_BOOK = `(() => {
   const levels = (id) => [...document.querySelectorAll('#' + id + ' li.level')].map((li) => [li.querySelector('.price').textContent, li.querySelector('.amount').textContent]);
   return { asks: levels('asks'), bids: levels('bids'), footnote: document.getElementById('book-seq').textContent };
 })()`;
-const readTrade = (id: string): string => `(() => {
-  const li = [...document.querySelectorAll('#trades li.trade')].find((e) => e.dataset.tradeId === ${JSON.stringify(id)});
+const readTrade = (id: string | undefined): string => `(() => {
+  const wanted = ${JSON.stringify(id ?? null)};
+  const li = [...document.querySelectorAll('#trades li.trade')].find((e) => (wanted === null ? e.classList.contains('fresh') : e.dataset.tradeId === wanted));
   if (li === undefined) return null;
   return { id: li.dataset.tradeId, price: li.querySelector('.price').textContent, amount: li.querySelector('.amount').textContent,
     side: li.classList.contains('buy') ? 'buy' : 'sell', live: li.classList.contains('fresh') };
@@ -103,16 +109,20 @@ const readSettled = (txHash: string | undefined): string => `(() => {
   }
   return null;
 })()`;
+const READ_LOAD_COST = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const files = performance.getEntriesByType('resource');
+  const bytes = files.reduce((n, r) => n + r.encodedBodySize, nav.encodedBodySize);
+  return { loadMs: Math.round(nav.loadEventEnd), files: files.length + 1, bytes };
+})()`;
 const READ_RATES = `({ orders: document.getElementById('orders-rate').textContent, trades: document.getElementById('trades-rate').textContent })`;
 
 function livePage(browser: Browser, page: Page, problems: string[]): LivePage {
   const poll = async <T>(what: string, read: () => Promise<T | null>, timeoutMs: number): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const v = await read();
-      if (v !== null) return v;
-      if (Date.now() > deadline) throw new Error(`the page did not show ${what} within ${timeoutMs} ms (problems: ${problems.join('; ') || 'none'})`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      return await until(what, async () => (await read()) ?? undefined, timeoutMs);
+    } catch (err) {
+      throw new Error(`the page did not show ${what} within ${timeoutMs} ms (problems: ${problems.join('; ') || 'none'})`, { cause: err });
     }
   };
   return {
@@ -124,9 +134,11 @@ function livePage(browser: Browser, page: Page, problems: string[]): LivePage {
         return b.asks.length > 0 && b.bids.length > 0 && until(b) ? b : null;
       }, timeoutMs),
     trade: (id, timeoutMs = 30_000) => poll(`trade ${id}`, () => page.evaluate<PageTrade | null>(readTrade(id)), timeoutMs),
+    liveTrade: (timeoutMs = 30_000) => poll('a live trade', () => page.evaluate<PageTrade | null>(readTrade(undefined)), timeoutMs),
     settledBatch: (txHash, timeoutMs = 90_000) =>
       poll(txHash === undefined ? 'a settled batch' : `settled batch ${txHash}`, () => page.evaluate<PageBatch | null>(readSettled(txHash)), timeoutMs),
     rates: () => page.evaluate<{ orders: string; trades: string }>(READ_RATES),
+    loadCost: () => page.evaluate<{ loadMs: number; files: number; bytes: number }>(READ_LOAD_COST),
     selectMarket: async (symbol) => {
       await page.click(`#markets button[data-market="${symbol}"]`);
     },
@@ -135,4 +147,31 @@ function livePage(browser: Browser, page: Page, problems: string[]): LivePage {
     },
     close: () => browser.close(),
   };
+}
+
+export interface LiveTradingSeen {
+  readonly book: PageBook;
+  readonly trade: PageTrade;
+  readonly batch: PageBatch;
+  readonly loadCost: { readonly loadMs: number; readonly files: number; readonly bytes: number };
+}
+
+/**
+ * The whole check for a running exchange with trading under way (e.g. `npm start` with its bots): the page at
+ * `url` shows both sides of a book, a trade arriving live and a settled batch with its transaction hash, with no
+ * console error, page error or failed request. Throws naming what it did not see; always closes the browser.
+ */
+export async function expectLiveTrading(url: string, options: OpenPageOptions & { readonly timeoutMs?: number; readonly screenshot?: string } = {}): Promise<LiveTradingSeen> {
+  const page = await openPage(url, options);
+  try {
+    const timeoutMs = options.timeoutMs ?? 90_000;
+    const book = await page.book(undefined, timeoutMs);
+    const trade = await page.liveTrade(timeoutMs);
+    const batch = await page.settledBatch(undefined, timeoutMs);
+    if (options.screenshot !== undefined) await page.screenshot(options.screenshot);
+    if (page.problems.length > 0) throw new Error(`the page reported problems: ${page.problems.join('; ')}`);
+    return { book, trade, batch, loadCost: await page.loadCost() };
+  } finally {
+    await page.close();
+  }
 }
