@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { settlementAbi } from '@parallax/chain';
-import { openPage, type LivePage } from '@parallax/gateway/testing';
+import { expectLiveTrading, until } from '@parallax/gateway/testing';
 import { ParallaxClient, type ParallaxStream } from '@parallax/sdk';
 import { createPublicClient, http, type Address } from 'viem';
 
@@ -26,16 +26,6 @@ interface Ready {
   readonly chain: { readonly rpcUrl: string; readonly settlement: Address; readonly chainId: number };
   readonly bots: { readonly marketMakerMetricsUrl: string; readonly takerMetricsUrl: string };
   readonly testKeys: { readonly marketMaker: { readonly address: Address }; readonly marketMakerTradingKey: { readonly address: Address } };
-}
-
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The sum of every sample of a counter in a Prometheus text page. */
@@ -85,10 +75,8 @@ function descendants(pid: number): number[] {
 describe('npm start: one command shows Parallax trading', () => {
   let child: ChildProcess | undefined;
   let stream: ParallaxStream | undefined;
-  let page: LivePage | undefined;
-  after(async () => {
+  after(() => {
     stream?.close();
-    await page?.close();
     // Only if the test failed before its clean stop: leave nothing behind.
     if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
       for (const p of descendants(child.pid)) process.kill(p, 'SIGKILL');
@@ -179,18 +167,11 @@ describe('npm start: one command shows Parallax trading', () => {
     await until('the engines\' event counter to rise', async () => ((await engineEvents()) > events0 ? true : undefined), 60_000);
     await until('settled fills in the settlement metrics', async () => ((await counter(`${ready.settlement}/metrics`, 'parallax_settlement_fills_settled_total')) > 0 ? true : undefined), 60_000);
 
-    // The page, in chromium: the book, a trade arriving live, a settled batch with its transaction.
-    page = await openPage(ready.gateway);
-    const book = await page.book();
-    assert.ok(book.asks.length > 0 && book.bids.length > 0, 'both sides of the book shown');
-    const seen = wsTrades.length;
-    const next = await until('a trade after the page opened', () => wsTrades.slice(seen).find((tr) => tr.market === ready.markets[0]), 120_000);
-    await page.trade(next.id, 30_000);
-    const batch = await page.settledBatch(undefined, 60_000);
-    assert.match(batch.txHash, /^0x[0-9a-f]{64}$/);
-    assert.deepEqual(page.problems, []);
-    await page.close();
-    page = undefined;
+    // The page, in chromium: both sides of the book, a trade arriving live, a settled batch with its
+    // transaction, and no console error, page error or failed request (the page helper's one-call check).
+    const seen = await expectLiveTrading(ready.gateway, { timeoutMs: 120_000, screenshot: '/tmp/parallax-npm-start.png' });
+    assert.ok(seen.book.asks.length > 0 && seen.book.bids.length > 0, 'both sides of the book shown');
+    assert.match(seen.batch.txHash, /^0x[0-9a-f]{64}$/);
     stream.close();
     stream = undefined;
 
