@@ -31,7 +31,7 @@ const isStopping = (): boolean => stopping !== undefined;
 function stop(reason: string, code: number): void {
   if (stopping !== undefined) {
     if (reason === 'SIGINT' || reason === 'SIGTERM') {
-      screen.note(`${reason} again: forcing exit`, { reason });
+      screen.note(`second signal (${reason}) while stopping: forcing the exit`, { reason, forced: true });
       // The exit hooks still kill anvil's process group; worker threads end with the process.
       process.exit(130);
     }

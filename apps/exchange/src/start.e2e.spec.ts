@@ -24,7 +24,7 @@ interface Ready {
   readonly settlement: string;
   readonly markets: readonly string[];
   readonly chain: { readonly rpcUrl: string; readonly settlement: Address; readonly chainId: number };
-  readonly bots: { readonly marketMakerMetricsUrl: string; readonly takerMetricsUrl: string };
+  readonly bots: { readonly marketMakerMetricsUrl: string; readonly takerMetricsUrl: string } | undefined;
   readonly testKeys: { readonly marketMaker: { readonly address: Address }; readonly marketMakerTradingKey: { readonly address: Address } };
 }
 
@@ -72,61 +72,90 @@ function descendants(pid: number): number[] {
   return kids.flatMap((k) => [k, ...descendants(k)]);
 }
 
+interface Launched {
+  readonly proc: ChildProcess;
+  readonly spawnedAt: number;
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** stdout, one parsed JSON object per line ({ msg, unparsed: true } for a line that is not JSON). */
+  readonly lines: Record<string, unknown>[];
+  stderr(): string;
+  /** Resolves with the "Parallax is running" line. */
+  ready(): Promise<Ready>;
+}
+
+/** Runs the README's start command as a newcomer's machine would (no Kafka, no PostgreSQL configured). */
+function launch(extraArgs: readonly string[]): Launched {
+  // The test runner sets Kafka and PostgreSQL variables for other tests: none of them here.
+  const inherited = (k: string): boolean => !(k.startsWith('KAFKA_') || k === 'DATABASE_URL' || k.startsWith('EXCHANGE_') || k.startsWith('LOG_'));
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && inherited(k)) env[k] = v;
+  // Free ports, so the test never collides with a running exchange; JSON lines, so the test can read them.
+  Object.assign(env, { GATEWAY_PORT: '0', ENGINE_HTTP_PORT_BASE: '0', SETTLEMENT_HTTP_PORT: '0', LOG_FORMAT: 'json' });
+  const spawnedAt = Date.now();
+  const args = ['scripts/start.mjs', ...(process.env['START_E2E_BUILD'] === 'true' ? [] : ['--no-build']), ...extraArgs];
+  const proc = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    proc.once('exit', (code, signal) => {
+      resolve({ code, signal });
+    });
+  });
+  let stderr = '';
+  proc.stderr.on('data', (b: Buffer) => {
+    stderr = (stderr + b.toString()).slice(-20_000);
+  });
+  const lines: Record<string, unknown>[] = [];
+  let rest = '';
+  proc.stdout.on('data', (b: Buffer) => {
+    rest += b.toString();
+    const parts = rest.split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) {
+      try {
+        lines.push(JSON.parse(p) as Record<string, unknown>);
+      } catch {
+        lines.push({ msg: p, unparsed: true });
+      }
+    }
+  });
+  return {
+    proc,
+    spawnedAt,
+    exited,
+    lines,
+    stderr: () => stderr,
+    ready: async () =>
+      (await until(
+        'the "Parallax is running" block',
+        () => {
+          if (proc.exitCode !== null) throw new Error(`npm start exited ${proc.exitCode}: ${stderr}`);
+          return lines.find((l) => l['msg'] === 'Parallax is running (Ctrl-C stops it)');
+        },
+        180_000,
+      )) as unknown as Ready,
+  };
+}
+
 describe('npm start: one command shows Parallax trading', () => {
-  let child: ChildProcess | undefined;
+  const children: ChildProcess[] = [];
   let stream: ParallaxStream | undefined;
   after(() => {
     stream?.close();
     // Only if the test failed before its clean stop: leave nothing behind.
-    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      for (const p of descendants(child.pid)) process.kill(p, 'SIGKILL');
-      child.kill('SIGKILL');
+    for (const child of children) {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+        for (const p of descendants(child.pid)) process.kill(p, 'SIGKILL');
+        child.kill('SIGKILL');
+      }
     }
   });
 
   it('starts from the README command, trades, settles on chain, shows it on the page, and releases everything on SIGINT', async (t) => {
-    // A newcomer's machine: no Kafka, no PostgreSQL configured (the test runner sets both for other tests).
-    const inherited = (k: string): boolean => !(k.startsWith('KAFKA_') || k === 'DATABASE_URL' || k.startsWith('EXCHANGE_') || k.startsWith('LOG_'));
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && inherited(k)) env[k] = v;
-    // Free ports, so the test never collides with a running exchange; JSON lines, so the test can read them.
-    Object.assign(env, { GATEWAY_PORT: '0', ENGINE_HTTP_PORT_BASE: '0', SETTLEMENT_HTTP_PORT: '0', LOG_FORMAT: 'json' });
-    const spawnedAt = Date.now();
-    const args = ['scripts/start.mjs', ...(process.env['START_E2E_BUILD'] === 'true' ? [] : ['--no-build'])];
-    const proc = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child = proc;
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-      proc.once('exit', (code, signal) => {
-        resolve({ code, signal });
-      });
-    });
-    let stderr = '';
-    proc.stderr.on('data', (b: Buffer) => {
-      stderr = (stderr + b.toString()).slice(-20_000);
-    });
-    const lines: Record<string, unknown>[] = [];
-    let rest = '';
-    proc.stdout.on('data', (b: Buffer) => {
-      rest += b.toString();
-      const parts = rest.split('\n');
-      rest = parts.pop() ?? '';
-      for (const p of parts) {
-        try {
-          lines.push(JSON.parse(p) as Record<string, unknown>);
-        } catch {
-          lines.push({ msg: p, unparsed: true });
-        }
-      }
-    });
-
-    const ready = (await until(
-      'the "Parallax is running" block',
-      () => {
-        if (proc.exitCode !== null) throw new Error(`npm start exited ${proc.exitCode}: ${stderr}`);
-        return lines.find((l) => l['msg'] === 'Parallax is running (Ctrl-C stops it)');
-      },
-      180_000,
-    )) as unknown as Ready;
+    const run = launch([]);
+    const { proc, spawnedAt, exited, lines } = run;
+    children.push(proc);
+    const ready = await run.ready();
+    const bots = ready.bots;
+    assert.ok(bots, 'the bots run');
     const readyAfterS = (Date.now() - spawnedAt) / 1000;
     assert.deepEqual(ready.markets, ['ETH-USDC', 'BTC-USDC', 'SOL-USDC']);
     assert.deepEqual(lines.filter((l) => l['unparsed'] === true), [], 'stdout is JSON lines when piped');
@@ -178,11 +207,11 @@ describe('npm start: one command shows Parallax trading', () => {
     // Ctrl-C: everything stops, the launcher exits 0, nothing is left running or listening.
     const pids = descendants(proc.pid!);
     assert.ok(pids.length >= 1, 'anvil runs as a child process');
-    const ports = [ready.gateway, ...ready.engines, ready.settlement, ready.chain.rpcUrl, ready.bots.marketMakerMetricsUrl, ready.bots.takerMetricsUrl];
+    const ports = [ready.gateway, ...ready.engines, ready.settlement, ready.chain.rpcUrl, bots.marketMakerMetricsUrl, bots.takerMetricsUrl];
     for (const u of ports) assert.equal(await listening(u), true, `${u} listens while running`);
     proc.kill('SIGINT');
     const exit = await exited;
-    assert.deepEqual(exit, { code: 0, signal: null }, stderr);
+    assert.deepEqual(exit, { code: 0, signal: null }, run.stderr());
     assert.ok(lines.some((l) => l['msg'] === 'stopped'), 'said it stopped');
     for (const p of pids) assert.equal(alive(p), false, `process ${p} left running`);
     for (const u of ports) assert.equal(await listening(u), false, `${u} still listening`);
@@ -191,5 +220,29 @@ describe('npm start: one command shows Parallax trading', () => {
     const steps = Object.fromEntries(lines.filter((l) => typeof l['step'] === 'string').map((l) => [String(l['step']), l['elapsedMs']]));
     t.diagnostic(`ready after ${readyAfterS.toFixed(1)} s; first trade ${firstTradeS.toFixed(1)} s; first settled batch ${firstBatchS.toFixed(1)} s (from the spawn); steps ${JSON.stringify(steps)}`);
     console.log(JSON.stringify({ startE2e: { readyAfterS, firstTradeS, firstBatchS, steps } }));
+  });
+  it('with --no-bots: no demo accounts or bots; a second signal while stopping forces the exit and still leaves nothing running', async () => {
+    const run = launch(['--no-bots']);
+    children.push(run.proc);
+    const ready = await run.ready();
+    assert.equal(ready.bots, undefined);
+    assert.equal((ready as unknown as { testKeys?: unknown }).testKeys, undefined, 'no keys printed when nothing was funded');
+    const progress = run.lines.filter((l) => typeof l['step'] === 'string').map((l) => l['step']);
+    assert.deepEqual(progress, ['engines', 'chain', 'settlement', 'gateway']);
+    const pids = descendants(run.proc.pid!);
+    assert.ok(pids.length >= 1, 'anvil runs as a child process');
+    // Back to back, while the first stop is still under way (without bots it takes well under a second, so
+    // waiting for its log line first would race the clean exit). Two different signals: the kernel merges a
+    // second SIGINT sent before the first was delivered, never a SIGTERM with a SIGINT (a terminal's Ctrl-C and
+    // a supervisor's SIGTERM are the same stop to the launcher).
+    run.proc.kill('SIGINT');
+    run.proc.kill('SIGTERM');
+    const exit = await run.exited;
+    assert.deepEqual(exit, { code: 130, signal: null }, run.stderr());
+    assert.ok(run.lines.some((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('stopping (SIG')), 'the first one began the clean stop');
+    assert.ok(run.lines.some((l) => l['forced'] === true), 'the second one forced the exit');
+    // anvil runs in its own process group: the launcher's exit hook kills it even on a forced exit.
+    await until('anvil to be gone', () => (pids.every((p) => !alive(p)) ? true : undefined), 10_000);
+    for (const u of [ready.gateway, ...ready.engines, ready.settlement, ready.chain.rpcUrl]) assert.equal(await listening(u), false, `${u} still listening`);
   });
 });
