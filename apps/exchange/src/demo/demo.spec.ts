@@ -5,7 +5,8 @@ import { ConfigError } from '@parallax/observability';
 import { botsEnabled, loadExchangeConfig } from '../exchange.config.js';
 import { demoAccounts, FIRST_DEMO_ACCOUNT } from './demo-accounts.js';
 import { demoMarkets, demoStartPrices } from './demo-markets.js';
-import { endpoints, whereLines } from './demo-screen.js';
+import { createLogger } from '@parallax/observability';
+import { createScreen, endpoints, whereLines, type Where } from './demo-screen.js';
 
 describe('npm start demo', () => {
   it('names the first markets and keeps ids, units and the rest of the default catalogue', () => {
@@ -58,5 +59,17 @@ describe('npm start demo', () => {
     }
     const keysAt = text.indexOf('TEST KEYS');
     assert.ok(keysAt > 0 && keysAt < text.indexOf(accounts.marketMaker.privateKey), 'keys come under the TEST KEYS label');
+  });
+
+  it('in a terminal: one line per step with the time since start, then the block; nothing else on the screen', () => {
+    const out: string[] = [];
+    const screen = createScreen(true, createLogger('demo-spec', 'silent'), (l) => out.push(l));
+    screen.step('gateway: REST, WebSocket, the page', { step: 'gateway', url: 'http://127.0.0.1:3000' });
+    const where: Where = { mode: 'embedded', gatewayUrl: 'http://127.0.0.1:3000', engineUrls: [], settlementUrl: undefined, markets: ['ETH-USDC'], chain: undefined, bots: undefined, accounts: undefined, startedInS: 1 };
+    screen.ready(where);
+    assert.match(out[0]!, /^ {2}✓ gateway: REST, WebSocket, the page \(\d+\.\d s\)$/);
+    assert.deepEqual(out.slice(1), whereLines(where));
+    assert.ok(out.some((l) => l.includes('Bots        off')));
+    assert.ok(!out.some((l) => l.includes('TEST KEYS')), 'no keys when no account was funded');
   });
 });
