@@ -30,7 +30,7 @@ const isStopping = (): boolean => stopping !== undefined;
 /** First Ctrl-C (or SIGTERM): stop the bots (their quotes cancelled), then every part; a second one forces. */
 function stop(reason: string, code: number): void {
   if (stopping !== undefined) {
-    if (reason === 'SIGINT' || reason === 'SIGTERM') {
+    if (reason.startsWith('SIG')) {
       screen.note(`second signal (${reason}) while stopping: forcing the exit`, { reason, forced: true });
       // The exit hooks still kill anvil's process group; worker threads end with the process.
       process.exit(130);
@@ -51,7 +51,8 @@ function stop(reason: string, code: number): void {
     process.exit(code);
   });
 }
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+// SIGHUP: the terminal closed; stop the same way (Node's default would end the process without its exit hooks).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(signal, () => {
     stop(signal, 0);
   });
