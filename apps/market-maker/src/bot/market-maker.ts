@@ -64,6 +64,8 @@ export interface MarketMakerDeps {
   readonly logger?: Logger;
   /** Registry for the bot's metrics (default: its own, with Node's default metrics). */
   readonly registry?: Registry;
+  /** The API client (default: the SDK client for gatewayUrl signing with privateKey); unit tests pass a fake. */
+  readonly client?: ParallaxClient;
 }
 
 interface LiveQuote {
@@ -162,7 +164,7 @@ class MarketMaker {
   ) {
     this.log = deps.logger ?? createLogger('market-maker');
     this.metrics = marketMakerMetrics(deps.registry);
-    this.client = botClient(options.gatewayUrl, { privateKey: options.privateKey });
+    this.client = deps.client ?? botClient(options.gatewayUrl, { privateKey: options.privateKey });
     this.params = { ...DEFAULT_QUOTING, ...options.quoting };
     const start = options.startPrice ?? 100;
     this.reference =
