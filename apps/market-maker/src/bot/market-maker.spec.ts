@@ -38,6 +38,8 @@ class FakeApi {
   /** Set to make the next batch cancel / batch place fail with this error. */
   failBatchCancel: Error | undefined;
   failPlace: Error | undefined;
+  /** Orders in this market are answered `rejected` with this reason (as a risk shard refuses an unfunded order). */
+  reject: { market: string; reason: string } | undefined;
   /** Client order ids whose single cancel fails with this code. */
   readonly cancelRefusals = new Map<string, string>();
 
@@ -105,8 +107,9 @@ function fakeClient(api: FakeApi): ParallaxClient {
       }
       return Promise.resolve(
         orders.map((o, i) => {
-          api.open.set(o.params.clientOrderId!, { market: o.symbol, side: o.params.side, price: o.params.price });
-          const order = { id: String(i), clientOrderId: o.params.clientOrderId!, market: o.symbol, trader: null, side: o.params.side, type: 'limit' as const, timeInForce: 'GTC', price: o.params.price, amount: o.params.amount, filled: '0', remaining: o.params.amount, average: null, status: 'open' as const, reason: null, timestamp: 0, lastUpdateTimestamp: 0 };
+          const refused = api.reject?.market === o.symbol ? api.reject.reason : undefined;
+          if (refused === undefined) api.open.set(o.params.clientOrderId!, { market: o.symbol, side: o.params.side, price: o.params.price });
+          const order = { id: String(i), clientOrderId: o.params.clientOrderId!, market: o.symbol, trader: null, side: o.params.side, type: 'limit' as const, timeInForce: 'GTC', price: o.params.price, amount: o.params.amount, filled: '0', remaining: o.params.amount, average: null, status: refused === undefined ? ('open' as const) : ('rejected' as const), reason: refused ?? null, timestamp: 0, lastUpdateTimestamp: 0 };
           return { id: String(i), clientOrderId: o.params.clientOrderId!, market: o.symbol, result: 'answered' as const, duplicate: false, order };
         }),
       );
@@ -218,6 +221,21 @@ describe('market maker bookkeeping', () => {
       assert.ok(lost.every((id) => !api.open.has(id)));
       const text = await mm.metrics.registry.metrics();
       assert.match(text, /parallax_mm_requote_failures_total\{market="M1-USDC",code="ERROR"\} 1/);
+    });
+  });
+
+  it('counts refused quotes by reason and pauses that market, not the others', async () => {
+    const api = new FakeApi();
+    api.reject = { market: 'M2-USDC', reason: 'INSUFFICIENT_FUNDS' };
+    await withBot(api, { price: () => 100 }, async (mm) => {
+      await until('M1 quoted', () => liveIn(mm, 'M1-USDC').length === 4);
+      let refused = 0;
+      while (refused === 0) {
+        refused = (await mm.metrics.requoteFailures.get()).values.filter((v) => v.labels.market === 'M2-USDC' && v.labels.code === 'INSUFFICIENT_FUNDS').reduce((a, v) => a + v.value, 0);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(refused % 4, 0, 'every refused quote of a ladder is counted');
+      assert.equal(liveIn(mm, 'M2-USDC').length, 0);
     });
   });
 
