@@ -64,6 +64,8 @@ export interface MarketMakerDeps {
   readonly logger?: Logger;
   /** Registry for the bot's metrics (default: its own, with Node's default metrics). */
   readonly registry?: Registry;
+  /** The API client (default: the SDK client for gatewayUrl signing with privateKey); unit tests pass a fake. */
+  readonly client?: ParallaxClient;
 }
 
 interface LiveQuote {
@@ -85,6 +87,8 @@ interface MarketState {
   busy: boolean;
   /** No requote before this time (after a failure or rejected quotes). */
   notBefore: number;
+  /** Requotes in a row that failed or left quotes that did not rest (drives the pause before the next one). */
+  troubles: number;
   /** Test seam: drop this many of the next book updates, as a lossy network would. */
   dropUpdates: number;
 }
@@ -162,7 +166,7 @@ class MarketMaker {
   ) {
     this.log = deps.logger ?? createLogger('market-maker');
     this.metrics = marketMakerMetrics(deps.registry);
-    this.client = botClient(options.gatewayUrl, { privateKey: options.privateKey });
+    this.client = deps.client ?? botClient(options.gatewayUrl, { privateKey: options.privateKey });
     this.params = { ...DEFAULT_QUOTING, ...options.quoting };
     const start = options.startPrice ?? 100;
     this.reference =
@@ -184,7 +188,7 @@ class MarketMaker {
     for (const symbol of wanted) {
       const info = all.find((m) => m.symbol === symbol);
       if (info === undefined) throw new ParallaxApiError(404, 'UNKNOWN_MARKET', `the gateway lists no market ${symbol}`);
-      this.markets.set(symbol, { info, book: new LocalBook(symbol), lastTrade: undefined, quotedCentre: undefined, wanted: 0, busy: false, notBefore: 0, dropUpdates: 0 });
+      this.markets.set(symbol, { info, book: new LocalBook(symbol), lastTrade: undefined, quotedCentre: undefined, wanted: 0, busy: false, notBefore: 0, troubles: 0, dropUpdates: 0 });
     }
     // What happened before this run is not this run's inventory; quotes left by an earlier run go.
     this.portfolio.ignore(await this.client.fills());
@@ -429,7 +433,7 @@ class MarketMaker {
         this.check(market, s);
       } catch (err) {
         // A reference source that throws, or a market whose grid the maths refuses: that market waits, the others go on.
-        s.notBefore = Date.now() + 1_000;
+        this.pause(s);
         this.metrics.requoteFailures.inc({ market, code: 'STRATEGY_ERROR' });
         this.log.warn({ err, market }, 'could not compute quotes');
       }
@@ -452,7 +456,7 @@ class MarketMaker {
       .catch((err: unknown) => {
         const code = err instanceof ParallaxApiError ? err.code : 'ERROR';
         this.metrics.requoteFailures.inc({ market, code });
-        s.notBefore = Date.now() + 1_000;
+        this.pause(s);
         this.log.warn({ err, market }, 'requote failed');
       })
       .finally(() => {
@@ -525,8 +529,13 @@ class MarketMaker {
       throw err;
     }
     let resting = 0;
+    const refusals = new Map<string, number>();
     for (const [i, r] of results.entries()) {
       const id = orders[i]!.params.clientOrderId;
+      if (r.order?.status === 'rejected') {
+        const code = r.order.reason ?? 'REJECTED';
+        refusals.set(code, (refusals.get(code) ?? 0) + 1);
+      }
       const q = this.live.get(id);
       if (q === undefined) continue;
       if (r.order !== null && r.order.status !== 'open') this.live.delete(id);
@@ -538,8 +547,17 @@ class MarketMaker {
         }
       }
     }
-    // Quotes that did not rest (rejected, or taken at once) would make the next check requote at once: wait a bit.
-    if (resting < quotes.length) s.notBefore = Date.now() + 1_000;
+    for (const [code, n] of refusals) this.metrics.requoteFailures.inc({ market, code }, n);
+    if (refusals.size > 0 && s.troubles === 0) this.log.warn({ market, refusals: Object.fromEntries(refusals) }, 'quotes refused');
+    // Quotes that did not rest (refused, or taken at once) would make the next check requote at once: pause,
+    // longer each time in a row (a bot out of funds retries every 30 s, not four times a second).
+    if (resting < quotes.length) this.pause(s);
+    else s.troubles = 0;
+  }
+
+  private pause(s: MarketState): void {
+    s.notBefore = Date.now() + Math.min(30_000, 1_000 * 2 ** Math.min(s.troubles, 5));
+    s.troubles++;
   }
 
   private updateQuoteGauges(): void {
