@@ -96,7 +96,7 @@ startup = (async () => {
       { gatewayUrl: ex.gatewayUrl, accounts, markets, takerRate: config.EXCHANGE_TAKER_RATE, levels: config.EXCHANGE_MM_LEVELS },
       logger,
     );
-    screen.step(`market maker quoting ${markets.length} markets${config.EXCHANGE_TAKER_RATE === 0 ? '' : `, taker bot trading ${config.EXCHANGE_TAKER_RATE} orders/s`}`, { step: 'bots' });
+    screen.step(`market maker quoting ${markets.length} market${markets.length === 1 ? '' : 's'}${config.EXCHANGE_TAKER_RATE === 0 ? '' : `, taker bot sending ${config.EXCHANGE_TAKER_RATE} orders a second`}`, { step: 'bots' });
   }
   if (isStopping()) return;
   screen.ready({

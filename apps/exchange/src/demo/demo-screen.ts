@@ -58,7 +58,7 @@ export function whereLines(w: Where): string[] {
   lines.push(
     w.bots === undefined
       ? `  ${pad('Bots')}off`
-      : `  ${pad('Bots')}market maker quoting ${w.bots.levels} levels a side on every market; taker ${w.bots.takerRate === 0 ? 'off' : `${w.bots.takerRate} orders/s`}`,
+      : `  ${pad('Bots')}market maker quoting ${w.bots.levels} levels a side on every market; taker ${w.bots.takerRate === 0 ? 'off' : `${w.bots.takerRate} orders a second`}`,
   );
   if (w.accounts !== undefined) {
     const a = w.accounts;
