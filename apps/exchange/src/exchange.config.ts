@@ -16,7 +16,8 @@ const schema = z
     EXCHANGE_ENGINES: z.coerce.number().int().min(1).max(64).default(2),
     /** Partitions of the order, event and snapshot topics (engines share them). */
     PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(6),
-    MARKETS: z.coerce.number().int().min(1).max(1_000_000).default(12),
+    /** Markets 1..N; the first ones get the demo names (ETH-USDC, BTC-USDC, ...; src/demo/demo-markets.ts). */
+    MARKETS: z.coerce.number().int().min(1).max(1_000_000).default(3),
     /** Start a local anvil node with the settlement contract and test tokens deployed. */
     EXCHANGE_LOCAL_CHAIN: flag('true'),
     /** Run the settlement service against the local chain (embedded PGlite unless DATABASE_URL is set). */
@@ -45,6 +46,19 @@ const schema = z
     EXCHANGE_LOG_RETENTION: z.enum(['consumed', 'all']).default('consumed'),
     /** Explicit opt-in for a launcher that IS the deployment: the default names on KAFKA_BROKERS. */
     EXCHANGE_USE_DEPLOYMENT_NAMES: flag('false'),
+    /**
+     * The demo: fund the market maker's and the taker's test accounts on the local chain, authorize the market
+     * maker's trading key, and run the reference market maker on every market and the taker bot against it.
+     * Unset: on whenever there is a local chain.
+     */
+    EXCHANGE_BOTS: z
+      .enum(['true', 'false'])
+      .optional()
+      .transform((v) => (v === undefined ? undefined : v === 'true')),
+    /** The taker bot's marketable orders per second (exponential gaps). 0 = a market maker alone. */
+    EXCHANGE_TAKER_RATE: z.coerce.number().min(0).max(1_000).default(2),
+    /** Levels the market maker quotes on each side of every market. */
+    EXCHANGE_MM_LEVELS: z.coerce.number().int().min(1).max(25).default(5),
     /** LOG_LEVEL, LOG_FORMAT (also handed to the engines and the settlement service). */
     ...logEnvShape(),
   })
@@ -61,12 +75,20 @@ const schema = z
           'EXCHANGE_USE_DEPLOYMENT_NAMES=true if this launcher is the deployment',
       });
     }
+    if (c.EXCHANGE_BOTS === true && !c.EXCHANGE_LOCAL_CHAIN) {
+      ctx.addIssue({ code: 'custom', path: ['EXCHANGE_BOTS'], message: 'the bots trade test tokens of the local chain: needs EXCHANGE_LOCAL_CHAIN=true' });
+    }
     if (c.EXCHANGE_NAMESPACE !== undefined && c.EXCHANGE_USE_DEPLOYMENT_NAMES) {
       ctx.addIssue({ code: 'custom', path: ['EXCHANGE_USE_DEPLOYMENT_NAMES'], message: 'contradicts EXCHANGE_NAMESPACE: set one of them' });
     }
   });
 
 export type ExchangeConfig = z.infer<typeof schema>;
+
+/** Whether this launch runs the demo bots (EXCHANGE_BOTS, default: when there is a local chain). */
+export function botsEnabled(config: Pick<ExchangeConfig, 'EXCHANGE_BOTS' | 'EXCHANGE_LOCAL_CHAIN'>): boolean {
+  return config.EXCHANGE_BOTS ?? config.EXCHANGE_LOCAL_CHAIN;
+}
 
 export function loadExchangeConfig(env: NodeJS.ProcessEnv = process.env): ExchangeConfig {
   return loadConfig(schema, env);

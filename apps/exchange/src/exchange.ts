@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
-import { defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs, type MarketDefinition } from '@parallax/contracts';
 import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
@@ -29,6 +29,14 @@ export interface RunningExchange {
   /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
   readonly failed: Promise<Error>;
   close(): Promise<void>;
+}
+
+/** What a launcher may add to the configuration (npm start's demo uses both). */
+export interface StartExchangeOptions {
+  /** The gateway's market catalogue (ids 1..MARKETS); default `defaultMarkets(MARKETS)`. */
+  readonly markets?: readonly MarketDefinition[];
+  /** Told as each part is up: 'engines', 'chain', 'settlement', 'gateway' (with what the log line says). */
+  readonly progress?: (step: 'engines' | 'chain' | 'settlement' | 'gateway', fields: Record<string, unknown>) => void;
 }
 
 /** Engine environment shared by every engine of this exchange. */
@@ -64,7 +72,8 @@ function engineEntry(): string {
  * engines in worker threads on it, the gateway, and (optionally) anvil with the contracts deployed. Kafka
  * mode: the engines as child processes in one consumer group on the configured cluster.
  */
-export async function startExchange(config: ExchangeConfig, logger: Logger): Promise<RunningExchange> {
+export async function startExchange(config: ExchangeConfig, logger: Logger, options: StartExchangeOptions = {}): Promise<RunningExchange> {
+  const progress = options.progress ?? (() => undefined);
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.splice(0).reverse()) {
@@ -102,6 +111,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
         );
       }
       logger.info({ engines: engineUrls, partitions: config.PARTITIONS }, 'matching engines running in worker threads');
+      progress('engines', { engines: engineUrls.length, partitions: config.PARTITIONS, threads: true });
     } else {
       const entry = engineEntry();
       const children: ChildProcess[] = [];
@@ -132,6 +142,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
         { engines: children.length, brokers: config.KAFKA_BROKERS, group: names.engineGroupId, orders: names.topics.orders },
         'matching engines started as processes',
       );
+      progress('engines', { engines: children.length, partitions: config.PARTITIONS, threads: false });
     }
 
     let chain: RunningExchange['chain'];
@@ -143,6 +154,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       closers.push(() => local.chain.close());
       chain = { rpcUrl: local.chain.anvil.rpcUrl, settlement: local.chain.settlement, tokens: local.chain.tokens };
       logger.info(chain, 'local EVM node with the settlement contract deployed');
+      progress('chain', chain);
       if (config.EXCHANGE_SETTLEMENT) {
         // Settlement runs in this process: on the embedded log, or on its own Kafka client.
         let transport: Transport;
@@ -172,6 +184,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
           },
         );
         logger.info({ url: s.url, database: settlementConfig.databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL' }, 'settlement service running');
+        progress('settlement', { url: s.url, database: settlementConfig.databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL' });
       }
     }
 
@@ -190,13 +203,14 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
       transport: gatewayTransport,
       topics: { orders: names.topics.orders, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders, settlementStatus: names.settlementTopics.settlementStatus },
-      catalogue: new MarketCatalogue(defaultMarkets(config.MARKETS)),
+      catalogue: new MarketCatalogue(options.markets ?? defaultMarkets(config.MARKETS)),
       // Without a chain no market can take signed orders: the gateway then serves no markets.
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
       settlementMarkets: localChain?.markets ?? [],
       fees: settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 },
-    }, { logger: logger.child({ service: 'gateway' }) });
+    }, { logger: logger.child({ service: 'gateway' }), shutdownHooks: false });
     closers.push(() => gateway.app.close());
+    progress('gateway', { url: gateway.url });
 
     return {
       mode: config.KAFKA_BROKERS === undefined ? 'embedded' : 'kafka',

@@ -1,12 +1,11 @@
 import 'reflect-metadata';
-import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type INestApplication, ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { createLogger, METRICS_REGISTRY, NestPinoLogger, type Logger } from '@parallax/observability';
+import { createLogger, METRICS_REGISTRY, NestPinoLogger, serveMetrics, type Logger } from '@parallax/observability';
 import type { Registry } from 'prom-client';
 import { AppModule } from './app.module.js';
 import { ApiError } from './errors/api.errors.js';
@@ -36,7 +35,11 @@ export interface StartedGateway {
 }
 
 /** Creates and starts the gateway: REST under /v1, OpenAPI at /docs (JSON at /docs-json), WebSocket at /ws. */
-export async function startGateway(ctx: GatewayContext, options: { intake?: OrderIntake; logger?: Logger } = {}): Promise<StartedGateway> {
+export async function startGateway(
+  ctx: GatewayContext,
+  /** shutdownHooks (default true): close on SIGINT/SIGTERM; false when a launcher owns the signals (npm start). */
+  options: { intake?: OrderIntake; logger?: Logger; shutdownHooks?: boolean } = {},
+): Promise<StartedGateway> {
   const log = options.logger ?? createLogger('gateway');
   const intake = options.intake ?? (await LogOrderIntake.open(ctx.transport, ctx.topics, ctx.clock));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forContext(ctx, intake), { logger: new NestPinoLogger(log), bodyParser: false });
@@ -71,7 +74,9 @@ export async function startGateway(ctx: GatewayContext, options: { intake?: Orde
       }),
     );
     app.useWebSocketAdapter(new WsAdapter(app));
-    app.enableShutdownHooks();
+    // Nest's hooks close the app on a signal and then raise it again: inside a launcher that would close the
+    // gateway behind the launcher's back and count as a second Ctrl-C.
+    if (options.shutdownHooks !== false) app.enableShutdownHooks();
     const doc = new DocumentBuilder()
       .setTitle('Parallax trading API')
       .setDescription('REST API of the Parallax gateway. Orders and cancels are EIP-712 signed by the trader; private reads carry a signed Login in x-parallax-* headers. WebSocket at /ws. Errors: { error: { code, message } }.')
@@ -99,29 +104,4 @@ export async function startGateway(ctx: GatewayContext, options: { intake?: Orde
   };
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
   return metricsUrl === undefined ? { app, url } : { app, url, metricsUrl };
-}
-
-/** GET /metrics and nothing else, on the internal port. */
-async function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
-  const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') {
-      res.writeHead(404).end();
-      return;
-    }
-    registry.metrics().then(
-      (text) => {
-        res.writeHead(200, { 'content-type': registry.contentType }).end(text);
-      },
-      () => {
-        res.writeHead(500).end();
-      },
-    );
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      resolve();
-    });
-  });
-  return server;
 }

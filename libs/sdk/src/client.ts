@@ -320,9 +320,16 @@ export class ParallaxClient {
   }
 
   /** A WebSocket stream (connects on first use, reconnects and resubscribes by itself). */
-  stream(): ParallaxStream {
-    return new ParallaxStream(this);
+  stream(options: StreamOptions = {}): ParallaxStream {
+    return new ParallaxStream(this, options);
   }
+}
+
+export interface StreamOptions {
+  /** First reconnect delay bound (ms); doubles per failed attempt, with full jitter. Default 200. */
+  readonly reconnectBaseMs?: number;
+  /** Largest reconnect delay (ms). Default 10,000. */
+  readonly reconnectMaxMs?: number;
 }
 
 type Handler = (msg: Record<string, unknown>) => void;
@@ -330,6 +337,7 @@ type Handler = (msg: Record<string, unknown>) => void;
 /**
  * The WebSocket API with reconnect and resubscribe. Book subscriptions keep a LocalBook that verifies every
  * update's sequence and checksum; on a gap or a mismatch it resubscribes, and the server's snapshot resets it.
+ * After a reconnect (re-login and resubscribe done) handlers get `{ event: 'reconnected', reconnects }`.
  */
 export class ParallaxStream {
   private ws: WebSocket | undefined;
@@ -344,8 +352,14 @@ export class ParallaxStream {
   /** Resyncs after a gap or checksum mismatch (for monitoring and tests). */
   resyncs = 0;
   reconnects = 0;
+  /** Failed reconnect attempts since the last connection that worked (drives the backoff). */
+  private failedAttempts = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly client: ParallaxClient) {}
+  constructor(
+    private readonly client: ParallaxClient,
+    private readonly options: StreamOptions = {},
+  ) {}
 
   on(handler: Handler): () => void {
     this.handlers.add(handler);
@@ -375,7 +389,7 @@ export class ParallaxStream {
         this.opening = undefined;
         for (const p of this.pending.values()) p.reject(new Error('connection closed'));
         this.pending.clear();
-        if (!this.closed) setTimeout(() => void this.reconnect(), 200);
+        this.scheduleReconnect();
       });
     });
     return this.opening;
@@ -391,10 +405,36 @@ export class ParallaxStream {
         this.books.get(key)?.clear();
         await this.call(sub);
       }
+      this.failedAttempts = 0;
+      // Session options (cancel-on-disconnect, the dead-man switch) belong to a connection: a client re-arms them here.
+      for (const h of this.handlers) h({ event: 'reconnected', reconnects: this.reconnects });
     } catch {
       // close() may have run while this reconnect awaited.
-      if (!this.isClosed()) setTimeout(() => void this.reconnect(), 500);
+      if (!this.isClosed()) {
+        this.failedAttempts++;
+        this.scheduleReconnect();
+      }
     }
+  }
+
+  /**
+   * One pending reconnect at a time: a failed attempt both closes its socket and fails its awaits, and each used
+   * to schedule its own retry, so the attempts doubled with every failure while the gateway was away.
+   */
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer !== undefined) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      void this.reconnect();
+    }, this.reconnectDelay());
+  }
+
+  /** Exponential backoff with full jitter, so that many clients of a restarted gateway do not return in step. */
+  private reconnectDelay(): number {
+    const base = this.options.reconnectBaseMs ?? 200;
+    const cap = this.options.reconnectMaxMs ?? 10_000;
+    const ceiling = Math.min(cap, base * 2 ** Math.min(this.failedAttempts, 20));
+    return Math.max(base / 2, Math.random() * ceiling);
   }
 
   private onMessage(msg: Record<string, unknown>): void {
@@ -467,6 +507,7 @@ export class ParallaxStream {
 
   close(): void {
     this.closed = true;
+    clearTimeout(this.reconnectTimer);
     this.ws?.close();
   }
 }

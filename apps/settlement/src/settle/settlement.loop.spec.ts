@@ -22,7 +22,7 @@ import { Registry } from 'prom-client';
 import { bytesToHex } from 'viem';
 import type { SettlementConfig } from '../config/settlement.config.js';
 import { ScriptedSettler, type ExclusionRule } from '../testing/scripted-settler.js';
-import { SettlementHalt, SettlementLoop } from './settlement.loop.js';
+import { IDLE_POLL_MS, SettlementHalt, SettlementLoop } from './settlement.loop.js';
 import { SettlementMetrics } from './settlement.metrics.js';
 
 const LOT = 10n ** 15n;
@@ -208,6 +208,21 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
   async function counter(metric: { get(): Promise<{ values: readonly { value: number }[] }> }): Promise<number> {
     return (await metric.get()).values.reduce((sum, v) => sum + v.value, 0);
   }
+
+  it('polls at POLL_INTERVAL_MS while a fill waits, and only every IDLE_POLL_MS when nothing is pending or open', async () => {
+    const chain = new ScriptedSettler();
+    // A long batch age: one stored fill waits in the database without being batched.
+    const { loop } = start(chain, [], { maxAgeMs: 60_000 });
+    assert.equal(await loop.step(signal), false);
+    assert.equal(loop.pollDelayMs(), IDLE_POLL_MS, 'empty: idle');
+    await store([trade(1, 1)]);
+    assert.equal(await loop.step(signal), false);
+    assert.equal(loop.pollDelayMs(), 5, 'a fill waits for its batch: the configured interval');
+    const { loop: eager } = start(chain, []);
+    await drain(eager);
+    assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:1']);
+    assert.equal(eager.pollDelayMs(), IDLE_POLL_MS, 'all settled: idle again');
+  });
 
   // --- 1 ----------------------------------------------------------------------------------------------------------
 

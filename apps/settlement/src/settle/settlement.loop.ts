@@ -61,6 +61,12 @@ const STUCK_FACTOR = 4;
 const MIN_STUCK_MS = 60_000;
 /** A system fault keeps the health degraded this long after it was last seen. */
 const SYSTEM_FAULT_ALERT_MS = 300_000;
+/**
+ * Poll interval while nothing is open and no fill waits: only new fills (which wake() the loop at once) or a
+ * reorg of confirmed batches can change anything then, so a fast POLL_INTERVAL_MS (50 ms in npm start) would
+ * only keep the database and the node busy: it was most of an idle exchange's CPU (docs/benchmarks.md).
+ */
+export const IDLE_POLL_MS = 2_000;
 
 interface Candidate extends CandidateFill {
   readonly fill: PendingFill;
@@ -82,6 +88,8 @@ export class SettlementLoop {
   private oldestOpen: { id: bigint; status: string; sinceMs: number } | undefined;
   private overdueForOrders = 0;
   private lastSystemFault: LoopHealth['lastSystemFault'];
+  /** The last step found no open batch and no pending fill. */
+  private quiet = false;
 
   constructor(
     private readonly config: SettlementConfig,
@@ -131,7 +139,7 @@ export class SettlementLoop {
       try {
         const worked = await this.step(signal);
         backoff = 100;
-        if (!worked) await this.sleep(this.config.settler.pollIntervalMs, signal);
+        if (!worked) await this.sleep(this.pollDelayMs(), signal);
       } catch (err) {
         if (aborted(signal)) break;
         if (this.halted !== undefined) {
@@ -144,6 +152,12 @@ export class SettlementLoop {
         backoff = Math.min(backoff * 2, 5_000);
       }
     }
+  }
+
+  /** How long run() sleeps after a step that did nothing (wake() cuts it short). */
+  pollDelayMs(): number {
+    const poll = this.config.settler.pollIntervalMs;
+    return this.quiet ? Math.max(poll, IDLE_POLL_MS) : poll;
   }
 
   /** One pass of the state machine; true when it did something (the caller loops again at once). */
@@ -174,6 +188,7 @@ export class SettlementLoop {
   }
 
   private async stepOnce(signal: AbortSignal): Promise<boolean> {
+    this.quiet = false;
     // Every step writes the database (reopen, create, re-prepare, confirm), not only broadcasts: a process that
     // lost the lease must stop before it touches the new writer's batches, so the lease is checked first here
     // and again right before each broadcast.
@@ -391,6 +406,7 @@ export class SettlementLoop {
     if (ready.length === 0 && waiting.length === 0) {
       this.overdueForOrders = 0;
       this.metrics.fillsOverdueForOrders.set(0);
+      this.quiet = this.oldestOpen === undefined;
       return false;
     }
     if (onChain > stored) this.log.warn({ onChain: onChain.toString(), stored: stored.toString() }, 'an empty database on a contract with batches; continuing after them');

@@ -45,4 +45,18 @@ describe('Kafka transport: topic retention', () => {
     assert.equal((await config(plain)).get('retention.ms'), String(168 * 3_600_000));
     await assert.rejects(t.ensureTopics([{ name: uniqueName('bad'), partitions: 1, retentionMs: 0 }]), RangeError);
   });
+
+  it('two clients creating the same fresh topics at once both succeed (npm start on Kafka: two engines on a new namespace)', async () => {
+    // The loser's create fails with "already exists" and does not wait for leaders; it must still see the topic.
+    const others = [0, 1, 2].map((i) => createKafkaTransport({ brokers, clientId: `transport-topics-race-${i}` }));
+    try {
+      for (let round = 0; round < 3; round++) {
+        const specs = [0, 1, 2, 3].map((i) => ({ name: uniqueName(`race-${round}-${i}`), partitions: 6 }));
+        await Promise.all([t, ...others].map((c) => c.ensureTopics(specs)));
+        for (const c of [t, ...others]) for (const s of specs) assert.equal(await c.partitionCount(s.name), 6);
+      }
+    } finally {
+      await Promise.all(others.map((c) => c.close()));
+    }
+  });
 });

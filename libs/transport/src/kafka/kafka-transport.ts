@@ -173,7 +173,7 @@ export class KafkaTransport implements Transport {
     // createTopics leaves existing topics alone: check they have the partition count asked for.
     for (const spec of specs) {
       this.partitions.delete(spec.name);
-      const actual = await this.partitionCount(spec.name);
+      const actual = await this.createdPartitionCount(spec.name);
       if (actual !== spec.partitions) {
         throw new TransportError(
           'TOPIC_EXISTS_WITH_OTHER_PARTITIONS',
@@ -195,6 +195,23 @@ export class KafkaTransport implements Transport {
             `topic ${r.resourceName} has message.timestamp.type=${String(value)}; it must be LogAppendTime (set it with kafka-configs --alter --add-config message.timestamp.type=LogAppendTime)`,
           );
         }
+      }
+    }
+  }
+
+  /**
+   * The partition count of a topic that exists: created by this call, or by another client whose create raced
+   * ours (two engines starting on a fresh namespace; ours then failed with "already exists" and did not wait
+   * for leaders), which this broker's metadata may not show for a moment.
+   */
+  private async createdPartitionCount(topic: string): Promise<number> {
+    const deadline = Date.now() + 15_000;
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+      try {
+        return await this.partitionCount(topic);
+      } catch (error) {
+        if (!(error instanceof TransportError && error.code === 'UNKNOWN_TOPIC') || Date.now() + delay > deadline) throw error;
+        await new Promise((r) => setTimeout(r, delay));
       }
     }
   }
