@@ -10,6 +10,7 @@ import { encodePacked, keccak256 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadExchangeConfig } from './exchange.config.js';
 import { startExchange, type RunningExchange } from './exchange.js';
+import { fundThroughRisk } from './testing/fund.js';
 
 const SYMBOL = 'M1/USDC';
 const keyOf = (id: number): `0x${string}` => keccak256(encodePacked(['string', 'uint64'], ['ccxt-e2e', BigInt(id)]));
@@ -69,7 +70,7 @@ describe('CCXT exchange class on the running stack', () => {
     exchange = await startExchange(config, createLogger('ccxt-e2e', 'silent'));
     maker = new parallax({ privateKey: keyOf(1), options: { url: exchange.gatewayUrl } });
     taker = new parallax({ privateKey: keyOf(2), options: { url: exchange.gatewayUrl } });
-    await exchange.localChain!.fundTraders([privateKeyToAccount(keyOf(1)).address, privateKeyToAccount(keyOf(2)).address]);
+    await fundThroughRisk(exchange, [privateKeyToAccount(keyOf(1)).address, privateKeyToAccount(keyOf(2)).address]);
   });
   after(async () => {
     await maker.close();

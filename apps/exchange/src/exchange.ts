@@ -3,10 +3,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
-import { defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
 import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
+import type { Address, RiskMarket } from '@parallax/risk';
+import { RiskShards } from '@parallax/risk-service';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
 import { exchangeNames, type ExchangeConfig, type ExchangeNames } from './exchange.config.js';
@@ -26,9 +28,29 @@ export interface RunningExchange {
   readonly localChain: LocalSettlementChain | undefined;
   /** The settlement service (when EXCHANGE_SETTLEMENT and a local chain). */
   readonly settlement: SettlementHandle | undefined;
+  /**
+   * The account shards every order passes through (when there is a chain, hence markets to trade): their
+   * input topic (requests, chain events and the engines' account events, one topic until the chain watcher
+   * and the split risk topics land) and shard count. Tests that run without a chain watcher write their
+   * deposits there (publishChainEvents); nothing in the launcher does.
+   */
+  readonly risk: { readonly inputTopic: string; readonly resultsTopic: string; readonly shards: number } | undefined;
   /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
   readonly failed: Promise<Error>;
   close(): Promise<void>;
+}
+
+/**
+ * Account shards of the launcher's risk stage. Fixed: account and order ids are minted from it, so it can
+ * never change for a deployment's data.
+ */
+const ACCOUNT_SHARDS = 2;
+
+/** The risk stage's Kafka names, namespaced like the rest of the launch. */
+function riskNames(config: ExchangeConfig): { inputTopic: string; resultsTopic: string; groupId: string } {
+  const ns = config.EXCHANGE_NAMESPACE;
+  const name = (n: string): string => (ns === undefined ? n : `${ns}.${n}`);
+  return { inputTopic: name(DEFAULT_RISK_TOPICS.requests), resultsTopic: name(DEFAULT_RISK_RESULTS_TOPIC), groupId: name('parallax-risk') };
 }
 
 /** Engine environment shared by every engine of this exchange. */
@@ -47,6 +69,9 @@ function engineEnv(config: ExchangeConfig, names: ExchangeNames, i: number): Rec
     PARTITIONS: String(config.PARTITIONS),
     MARKETS: String(config.MARKETS),
     ENGINE_INSTANCE_ID: `engine-${i}`,
+    // The engines report fills, cancels and rejections to the account shards (their funds holds).
+    TOPIC_ACCOUNT_EVENTS: riskNames(config).inputTopic,
+    ACCOUNT_SHARDS: String(config.EXCHANGE_LOCAL_CHAIN ? ACCOUNT_SHARDS : 0),
     // Resolved once here, so that every engine (thread or process) writes the format the launcher writes.
     LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
     ENGINE_HTTP_PORT: String(config.ENGINE_HTTP_PORT_BASE === 0 ? 0 : config.ENGINE_HTTP_PORT_BASE + i),
@@ -86,7 +111,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       const embedded = createEmbeddedTransport({ retention: config.EXCHANGE_LOG_RETENTION });
       log = embedded;
       closers.push(() => embedded.close());
-      await embedded.ensureTopics(topicSpecs(names.topics, config.PARTITIONS));
+      await embedded.ensureTopics([...topicSpecs(names.topics, config.PARTITIONS), { name: riskNames(config).inputTopic, partitions: ACCOUNT_SHARDS }]);
       holdInputForSnapshots(embedded.log, names.topics);
       const workers: EngineWorker[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
@@ -175,8 +200,58 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
     }
 
-    // The gateway writes signed orders and commands and reads the engines' events on the same log as the
-    // engines (in Kafka mode through its own client).
+    // The risk stage: every order reaches its market only through its account's shard, which holds what the
+    // order can cost. Run in this process on the launcher's log (embedded) or its own Kafka client: the
+    // worker-thread / process entry of apps/risk replaces this once it exists.
+    const risk = riskNames(config);
+    let riskShards: RiskShards | undefined;
+    if (localChain !== undefined) {
+      const fees = settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 };
+      const markets: RiskMarket[] = localChain.markets.map((m) => ({
+        marketId: m.marketId,
+        baseToken: m.baseToken.toLowerCase() as Address,
+        quoteToken: m.quoteToken.toLowerCase() as Address,
+        lotSize: m.lotSize,
+        tickSize: m.tickSize,
+        makerFeeRate: fees.makerFeeRate,
+        takerFeeRate: fees.takerFeeRate,
+      }));
+      let transport: Transport;
+      if (log === undefined) {
+        const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: risk.groupId });
+        closers.push(() => kafka.close());
+        transport = kafka;
+      } else {
+        transport = log;
+      }
+      const shards = new RiskShards(
+        {
+          groupId: risk.groupId,
+          inputTopic: risk.inputTopic,
+          ordersTopic: names.topics.orders,
+          signedOrdersTopic: names.settlementTopics.signedOrders,
+          deadLettersTopic: names.topics.deadLetters,
+          resultsTopic: risk.resultsTopic,
+          shards: ACCOUNT_SHARDS,
+          marketPartitions: config.PARTITIONS,
+          markets,
+        },
+        transport,
+      );
+      await shards.start();
+      riskShards = shards;
+      closers.push(() => shards.close());
+      shards.stopped.then(
+        () => undefined,
+        (err: unknown) => {
+          reportFailure(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+      logger.info({ shards: ACCOUNT_SHARDS, input: risk.inputTopic }, 'risk shards running');
+    }
+
+    // The gateway writes requests to the risk shards and reads the engines' events and the shards' answers
+    // on the same log (in Kafka mode through its own client).
     let gatewayTransport: Transport;
     if (log === undefined) {
       const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: names.gatewayClientId });
@@ -185,11 +260,18 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     } else {
       gatewayTransport = log;
     }
-    await gatewayTransport.ensureTopics([...topicSpecs(names.topics, config.PARTITIONS), ...settlementTopicSpecs(names.settlementTopics, config.PARTITIONS)]);
+    await gatewayTransport.ensureTopics([
+      ...topicSpecs(names.topics, config.PARTITIONS),
+      ...settlementTopicSpecs(names.settlementTopics, config.PARTITIONS),
+      { name: risk.inputTopic, partitions: ACCOUNT_SHARDS },
+      { name: risk.resultsTopic, partitions: ACCOUNT_SHARDS },
+    ]);
     const gateway: { app: INestApplication; url: string } = await startGateway({
       config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
       transport: gatewayTransport,
-      topics: { orders: names.topics.orders, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
+      // Chain events share the risk shards' input topic today (the gateway reads the trading-key events there).
+      topics: { requests: risk.inputTopic, riskResults: risk.resultsTopic, chainEvents: risk.inputTopic, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
+      accountShards: ACCOUNT_SHARDS,
       catalogue: new MarketCatalogue(defaultMarkets(config.MARKETS)),
       // Without a chain no market can take signed orders: the gateway then serves no markets.
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
@@ -207,6 +289,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       chain,
       localChain,
       settlement,
+      risk: riskShards === undefined ? undefined : { inputTopic: risk.inputTopic, resultsTopic: risk.resultsTopic, shards: ACCOUNT_SHARDS },
       failed,
       close: closeAll,
     };

@@ -13,9 +13,11 @@ import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hashOrder, localTraderAccount, orderForPlace, settlementDomain, signOrder, type SettlementMarket } from '@parallax/chain';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
 import { startEngineWorker } from '@parallax/matching-engine';
 import { EventEncoder, OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
+import type { Address } from '@parallax/risk';
+import { publishChainEvents, RiskShards } from '@parallax/risk-service';
 import { signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
 import { createEmbeddedTransport } from '@parallax/transport';
 import type { Hex } from 'viem';
@@ -37,6 +39,7 @@ const SUBSCRIBERS = opt('subscribers', 1_000);
 const UPDATE_RATE = opt('updates', 5_000);
 const UPDATE_SECONDS = opt('update-seconds', 2);
 const PARTITIONS = 2;
+const SHARDS = 2;
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -121,14 +124,50 @@ async function main(): Promise<void> {
   const nativeRate = native.cpu;
   console.log(`recover: viem ${int(viemRate)}/s, libsecp256k1 ${int(nativeRate)}/s`);
 
-  // The stack: embedded log, one engine worker, the gateway in this thread.
+  // The stack: embedded log, the risk shards and the gateway in this thread, one engine worker.
   const log = createEmbeddedTransport();
-  await log.ensureTopics([...topicSpecs(DEFAULT_TOPICS, PARTITIONS), ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, PARTITIONS)]);
-  const engine = await startEngineWorker(log, { ...process.env, PARTITIONS: String(PARTITIONS), MARKETS: '2', ENGINE_INSTANCE_ID: 'bench-engine', ENGINE_HTTP_PORT: '0' });
+  const riskInput = DEFAULT_RISK_TOPICS.requests;
+  await log.ensureTopics([
+    ...topicSpecs(DEFAULT_TOPICS, PARTITIONS),
+    ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, PARTITIONS),
+    { name: riskInput, partitions: SHARDS },
+    { name: DEFAULT_RISK_RESULTS_TOPIC, partitions: SHARDS },
+  ]);
+  const risk = new RiskShards(
+    {
+      groupId: 'bench-risk',
+      inputTopic: riskInput,
+      ordersTopic: DEFAULT_TOPICS.orders,
+      signedOrdersTopic: DEFAULT_SETTLEMENT_TOPICS.signedOrders,
+      deadLettersTopic: DEFAULT_TOPICS.deadLetters,
+      resultsTopic: DEFAULT_RISK_RESULTS_TOPIC,
+      shards: SHARDS,
+      marketPartitions: PARTITIONS,
+      markets: settlementMarkets.map((m) => ({ ...m, baseToken: m.baseToken.toLowerCase() as Address, quoteToken: m.quoteToken.toLowerCase() as Address, makerFeeRate: 0, takerFeeRate: 0 })),
+    },
+    log,
+  );
+  await risk.start();
+  await publishChainEvents(
+    log,
+    riskInput,
+    SHARDS,
+    traders.flatMap((t) => [settlementMarkets[0]!.baseToken, settlementMarkets[0]!.quoteToken].map((token) => ({ type: 'deposit' as const, account: t.address.toLowerCase() as Address, token: token.toLowerCase() as Address, amount: 10n ** 30n }))),
+  );
+  const engine = await startEngineWorker(log, {
+    ...process.env,
+    PARTITIONS: String(PARTITIONS),
+    MARKETS: '2',
+    ENGINE_INSTANCE_ID: 'bench-engine',
+    ENGINE_HTTP_PORT: '0',
+    TOPIC_ACCOUNT_EVENTS: riskInput,
+    ACCOUNT_SHARDS: String(SHARDS),
+  });
   const { app, url } = await startGateway({
     config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_IP: '10000000', GATEWAY_RATE_LIMIT_ACCOUNT: '10000000', GATEWAY_WAIT_RESULT_MS: '10000' }),
     transport: log,
-    topics: { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
+    topics: { requests: riskInput, riskResults: DEFAULT_RISK_RESULTS_TOPIC, chainEvents: riskInput, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
+    accountShards: SHARDS,
     catalogue: new MarketCatalogue(defaultMarkets(2)),
     domain,
     settlementMarkets,
@@ -261,6 +300,7 @@ async function main(): Promise<void> {
   } finally {
     await app.close();
     await engine.stop();
+    await risk.close();
     await log.close();
   }
 }

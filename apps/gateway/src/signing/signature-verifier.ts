@@ -59,9 +59,3 @@ export async function recoverSignerViem(digest: Hex, signature: string): Promise
     throw new ApiError('INVALID_SIGNATURE', 'the signature does not recover to a public key');
   }
 }
-
-/** Throws SIGNER_MISMATCH unless `digest` was signed by `expected`. */
-export function assertSignedBy(digest: Hex, signature: string, expected: Address): void {
-  const signer = recoverSigner(digest, signature);
-  if (signer !== expected.toLowerCase()) throw new ApiError('SIGNER_MISMATCH', 'the signature was not made by the trader');
-}

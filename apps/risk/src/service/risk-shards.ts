@@ -15,6 +15,8 @@ export interface RiskShardsConfig {
   readonly ordersTopic: string;
   readonly signedOrdersTopic: string;
   readonly deadLettersTopic: string;
+  /** RiskResultBatch answers to client requests (S partitions, like the input); unset = not written. */
+  readonly resultsTopic?: string;
   /** S: partitions of the input topic = account shards. */
   readonly shards: number;
   /** P: partitions of the orders / signed-orders topics. */
@@ -57,6 +59,7 @@ export class RiskShards {
       { name: c.ordersTopic, partitions: c.marketPartitions },
       { name: c.signedOrdersTopic, partitions: c.marketPartitions },
       { name: c.deadLettersTopic, partitions: c.marketPartitions },
+      ...(c.resultsTopic === undefined ? [] : [{ name: c.resultsTopic, partitions: c.shards }]),
     ]);
     const consumer = await this.transport.consumer({ groupId: c.groupId, topics: [c.inputTopic], fromBeginning: true, maxBatchSize: c.maxBatchMessages ?? 500 });
     this.consumer = consumer;
@@ -121,6 +124,7 @@ export class RiskShards {
     await o.producer.transaction((tx) => {
       if (r.signedOrders.length > 0) tx.send(c.signedOrdersTopic, r.signedOrders);
       if (r.orders.length > 0) tx.send(c.ordersTopic, r.orders);
+      if (c.resultsTopic !== undefined && r.results.length > 0) tx.send(c.resultsTopic, r.results);
       if (r.deadLetters.length > 0) tx.send(c.deadLettersTopic, r.deadLetters.map((d) => ({ ...d, partition: batch.partition % c.marketPartitions })));
       tx.commitOffsets(c.groupId, [{ topic: c.inputTopic, partition: batch.partition, offset: next }]);
     });

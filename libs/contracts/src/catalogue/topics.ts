@@ -111,6 +111,9 @@ export const DEFAULT_RISK_TOPICS: RiskTopicNames = Object.freeze({
   chainEvents: 'parallax.chain-events.v1',
 });
 
+/** RiskResultBatch messages: the account shards' answers to client requests (S partitions, key = account). */
+export const DEFAULT_RISK_RESULTS_TOPIC = 'parallax.risk-results.v1';
+
 export function riskTopicSpecs(names: RiskTopicNames, shards: number): TopicSpec[] {
   checkPartitions(shards);
   const list = [names.requests, names.accountEvents, names.chainEvents];
