@@ -127,6 +127,20 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     assert.ok(books.length >= 4, 'snapshot and updates were streamed');
   });
 
+  it('amends an order as cancel + new signed order, and says so', async () => {
+    const placed = await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '95', amount: '1', maxFeeRate: 2_000, clientOrderId: 'amend-1' }, 'result');
+    assert.equal(placed.order?.status, 'open');
+    const r = await maker.amendOrder(M, { clientOrderId: 'amend-1' }, { side: 'buy', type: 'limit', price: '95.5', amount: '2', maxFeeRate: 2_000, clientOrderId: 'amend-2' }, 'result');
+    assert.equal(r.method, 'cancel-replace');
+    assert.deepEqual([r.canceled.id, r.canceled.status], [placed.id, 'canceled']);
+    assert.notEqual(r.order.id, placed.id);
+    assert.deepEqual([r.order.order?.status, r.order.order?.price, r.order.order?.amount], ['open', '95.50', '2.000']);
+    // The replaced order cannot be amended again; the new one is the open one.
+    await assert.rejects(maker.amendOrder(M, { clientOrderId: 'amend-1' }, { side: 'buy', type: 'limit', price: '95', amount: '1', maxFeeRate: 2_000 }), (e: unknown) => e instanceof ParallaxApiError && e.code === 'ORDER_NOT_FOUND');
+    await maker.cancelOrder(M, { clientOrderId: 'amend-2' });
+    await until('the cancel', async () => ((await maker.order(M, { clientOrderId: 'amend-2' })).status === 'canceled' ? true : undefined));
+  });
+
   it('resubscribes after a dropped connection and resyncs the book', async () => {
     observer.dropConnection();
     await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '99.50', amount: '2', maxFeeRate: 2_000, clientOrderId: 'bid-1' }, 'result');

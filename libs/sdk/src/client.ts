@@ -241,6 +241,21 @@ export class ParallaxClient {
     return this.request('POST', '/v1/orders/cancel', await this.cancelBody(symbol, ref));
   }
 
+  /**
+   * Amends an order: the gateway cancels it and places the new signed order (a signed order cannot change).
+   * The answer's `order` is the new order, with its own id; `method` is always 'cancel-replace'.
+   */
+  async amendOrder(
+    symbol: string,
+    ref: { orderId?: string; clientOrderId?: string },
+    p: Omit<OrderParams, 'nonce' | 'expiry'> & { nonce?: bigint; expiry?: bigint },
+    wait: 'ack' | 'result' = 'ack',
+  ): Promise<{ method: 'cancel-replace'; canceled: { id: string; market: string; status: string }; order: PlaceResult }> {
+    const cancel = await this.cancelBody(symbol, ref);
+    const order = await this.signOrder(symbol, p);
+    return this.request('POST', `/v1/orders/amend?wait=${wait}`, { cancel, order });
+  }
+
   async cancelOrders(list: readonly { symbol: string; orderId?: string; clientOrderId?: string }[]): Promise<{ id: string; market: string; result: string }[]> {
     const cancels = [];
     for (const c of list) cancels.push(await this.cancelBody(c.symbol, c));

@@ -14,7 +14,7 @@ import { MarketDirectory, type ApiMarket } from '../markets/market-directory.js'
 import { recoverSigner } from '../signing/signature-verifier.js';
 import { OrderIdGenerator } from './order-ids.js';
 import { fillView, orderView, type FillView, type OrderView } from './order-view.js';
-import type { CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
+import type { AmendOrderDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
 import { ReplayGuard } from './replay-guard.js';
 
 const UINT64_MAX = (1n << 64n) - 1n;
@@ -314,6 +314,31 @@ export class OrdersService {
     for (const c of consumed) c();
     await this.intake.submit(items);
     return out;
+  }
+
+  /**
+   * Amend = cancel + new signed order (a signed order's price and size cannot change). Both must be signed
+   * for the same trader in the same market. The new order goes out once the old one has left the book (as
+   * this gateway sees the engine's events) or after the wait bound: its funds are then free at its shard.
+   */
+  async amend(dto: AmendOrderDto, wait: boolean): Promise<{ method: 'cancel-replace'; canceled: { id: string; market: string; status: string }; order: PlaceResult }> {
+    if (dto.cancel.market !== dto.order.market) throw new ApiError('INVALID_FIELD', 'order.market: the new order must be in the market of the order it replaces');
+    if (dto.cancel.trader.toLowerCase() !== dto.order.trader.toLowerCase()) throw new ApiError('INVALID_FIELD', 'order.trader: the new order must be signed for the trader of the order it replaces');
+    const market = this.markets.get(dto.cancel.market);
+    // Refuse a broken new order, or an old one that is not open any more, before cancelling anything.
+    this.prepare(dto.order);
+    const trader = dto.cancel.trader.toLowerCase() as Address;
+    const target = dto.cancel.clientOrderId !== undefined ? this.data.byClientOrderId(trader, dto.cancel.clientOrderId)?.orderId : Number(dto.cancel.orderId);
+    const old = target === undefined ? undefined : this.data.market(market.def.marketId)?.orders.get(target);
+    if (old?.status !== 'open' || this.data.metaOf(market.def.marketId, old.orderId)?.trader !== trader) {
+      throw new ApiError('ORDER_NOT_FOUND', 'cancel.orderId: no open order of this trader in this market to amend');
+    }
+    const [c] = await this.cancel([dto.cancel]);
+    const orderId = Number(c!.id);
+    const state = (): string | undefined => this.data.market(market.def.marketId)?.orders.get(orderId)?.status;
+    if (state() === 'open') await this.data.waitFor(market.def.marketId, orderId, this.ctx.config.GATEWAY_WAIT_RESULT_MS);
+    const [placed] = await this.place([dto.order], wait);
+    return { method: 'cancel-replace', canceled: { id: c!.id, market: c!.market, status: state() ?? 'unknown' }, order: placed! };
   }
 
   async cancelAll(dto: CancelAllDto): Promise<{ markets: string[]; result: 'accepted' }> {

@@ -284,8 +284,11 @@ export class parallax extends Exchange {
   override async editOrder(id: string, symbol: string, type: OrderType, side: OrderSide, amount?: Num, price?: Num, params: Dict = {}): Promise<Order> {
     await this.loadMarkets();
     const old = await this.fetchOrder(id, symbol);
-    await this.cancelOrder(id, symbol);
-    return this.createOrder(symbol, type, side, amount ?? old.remaining ?? 0, price ?? old.price, params);
+    const params2 = this.orderParams(type, side, amount ?? old.remaining ?? 0, price ?? old.price, params);
+    // The gateway's amend: the old order's signed cancel and the new signed order in one request.
+    const r = await this.call((c) => c.amendOrder(this.idOf(symbol), { orderId: id }, params2, 'result'));
+    if (r.order.order === null) return this.safeOrder({ id: r.order.id ?? undefined, symbol, type, side, status: 'open', info: r }, this.market(symbol));
+    return this.toOrder(r.order.order);
   }
 
   override async fetchOrder(id: string, symbol?: Str, params: Dict = {}): Promise<Order> {
