@@ -1,11 +1,10 @@
 // A typed client of the Parallax trading API: REST calls, signing (with the wallet or any viem LocalAccount
 // the wallet uses), and a WebSocket stream with automatic reconnect, resubscribe and self-verifying books.
-import type { SettlementDomain } from '@parallax/chain';
+import { signCancel, signCancelAll, signLogin, type SettlementDomain } from '@parallax/chain';
 import type { Address, Hex, LocalAccount } from 'viem';
 import { WebSocket } from 'ws';
 import { LocalBook, type BookSnapshotMessage, type BookUpdateMessage } from './local-book.js';
 import { signPlaceOrder, type ApiMarketInfo, type OrderParams, type PlaceOrderBody } from './orders.js';
-import { signCancel, signCancelAll, signLogin } from './signing.js';
 
 export interface MarketInfo extends ApiMarketInfo {
   readonly base: string;

@@ -1,9 +1,8 @@
 // The trading use-cases: place (single and batch), cancel (by id, by client id, batch, all) and the private
 // reads. Each verifies what the trader signed, maps it to engine commands and hands them to the OrderIntake.
 import { Inject, Injectable } from '@nestjs/common';
-import { hashOrder, orderForPlace, type Order } from '@parallax/chain';
+import { hashCancel, hashCancelAll, hashLogin, hashOrder, orderForPlace, type Order } from '@parallax/chain';
 import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { hashCancel, hashCancelAll, hashLogin } from '@parallax/sdk';
 import type { Address, Hex } from 'viem';
 import { TradingKeys } from '../accounts/trading-keys.js';
 import { ApiError } from '../errors/api.errors.js';
