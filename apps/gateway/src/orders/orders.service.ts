@@ -137,18 +137,8 @@ export class OrdersService {
         expiresAt: 0,
         postOnly: dto.postOnly === true,
         stp: StpMode.CancelNewest,
-        order: {
-          trader,
-          baseToken: order.baseToken.toLowerCase() as Address,
-          quoteToken: order.quoteToken.toLowerCase() as Address,
-          isBuy: order.isBuy,
-          price: order.price,
-          size: order.size,
-          maxFeeRate: order.maxFeeRate,
-          expiry: order.expiry,
-          nonce: order.nonce,
-          signature: dto.signature.toLowerCase() as Hex,
-        },
+        // The risk engine takes one spelling of an address: lower case.
+        order: { ...order, trader, baseToken: order.baseToken.toLowerCase() as Address, quoteToken: order.quoteToken.toLowerCase() as Address, signature: dto.signature.toLowerCase() as Hex },
       },
     };
     return { market, item, trader, nonce, priceTicks, sizeLots, clientOrderId: dto.clientOrderId, duplicateOf: known };
