@@ -1,14 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
-import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, riskStateTopicSpecs, riskTopicSpecs, settlementTopicSpecs, topicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
-import type { Address, RiskMarket } from '@parallax/risk';
-import { RiskShards } from '@parallax/risk-service';
+import { startRiskWorker } from '@parallax/risk-service';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
 import { exchangeNames, type ExchangeConfig, type ExchangeNames } from './exchange.config.js';
@@ -30,11 +31,11 @@ export interface RunningExchange {
   readonly settlement: SettlementHandle | undefined;
   /**
    * The account shards every order passes through (when there is a chain, hence markets to trade): their
-   * input topic (requests, chain events and the engines' account events, one topic until the chain watcher
-   * and the split risk topics land) and shard count. Tests that run without a chain watcher write their
-   * deposits there (publishChainEvents); nothing in the launcher does.
+   * three input topics (requests: the gateway; chain events: the chain watcher; account events: the
+   * engines), answers topic, shard count and /metrics URLs. No chain watcher runs here yet: tests write their
+   * deposits to the chain-events topic themselves (testing/fund.ts); nothing in the launcher does.
    */
-  readonly risk: { readonly inputTopic: string; readonly resultsTopic: string; readonly shards: number } | undefined;
+  readonly risk: { readonly topics: RiskTopicNames; readonly resultsTopic: string; readonly shards: number; readonly urls: readonly string[] } | undefined;
   /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
   readonly failed: Promise<Error>;
   close(): Promise<void>;
@@ -46,11 +47,78 @@ export interface RunningExchange {
  */
 const ACCOUNT_SHARDS = 2;
 
+interface RiskNames {
+  readonly inputs: RiskTopicNames;
+  readonly state: RiskStateTopicNames;
+  readonly resultsTopic: string;
+  readonly groupId: string;
+}
+
 /** The risk stage's Kafka names, namespaced like the rest of the launch. */
-function riskNames(config: ExchangeConfig): { inputTopic: string; resultsTopic: string; groupId: string } {
+function riskNames(config: ExchangeConfig): RiskNames {
   const ns = config.EXCHANGE_NAMESPACE;
   const name = (n: string): string => (ns === undefined ? n : `${ns}.${n}`);
-  return { inputTopic: name(DEFAULT_RISK_TOPICS.requests), resultsTopic: name(DEFAULT_RISK_RESULTS_TOPIC), groupId: name('parallax-risk') };
+  return {
+    inputs: { requests: name(DEFAULT_RISK_TOPICS.requests), chainEvents: name(DEFAULT_RISK_TOPICS.chainEvents), accountEvents: name(DEFAULT_RISK_TOPICS.accountEvents) },
+    state: { journal: name(DEFAULT_RISK_STATE_TOPICS.journal), snapshots: name(DEFAULT_RISK_STATE_TOPICS.snapshots) },
+    resultsTopic: name(DEFAULT_RISK_RESULTS_TOPIC),
+    groupId: name('parallax-risk'),
+  };
+}
+
+/** Environment of the risk instance (worker thread or process), like the engines'. */
+function riskEnv(config: ExchangeConfig, names: ExchangeNames, risk: RiskNames, marketsFile: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return {
+    ...env,
+    KAFKA_CLIENT_ID: risk.groupId,
+    RISK_GROUP_ID: risk.groupId,
+    RISK_INSTANCE_ID: 'risk-0',
+    TOPIC_REQUESTS: risk.inputs.requests,
+    TOPIC_CHAIN_EVENTS: risk.inputs.chainEvents,
+    TOPIC_ACCOUNT_EVENTS: risk.inputs.accountEvents,
+    TOPIC_RISK_JOURNAL: risk.state.journal,
+    TOPIC_RISK_SNAPSHOTS: risk.state.snapshots,
+    TOPIC_RISK_RESULTS: risk.resultsTopic,
+    TOPIC_ORDERS: names.topics.orders,
+    TOPIC_SIGNED_ORDERS: names.settlementTopics.signedOrders,
+    TOPIC_DEAD_LETTERS: names.topics.deadLetters,
+    ACCOUNT_SHARDS: String(ACCOUNT_SHARDS),
+    PARTITIONS: String(config.PARTITIONS),
+    RISK_MARKETS_FILE: marketsFile,
+    RISK_HTTP_PORT: '0',
+    LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
+  };
+}
+
+/** A service's process entry (dist/main.js beside the package's dist/index.js). */
+function entryOf(pkg: string): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve(pkg)), 'main.js');
+}
+
+/** Runs a service as a child process; its exit is reported as a failure, close() stops it with SIGTERM. */
+function spawnService(entry: string, env: Record<string, string>, what: string, reportFailure: (err: Error) => void): { child: ChildProcess; close(): Promise<void> } {
+  const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    reportFailure(new Error(`${what} exited (${signal ?? String(code)})`));
+  });
+  return {
+    child,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
+        child.removeAllListeners('exit');
+        child.once('exit', () => {
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 /** Engine environment shared by every engine of this exchange. */
@@ -70,18 +138,12 @@ function engineEnv(config: ExchangeConfig, names: ExchangeNames, i: number): Rec
     MARKETS: String(config.MARKETS),
     ENGINE_INSTANCE_ID: `engine-${i}`,
     // The engines report fills, cancels and rejections to the account shards (their funds holds).
-    TOPIC_ACCOUNT_EVENTS: riskNames(config).inputTopic,
+    TOPIC_ACCOUNT_EVENTS: riskNames(config).inputs.accountEvents,
     ACCOUNT_SHARDS: String(config.EXCHANGE_LOCAL_CHAIN ? ACCOUNT_SHARDS : 0),
     // Resolved once here, so that every engine (thread or process) writes the format the launcher writes.
     LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
     ENGINE_HTTP_PORT: String(config.ENGINE_HTTP_PORT_BASE === 0 ? 0 : config.ENGINE_HTTP_PORT_BASE + i),
   };
-}
-
-function engineEntry(): string {
-  const require = createRequire(import.meta.url);
-  // The package's exports point at dist/index.js; main.js sits beside it.
-  return join(dirname(require.resolve('@parallax/matching-engine')), 'main.js');
 }
 
 /**
@@ -111,7 +173,13 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       const embedded = createEmbeddedTransport({ retention: config.EXCHANGE_LOG_RETENTION });
       log = embedded;
       closers.push(() => embedded.close());
-      await embedded.ensureTopics([...topicSpecs(names.topics, config.PARTITIONS), { name: riskNames(config).inputTopic, partitions: ACCOUNT_SHARDS }]);
+      const r = riskNames(config);
+      await embedded.ensureTopics([
+        ...topicSpecs(names.topics, config.PARTITIONS),
+        ...riskTopicSpecs(r.inputs, ACCOUNT_SHARDS),
+        ...riskStateTopicSpecs(r.state, ACCOUNT_SHARDS),
+        { name: r.resultsTopic, partitions: ACCOUNT_SHARDS },
+      ]);
       holdInputForSnapshots(embedded.log, names.topics);
       const workers: EngineWorker[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
@@ -128,30 +196,14 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
       logger.info({ engines: engineUrls, partitions: config.PARTITIONS }, 'matching engines running in worker threads');
     } else {
-      const entry = engineEntry();
+      const entry = entryOf('@parallax/matching-engine');
       const children: ChildProcess[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
         const env = engineEnv(config, names, i);
-        const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-        children.push(child);
+        const p = spawnService(entry, env, `matching engine ${i}`, reportFailure);
+        children.push(p.child);
         engineUrls.push(`http://127.0.0.1:${env['ENGINE_HTTP_PORT'] ?? '?'}`);
-        child.on('exit', (code, signal) => {
-          reportFailure(new Error(`matching engine ${i} exited (${signal ?? String(code)})`));
-        });
-        closers.push(
-          () =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) {
-                resolve();
-                return;
-              }
-              child.removeAllListeners('exit');
-              child.once('exit', () => {
-                resolve();
-              });
-              child.kill('SIGTERM');
-            }),
-        );
+        closers.push(() => p.close());
       }
       logger.info(
         { engines: children.length, brokers: config.KAFKA_BROKERS, group: names.engineGroupId, orders: names.topics.orders },
@@ -201,53 +253,41 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     }
 
     // The risk stage: every order reaches its market only through its account's shard, which holds what the
-    // order can cost. Run in this process on the launcher's log (embedded) or its own Kafka client: the
-    // worker-thread / process entry of apps/risk replaces this once it exists.
+    // order can cost. A worker thread on the embedded log, or a process on Kafka (like the engines).
     const risk = riskNames(config);
-    let riskShards: RiskShards | undefined;
+    const riskUrls: string[] = [];
     if (localChain !== undefined) {
       const fees = settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 };
-      const markets: RiskMarket[] = localChain.markets.map((m) => ({
+      const dir = await mkdtemp(join(tmpdir(), 'parallax-risk-'));
+      closers.push(() => rm(dir, { recursive: true, force: true }));
+      const marketsFile = join(dir, 'markets.json');
+      const markets = localChain.markets.map((m) => ({
         marketId: m.marketId,
-        baseToken: m.baseToken.toLowerCase() as Address,
-        quoteToken: m.quoteToken.toLowerCase() as Address,
-        lotSize: m.lotSize,
-        tickSize: m.tickSize,
+        baseToken: m.baseToken.toLowerCase(),
+        quoteToken: m.quoteToken.toLowerCase(),
+        lotSize: m.lotSize.toString(),
+        tickSize: m.tickSize.toString(),
         makerFeeRate: fees.makerFeeRate,
         takerFeeRate: fees.takerFeeRate,
       }));
-      let transport: Transport;
+      await writeFile(marketsFile, JSON.stringify(markets));
+      const env = riskEnv(config, names, risk, marketsFile);
       if (log === undefined) {
-        const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: risk.groupId });
-        closers.push(() => kafka.close());
-        transport = kafka;
+        const p = spawnService(entryOf('@parallax/risk-service'), env, 'risk shards', reportFailure);
+        closers.push(() => p.close());
+        logger.info({ shards: ACCOUNT_SHARDS, group: risk.groupId }, 'risk shards started as a process');
       } else {
-        transport = log;
+        const w = await startRiskWorker(log, env);
+        riskUrls.push(w.url);
+        closers.push(() => w.stop());
+        w.exited.then(
+          () => undefined,
+          (err: unknown) => {
+            reportFailure(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+        logger.info({ shards: ACCOUNT_SHARDS, url: w.url }, 'risk shards running in a worker thread');
       }
-      const shards = new RiskShards(
-        {
-          groupId: risk.groupId,
-          inputTopic: risk.inputTopic,
-          ordersTopic: names.topics.orders,
-          signedOrdersTopic: names.settlementTopics.signedOrders,
-          deadLettersTopic: names.topics.deadLetters,
-          resultsTopic: risk.resultsTopic,
-          shards: ACCOUNT_SHARDS,
-          marketPartitions: config.PARTITIONS,
-          markets,
-        },
-        transport,
-      );
-      await shards.start();
-      riskShards = shards;
-      closers.push(() => shards.close());
-      shards.stopped.then(
-        () => undefined,
-        (err: unknown) => {
-          reportFailure(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-      logger.info({ shards: ACCOUNT_SHARDS, input: risk.inputTopic }, 'risk shards running');
     }
 
     // The gateway writes requests to the risk shards and reads the engines' events and the shards' answers
@@ -263,14 +303,13 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     await gatewayTransport.ensureTopics([
       ...topicSpecs(names.topics, config.PARTITIONS),
       ...settlementTopicSpecs(names.settlementTopics, config.PARTITIONS),
-      { name: risk.inputTopic, partitions: ACCOUNT_SHARDS },
+      ...riskTopicSpecs(risk.inputs, ACCOUNT_SHARDS),
       { name: risk.resultsTopic, partitions: ACCOUNT_SHARDS },
     ]);
     const gateway: { app: INestApplication; url: string } = await startGateway({
       config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
       transport: gatewayTransport,
-      // Chain events share the risk shards' input topic today (the gateway reads the trading-key events there).
-      topics: { requests: risk.inputTopic, riskResults: risk.resultsTopic, chainEvents: risk.inputTopic, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
+      topics: { requests: risk.inputs.requests, riskResults: risk.resultsTopic, chainEvents: risk.inputs.chainEvents, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
       accountShards: ACCOUNT_SHARDS,
       catalogue: new MarketCatalogue(defaultMarkets(config.MARKETS)),
       // Without a chain no market can take signed orders: the gateway then serves no markets.
@@ -289,7 +328,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       chain,
       localChain,
       settlement,
-      risk: riskShards === undefined ? undefined : { inputTopic: risk.inputTopic, resultsTopic: risk.resultsTopic, shards: ACCOUNT_SHARDS },
+      risk: localChain === undefined ? undefined : { topics: risk.inputs, resultsTopic: risk.resultsTopic, shards: ACCOUNT_SHARDS, urls: riskUrls },
       failed,
       close: closeAll,
     };

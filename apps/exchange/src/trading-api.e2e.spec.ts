@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { localTraderAccount, settlementAbi } from '@parallax/chain';
-import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
 import { ParallaxApiError, ParallaxClient, type ParallaxStream } from '@parallax/sdk';
 import { Kafka, logLevel } from 'kafkajs';
@@ -35,7 +35,7 @@ async function freshKafkaTopics(brokers: string): Promise<void> {
   await admin.connect();
   try {
     const t = DEFAULT_TOPICS;
-    const names = [t.orders, t.marketEvents, t.snapshots, t.deadLetters, DEFAULT_SETTLEMENT_TOPICS.signedOrders, DEFAULT_SETTLEMENT_TOPICS.settlementStatus, DEFAULT_RISK_TOPICS.requests, DEFAULT_RISK_RESULTS_TOPIC];
+    const names = [t.orders, t.marketEvents, t.snapshots, t.deadLetters, DEFAULT_SETTLEMENT_TOPICS.signedOrders, DEFAULT_SETTLEMENT_TOPICS.settlementStatus, DEFAULT_RISK_TOPICS.requests, DEFAULT_RISK_TOPICS.chainEvents, DEFAULT_RISK_TOPICS.accountEvents, DEFAULT_RISK_STATE_TOPICS.journal, DEFAULT_RISK_STATE_TOPICS.snapshots, DEFAULT_RISK_RESULTS_TOPIC];
     const existing = new Set(await admin.listTopics());
     const doomed = names.filter((n) => existing.has(n));
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed, timeout: 30_000 });

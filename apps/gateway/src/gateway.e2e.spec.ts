@@ -26,13 +26,11 @@ const topics = {
   settlementStatus: 'gw.status',
   requests: 'gw.requests',
   riskResults: 'gw.results',
-  chainEvents: 'gw.requests',
+  chainEvents: 'gw.chain',
+  accountEvents: 'gw.accounts',
 };
 const SHARDS = 2;
-const riskTopics = [
-  { name: topics.requests, partitions: SHARDS },
-  { name: topics.riskResults, partitions: SHARDS },
-];
+const riskTopics = [topics.requests, topics.riskResults, topics.chainEvents, topics.accountEvents].map((name) => ({ name, partitions: SHARDS }));
 const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
 const settlementMarkets: SettlementMarket[] = [1, 2].map((marketId) => ({
   marketId,
@@ -68,7 +66,8 @@ describe('gateway over real HTTP (embedded log)', () => {
     risk = new RiskShards(
       {
         groupId: 'gw.risk',
-        inputTopic: topics.requests,
+        inputs: { requests: topics.requests, chainEvents: topics.chainEvents, accountEvents: topics.accountEvents },
+        state: { journal: 'gw.risk-journal', snapshots: 'gw.risk-snapshots' },
         ordersTopic: topics.orders,
         signedOrdersTopic: topics.signedOrders,
         deadLettersTopic: topics.deadLetters,
@@ -83,7 +82,7 @@ describe('gateway over real HTTP (embedded log)', () => {
     const deposits = [alice, mallory].flatMap((a) =>
       [settlementMarkets[0]!.baseToken, settlementMarkets[0]!.quoteToken].map((token) => ({ type: 'deposit' as const, account: a.address.toLowerCase() as Address, token: token.toLowerCase() as Address, amount: 10n ** 30n })),
     );
-    await publishChainEvents(log, topics.requests, SHARDS, deposits);
+    await publishChainEvents(log, topics.chainEvents, SHARDS, deposits);
     ({ app, url } = await startGateway({
       config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '100000', GATEWAY_RATE_LIMIT_IP: '1000000', GATEWAY_WAIT_RESULT_MS: '200' }),
       transport: log,

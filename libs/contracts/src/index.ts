@@ -1,8 +1,8 @@
 export { ContractError } from './errors.js';
 export type { ContractErrorCode } from './errors.js';
 export { CONTRACT_MAGIC, CONTRACT_VERSION, MESSAGE_VERSIONS, messageVersion, MAX_MESSAGE_BYTES, MessageType, ContractWriter, peekMessageType } from './wire.js';
-export type { TopicNames, SettlementTopicNames, RiskTopicNames } from './catalogue/topics.js';
-export { DEFAULT_RISK_TOPICS, DEFAULT_RISK_RESULTS_TOPIC, riskTopicSpecs } from './catalogue/topics.js';
+export type { TopicNames, SettlementTopicNames, RiskTopicNames, RiskStateTopicNames } from './catalogue/topics.js';
+export { DEFAULT_ACCOUNT_SHARDS, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_RISK_RESULTS_TOPIC, riskStateTopicSpecs, riskTopicSpecs } from './catalogue/topics.js';
 export { DEFAULT_TOPICS, DEFAULT_ORDERS_RETENTION_MS, MAX_PARTITIONS, topicSpecs, partitionForMarket, marketKey, deadLetterKey, isValidTopicName } from './catalogue/topics.js';
 export { DEFAULT_SETTLEMENT_TOPICS, SETTLEMENT_STATUS_KEY, settlementTopicSpecs } from './catalogue/topics.js';
 export type { MarketDefinition } from './catalogue/markets.js';

@@ -42,7 +42,7 @@ export async function publish(exchange: RunningExchange, events: readonly ChainE
     close = () => kafka.close();
   }
   try {
-    await publishChainEvents(transport, risk.inputTopic, risk.shards, events);
+    await publishChainEvents(transport, risk.topics.chainEvents, risk.shards, events);
   } finally {
     await close();
   }

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hashOrder, localTraderAccount, orderForPlace, settlementDomain, signOrder, type SettlementMarket } from '@parallax/chain';
-import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket, riskTopicSpecs, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
 import { startEngineWorker } from '@parallax/matching-engine';
 import { EventEncoder, OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
 import type { Address } from '@parallax/risk';
@@ -126,17 +126,17 @@ async function main(): Promise<void> {
 
   // The stack: embedded log, the risk shards and the gateway in this thread, one engine worker.
   const log = createEmbeddedTransport();
-  const riskInput = DEFAULT_RISK_TOPICS.requests;
   await log.ensureTopics([
     ...topicSpecs(DEFAULT_TOPICS, PARTITIONS),
     ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, PARTITIONS),
-    { name: riskInput, partitions: SHARDS },
+    ...riskTopicSpecs(DEFAULT_RISK_TOPICS, SHARDS),
     { name: DEFAULT_RISK_RESULTS_TOPIC, partitions: SHARDS },
   ]);
   const risk = new RiskShards(
     {
       groupId: 'bench-risk',
-      inputTopic: riskInput,
+      inputs: DEFAULT_RISK_TOPICS,
+      state: DEFAULT_RISK_STATE_TOPICS,
       ordersTopic: DEFAULT_TOPICS.orders,
       signedOrdersTopic: DEFAULT_SETTLEMENT_TOPICS.signedOrders,
       deadLettersTopic: DEFAULT_TOPICS.deadLetters,
@@ -150,7 +150,7 @@ async function main(): Promise<void> {
   await risk.start();
   await publishChainEvents(
     log,
-    riskInput,
+    DEFAULT_RISK_TOPICS.chainEvents,
     SHARDS,
     traders.flatMap((t) => [settlementMarkets[0]!.baseToken, settlementMarkets[0]!.quoteToken].map((token) => ({ type: 'deposit' as const, account: t.address.toLowerCase() as Address, token: token.toLowerCase() as Address, amount: 10n ** 30n }))),
   );
@@ -160,13 +160,13 @@ async function main(): Promise<void> {
     MARKETS: '2',
     ENGINE_INSTANCE_ID: 'bench-engine',
     ENGINE_HTTP_PORT: '0',
-    TOPIC_ACCOUNT_EVENTS: riskInput,
+    TOPIC_ACCOUNT_EVENTS: DEFAULT_RISK_TOPICS.accountEvents,
     ACCOUNT_SHARDS: String(SHARDS),
   });
   const { app, url } = await startGateway({
     config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_IP: '10000000', GATEWAY_RATE_LIMIT_ACCOUNT: '10000000', GATEWAY_WAIT_RESULT_MS: '10000' }),
     transport: log,
-    topics: { requests: riskInput, riskResults: DEFAULT_RISK_RESULTS_TOPIC, chainEvents: riskInput, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
+    topics: { requests: DEFAULT_RISK_TOPICS.requests, riskResults: DEFAULT_RISK_RESULTS_TOPIC, chainEvents: DEFAULT_RISK_TOPICS.chainEvents, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
     accountShards: SHARDS,
     catalogue: new MarketCatalogue(defaultMarkets(2)),
     domain,

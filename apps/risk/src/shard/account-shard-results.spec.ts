@@ -15,11 +15,17 @@ const ALICE = accountAddress(2); // shard 0
 const KEY = accountAddress(101);
 const STRANGER = accountAddress(103);
 const shardOf = shardForAccount(ALICE, SHARDS);
+const inputs = { requests: 'in.requests', chainEvents: 'in.chain', accountEvents: 'in.accounts' };
+const options = { risk: { shard: shardOf, shards: SHARDS, markets: [M] }, marketPartitions: 2, inputs };
 
-let offset = 0;
-const message = (value: Uint8Array): ConsumedMessage => ({ topic: 'in', partition: shardOf, offset: offset++, key: ALICE, value, timestamp: 0, headers: {} });
-const requests = (...rs: ClientRequest[]): ConsumedMessage => message(encodeRiskRequestBatch({ sentAtMs: 0, requests: rs }));
-const chain = (...es: ChainEvent[]): ConsumedMessage => message(encodeChainEventBatch({ sentAtMs: 0, events: es }));
+const offsets = new Map<string, number>();
+const message = (topic: string, value: Uint8Array): ConsumedMessage => {
+  const offset = offsets.get(topic) ?? 0;
+  offsets.set(topic, offset + 1);
+  return { topic, partition: shardOf, offset, key: ALICE, value, timestamp: 0, headers: {} };
+};
+const requests = (...rs: ClientRequest[]): ConsumedMessage => message(inputs.requests, encodeRiskRequestBatch({ sentAtMs: 0, requests: rs }));
+const chain = (...es: ChainEvent[]): ConsumedMessage => message(inputs.chainEvents, encodeChainEventBatch({ sentAtMs: 0, events: es }));
 
 function answers(shard: AccountShard, msgs: ConsumedMessage[]): RiskResult[] {
   const r = shard.process(msgs);
@@ -29,8 +35,8 @@ function answers(shard: AccountShard, msgs: ConsumedMessage[]): RiskResult[] {
 
 describe('account shard answers (risk-results)', () => {
   it('answers every request once: minted ids, refusals with their code, cancels; chain events get no answer', () => {
-    offset = 0;
-    const shard = new AccountShard({ risk: { shard: shardOf, shards: SHARDS, markets: [M] }, marketPartitions: 2 });
+    offsets.clear();
+    const shard = new AccountShard(options);
     const buy = (nonce: bigint, signer = ALICE): ClientRequest => placeRequest(ALICE, M, { isBuy: true, priceTicks: 100, lots: 10, nonce, signer });
     // Unfunded: refused.
     let got = answers(shard, [requests(buy(1n))]);
@@ -64,10 +70,10 @@ describe('account shard answers (risk-results)', () => {
   });
 
   it('writes no answers when replaying (a restore rebuilds state only)', () => {
-    offset = 0;
-    const shard = new AccountShard({ risk: { shard: shardOf, shards: SHARDS, markets: [M] }, marketPartitions: 2 });
-    shard.replay([requests(placeRequest(ALICE, M, { isBuy: true, priceTicks: 100, lots: 1, nonce: 1n }))]);
-    assert.equal(shard.nextOffset, 1);
+    offsets.clear();
+    const shard = new AccountShard(options);
+    shard.replayEntry({ source: 'requests', seq: 0, from: 0, to: 1 }, [requests(placeRequest(ALICE, M, { isBuy: true, priceTicks: 100, lots: 1, nonce: 1n }))]);
+    assert.equal(shard.nextOffsets.requests, 1);
     assert.deepEqual(answers(shard, [requests(placeRequest(ALICE, M, { isBuy: true, priceTicks: 100, lots: 1, nonce: 2n }))]).map((r) => r.code), ['INSUFFICIENT_FUNDS']);
   });
 });
