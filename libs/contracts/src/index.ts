@@ -31,7 +31,7 @@ export {
   encodeSettlementStatus,
   decodeSettlementStatus,
 } from './messages/settlement-status.js';
-export type { RiskRequestBatch, ChainEventBatch, ClientRequest, ChainEvent } from './messages/risk-inputs.js';
+export type { RiskRequestBatch, ChainEventBatch, ClientRequest, ChainEvent, NonceFloorRaised, OrderCancelledOnChain, SettlementSkipped } from './messages/risk-inputs.js';
 export { MAX_RISK_RECORDS, encodeRiskRequestBatch, decodeRiskRequestBatch, encodeChainEventBatch, decodeChainEventBatch } from './messages/risk-inputs.js';
 export type { RiskResult, RiskResultBatch } from './messages/risk-results.js';
 export { MAX_RISK_RESULTS, MAX_RESULT_MESSAGE_CHARS, encodeRiskResultBatch, decodeRiskResultBatch } from './messages/risk-results.js';

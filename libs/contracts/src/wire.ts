@@ -37,6 +37,8 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 export const MESSAGE_VERSIONS: Readonly<Partial<Record<MessageType, number>>> = {
   /** 2: partitionMarkets appended (see messages/snapshots.ts). */
   [MessageType.MarketSnapshot]: 2,
+  /** 2: chain event tags 11 (nonceFloorRaised), 12 (orderCancelled), 13 (settlementSkipped) (see messages/risk-inputs.ts). */
+  [MessageType.ChainEventBatch]: 2,
 };
 
 /** The version byte an encoder of `type` writes (the newest its decoder reads). */

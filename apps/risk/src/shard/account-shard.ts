@@ -213,7 +213,9 @@ export class AccountShard {
           sentAtMs = b.sentAtMs;
         } else if (type === MessageType.ChainEventBatch) {
           const b = decodeChainEventBatch(msg.value);
-          records = b.events;
+          // Kinds the engine does not know yet (the watcher's nonceFloorRaised, orderCancelled) are refused by
+          // RiskEngine.apply with UNKNOWN_COMMAND and counted: never applied, never silently dropped.
+          records = b.events as readonly RiskCommand[];
           sentAtMs = b.sentAtMs;
         } else {
           const b = decodeAccountEventBatch(msg.value);
