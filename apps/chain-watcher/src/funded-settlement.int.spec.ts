@@ -65,10 +65,12 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     const QUOTE = lc.tokens['QUOTE']!.toLowerCase() as RiskAddress;
     const market: RiskMarket = { marketId: 1, baseToken: BASE, quoteToken: QUOTE, lotSize: 10n ** 15n, tickSize: 10n ** 4n, makerFeeRate: MAKER_FEE, takerFeeRate: TAKER_FEE };
 
-    // Today's risk service reads one input topic: the watcher writes its chain events there.
+    // The risk shards read three inputs, one writer each: the watcher writes chain events, the engine account
+    // events, and this test (in the gateway's place) requests.
     const risk: RiskShardsConfig = {
       groupId: `${run}-risk`,
-      inputTopic: `${run}.risk-inputs`,
+      inputs: { requests: `${run}.requests`, chainEvents: `${run}.chain-events`, accountEvents: `${run}.account-events` },
+      state: { journal: `${run}.risk-journal`, snapshots: `${run}.risk-snapshots` },
       ordersTopic: topics.orders,
       signedOrdersTopic: topics.signedOrders,
       deadLettersTopic: topics.deadLetters,
@@ -99,7 +101,7 @@ describe('settlement through risk: deposits only through the chain watcher, zero
       ordersRetentionMs: 3_600_000_000,
       logLevel: 'warn',
       logFormat: 'json',
-      accountEvents: { topic: risk.inputTopic, shards: SHARDS },
+      accountEvents: { topic: risk.inputs.accountEvents, shards: SHARDS },
     };
     const engine: MatchingEngineHandle = await startMatchingEngine(engineConfig, t, { logger: log });
     closers.push(() => engine.close());
@@ -118,7 +120,7 @@ describe('settlement through risk: deposits only through the chain watcher, zero
         SETTLEMENT_DEPLOY_BLOCK: '1',
         CHAIN_CONFIRMATIONS: '2',
         CHAIN_WATCHER_POLL_MS: '20',
-        TOPIC_CHAIN_EVENTS: risk.inputTopic,
+        TOPIC_CHAIN_EVENTS: risk.inputs.chainEvents,
         ACCOUNT_SHARDS: String(SHARDS),
         CHAIN_WATCHER_HTTP_PORT: '0',
       }),
@@ -200,7 +202,7 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     };
     const send = (reqs: readonly ClientRequest[]): Promise<void> =>
       producer.send(
-        risk.inputTopic,
+        risk.inputs.requests,
         reqs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })),
       );
     const openOrdersOf = (a: LocalAccount): number => {
@@ -243,7 +245,9 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     // Trades between funded signed orders only; the unfunded trader never reached a book.
     await waitFor('risk and engine drained', async () => {
       if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])}`);
-      return (await drained(t, risk.inputTopic, risk.groupId)) && (await drained(t, topics.orders, engineConfig.groupId)) ? true : undefined;
+      const inputs = [risk.inputs.requests, risk.inputs.chainEvents, risk.inputs.accountEvents];
+      for (const topic of inputs) if (!(await drained(t, topic, risk.groupId))) return undefined;
+      return (await drained(t, topics.orders, engineConfig.groupId)) ? true : undefined;
     }, 120_000, 50);
     const signedTraders = new Set<string>();
     for (let p = 0; p < P; p++) for await (const chunk of t.read(topics.signedOrders, p, 0)) for (const m of chunk) for (const o of decodeSignedOrderBatch(m.value).orders) signedTraders.add(o.trader.toLowerCase());
