@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
 import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, riskStateTopicSpecs, riskTopicSpecs, settlementTopicSpecs, topicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
+import { DEFAULT_PROGRESS_TOPIC, loadChainWatcherConfig, startChainWatcher, type ChainWatcherHandle } from '@parallax/chain-watcher';
 import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
@@ -32,10 +33,12 @@ export interface RunningExchange {
   /**
    * The account shards every order passes through (when there is a chain, hence markets to trade): their
    * three input topics (requests: the gateway; chain events: the chain watcher; account events: the
-   * engines), answers topic, shard count and /metrics URLs. No chain watcher runs here yet: tests write their
-   * deposits to the chain-events topic themselves (testing/fund.ts); nothing in the launcher does.
+   * engines), answers topic, group, shard count and /metrics URLs. Funds reach them only through the chain
+   * watcher (deposits on the local chain, e.g. its funding helper's).
    */
-  readonly risk: { readonly topics: RiskTopicNames; readonly resultsTopic: string; readonly shards: number; readonly urls: readonly string[] } | undefined;
+  readonly risk: { readonly topics: RiskTopicNames; readonly resultsTopic: string; readonly groupId: string; readonly shards: number; readonly urls: readonly string[] } | undefined;
+  /** The chain watcher feeding the risk shards from the local chain (deposits, withdrawals, keys, settlements). */
+  readonly chainWatcher: ChainWatcherHandle | undefined;
   /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
   readonly failed: Promise<Error>;
   close(): Promise<void>;
@@ -290,6 +293,49 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
     }
 
+    // The chain watcher: the contract's events (deposits, withdrawals, trading keys, settled fills) become
+    // the shards' chain events, each block as soon as it is mined (a local node does not reorg).
+    let chainWatcher: ChainWatcherHandle | undefined;
+    if (localChain !== undefined) {
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+      const ns = config.EXCHANGE_NAMESPACE;
+      const watcherConfig = loadChainWatcherConfig({
+        ...env,
+        ...(config.KAFKA_BROKERS === undefined ? {} : { KAFKA_BROKERS: config.KAFKA_BROKERS.join(',') }),
+        KAFKA_CLIENT_ID: ns === undefined ? 'parallax-chain-watcher' : `${ns}.parallax-chain-watcher`,
+        RPC_URL: localChain.chain.anvil.rpcUrl,
+        CHAIN_ID: String(localChain.chain.domain.chainId),
+        SETTLEMENT_ADDRESS: localChain.chain.settlement,
+        SETTLEMENT_DEPLOY_BLOCK: '1',
+        CHAIN_CONFIRMATIONS: '1',
+        CHAIN_WATCHER_POLL_MS: '100',
+        TOPIC_CHAIN_EVENTS: risk.inputs.chainEvents,
+        TOPIC_CHAIN_WATCHER_PROGRESS: ns === undefined ? DEFAULT_PROGRESS_TOPIC : `${ns}.${DEFAULT_PROGRESS_TOPIC}`,
+        ACCOUNT_SHARDS: String(ACCOUNT_SHARDS),
+        CHAIN_WATCHER_HTTP_PORT: '0',
+        LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
+      });
+      let transport: Transport;
+      if (log === undefined) {
+        const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: watcherConfig.kafkaClientId });
+        closers.push(() => kafka.close());
+        transport = kafka;
+      } else {
+        transport = log;
+      }
+      const w = await startChainWatcher(watcherConfig, transport, { logger: logger.child({ service: 'chain-watcher' }) });
+      chainWatcher = w;
+      closers.push(() => w.close());
+      w.stopped.then(
+        () => undefined,
+        (err: unknown) => {
+          reportFailure(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+      logger.info({ url: w.url, chainEvents: risk.inputs.chainEvents }, 'chain watcher following the local chain');
+    }
+
     // The gateway writes requests to the risk shards and reads the engines' events and the shards' answers
     // on the same log (in Kafka mode through its own client).
     let gatewayTransport: Transport;
@@ -328,7 +374,8 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       chain,
       localChain,
       settlement,
-      risk: localChain === undefined ? undefined : { topics: risk.inputs, resultsTopic: risk.resultsTopic, shards: ACCOUNT_SHARDS, urls: riskUrls },
+      risk: localChain === undefined ? undefined : { topics: risk.inputs, resultsTopic: risk.resultsTopic, groupId: risk.groupId, shards: ACCOUNT_SHARDS, urls: riskUrls },
+      chainWatcher,
       failed,
       close: closeAll,
     };
