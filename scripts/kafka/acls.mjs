@@ -12,10 +12,11 @@
 //   parallax-engine        reads orders and its snapshots, writes market events, snapshots, dead letters and
 //                          account events, in transactions under its group id
 //   parallax-ingest        writes requests (to the risk shards), orders and signed orders (the gateway and the
-//                          load generator)
+//                          load generator); reads market events, signed orders, the shards' answers and the
+//                          chain events (the gateway's read side)
 //   parallax-settlement    reads market events and signed orders, writes only its status and dead letters
 //   parallax-risk          reads requests, chain events and account events; reads and writes its journal and
-//                          snapshots; writes orders, signed orders and dead letters, in transactions under its
+//                          snapshots; writes orders, signed orders, its answers and dead letters, in transactions under its
 //                          group id
 //   parallax-chain-watcher writes chain events and its progress topic (read back to resume), nothing else
 // Each input of the risk shards has exactly one writer (requests: ingest, chain events: chain watcher, account
@@ -49,6 +50,8 @@ export function topicNames(env = process.env) {
     accountEvents: env.TOPIC_ACCOUNT_EVENTS ?? 'parallax.account-events.v1',
     riskJournal: env.TOPIC_RISK_JOURNAL ?? 'parallax.risk-journal.v1',
     riskSnapshots: env.TOPIC_RISK_SNAPSHOTS ?? 'parallax.risk-snapshots.v1',
+    // The shards' answers to the gateway's requests (@parallax/contracts DEFAULT_RISK_RESULTS_TOPIC).
+    riskResults: env.TOPIC_RISK_RESULTS ?? 'parallax.risk-results.v1',
     // The chain watcher's own position (apps/chain-watcher DEFAULT_PROGRESS_TOPIC).
     chainWatcherProgress: env.TOPIC_CHAIN_WATCHER_PROGRESS ?? 'parallax.chain-watcher-progress.v1',
   };
@@ -81,6 +84,13 @@ export function policy(env = process.env) {
     [ingest, 'TOPIC', 'LITERAL', t.orders, ['WRITE', 'DESCRIBE']],
     [ingest, 'TOPIC', 'LITERAL', t.signedOrders, ['WRITE', 'DESCRIBE']],
     [ingest, 'TOPIC', 'LITERAL', t.requests, ['WRITE', 'DESCRIBE']],
+    // The gateway's read side: the engines' events, the signed orders and the shards' answers (its refusals
+    // and minted ids), and the trading-key events it checks a key's Login against; groups parallax-gateway-*.
+    [ingest, 'TOPIC', 'LITERAL', t.marketEvents, ['READ', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.signedOrders, ['READ', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.riskResults, ['READ', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.chainEvents, ['READ', 'DESCRIBE']],
+    [ingest, 'GROUP', 'PREFIXED', 'parallax-gateway-', ['READ', 'DESCRIBE']],
     [ingest, 'TRANSACTIONAL_ID', 'PREFIXED', 'parallax-ingest.', ['WRITE', 'DESCRIBE']],
     [ingest, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
 
@@ -102,6 +112,7 @@ export function policy(env = process.env) {
     [risk, 'TOPIC', 'LITERAL', t.orders, ['WRITE', 'DESCRIBE']],
     [risk, 'TOPIC', 'LITERAL', t.signedOrders, ['WRITE', 'DESCRIBE']],
     [risk, 'TOPIC', 'LITERAL', t.deadLetters, ['WRITE', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.riskResults, ['WRITE', 'DESCRIBE']],
     [risk, 'GROUP', 'LITERAL', riskGroup, ['READ', 'DESCRIBE']],
     [risk, 'GROUP', 'PREFIXED', `${riskClient}-read-`, ['READ']],
     // Transactional ids are `<group>.shard.<shard>` (apps/risk transactionalIdFor).
@@ -175,6 +186,7 @@ async function createTopics(brokers) {
       ...settlementTopicSpecs({ signedOrders: t.signedOrders, settlementStatus: t.settlementStatus }, partitions),
       ...riskTopicSpecs({ requests: t.requests, chainEvents: t.chainEvents, accountEvents: t.accountEvents }, shards),
       ...riskStateTopicSpecs({ journal: t.riskJournal, snapshots: t.riskSnapshots }, shards),
+      { name: t.riskResults, partitions: shards },
     ]);
     console.log(JSON.stringify({ topics: Object.values(t), partitions, accountShards: shards }));
   } finally {

@@ -8,6 +8,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { ServeStaticModule } from '@nestjs/serve-static';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { brokerIndicator, ObservabilityModule } from '@parallax/observability';
+import { TradingKeys } from './accounts/trading-keys.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from './gateway.context.js';
 import { ORDER_INTAKE, type OrderIntake } from './intake/order-intake.js';
 import { MarketDataService } from './market-data/market-data.service.js';
@@ -76,7 +77,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         // Ready when the log it writes orders to answers.
-        ObservabilityModule.forService('gateway', { health: [brokerIndicator(ctx.transport, ctx.topics.orders)] }),
+        ObservabilityModule.forService('gateway', { health: [brokerIndicator(ctx.transport, ctx.topics.requests)] }),
         ThrottlerModule.forRoot({
           throttlers: [
             { name: 'ip', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_IP },
@@ -98,6 +99,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         MarketDirectory,
         MarketDataService,
+        TradingKeys,
         OrdersService,
         StatsService,
         SettlementStatusService,

@@ -1,4 +1,7 @@
 export { AccountShard, RISK_SOURCES } from './shard/account-shard.js';
+// Test support (no chain watcher in the test): chain events written as the watcher writes them.
+export { publishChainEvents } from './testing/chain-events.js';
+export { drained } from './testing/journal-audit.js';
 export type { AccountShardOptions, RiskSource, ShardResult, ShardStats, SourceOffsets } from './shard/account-shard.js';
 export { RiskShards, restoreShard, readShardSnapshot, transactionalIdFor } from './service/risk-shards.js';
 export type { RiskShardsConfig, RiskShardsObserver, ShardRestore } from './service/risk-shards.js';

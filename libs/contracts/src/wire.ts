@@ -24,6 +24,8 @@ export const MessageType = {
   RiskRequestBatch: 7,
   AccountEventBatch: 8,
   ChainEventBatch: 9,
+  /** 13: numbered apart from the risk inputs' neighbours so parallel additions do not collide. */
+  RiskResultBatch: 13,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -54,6 +56,7 @@ const MESSAGE_TYPE_NAMES: Record<number, string> = {
   7: 'RiskRequestBatch',
   8: 'AccountEventBatch',
   9: 'ChainEventBatch',
+  13: 'RiskResultBatch',
 };
 
 // fatal: invalid UTF-8 is refused; ignoreBOM: a leading U+FEFF is kept, so decode/encode is the identity.

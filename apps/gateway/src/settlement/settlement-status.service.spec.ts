@@ -22,7 +22,8 @@ describe('SettlementStatusService on the settlement-status topic', () => {
     service = new SettlementStatusService({
       config: loadGatewayConfig({}),
       transport: log,
-      topics: { orders: 'o', marketEvents: 'e', signedOrders: 's', settlementStatus: TOPIC },
+      topics: { requests: 'r', riskResults: 'rr', chainEvents: 'c', marketEvents: 'e', signedOrders: 's', settlementStatus: TOPIC },
+      accountShards: 1,
       catalogue: new MarketCatalogue(defaultMarkets(1)),
       domain: settlementDomain(31337, '0x0000000000000000000000000000000000000001'),
       settlementMarkets: [],

@@ -2,7 +2,7 @@
 // with a message naming the variable).
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_ACCOUNT_SHARDS, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
+import { DEFAULT_ACCOUNT_SHARDS, DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
 import { ConfigError, loadConfig, logEnvShape, logSettingsFrom, type LogSettings } from '@parallax/observability';
 import { RiskEngine, type Address, type RiskMarket } from '@parallax/risk';
@@ -29,6 +29,8 @@ const schema = z.object({
   TOPIC_ORDERS: topic(DEFAULT_TOPICS.orders),
   TOPIC_SIGNED_ORDERS: topic(DEFAULT_SETTLEMENT_TOPICS.signedOrders),
   TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
+  /** The answers to client requests (minted order ids, refusals), read by the gateways. */
+  TOPIC_RISK_RESULTS: topic(DEFAULT_RISK_RESULTS_TOPIC),
   /** S: account shards = partitions of the input topic. Fixed for a deployment (ids are minted from it). */
   ACCOUNT_SHARDS: count(1).max(10_000).default(DEFAULT_ACCOUNT_SHARDS),
   /** P: partitions of the orders / signed-orders topics. */
@@ -89,6 +91,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServic
       ordersTopic: e.TOPIC_ORDERS,
       signedOrdersTopic: e.TOPIC_SIGNED_ORDERS,
       deadLettersTopic: e.TOPIC_DEAD_LETTERS,
+      resultsTopic: e.TOPIC_RISK_RESULTS,
       shards: e.ACCOUNT_SHARDS,
       marketPartitions: e.PARTITIONS,
       markets,

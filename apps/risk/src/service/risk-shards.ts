@@ -30,6 +30,8 @@ export interface RiskShardsConfig {
   readonly ordersTopic: string;
   readonly signedOrdersTopic: string;
   readonly deadLettersTopic: string;
+  /** RiskResultBatch answers to client requests (S partitions, like the inputs); unset = not written. */
+  readonly resultsTopic?: string;
   /** S: partitions of every input topic = account shards. */
   readonly shards: number;
   /** P: partitions of the orders / signed-orders topics. */
@@ -126,6 +128,7 @@ export class RiskShards {
       { name: c.ordersTopic, partitions: c.marketPartitions, logAppendTime: true },
       { name: c.signedOrdersTopic, partitions: c.marketPartitions },
       { name: c.deadLettersTopic, partitions: c.marketPartitions },
+      ...(c.resultsTopic === undefined ? [] : [{ name: c.resultsTopic, partitions: c.shards }]),
     ]);
     for (const s of RISK_SOURCES) {
       const n = await this.transport.partitionCount(c.inputs[s]);
@@ -229,6 +232,7 @@ export class RiskShards {
     await o.producer.transaction((tx) => {
       if (r.signedOrders.length > 0) tx.send(c.signedOrdersTopic, r.signedOrders);
       if (r.orders.length > 0) tx.send(c.ordersTopic, r.orders);
+      if (c.resultsTopic !== undefined && r.results.length > 0) tx.send(c.resultsTopic, r.results);
       if (r.deadLetters.length > 0) tx.send(c.deadLettersTopic, r.deadLetters.map((d) => ({ ...d, partition: batch.partition % c.marketPartitions })));
       if (snapshot !== null) tx.send(c.state.snapshots, [snapshot]);
       if (journal.length > 0) tx.send(c.state.journal, journal);

@@ -20,15 +20,17 @@ import {
   decodeRiskRequestBatch,
   encodeCommandBatch,
   encodeDeadLetter,
+  encodeRiskResultBatch,
   encodeSignedOrderBatch,
   marketKey,
   partitionForMarket,
   peekMessageType,
+  type RiskResult,
   type RiskTopicNames,
   type SignedOrderRecord,
 } from '@parallax/contracts';
 import type { Command } from '@parallax/order-book';
-import { RiskEngine, type RiskCommand, type RiskConfig, type RiskRejectCode, type Violation } from '@parallax/risk';
+import { RiskEngine, type RiskCommand, type RiskConfig, type RiskOutcome, type RiskRejectCode, type Violation } from '@parallax/risk';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 
 /** The shard's input sources, in journal order (their index is their journal code). */
@@ -73,6 +75,12 @@ export interface ShardResult {
   /** SignedOrderBatch messages for the signed-orders topic, written with (and before) their commands. */
   readonly signedOrders: OutgoingMessage[];
   readonly deadLetters: OutgoingMessage[];
+  /**
+   * RiskResultBatch messages for the risk-results topic: the answer to every client request (the minted
+   * order id, or the refusal's code), one message per input message that carried requests, written to the
+   * shard's own partition.
+   */
+  readonly results: OutgoingMessage[];
   readonly stats: ShardStats;
 }
 
@@ -178,6 +186,7 @@ export class AccountShard {
     const orders: OutgoingMessage[] = [];
     const signedOrders: OutgoingMessage[] = [];
     const deadLetters: OutgoingMessage[] = [];
+    const results: OutgoingMessage[] = [];
     const rejected: Partial<Record<RiskRejectCode, number>> = {};
     const violations: Violation[] = [];
     const expected = SOURCE_TYPE[source];
@@ -231,9 +240,14 @@ export class AccountShard {
         }
         return p;
       };
+      const answers: RiskResult[] = [];
       for (const cmd of records) {
         commands++;
         const out = this.engine.apply(cmd);
+        if (!silent) {
+          const answer = resultOf(cmd, out);
+          if (answer !== null) answers.push(answer);
+        }
         if (!out.ok) {
           rejected[out.code] = (rejected[out.code] ?? 0) + 1;
           continue;
@@ -247,6 +261,7 @@ export class AccountShard {
         for (const c of out.cancels) at(c.marketId).commands.push(c.command);
       }
       if (silent) continue;
+      if (answers.length > 0) results.push({ key: msg.key ?? answers[0]!.account, partition: msg.partition, value: encodeRiskResultBatch({ shard: msg.partition, results: answers }) });
       for (const [marketId, p] of pending) {
         const partition = partitionForMarket(marketId, this.options.marketPartitions);
         const key = marketKey(marketId);
@@ -259,6 +274,7 @@ export class AccountShard {
       orders,
       signedOrders,
       deadLetters,
+      results,
       stats: { messages: messages.length, duplicates, commands, accepted, rejected, accountEvents, violations, deadLetters: deadLetters.length },
     };
   }
@@ -269,4 +285,25 @@ export class AccountShard {
       value: encodeDeadLetter({ reason, detail, topic: msg.topic, partition: msg.partition, offset: msg.offset, key: msg.key, value: msg.value }),
     };
   }
+}
+
+/** The client's answer to a request (null for chain events: nobody waits for them). */
+function resultOf(cmd: RiskCommand, out: RiskOutcome): RiskResult | null {
+  const code = out.ok ? null : out.code;
+  const message = out.ok ? '' : out.message;
+  if (cmd.type === 'place') {
+    const place = out.ok ? out.place : null;
+    return {
+      kind: 'place',
+      account: cmd.account,
+      nonce: cmd.order.nonce,
+      marketId: cmd.marketId,
+      orderId: place?.signed.orderId ?? 0,
+      accountId: place?.signed.accountId ?? 0,
+      code,
+      message,
+    };
+  }
+  if (cmd.type === 'cancel') return { kind: 'cancel', account: cmd.account, orderId: cmd.orderId, code, message };
+  return null;
 }

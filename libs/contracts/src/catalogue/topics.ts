@@ -119,6 +119,9 @@ export const DEFAULT_RISK_TOPICS: RiskTopicNames = Object.freeze({
  */
 export const DEFAULT_ACCOUNT_SHARDS = 4;
 
+/** RiskResultBatch messages: the account shards' answers to client requests (S partitions, key = account). */
+export const DEFAULT_RISK_RESULTS_TOPIC = 'parallax.risk-results.v1';
+
 /**
  * The risk service's own topics (S partitions each, written only by the risk principal):
  * - journal: per shard, the order in which the shard consumed its three input partitions (one record per

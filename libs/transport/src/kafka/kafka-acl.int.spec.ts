@@ -19,6 +19,7 @@ const REQUESTS = 'parallax.requests.v1';
 const CHAIN_EVENTS = 'parallax.chain-events.v1';
 const ACCOUNT_EVENTS = 'parallax.account-events.v1';
 const RISK_JOURNAL = 'parallax.risk-journal.v1';
+const RISK_RESULTS = 'parallax.risk-results.v1';
 const RISK_TX = 'parallax-risk.shard.0';
 
 interface Credentials {
@@ -55,7 +56,7 @@ describe('Kafka ACLs: who may write market events', () => {
     const setup = track(createKafkaTransport({ brokers, clientId: 'acl-spec-setup' }));
     const existing = await setup.partitionCount(MARKET_EVENTS).catch(() => undefined);
     if (existing === undefined) await setup.ensureTopics([{ name: MARKET_EVENTS, partitions: 1 }]);
-    for (const name of [ORDERS, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, RISK_JOURNAL]) {
+    for (const name of [ORDERS, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, RISK_JOURNAL, RISK_RESULTS]) {
       if ((await setup.partitionCount(name).catch(() => undefined)) === undefined) await setup.ensureTopics([{ name, partitions: 1 }]);
     }
     partition = 0;
@@ -121,6 +122,8 @@ describe('Kafka ACLs: who may write market events', () => {
     await assert.rejects(g.send(CHAIN_EVENTS, [{ key: 'a', value: enc('forged deposit'), partition }]), deniedPattern);
     await assert.rejects(g.send(ACCOUNT_EVENTS, [{ key: 'a', value: enc('forged fill'), partition }]), deniedPattern);
     await g.send(REQUESTS, [{ key: 'a', value: enc('a request'), partition }]);
+    // Nor answer for the risk shards (tell a trader an order was placed, or refused, when it was not).
+    await assert.rejects(g.send(RISK_RESULTS, [{ key: 'a', value: enc('forged answer'), partition }]), deniedPattern);
 
     const watcher = track(as('parallax-chain-watcher'));
     const w = await watcher.producer();
@@ -148,6 +151,7 @@ describe('Kafka ACLs: who may write market events', () => {
     await tx.transaction((t) => {
       t.send(RISK_JOURNAL, [{ key: '0', value: enc('journal entry'), partition }]);
       t.send(ORDERS, [{ key: 'm-1', value: enc('a funded order'), partition }]);
+      t.send(RISK_RESULTS, [{ key: 'a', value: enc('its answer'), partition }]);
     });
     // Commit markers are written asynchronously: the entry becomes readable a moment after the commit.
     let after = before;
