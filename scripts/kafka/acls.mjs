@@ -4,14 +4,23 @@
 //
 //   node scripts/kafka/acls.mjs --brokers HOST:PORT [--create-topics]   (KAFKA_SASL_* of the super user)
 //
-// --create-topics also creates the pipeline's topics (PARTITIONS, default 12), through the built transport,
+// --create-topics also creates the pipeline's topics (PARTITIONS, default 12; the risk topics with
+// ACCOUNT_SHARDS, default @parallax/contracts DEFAULT_ACCOUNT_SHARDS), through the built transport,
 // as the services would: the services' principals are not allowed to create topics.
 //
 // The authorizer denies whatever is not granted here (allow.everyone.if.no.acl.found=false):
-//   parallax-engine      reads orders and its snapshots, writes market events, snapshots, dead letters, in
-//                        transactions under its group id
-//   parallax-ingest      writes orders and signed orders (the gateway and the load generator)
-//   parallax-settlement  reads market events and signed orders, writes only its status and dead letters
+//   parallax-engine        reads orders and its snapshots, writes market events, snapshots, dead letters and
+//                          account events, in transactions under its group id
+//   parallax-ingest        writes requests (to the risk shards), orders and signed orders (the gateway and the
+//                          load generator); reads market events, signed orders, the shards' answers and the
+//                          chain events (the gateway's read side)
+//   parallax-settlement    reads market events and signed orders, writes only its status and dead letters
+//   parallax-risk          reads requests, chain events and account events; reads and writes its journal and
+//                          snapshots; writes orders, signed orders, its answers and dead letters, in transactions under its
+//                          group id
+//   parallax-chain-watcher writes chain events and its progress topic (read back to resume), nothing else
+// Each input of the risk shards has exactly one writer (requests: ingest, chain events: chain watcher, account
+// events: engine): whoever may write requests cannot forge a deposit or a fill.
 // Topic names and group ids are the defaults (@parallax/contracts DEFAULT_TOPICS); a deployment that renames
 // them passes the same names here through TOPIC_* / *_GROUP_ID.
 import kafkajs from 'kafkajs';
@@ -22,6 +31,8 @@ export const PRINCIPALS = Object.freeze({
   engine: 'parallax-engine',
   ingest: 'parallax-ingest',
   settlement: 'parallax-settlement',
+  risk: 'parallax-risk',
+  chainWatcher: 'parallax-chain-watcher',
 });
 
 export function topicNames(env = process.env) {
@@ -32,6 +43,16 @@ export function topicNames(env = process.env) {
     deadLetters: env.TOPIC_DEAD_LETTERS ?? 'parallax.dead-letters.v1',
     signedOrders: env.TOPIC_SIGNED_ORDERS ?? 'parallax.signed-orders.v1',
     settlementStatus: env.TOPIC_SETTLEMENT_STATUS ?? 'parallax.settlement-status.v1',
+    // The risk shards' inputs and own topics (@parallax/contracts DEFAULT_RISK_TOPICS, DEFAULT_RISK_STATE_TOPICS).
+    requests: env.TOPIC_REQUESTS ?? 'parallax.requests.v1',
+    chainEvents: env.TOPIC_CHAIN_EVENTS ?? 'parallax.chain-events.v1',
+    accountEvents: env.TOPIC_ACCOUNT_EVENTS ?? 'parallax.account-events.v1',
+    riskJournal: env.TOPIC_RISK_JOURNAL ?? 'parallax.risk-journal.v1',
+    riskSnapshots: env.TOPIC_RISK_SNAPSHOTS ?? 'parallax.risk-snapshots.v1',
+    // The shards' answers to the gateway's requests (@parallax/contracts DEFAULT_RISK_RESULTS_TOPIC).
+    riskResults: env.TOPIC_RISK_RESULTS ?? 'parallax.risk-results.v1',
+    // The chain watcher's own position (apps/chain-watcher DEFAULT_PROGRESS_TOPIC).
+    chainWatcherProgress: env.TOPIC_CHAIN_WATCHER_PROGRESS ?? 'parallax.chain-watcher-progress.v1',
   };
 }
 
@@ -43,12 +64,16 @@ export function policy(env = process.env) {
   // Reads outside the group (restore, replay) run in throw-away groups `<client id>-read-<uuid>` (kafka-read.ts).
   const engineClient = env.ENGINE_KAFKA_CLIENT_ID ?? 'parallax-matching-engine';
   const settlementClient = env.SETTLEMENT_KAFKA_CLIENT_ID ?? 'parallax-settlement';
-  const { engine, ingest, settlement } = PRINCIPALS;
+  const riskGroup = env.RISK_GROUP_ID ?? 'parallax-risk';
+  const riskClient = env.RISK_KAFKA_CLIENT_ID ?? 'parallax-risk';
+  const chainWatcherClient = env.CHAIN_WATCHER_KAFKA_CLIENT_ID ?? 'parallax-chain-watcher';
+  const { engine, ingest, settlement, risk, chainWatcher } = PRINCIPALS;
   return [
     [engine, 'TOPIC', 'LITERAL', t.orders, ['READ', 'DESCRIBE']],
     [engine, 'TOPIC', 'LITERAL', t.snapshots, ['READ', 'WRITE', 'DESCRIBE']],
     [engine, 'TOPIC', 'LITERAL', t.marketEvents, ['WRITE', 'DESCRIBE']],
     [engine, 'TOPIC', 'LITERAL', t.deadLetters, ['WRITE', 'DESCRIBE']],
+    [engine, 'TOPIC', 'LITERAL', t.accountEvents, ['WRITE', 'DESCRIBE']],
     [engine, 'GROUP', 'LITERAL', engineGroup, ['READ', 'DESCRIBE']],
     [engine, 'GROUP', 'PREFIXED', `${engineClient}-read-`, ['READ']],
     // Transactional ids are `<group>.<orders topic>.<partition>` (transactionalIdFor).
@@ -57,6 +82,14 @@ export function policy(env = process.env) {
 
     [ingest, 'TOPIC', 'LITERAL', t.orders, ['WRITE', 'DESCRIBE']],
     [ingest, 'TOPIC', 'LITERAL', t.signedOrders, ['WRITE', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.requests, ['WRITE', 'DESCRIBE']],
+    // The gateway's read side: the engines' events, the signed orders and the shards' answers (its refusals
+    // and minted ids), and the trading-key events it checks a key's Login against; groups parallax-gateway-*.
+    [ingest, 'TOPIC', 'LITERAL', t.marketEvents, ['READ', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.signedOrders, ['READ', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.riskResults, ['READ', 'DESCRIBE']],
+    [ingest, 'TOPIC', 'LITERAL', t.chainEvents, ['READ', 'DESCRIBE']],
+    [ingest, 'GROUP', 'PREFIXED', 'parallax-gateway-', ['READ', 'DESCRIBE']],
     [ingest, 'TRANSACTIONAL_ID', 'PREFIXED', 'parallax-ingest.', ['WRITE', 'DESCRIBE']],
     [ingest, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
 
@@ -69,6 +102,28 @@ export function policy(env = process.env) {
     // The ingest's transactional ids are `<group>.ingest.<uuid>`.
     [settlement, 'TRANSACTIONAL_ID', 'PREFIXED', `${settlementGroup}.`, ['WRITE', 'DESCRIBE']],
     [settlement, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
+
+    [risk, 'TOPIC', 'LITERAL', t.requests, ['READ', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.chainEvents, ['READ', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.accountEvents, ['READ', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.riskJournal, ['READ', 'WRITE', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.riskSnapshots, ['READ', 'WRITE', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.orders, ['WRITE', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.signedOrders, ['WRITE', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.deadLetters, ['WRITE', 'DESCRIBE']],
+    [risk, 'TOPIC', 'LITERAL', t.riskResults, ['WRITE', 'DESCRIBE']],
+    [risk, 'GROUP', 'LITERAL', riskGroup, ['READ', 'DESCRIBE']],
+    [risk, 'GROUP', 'PREFIXED', `${riskClient}-read-`, ['READ']],
+    // Transactional ids are `<group>.shard.<shard>` (apps/risk transactionalIdFor).
+    [risk, 'TRANSACTIONAL_ID', 'PREFIXED', `${riskGroup}.`, ['WRITE', 'DESCRIBE']],
+    [risk, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
+
+    [chainWatcher, 'TOPIC', 'LITERAL', t.chainEvents, ['READ', 'WRITE', 'DESCRIBE']],
+    [chainWatcher, 'TOPIC', 'LITERAL', t.chainWatcherProgress, ['READ', 'WRITE', 'DESCRIBE']],
+    [chainWatcher, 'GROUP', 'PREFIXED', `${chainWatcherClient}-read-`, ['READ']],
+    // Its transactional ids are `parallax-chain-watcher-<chain id>-<contract>-<progress topic>`.
+    [chainWatcher, 'TRANSACTIONAL_ID', 'PREFIXED', 'parallax-chain-watcher-', ['WRITE', 'DESCRIBE']],
+    [chainWatcher, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
   ];
 }
 
@@ -127,7 +182,8 @@ async function main(argv) {
 
 async function createTopics(brokers) {
   const partitions = Number(process.env.PARTITIONS ?? '12');
-  const { topicSpecs, settlementTopicSpecs } = await import('@parallax/contracts');
+  const { topicSpecs, settlementTopicSpecs, riskTopicSpecs, riskStateTopicSpecs, DEFAULT_ACCOUNT_SHARDS } = await import('@parallax/contracts');
+  const shards = Number(process.env.ACCOUNT_SHARDS ?? String(DEFAULT_ACCOUNT_SHARDS));
   const { createKafkaTransport } = await import('@parallax/transport');
   const t = topicNames();
   const rf = process.env.KAFKA_REPLICATION_FACTOR;
@@ -136,8 +192,11 @@ async function createTopics(brokers) {
     await transport.ensureTopics([
       ...topicSpecs({ orders: t.orders, marketEvents: t.marketEvents, snapshots: t.snapshots, deadLetters: t.deadLetters }, partitions),
       ...settlementTopicSpecs({ signedOrders: t.signedOrders, settlementStatus: t.settlementStatus }, partitions),
+      ...riskTopicSpecs({ requests: t.requests, chainEvents: t.chainEvents, accountEvents: t.accountEvents }, shards),
+      ...riskStateTopicSpecs({ journal: t.riskJournal, snapshots: t.riskSnapshots }, shards),
+      { name: t.riskResults, partitions: shards },
     ]);
-    console.log(JSON.stringify({ topics: Object.values(t), partitions }));
+    console.log(JSON.stringify({ topics: Object.values(t), partitions, accountShards: shards }));
   } finally {
     await transport.close();
   }

@@ -28,7 +28,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-const passwords = { admin: 'admin-pw-1', engine: 'engine-pw-2', ingest: 'ingest-pw-3', settlement: 'settlement-pw-4' };
+const passwords = { admin: 'admin-pw-1', engine: 'engine-pw-2', ingest: 'ingest-pw-3', settlement: 'settlement-pw-4', risk: 'risk-pw-5', chainWatcher: 'chain-watcher-pw-6' };
 const scram = (username: string, password: string): KafkaSecurity => ({ sasl: { mechanism: 'scram-sha-512', username, password } });
 
 describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
@@ -74,6 +74,8 @@ describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
         KAFKA_ENGINE_PASSWORD: passwords.engine,
         KAFKA_INGEST_PASSWORD: passwords.ingest,
         KAFKA_SETTLEMENT_PASSWORD: passwords.settlement,
+        KAFKA_RISK_PASSWORD: passwords.risk,
+        KAFKA_CHAIN_WATCHER_PASSWORD: passwords.chainWatcher,
       },
       stdio: 'ignore',
     });

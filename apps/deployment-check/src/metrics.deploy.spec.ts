@@ -116,7 +116,7 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
   const deployDir = mkdtempSync(join(tmpdir(), 'parallax-metrics-check-'));
 
   before(async () => {
-    const [enginePort, gatewayPort, gatewayMetricsPort, settlementPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [enginePort, gatewayPort, gatewayMetricsPort, settlementPort, watcherPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
     const engine = startApp('matching-engine', 'apps/matching-engine/dist/main.js', { ENGINE_HTTP_HOST: '127.0.0.1', ENGINE_HTTP_PORT: String(enginePort) });
     apps.push(engine);
 
@@ -149,10 +149,21 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
       GATEWAY_METRICS_PORT: String(gatewayMetricsPort),
     });
     apps.push(gateway);
+    // The chain watcher (and its reconciliation) follows the same contract, never holding a key.
+    const watcher = startApp('chain-watcher', 'apps/chain-watcher/dist/main.js', {
+      CHAIN_ID: handoff['CHAIN_ID'] ?? '',
+      SETTLEMENT_ADDRESS: handoff['SETTLEMENT_ADDRESS'] ?? '',
+      SETTLEMENT_DEPLOY_BLOCK: handoff['SETTLEMENT_DEPLOY_BLOCK'] ?? '',
+      RPC_URL: anvil.rpcUrl,
+      CHAIN_WATCHER_HTTP_HOST: '127.0.0.1',
+      CHAIN_WATCHER_HTTP_PORT: String(watcherPort),
+    });
+    apps.push(watcher);
 
     pages.set('matching-engine', await scrape(engine, `http://127.0.0.1:${enginePort}/metrics`));
     pages.set('gateway', await scrape(gateway, `http://127.0.0.1:${gatewayMetricsPort}/metrics`));
     pages.set('settlement', await scrape(settlement, `http://127.0.0.1:${settlementPort}/metrics`));
+    pages.set('chain-watcher', await scrape(watcher, `http://127.0.0.1:${watcherPort}/metrics`));
   });
 
   after(async () => {

@@ -5,11 +5,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@parallax/observability';
 import { parallax } from '@parallax/sdk';
-import { NotSupported, OrderNotFound, type Market, type Order, type OrderBook, type Trade } from 'ccxt';
+import { AuthenticationError, InsufficientFunds, NotSupported, OrderNotFound, type Market, type Order, type OrderBook, type Trade } from 'ccxt';
 import { encodePacked, keccak256 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadExchangeConfig } from './exchange.config.js';
 import { startExchange, type RunningExchange } from './exchange.js';
+import { fundThroughRisk, publish } from './testing/fund.js';
 
 const SYMBOL = 'M1/USDC';
 const keyOf = (id: number): `0x${string}` => keccak256(encodePacked(['string', 'uint64'], ['ccxt-e2e', BigInt(id)]));
@@ -69,7 +70,7 @@ describe('CCXT exchange class on the running stack', () => {
     exchange = await startExchange(config, createLogger('ccxt-e2e', 'silent'));
     maker = new parallax({ privateKey: keyOf(1), options: { url: exchange.gatewayUrl } });
     taker = new parallax({ privateKey: keyOf(2), options: { url: exchange.gatewayUrl } });
-    await exchange.localChain!.fundTraders([privateKeyToAccount(keyOf(1)).address, privateKeyToAccount(keyOf(2)).address]);
+    await fundThroughRisk(exchange, [privateKeyToAccount(keyOf(1)).address, privateKeyToAccount(keyOf(2)).address]);
   });
   after(async () => {
     await maker.close();
@@ -177,6 +178,38 @@ describe('CCXT exchange class on the running stack', () => {
     checkTrade(trade!, SYMBOL);
     const [fill] = await myTradesP;
     assert.equal(fill!.takerOrMaker, 'maker');
+  });
+
+  it('trades with a trading key (privateKey = the key, walletAddress = the wallet) and raises InsufficientFunds for an unfunded account', async () => {
+    const wallet = privateKeyToAccount(keyOf(3));
+    const key = privateKeyToAccount(keyOf(4));
+    await fundThroughRisk(exchange, [wallet.address]);
+    const bot = new parallax({ privateKey: keyOf(4), walletAddress: wallet.address, options: { url: exchange.gatewayUrl } });
+    const broke = new parallax({ privateKey: keyOf(5), options: { url: exchange.gatewayUrl } });
+    try {
+      await bot.loadMarkets();
+      await assert.rejects(bot.createOrder(SYMBOL, 'limit', 'buy', 1, 90), AuthenticationError);
+      await publish(exchange, [{ type: 'keyAuthorized', account: wallet.address.toLowerCase() as `0x${string}`, key: key.address.toLowerCase() as `0x${string}` }]);
+      let order: Order | undefined;
+      for (let i = 0; i < 100 && order === undefined; i++) {
+        order = await bot.createOrder(SYMBOL, 'limit', 'buy', 1, 90, { clientOrderId: 'bot-1' }).catch((e: unknown) => {
+          if (e instanceof AuthenticationError) return new Promise<undefined>((r) => setTimeout(() => { r(undefined); }, 50));
+          throw e;
+        });
+      }
+      assert.ok(order, 'the key was authorized');
+      checkOrder(order, SYMBOL);
+      assert.equal(order.status, 'open');
+      assert.equal((order.info as { trader: string }).trader, wallet.address.toLowerCase());
+      assert.deepEqual((await bot.fetchOpenOrders(SYMBOL)).map((o) => o.clientOrderId), ['bot-1']);
+      await bot.cancelOrder(order.id!, SYMBOL);
+
+      await broke.loadMarkets();
+      await assert.rejects(broke.createOrder(SYMBOL, 'limit', 'buy', 1, 90), InsufficientFunds);
+    } finally {
+      await bot.close();
+      await broke.close();
+    }
   });
 
   it('says plainly what the gateway does not serve', async () => {

@@ -1,12 +1,15 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
-import { defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, riskStateTopicSpecs, riskTopicSpecs, settlementTopicSpecs, topicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
+import { startRiskWorker } from '@parallax/risk-service';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
 import { exchangeNames, type ExchangeConfig, type ExchangeNames } from './exchange.config.js';
@@ -26,9 +29,96 @@ export interface RunningExchange {
   readonly localChain: LocalSettlementChain | undefined;
   /** The settlement service (when EXCHANGE_SETTLEMENT and a local chain). */
   readonly settlement: SettlementHandle | undefined;
+  /**
+   * The account shards every order passes through (when there is a chain, hence markets to trade): their
+   * three input topics (requests: the gateway; chain events: the chain watcher; account events: the
+   * engines), answers topic, shard count and /metrics URLs. No chain watcher runs here yet: tests write their
+   * deposits to the chain-events topic themselves (testing/fund.ts); nothing in the launcher does.
+   */
+  readonly risk: { readonly topics: RiskTopicNames; readonly resultsTopic: string; readonly shards: number; readonly urls: readonly string[] } | undefined;
   /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
   readonly failed: Promise<Error>;
   close(): Promise<void>;
+}
+
+/**
+ * Account shards of the launcher's risk stage. Fixed: account and order ids are minted from it, so it can
+ * never change for a deployment's data.
+ */
+const ACCOUNT_SHARDS = 2;
+
+interface RiskNames {
+  readonly inputs: RiskTopicNames;
+  readonly state: RiskStateTopicNames;
+  readonly resultsTopic: string;
+  readonly groupId: string;
+}
+
+/** The risk stage's Kafka names, namespaced like the rest of the launch. */
+function riskNames(config: ExchangeConfig): RiskNames {
+  const ns = config.EXCHANGE_NAMESPACE;
+  const name = (n: string): string => (ns === undefined ? n : `${ns}.${n}`);
+  return {
+    inputs: { requests: name(DEFAULT_RISK_TOPICS.requests), chainEvents: name(DEFAULT_RISK_TOPICS.chainEvents), accountEvents: name(DEFAULT_RISK_TOPICS.accountEvents) },
+    state: { journal: name(DEFAULT_RISK_STATE_TOPICS.journal), snapshots: name(DEFAULT_RISK_STATE_TOPICS.snapshots) },
+    resultsTopic: name(DEFAULT_RISK_RESULTS_TOPIC),
+    groupId: name('parallax-risk'),
+  };
+}
+
+/** Environment of the risk instance (worker thread or process), like the engines'. */
+function riskEnv(config: ExchangeConfig, names: ExchangeNames, risk: RiskNames, marketsFile: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return {
+    ...env,
+    KAFKA_CLIENT_ID: risk.groupId,
+    RISK_GROUP_ID: risk.groupId,
+    RISK_INSTANCE_ID: 'risk-0',
+    TOPIC_REQUESTS: risk.inputs.requests,
+    TOPIC_CHAIN_EVENTS: risk.inputs.chainEvents,
+    TOPIC_ACCOUNT_EVENTS: risk.inputs.accountEvents,
+    TOPIC_RISK_JOURNAL: risk.state.journal,
+    TOPIC_RISK_SNAPSHOTS: risk.state.snapshots,
+    TOPIC_RISK_RESULTS: risk.resultsTopic,
+    TOPIC_ORDERS: names.topics.orders,
+    TOPIC_SIGNED_ORDERS: names.settlementTopics.signedOrders,
+    TOPIC_DEAD_LETTERS: names.topics.deadLetters,
+    ACCOUNT_SHARDS: String(ACCOUNT_SHARDS),
+    PARTITIONS: String(config.PARTITIONS),
+    RISK_MARKETS_FILE: marketsFile,
+    RISK_HTTP_PORT: '0',
+    LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
+  };
+}
+
+/** A service's process entry (dist/main.js beside the package's dist/index.js). */
+function entryOf(pkg: string): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve(pkg)), 'main.js');
+}
+
+/** Runs a service as a child process; its exit is reported as a failure, close() stops it with SIGTERM. */
+function spawnService(entry: string, env: Record<string, string>, what: string, reportFailure: (err: Error) => void): { child: ChildProcess; close(): Promise<void> } {
+  const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+  child.on('exit', (code, signal) => {
+    reportFailure(new Error(`${what} exited (${signal ?? String(code)})`));
+  });
+  return {
+    child,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) {
+          resolve();
+          return;
+        }
+        child.removeAllListeners('exit');
+        child.once('exit', () => {
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
 }
 
 /** Engine environment shared by every engine of this exchange. */
@@ -47,16 +137,13 @@ function engineEnv(config: ExchangeConfig, names: ExchangeNames, i: number): Rec
     PARTITIONS: String(config.PARTITIONS),
     MARKETS: String(config.MARKETS),
     ENGINE_INSTANCE_ID: `engine-${i}`,
+    // The engines report fills, cancels and rejections to the account shards (their funds holds).
+    TOPIC_ACCOUNT_EVENTS: riskNames(config).inputs.accountEvents,
+    ACCOUNT_SHARDS: String(config.EXCHANGE_LOCAL_CHAIN ? ACCOUNT_SHARDS : 0),
     // Resolved once here, so that every engine (thread or process) writes the format the launcher writes.
     LOG_FORMAT: isPrettyFormat(config.LOG_FORMAT) ? 'pretty' : 'json',
     ENGINE_HTTP_PORT: String(config.ENGINE_HTTP_PORT_BASE === 0 ? 0 : config.ENGINE_HTTP_PORT_BASE + i),
   };
-}
-
-function engineEntry(): string {
-  const require = createRequire(import.meta.url);
-  // The package's exports point at dist/index.js; main.js sits beside it.
-  return join(dirname(require.resolve('@parallax/matching-engine')), 'main.js');
 }
 
 /**
@@ -86,7 +173,13 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       const embedded = createEmbeddedTransport({ retention: config.EXCHANGE_LOG_RETENTION });
       log = embedded;
       closers.push(() => embedded.close());
-      await embedded.ensureTopics(topicSpecs(names.topics, config.PARTITIONS));
+      const r = riskNames(config);
+      await embedded.ensureTopics([
+        ...topicSpecs(names.topics, config.PARTITIONS),
+        ...riskTopicSpecs(r.inputs, ACCOUNT_SHARDS),
+        ...riskStateTopicSpecs(r.state, ACCOUNT_SHARDS),
+        { name: r.resultsTopic, partitions: ACCOUNT_SHARDS },
+      ]);
       holdInputForSnapshots(embedded.log, names.topics);
       const workers: EngineWorker[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
@@ -103,30 +196,14 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
       logger.info({ engines: engineUrls, partitions: config.PARTITIONS }, 'matching engines running in worker threads');
     } else {
-      const entry = engineEntry();
+      const entry = entryOf('@parallax/matching-engine');
       const children: ChildProcess[] = [];
       for (let i = 0; i < config.EXCHANGE_ENGINES; i++) {
         const env = engineEnv(config, names, i);
-        const child = spawn(process.execPath, ['--enable-source-maps', entry], { env, stdio: ['ignore', 'inherit', 'inherit'] });
-        children.push(child);
+        const p = spawnService(entry, env, `matching engine ${i}`, reportFailure);
+        children.push(p.child);
         engineUrls.push(`http://127.0.0.1:${env['ENGINE_HTTP_PORT'] ?? '?'}`);
-        child.on('exit', (code, signal) => {
-          reportFailure(new Error(`matching engine ${i} exited (${signal ?? String(code)})`));
-        });
-        closers.push(
-          () =>
-            new Promise<void>((resolve) => {
-              if (child.exitCode !== null || child.signalCode !== null) {
-                resolve();
-                return;
-              }
-              child.removeAllListeners('exit');
-              child.once('exit', () => {
-                resolve();
-              });
-              child.kill('SIGTERM');
-            }),
-        );
+        closers.push(() => p.close());
       }
       logger.info(
         { engines: children.length, brokers: config.KAFKA_BROKERS, group: names.engineGroupId, orders: names.topics.orders },
@@ -175,8 +252,46 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       }
     }
 
-    // The gateway writes signed orders and commands and reads the engines' events on the same log as the
-    // engines (in Kafka mode through its own client).
+    // The risk stage: every order reaches its market only through its account's shard, which holds what the
+    // order can cost. A worker thread on the embedded log, or a process on Kafka (like the engines).
+    const risk = riskNames(config);
+    const riskUrls: string[] = [];
+    if (localChain !== undefined) {
+      const fees = settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 };
+      const dir = await mkdtemp(join(tmpdir(), 'parallax-risk-'));
+      closers.push(() => rm(dir, { recursive: true, force: true }));
+      const marketsFile = join(dir, 'markets.json');
+      const markets = localChain.markets.map((m) => ({
+        marketId: m.marketId,
+        baseToken: m.baseToken.toLowerCase(),
+        quoteToken: m.quoteToken.toLowerCase(),
+        lotSize: m.lotSize.toString(),
+        tickSize: m.tickSize.toString(),
+        makerFeeRate: fees.makerFeeRate,
+        takerFeeRate: fees.takerFeeRate,
+      }));
+      await writeFile(marketsFile, JSON.stringify(markets));
+      const env = riskEnv(config, names, risk, marketsFile);
+      if (log === undefined) {
+        const p = spawnService(entryOf('@parallax/risk-service'), env, 'risk shards', reportFailure);
+        closers.push(() => p.close());
+        logger.info({ shards: ACCOUNT_SHARDS, group: risk.groupId }, 'risk shards started as a process');
+      } else {
+        const w = await startRiskWorker(log, env);
+        riskUrls.push(w.url);
+        closers.push(() => w.stop());
+        w.exited.then(
+          () => undefined,
+          (err: unknown) => {
+            reportFailure(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+        logger.info({ shards: ACCOUNT_SHARDS, url: w.url }, 'risk shards running in a worker thread');
+      }
+    }
+
+    // The gateway writes requests to the risk shards and reads the engines' events and the shards' answers
+    // on the same log (in Kafka mode through its own client).
     let gatewayTransport: Transport;
     if (log === undefined) {
       const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: names.gatewayClientId });
@@ -185,11 +300,17 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
     } else {
       gatewayTransport = log;
     }
-    await gatewayTransport.ensureTopics([...topicSpecs(names.topics, config.PARTITIONS), ...settlementTopicSpecs(names.settlementTopics, config.PARTITIONS)]);
+    await gatewayTransport.ensureTopics([
+      ...topicSpecs(names.topics, config.PARTITIONS),
+      ...settlementTopicSpecs(names.settlementTopics, config.PARTITIONS),
+      ...riskTopicSpecs(risk.inputs, ACCOUNT_SHARDS),
+      { name: risk.resultsTopic, partitions: ACCOUNT_SHARDS },
+    ]);
     const gateway: { app: INestApplication; url: string } = await startGateway({
       config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
       transport: gatewayTransport,
-      topics: { orders: names.topics.orders, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
+      topics: { requests: risk.inputs.requests, riskResults: risk.resultsTopic, chainEvents: risk.inputs.chainEvents, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders },
+      accountShards: ACCOUNT_SHARDS,
       catalogue: new MarketCatalogue(defaultMarkets(config.MARKETS)),
       // Without a chain no market can take signed orders: the gateway then serves no markets.
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
@@ -207,6 +328,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger): Pro
       chain,
       localChain,
       settlement,
+      risk: localChain === undefined ? undefined : { topics: risk.inputs, resultsTopic: risk.resultsTopic, shards: ACCOUNT_SHARDS, urls: riskUrls },
       failed,
       close: closeAll,
     };

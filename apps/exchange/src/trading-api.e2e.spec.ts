@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { localTraderAccount, settlementAbi } from '@parallax/chain';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
 import { ParallaxApiError, ParallaxClient, type ParallaxStream } from '@parallax/sdk';
 import { Kafka, logLevel } from 'kafkajs';
@@ -12,6 +12,7 @@ import { kafkaJsSecurity } from '@parallax/transport';
 import type { Address } from 'viem';
 import { loadExchangeConfig } from './exchange.config.js';
 import { startExchange, type RunningExchange } from './exchange.js';
+import { fundThroughRisk, publish } from './testing/fund.js';
 
 const M = 'M1-USDC';
 
@@ -34,7 +35,7 @@ async function freshKafkaTopics(brokers: string): Promise<void> {
   await admin.connect();
   try {
     const t = DEFAULT_TOPICS;
-    const names = [t.orders, t.marketEvents, t.snapshots, t.deadLetters, DEFAULT_SETTLEMENT_TOPICS.signedOrders, DEFAULT_SETTLEMENT_TOPICS.settlementStatus];
+    const names = [t.orders, t.marketEvents, t.snapshots, t.deadLetters, DEFAULT_SETTLEMENT_TOPICS.signedOrders, DEFAULT_SETTLEMENT_TOPICS.settlementStatus, DEFAULT_RISK_TOPICS.requests, DEFAULT_RISK_TOPICS.chainEvents, DEFAULT_RISK_TOPICS.accountEvents, DEFAULT_RISK_STATE_TOPICS.journal, DEFAULT_RISK_STATE_TOPICS.snapshots, DEFAULT_RISK_RESULTS_TOPIC];
     const existing = new Set(await admin.listTopics());
     const doomed = names.filter((n) => existing.has(n));
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed, timeout: 30_000 });
@@ -52,11 +53,13 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
   let maker: ParallaxClient;
   let taker: ParallaxClient;
   let observer: ParallaxStream;
+  let brokers: string[];
   const books: { seq: number; checksum: number }[] = [];
 
   before(async () => {
-    const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
-    if (mode === 'kafka') await freshKafkaTopics(brokers);
+    const list = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
+    brokers = list.split(',');
+    if (mode === 'kafka') await freshKafkaTopics(list);
     const config = loadExchangeConfig({
       PARTITIONS: '2',
       MARKETS: '2',
@@ -65,13 +68,13 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
       ENGINE_HTTP_PORT_BASE: '0',
       SETTLEMENT_HTTP_PORT: '0',
       // The test owns the default names on its broker (it deletes them first): it is the deployment there.
-      ...(mode === 'kafka' ? { KAFKA_BROKERS: brokers, EXCHANGE_USE_DEPLOYMENT_NAMES: 'true' } : {}),
+      ...(mode === 'kafka' ? { KAFKA_BROKERS: list, EXCHANGE_USE_DEPLOYMENT_NAMES: 'true' } : {}),
     });
     exchange = await startExchange(config, createLogger('api-e2e', 'silent'));
     const url = exchange.gatewayUrl;
     maker = new ParallaxClient({ url, account: localTraderAccount('api-e2e', 1) });
     taker = new ParallaxClient({ url, account: localTraderAccount('api-e2e', 2) });
-    await exchange.localChain!.fundTraders([maker.trader, taker.trader]);
+    await fundThroughRisk(exchange, [maker.trader, taker.trader], {}, brokers);
     observer = new ParallaxClient({ url }).stream();
     observer.on((msg) => {
       if (msg['event'] === 'book') books.push({ seq: msg['seq'] as number, checksum: msg['checksum'] as number });
@@ -124,6 +127,20 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     assert.ok(books.length >= 4, 'snapshot and updates were streamed');
   });
 
+  it('amends an order as cancel + new signed order, and says so', async () => {
+    const placed = await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '95', amount: '1', maxFeeRate: 2_000, clientOrderId: 'amend-1' }, 'result');
+    assert.equal(placed.order?.status, 'open');
+    const r = await maker.amendOrder(M, { clientOrderId: 'amend-1' }, { side: 'buy', type: 'limit', price: '95.5', amount: '2', maxFeeRate: 2_000, clientOrderId: 'amend-2' }, 'result');
+    assert.equal(r.method, 'cancel-replace');
+    assert.deepEqual([r.canceled.id, r.canceled.status], [placed.id, 'canceled']);
+    assert.notEqual(r.order.id, placed.id);
+    assert.deepEqual([r.order.order?.status, r.order.order?.price, r.order.order?.amount], ['open', '95.50', '2.000']);
+    // The replaced order cannot be amended again; the new one is the open one.
+    await assert.rejects(maker.amendOrder(M, { clientOrderId: 'amend-1' }, { side: 'buy', type: 'limit', price: '95', amount: '1', maxFeeRate: 2_000 }), (e: unknown) => e instanceof ParallaxApiError && e.code === 'ORDER_NOT_FOUND');
+    await maker.cancelOrder(M, { clientOrderId: 'amend-2' });
+    await until('the cancel', async () => ((await maker.order(M, { clientOrderId: 'amend-2' })).status === 'canceled' ? true : undefined));
+  });
+
   it('resubscribes after a dropped connection and resyncs the book', async () => {
     observer.dropConnection();
     await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '99.50', amount: '2', maxFeeRate: 2_000, clientOrderId: 'bid-1' }, 'result');
@@ -140,7 +157,7 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     const s1 = maker.stream();
     await s1.login();
     await s1.call({ op: 'session', cancelOnDisconnect: true });
-    const placed = (await s1.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '90', amount: '1', maxFeeRate: 0, clientOrderId: 'cod-1' }), wait: 'result' })) as { order: { status: string } };
+    const placed = (await s1.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '90', amount: '1', maxFeeRate: 2_000, clientOrderId: 'cod-1' }), wait: 'result' })) as { order: { status: string } };
     assert.equal(placed.order.status, 'open');
     s1.close();
     await until('cancel-on-disconnect', async () => ((await maker.order(M, { clientOrderId: 'cod-1' })).status === 'canceled' ? true : undefined));
@@ -148,10 +165,94 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     const s2 = taker.stream();
     await s2.login();
     await s2.call({ op: 'deadman', timeoutMs: 1_000 });
-    await s2.call({ op: 'place', order: await taker.signOrder(M, { side: 'buy', type: 'limit', price: '91', amount: '1', maxFeeRate: 0, clientOrderId: 'dms-1' }), wait: 'result' });
+    await s2.call({ op: 'place', order: await taker.signOrder(M, { side: 'buy', type: 'limit', price: '91', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-1' }), wait: 'result' });
     // No heartbeat: the switch fires, the connection stays open.
     await until('the dead-man switch', async () => ((await taker.order(M, { clientOrderId: 'dms-1' })).status === 'canceled' ? true : undefined), 10_000);
     s2.close();
+  });
+
+  it('refuses an unfunded trader\'s order at its risk shard with INSUFFICIENT_FUNDS, through REST and the WebSocket', async () => {
+    const broke = new ParallaxClient({ url: exchange.gatewayUrl, account: localTraderAccount('api-e2e', 3) });
+    const before = await taker.book(M);
+    const r = await broke.placeOrder(M, { side: 'buy', type: 'limit', price: '100.01', amount: '1', maxFeeRate: 2_000, clientOrderId: 'broke-1' }, 'result');
+    assert.equal(r.result, 'answered');
+    assert.equal(r.order?.status, 'rejected');
+    assert.equal(r.order.reason, 'INSUFFICIENT_FUNDS');
+    assert.equal((await broke.order(M, { clientOrderId: 'broke-1' })).reason, 'INSUFFICIENT_FUNDS');
+    assert.deepEqual((await broke.closedOrders(M)).map((o) => [o.clientOrderId, o.status, o.reason]), [['broke-1', 'rejected', 'INSUFFICIENT_FUNDS']]);
+
+    const s = broke.stream();
+    try {
+      await s.login();
+      const updates: Record<string, unknown>[] = [];
+      s.on((msg) => {
+        if (msg['event'] === 'order') updates.push(msg['order'] as Record<string, unknown>);
+      });
+      await s.subscribe('orders');
+      const placed = (await s.call({ op: 'place', order: await broke.signOrder(M, { side: 'sell', type: 'limit', price: '99', amount: '1', maxFeeRate: 2_000, clientOrderId: 'broke-2' }), wait: 'result' })) as { order: { status: string; reason: string } };
+      assert.deepEqual([placed.order.status, placed.order.reason], ['rejected', 'INSUFFICIENT_FUNDS']);
+      await until('the order channel', () => (updates.some((o) => o['clientOrderId'] === 'broke-2' && o['reason'] === 'INSUFFICIENT_FUNDS') ? true : undefined));
+    } finally {
+      s.close();
+    }
+    // Neither order reached the book: it is unchanged, and no trade happened.
+    const after = await taker.book(M);
+    assert.deepEqual([after.bids, after.asks], [before.bids, before.asks]);
+  });
+
+  it('trades with a trading key the wallet authorized; a revoked key and another account\'s key are refused', async () => {
+    const wallet = localTraderAccount('api-e2e', 4);
+    const key = localTraderAccount('api-e2e', 5);
+    const stranger = localTraderAccount('api-e2e', 6);
+    await fundThroughRisk(exchange, [wallet.address, stranger.address], {}, brokers);
+    const bot = new ParallaxClient({ url: exchange.gatewayUrl, account: key, trader: wallet.address });
+    // Not authorized yet: the gateway refuses the key's signature.
+    await assert.rejects(bot.placeOrder(M, { side: 'buy', type: 'limit', price: '80', amount: '1', maxFeeRate: 2_000 }), (e: unknown) => e instanceof ParallaxApiError && e.code === 'SIGNER_MISMATCH');
+    // The chain watcher's KeyAuthorized event (written here, as the watcher would after the confirmation depth).
+    const account = wallet.address.toLowerCase() as Address;
+    const k = key.address.toLowerCase() as Address;
+    await publish(exchange, [{ type: 'keyAuthorized', account, key: k }], brokers);
+    const placed = await until('the key authorization', async () => {
+      try {
+        return await bot.placeOrder(M, { side: 'buy', type: 'limit', price: '80', amount: '1', maxFeeRate: 2_000, clientOrderId: 'key-1' }, 'result');
+      } catch (e) {
+        if (e instanceof ParallaxApiError && e.code === 'SIGNER_MISMATCH') return undefined;
+        throw e;
+      }
+    });
+    assert.deepEqual([placed.result, placed.order?.status, placed.order?.trader], ['answered', 'open', account]);
+    // The key reads the wallet's orders (a Login signed by the key) and trades against the book.
+    assert.deepEqual((await bot.openOrders(M)).map((o) => o.clientOrderId), ['key-1']);
+    await bot.cancelOrder(M, { clientOrderId: 'key-1' });
+    await until('the key\'s cancel', async () => ((await bot.order(M, { clientOrderId: 'key-1' })).status === 'canceled' ? true : undefined));
+
+    // Another account's key cannot act for the wallet, even when authorized by its own account.
+    const strangerKey = new ParallaxClient({ url: exchange.gatewayUrl, account: key, trader: stranger.address });
+    await assert.rejects(strangerKey.placeOrder(M, { side: 'buy', type: 'limit', price: '80', amount: '1', maxFeeRate: 2_000 }), (e: unknown) => e instanceof ParallaxApiError && e.code === 'SIGNER_MISMATCH');
+    const impostor = new ParallaxClient({ url: exchange.gatewayUrl, account: stranger, trader: wallet.address });
+    await assert.rejects(impostor.placeOrder(M, { side: 'buy', type: 'limit', price: '80', amount: '1', maxFeeRate: 2_000 }), (e: unknown) => e instanceof ParallaxApiError && e.code === 'SIGNER_MISMATCH');
+
+    // Revoked: the risk shard refuses the key's orders (NOT_AUTHORIZED), then the gateway its signatures too.
+    await publish(exchange, [{ type: 'keyRevoked', account, key: k }], brokers);
+    const refused = await until('the revocation', async () => {
+      try {
+        const r = await bot.placeOrder(M, { side: 'buy', type: 'limit', price: '80', amount: '1', maxFeeRate: 2_000 }, 'result');
+        return r.order?.status === 'rejected' ? (r.order.reason ?? 'none') : undefined;
+      } catch (e) {
+        if (e instanceof ParallaxApiError && e.code === 'SIGNER_MISMATCH') return 'SIGNER_MISMATCH';
+        throw e;
+      }
+    });
+    assert.ok(['NOT_AUTHORIZED', 'SIGNER_MISMATCH'].includes(refused), refused);
+    assert.deepEqual(await bot.openOrders(M).catch(() => []), []);
+  });
+
+  it('refuses a gateway that signs for another deployment (the SDK pins chain id and contract)', async () => {
+    const domain = await taker.domain();
+    const pinned = new ParallaxClient({ url: exchange.gatewayUrl, account: localTraderAccount('api-e2e', 7), expectedDomain: { chainId: domain.chainId + 1, verifyingContract: domain.verifyingContract } });
+    await assert.rejects(pinned.placeOrder(M, { side: 'buy', type: 'limit', price: '80', amount: '1', maxFeeRate: 2_000 }), (e: unknown) => e instanceof ParallaxApiError && e.code === 'DOMAIN_MISMATCH');
+    const right = new ParallaxClient({ url: exchange.gatewayUrl, expectedDomain: { chainId: domain.chainId, verifyingContract: domain.verifyingContract } });
+    assert.ok((await right.markets()).length > 0);
   });
 
   it('settles the fills on-chain with vault balances matching the API', async () => {

@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { ObservabilityModule } from '@parallax/observability';
+import { TradingKeys } from './accounts/trading-keys.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from './gateway.context.js';
 import { ORDER_INTAKE, type OrderIntake } from './intake/order-intake.js';
 import { MarketDataService } from './market-data/market-data.service.js';
@@ -48,6 +49,7 @@ export class AppModule {
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         MarketDirectory,
         MarketDataService,
+        TradingKeys,
         OrdersService,
         StreamGateway,
       ],

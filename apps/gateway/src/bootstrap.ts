@@ -11,7 +11,8 @@ import { AppModule } from './app.module.js';
 import { ApiError } from './errors/api.errors.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
 import type { GatewayContext } from './gateway.context.js';
-import { LogOrderIntake } from './intake/log-order-intake.js';
+import { TradingKeys } from './accounts/trading-keys.js';
+import { RiskOrderIntake } from './intake/risk-order-intake.js';
 import type { OrderIntake } from './intake/order-intake.js';
 import { MarketDataService } from './market-data/market-data.service.js';
 
@@ -36,7 +37,7 @@ export interface StartedGateway {
 /** Creates and starts the gateway: REST under /v1, OpenAPI at /docs (JSON at /docs-json), WebSocket at /ws. */
 export async function startGateway(ctx: GatewayContext, options: { intake?: OrderIntake; logger?: Logger } = {}): Promise<StartedGateway> {
   const log = options.logger ?? createLogger('gateway');
-  const intake = options.intake ?? (await LogOrderIntake.open(ctx.transport, ctx.topics, ctx.clock));
+  const intake = options.intake ?? (await RiskOrderIntake.open(ctx.transport, ctx.topics.requests, ctx.accountShards, ctx.clock));
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forContext(ctx, intake), { logger: new NestPinoLogger(log), bodyParser: false });
   let metricsUrl: string | undefined;
   try {
@@ -77,6 +78,7 @@ export async function startGateway(ctx: GatewayContext, options: { intake?: Orde
       .build();
     SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));
     await app.get(MarketDataService).start();
+    await app.get(TradingKeys).start();
     await app.listen(ctx.config.GATEWAY_PORT, ctx.config.GATEWAY_HOST);
     // Longer than a load balancer's idle timeout (and clients' keep-alive pools), so the server never closes
     // a kept-alive connection just as a client sends on it.

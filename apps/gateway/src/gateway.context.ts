@@ -6,15 +6,26 @@ import type { Transport } from '@parallax/transport';
 import type { GatewayConfig } from './gateway.config.js';
 
 export interface GatewayTopics {
-  readonly orders: string;
+  /** The risk shards' requests topic (RiskRequestBatch, S partitions, keyed by account): orders and cancels go there. */
+  readonly requests: string;
+  /** The risk shards' answers (RiskResultBatch): minted order ids and refusals. */
+  readonly riskResults: string;
   readonly marketEvents: string;
+  /** Written by the risk shards: each accepted order with its order id, account id and trader. */
   readonly signedOrders: string;
+  /**
+   * The chain watcher's ChainEventBatch messages (other message types on it are skipped): the gateway reads
+   * the trading-key authorizations from them to accept a Login signed by a trader's key.
+   */
+  readonly chainEvents: string;
 }
 
 export interface GatewayContext {
   readonly config: GatewayConfig;
   readonly transport: Transport;
   readonly topics: GatewayTopics;
+  /** S, the account shard count of the risk shards (partition of an account's requests). */
+  readonly accountShards: number;
   readonly catalogue: MarketCatalogue;
   /** The EIP-712 domain orders, cancels and logins are signed in. */
   readonly domain: SettlementDomain;

@@ -1,11 +1,13 @@
-// The gateway over real HTTP and WebSocket on the embedded log (no engine: what reaches the log is read back
-// from it). Hostile input: forged, replayed and wrongly scoped signatures, other traders' orders, malformed and
+// The gateway over real HTTP and WebSocket on the embedded log, with the risk shards in process (no engine:
+// what the shards forward to the orders topic is read back from it). Hostile input: forged, replayed and wrongly scoped signatures, other traders' orders, malformed and
 // oversized bodies, rate limits, and a fuzz run of 10,000 malformed requests.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain, type SettlementMarket } from '@parallax/chain';
 import { decodeCommandBatch, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import type { Address } from '@parallax/risk';
+import { publishChainEvents, RiskShards } from '@parallax/risk-service';
 import { signCancel, signLogin, signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
 import { createEmbeddedTransport, type EmbeddedTransport } from '@parallax/transport';
 import fc from 'fast-check';
@@ -15,7 +17,20 @@ import { startGateway } from './bootstrap.js';
 import type { IntakeItem, OrderIntake } from './intake/order-intake.js';
 import { loadGatewayConfig } from './gateway.config.js';
 
-const topics = { orders: 'gw.orders', marketEvents: 'gw.events', snapshots: 'gw.snapshots', deadLetters: 'gw.dead', signedOrders: 'gw.signed', settlementStatus: 'gw.status' };
+const topics = {
+  orders: 'gw.orders',
+  marketEvents: 'gw.events',
+  snapshots: 'gw.snapshots',
+  deadLetters: 'gw.dead',
+  signedOrders: 'gw.signed',
+  settlementStatus: 'gw.status',
+  requests: 'gw.requests',
+  riskResults: 'gw.results',
+  chainEvents: 'gw.chain',
+  accountEvents: 'gw.accounts',
+};
+const SHARDS = 2;
+const riskTopics = [topics.requests, topics.riskResults, topics.chainEvents, topics.accountEvents].map((name) => ({ name, partitions: SHARDS }));
 const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
 const settlementMarkets: SettlementMarket[] = [1, 2].map((marketId) => ({
   marketId,
@@ -33,6 +48,7 @@ describe('gateway over real HTTP (embedded log)', () => {
   let url: string;
   let log: EmbeddedTransport;
   let market: ApiMarketInfo;
+  let risk: RiskShards;
 
   const post = async (path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> => {
     const res = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -46,11 +62,32 @@ describe('gateway over real HTTP (embedded log)', () => {
 
   before(async () => {
     log = createEmbeddedTransport();
-    await log.ensureTopics([...topicSpecs(topics, 2), ...settlementTopicSpecs(topics, 2)]);
+    await log.ensureTopics([...topicSpecs(topics, 2), ...settlementTopicSpecs(topics, 2), ...riskTopics]);
+    risk = new RiskShards(
+      {
+        groupId: 'gw.risk',
+        inputs: { requests: topics.requests, chainEvents: topics.chainEvents, accountEvents: topics.accountEvents },
+        state: { journal: 'gw.risk-journal', snapshots: 'gw.risk-snapshots' },
+        ordersTopic: topics.orders,
+        signedOrdersTopic: topics.signedOrders,
+        deadLettersTopic: topics.deadLetters,
+        resultsTopic: topics.riskResults,
+        shards: SHARDS,
+        marketPartitions: 2,
+        markets: settlementMarkets.map((m) => ({ ...m, baseToken: m.baseToken.toLowerCase() as Address, quoteToken: m.quoteToken.toLowerCase() as Address, makerFeeRate: 0, takerFeeRate: 0 })),
+      },
+      log,
+    );
+    await risk.start();
+    const deposits = [alice, mallory].flatMap((a) =>
+      [settlementMarkets[0]!.baseToken, settlementMarkets[0]!.quoteToken].map((token) => ({ type: 'deposit' as const, account: a.address.toLowerCase() as Address, token: token.toLowerCase() as Address, amount: 10n ** 30n })),
+    );
+    await publishChainEvents(log, topics.chainEvents, SHARDS, deposits);
     ({ app, url } = await startGateway({
       config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '100000', GATEWAY_RATE_LIMIT_IP: '1000000', GATEWAY_WAIT_RESULT_MS: '200' }),
       transport: log,
       topics,
+      accountShards: SHARDS,
       catalogue: new MarketCatalogue(defaultMarkets(2)),
       domain,
       settlementMarkets,
@@ -61,6 +98,7 @@ describe('gateway over real HTTP (embedded log)', () => {
   });
   after(async () => {
     await app.close();
+    await risk.close();
     await log.close();
   });
 
@@ -79,6 +117,7 @@ describe('gateway over real HTTP (embedded log)', () => {
       config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_METRICS_PORT: '0' }),
       transport: log,
       topics,
+      accountShards: SHARDS,
       catalogue: new MarketCatalogue(defaultMarkets(2)),
       domain,
       settlementMarkets,
@@ -274,11 +313,12 @@ describe('gateway over real HTTP (embedded log)', () => {
 describe('gateway rate limits', () => {
   it('limits requests per trader with the standard headers and a stable code', async () => {
     const log = createEmbeddedTransport();
-    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1)]);
+    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1), ...riskTopics]);
     const { app, url } = await startGateway({
       config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '5', GATEWAY_RATE_WINDOW_MS: '60000' }),
       transport: log,
       topics,
+      accountShards: SHARDS,
       catalogue: new MarketCatalogue(defaultMarkets(1)),
       domain,
       settlementMarkets: settlementMarkets.slice(0, 1),
@@ -305,9 +345,9 @@ describe('gateway rate limits', () => {
 });
 
 describe('gateway when the log does not acknowledge', () => {
-  it('answers UNAVAILABLE, and a resend of the same signed order goes out again under the same id, once', async () => {
+  it('answers UNAVAILABLE, and a resend of the same signed order goes out again (the shard takes a signed order once)', async () => {
     const log = createEmbeddedTransport();
-    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1)]);
+    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1), ...riskTopics]);
     const sent: IntakeItem[][] = [];
     let fail = true;
     const intake: OrderIntake = {
@@ -323,9 +363,10 @@ describe('gateway when the log does not acknowledge', () => {
     };
     const { app, url } = await startGateway(
       {
-        config: loadGatewayConfig({ GATEWAY_PORT: '0' }),
+        config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_WAIT_RESULT_MS: '100' }),
         transport: log,
         topics,
+        accountShards: SHARDS,
         catalogue: new MarketCatalogue(defaultMarkets(1)),
         domain,
         settlementMarkets: settlementMarkets.slice(0, 1),
@@ -343,15 +384,14 @@ describe('gateway when the log does not acknowledge', () => {
       const first = await send();
       assert.equal(first.status, 503);
       assert.equal((first.json['error'] as { code: string }).code, 'UNAVAILABLE');
+      // No risk shard answers here: durably in the requests log, but pending.
       const second = await send();
       assert.equal(second.status, 200);
-      assert.equal(second.json['duplicate'], false);
-      const third = await send();
-      assert.equal(third.json['duplicate'], true);
+      assert.equal(second.json['result'], 'pending');
+      assert.equal(second.json['id'], null);
       assert.equal(sent.length, 2, 'sent twice: the failed attempt and the resend');
-      const ids = sent.map((items) => (items[0]!.kind === 'place' ? items[0]!.command.orderId : 0));
-      assert.equal(ids[0], ids[1]);
-      assert.equal(String(ids[0]), second.json['id']);
+      const nonces = sent.map((items) => (items[0]!.kind === 'place' ? items[0]!.request.order.nonce : -1n));
+      assert.deepEqual(nonces, [5n, 5n]);
     } finally {
       await app.close();
       await log.close();

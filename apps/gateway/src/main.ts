@@ -5,7 +5,7 @@
 // With KAFKA_BROKERS it joins the cluster; without, it runs on a private embedded log (as the engine does).
 import { readFileSync } from 'node:fs';
 import { assertSettlementMarket, settlementDomain, type SettlementMarket } from '@parallax/chain';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
 import { bootConfig, ConfigError, createLogger, loadConfig, optionalBrokerList } from '@parallax/observability';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { z } from 'zod';
@@ -16,10 +16,17 @@ const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'must be a 0x address');
 const units = z.union([z.string().regex(/^[1-9][0-9]{0,38}$/, 'must be a positive integer string'), z.int().positive()]);
 const marketList = z.array(z.object({ marketId: z.int().min(1), baseToken: address, quoteToken: address, lotSize: units, tickSize: units })).min(1);
 
+const topicName = z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, 'must be a Kafka topic name');
+
 const env = z.object({
   KAFKA_BROKERS: optionalBrokerList(),
   MARKETS: z.coerce.number().int().min(1).max(1_000_000).default(12),
   PARTITIONS: z.coerce.number().int().min(1).max(10_000).default(6),
+  /** S: the risk shards' account shard count (partitions of the requests topic). */
+  ACCOUNT_SHARDS: z.coerce.number().int().min(1).max(10_000).default(4),
+  TOPIC_REQUESTS: topicName.default(DEFAULT_RISK_TOPICS.requests),
+  TOPIC_RISK_RESULTS: topicName.default(DEFAULT_RISK_RESULTS_TOPIC),
+  TOPIC_CHAIN_EVENTS: topicName.default(DEFAULT_RISK_TOPICS.chainEvents),
   CHAIN_ID: z.coerce.number().int().min(1),
   SETTLEMENT_ADDRESS: address,
   SETTLEMENT_MARKETS: z.string().min(1).optional(),
@@ -59,11 +66,15 @@ const e = bootConfig('gateway', () => loadConfig(env));
 const settlementMarkets = bootConfig('gateway', () => settlementMarketsOf(e));
 const log = createLogger('gateway', config.LOG_LEVEL, config.LOG_FORMAT);
 try {
-  const topics = { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders };
+  const topics = { requests: e.TOPIC_REQUESTS, riskResults: e.TOPIC_RISK_RESULTS, chainEvents: e.TOPIC_CHAIN_EVENTS, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders };
   let transport: Transport;
   if (e.KAFKA_BROKERS === undefined) {
     const embedded = createEmbeddedTransport();
-    await embedded.ensureTopics([...topicSpecs(DEFAULT_TOPICS, e.PARTITIONS), ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, e.PARTITIONS)]);
+    await embedded.ensureTopics([
+      ...topicSpecs(DEFAULT_TOPICS, e.PARTITIONS),
+      ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, e.PARTITIONS),
+      ...[...new Set([topics.requests, topics.riskResults, topics.chainEvents])].map((name) => ({ name, partitions: e.ACCOUNT_SHARDS })),
+    ]);
     transport = embedded;
   } else {
     transport = createKafkaTransport({ brokers: e.KAFKA_BROKERS, clientId: `parallax-gateway-${config.GATEWAY_INSTANCE}` });
@@ -73,6 +84,7 @@ try {
       config,
       transport,
       topics,
+      accountShards: e.ACCOUNT_SHARDS,
       catalogue: new MarketCatalogue(defaultMarkets(e.MARKETS)),
       domain: settlementDomain(e.CHAIN_ID, e.SETTLEMENT_ADDRESS as `0x${string}`),
       settlementMarkets,

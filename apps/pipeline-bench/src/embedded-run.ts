@@ -41,6 +41,8 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
       SNAPSHOT_EVERY_MS: '5000',
       ENGINE_HTTP_PORT: '0',
       ENSURE_TOPICS: 'false',
+      // The measured path has no risk stage: no account events (the engine's default writes them for S shards).
+      ACCOUNT_SHARDS: '0',
       LOG_LEVEL: 'silent',
     };
     const bootMs: number[] = [];

@@ -38,6 +38,8 @@ function engineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<st
     KAFKA_MAX_WAIT_MS: '20',
     ENGINE_HTTP_PORT: '0',
     ENSURE_TOPICS: 'false',
+    // The measured path has no risk stage: no account events (the engine's default writes them for S shards).
+    ACCOUNT_SHARDS: '0',
     LOG_LEVEL: 'info',
   };
 }

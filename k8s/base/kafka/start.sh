@@ -7,7 +7,8 @@
 #   KAFKA_CLUSTER_ID          22-character base64 cluster id (fixed per cluster: the data dir records it)
 #   KAFKA_DATA_DIR            the volume (default /var/lib/kafka/data); logs go to its kraft/ subdirectory
 #   KAFKA_ADMIN_PASSWORD      the broker's own identity and the super user that applies ACLs
-#   KAFKA_ENGINE_PASSWORD, KAFKA_INGEST_PASSWORD, KAFKA_SETTLEMENT_PASSWORD   the services' principals
+#   KAFKA_ENGINE_PASSWORD, KAFKA_INGEST_PASSWORD, KAFKA_SETTLEMENT_PASSWORD, KAFKA_RISK_PASSWORD,
+#   KAFKA_CHAIN_WATCHER_PASSWORD   the services' principals
 # A password changed after the first start must be changed on the broker too (kafka-configs.sh --alter
 # --add-config 'SCRAM-SHA-512=[password=...]' --entity-type users --entity-name <user>): formatting runs once.
 set -eu
@@ -17,6 +18,8 @@ set -eu
 : "${KAFKA_ENGINE_PASSWORD:?set KAFKA_ENGINE_PASSWORD}"
 : "${KAFKA_INGEST_PASSWORD:?set KAFKA_INGEST_PASSWORD}"
 : "${KAFKA_SETTLEMENT_PASSWORD:?set KAFKA_SETTLEMENT_PASSWORD}"
+: "${KAFKA_RISK_PASSWORD:?set KAFKA_RISK_PASSWORD}"
+: "${KAFKA_CHAIN_WATCHER_PASSWORD:?set KAFKA_CHAIN_WATCHER_PASSWORD}"
 HOME_DIR="${KAFKA_HOME:-/opt/kafka}"
 PORT="${KAFKA_LISTEN_PORT:-9092}"
 CTRL="${KAFKA_CONTROLLER_LISTEN_PORT:-9093}"
@@ -63,5 +66,7 @@ PROPS
   --add-scram "SCRAM-SHA-512=[name=admin,password=${KAFKA_ADMIN_PASSWORD}]" \
   --add-scram "SCRAM-SHA-512=[name=parallax-engine,password=${KAFKA_ENGINE_PASSWORD}]" \
   --add-scram "SCRAM-SHA-512=[name=parallax-ingest,password=${KAFKA_INGEST_PASSWORD}]" \
-  --add-scram "SCRAM-SHA-512=[name=parallax-settlement,password=${KAFKA_SETTLEMENT_PASSWORD}]"
+  --add-scram "SCRAM-SHA-512=[name=parallax-settlement,password=${KAFKA_SETTLEMENT_PASSWORD}]" \
+  --add-scram "SCRAM-SHA-512=[name=parallax-risk,password=${KAFKA_RISK_PASSWORD}]" \
+  --add-scram "SCRAM-SHA-512=[name=parallax-chain-watcher,password=${KAFKA_CHAIN_WATCHER_PASSWORD}]"
 exec "$HOME_DIR/bin/kafka-server-start.sh" "$CONF"

@@ -7,6 +7,8 @@ import { batchByteLength, decodeBatch, encodeBatch, type BatchFill } from './bat
 import { BATCH_LAYOUT, MAX_FEE_RATE } from './constants.js';
 import { feeAmount, hashOrder, quoteAmount, settlementDomain, splitSignature, type SignedOrder } from './order.js';
 
+const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
 const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
 const hex = (bytes: number, seed: number): Hex => `0x${(seed.toString(16).padStart(2, '0').repeat(bytes)).slice(0, bytes * 2)}`;
 const tokenA: Address = getAddress(hex(20, 0xaa));
@@ -22,8 +24,9 @@ const orderArb = fc.record({
   maxFeeRate: fc.integer({ min: 0, max: 0xffffffff }),
   expiry: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
   nonce: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }),
-  r: fc.uint8Array({ minLength: 32, maxLength: 32 }),
-  s: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  // In range and low-s: the only form the one signature parser (and the contract) accepts.
+  r: fc.bigInt({ min: 1n, max: SECP256K1_N - 1n }),
+  s: fc.bigInt({ min: 1n, max: SECP256K1_N >> 1n }),
   v: fc.constantFrom(27, 28),
 }).map((o): SignedOrder => ({
   trader: o.trader,
@@ -35,7 +38,7 @@ const orderArb = fc.record({
   maxFeeRate: o.maxFeeRate,
   expiry: o.expiry,
   nonce: o.nonce,
-  signature: `0x${Buffer.from(o.r).toString('hex')}${Buffer.from(o.s).toString('hex')}${o.v.toString(16)}`,
+  signature: `0x${o.r.toString(16).padStart(64, '0')}${o.s.toString(16).padStart(64, '0')}${o.v.toString(16)}`,
 }));
 
 test('encode/decode round-trips any batch; fills point at the same orders after sorting by hash', () => {
@@ -137,7 +140,7 @@ test('the encoder refuses what the contract would refuse', () => {
   bad([base, sell], [{ ...fill, price: 1n << 128n }], 'INVALID_FILL');
   bad([{ ...base, size: -1n }, sell], [fill], 'INVALID_ORDER');
   bad([{ ...base, maxFeeRate: 1.5 }, sell], [fill], 'INVALID_ORDER');
-  bad([{ ...base, signature: '0x1234' }, sell], [fill], 'INVALID_ORDER');
+  bad([{ ...base, signature: '0x1234' }, sell], [fill], 'INVALID_SIGNATURE');
 });
 
 test('decodeBatch rejects truncated, padded and foreign data', () => {
@@ -162,5 +165,7 @@ test('quote amounts are exact or refused; fees round down', () => {
   assert.equal(feeAmount(999n, 1_000), 0n);
   assert.equal(feeAmount(1_000n, 1_000), 1n);
   assert.equal(feeAmount(1_999_999n, 1), 1n);
-  assert.deepEqual(splitSignature(`0x${'ab'.repeat(64)}00`).v, 27);
+  assert.deepEqual(splitSignature(`0x${'ab'.repeat(32)}${'1b'.repeat(32)}00`).v, 27);
+  // The high-s twin of a signature is refused by the one parser (the contract refuses it too).
+  assert.throws(() => splitSignature(`0x${'ab'.repeat(64)}1b`), { code: 'INVALID_SIGNATURE' });
 });

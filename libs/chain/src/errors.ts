@@ -4,6 +4,8 @@ import { settlementAbi, testTokenAbi } from './generated/contracts.js';
 /** Stable codes of errors raised by this library (not by the contract). */
 export type ChainErrorCode =
   | 'INVALID_ORDER'
+  // A signature that is not 65 bytes, has a bad v, or is the high-s twin of a valid one (parseSignature).
+  | 'INVALID_SIGNATURE'
   | 'INVALID_FILL'
   | 'INVALID_BATCH'
   | 'DUPLICATE_ORDER'

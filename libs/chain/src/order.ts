@@ -11,6 +11,7 @@ import {
 } from 'viem';
 import { DOMAIN_NAME, DOMAIN_VERSION, PRICE_SCALE } from './constants.js';
 import { ChainError } from './errors.js';
+import { parseSignature } from './signature.js';
 
 /**
  * A limit order as traders sign it (EIP-712 primary type "Order"). Amounts are token base units;
@@ -220,14 +221,10 @@ export function assertProtectedPrice(order: Pick<Order, 'isBuy' | 'price'>): voi
   }
 }
 
-/** r, s, v (27/28) of a 65-byte signature, as the contract reads them. */
+/** r, s, v (27/28) of a 65-byte signature, as the contract reads them (parseSignature: strict, low-s only). */
 export function splitSignature(signature: Hex): { r: Hex; s: Hex; v: number } {
-  if (signature.length !== 132) {
-    throw new ChainError('INVALID_ORDER', `signature must be 65 bytes, got ${(signature.length - 2) / 2}`);
-  }
-  // Packed as given (the contract rejects bad values); only a 0/1 recovery id is mapped to 27/28.
-  const v = Number.parseInt(signature.slice(130, 132), 16);
-  return { r: `0x${signature.slice(2, 66)}`, s: `0x${signature.slice(66, 130)}`, v: v < 2 ? v + 27 : v };
+  const { r, s, v } = parseSignature(signature);
+  return { r, s, v };
 }
 
 /**

@@ -1,8 +1,8 @@
 export { ContractError } from './errors.js';
 export type { ContractErrorCode } from './errors.js';
 export { CONTRACT_MAGIC, CONTRACT_VERSION, MESSAGE_VERSIONS, messageVersion, MAX_MESSAGE_BYTES, MessageType, ContractWriter, peekMessageType } from './wire.js';
-export type { TopicNames, SettlementTopicNames, RiskTopicNames } from './catalogue/topics.js';
-export { DEFAULT_RISK_TOPICS, riskTopicSpecs } from './catalogue/topics.js';
+export type { TopicNames, SettlementTopicNames, RiskTopicNames, RiskStateTopicNames } from './catalogue/topics.js';
+export { DEFAULT_ACCOUNT_SHARDS, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_RISK_RESULTS_TOPIC, riskStateTopicSpecs, riskTopicSpecs } from './catalogue/topics.js';
 export { DEFAULT_TOPICS, DEFAULT_ORDERS_RETENTION_MS, MAX_PARTITIONS, topicSpecs, partitionForMarket, marketKey, deadLetterKey, isValidTopicName } from './catalogue/topics.js';
 export { DEFAULT_SETTLEMENT_TOPICS, SETTLEMENT_STATUS_KEY, settlementTopicSpecs } from './catalogue/topics.js';
 export type { MarketDefinition } from './catalogue/markets.js';
@@ -31,7 +31,9 @@ export {
   encodeSettlementStatus,
   decodeSettlementStatus,
 } from './messages/settlement-status.js';
-export type { RiskRequestBatch, ChainEventBatch, ClientRequest, ChainEvent } from './messages/risk-inputs.js';
+export type { RiskRequestBatch, ChainEventBatch, ClientRequest, ChainEvent, NonceFloorRaised, OrderCancelledOnChain, SettlementSkipped } from './messages/risk-inputs.js';
 export { MAX_RISK_RECORDS, encodeRiskRequestBatch, decodeRiskRequestBatch, encodeChainEventBatch, decodeChainEventBatch } from './messages/risk-inputs.js';
+export type { RiskResult, RiskResultBatch } from './messages/risk-results.js';
+export { MAX_RISK_RESULTS, MAX_RESULT_MESSAGE_CHARS, encodeRiskResultBatch, decodeRiskResultBatch } from './messages/risk-results.js';
 export type { AccountEventBatch } from './messages/account-events.js';
 export { encodeAccountEventBatch, decodeAccountEventBatch, decodeAccountEventBatchEvents } from './messages/account-events.js';

@@ -24,6 +24,8 @@ export const MessageType = {
   RiskRequestBatch: 7,
   AccountEventBatch: 8,
   ChainEventBatch: 9,
+  /** 13: numbered apart from the risk inputs' neighbours so parallel additions do not collide. */
+  RiskResultBatch: 13,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -35,6 +37,8 @@ export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 export const MESSAGE_VERSIONS: Readonly<Partial<Record<MessageType, number>>> = {
   /** 2: partitionMarkets appended (see messages/snapshots.ts). */
   [MessageType.MarketSnapshot]: 2,
+  /** 2: chain event tags 11 (nonceFloorRaised), 12 (orderCancelled), 13 (settlementSkipped) (see messages/risk-inputs.ts). */
+  [MessageType.ChainEventBatch]: 2,
 };
 
 /** The version byte an encoder of `type` writes (the newest its decoder reads). */
@@ -52,6 +56,7 @@ const MESSAGE_TYPE_NAMES: Record<number, string> = {
   7: 'RiskRequestBatch',
   8: 'AccountEventBatch',
   9: 'ChainEventBatch',
+  13: 'RiskResultBatch',
 };
 
 // fatal: invalid UTF-8 is refused; ignoreBOM: a leading U+FEFF is kept, so decode/encode is the identity.

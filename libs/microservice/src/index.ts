@@ -6,3 +6,11 @@ export { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings, type KafkaE
 export { createTransport } from './transport.factory.js';
 export { runService, type ServiceEntry } from './run-service.js';
 export { spawnServiceProcess, type ServiceLogLine, type ServiceProcess, type ServiceProcessOptions, type SpawnOptions } from './service-process.js';
+export {
+  runServiceWorker,
+  startServiceWorker,
+  type ServiceWorker,
+  type ServiceWorkerData,
+  type ServiceWorkerMessage,
+  type WorkerServiceEntry,
+} from './service-worker.js';

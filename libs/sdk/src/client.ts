@@ -1,11 +1,10 @@
 // A typed client of the Parallax trading API: REST calls, signing (with the wallet or any viem LocalAccount
 // the wallet uses), and a WebSocket stream with automatic reconnect, resubscribe and self-verifying books.
-import type { SettlementDomain } from '@parallax/chain';
+import { signCancel, signCancelAll, signLogin, type SettlementDomain } from '@parallax/chain';
 import type { Address, Hex, LocalAccount } from 'viem';
 import { WebSocket } from 'ws';
 import { LocalBook, type BookSnapshotMessage, type BookUpdateMessage } from './local-book.js';
 import { signPlaceOrder, type ApiMarketInfo, type OrderParams, type PlaceOrderBody } from './orders.js';
-import { signCancel, signCancelAll, signLogin } from './signing.js';
 
 export interface MarketInfo extends ApiMarketInfo {
   readonly base: string;
@@ -37,7 +36,8 @@ export interface OrderInfo {
 }
 
 export interface PlaceResult {
-  readonly id: string;
+  /** Null only when `result` is 'pending' (in the log, not yet answered by the account's risk shard). */
+  readonly id: string | null;
   readonly clientOrderId: string | null;
   readonly market: string;
   readonly result: 'accepted' | 'pending' | 'answered';
@@ -99,8 +99,18 @@ export class ParallaxApiError extends Error {
 export interface ClientOptions {
   /** Gateway base URL, e.g. http://127.0.0.1:3000 */
   readonly url: string;
-  /** Signs orders, cancels and logins. Without it only public calls work. */
+  /**
+   * Signs orders, cancels and logins: the trader's wallet, or a trading key the trader authorized on chain
+   * (`authorizeTradingKey`; then set `trader`). Without it only public calls work.
+   */
   readonly account?: LocalAccount;
+  /** The wallet this client trades for, when `account` is one of its trading keys. Default: account's address. */
+  readonly trader?: Address;
+  /**
+   * The deployment this client signs for. When set, the client refuses (DOMAIN_MISMATCH) a gateway whose
+   * signing domain names another chain or settlement contract, before signing anything for it.
+   */
+  readonly expectedDomain?: { readonly chainId: number; readonly verifyingContract: Address };
   /** Signed-request lifetime (seconds) for cancels and logins. Default 60. */
   readonly authSeconds?: number;
 }
@@ -112,8 +122,9 @@ export class ParallaxClient {
 
   constructor(readonly options: ClientOptions) {}
 
+  /** The account this client trades for (the wallet, also when a trading key signs). */
   get trader(): Address {
-    return this.account().address;
+    return this.options.trader ?? this.account().address;
   }
 
   private account(): LocalAccount {
@@ -147,6 +158,10 @@ export class ParallaxClient {
 
   async markets(): Promise<MarketInfo[]> {
     const r = await this.request<{ markets: MarketInfo[]; domain: SettlementDomain }>('GET', '/v1/markets');
+    const want = this.options.expectedDomain;
+    if (want !== undefined && (r.domain.chainId !== want.chainId || r.domain.verifyingContract.toLowerCase() !== want.verifyingContract.toLowerCase())) {
+      throw new ParallaxApiError(0, 'DOMAIN_MISMATCH', `the gateway signs for chain ${r.domain.chainId} contract ${r.domain.verifyingContract}, this client for chain ${want.chainId} contract ${want.verifyingContract}`);
+    }
     this.marketsCache = new Map(r.markets.map((m) => [m.symbol, m]));
     this.domainCache = r.domain;
     return r.markets;
@@ -189,7 +204,7 @@ export class ParallaxClient {
     const m = await this.market(symbol);
     const immediate = p.type === 'market' || p.timeInForce === 'IOC' || p.timeInForce === 'FOK';
     const expiry = p.expiry ?? BigInt(Math.floor(Date.now() / 1000) + (immediate ? 60 : 86_400));
-    return signPlaceOrder(this.account(), await this.domain(), m, { ...p, nonce: p.nonce ?? this.nextNonce(), expiry });
+    return signPlaceOrder(this.account(), await this.domain(), m, { ...p, nonce: p.nonce ?? this.nextNonce(), expiry }, this.trader);
   }
 
   async placeOrder(symbol: string, p: Omit<OrderParams, 'nonce' | 'expiry'> & { nonce?: bigint; expiry?: bigint }, wait: 'ack' | 'result' = 'ack'): Promise<PlaceResult> {
@@ -206,7 +221,7 @@ export class ParallaxClient {
     const m = await this.market(symbol);
     const expiry = this.authExpiry();
     const nonce = this.nextNonce();
-    const trader = this.account().address;
+    const trader = this.trader;
     const signature = await signCancel(this.account(), await this.domain(), {
       trader,
       marketId: m.marketId,
@@ -225,6 +240,21 @@ export class ParallaxClient {
     return this.request('POST', '/v1/orders/cancel', await this.cancelBody(symbol, ref));
   }
 
+  /**
+   * Amends an order: the gateway cancels it and places the new signed order (a signed order cannot change).
+   * The answer's `order` is the new order, with its own id; `method` is always 'cancel-replace'.
+   */
+  async amendOrder(
+    symbol: string,
+    ref: { orderId?: string; clientOrderId?: string },
+    p: Omit<OrderParams, 'nonce' | 'expiry'> & { nonce?: bigint; expiry?: bigint },
+    wait: 'ack' | 'result' = 'ack',
+  ): Promise<{ method: 'cancel-replace'; canceled: { id: string; market: string; status: string }; order: PlaceResult }> {
+    const cancel = await this.cancelBody(symbol, ref);
+    const order = await this.signOrder(symbol, p);
+    return this.request('POST', `/v1/orders/amend?wait=${wait}`, { cancel, order });
+  }
+
   async cancelOrders(list: readonly { symbol: string; orderId?: string; clientOrderId?: string }[]): Promise<{ id: string; market: string; result: string }[]> {
     const cancels = [];
     for (const c of list) cancels.push(await this.cancelBody(c.symbol, c));
@@ -234,7 +264,7 @@ export class ParallaxClient {
   async cancelAll(symbol?: string): Promise<{ markets: string[]; result: string }> {
     const expiry = this.authExpiry();
     const nonce = this.nextNonce();
-    const trader = this.account().address;
+    const trader = this.trader;
     const marketId = symbol === undefined ? 0 : (await this.market(symbol)).marketId;
     const signature = await signCancelAll(this.account(), await this.domain(), { trader, marketId, expiry, nonce });
     const body: Record<string, string> = { trader, expiry: expiry.toString(), nonce: nonce.toString(), signature };
@@ -246,7 +276,7 @@ export class ParallaxClient {
   async login(): Promise<{ trader: Address; expiry: string; nonce: string; signature: Hex }> {
     const expiry = this.authExpiry();
     const nonce = this.nextNonce();
-    const trader = this.account().address;
+    const trader = this.trader;
     const signature = await signLogin(this.account(), await this.domain(), { trader, expiry, nonce });
     return { trader, expiry: expiry.toString(), nonce: nonce.toString(), signature };
   }

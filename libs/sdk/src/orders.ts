@@ -1,7 +1,7 @@
 // Building and signing the body of POST /v1/orders (and the WebSocket `place` op) from a market as
 // GET /v1/markets describes it: the trader signs the settlement contract's Order in token base units, the
 // API carries the same order in the market's decimal units.
-import { orderForPlace, signOrder, type SettlementDomain } from '@parallax/chain';
+import { orderForPlace, signOrder, signOrderWithKey, type SettlementDomain } from '@parallax/chain';
 import { MarketUnits } from '@parallax/order-book';
 import type { Address, LocalAccount } from 'viem';
 
@@ -48,7 +48,11 @@ export interface PlaceOrderBody {
   signature: string;
 }
 
-export async function signPlaceOrder(account: LocalAccount, domain: SettlementDomain, market: ApiMarketInfo, p: OrderParams): Promise<PlaceOrderBody> {
+/**
+ * Signs an order with `account`: the trader's wallet, or a trading key the trader authorized on chain (then
+ * pass the trader's address as `trader`: the order is the trader's, the key only signs it).
+ */
+export async function signPlaceOrder(account: LocalAccount, domain: SettlementDomain, market: ApiMarketInfo, p: OrderParams, trader: Address = account.address): Promise<PlaceOrderBody> {
   const units = new MarketUnits(market.tickSize, market.lotSize);
   const order = orderForPlace(
     {
@@ -66,16 +70,16 @@ export async function signPlaceOrder(account: LocalAccount, domain: SettlementDo
       sizeLots: units.sizeToLots(p.amount),
     },
     // `now` lets the signing helper refuse an immediate order whose deadline is not short.
-    { trader: account.address, nonce: p.nonce, expiry: p.expiry, maxFeeRate: p.maxFeeRate, now: BigInt(Math.floor(Date.now() / 1000)) },
+    { trader, nonce: p.nonce, expiry: p.expiry, maxFeeRate: p.maxFeeRate, now: BigInt(Math.floor(Date.now() / 1000)) },
   );
-  const signed = await signOrder(account, domain, order);
+  const signed = trader.toLowerCase() === account.address.toLowerCase() ? await signOrder(account, domain, order) : await signOrderWithKey(account, domain, order);
   const body: PlaceOrderBody = {
     market: market.symbol,
     side: p.side,
     type: p.type,
     price: p.price,
     amount: p.amount,
-    trader: account.address,
+    trader,
     nonce: p.nonce.toString(),
     expiry: p.expiry.toString(),
     maxFeeRate: p.maxFeeRate,

@@ -116,6 +116,13 @@ export interface ConsumerOptions {
    * to overlap the commit round trips of their partitions.
    */
   readonly concurrentPartitions?: number;
+  /**
+   * Co-partitioned assignment: partition p of every subscribed topic goes to the same member (member p mod n
+   * of the members in a stable order), so one member owns all inputs keyed to p. The topics must have the
+   * same partition count. Every member of the group must ask for it (Kafka refuses a group whose members name
+   * different assignors). Default false: the transport's own balanced assignment.
+   */
+  readonly coPartitioned?: boolean;
 }
 
 export interface GroupConsumer {

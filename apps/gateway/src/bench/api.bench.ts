@@ -13,9 +13,11 @@ import { performance } from 'node:perf_hooks';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { hashOrder, localTraderAccount, orderForPlace, settlementDomain, signOrder, type SettlementMarket } from '@parallax/chain';
-import { DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
+import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket, riskTopicSpecs, settlementTopicSpecs, topicSpecs } from '@parallax/contracts';
 import { startEngineWorker } from '@parallax/matching-engine';
 import { EventEncoder, OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
+import type { Address } from '@parallax/risk';
+import { publishChainEvents, RiskShards } from '@parallax/risk-service';
 import { signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
 import { createEmbeddedTransport } from '@parallax/transport';
 import type { Hex } from 'viem';
@@ -37,6 +39,7 @@ const SUBSCRIBERS = opt('subscribers', 1_000);
 const UPDATE_RATE = opt('updates', 5_000);
 const UPDATE_SECONDS = opt('update-seconds', 2);
 const PARTITIONS = 2;
+const SHARDS = 2;
 
 const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -121,14 +124,50 @@ async function main(): Promise<void> {
   const nativeRate = native.cpu;
   console.log(`recover: viem ${int(viemRate)}/s, libsecp256k1 ${int(nativeRate)}/s`);
 
-  // The stack: embedded log, one engine worker, the gateway in this thread.
+  // The stack: embedded log, the risk shards and the gateway in this thread, one engine worker.
   const log = createEmbeddedTransport();
-  await log.ensureTopics([...topicSpecs(DEFAULT_TOPICS, PARTITIONS), ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, PARTITIONS)]);
-  const engine = await startEngineWorker(log, { ...process.env, PARTITIONS: String(PARTITIONS), MARKETS: '2', ENGINE_INSTANCE_ID: 'bench-engine', ENGINE_HTTP_PORT: '0' });
+  await log.ensureTopics([
+    ...topicSpecs(DEFAULT_TOPICS, PARTITIONS),
+    ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, PARTITIONS),
+    ...riskTopicSpecs(DEFAULT_RISK_TOPICS, SHARDS),
+    { name: DEFAULT_RISK_RESULTS_TOPIC, partitions: SHARDS },
+  ]);
+  const risk = new RiskShards(
+    {
+      groupId: 'bench-risk',
+      inputs: DEFAULT_RISK_TOPICS,
+      state: DEFAULT_RISK_STATE_TOPICS,
+      ordersTopic: DEFAULT_TOPICS.orders,
+      signedOrdersTopic: DEFAULT_SETTLEMENT_TOPICS.signedOrders,
+      deadLettersTopic: DEFAULT_TOPICS.deadLetters,
+      resultsTopic: DEFAULT_RISK_RESULTS_TOPIC,
+      shards: SHARDS,
+      marketPartitions: PARTITIONS,
+      markets: settlementMarkets.map((m) => ({ ...m, baseToken: m.baseToken.toLowerCase() as Address, quoteToken: m.quoteToken.toLowerCase() as Address, makerFeeRate: 0, takerFeeRate: 0 })),
+    },
+    log,
+  );
+  await risk.start();
+  await publishChainEvents(
+    log,
+    DEFAULT_RISK_TOPICS.chainEvents,
+    SHARDS,
+    traders.flatMap((t) => [settlementMarkets[0]!.baseToken, settlementMarkets[0]!.quoteToken].map((token) => ({ type: 'deposit' as const, account: t.address.toLowerCase() as Address, token: token.toLowerCase() as Address, amount: 10n ** 30n }))),
+  );
+  const engine = await startEngineWorker(log, {
+    ...process.env,
+    PARTITIONS: String(PARTITIONS),
+    MARKETS: '2',
+    ENGINE_INSTANCE_ID: 'bench-engine',
+    ENGINE_HTTP_PORT: '0',
+    TOPIC_ACCOUNT_EVENTS: DEFAULT_RISK_TOPICS.accountEvents,
+    ACCOUNT_SHARDS: String(SHARDS),
+  });
   const { app, url } = await startGateway({
     config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_IP: '10000000', GATEWAY_RATE_LIMIT_ACCOUNT: '10000000', GATEWAY_WAIT_RESULT_MS: '10000' }),
     transport: log,
-    topics: { orders: DEFAULT_TOPICS.orders, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
+    topics: { requests: DEFAULT_RISK_TOPICS.requests, riskResults: DEFAULT_RISK_RESULTS_TOPIC, chainEvents: DEFAULT_RISK_TOPICS.chainEvents, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders },
+    accountShards: SHARDS,
     catalogue: new MarketCatalogue(defaultMarkets(2)),
     domain,
     settlementMarkets,
@@ -223,19 +262,19 @@ async function main(): Promise<void> {
       '<!-- bench:api:start -->',
       '## Trading API (`npm run bench:api`)',
       '',
-      `Latest run: ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs, Node ${process.version}, load average ${fmt(load, 2)} at start (the machine is shared: compare ratios, not absolutes). Gateway in one thread on the embedded log with one matching-engine worker; the HTTP/WebSocket client in a separate process.`,
+      `Latest run: ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} CPUs, Node ${process.version}, load average ${fmt(load, 2)} at start (the machine is shared: compare ratios, not absolutes). Gateway and the risk shards (2) in one thread on the embedded log with one matching-engine worker; every order passes through its account's risk shard; the HTTP/WebSocket client in a separate process.`,
       '',
       '| signature recovery on the gateway path (order digest + recover, every result checked) | per CPU second, one thread |',
       '|---|---:|',
       `| viem 2.57 (pure-JS secp256k1) | ${int(viemRate)} (${int(viem.wall)}/s wall) |`,
       `| libsecp256k1 via npm \`secp256k1\` 5.0.2 (prebuilt, chosen) | **${int(nativeRate)}** (${int(native.wall)}/s wall; ${fmt(nativeRate / viemRate)}× viem) |`,
       '',
-      '| signed orders over HTTP (POST /v1/orders, JSON, validation, digest, recovery, idempotency, log append) | |',
+      '| signed orders over HTTP (POST /v1/orders, JSON, validation, digest, recovery, idempotency, requests log append, the risk shard\'s answer) | |',
       '|---|---:|',
       `| orders (pre-signed, 64 concurrent keep-alive requests) | ${int(ORDERS)}, all 200 accepted, all answered by the engine |`,
       `| accepted per second (wall clock) | ${int(wallRate)} |`,
-      `| accepted per CPU second of the gateway process (gateway thread + the engine worker + the embedded log; event loop busy ${fmt(elu.utilization * 100)}% of the run) | **${int(perCore)}** (goal ≥ 10,000 per core: ${perCore >= 10_000 ? 'met' : 'not met'}) |`,
-      `| request → durable ack at ${PACED_RATE}/s paced (${n} orders) p50 / p99 | ${fmt(pct(ack.latenciesMs, 50))} / ${fmt(pct(ack.latenciesMs, 99))} ms |`,
+      `| accepted per CPU second of the gateway process (gateway thread with the risk shards + the engine worker + the embedded log; event loop busy ${fmt(elu.utilization * 100)}% of the run) | **${int(perCore)}** (goal ≥ 10,000 per core: ${perCore >= 10_000 ? 'met' : 'not met'}) |`,
+      `| request → risk shard's answer (the durable ack: the order is held and forwarded) at ${PACED_RATE}/s paced (${n} orders) p50 / p99 | ${fmt(pct(ack.latenciesMs, 50))} / ${fmt(pct(ack.latenciesMs, 99))} ms |`,
       `| request → engine answer (wait=result) at ${PACED_RATE}/s paced (${n} orders) p50 / p99 | ${fmt(pct(res.latenciesMs, 50))} / ${fmt(pct(res.latenciesMs, 99))} ms |`,
       '',
       '| WebSocket book fan-out (one market) | updates produced | messages delivered (of planned) | lag p50 / p99 / max |',
@@ -261,6 +300,7 @@ async function main(): Promise<void> {
   } finally {
     await app.close();
     await engine.stop();
+    await risk.close();
     await log.close();
   }
 }

@@ -1,19 +1,14 @@
-// The one port through which the gateway puts orders and cancels on the log. Today's adapter
-// (LogOrderIntake) writes what the load generator and the settlement tests write: the signed order on the
-// signed-orders topic, then the engine command on the orders topic, both keyed by market. When the risk
-// shards land, an adapter writing one request keyed by account to their `requests` topic replaces it; the
-// controllers and use-cases do not change.
-import type { Command } from '@parallax/order-book';
-import type { SignedOrderRecord } from '@parallax/contracts';
+// The one port through which the gateway puts orders and cancels on the log. An order reaches matching only
+// through its account's risk shard: the adapter (RiskOrderIntake) writes each request, keyed by account, to
+// the risk shards' `requests` topic; the shard holds the order's funds and forwards it, or refuses it, and
+// answers on the risk-results topic (read by MarketDataService).
+import type { CancelRequest, PlaceRequest } from '@parallax/risk';
 
-/** One thing to put on the log for one market: a place (with its signed order) or a cancel. */
-export type IntakeItem =
-  | { readonly kind: 'place'; readonly marketId: number; readonly signed: SignedOrderRecord; readonly command: Omit<Extract<Command, { type: 'place' }>, 'ts'> }
-  | { readonly kind: 'cancel'; readonly marketId: number; readonly command: Omit<Extract<Command, { type: 'cancel' }>, 'ts'> }
-  | { readonly kind: 'cancelAll'; readonly marketId: number; readonly command: Omit<Extract<Command, { type: 'cancelAll' }>, 'ts'> };
+/** One request for the trader's risk shard; `ts` is stamped by the intake when it is written. */
+export type IntakeItem = { readonly kind: 'place'; readonly request: Omit<PlaceRequest, 'ts'> } | { readonly kind: 'cancel'; readonly request: Omit<CancelRequest, 'ts'> };
 
 export interface OrderIntake {
-  /** Resolves once every item is durably in the log (the durable acknowledgement), in the given order per market. */
+  /** Resolves once every item is durably in the requests log (in the given order per account). */
   submit(items: readonly IntakeItem[]): Promise<void>;
   close(): Promise<void>;
 }

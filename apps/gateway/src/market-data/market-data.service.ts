@@ -1,9 +1,11 @@
-// The gateway's read side: consumes the engine's events and the signed orders from the log (its own consumer
-// group, from the beginning, so a restarted gateway rebuilds the same view) into one MarketState per market,
-// and tells listeners (WebSocket channels, wait=result callers) what each event batch changed.
+// The gateway's read side: consumes the engine's events, the signed orders and the risk shards' answers
+// from the log (its own consumer group, from the beginning, so a restarted gateway rebuilds the same view)
+// into one MarketState per market, and tells listeners (WebSocket channels, wait=result callers) what each
+// event batch changed. The account registry (engine account id <-> trader address) is what the risk shards
+// publish: every signed order they forward carries both.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch } from '@parallax/contracts';
+import { decodeEventBatch, decodeEventBatchEvents, decodeRiskResultBatch, decodeSignedOrderBatch } from '@parallax/contracts';
 import type { GroupConsumer } from '@parallax/transport';
 import type { Address } from 'viem';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
@@ -18,6 +20,9 @@ export interface OrderMeta {
 
 export type BatchListener = (marketId: number, outcome: BatchOutcome) => void;
 
+/** A risk shard's answer to a place: the minted ids, or the refusal's stable code. */
+export type PlaceAnswer = { readonly ok: true; readonly orderId: number; readonly accountId: number } | { readonly ok: false; readonly code: string; readonly message: string };
+
 const metaKey = (marketId: number, orderId: number): string => `${marketId}/${orderId}`;
 
 @Injectable()
@@ -28,8 +33,11 @@ export class MarketDataService implements OnApplicationShutdown {
   private readonly byNonce = new Map<string, { marketId: number; orderId: number }>();
   /** trader/clientOrderId -> the order (this gateway's memory: see README). */
   private readonly byClientId = new Map<string, { marketId: number; orderId: number }>();
-  private readonly unconfirmed = new Set<string>();
   private readonly waiters = new Map<string, ((o: OrderState) => void)[]>();
+  /** trader/nonce -> who waits for the risk shard's answer to that signed order. */
+  private readonly placeWaiters = new Map<string, ((a: PlaceAnswer) => void)[]>();
+  /** The risk shards' account registry as far as this gateway has seen it. */
+  private readonly accountIds = new Map<Address, number>();
   private readonly listeners = new Set<BatchListener>();
   private consumer: GroupConsumer | undefined;
   private failure: Error | undefined;
@@ -42,7 +50,7 @@ export class MarketDataService implements OnApplicationShutdown {
     const { transport, topics } = this.ctx;
     this.consumer = await transport.consumer({
       groupId: `parallax-gateway-${this.ctx.config.GATEWAY_INSTANCE}-${randomUUID()}`,
-      topics: [topics.signedOrders, topics.marketEvents],
+      topics: [topics.signedOrders, topics.marketEvents, topics.riskResults],
       fromBeginning: true,
     });
     await this.consumer.run({
@@ -50,6 +58,7 @@ export class MarketDataService implements OnApplicationShutdown {
         for (const m of batch.messages) {
           try {
             if (batch.topic === topics.signedOrders) this.onSignedOrders(m.value);
+            else if (batch.topic === topics.riskResults) this.onRiskResults(m.value);
             else this.onEvents(m.value);
           } catch {
             // A message that fails its contract went to no order of ours; the engine dead-letters bad input.
@@ -73,9 +82,47 @@ export class MarketDataService implements OnApplicationShutdown {
     for (const o of batch.orders) {
       const key = metaKey(batch.marketId, o.orderId);
       if (!this.meta.has(key)) this.meta.set(key, { trader: o.trader, nonce: o.nonce, clientOrderId: undefined });
-      this.unconfirmed.delete(key);
       this.byNonce.set(`${o.trader}/${o.nonce}`, { marketId: batch.marketId, orderId: o.orderId });
+      this.accountIds.set(o.trader, o.accountId);
     }
+  }
+
+  private onRiskResults(value: Uint8Array): void {
+    for (const r of decodeRiskResultBatch(value).results) {
+      if (r.kind !== 'place') continue;
+      const key = `${r.account}/${r.nonce}`;
+      if (r.code === null) {
+        this.accountIds.set(r.account, r.accountId);
+        this.byNonce.set(key, { marketId: r.marketId, orderId: r.orderId });
+      }
+      const waiting = this.placeWaiters.get(key);
+      if (waiting === undefined) continue;
+      this.placeWaiters.delete(key);
+      const answer: PlaceAnswer = r.code === null ? { ok: true, orderId: r.orderId, accountId: r.accountId } : { ok: false, code: r.code, message: r.message };
+      for (const w of waiting) w(answer);
+    }
+  }
+
+  /** The engine account id the risk shards gave this trader (undefined until its first accepted order is seen). */
+  accountIdOf(trader: Address): number | undefined {
+    return this.accountIds.get(trader);
+  }
+
+  /**
+   * Resolves with the risk shard's answer to the trader's signed order `nonce`, or undefined after
+   * timeoutMs. Register before submitting, so a fast shard cannot answer first.
+   */
+  expectPlace(trader: Address, nonce: bigint, timeoutMs: number): Promise<PlaceAnswer | undefined> {
+    return this.waitOn(this.placeWaiters, `${trader}/${nonce}`, timeoutMs);
+  }
+
+  /** Records an order its risk shard refused (this gateway's id for it) and tells the listeners. */
+  refused(marketId: number, o: Parameters<MarketState['refused']>[0], meta: OrderMeta): void {
+    const state = this.states.get(marketId);
+    if (state === undefined) return;
+    this.remember(marketId, o.orderId, meta);
+    const outcome = state.refused(o);
+    for (const l of this.listeners) l(marketId, outcome);
   }
 
   private onEvents(value: Uint8Array): void {
@@ -110,21 +157,6 @@ export class MarketDataService implements OnApplicationShutdown {
     if (meta.clientOrderId !== undefined) this.byClientId.set(`${meta.trader}/${meta.clientOrderId}`, { marketId, orderId });
   }
 
-  /** The log durably has this order (the intake acknowledged it, or the signed-orders topic showed it). */
-  confirm(marketId: number, orderId: number): void {
-    this.unconfirmed.delete(metaKey(marketId, orderId));
-  }
-
-  /** The log did not acknowledge this order (the submit failed): it may or may not be there. */
-  unacknowledged(marketId: number, orderId: number): void {
-    this.unconfirmed.add(metaKey(marketId, orderId));
-  }
-
-  /** Remembered but never acknowledged by the log (a failed submit): a resend goes to the log again, same id. */
-  isUnconfirmed(marketId: number, orderId: number): boolean {
-    return this.unconfirmed.has(metaKey(marketId, orderId));
-  }
-
   metaOf(marketId: number, orderId: number): OrderMeta | undefined {
     return this.meta.get(metaKey(marketId, orderId));
   }
@@ -142,23 +174,26 @@ export class MarketDataService implements OnApplicationShutdown {
    * undefined after timeoutMs. Register before submitting, so a fast engine cannot answer first.
    */
   waitFor(marketId: number, orderId: number, timeoutMs: number): Promise<OrderState | undefined> {
-    const key = metaKey(marketId, orderId);
+    return this.waitOn(this.waiters, metaKey(marketId, orderId), timeoutMs);
+  }
+
+  private waitOn<T>(waiters: Map<string, ((v: T) => void)[]>, key: string, timeoutMs: number): Promise<T | undefined> {
     return new Promise((resolve) => {
-      const done = (o: OrderState | undefined): void => {
+      const done = (v: T | undefined): void => {
         clearTimeout(timer);
-        resolve(o);
+        resolve(v);
       };
       const timer = setTimeout(() => {
-        const list = this.waiters.get(key);
+        const list = waiters.get(key);
         if (list !== undefined) {
           const i = list.indexOf(done);
           if (i >= 0) list.splice(i, 1);
-          if (list.length === 0) this.waiters.delete(key);
+          if (list.length === 0) waiters.delete(key);
         }
         done(undefined);
       }, timeoutMs);
-      let list = this.waiters.get(key);
-      if (list === undefined) this.waiters.set(key, (list = []));
+      let list = waiters.get(key);
+      if (list === undefined) waiters.set(key, (list = []));
       list.push(done);
     });
   }

@@ -223,6 +223,18 @@ export class MarketState {
     return { diff, trades, touched: [...touched.values()], rejectedCancels };
   }
 
+  /**
+   * An order its risk shard refused (INSUFFICIENT_FUNDS, NOT_AUTHORIZED...): it never reached the book, and is
+   * kept visible to its owner as rejected, like an order the engine rejected. `orderId` is the gateway's own
+   * id for it (the shard mints ids for accepted orders only). Returns the outcome to publish.
+   */
+  refused(o: Omit<OrderState, 'marketId' | 'filled' | 'notional' | 'status' | 'updatedTs'>): BatchOutcome {
+    const state: OrderState = { ...o, marketId: this.marketId, filled: 0, notional: 0, status: 'rejected', updatedTs: o.createdTs };
+    this.orders.set(o.orderId, state);
+    this.finish(state);
+    return { diff: undefined, trades: [], touched: [state], rejectedCancels: [] };
+  }
+
   private finish(o: OrderState): void {
     this.openByAccount.get(o.accountId)?.delete(o.orderId);
     this.finished.push(o.orderId);

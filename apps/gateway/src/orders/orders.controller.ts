@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../errors/api.errors.js';
-import { BatchCancelDto, BatchPlaceDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
+import { AmendOrderDto, BatchCancelDto, BatchPlaceDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
 import { OrdersService, type Session } from './orders.service.js';
 
 function waitFlag(wait: unknown): boolean {
@@ -62,6 +62,18 @@ export class OrdersController {
   @ApiOperation({ summary: 'Cancel several orders (each a signed Cancel)' })
   async cancelBatch(@Body() dto: BatchCancelDto): Promise<unknown> {
     return { cancels: await this.orders.cancel(dto.cancels) };
+  }
+
+  @Post('amend')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Amend an order: cancel it and place a new signed order (the answer says so)',
+    description:
+      "A signed order cannot change its price or grow: an amend is the old order's signed Cancel plus a new signed order. The old order is cancelled first; the new one is submitted once this gateway has seen the cancel take effect (or the wait bound passed), so the funds the old order held back the new one. The new order has its own id and its own time priority: `method` is always 'cancel-replace'.",
+  })
+  @ApiQuery({ name: 'wait', required: false, enum: ['ack', 'result'] })
+  async amend(@Body() dto: AmendOrderDto, @Query('wait') wait: unknown): Promise<unknown> {
+    return this.orders.amend(dto, waitFlag(wait));
   }
 
   @Post('cancel-all')

@@ -146,3 +146,15 @@ export class CancelAllDto extends SignedRequest {
   @Matches(SYMBOL_RE, { message: 'market must be a market symbol' })
   market?: string;
 }
+
+export class AmendOrderDto {
+  @ApiProperty({ type: CancelOrderDto, description: 'The signed Cancel of the order being replaced.' })
+  @ValidateNested()
+  @Type(() => CancelOrderDto)
+  cancel!: CancelOrderDto;
+
+  @ApiProperty({ type: PlaceOrderDto, description: 'The new signed order (same trader and market; its own nonce).' })
+  @ValidateNested()
+  @Type(() => PlaceOrderDto)
+  order!: PlaceOrderDto;
+}

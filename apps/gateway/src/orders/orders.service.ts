@@ -1,30 +1,34 @@
 // The trading use-cases: place (single and batch), cancel (by id, by client id, batch, all) and the private
 // reads. Each verifies what the trader signed, maps it to engine commands and hands them to the OrderIntake.
 import { Inject, Injectable } from '@nestjs/common';
-import { hashOrder, orderForPlace, type Order } from '@parallax/chain';
-import type { SignedOrderRecord } from '@parallax/contracts';
+import { hashCancel, hashCancelAll, hashLogin, hashOrder, orderForPlace, type Order } from '@parallax/chain';
 import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { hashCancel, hashCancelAll, hashLogin } from '@parallax/sdk';
 import type { Address, Hex } from 'viem';
-import { accountIdOf } from '../accounts/account-directory.js';
+import { TradingKeys } from '../accounts/trading-keys.js';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
 import { ORDER_INTAKE, type IntakeItem, type OrderIntake } from '../intake/order-intake.js';
-import { MarketDataService } from '../market-data/market-data.service.js';
+import { MarketDataService, type PlaceAnswer } from '../market-data/market-data.service.js';
 import { MarketDirectory, type ApiMarket } from '../markets/market-directory.js';
-import { assertSignedBy } from '../signing/signature-verifier.js';
+import { recoverSigner } from '../signing/signature-verifier.js';
 import { OrderIdGenerator } from './order-ids.js';
 import { fillView, orderView, type FillView, type OrderView } from './order-view.js';
-import type { CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
+import type { AmendOrderDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
 import { ReplayGuard } from './replay-guard.js';
 
 const UINT64_MAX = (1n << 64n) - 1n;
 
 export interface PlaceResult {
-  readonly id: string;
+  /** The order id (minted by the account's risk shard; the gateway's own id for an order the shard refused); null while pending. */
+  readonly id: string | null;
   readonly clientOrderId: string | null;
   readonly market: string;
-  /** 'accepted': durably in the log; with wait=result the engine's answer, or 'pending' if it took longer than the bound. */
+  /**
+   * 'accepted': the risk shard holds its funds and forwarded it to the market (durably in the log);
+   * 'answered': the engine's answer with wait=result, or a refusal by the risk shard (order.status
+   * 'rejected', order.reason its code: INSUFFICIENT_FUNDS, NOT_AUTHORIZED...); 'pending': durably in the
+   * requests log, but no answer within the bound.
+   */
   readonly result: 'accepted' | 'pending' | 'answered';
   /** True when this exact signed order had been submitted before (nothing new was created). */
   readonly duplicate: boolean;
@@ -36,23 +40,29 @@ interface Prepared {
   readonly item: Extract<IntakeItem, { kind: 'place' }>;
   readonly trader: Address;
   readonly nonce: bigint;
+  readonly priceTicks: number;
+  readonly sizeLots: number;
   readonly clientOrderId: string | undefined;
   readonly duplicateOf: { marketId: number; orderId: number } | undefined;
 }
 
 export interface Session {
   readonly trader: Address;
-  readonly accountId: number;
+  /** Who signed the login: the trader, or a trading key the trader authorized on chain. */
+  readonly signer: Address;
   /** Unix seconds. */
   readonly expiry: number;
 }
 
 @Injectable()
 export class OrdersService {
-  private readonly ids: OrderIdGenerator;
+  /** Ids of orders the risk shards refused (they mint ids for accepted orders only). */
+  private readonly refusedIds: OrderIdGenerator;
   private readonly replay = new ReplayGuard();
   /** WebSocket logins, apart from cancels: a login nonce and a cancel nonce of one trader may be equal. */
   private readonly loginReplay = new ReplayGuard();
+  /** trader/nonce of places submitted and not answered yet: a resend waits for the first answer. */
+  private readonly inFlight = new Map<string, Promise<PlaceResult>>();
   private readonly clock: () => number;
 
   constructor(
@@ -60,9 +70,24 @@ export class OrdersService {
     @Inject(ORDER_INTAKE) private readonly intake: OrderIntake,
     private readonly markets: MarketDirectory,
     private readonly data: MarketDataService,
+    private readonly keys: TradingKeys,
   ) {
     this.clock = ctx.clock ?? Date.now;
-    this.ids = new OrderIdGenerator(ctx.config.GATEWAY_INSTANCE, this.clock);
+    this.refusedIds = new OrderIdGenerator(ctx.config.GATEWAY_INSTANCE, this.clock);
+  }
+
+  /**
+   * Who signed for `trader`: the trader's wallet, or a trading key the trader authorized on chain (as far as
+   * this gateway has seen the chain events; the risk shard checks an order's or cancel's key again against its
+   * own, authoritative view, so a key revoked a moment ago is refused there with NOT_AUTHORIZED).
+   * Anything else is SIGNER_MISMATCH and never reaches the log.
+   */
+  private signerFor(trader: Address, digest: Hex, signature: string): Address {
+    const signer = recoverSigner(digest, signature);
+    if (signer !== trader && !this.keys.isAuthorized(trader, signer)) {
+      throw new ApiError('SIGNER_MISMATCH', 'the signature was made neither by the trader nor by a trading key the trader authorized');
+    }
+    return signer;
   }
 
   private nowSec(): bigint {
@@ -90,53 +115,33 @@ export class OrdersService {
       // With `now`, an IOC/FOK/market order whose signed deadline is not short is refused (INVALID_FIELD).
       { trader, nonce, expiry, maxFeeRate: dto.maxFeeRate, now: this.nowSec() },
     );
-    assertSignedBy(hashOrder(this.ctx.domain, order), dto.signature, trader);
+    // The trader's wallet or one of its trading keys: the risk shard decides whether that key may act for
+    // the trader (its authorizations come from the chain), the gateway only proves who signed.
+    const signer = this.signerFor(trader, hashOrder(this.ctx.domain, order), dto.signature);
 
     const known = this.data.byTraderNonce(trader, nonce);
     if (known !== undefined && known.marketId !== market.def.marketId) throw new ApiError('REPLAYED', 'nonce: this trader already used this nonce for an order in another market');
-    // A known order the log never acknowledged is sent again under its id; any other is a duplicate.
-    const duplicateOf = known !== undefined && !this.data.isUnconfirmed(known.marketId, known.orderId) ? known : undefined;
     if (known === undefined && dto.clientOrderId !== undefined && this.data.byClientOrderId(trader, dto.clientOrderId) !== undefined) {
       throw new ApiError('DUPLICATE_CLIENT_ORDER_ID', `clientOrderId: ${dto.clientOrderId} is already used by another order of this trader`);
     }
-    const orderId = known?.orderId ?? this.ids.next();
-    const accountId = accountIdOf(trader);
-    const signed: SignedOrderRecord = {
-      orderId,
-      accountId,
-      trader,
-      isBuy: order.isBuy,
-      price: order.price,
-      size: order.size,
-      maxFeeRate: order.maxFeeRate,
-      expiry: order.expiry,
-      nonce: order.nonce,
-      signature: dto.signature.toLowerCase() as Hex,
-    };
-    // A resting order leaves the book at its signed expiry (the engine's logical clock is in ms): GTC is sent
-    // as GTT so no order outlives the signature that can settle it.
-    const gtt = tif === 'GTC';
-    const expiresAtMs = Number(expiry) * 1000;
-    if (gtt && !Number.isSafeInteger(expiresAtMs)) throw new ApiError('VALUE_OUT_OF_RANGE', 'expiry: too far in the future');
     const item: Prepared['item'] = {
       kind: 'place',
-      marketId: market.def.marketId,
-      signed,
-      command: {
+      request: {
         type: 'place',
-        orderId,
-        accountId,
-        side: order.isBuy ? Side.Buy : Side.Sell,
+        account: trader,
+        signer,
+        marketId: market.def.marketId,
         orderType: isMarket ? OrderType.Market : OrderType.Limit,
-        price: priceTicks,
-        size: sizeLots,
-        tif: gtt ? TimeInForce.GTT : tif === 'IOC' ? TimeInForce.IOC : TimeInForce.FOK,
-        expiresAt: gtt ? expiresAtMs : 0,
+        // GTC: the risk shard sends it to the book as GTT expiring at the signed expiry (less its margin).
+        tif: tif === 'GTC' ? TimeInForce.GTC : tif === 'IOC' ? TimeInForce.IOC : TimeInForce.FOK,
+        expiresAt: 0,
         postOnly: dto.postOnly === true,
         stp: StpMode.CancelNewest,
+        // The risk engine takes one spelling of an address: lower case.
+        order: { ...order, trader, baseToken: order.baseToken.toLowerCase() as Address, quoteToken: order.quoteToken.toLowerCase() as Address, signature: dto.signature.toLowerCase() as Hex },
       },
     };
-    return { market, item, trader, nonce, clientOrderId: dto.clientOrderId, duplicateOf };
+    return { market, item, trader, nonce, priceTicks, sizeLots, clientOrderId: dto.clientOrderId, duplicateOf: known };
   }
 
   /** Places orders (one request: all are verified before any is submitted). */
@@ -158,33 +163,90 @@ export class OrdersService {
       if (seen.has(k)) throw new ApiError('REPLAYED', 'nonce: the same signed order twice in one request');
       seen.add(k);
     }
-    const fresh = prepared.filter((p) => p.duplicateOf === undefined);
-    for (const p of fresh) this.data.remember(p.item.marketId, p.item.command.orderId, { trader: p.trader, nonce: p.nonce, clientOrderId: p.clientOrderId });
-    const waits = wait ? prepared.map((p) => this.data.waitFor(p.item.marketId, p.item.command.orderId, this.ctx.config.GATEWAY_WAIT_RESULT_MS)) : [];
+    const bound = this.ctx.config.GATEWAY_WAIT_RESULT_MS;
+    const fresh = prepared.filter((p) => p.duplicateOf === undefined && !this.inFlight.has(`${p.trader}/${p.nonce}`));
+    // Registered before submitting, so a fast shard cannot answer first.
+    const answers = new Map(fresh.map((p) => [p, this.data.expectPlace(p.trader, p.nonce, bound)]));
+    const submitted = fresh.length === 0 ? Promise.resolve() : this.intake.submit(fresh.map((p) => p.item));
+    const results = prepared.map((p) => {
+      const key = `${p.trader}/${p.nonce}`;
+      const answer = answers.get(p);
+      if (answer === undefined) {
+        const first = this.inFlight.get(key);
+        return first !== undefined ? first.then((r) => ({ ...r, duplicate: true })) : Promise.resolve(this.duplicate(p, p.duplicateOf!, wait, bound));
+      }
+      const result = this.settle(p, submitted, answer, wait, bound);
+      this.inFlight.set(key, result);
+      void result.finally(() => this.inFlight.delete(key)).catch(() => undefined);
+      return result;
+    });
+    return Promise.all(results);
+  }
+
+  private async duplicate(p: Prepared, known: { marketId: number; orderId: number }, wait: boolean, bound: number): Promise<PlaceResult> {
+    return { ...(await this.answered(p, known.orderId, wait, bound)), duplicate: true };
+  }
+
+  /** What happened to one submitted order: the shard's refusal, or its id and (with wait) the engine's answer. */
+  private async settle(p: Prepared, submitted: Promise<void>, answer: Promise<PlaceAnswer | undefined>, wait: boolean, bound: number): Promise<PlaceResult> {
     try {
-      if (fresh.length > 0) await this.intake.submit(fresh.map((p) => p.item));
+      await submitted;
     } catch {
-      for (const p of fresh) this.data.unacknowledged(p.item.marketId, p.item.command.orderId);
-      // Some may be in the log (a Kafka send can fail part-way). The ids stay reserved: resending the same
-      // signed orders sends them again under the same ids (the engine refuses a live duplicate id, and the
-      // contract never fills more than the signed size).
+      // Some may be in the log (a Kafka send can fail part-way): resending the same signed orders is safe,
+      // the shard takes a (trader, nonce) once and refuses it after (NONCE_USED).
       throw new ApiError('UNAVAILABLE', 'the order log did not acknowledge the orders: resend the same signed orders (each is placed at most once)');
     }
-    for (const p of fresh) this.data.confirm(p.item.marketId, p.item.command.orderId);
-    const answers = wait ? await Promise.all(waits) : [];
-    return prepared.map((p, i) => {
-      const id = p.item.command.orderId;
-      const state = answers[i] ?? this.data.market(p.item.marketId)?.orders.get(id);
-      const result: PlaceResult['result'] = !wait ? 'accepted' : answers[i] === undefined ? 'pending' : 'answered';
+    const a = await answer;
+    const market = p.market;
+    if (a === undefined) return { id: null, clientOrderId: p.clientOrderId ?? null, market: market.def.symbol, result: 'pending', duplicate: false, order: null };
+    if (!a.ok) {
+      // A resend of an order the shard already took: answer with that order.
+      const known = a.code === 'NONCE_USED' ? this.data.byTraderNonce(p.trader, p.nonce) : undefined;
+      if (known !== undefined) return this.duplicate(p, known, wait, bound);
+      const orderId = this.refusedIds.next();
+      const r = p.item.request;
+      this.data.refused(
+        market.def.marketId,
+        {
+          orderId,
+          accountId: this.data.accountIdOf(p.trader) ?? 0,
+          side: r.order.isBuy ? Side.Buy : Side.Sell,
+          orderType: r.orderType,
+          tif: r.tif,
+          price: p.priceTicks,
+          size: p.sizeLots,
+          reason: a.code,
+          createdTs: this.clock(),
+        },
+        { trader: p.trader, nonce: p.nonce, clientOrderId: p.clientOrderId },
+      );
+      const state = this.data.market(market.def.marketId)?.orders.get(orderId);
       return {
-        id: String(id),
-        clientOrderId: this.data.metaOf(p.item.marketId, id)?.clientOrderId ?? null,
-        market: p.market.def.symbol,
-        result,
-        duplicate: p.duplicateOf !== undefined,
-        order: state === undefined ? null : orderView(p.market, state, this.data.metaOf(p.item.marketId, id)),
+        id: String(orderId),
+        clientOrderId: p.clientOrderId ?? null,
+        market: market.def.symbol,
+        result: 'answered',
+        duplicate: false,
+        order: state === undefined ? null : orderView(market, state, this.data.metaOf(market.def.marketId, orderId)),
       };
-    });
+    }
+    this.data.remember(market.def.marketId, a.orderId, { trader: p.trader, nonce: p.nonce, clientOrderId: p.clientOrderId });
+    return { ...(await this.answered(p, a.orderId, wait, bound)), duplicate: false };
+  }
+
+  private async answered(p: Prepared, orderId: number, wait: boolean, bound: number): Promise<Omit<PlaceResult, 'duplicate'>> {
+    const marketId = p.market.def.marketId;
+    // The engine may have answered before the shard's answer reached this gateway: look first, then wait.
+    let state = this.data.market(marketId)?.orders.get(orderId);
+    if (state === undefined && wait) state = await this.data.waitFor(marketId, orderId, bound);
+    const meta = this.data.metaOf(marketId, orderId);
+    return {
+      id: String(orderId),
+      clientOrderId: meta?.clientOrderId ?? null,
+      market: p.market.def.symbol,
+      result: !wait ? 'accepted' : state === undefined ? 'pending' : 'answered',
+      order: state === undefined ? null : orderView(p.market, state, meta),
+    };
   }
 
   private checkAuth(trader: Address, expiryStr: string, nonceStr: string): { expiry: bigint; nonce: bigint } {
@@ -222,7 +284,7 @@ export class OrdersService {
         expiry,
         nonce,
       });
-      assertSignedBy(digest, dto.signature, trader);
+      const signer = this.signerFor(trader, digest, dto.signature);
       if (this.replay.seen(trader, nonce)) throw new ApiError('REPLAYED', 'nonce: this signed request was already used');
       const target =
         dto.clientOrderId !== undefined
@@ -235,7 +297,7 @@ export class OrdersService {
       consumed.push(() => {
         this.replay.remember(trader, nonce, Number(expiry));
       });
-      items.push({ kind: 'cancel', marketId: target.marketId, command: { type: 'cancel', orderId: target.orderId, accountId: accountIdOf(trader) } });
+      items.push({ kind: 'cancel', request: { type: 'cancel', account: trader, signer, orderId: target.orderId } });
       out.push({ id: String(target.orderId), market: market.def.symbol, result: 'accepted' });
     }
     for (const c of consumed) c();
@@ -243,23 +305,59 @@ export class OrdersService {
     return out;
   }
 
+  /**
+   * Amend = cancel + new signed order (a signed order's price and size cannot change). Both must be signed
+   * for the same trader in the same market. The new order goes out once the old one has left the book (as
+   * this gateway sees the engine's events) or after the wait bound: its funds are then free at its shard.
+   */
+  async amend(dto: AmendOrderDto, wait: boolean): Promise<{ method: 'cancel-replace'; canceled: { id: string; market: string; status: string }; order: PlaceResult }> {
+    if (dto.cancel.market !== dto.order.market) throw new ApiError('INVALID_FIELD', 'order.market: the new order must be in the market of the order it replaces');
+    if (dto.cancel.trader.toLowerCase() !== dto.order.trader.toLowerCase()) throw new ApiError('INVALID_FIELD', 'order.trader: the new order must be signed for the trader of the order it replaces');
+    const market = this.markets.get(dto.cancel.market);
+    // Refuse a broken new order, or an old one that is not open any more, before cancelling anything.
+    this.prepare(dto.order);
+    const trader = dto.cancel.trader.toLowerCase() as Address;
+    const target = dto.cancel.clientOrderId !== undefined ? this.data.byClientOrderId(trader, dto.cancel.clientOrderId)?.orderId : Number(dto.cancel.orderId);
+    const old = target === undefined ? undefined : this.data.market(market.def.marketId)?.orders.get(target);
+    if (old?.status !== 'open' || this.data.metaOf(market.def.marketId, old.orderId)?.trader !== trader) {
+      throw new ApiError('ORDER_NOT_FOUND', 'cancel.orderId: no open order of this trader in this market to amend');
+    }
+    const [c] = await this.cancel([dto.cancel]);
+    const orderId = Number(c!.id);
+    const state = (): string | undefined => this.data.market(market.def.marketId)?.orders.get(orderId)?.status;
+    if (state() === 'open') await this.data.waitFor(market.def.marketId, orderId, this.ctx.config.GATEWAY_WAIT_RESULT_MS);
+    const [placed] = await this.place([dto.order], wait);
+    return { method: 'cancel-replace', canceled: { id: c!.id, market: c!.market, status: state() ?? 'unknown' }, order: placed! };
+  }
+
   async cancelAll(dto: CancelAllDto): Promise<{ markets: string[]; result: 'accepted' }> {
     const trader = dto.trader.toLowerCase() as Address;
     const { expiry, nonce } = this.checkAuth(trader, dto.expiry, dto.nonce);
     const only = dto.market === undefined ? undefined : this.markets.get(dto.market);
     const digest = hashCancelAll(this.ctx.domain, { trader, marketId: only?.def.marketId ?? 0, expiry, nonce });
-    assertSignedBy(digest, dto.signature, trader);
+    const signer = this.signerFor(trader, digest, dto.signature);
     if (this.replay.seen(trader, nonce)) throw new ApiError('REPLAYED', 'nonce: this signed request was already used');
     this.replay.remember(trader, nonce, Number(expiry));
-    return this.cancelAllFor(trader, only);
+    return this.cancelAllFor({ trader, signer }, only);
   }
 
-  /** Cancel-all on the trader's behalf (WebSocket cancel-on-disconnect and dead-man switch of a logged-in session). */
-  async cancelAllFor(trader: Address, only?: ApiMarket): Promise<{ markets: string[]; result: 'accepted' }> {
-    const accountId = accountIdOf(trader);
+  /**
+   * Cancel-all on the trader's behalf (also the WebSocket's cancel-on-disconnect and dead-man switch of a
+   * logged-in session). The risk shards cancel by order id: this is one signed-for cancel per open order of
+   * the trader that this gateway knows (an order whose acceptance it has not seen yet is not included).
+   */
+  async cancelAllFor(who: { trader: Address; signer: Address }, only?: ApiMarket): Promise<{ markets: string[]; result: 'accepted'; orders: number }> {
+    const accountId = this.data.accountIdOf(who.trader);
     const markets = only === undefined ? this.markets.all() : [only];
-    await this.intake.submit(markets.map((m) => ({ kind: 'cancelAll', marketId: m.def.marketId, command: { type: 'cancelAll', accountId } })));
-    return { markets: markets.map((m) => m.def.symbol), result: 'accepted' };
+    const items: IntakeItem[] = [];
+    for (const m of markets) {
+      const open = accountId === undefined ? undefined : this.data.market(m.def.marketId)?.openByAccount.get(accountId);
+      for (const orderId of open ?? []) {
+        items.push({ kind: 'cancel', request: { type: 'cancel', account: who.trader, signer: who.signer, orderId } });
+      }
+    }
+    await this.intake.submit(items);
+    return { markets: markets.map((m) => m.def.symbol), result: 'accepted', orders: items.length };
   }
 
   /**
@@ -272,12 +370,12 @@ export class OrdersService {
     if (typeof traderStr !== 'string' || !/^0x[0-9a-fA-F]{40}$/.test(traderStr)) throw new ApiError('INVALID_FIELD', 'trader must be a 20-byte 0x address');
     const trader = traderStr.toLowerCase() as Address;
     const { expiry, nonce } = this.checkAuth(trader, expiryStr, nonceStr);
-    assertSignedBy(hashLogin(this.ctx.domain, { trader, expiry, nonce }), signature, trader);
+    const signer = this.signerFor(trader, hashLogin(this.ctx.domain, { trader, expiry, nonce }), signature);
     if (options.oneShot === true) {
       if (this.loginReplay.seen(trader, nonce)) throw new ApiError('REPLAYED', 'nonce: this signed login was already used to open a session');
       this.loginReplay.remember(trader, nonce, Number(expiry));
     }
-    return { trader, accountId: accountIdOf(trader), expiry: Number(expiry) };
+    return { trader, signer, expiry: Number(expiry) };
   }
 
   openOrders(session: Session, symbol: string | undefined): OrderView[] {
@@ -285,11 +383,11 @@ export class OrdersService {
     const out: OrderView[] = [];
     for (const m of markets) {
       const state = this.data.market(m.def.marketId);
-      const ids = state?.openByAccount.get(session.accountId);
+      const accountId = this.data.accountIdOf(session.trader);
+      const ids = accountId === undefined ? undefined : state?.openByAccount.get(accountId);
       if (state === undefined || ids === undefined) continue;
       for (const id of ids) {
         const meta = this.data.metaOf(m.def.marketId, id);
-        // The engine id may be shared (see account-directory.ts): the signer decides.
         if (meta?.trader !== session.trader) continue;
         const o = state.orders.get(id);
         if (o !== undefined) out.push(orderView(m, o, meta));
@@ -306,7 +404,7 @@ export class OrdersService {
       const state = this.data.market(m.def.marketId);
       if (state === undefined) continue;
       for (const o of state.orders.values()) {
-        if (o.status === 'open' || o.accountId !== session.accountId) continue;
+        if (o.status === 'open') continue;
         const meta = this.data.metaOf(m.def.marketId, o.orderId);
         if (meta?.trader === session.trader) out.push(orderView(m, o, meta));
       }
@@ -323,7 +421,7 @@ export class OrdersService {
       if (state === undefined) continue;
       for (const t of state.trades) {
         for (const [role, orderId, accountId] of [['maker', t.makerOrderId, t.makerAccountId], ['taker', t.takerOrderId, t.takerAccountId]] as const) {
-          if (accountId !== session.accountId) continue;
+          if (accountId !== this.data.accountIdOf(session.trader)) continue;
           const meta = this.data.metaOf(m.def.marketId, orderId);
           if (meta?.trader === session.trader) out.push(fillView(m, t, role, orderId));
         }

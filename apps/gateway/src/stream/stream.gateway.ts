@@ -11,7 +11,6 @@ import { type OnGatewayConnection, type OnGatewayDisconnect, WebSocketGateway } 
 import { bookChecksum } from '@parallax/sdk';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import type { Address } from 'viem';
 import type { WebSocket } from 'ws';
 import { toApiError } from '../errors/api-exception.filter.js';
 import { ApiError } from '../errors/api.errors.js';
@@ -91,11 +90,11 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.connections.delete(socket);
     for (const key of c.subs) this.channels.get(key)?.delete(c);
     if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
-    if (c.cancelOnDisconnect && c.session !== undefined) this.cancelAllOf(c.session.trader);
+    if (c.cancelOnDisconnect && c.session !== undefined) this.cancelAllOf(c.session);
   }
 
-  private cancelAllOf(trader: Address): void {
-    this.orders.cancelAllFor(trader).catch(() => undefined);
+  private cancelAllOf(session: Session): void {
+    this.orders.cancelAllFor(session).catch(() => undefined);
   }
 
   private send(c: Connection, msg: Json | string): void {
@@ -161,7 +160,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
           throw new ApiError('INVALID_FIELD', `timeoutMs must be 0 (off) or an integer in ${MIN_DEADMAN_MS}..${MAX_DEADMAN_MS}`);
         }
         if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
-        c.deadman = t === 0 ? undefined : { timeoutMs: t, timer: this.deadmanTimer(session.trader, t) };
+        c.deadman = t === 0 ? undefined : { timeoutMs: t, timer: this.deadmanTimer(session, t) };
         return { deadmanMs: t };
       }
       case 'place': {
@@ -192,13 +191,13 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   private heartbeat(c: Connection): void {
     if (c.deadman !== undefined && c.session !== undefined) {
       clearTimeout(c.deadman.timer);
-      c.deadman.timer = this.deadmanTimer(c.session.trader, c.deadman.timeoutMs);
+      c.deadman.timer = this.deadmanTimer(c.session, c.deadman.timeoutMs);
     }
   }
 
-  private deadmanTimer(trader: Address, ms: number): NodeJS.Timeout {
+  private deadmanTimer(session: Session, ms: number): NodeJS.Timeout {
     const timer = setTimeout(() => {
-      this.cancelAllOf(trader);
+      this.cancelAllOf(session);
     }, ms);
     timer.unref();
     return timer;

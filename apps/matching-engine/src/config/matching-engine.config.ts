@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { DEFAULT_ORDERS_RETENTION_MS, DEFAULT_RISK_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
+import { DEFAULT_ACCOUNT_SHARDS, DEFAULT_ORDERS_RETENTION_MS, DEFAULT_RISK_TOPICS, DEFAULT_TOPICS, defaultMarkets, MarketCatalogue, parseMarketCatalogue, type TopicNames } from '@parallax/contracts';
 import { kafkaEnvShape, kafkaSettingsFrom, type KafkaClientSettings } from '@parallax/microservice';
 import { ConfigError, loadConfig, logEnvShape, logSettingsFrom, type LogSettings } from '@parallax/observability';
 
@@ -25,8 +25,8 @@ const schema = z
     TOPIC_SNAPSHOTS: topic(DEFAULT_TOPICS.snapshots),
     TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
     TOPIC_ACCOUNT_EVENTS: topic(DEFAULT_RISK_TOPICS.accountEvents),
-    /** Account shards (apps/risk partitions); 0 = no risk stage, no account events. */
-    ACCOUNT_SHARDS: z.coerce.number().int().min(0).max(10_000).default(0),
+    /** Account shards (apps/risk partitions, the risk service's default S); 0 = no risk stage, no account events. */
+    ACCOUNT_SHARDS: z.coerce.number().int().min(0).max(10_000).default(DEFAULT_ACCOUNT_SHARDS),
     /** Partition count of orders, market events and snapshots (equal by contract). */
     PARTITIONS: count(1).max(10_000).default(6),
     /** Number of markets of the default catalogue (ignored when MARKET_CATALOGUE_FILE is set). */

@@ -1,7 +1,10 @@
 // Fault test on the Kafka broker (KAFKA_BROKERS, default 127.0.0.1:19092): two risk shard processes and a
 // matching engine process; while requests stream in, one risk process and the engine are killed with
 // SIGKILL (no close, transactions possibly open) and replacements started. Afterwards, audited from the
-// committed logs: every shard rebuilt from its input partition keeps conservation to the base unit; no
+// committed logs: every shard rebuilt from its newest snapshot + journal has the state of a re-run of its
+// whole journal, whose forwarded orders and signed orders are exactly the committed ones (so the killed
+// process and its replacement together applied the journaled interleaving once); conservation to the base
+// unit; no
 // order was forwarded twice (order ids unique in the orders topic); every trade is between two orders risk
 // funded and forwarded once; an unfunded trader never reached a book; and every hold is released once the
 // remaining orders are cancelled.
@@ -27,7 +30,10 @@ import { spawnServiceProcess, type ServiceProcess } from '@parallax/microservice
 import { TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
 import { createKafkaTransport, type ConsumedMessage, type Transport } from '@parallax/transport';
-import { AccountShard } from '../shard/account-shard.js';
+import { loadRiskConfig } from '../config/risk.config.js';
+import type { AccountShard } from '../shard/account-shard.js';
+import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { restoreShard } from './risk-shards.js';
 
 const SHARDS = 2;
 const P = 2;
@@ -76,10 +82,10 @@ describe('account shards under kill -9 (Kafka)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'risk-fault-'));
     const marketsFile = join(dir, 'markets.json');
     writeFileSync(marketsFile, JSON.stringify(MARKETS.map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
-    const topics = { inputs: `${run}.risk-inputs`, orders: `${run}.orders`, signed: `${run}.signed-orders`, dead: `${run}.dead-letters`, events: `${run}.market-events`, snapshots: `${run}.snapshots` };
+    const topics = { requests: `${run}.requests`, chain: `${run}.chain-events`, accounts: `${run}.account-events`, journal: `${run}.risk-journal`, riskSnapshots: `${run}.risk-snapshots`, orders: `${run}.orders`, signed: `${run}.signed-orders`, dead: `${run}.dead-letters`, events: `${run}.market-events`, snapshots: `${run}.snapshots` };
     t = createKafkaTransport({ brokers: brokers.split(','), clientId: run });
     await t.ensureTopics([
-      { name: topics.inputs, partitions: SHARDS },
+      ...[topics.requests, topics.chain, topics.accounts].map((name) => ({ name, partitions: SHARDS })),
       { name: topics.signed, partitions: P },
       ...topicSpecs({ orders: topics.orders, marketEvents: topics.events, snapshots: topics.snapshots, deadLetters: topics.dead }, P),
     ]);
@@ -88,7 +94,13 @@ describe('account shards under kill -9 (Kafka)', () => {
       KAFKA_SESSION_TIMEOUT_MS: '6000',
       KAFKA_HEARTBEAT_INTERVAL_MS: '500',
       RISK_GROUP_ID: `${run}-risk`,
-      TOPIC_RISK_INPUTS: topics.inputs,
+      TOPIC_REQUESTS: topics.requests,
+      TOPIC_CHAIN_EVENTS: topics.chain,
+      TOPIC_ACCOUNT_EVENTS: topics.accounts,
+      TOPIC_RISK_JOURNAL: topics.journal,
+      TOPIC_RISK_SNAPSHOTS: topics.riskSnapshots,
+      SNAPSHOT_EVERY_MESSAGES: '30',
+      RISK_HTTP_PORT: '0',
       TOPIC_ORDERS: topics.orders,
       TOPIC_SIGNED_ORDERS: topics.signed,
       TOPIC_DEAD_LETTERS: topics.dead,
@@ -107,7 +119,7 @@ describe('account shards under kill -9 (Kafka)', () => {
       TOPIC_MARKET_EVENTS: topics.events,
       TOPIC_SNAPSHOTS: topics.snapshots,
       TOPIC_DEAD_LETTERS: topics.dead,
-      TOPIC_ACCOUNT_EVENTS: topics.inputs,
+      TOPIC_ACCOUNT_EVENTS: topics.accounts,
       ACCOUNT_SHARDS: String(SHARDS),
       PARTITIONS: String(P),
       MARKETS: '4',
@@ -126,10 +138,10 @@ describe('account shards under kill -9 (Kafka)', () => {
 
     const producer = await t.producer();
     const send = async (rs: readonly ClientRequest[]): Promise<void> => {
-      await producer.send(topics.inputs, rs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })));
+      await producer.send(topics.requests, rs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })));
     };
     const chain = async (es: readonly ChainEvent[]): Promise<void> => {
-      await producer.send(topics.inputs, es.map((e) => ({ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: Date.now(), events: [e] }) })));
+      await producer.send(topics.chain, es.map((e) => ({ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: Date.now(), events: [e] }) })));
     };
     const traders = Array.from({ length: 16 }, (_, i) => accountAddress(i + 1));
     const unfunded = accountAddress(99);
@@ -155,35 +167,40 @@ describe('account shards under kill -9 (Kafka)', () => {
     }
 
     // Drained: no data message past the committed offsets of either group.
-    const drained = async (): Promise<boolean> => {
-      for (const [topic, group] of [
-        [topics.inputs, riskEnv.RISK_GROUP_ID],
-        [topics.orders, engineEnv.ENGINE_GROUP_ID],
-      ] as const) {
-        const ends = await t!.endOffsets(topic);
-        const committed = await t!.committedOffsets(group, topic);
-        for (const [p, end] of ends) {
-          const from = committed.get(p) ?? 0;
-          if (from < end) for await (const chunk of t!.read(topic, p, from, end)) if (chunk.length > 0) return false;
-        }
-      }
-      return true;
-    };
+    const groups = [
+      [topics.requests, riskEnv.RISK_GROUP_ID],
+      [topics.chain, riskEnv.RISK_GROUP_ID],
+      [topics.accounts, riskEnv.RISK_GROUP_ID],
+      [topics.orders, engineEnv.ENGINE_GROUP_ID],
+    ] as const;
     const waitDrained = async (): Promise<void> => {
       let stable = 0;
       for (const deadline = Date.now() + 120_000; stable < 3; ) {
-        stable = (await drained()) ? stable + 1 : 0;
+        stable = (await drained(t!, groups)) ? stable + 1 : 0;
         if (Date.now() > deadline) throw new Error('the pipeline did not drain after the faults');
         await sleep(200);
       }
     };
     await waitDrained();
 
-    // Rebuild every shard from its committed input (what a new owner would do) and audit.
+    // Rebuild every shard as a new owner would (newest snapshot + journal) and as a re-run of its whole
+    // journal: the same state hash, and the re-run forwards exactly what was committed across the kills.
+    const shardsConfig = loadRiskConfig({ ...riskEnv }).shards;
     const rebuild = async (): Promise<AccountShard[]> => {
-      const committed = await t!.committedOffsets(riskEnv.RISK_GROUP_ID, topics.inputs);
-      const inputs = await readAll(t!, topics.inputs, SHARDS, committed);
-      return inputs.map((msgs, s) => AccountShard.restore({ risk: { shard: s, shards: SHARDS, markets: MARKETS }, marketPartitions: P }, null, msgs));
+      const out: AccountShard[] = [];
+      const reruns = [];
+      for (let s = 0; s < SHARDS; s++) {
+        const restored = await restoreShard(t!, shardsConfig, s);
+        const rerun = await rerunJournal(t!, shardsConfig, s);
+        assert.equal(restored.report.stateHash, rerun.shard.engine.stateHash(), `shard ${s}: snapshot + journal = whole journal`);
+        assert.ok(restored.report.snapshot !== null, `shard ${s} has a snapshot`);
+        reruns.push(rerun);
+        out.push(restored.shard);
+      }
+      const committed = async (topic: string) => valueMultiset((await readAll(t!, topic, P)).flat());
+      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.orders)), await committed(topics.orders), 'committed orders = the journal re-run');
+      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.signedOrders)), await committed(topics.signed), 'committed signed orders = the journal re-run');
+      return out;
     };
     const audit = (shards: AccountShard[]): void => {
       const broken = shards.flatMap((sh, i) => sh.engine.checkInvariants().map((b) => `shard ${i}: ${b}`));
@@ -195,6 +212,15 @@ describe('account shards under kill -9 (Kafka)', () => {
     };
     const shards = await rebuild();
     audit(shards);
+    // The live replacements hold exactly the replayed state: a shard killed with r1 and taken over elsewhere
+    // has the hash of its snapshot + journal replay.
+    const live = new Map<number, string>();
+    for (const p of procs) {
+      if (p.name.startsWith('e') || p.child.exitCode !== null || p.child.signalCode !== null) continue;
+      for (const s of (await (await fetch(`${p.url}/shards`)).json()) as { shard: number; stateHash: string }[]) live.set(s.shard, s.stateHash);
+    }
+    assert.deepEqual([...live.keys()].sort(), [0, 1], 'the living risk processes own every shard');
+    for (const [s, hash] of live) assert.equal(hash, shards[s]!.engine.stateHash(), `shard ${s}: live state = snapshot + journal replay`);
 
     const placed = new Set<number>();
     for (const part of await readAll(t, topics.orders, P)) {

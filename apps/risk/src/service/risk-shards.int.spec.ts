@@ -3,7 +3,10 @@
 // topic in its transactions) -> account shards. On the embedded log and on the Kafka broker
 // (KAFKA_BROKERS, default 127.0.0.1:19092). Checks conservation to the base unit over all shards, that no
 // unfunded order reaches a book, that every trade is between funded signed orders, that every hold is
-// released in the end, and that a new shard instance rebuilt from the log has the same state.
+// released in the end, and that a new shard instance rebuilt from the log (newest snapshot + journal) has the
+// same state as the live one and as a re-run of the whole journal, whose outputs are exactly the committed
+// ones. Then the restore refusals: no snapshot while the group committed input (MISSING_SNAPSHOT), and an
+// unreadable newest snapshot (UNREADABLE_SNAPSHOT).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import {
@@ -22,7 +25,10 @@ import { createLogger } from '@parallax/observability';
 import { TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
-import { RiskShards, type RiskShardsConfig } from './risk-shards.js';
+import { RiskServiceError } from '../state/errors.js';
+import { encodeJournalEntry, shardSnapshotKey } from '../state/shard-records.js';
+import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { restoreShard, RiskShards, type RiskShardsConfig } from './risk-shards.js';
 
 const SHARDS = 2;
 const P = 2;
@@ -33,7 +39,9 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineConfig } {
   const risk: RiskShardsConfig = {
     groupId: `${run}-risk`,
-    inputTopic: `${run}.risk-inputs`,
+    inputs: { requests: `${run}.requests`, chainEvents: `${run}.chain-events`, accountEvents: `${run}.account-events` },
+    state: { journal: `${run}.risk-journal`, snapshots: `${run}.risk-snapshots` },
+    snapshotEveryMessages: 40,
     ordersTopic: `${run}.orders`,
     signedOrdersTopic: `${run}.signed-orders`,
     deadLettersTopic: `${run}.dead-letters`,
@@ -61,7 +69,7 @@ function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineC
     ordersRetentionMs: 3_600_000_000,
     logLevel: 'info',
     logFormat: 'json',
-    accountEvents: { topic: risk.inputTopic, shards: SHARDS },
+    accountEvents: { topic: risk.inputs.accountEvents, shards: SHARDS },
   };
   return { risk, engine };
 }
@@ -81,28 +89,18 @@ function prng(seed: number): () => number {
 async function quiescent(t: Transport, c: { risk: RiskShardsConfig; engine: MatchingEngineConfig }, failures: readonly unknown[], timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let stable = 0;
-  let seen = '';
   for (;;) {
     if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])} ${(((failures[0] as unknown[])[1] as Error | undefined)?.stack ?? "").slice(0, 1500)}`);
-    let done = true;
-    seen = '';
-    for (const [topic, group] of [
-      [c.risk.inputTopic, c.risk.groupId],
-      [c.risk.ordersTopic, c.engine.groupId],
-    ] as const) {
-      const ends = await t.endOffsets(topic);
-      const committed = await t.committedOffsets(group, topic);
-      // Transaction markers take offsets too: drained = no data message between the committed offset and the end.
-      for (const [p, end] of ends) {
-        const from = committed.get(p) ?? 0;
-        if (from >= end) continue;
-        for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) done = false;
-      }
-      seen += `${topic}: ends ${JSON.stringify([...ends])} committed ${JSON.stringify([...committed])}; `;
-    }
-    stable = done ? stable + 1 : 0;
+    const pairs = [
+      ...[c.risk.inputs.requests, c.risk.inputs.chainEvents, c.risk.inputs.accountEvents].map((topic) => [topic, c.risk.groupId] as const),
+      [c.risk.ordersTopic, c.engine.groupId] as const,
+    ];
+    stable = (await drained(t, pairs)) ? stable + 1 : 0;
     if (stable >= 3) return;
-    if (Date.now() > deadline) throw new Error(`the pipeline did not drain: ${seen}`);
+    if (Date.now() > deadline) {
+      const seen = await Promise.all(pairs.map(async ([topic, group]) => [topic, [...(await t.endOffsets(topic))], [...(await t.committedOffsets(group, topic))]]));
+      throw new Error(`the pipeline did not drain: ${JSON.stringify(seen)}`);
+    }
     await sleep(100);
   }
 }
@@ -121,11 +119,11 @@ async function scenario(t: Transport, run: string): Promise<void> {
   try {
     const send = async (requests: readonly ClientRequest[]): Promise<void> => {
       const msgs = requests.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) }));
-      await producer.send(c.risk.inputTopic, msgs);
+      await producer.send(c.risk.inputs.requests, msgs);
     };
     const chain = async (events: readonly ChainEvent[]): Promise<void> => {
       await producer.send(
-        c.risk.inputTopic,
+        c.risk.inputs.chainEvents,
         events.map((e) => ({ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: Date.now(), events: [e] }) })),
       );
     };
@@ -196,6 +194,19 @@ async function scenario(t: Transport, run: string): Promise<void> {
       await sleep(50);
     }
     assert.deepEqual(engines().map((e) => e.stateHash()), hashes);
+    for (const r of shards.restores) {
+      assert.ok(r.snapshot !== null && r.snapshot.journalSeq > 0, `shard ${r.shard} restored from a mid-stream snapshot: ${JSON.stringify(r)}`);
+    }
+    // The whole journal re-run from nothing, with outputs: the same state, and exactly the committed outputs.
+    const reruns = await Promise.all([0, 1].map((s) => rerunJournal(t, c.risk, s)));
+    assert.deepEqual(reruns.map((r) => r.shard.engine.stateHash()), hashes);
+    const committed = async (topic: string) => {
+      const all = [];
+      for (let p = 0; p < P; p++) for await (const chunk of t.read(topic, p, 0)) all.push(...chunk);
+      return valueMultiset(all);
+    };
+    assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.orders)), await committed(c.risk.ordersTopic), 'orders committed = orders of the journal re-run');
+    assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.signedOrders)), await committed(c.risk.signedOrdersTopic));
 
     // Cancel what is left: every hold is released.
     const cancels: ClientRequest[] = [];
@@ -207,6 +218,29 @@ async function scenario(t: Transport, run: string): Promise<void> {
       for (const a of e.accountAddresses()) for (const token of e.tokens) assert.equal(e.balance(a, token).heldOrders, 0n);
     }
     check();
+
+    // Refusals. The group committed input for shard 0: without its snapshots the restore is refused…
+    const empty = `${run}.no-snapshots`;
+    await t.ensureTopics([{ name: empty, partitions: SHARDS, compacted: true }]);
+    await assert.rejects(restoreShard(t, { ...c.risk, state: { ...c.risk.state, snapshots: empty } }, 0), (e: unknown) => e instanceof RiskServiceError && e.code === 'MISSING_SNAPSHOT');
+    // …and a group that never committed starts from the journal alone, with the same state.
+    const fresh = await restoreShard(t, { ...c.risk, groupId: `${run}-never`, state: { ...c.risk.state, snapshots: empty } }, 0);
+    assert.equal(fresh.report.stateHash, engines()[0]!.stateHash());
+    // An unreadable newest snapshot record is refused, not skipped for an older one.
+    const writer = await t.producer();
+    await writer.send(c.risk.state.snapshots, [{ key: shardSnapshotKey(1), partition: 1, value: Uint8Array.from([0x50, 0x58, 0x52, 0x53, 9]) }]);
+    await writer.close();
+    await assert.rejects(restoreShard(t, c.risk, 1), (e: unknown) => e instanceof RiskServiceError && e.code === 'UNREADABLE_SNAPSHOT');
+    // A journal entry that does not continue the journal (a skipped entry number) or does not decode stops
+    // the restore instead of applying input out of order.
+    const journal = await t.producer();
+    const last = fresh.shard.journalSeq;
+    const at = fresh.shard.nextOffsets.requests;
+    await journal.send(c.risk.state.journal, [{ key: '0', partition: 0, value: encodeJournalEntry({ shard: 0, source: 'requests', seq: last + 1, from: at, to: at + 1 }) }]);
+    await assert.rejects(restoreShard(t, c.risk, 0), (e: unknown) => e instanceof RiskServiceError && e.code === 'JOURNAL_GAP');
+    await journal.send(c.risk.state.journal, [{ key: '1', partition: 1, value: Uint8Array.from([1, 2, 3]) }]);
+    await assert.rejects(restoreShard(t, { ...c.risk, groupId: `${run}-never`, state: { ...c.risk.state, snapshots: empty } }, 1), (e: unknown) => e instanceof RiskServiceError && e.code === 'UNREADABLE_JOURNAL');
+    await journal.close();
     console.log(`${t.kind}: ${signed.size} orders forwarded, ${trades} trades, refused ${refused}`);
   } finally {
     await producer.close();

@@ -2,7 +2,8 @@
 // orders + signed orders -> partition engines -> account events -> account shards. Checks the laws the
 // distributed pipeline must keep: conservation to the base unit, no order executed without funds (an
 // unfunded trader never reaches a book), every hold released or consumed, exactly-once under redelivery and
-// a shard restarted from a snapshot mid-stream.
+// a shard restarted from a snapshot mid-stream. The three inputs of a shard are consumed in a random
+// interleaving (as a transport delivers them), journaled, and a restore replays the journal.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
@@ -22,13 +23,15 @@ import { PartitionEngine } from '@parallax/matching';
 import { TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
-import { AccountShard, type AccountShardOptions } from './account-shard.js';
+import { AccountShard, RISK_SOURCES, type AccountShardOptions, type RiskSource } from './account-shard.js';
 
 const SHARDS = 2;
 const P = 2;
 const MARKETS = [1, 2, 3, 4].map((id) => testMarket(id, { maker: -50, taker: 300 }));
 const catalogue = new MarketCatalogue(defaultMarkets(4));
-const options = (shard: number): AccountShardOptions => ({ risk: { shard, shards: SHARDS, markets: MARKETS }, marketPartitions: P });
+const INPUTS = { requests: 'requests', chainEvents: 'chain-events', accountEvents: 'account-events' } as const;
+const options = (shard: number): AccountShardOptions => ({ risk: { shard, shards: SHARDS, markets: MARKETS }, marketPartitions: P, inputs: INPUTS });
+type Entry = { source: RiskSource; seq: number; from: number; to: number };
 
 /** Append-only partitions of one topic, as the log would hold them. */
 class Topic {
@@ -48,15 +51,22 @@ class Topic {
 }
 
 class Pipeline {
-  readonly inputs = new Topic('risk-inputs', SHARDS);
+  readonly inputs: Record<RiskSource, Topic> = {
+    requests: new Topic(INPUTS.requests, SHARDS),
+    chainEvents: new Topic(INPUTS.chainEvents, SHARDS),
+    accountEvents: new Topic(INPUTS.accountEvents, SHARDS),
+  };
   readonly orders = new Topic('orders', P);
   readonly signed = new Topic('signed-orders', P);
   readonly events = new Topic('market-events', P);
   readonly dead = new Topic('dead-letters', 1);
+  /** Per shard, the journal: which input range it applied, in order. */
+  readonly journals: Entry[][] = Array.from({ length: SHARDS }, () => []);
   shards = Array.from({ length: SHARDS }, (_, s) => new AccountShard(options(s)));
   readonly engines = Array.from({ length: P }, (_, p) => new PartitionEngine({ partition: p, partitions: P, catalogue, accountShards: SHARDS }));
-  private readonly shardRead = Array.from({ length: SHARDS }, () => 0);
   private readonly engineRead = Array.from({ length: P }, () => 0);
+  /** Picks which of a shard's sources is consumed next, and how much of it (a transport's delivery order). */
+  private readonly pick = prng(99);
 
   send(requests: readonly ClientRequest[]): void {
     const byShard = new Map<number, ClientRequest[]>();
@@ -64,24 +74,30 @@ class Pipeline {
       const s = shardForAccount(r.account, SHARDS);
       byShard.set(s, [...(byShard.get(s) ?? []), r]);
     }
-    for (const [s, rs] of byShard) this.inputs.append([{ key: rs[0]!.account, partition: s, value: encodeRiskRequestBatch({ sentAtMs: 0, requests: rs }) }]);
+    for (const [s, rs] of byShard) this.inputs.requests.append([{ key: rs[0]!.account, partition: s, value: encodeRiskRequestBatch({ sentAtMs: 0, requests: rs }) }]);
     this.drain();
   }
 
   chain(events: readonly ChainEvent[]): void {
-    for (const e of events) this.inputs.append([{ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: 0, events: [e] }) }]);
+    for (const e of events) this.inputs.chainEvents.append([{ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: 0, events: [e] }) }]);
     this.drain();
   }
 
-  /** Runs every stage until nothing new is produced (a consumer per partition, in order). */
+  /** Runs every stage until nothing new is produced; a shard takes its sources in a random interleaving. */
   drain(): void {
     for (let moved = true; moved; ) {
       moved = false;
       for (let s = 0; s < SHARDS; s++) {
-        const log = this.inputs.parts[s]!;
-        if (this.shardRead[s]! < log.length) {
-          const r = this.shards[s]!.process(log.slice(this.shardRead[s]));
-          this.shardRead[s] = log.length;
+        for (;;) {
+          const shard = this.shards[s]!;
+          const ready = RISK_SOURCES.filter((src) => shard.nextOffsets[src] < this.inputs[src].parts[s]!.length);
+          if (ready.length === 0) break;
+          const src = ready[Math.floor(this.pick() * ready.length)]!;
+          const log = this.inputs[src].parts[s]!;
+          const from = shard.nextOffsets[src];
+          const to = Math.min(log.length, from + 1 + Math.floor(this.pick() * 3));
+          const r = shard.process(log.slice(from, to));
+          if (r.entry !== null) this.journals[s]!.push(r.entry);
           this.signed.append(r.signedOrders);
           this.orders.append(r.orders);
           this.dead.append(r.deadLetters.map((d) => ({ ...d, partition: 0 })));
@@ -95,17 +111,18 @@ class Pipeline {
           const r = this.engines[p]!.process(log.slice(this.engineRead[p]));
           this.engineRead[p] = log.length;
           this.events.append(r.outputs);
-          this.inputs.append(r.accountEvents);
+          this.inputs.accountEvents.append(r.accountEvents);
           moved = true;
         }
       }
     }
   }
 
-  /** Restarts shard s from a snapshot taken now, replaying nothing more (its outputs are committed). */
-  restart(s: number, snapshotAt: { nextOffset: number; state: Uint8Array }, committed: number): void {
-    const log = this.inputs.parts[s]!;
-    this.shards[s] = AccountShard.restore(options(s), snapshotAt, log.slice(snapshotAt.nextOffset, committed));
+  /** Shard s rebuilt from a snapshot plus the journal after it, each entry replayed from its input range. */
+  rebuild(s: number, snapshot: ReturnType<AccountShard['snapshot']> | null): AccountShard {
+    const shard = AccountShard.restore(options(s), snapshot);
+    for (const e of this.journals[s]!.slice(snapshot?.journalSeq ?? 0)) shard.replayEntry(e, this.inputs[e.source].parts[s]!.slice(e.from, e.to));
+    return shard;
   }
 
   invariants(): string[] {
@@ -138,17 +155,15 @@ function run(restartAt: number | null): { x: Pipeline; unfunded: Address } {
   x.chain(traders.flatMap((a, i) => [{ type: 'deposit', account: a, token: QUOTE, amount: 5_000_000n + BigInt(i) } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
   const nonces = new Map<Address, bigint>();
   let ts = 1_000;
-  let snap: { shard: number; nextOffset: number; state: Uint8Array } | null = null;
+  let snap: ReturnType<AccountShard['snapshot']> | null = null;
   for (let i = 0; i < 400; i++) {
     if (restartAt !== null && i === restartAt) {
-      const s = snap!;
-      // The shard crashed after committing everything it consumed: restore = snapshot + replay to the commit.
-      x.restart(s.shard, s, x.inputs.parts[s.shard]!.length);
+      // The shard crashed after committing everything it consumed: restore = snapshot + journal replay.
+      const live = x.shards[0]!.engine.stateHash();
+      x.shards[0] = x.rebuild(0, snap);
+      assert.equal(x.shards[0].engine.stateHash(), live, 'the restored shard has the live state');
     }
-    if (restartAt !== null && i === Math.floor(restartAt / 2)) {
-      const shot = x.shards[0]!.snapshot(x.inputs.parts[0]!.length);
-      snap = { shard: 0, ...shot };
-    }
+    if (restartAt !== null && i === Math.floor(restartAt / 2)) snap = x.shards[0]!.snapshot();
     const a = rnd() < 0.1 ? unfunded : traders[Math.floor(rnd() * traders.length)]!;
     const m = MARKETS[Math.floor(rnd() * MARKETS.length)]!;
     const nonce = (nonces.get(a) ?? 0n) + 1n;
@@ -211,17 +226,59 @@ describe('account shards through the wire contracts and real partition engines',
     );
   });
 
+  it('the journal alone decides the interleaving: every shard rebuilt from it (no snapshot) has the live state hash', () => {
+    const { x } = run(null);
+    for (let s = 0; s < SHARDS; s++) {
+      assert.ok(x.journals[s]!.length > 50, `shard ${s} journaled ${x.journals[s]!.length} entries`);
+      assert.ok(new Set(x.journals[s]!.map((e) => e.source)).size === 3, 'all three sources interleaved');
+      assert.equal(x.rebuild(s, null).engine.stateHash(), x.shards[s]!.engine.stateHash());
+    }
+    // The same inputs applied source by source (another interleaving) give another state: the order matters.
+    const other = new AccountShard(options(0));
+    for (const src of RISK_SOURCES) {
+      const log = x.inputs[src].parts[0]!;
+      if (log.length > 0) other.process(log);
+    }
+    assert.notEqual(other.engine.stateHash(), x.shards[0]!.engine.stateHash());
+    // A journal entry out of order or from the wrong offset is refused, not applied.
+    const e = x.journals[0]![0]!;
+    const fresh = new AccountShard(options(0));
+    assert.throws(() => {
+      fresh.replayEntry({ ...e, seq: 1 }, []);
+    }, /replayed after 0 entries/);
+    assert.throws(() => {
+      fresh.replayEntry({ ...e, from: e.from + 1 }, []);
+    }, /the shard is at/);
+  });
+
+  it('each source takes only its own message type: a deposit or a fill on the requests input is dead-lettered', () => {
+    const sh = new AccountShard(options(0));
+    const a = [1, 2, 3, 4, 5, 6].map(accountAddress).find((x) => shardForAccount(x, SHARDS) === 0)!;
+    const dep = encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'deposit', account: a, token: QUOTE, amount: 1_000n }] });
+    const at = (topic: string, offset: number, value: Uint8Array): ConsumedMessage => ({ topic, partition: 0, offset, key: null, value, timestamp: 0, headers: {} });
+    const forged = sh.process([at(INPUTS.requests, 0, dep)]);
+    assert.equal(decodeDeadLetter(forged.deadLetters[0]!.value).reason, 'WRONG_MESSAGE_TYPE');
+    assert.equal(sh.engine.balance(a, QUOTE).available, 0n, 'a deposit written by the request writer is not credited');
+    const req = encodeRiskRequestBatch({ sentAtMs: 0, requests: [placeRequest(a, MARKETS[0]!, { ts: 1, isBuy: true, priceTicks: 100, lots: 1, nonce: 1n })] });
+    assert.equal(decodeDeadLetter(sh.process([at(INPUTS.chainEvents, 0, req)]).deadLetters[0]!.value).reason, 'WRONG_MESSAGE_TYPE');
+    assert.equal(decodeDeadLetter(sh.process([at(INPUTS.accountEvents, 0, dep)]).deadLetters[0]!.value).reason, 'WRONG_MESSAGE_TYPE');
+    sh.process([at(INPUTS.chainEvents, 1, dep)]);
+    assert.equal(sh.engine.balance(a, QUOTE).available, 1_000n, 'the same deposit from the chain watcher is');
+    assert.throws(() => sh.process([at('elsewhere', 0, dep)]), /not an input/);
+  });
+
   it('skips redelivered offsets and dead-letters what does not decode, keeping the partition flowing', () => {
     const sh = new AccountShard(options(0));
     const a = [1, 2, 3, 4, 5, 6].map(accountAddress).find((x) => shardForAccount(x, SHARDS) === 0)!;
     const dep = encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'deposit', account: a, token: QUOTE, amount: 1_000n }] });
-    const msg = (offset: number, value: Uint8Array): ConsumedMessage => ({ topic: 'in', partition: 0, offset, key: null, value, timestamp: 0, headers: {} });
+    const msg = (offset: number, value: Uint8Array): ConsumedMessage => ({ topic: INPUTS.chainEvents, partition: 0, offset, key: null, value, timestamp: 0, headers: {} });
     const r = sh.process([msg(0, dep), msg(1, Uint8Array.from([1, 2, 3])), msg(2, dep)]);
     assert.equal(r.deadLetters.length, 1);
     assert.equal(decodeDeadLetter(r.deadLetters[0]!.value).reason, 'MALFORMED_MESSAGE');
     assert.equal(sh.engine.balance(a, QUOTE).available, 2_000n);
     const again = sh.process([msg(0, dep), msg(2, dep)]);
     assert.equal(again.stats.duplicates, 2);
+    assert.equal(again.entry, null, 'nothing new: no journal entry');
     assert.equal(sh.engine.balance(a, QUOTE).available, 2_000n);
   });
 });

@@ -1,12 +1,15 @@
-// One account shard as a pure function of its input partition: consumed messages in, encoded outputs out.
-// The shard's input log is one partition that carries three message types: RiskRequestBatch (gateway),
-// ChainEventBatch (chain watcher) and AccountEventBatch (matching engines), so their relative order is the
-// log's and one consumer owns all of an account's inputs. Deploy the requests, chain-events and
-// account-events topic names as the same topic (see README); the processor dispatches on the message type.
+// One account shard as a pure function of its inputs: consumed messages in, encoded outputs out.
+// A shard has three input partitions, each written by one principal: requests (RiskRequestBatch, the
+// gateway), chain events (ChainEventBatch, the chain watcher) and account events (AccountEventBatch, the
+// matching engines). Each source takes only its own message type: a request writer cannot pass off a
+// deposit or a fill, even if the topic ACLs were wrong. The order in which the three are interleaved is
+// decided by consumption, not by the logs; the adapter journals it (see RiskShards) and a restore replays the
+// sources in the journaled order, so the state is a pure function of (journal, inputs).
 //
 // Like the matching engine's PartitionEngine: no clock, no I/O; the adapter commits the outputs with the
-// input offsets in one transaction; redelivered offsets (below nextOffset) are skipped; a message that does
-// not decode is dead-lettered whole, and the partition keeps flowing.
+// input offsets in one transaction; redelivered offsets (below the source's next offset) are skipped; a
+// message that does not decode, or comes from the wrong source, is dead-lettered whole, and the partition
+// keeps flowing.
 import {
   ContractError,
   MessageType,
@@ -17,21 +20,41 @@ import {
   decodeRiskRequestBatch,
   encodeCommandBatch,
   encodeDeadLetter,
+  encodeRiskResultBatch,
   encodeSignedOrderBatch,
   marketKey,
   partitionForMarket,
   peekMessageType,
+  type RiskResult,
+  type RiskTopicNames,
   type SignedOrderRecord,
 } from '@parallax/contracts';
 import type { Command } from '@parallax/order-book';
-import { RiskEngine, type RiskCommand, type RiskConfig, type RiskRejectCode, type Violation } from '@parallax/risk';
+import { RiskEngine, type RiskCommand, type RiskConfig, type RiskOutcome, type RiskRejectCode, type Violation } from '@parallax/risk';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
+
+/** The shard's input sources, in journal order (their index is their journal code). */
+export const RISK_SOURCES = ['requests', 'chainEvents', 'accountEvents'] as const;
+export type RiskSource = (typeof RISK_SOURCES)[number];
+/** Per source, the first input offset not reflected in the state. */
+export type SourceOffsets = Record<RiskSource, number>;
+
+/** The one message type each source may carry. */
+const SOURCE_TYPE: Record<RiskSource, MessageType> = {
+  requests: MessageType.RiskRequestBatch,
+  chainEvents: MessageType.ChainEventBatch,
+  accountEvents: MessageType.AccountEventBatch,
+};
+
+export const zeroOffsets = (): SourceOffsets => ({ requests: 0, chainEvents: 0, accountEvents: 0 });
 
 export interface AccountShardOptions {
   /** Engine configuration (shard, shards, markets, expiry settings). */
   readonly risk: RiskConfig;
   /** Partition count of the orders / signed-orders topics (the market partitioner's P). */
   readonly marketPartitions: number;
+  /** The three input topics: a message's topic names its source. */
+  readonly inputs: RiskTopicNames;
 }
 
 export interface ShardStats {
@@ -52,7 +75,20 @@ export interface ShardResult {
   /** SignedOrderBatch messages for the signed-orders topic, written with (and before) their commands. */
   readonly signedOrders: OutgoingMessage[];
   readonly deadLetters: OutgoingMessage[];
+  /**
+   * RiskResultBatch messages for the risk-results topic: the answer to every client request (the minted
+   * order id, or the refusal's code), one message per input message that carried requests, written to the
+   * shard's own partition.
+   */
+  readonly results: OutgoingMessage[];
   readonly stats: ShardStats;
+}
+
+/** What a shard snapshot holds besides the engine state: where each source and the journal stand. */
+export interface ShardPosition {
+  readonly inputs: SourceOffsets;
+  /** Journal entries applied (the next entry's sequence number). */
+  readonly journalSeq: number;
 }
 
 interface Pending {
@@ -62,79 +98,131 @@ interface Pending {
 
 export class AccountShard {
   readonly engine: RiskEngine;
-  private next = 0;
+  private readonly next: SourceOffsets;
+  private seq = 0;
+  private readonly sourceByTopic: ReadonlyMap<string, RiskSource>;
 
   constructor(
     private readonly options: AccountShardOptions,
     engine?: RiskEngine,
+    position?: ShardPosition,
   ) {
     this.engine = engine ?? new RiskEngine(options.risk);
+    this.next = { ...(position?.inputs ?? zeroOffsets()) };
+    this.seq = position?.journalSeq ?? 0;
+    const byTopic = new Map<string, RiskSource>(RISK_SOURCES.map((s) => [options.inputs[s], s]));
+    if (byTopic.size !== RISK_SOURCES.length) throw new RangeError(`the three input topics must be distinct: ${RISK_SOURCES.map((s) => options.inputs[s]).join(', ')}`);
+    this.sourceByTopic = byTopic;
   }
 
-  /** First input offset not reflected in the state (what the adapter commits). */
-  get nextOffset(): number {
+  /** The source a topic feeds (throws for a topic that is not an input of this shard). */
+  sourceOf(topic: string): RiskSource {
+    const s = this.sourceByTopic.get(topic);
+    if (s === undefined) throw new RangeError(`topic ${topic} is not an input of the account shards`);
+    return s;
+  }
+
+  /** Per source, the first input offset not reflected in the state (what the adapter commits). */
+  get nextOffsets(): Readonly<SourceOffsets> {
     return this.next;
   }
 
-  process(messages: readonly ConsumedMessage[]): ShardResult {
-    return this.run(messages, false);
+  /** Journal entries applied so far. */
+  get journalSeq(): number {
+    return this.seq;
   }
 
-  /** Applies messages whose outputs were already committed (restore): state only. */
-  replay(messages: readonly ConsumedMessage[]): void {
-    this.run(messages, true);
+  /**
+   * Applies one consumed batch of one source (its messages all come from one topic-partition) and counts it
+   * as the next journal entry. Returns the outputs and the entry's input range [from, to): nothing when every
+   * message was a redelivery (no entry then).
+   */
+  process(messages: readonly ConsumedMessage[]): ShardResult & { entry: { source: RiskSource; seq: number; from: number; to: number } | null } {
+    const source = this.sourceOfBatch(messages);
+    const from = this.next[source];
+    const result = this.run(source, messages, false);
+    const to = this.next[source];
+    if (to === from) return { ...result, entry: null };
+    return { ...result, entry: { source, seq: this.seq++, from, to } };
   }
 
-  /** The engine's snapshot with the offset it reflects (nextOffset may be raised to the committed offset). */
-  snapshot(nextOffset: number = this.next): { nextOffset: number; state: Uint8Array; stateHash: string } {
-    if (nextOffset < this.next) throw new RangeError(`snapshot at ${nextOffset} but offsets up to ${this.next} are applied`);
-    this.next = nextOffset;
-    return { nextOffset, ...this.engine.snapshotWithHash() };
+  /**
+   * Replays one journal entry whose outputs were already committed (restore): state only. `messages` are the
+   * committed input of [from, to); the entry must continue this shard's journal and its source's offsets.
+   */
+  replayEntry(entry: { source: RiskSource; seq: number; from: number; to: number }, messages: readonly ConsumedMessage[]): void {
+    if (entry.seq !== this.seq) throw new RangeError(`journal entry ${entry.seq} replayed after ${this.seq} entries`);
+    if (entry.from !== this.next[entry.source]) throw new RangeError(`journal entry ${entry.seq}: ${entry.source} from ${entry.from}, the shard is at ${this.next[entry.source]}`);
+    for (const m of messages) {
+      if (this.sourceOf(m.topic) !== entry.source || m.offset < entry.from || m.offset >= entry.to) {
+        throw new RangeError(`journal entry ${entry.seq}: message ${m.topic}@${m.offset} outside ${entry.source} [${entry.from}, ${entry.to})`);
+      }
+    }
+    this.run(entry.source, messages, true);
+    this.next[entry.source] = entry.to;
+    this.seq++;
   }
 
-  static restore(options: AccountShardOptions, snapshot: { nextOffset: number; state: Uint8Array } | null, replay: readonly ConsumedMessage[] = []): AccountShard {
-    const shard = snapshot === null ? new AccountShard(options) : new AccountShard(options, RiskEngine.restore(options.risk, snapshot.state));
-    shard.next = snapshot?.nextOffset ?? 0;
-    shard.replay(replay);
-    return shard;
+  /** The engine's snapshot with the position it reflects. */
+  snapshot(): ShardPosition & { state: Uint8Array; stateHash: string } {
+    return { inputs: { ...this.next }, journalSeq: this.seq, ...this.engine.snapshotWithHash() };
   }
 
-  private run(messages: readonly ConsumedMessage[], silent: boolean): ShardResult {
+  static restore(options: AccountShardOptions, snapshot: (ShardPosition & { state: Uint8Array }) | null): AccountShard {
+    if (snapshot === null) return new AccountShard(options);
+    return new AccountShard(options, RiskEngine.restore(options.risk, snapshot.state), snapshot);
+  }
+
+  private sourceOfBatch(messages: readonly ConsumedMessage[]): RiskSource {
+    const first = messages[0];
+    if (first === undefined) throw new RangeError('an empty batch');
+    for (const m of messages) {
+      if (m.topic !== first.topic || m.partition !== first.partition) throw new RangeError('a batch mixes topic-partitions');
+    }
+    return this.sourceOf(first.topic);
+  }
+
+  private run(source: RiskSource, messages: readonly ConsumedMessage[], silent: boolean): ShardResult {
     const orders: OutgoingMessage[] = [];
     const signedOrders: OutgoingMessage[] = [];
     const deadLetters: OutgoingMessage[] = [];
+    const results: OutgoingMessage[] = [];
     const rejected: Partial<Record<RiskRejectCode, number>> = {};
     const violations: Violation[] = [];
+    const expected = SOURCE_TYPE[source];
     let duplicates = 0;
     let commands = 0;
     let accepted = 0;
     let accountEvents = 0;
     for (const msg of messages) {
-      if (msg.offset < this.next) {
+      if (msg.offset < this.next[source]) {
         duplicates++;
         continue;
       }
-      this.next = msg.offset + 1;
+      this.next[source] = msg.offset + 1;
       let records: readonly RiskCommand[] | null = null;
       let sentAtMs = 0;
       try {
         const type = peekMessageType(msg.value);
+        if (type !== expected) {
+          throw new ContractError('WRONG_MESSAGE_TYPE', `the ${source} input of an account shard takes message type ${expected}, not ${type}`);
+        }
         if (type === MessageType.RiskRequestBatch) {
           const b = decodeRiskRequestBatch(msg.value);
           records = b.requests;
           sentAtMs = b.sentAtMs;
         } else if (type === MessageType.ChainEventBatch) {
           const b = decodeChainEventBatch(msg.value);
-          records = b.events;
+          // Kinds the engine does not know yet (the watcher's nonceFloorRaised, orderCancelled) are refused by
+          // RiskEngine.apply with UNKNOWN_COMMAND and counted: never applied, never silently dropped.
+          records = b.events as readonly RiskCommand[];
           sentAtMs = b.sentAtMs;
-        } else if (type === MessageType.AccountEventBatch) {
+        } else {
           const b = decodeAccountEventBatch(msg.value);
           const events = decodeAccountEventBatchEvents(b);
           const s = this.engine.applyBookEvents(b.marketId, events);
           accountEvents += s.applied;
           for (const v of s.violations) violations.push(v);
-        } else {
-          throw new ContractError('WRONG_MESSAGE_TYPE', `an account shard does not take message type ${type}`);
         }
       } catch (e) {
         if (!(e instanceof ContractError)) throw e;
@@ -152,9 +240,14 @@ export class AccountShard {
         }
         return p;
       };
+      const answers: RiskResult[] = [];
       for (const cmd of records) {
         commands++;
         const out = this.engine.apply(cmd);
+        if (!silent) {
+          const answer = resultOf(cmd, out);
+          if (answer !== null) answers.push(answer);
+        }
         if (!out.ok) {
           rejected[out.code] = (rejected[out.code] ?? 0) + 1;
           continue;
@@ -168,6 +261,7 @@ export class AccountShard {
         for (const c of out.cancels) at(c.marketId).commands.push(c.command);
       }
       if (silent) continue;
+      if (answers.length > 0) results.push({ key: msg.key ?? answers[0]!.account, partition: msg.partition, value: encodeRiskResultBatch({ shard: msg.partition, results: answers }) });
       for (const [marketId, p] of pending) {
         const partition = partitionForMarket(marketId, this.options.marketPartitions);
         const key = marketKey(marketId);
@@ -180,6 +274,7 @@ export class AccountShard {
       orders,
       signedOrders,
       deadLetters,
+      results,
       stats: { messages: messages.length, duplicates, commands, accepted, rejected, accountEvents, violations, deadLetters: deadLetters.length },
     };
   }
@@ -190,4 +285,25 @@ export class AccountShard {
       value: encodeDeadLetter({ reason, detail, topic: msg.topic, partition: msg.partition, offset: msg.offset, key: msg.key, value: msg.value }),
     };
   }
+}
+
+/** The client's answer to a request (null for chain events: nobody waits for them). */
+function resultOf(cmd: RiskCommand, out: RiskOutcome): RiskResult | null {
+  const code = out.ok ? null : out.code;
+  const message = out.ok ? '' : out.message;
+  if (cmd.type === 'place') {
+    const place = out.ok ? out.place : null;
+    return {
+      kind: 'place',
+      account: cmd.account,
+      nonce: cmd.order.nonce,
+      marketId: cmd.marketId,
+      orderId: place?.signed.orderId ?? 0,
+      accountId: place?.signed.accountId ?? 0,
+      code,
+      message,
+    };
+  }
+  if (cmd.type === 'cancel') return { kind: 'cancel', account: cmd.account, orderId: cmd.orderId, code, message };
+  return null;
 }

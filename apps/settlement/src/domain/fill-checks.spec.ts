@@ -15,7 +15,7 @@ const order = (orderId: bigint, accountId: bigint, isBuy: boolean): SettlementOr
   nonce: orderId,
   maxFeeRate: 0,
   expiry: 1n,
-  signature: `0x${'ab'.repeat(65)}`,
+  signature: `0x${'ab'.repeat(32)}${'1b'.repeat(33)}`,
 });
 
 const fill = (over: Partial<PendingFill> = {}): PendingFill => ({

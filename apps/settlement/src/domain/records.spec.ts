@@ -11,7 +11,7 @@ const UINT64_MAX = (1n << 64n) - 1n;
 // A mixed-case EIP-55 address (the checksum changes the case of its letters).
 const TRADER_LOWER = '0x5aaeb6053f3e94c9b9a09f33669435e7ef1beaed';
 const TRADER_CHECKSUMMED = '0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed';
-const SIGNATURE = `0x${'ab'.repeat(65)}` as const;
+const SIGNATURE = `0x${'ab'.repeat(32)}${'1b'.repeat(33)}` as const;
 
 const MARKET: SettlementMarket = {
   marketId: 12,

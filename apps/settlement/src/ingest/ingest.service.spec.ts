@@ -47,7 +47,7 @@ function order(orderId: number, expiry: bigint): SignedOrderRecord {
     maxFeeRate: 1_000,
     expiry,
     nonce: BigInt(orderId),
-    signature: `0x${'ab'.repeat(65)}`,
+    signature: `0x${'ab'.repeat(32)}${'1b'.repeat(33)}`,
   };
 }
 

@@ -34,7 +34,7 @@ const MARKETS: SettlementMarket[] = [
   { marketId: 2, baseToken: '0x00000000000000000000000000000000000000b2', quoteToken: QUOTE, lotSize: LOT, tickSize: TICK },
 ];
 const DOMAIN = settlementDomain(31_337, SETTLEMENT);
-const SIGNATURE: Hex = `0x${'ab'.repeat(65)}`;
+const SIGNATURE: Hex = `0x${'ab'.repeat(32)}${'1b'.repeat(33)}`;
 
 type BatchPolicy = SettlementConfig['batch'];
 

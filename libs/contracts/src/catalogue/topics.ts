@@ -111,6 +111,45 @@ export const DEFAULT_RISK_TOPICS: RiskTopicNames = Object.freeze({
   chainEvents: 'parallax.chain-events.v1',
 });
 
+/**
+ * S, the account shard count, unless configured: the risk service's partitions of the three input topics and
+ * the matching engine's ACCOUNT_SHARDS (the partitions it writes account events to) both default to it, so
+ * the two agree out of the box. Fixed for a deployment: account and order ids are minted from it.
+ */
+export const DEFAULT_ACCOUNT_SHARDS = 4;
+
+/** RiskResultBatch messages: the account shards' answers to client requests (S partitions, key = account). */
+export const DEFAULT_RISK_RESULTS_TOPIC = 'parallax.risk-results.v1';
+
+/**
+ * The risk service's own topics (S partitions each, written only by the risk principal):
+ * - journal: per shard, the order in which the shard consumed its three input partitions (one record per
+ *   consumed batch, written in the batch's transaction); a restore replays the inputs in that order, so the
+ *   interleaving of three independently written topics is reproduced exactly.
+ * - snapshots (compacted): per shard, its engine state with the journal and input offsets it reflects.
+ */
+export interface RiskStateTopicNames {
+  readonly journal: string;
+  readonly snapshots: string;
+}
+
+export const DEFAULT_RISK_STATE_TOPICS: RiskStateTopicNames = Object.freeze({
+  journal: 'parallax.risk-journal.v1',
+  snapshots: 'parallax.risk-snapshots.v1',
+});
+
+export function riskStateTopicSpecs(names: RiskStateTopicNames, shards: number): TopicSpec[] {
+  checkPartitions(shards);
+  const list = [names.journal, names.snapshots];
+  for (const n of list) if (!isValidTopicName(n)) invalidField('topic name', n, 'a Kafka topic name ([A-Za-z0-9._-], 1..249 chars)');
+  if (names.journal === names.snapshots) throw new ContractError('INVALID_FIELD', `topic names must be distinct: ${list.join(', ')}`);
+  // The journal must outlive the snapshot a restore starts from (the same reasoning as the orders input).
+  return [
+    { name: names.journal, partitions: shards, retentionMs: DEFAULT_ORDERS_RETENTION_MS },
+    { name: names.snapshots, partitions: shards, compacted: true },
+  ];
+}
+
 export function riskTopicSpecs(names: RiskTopicNames, shards: number): TopicSpec[] {
   checkPartitions(shards);
   const list = [names.requests, names.accountEvents, names.chainEvents];

@@ -71,11 +71,51 @@ describe('risk request / chain event batch contracts', () => {
     const chain = encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'deposit', account: A, token: T1, amount: 5n }] });
     const smuggled = Uint8Array.from(chain);
     smuggled[1] = 7; // claims to be a request batch
+    smuggled[2] = 1; // of the version request batches have
     assert.throws(() => decodeRiskRequestBatch(smuggled), isCode('INVALID_FIELD'));
     const cancel = encodeRiskRequestBatch({ sentAtMs: 0, requests: [{ type: 'cancel', ts: 1, account: A, signer: K, orderId: 1 }] });
     const same = Uint8Array.from(cancel);
     same.set(Buffer.from('11'.repeat(20), 'hex'), 3 + 1 + 1 + 1 + 1 + 20 + 1);
     assert.throws(() => decodeRiskRequestBatch(same), isCode('MALFORMED_MESSAGE'));
+  });
+});
+
+describe('chain event batch version 2 (the watcher\'s nonce-floor and order-cancel kinds)', () => {
+  const H = `0x${'ab'.repeat(32)}` as const;
+
+  it('pins the new records and writes version 2', () => {
+    const bytes = encodeChainEventBatch({
+      sentAtMs: 1,
+      events: [
+        { type: 'nonceFloorRaised', ts: 2, account: A, floor: 300n },
+        { type: 'orderCancelled', ts: 3, account: A, orderHash: H },
+      ],
+    });
+    const want = ['500902', '01', '02', '0b', '02', '11'.repeat(20), '02012c', '0c', '03', '11'.repeat(20), 'ab'.repeat(32)];
+    assert.equal(hex(bytes), want.join(''));
+    assert.deepEqual(decodeChainEventBatch(bytes).events, [
+      { type: 'nonceFloorRaised', ts: 2, account: A, floor: 300n },
+      { type: 'orderCancelled', ts: 3, account: A, orderHash: H },
+    ]);
+  });
+
+  it('still reads version 1 frames, and refuses the new tags in them', () => {
+    const v2 = encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'deposit', account: A, token: T1, amount: 5n }] });
+    const v1 = Uint8Array.from(v2);
+    v1[2] = 1;
+    assert.deepEqual(decodeChainEventBatch(v1).events, [{ type: 'deposit', account: A, token: T1, amount: 5n }]);
+    const floor = Uint8Array.from(encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'nonceFloorRaised', ts: 0, account: A, floor: 1n }] }));
+    floor[2] = 1;
+    assert.throws(() => decodeChainEventBatch(floor), isCode('INVALID_FIELD'));
+    const skipped = Uint8Array.from(encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'settlementSkipped', account: A, token: T1, received: 1n, paid: 2n, fees: 0n }] }));
+    assert.deepEqual(decodeChainEventBatch(skipped).events, [{ type: 'settlementSkipped', account: A, token: T1, received: 1n, paid: 2n, fees: 0n }]);
+    skipped[2] = 1;
+    assert.throws(() => decodeChainEventBatch(skipped), isCode('INVALID_FIELD'));
+    const tag14 = Uint8Array.from(encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'orderCancelled', ts: 0, account: A, orderHash: H }] }));
+    tag14[5] = 14;
+    assert.throws(() => decodeChainEventBatch(tag14), isCode('INVALID_FIELD'));
+    assert.throws(() => encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'orderCancelled', ts: 0, account: A, orderHash: `0x${'ab'.repeat(31)}` }] }), isCode('INVALID_FIELD'));
+    assert.throws(() => encodeChainEventBatch({ sentAtMs: 0, events: [{ type: 'nonceFloorRaised', ts: 0, account: A, floor: 1n << 64n }] }), isCode('INVALID_FIELD'));
   });
 });
 

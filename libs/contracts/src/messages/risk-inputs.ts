@@ -22,6 +22,11 @@
 //   8 keyAuthorized         account, key
 //   9 keyRevoked            account, key
 //  10 nonceCancelled        ts, account, nonce(8)
+//  11 nonceFloorRaised      ts, account, floor(8)                      (version 2)
+//  12 orderCancelled        ts, account, orderHash(32 raw bytes)       (version 2)
+//  13 settlementSkipped     account, token, received(16), paid(16), fees(16)   (version 2)
+// Version 2 (the chain watcher's kinds of the contract's NoncesCancelled, OrderCancelled and FillsSkipped
+// events) only adds tags; a version 1 frame carrying tag 11..13 is refused, and version 1 frames stay readable.
 // signer?: a byte 0 (the account signed) or 1 followed by the signing key's address.
 // The signed order's trader is not sent: it is the account (an order signed for someone else cannot even be
 // expressed). The contract checks shape and ranges only; whether a request is acceptable (funds, nonce,
@@ -43,7 +48,52 @@ import { ContractError } from '../errors.js';
 import { checkUint, ContractReader, ContractWriter, invalidField, MessageType, readBigUint, readHexBytes, writeBigUint, writeHexBytes } from '../wire.js';
 
 export type ClientRequest = PlaceRequest | CancelRequest;
-export type ChainEvent = Deposit | WithdrawalRequested | WithdrawalCancelled | WithdrawalExecuted | Settled | KeyAuthorized | KeyRevoked | NonceCancelled;
+
+/**
+ * The trader raised its on-chain nonce floor (`cancelNoncesBelow`): every order of the account with a nonce
+ * below `floor` is dead once the contract's cancel delay has passed. `ts` is the block time in ms.
+ */
+export interface NonceFloorRaised {
+  readonly type: 'nonceFloorRaised';
+  readonly ts: number;
+  readonly account: `0x${string}`;
+  readonly floor: bigint;
+}
+
+/** The trader cancelled one of its orders on chain by EIP-712 order hash (`cancelOrder`). `ts`: block time, ms. */
+export interface OrderCancelledOnChain {
+  readonly type: 'orderCancelled';
+  readonly ts: number;
+  readonly account: `0x${string}`;
+  readonly orderHash: `0x${string}`;
+}
+
+/**
+ * What a settled batch did NOT settle for one account and token: the fills the contract skipped for lack of
+ * funds (FillsSkipped), netted like `settled`. The ledger booked them as unsettled at match time; they will
+ * never settle as they are.
+ */
+export interface SettlementSkipped {
+  readonly type: 'settlementSkipped';
+  readonly account: `0x${string}`;
+  readonly token: `0x${string}`;
+  readonly received: bigint;
+  readonly paid: bigint;
+  readonly fees: bigint;
+}
+
+export type ChainEvent =
+  | Deposit
+  | WithdrawalRequested
+  | WithdrawalCancelled
+  | WithdrawalExecuted
+  | Settled
+  | KeyAuthorized
+  | KeyRevoked
+  | NonceCancelled
+  | NonceFloorRaised
+  | OrderCancelledOnChain
+  | SettlementSkipped;
 
 export interface RiskRequestBatch {
   /** Producer wall clock (ms), for latency metrics only. */
@@ -71,6 +121,9 @@ const TAG = {
   keyAuthorized: 8,
   keyRevoked: 9,
   nonceCancelled: 10,
+  nonceFloorRaised: 11,
+  orderCancelled: 12,
+  settlementSkipped: 13,
 } as const;
 
 const shared = new ContractWriter();
@@ -141,7 +194,8 @@ function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 
       writeBigUint(w, r.amount, 16, 'amount');
       return;
     case 'settled':
-      w.byte(TAG.settled);
+    case 'settlementSkipped':
+      w.byte(TAG[r.type]);
       addr(w, r.account, 'account');
       addr(w, r.token, 'token');
       writeBigUint(w, r.received, 16, 'received');
@@ -159,6 +213,18 @@ function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 
       w.uint(checkUint(r.ts, 'ts'));
       addr(w, r.account, 'account');
       writeBigUint(w, r.nonce, 8, 'nonce');
+      return;
+    case 'nonceFloorRaised':
+      w.byte(TAG.nonceFloorRaised);
+      w.uint(checkUint(r.ts, 'ts'));
+      addr(w, r.account, 'account');
+      writeBigUint(w, r.floor, 8, 'floor');
+      return;
+    case 'orderCancelled':
+      w.byte(TAG.orderCancelled);
+      w.uint(checkUint(r.ts, 'ts'));
+      addr(w, r.account, 'account');
+      writeHexBytes(w, r.orderHash, 32, 'orderHash');
       return;
     default:
       invalidField('type', type, 'a risk request or chain event type');
@@ -211,7 +277,8 @@ function readSigner(r: ContractReader, account: `0x${string}`): `0x${string}` {
 function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientRequest | ChainEvent {
   const tag = r.byte();
   const isRequest = tag === TAG.place || tag === TAG.cancel;
-  if (tag < 1 || tag > 10 || isRequest !== (allowed === 'requests')) r.fail('INVALID_FIELD', `record tag ${tag} does not belong in ${allowed === 'requests' ? 'requests' : 'chain events'}`);
+  if (tag < 1 || tag > 13 || isRequest !== (allowed === 'requests')) r.fail('INVALID_FIELD', `record tag ${tag} does not belong in ${allowed === 'requests' ? 'requests' : 'chain events'}`);
+  if (tag > 10 && r.version < 2) r.fail('INVALID_FIELD', `record tag ${tag} does not exist in version ${r.version}`);
   switch (tag) {
     case TAG.place: {
       const ts = r.uint();
@@ -268,12 +335,13 @@ function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientReq
       const token = readHexBytes(r, 20, 'token');
       return { type: 'withdrawalRequested', ts, account, token, amount: readBigUint(r, 16, 'amount') };
     }
-    case TAG.settled: {
+    case TAG.settled:
+    case TAG.settlementSkipped: {
       const account = readHexBytes(r, 20, 'account');
       const token = readHexBytes(r, 20, 'token');
       const received = readBigUint(r, 16, 'received');
       const paid = readBigUint(r, 16, 'paid');
-      return { type: 'settled', account, token, received, paid, fees: readBigUint(r, 16, 'fees') };
+      return { type: tag === TAG.settled ? 'settled' : 'settlementSkipped', account, token, received, paid, fees: readBigUint(r, 16, 'fees') };
     }
     case TAG.keyAuthorized:
     case TAG.keyRevoked: {
@@ -281,10 +349,20 @@ function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientReq
       const key = readHexBytes(r, 20, 'key');
       return { type: tag === TAG.keyAuthorized ? 'keyAuthorized' : 'keyRevoked', account, key };
     }
-    default: {
+    case TAG.nonceCancelled: {
       const ts = r.uint();
       const account = readHexBytes(r, 20, 'account');
       return { type: 'nonceCancelled', ts, account, nonce: readBigUint(r, 8, 'nonce') };
+    }
+    case TAG.nonceFloorRaised: {
+      const ts = r.uint();
+      const account = readHexBytes(r, 20, 'account');
+      return { type: 'nonceFloorRaised', ts, account, floor: readBigUint(r, 8, 'floor') };
+    }
+    default: {
+      const ts = r.uint();
+      const account = readHexBytes(r, 20, 'account');
+      return { type: 'orderCancelled', ts, account, orderHash: readHexBytes(r, 32, 'orderHash') };
     }
   }
 }

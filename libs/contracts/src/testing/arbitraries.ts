@@ -227,9 +227,11 @@ const clientRequestArb: fc.Arbitrary<ClientRequest> = fc.oneof(
 const chainEventArb: fc.Arbitrary<ChainEvent> = fc.oneof(
   rec({ type: fc.constantFrom('deposit' as const, 'withdrawalCancelled' as const, 'withdrawalExecuted' as const), account: addressArb, token: addressArb, amount: bigUintArb(128) }),
   rec({ type: fc.constant('withdrawalRequested' as const), ts: uintArb, account: addressArb, token: addressArb, amount: bigUintArb(128) }),
-  rec({ type: fc.constant('settled' as const), account: addressArb, token: addressArb, received: bigUintArb(128), paid: bigUintArb(128), fees: bigUintArb(128) }),
+  rec({ type: fc.constantFrom('settled' as const, 'settlementSkipped' as const), account: addressArb, token: addressArb, received: bigUintArb(128), paid: bigUintArb(128), fees: bigUintArb(128) }),
   rec({ type: fc.constantFrom('keyAuthorized' as const, 'keyRevoked' as const), account: addressArb, key: addressArb }),
   rec({ type: fc.constant('nonceCancelled' as const), ts: uintArb, account: addressArb, nonce: bigUintArb(64) }),
+  rec({ type: fc.constant('nonceFloorRaised' as const), ts: uintArb, account: addressArb, floor: bigUintArb(64) }),
+  rec({ type: fc.constant('orderCancelled' as const), ts: uintArb, account: addressArb, orderHash: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => `0x${Buffer.from(b).toString('hex')}` as const) }),
 );
 
 export const riskRequestBatchArb: fc.Arbitrary<RiskRequestBatch> = rec({

@@ -18,7 +18,7 @@ import {
 const MAX_U128 = 2n ** 128n - 1n;
 const MAX_U64 = 2n ** 64n - 1n;
 const MARKET = 7;
-const SIGNATURE: Hex = `0x${'ab'.repeat(65)}`;
+const SIGNATURE: Hex = `0x${'ab'.repeat(32)}${'1b'.repeat(33)}`;
 const hash = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`;
 
 function order(orderId: bigint, over: Partial<SettlementOrderRecord> = {}): SettlementOrderRecord {

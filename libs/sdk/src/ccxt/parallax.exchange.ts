@@ -1,9 +1,10 @@
 // Parallax as a CCXT exchange class (ccxt 4.5): a CCXT-based bot trades on Parallax by constructing this class
 // instead of another exchange's. Responses go through CCXT's own safe* builders, so they have CCXT's unified
 // structures (orders, trades, order books, tickers, markets with precision and limits). Symbols are CCXT's
-// BASE/QUOTE; the wallet key is CCXT's `privateKey` credential, the gateway URL `options.url`.
+// BASE/QUOTE; the signing key is CCXT's `privateKey` credential (the wallet's key, or a trading key the wallet
+// authorized on chain, then with the wallet as CCXT's `walletAddress`), the gateway URL `options.url`.
 // Requests go through the Parallax SDK (it signs every order and cancel), not through CCXT's HTTP signer.
-import { BadSymbol, Exchange, NotSupported, OrderNotFound, InvalidOrder, BadRequest, RateLimitExceeded, AuthenticationError, ExchangeError } from 'ccxt';
+import { BadSymbol, Exchange, NotSupported, OrderNotFound, InvalidOrder, InsufficientFunds, BadRequest, RateLimitExceeded, AuthenticationError, ExchangeError } from 'ccxt';
 import type { Balances, Dict, Int, Market, Num, OHLCV, Order, OrderBook, OrderRequest, OrderSide, OrderType, Str, Ticker, Trade } from 'ccxt';
 import type { Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
@@ -59,7 +60,9 @@ export class parallax extends Exchange {
     if (this.sdk === undefined) {
       const key = this.privateKey;
       const account = typeof key === 'string' && key.length > 0 ? privateKeyToAccount(key as Hex) : undefined;
-      this.sdk = new ParallaxClient(account === undefined ? { url: String(this.options['url']) } : { url: String(this.options['url']), account });
+      const wallet = typeof this.walletAddress === 'string' && /^0x[0-9a-fA-F]{40}$/.test(this.walletAddress) ? (this.walletAddress as Hex) : undefined;
+      const url = String(this.options['url']);
+      this.sdk = new ParallaxClient(account === undefined ? { url } : wallet === undefined ? { url, account } : { url, account, trader: wallet });
     }
     return this.sdk;
   }
@@ -240,7 +243,8 @@ export class parallax extends Exchange {
   override async createOrder(symbol: string, type: OrderType, side: OrderSide, amount: number, price?: Num, params: Dict = {}): Promise<Order> {
     await this.loadMarkets();
     const r = await this.call((c) => c.placeOrder(this.idOf(symbol), this.orderParams(type, side, amount, price, params), 'result'));
-    if (r.order === null) return this.safeOrder({ id: r.id, clientOrderId: r.clientOrderId ?? undefined, symbol, type, side, amount, price, status: 'open', info: r }, this.market(symbol));
+    if (r.order?.status === 'rejected' && r.order.reason === 'INSUFFICIENT_FUNDS') throw new InsufficientFunds(`${this.id} ${r.order.reason}: order ${r.id ?? ''} refused`);
+    if (r.order === null) return this.safeOrder({ id: r.id ?? undefined, clientOrderId: r.clientOrderId ?? undefined, symbol, type, side, amount, price, status: 'open', info: r }, this.market(symbol));
     return this.toOrder(r.order);
   }
 
@@ -248,7 +252,7 @@ export class parallax extends Exchange {
     await this.loadMarkets();
     const list = orders.map((o) => ({ symbol: this.idOf(o.symbol), params: this.orderParams(o.type, o.side, o.amount, o.price, (o.params ?? {}) as Dict) }));
     const rs = await this.call((c) => c.placeOrders(list, 'result'));
-    return rs.map((r, i) => (r.order === null ? this.safeOrder({ id: r.id, symbol: orders[i]!.symbol, status: 'open', info: r }) : this.toOrder(r.order)));
+    return rs.map((r, i) => (r.order === null ? this.safeOrder({ id: r.id ?? undefined, symbol: orders[i]!.symbol, status: 'open', info: r }) : this.toOrder(r.order)));
   }
 
   override async cancelOrder(id: string, symbol?: Str, params: Dict = {}): Promise<Order> {
@@ -280,8 +284,11 @@ export class parallax extends Exchange {
   override async editOrder(id: string, symbol: string, type: OrderType, side: OrderSide, amount?: Num, price?: Num, params: Dict = {}): Promise<Order> {
     await this.loadMarkets();
     const old = await this.fetchOrder(id, symbol);
-    await this.cancelOrder(id, symbol);
-    return this.createOrder(symbol, type, side, amount ?? old.remaining ?? 0, price ?? old.price, params);
+    const params2 = this.orderParams(type, side, amount ?? old.remaining ?? 0, price ?? old.price, params);
+    // The gateway's amend: the old order's signed cancel and the new signed order in one request.
+    const r = await this.call((c) => c.amendOrder(this.idOf(symbol), { orderId: id }, params2, 'result'));
+    if (r.order.order === null) return this.safeOrder({ id: r.order.id ?? undefined, symbol, type, side, status: 'open', info: r }, this.market(symbol));
+    return this.toOrder(r.order.order);
   }
 
   override async fetchOrder(id: string, symbol?: Str, params: Dict = {}): Promise<Order> {

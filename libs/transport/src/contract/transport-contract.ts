@@ -716,6 +716,41 @@ export function transportContract(name: string, setup: () => Promise<ContractFix
         await a.consumer.close();
       }));
 
+    it('coPartitioned: partition p of every subscribed topic goes to one member, through joins and leaves', () =>
+      withClients(async (open) => {
+        const topics = [uniqueName('cp-x'), uniqueName('cp-y'), uniqueName('cp-z')];
+        const group = uniqueName('cp-g');
+        const tA = await open();
+        await tA.ensureTopics(topics.map((name) => ({ name, partitions: 3 })));
+        const members = await Promise.all([tA, await open(), await open()].map(async (t) => {
+          const rec = recorder();
+          const consumer = await t.consumer({ groupId: group, topics, coPartitioned: true });
+          await consumer.run({
+            onAssigned: (tps) => {
+              rec.assigned.push([...tps]);
+              return Promise.resolve();
+            },
+            eachBatch: () => Promise.resolve(),
+          });
+          return { rec, consumer };
+        }));
+        // Each member's latest assignment: the same partition numbers in all three topics, disjoint, complete.
+        const settled = (live: typeof members) => {
+          const sets = live.map((m) => m.rec.assigned.at(-1) ?? []);
+          if (sets.some((tps) => tps.length === 0) || sets.flat().length !== 9) return false;
+          return sets.every((tps) => {
+            const byTopic = topics.map((topic) => tps.filter((tp) => tp.topic === topic).map((tp) => tp.partition).sort().join());
+            return byTopic.every((ps) => ps === byTopic[0]);
+          });
+        };
+        await eventually(() => settled(members), timeoutMs, 'three members, co-partitioned');
+        const owners = members.map((m) => sortTps(m.rec.assigned.at(-1)!));
+        assert.deepEqual([...new Set(owners.flat())].length, 9, 'disjoint and complete');
+        await members[2]!.consumer.close();
+        await eventually(() => settled(members.slice(0, 2)), timeoutMs, 'two members, co-partitioned');
+        for (const m of members) await m.consumer.close();
+      }));
+
     it('rejects calls after close with TRANSPORT_CLOSED and closes its consumers', () =>
       withClients(async (open) => {
         const t = await open();

@@ -1,5 +1,6 @@
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import type { ConsumedBatch, ConsumerHandlers, GroupConsumer, TopicPartition } from '../transport.js';
+import { coPartitionedPlan } from '../co-partition.js';
 import type { EmbeddedLog } from './embedded-log.js';
 import type { PartitionLog } from './partition-log.js';
 
@@ -7,6 +8,7 @@ export interface MemberOptions {
   readonly topics: readonly string[];
   readonly fromBeginning: boolean;
   readonly maxBatchSize: number;
+  readonly coPartitioned?: boolean;
 }
 
 /**
@@ -94,8 +96,16 @@ export class ConsumerGroupCoordinator {
     await Promise.all(members.map((m) => m.assign(plan.get(m) ?? [])));
   }
 
-  /** Round-robin over the topic-partitions in (topic, partition) order, among the members subscribed to each topic. */
+  /**
+   * Round-robin over the topic-partitions in (topic, partition) order, among the members subscribed to each
+   * topic; co-partitioned (members asked for it) as Kafka's co-partitioning assignor does it.
+   */
   private plan(members: readonly EmbeddedGroupConsumer[]): Map<EmbeddedGroupConsumer, TopicPartition[]> {
+    if (members.length > 0 && members.every((m) => m.options.coPartitioned === true)) {
+      const topics = [...new Set(members.flatMap((m) => m.options.topics))];
+      // Members join in order; Kafka sorts member ids, which are random: either way a stable order.
+      return coPartitionedPlan(members, topics.map((topic) => ({ topic, partitions: this.log.topic(topic).partitions.length })));
+    }
     const plan = new Map<EmbeddedGroupConsumer, TopicPartition[]>(members.map((m) => [m, []]));
     const topics = [...new Set(members.flatMap((m) => m.options.topics))].sort();
     const next = new Map<string, number>();

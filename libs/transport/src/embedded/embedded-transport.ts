@@ -73,7 +73,7 @@ export class EmbeddedTransport implements Transport {
       const consumer = new EmbeddedGroupConsumer(
         this.log.group(options.groupId),
         this.log,
-        { topics: [...options.topics], fromBeginning: options.fromBeginning ?? true, maxBatchSize },
+        { topics: [...options.topics], fromBeginning: options.fromBeginning ?? true, maxBatchSize, coPartitioned: options.coPartitioned ?? false },
         (c) => this.consumers.delete(c),
       );
       this.consumers.add(consumer);

@@ -14,6 +14,13 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 const MARKET_EVENTS = 'parallax.market-events.v1';
 const ORDERS = 'parallax.orders.v1';
 const ENGINE_TX = 'parallax-matching-engine.parallax.orders.v1.0';
+// The risk shards' inputs, one writer each, and their journal (DEFAULT_RISK_TOPICS, DEFAULT_RISK_STATE_TOPICS).
+const REQUESTS = 'parallax.requests.v1';
+const CHAIN_EVENTS = 'parallax.chain-events.v1';
+const ACCOUNT_EVENTS = 'parallax.account-events.v1';
+const RISK_JOURNAL = 'parallax.risk-journal.v1';
+const RISK_RESULTS = 'parallax.risk-results.v1';
+const RISK_TX = 'parallax-risk.shard.0';
 
 interface Credentials {
   readonly mechanism: string;
@@ -49,8 +56,8 @@ describe('Kafka ACLs: who may write market events', () => {
     const setup = track(createKafkaTransport({ brokers, clientId: 'acl-spec-setup' }));
     const existing = await setup.partitionCount(MARKET_EVENTS).catch(() => undefined);
     if (existing === undefined) await setup.ensureTopics([{ name: MARKET_EVENTS, partitions: 1 }]);
-    if ((await setup.partitionCount(ORDERS).catch(() => undefined)) === undefined) {
-      await setup.ensureTopics([{ name: ORDERS, partitions: 1 }]);
+    for (const name of [ORDERS, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, RISK_JOURNAL, RISK_RESULTS]) {
+      if ((await setup.partitionCount(name).catch(() => undefined)) === undefined) await setup.ensureTopics([{ name, partitions: 1 }]);
     }
     partition = 0;
   });
@@ -107,5 +114,51 @@ describe('Kafka ACLs: who may write market events', () => {
       // its retries, as a coordinator it could not find.
       /TRANSACTIONAL_ID_AUTHORIZATION_FAILED|GroupCoordinatorNotFound/,
     );
+  });
+
+  it('gives each risk input one writer: the gateway cannot forge a deposit or a fill, the chain watcher cannot forge a request', async () => {
+    const gateway = track(as('parallax-ingest'));
+    const g = await gateway.producer();
+    await assert.rejects(g.send(CHAIN_EVENTS, [{ key: 'a', value: enc('forged deposit'), partition }]), deniedPattern);
+    await assert.rejects(g.send(ACCOUNT_EVENTS, [{ key: 'a', value: enc('forged fill'), partition }]), deniedPattern);
+    await g.send(REQUESTS, [{ key: 'a', value: enc('a request'), partition }]);
+    // Nor answer for the risk shards (tell a trader an order was placed, or refused, when it was not).
+    await assert.rejects(g.send(RISK_RESULTS, [{ key: 'a', value: enc('forged answer'), partition }]), deniedPattern);
+
+    const watcher = track(as('parallax-chain-watcher'));
+    const w = await watcher.producer();
+    await assert.rejects(w.send(REQUESTS, [{ key: 'a', value: enc('forged request'), partition }]), deniedPattern);
+    await assert.rejects(w.send(ACCOUNT_EVENTS, [{ key: 'a', value: enc('forged fill'), partition }]), deniedPattern);
+    await assert.rejects(w.send(ORDERS, [{ key: 'm-1', value: enc('forged order'), partition }]), deniedPattern);
+    await w.send(CHAIN_EVENTS, [{ key: 'a', value: enc('a deposit'), partition }]);
+
+    const engine = track(as('parallax-engine'));
+    const e = await engine.producer();
+    await assert.rejects(e.send(CHAIN_EVENTS, [{ key: 'a', value: enc('forged deposit'), partition }]), deniedPattern);
+    await assert.rejects(e.send(REQUESTS, [{ key: 'a', value: enc('forged request'), partition }]), deniedPattern);
+    await e.send(ACCOUNT_EVENTS, [{ key: 'a', value: enc('a fill'), partition }]);
+  });
+
+  it('lets the risk principal read its three inputs and journal in its transactions, and write none of its inputs', async () => {
+    const risk = track(as('parallax-risk'));
+    for (const topic of [REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS]) await readAll(risk, topic, partition, 0);
+    const p = await risk.producer();
+    for (const topic of [REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, MARKET_EVENTS]) {
+      await assert.rejects(p.send(topic, [{ key: 'a', value: enc('forged'), partition }]), deniedPattern);
+    }
+    const tx = await risk.producer({ transactionalId: RISK_TX });
+    const before = (await risk.endOffsets(RISK_JOURNAL)).get(partition) ?? 0;
+    await tx.transaction((t) => {
+      t.send(RISK_JOURNAL, [{ key: '0', value: enc('journal entry'), partition }]);
+      t.send(ORDERS, [{ key: 'm-1', value: enc('a funded order'), partition }]);
+      t.send(RISK_RESULTS, [{ key: 'a', value: enc('its answer'), partition }]);
+    });
+    // Commit markers are written asynchronously: the entry becomes readable a moment after the commit.
+    let after = before;
+    for (let i = 0; i < 100 && after <= before; i++) {
+      after = (await risk.endOffsets(RISK_JOURNAL)).get(partition) ?? 0;
+      if (after <= before) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(after > before, 'the risk principal committed a journal entry');
   });
 });

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { ConsumerHandlers, GroupConsumer, TopicPartition } from '../transport.js';
+import { coPartitionAssigner } from './co-partition-assigner.js';
 import { fromKafkaMessage } from './kafka-util.js';
 
 export interface KafkaConsumerSettings {
@@ -16,6 +17,7 @@ export interface KafkaConsumerOptions {
   readonly fromBeginning: boolean;
   readonly maxBatchSize: number;
   readonly concurrentPartitions: number;
+  readonly coPartitioned: boolean;
 }
 
 type State = 'new' | 'running' | 'closing' | 'closed' | 'failed';
@@ -67,6 +69,7 @@ export class KafkaGroupConsumer implements GroupConsumer {
       maxWaitTimeInMs: settings.maxWaitTimeMs,
       maxBytesPerPartition: settings.maxBytesPerPartition,
       readUncommitted: false,
+      ...(options.coPartitioned ? { partitionAssigners: [coPartitionAssigner] } : {}),
       allowAutoTopicCreation: false,
       // kafkajs restarts a crashed consumer (lost broker...) unless this says no; a member that failed or
       // is closing must stay down.

@@ -227,7 +227,7 @@ export class KafkaTransport implements Transport {
     for (const topic of options.topics) await this.partitionCount(topic);
     const consumer = new KafkaGroupConsumer(
       this.kafka,
-      { groupId: options.groupId, topics: [...options.topics], fromBeginning: options.fromBeginning ?? true, maxBatchSize, concurrentPartitions },
+      { groupId: options.groupId, topics: [...options.topics], fromBeginning: options.fromBeginning ?? true, maxBatchSize, concurrentPartitions, coPartitioned: options.coPartitioned ?? false },
       this.settings,
       (c) => this.consumers.delete(c),
     );

@@ -5,7 +5,7 @@
 // Every message carries a short expiry and a nonce: the gateway refuses an expired message and remembers
 // (trader, nonce) until the expiry has passed, which stops replay.
 import { hashTypedData, type Address, type Hex, type LocalAccount } from 'viem';
-import type { SettlementDomain } from '@parallax/chain';
+import type { SettlementDomain } from './order.js';
 
 export const cancelTypes = {
   Cancel: [

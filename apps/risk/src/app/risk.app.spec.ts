@@ -1,0 +1,44 @@
+// The risk app's probes when a restore is refused: the group committed input for a shard that has no
+// snapshot (MISSING_SNAPSHOT). The instance must not serve that shard: /ready and /health answer 503 with
+// the reason, and the refusal is counted in /metrics.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { createLogger } from '@parallax/observability';
+import { testMarket } from '@parallax/risk';
+import { createEmbeddedTransport } from '@parallax/transport';
+import { loadRiskConfig } from '../config/risk.config.js';
+import { startRisk } from './risk.app.js';
+
+describe('risk app probes', () => {
+  it('a refused restore makes /health and /ready answer 503 with the reason, counted in /metrics', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'risk-app-'));
+    const marketsFile = join(dir, 'markets.json');
+    writeFileSync(marketsFile, JSON.stringify([testMarket(1, { maker: 0, taker: 100 })].map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
+    const config = loadRiskConfig({ RISK_MARKETS_FILE: marketsFile, ACCOUNT_SHARDS: '1', PARTITIONS: '1', RISK_HTTP_PORT: '0' });
+    const log = createEmbeddedTransport();
+    // The group committed input of shard 0, but no snapshot exists (lost, or the topic was recreated).
+    await log.ensureTopics([{ name: config.shards.inputs.requests, partitions: 1 }]);
+    const p = await log.producer({ transactionalId: 'elsewhere' });
+    await p.transaction((tx) => {
+      tx.send(config.shards.inputs.requests, [{ key: 'k', partition: 0, value: Uint8Array.from([1]) }]);
+      tx.commitOffsets(config.shards.groupId, [{ topic: config.shards.inputs.requests, partition: 0, offset: 1 }]);
+    });
+    await p.close();
+    const risk = await startRisk(config, log, { logger: createLogger('risk-app-spec', 'silent') });
+    try {
+      await assert.rejects(risk.stopped, /MISSING_SNAPSHOT/);
+      const health = await fetch(`${risk.url}/health`);
+      assert.equal(health.status, 503);
+      assert.match(await health.text(), /MISSING_SNAPSHOT/);
+      assert.equal((await fetch(`${risk.url}/ready`)).status, 503);
+      assert.deepEqual(await (await fetch(`${risk.url}/shards`)).json(), [], 'the refused shard is not served');
+      assert.match(await (await fetch(`${risk.url}/metrics`)).text(), /parallax_risk_restore_failures_total\{[^}]*reason="MISSING_SNAPSHOT"[^}]*\} 1/);
+    } finally {
+      await risk.close();
+      await log.close();
+    }
+  });
+});

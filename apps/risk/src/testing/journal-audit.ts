@@ -1,0 +1,56 @@
+// Test support: re-runs a shard from nothing through its journal with outputs on (not a silent replay), so a
+// test can compare what the shard would forward with what the live services committed: equal multisets
+// of orders and signed orders mean every committed output came from the journaled interleaving, exactly
+// once, whatever processes were killed in between.
+import type { OutgoingMessage, Transport } from '@parallax/transport';
+import { AccountShard } from '../shard/account-shard.js';
+import { shardOptions, type RiskShardsConfig } from '../service/risk-shards.js';
+import { decodeJournalEntry } from '../state/shard-records.js';
+
+export interface JournalRerun {
+  readonly shard: AccountShard;
+  readonly entries: number;
+  readonly orders: OutgoingMessage[];
+  readonly signedOrders: OutgoingMessage[];
+}
+
+export async function rerunJournal(t: Transport, c: RiskShardsConfig, s: number): Promise<JournalRerun> {
+  const shard = new AccountShard(shardOptions(c, s));
+  const orders: OutgoingMessage[] = [];
+  const signedOrders: OutgoingMessage[] = [];
+  let entries = 0;
+  for await (const chunk of t.read(c.state.journal, s, 0)) {
+    for (const m of chunk) {
+      const e = decodeJournalEntry(m.value);
+      const input = [];
+      for await (const part of t.read(c.inputs[e.source], s, e.from, e.to)) input.push(...part);
+      const r = shard.process(input);
+      if (r.entry === null || r.entry.seq !== e.seq || r.entry.from !== e.from || r.entry.to !== e.to || r.entry.source !== e.source) {
+        throw new Error(`shard ${s}: journal entry ${JSON.stringify(e)} re-ran as ${JSON.stringify(r.entry)}`);
+      }
+      orders.push(...r.orders);
+      signedOrders.push(...r.signedOrders);
+      entries++;
+    }
+  }
+  return { shard, entries, orders, signedOrders };
+}
+
+/** Message values as sorted hex strings (a multiset to compare). */
+export const valueMultiset = (ms: readonly { readonly value: Uint8Array }[]): string[] => ms.map((m) => Buffer.from(m.value).toString('hex')).sort();
+
+/**
+ * True when no data message lies between each group's committed offset and the end of its topic (transaction
+ * markers take offsets too, so "committed = end" is not the test).
+ */
+export async function drained(t: Transport, pairs: readonly (readonly [topic: string, groupId: string])[]): Promise<boolean> {
+  for (const [topic, group] of pairs) {
+    const ends = await t.endOffsets(topic);
+    const committed = await t.committedOffsets(group, topic);
+    for (const [p, end] of ends) {
+      const from = committed.get(p) ?? 0;
+      if (from < end) for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) return false;
+    }
+  }
+  return true;
+}
