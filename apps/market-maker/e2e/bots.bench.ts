@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadExchangeConfig, startExchange } from '@parallax/exchange';
+import { fundThroughRisk } from '@parallax/exchange/testing';
 import { startMarketMaker, startTaker } from '@parallax/market-maker';
 import { createLogger } from '@parallax/observability';
 import { ParallaxClient } from '@parallax/sdk';
@@ -33,7 +34,7 @@ try {
   const mmKey = generatePrivateKey();
   const takerKey = generatePrivateKey();
   const idleKey = generatePrivateKey();
-  await exchange.localChain!.fundTraders([mmKey, takerKey, idleKey].map((k) => privateKeyToAccount(k).address));
+  await fundThroughRisk(exchange, [mmKey, takerKey, idleKey].map((k) => privateKeyToAccount(k).address));
   const url = exchange.gatewayUrl;
   const own = new ParallaxClient({ url, account: privateKeyToAccount(mmKey) });
 

@@ -7,15 +7,19 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadExchangeConfig, startExchange, type RunningExchange } from '@parallax/exchange';
+import { fundThroughRisk, publish } from '@parallax/exchange/testing';
+import { authorizeTradingKey, settlementAbi } from '@parallax/chain';
 import { computeQuotes, DEFAULT_QUOTING, ExternalReference, startMarketMaker, startTaker, type RunningMarketMaker } from '@parallax/market-maker';
 import { createLogger } from '@parallax/observability';
-import { ParallaxClient, type MarketInfo } from '@parallax/sdk';
-import type { Hex } from 'viem';
+import { ParallaxApiError, ParallaxClient, type MarketInfo } from '@parallax/sdk';
+import type { Address, Hex } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 
 const M1 = 'M1-USDC';
 const M2 = 'M2-USDC';
 const quoting = { ...DEFAULT_QUOTING, levels: 3, size: 0.5, skewBpsPerUnit: 0 };
+/** Fee cap the test's own orders sign (millionths): above the launch's fees, or the risk shard refuses them (FEE_BOUND_TOO_LOW). */
+const FEE_CAP = 10_000;
 
 async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -61,7 +65,7 @@ describe('reference market maker on the running exchange', () => {
     url = exchange.gatewayUrl;
     pub = new ParallaxClient({ url });
     markets = await pub.markets();
-    await exchange.localChain!.fundTraders([privateKeyToAccount(mmKey).address, privateKeyToAccount(takerKey).address]);
+    await fundThroughRisk(exchange, [privateKeyToAccount(mmKey).address, privateKeyToAccount(takerKey).address]);
     reference.set(M1, 100);
     reference.set(M2, 20);
     mm = await startMarketMaker(
@@ -109,8 +113,8 @@ describe('reference market maker on the running exchange', () => {
     mm.faults.dropBookUpdate(M2);
     // Someone else's order changes the book: the update is lost, the next one shows the gap.
     const other = new ParallaxClient({ url, account: privateKeyToAccount(takerKey) });
-    await other.placeOrder(M2, { side: 'buy', type: 'limit', price: '10', amount: '1', maxFeeRate: 0, clientOrderId: 'gap-1' }, 'result');
-    await other.placeOrder(M2, { side: 'buy', type: 'limit', price: '10.5', amount: '1', maxFeeRate: 0, clientOrderId: 'gap-2' }, 'result');
+    await other.placeOrder(M2, { side: 'buy', type: 'limit', price: '10', amount: '1', maxFeeRate: FEE_CAP, clientOrderId: 'gap-1' }, 'result');
+    await other.placeOrder(M2, { side: 'buy', type: 'limit', price: '10.5', amount: '1', maxFeeRate: FEE_CAP, clientOrderId: 'gap-2' }, 'result');
     await until('a resync', () => (mm.snapshot().resyncs > before ? true : undefined));
     const server = await pub.book(M2);
     await until('the resynced book', () => (mm.snapshot().bookSeq[M2]! >= server.seq ? true : undefined));
@@ -133,7 +137,7 @@ describe('reference market maker on the running exchange', () => {
     mm.faults.loseFillsUntilReconnect();
     const lost = await new ParallaxClient({ url, account: privateKeyToAccount(takerKey) }).placeOrder(
       M1,
-      { side: 'buy', type: 'limit', timeInForce: 'IOC', price: '120', amount: '0.2', maxFeeRate: 0 },
+      { side: 'buy', type: 'limit', timeInForce: 'IOC', price: '120', amount: '0.2', maxFeeRate: FEE_CAP },
       'result',
     );
     assert.equal(lost.order?.status, 'filled');
@@ -160,9 +164,52 @@ describe('reference market maker on the running exchange', () => {
     await until('quotes again', async () => ((await own.openOrders(M1)).length === 6 ? true : undefined));
   });
 
+  it('quotes for its wallet with a trading key the wallet authorized, and those fills settle on-chain; an unauthorized key is refused', async () => {
+    const local = exchange.localChain!;
+    const wallet = privateKeyToAccount(generatePrivateKey());
+    const tradingKey = generatePrivateKey();
+    const key = privateKeyToAccount(tradingKey);
+    await fundThroughRisk(exchange, [wallet.address]);
+    const options = { gatewayUrl: url, privateKey: tradingKey, trader: wallet.address, markets: [M1], quoting, reference };
+    // Before the wallet authorizes it, the key cannot even log in for the wallet.
+    await assert.rejects(startMarketMaker(options, { logger: createLogger('key-bot', 'silent') }), (e: unknown) => e instanceof ParallaxApiError && e.code === 'SIGNER_MISMATCH');
+    // The wallet authorizes the key on the settlement contract (what settles the key's orders), and the chain
+    // watcher reports it to the risk shards and the gateway (written here as the watcher would).
+    await local.chain.testClient.setBalance({ address: wallet.address, value: 10n ** 18n });
+    await authorizeTradingKey(local.chain.wallet(wallet), local.chain.publicClient, local.chain.settlement, key.address, BigInt(Math.floor(Date.now() / 1000) + 86_400));
+    await publish(exchange, [{ type: 'keyAuthorized', account: wallet.address.toLowerCase() as Address, key: key.address.toLowerCase() as Address }]);
+    const bot = await until('the key accepted', async () => {
+      try {
+        return await startMarketMaker(options, { logger: createLogger('key-bot', 'silent') });
+      } catch (e) {
+        if (e instanceof ParallaxApiError && e.code === 'SIGNER_MISMATCH') return undefined;
+        throw e;
+      }
+    });
+    try {
+      const asWallet = new ParallaxClient({ url, account: key, trader: wallet.address });
+      await until('its quotes, as the wallet\'s orders', async () => {
+        const open = await asWallet.openOrders(M1);
+        return open.filter((o) => o.trader?.toLowerCase() === wallet.address.toLowerCase()).length >= 6 ? true : undefined;
+      });
+      // A taker hits the key's quotes; the fills settle on-chain against the wallet's vault balance.
+      const base = local.chain.tokens['BASE'] as Address;
+      const balance = (): Promise<bigint> => local.chain.publicClient.readContract({ address: local.chain.settlement, abi: settlementAbi, functionName: 'balanceOf', args: [base, wallet.address] });
+      const before = await balance();
+      // The main bot quotes the same prices, earlier in the queue: the taker buys the whole best level, both bots' share.
+      const [bestAsk, depth] = (await pub.book(M1)).asks[0]!;
+      assert.ok((await asWallet.openOrders(M1)).some((o) => o.side === 'sell' && o.price === bestAsk), "the key's quote is at the best ask");
+      const hit = await new ParallaxClient({ url, account: privateKeyToAccount(takerKey) }).placeOrder(M1, { side: 'buy', type: 'limit', timeInForce: 'IOC', price: bestAsk, amount: depth, maxFeeRate: FEE_CAP }, 'result');
+      assert.equal(hit.order?.filled, depth);
+      await until('the fill settled on-chain', async () => ((await balance()) < before ? true : undefined), 120_000);
+    } finally {
+      await bot.close();
+    }
+  });
+
   it('a hung bot (no heartbeat, connection open) has its quotes cancelled by the dead-man switch', async () => {
     const key = generatePrivateKey();
-    await exchange.localChain!.fundTraders([privateKeyToAccount(key).address]);
+    await fundThroughRisk(exchange, [privateKeyToAccount(key).address]);
     const hung = await startMarketMaker({ gatewayUrl: url, privateKey: key, markets: [M2], quoting, reference, deadmanMs: 1_000 }, { logger: createLogger('hung', 'silent') });
     const own = new ParallaxClient({ url, account: privateKeyToAccount(key) });
     try {
@@ -176,7 +223,7 @@ describe('reference market maker on the running exchange', () => {
 
   it('the CLI stops on SIGINT with exit 0 and its quotes cancelled', async () => {
     const key: Hex = generatePrivateKey();
-    await exchange.localChain!.fundTraders([privateKeyToAccount(key).address]);
+    await fundThroughRisk(exchange, [privateKeyToAccount(key).address]);
     const child = spawnBot(key);
     const own = new ParallaxClient({ url, account: privateKeyToAccount(key) });
     try {
@@ -210,7 +257,7 @@ describe('reference market maker on the running exchange', () => {
 
   it('a bot process killed with SIGKILL leaves no quotes behind', async () => {
     const key: Hex = generatePrivateKey();
-    await exchange.localChain!.fundTraders([privateKeyToAccount(key).address]);
+    await fundThroughRisk(exchange, [privateKeyToAccount(key).address]);
     const child = spawnBot(key);
     const own = new ParallaxClient({ url, account: privateKeyToAccount(key) });
     try {

@@ -16,6 +16,9 @@ describe('bot configuration', () => {
     assert.deepEqual(marketMaker.quoting, { spreadBps: 20, levels: 5, levelSpacingBps: 10, size: 1, sizeGrowth: 0.5, skewBpsPerUnit: 2, maxSkewBps: 50, maxInventory: 50 });
     const both = botOptionsFrom(loadBotConfig({ MM_PRIVATE_KEY: key, TAKER_PRIVATE_KEY: key, TAKER_MARKETS: 'M1-USDC, M2-USDC', TAKER_RATE: '5' }));
     assert.deepEqual(both.taker?.markets, ['M1-USDC', 'M2-USDC']);
+    const wallet = '0x3000000000000000000000000000000000000003';
+    assert.equal(botOptionsFrom(loadBotConfig({ MM_PRIVATE_KEY: key, MM_TRADER: wallet })).marketMaker?.trader, wallet);
+    assert.throws(() => loadBotConfig({ MM_PRIVATE_KEY: key, MM_TRADER: '0x12' }), /MM_TRADER: must be an address/);
     assert.equal(both.taker.ratePerSecond, 5);
   });
 

@@ -1,6 +1,6 @@
 // The bots' environment, validated at boot (docs/configuration.md lists every variable).
 import { loadConfig, logEnvShape } from '@parallax/observability';
-import type { Hex } from 'viem';
+import type { Address, Hex } from 'viem';
 import { z } from 'zod';
 import type { MarketMakerOptions } from './bot/market-maker.js';
 import type { TakerOptions } from './bot/taker.js';
@@ -10,6 +10,11 @@ const privateKey = z
   .string()
   .regex(/^0x[0-9a-fA-F]{64}$/, { error: 'must be 0x followed by 64 hex digits' })
   .transform((s) => s as Hex)
+  .optional();
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, { error: 'must be an address: 0x followed by 40 hex digits' })
+  .transform((s) => s as Address)
   .optional();
 const symbols = z
   .string()
@@ -25,6 +30,7 @@ const schema = z
   .object({
     BOT_GATEWAY_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).default('http://127.0.0.1:3000'),
     MM_PRIVATE_KEY: privateKey,
+    MM_TRADER: address,
     MM_MARKETS: symbols,
     MM_SPREAD_BPS: num(0, 10_000, 20),
     MM_LEVELS: int(1, 25, 5),
@@ -43,6 +49,7 @@ const schema = z
     MM_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
     MM_METRICS_PORT: port.default(9470),
     TAKER_PRIVATE_KEY: privateKey,
+    TAKER_TRADER: address,
     TAKER_MARKETS: symbols,
     TAKER_RATE: num(0, 1_000, 1),
     TAKER_MIN_SIZE: num(0, 1e12, 0.1).refine((n) => n > 0, { error: 'must be positive' }),
@@ -73,6 +80,7 @@ export function botOptionsFrom(c: BotConfig): { marketMaker: MarketMakerOptions 
       : {
           gatewayUrl: c.BOT_GATEWAY_URL,
           privateKey: c.MM_PRIVATE_KEY,
+          ...(c.MM_TRADER === undefined ? {} : { trader: c.MM_TRADER }),
           ...(c.MM_MARKETS === undefined ? {} : { markets: c.MM_MARKETS }),
           quoting: {
             spreadBps: c.MM_SPREAD_BPS,
@@ -99,6 +107,7 @@ export function botOptionsFrom(c: BotConfig): { marketMaker: MarketMakerOptions 
       : {
           gatewayUrl: c.BOT_GATEWAY_URL,
           privateKey: c.TAKER_PRIVATE_KEY,
+          ...(c.TAKER_TRADER === undefined ? {} : { trader: c.TAKER_TRADER }),
           ...(c.TAKER_MARKETS === undefined ? {} : { markets: c.TAKER_MARKETS }),
           ratePerSecond: c.TAKER_RATE,
           minSize: c.TAKER_MIN_SIZE,

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { createLogger, type Logger } from '@parallax/observability';
 import { LocalBook, ParallaxApiError, type BookSnapshotMessage, type BookUpdateMessage, type MarketInfo, type OrderInfo, type ParallaxClient, type ParallaxStream } from '@parallax/sdk';
 import type { Registry } from 'prom-client';
-import type { Hex } from 'viem';
+import type { Address, Hex } from 'viem';
 import { Portfolio, type Fill } from '../strategy/portfolio.js';
 import { computeQuotes, needsRequote, skewedCentre, type Quote, type QuoteParams } from '../strategy/quoting.js';
 import { bookMidReference, type MarketView, type ReferencePriceSource, type ViewLevel } from '../strategy/reference.js';
@@ -15,8 +15,10 @@ import { botClient } from './signer.js';
 export interface MarketMakerOptions {
   /** Gateway base URL, e.g. http://127.0.0.1:3000 */
   readonly gatewayUrl: string;
-  /** The key that signs (0x + 64 hex digits). */
+  /** The key that signs (0x + 64 hex digits): a trading key the wallet authorized (then set `trader`), or the wallet's. */
   readonly privateKey: Hex;
+  /** The wallet this bot trades for when privateKey is one of its trading keys. */
+  readonly trader?: Address;
   /** Markets to quote (symbols); default every market the gateway lists. */
   readonly markets?: readonly string[];
   /** Ladder shape; see DEFAULT_QUOTING for each default. */
@@ -166,7 +168,7 @@ class MarketMaker {
   ) {
     this.log = deps.logger ?? createLogger('market-maker');
     this.metrics = marketMakerMetrics(deps.registry);
-    this.client = deps.client ?? botClient(options.gatewayUrl, { privateKey: options.privateKey });
+    this.client = deps.client ?? botClient(options.gatewayUrl, { privateKey: options.privateKey, ...(options.trader === undefined ? {} : { trader: options.trader }) });
     this.params = { ...DEFAULT_QUOTING, ...options.quoting };
     const start = options.startPrice ?? 100;
     this.reference =

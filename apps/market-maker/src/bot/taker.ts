@@ -5,13 +5,16 @@ import { createLogger, type Logger } from '@parallax/observability';
 import { Prng } from '@parallax/order-book';
 import { ParallaxApiError, type MarketInfo } from '@parallax/sdk';
 import type { Registry } from 'prom-client';
-import type { Hex } from 'viem';
+import type { Address, Hex } from 'viem';
 import { metricsEndpoint, takerMetrics, type TakerMetrics } from './metrics.js';
 import { botClient } from './signer.js';
 
 export interface TakerOptions {
   readonly gatewayUrl: string;
+  /** The key that signs: a trading key the wallet authorized (then set `trader`), or the wallet's. */
   readonly privateKey: Hex;
+  /** The wallet this bot trades for when privateKey is one of its trading keys. */
+  readonly trader?: Address;
   /** Markets to trade (symbols); default every market the gateway lists. */
   readonly markets?: readonly string[];
   /** Orders per second on average (exponential gaps between orders). Default 1. */
@@ -71,7 +74,7 @@ function decimals(step: string): number {
 export async function startTaker(options: TakerOptions, deps: TakerDeps = {}): Promise<RunningTaker> {
   const log = deps.logger ?? createLogger('taker');
   const metrics = takerMetrics(deps.registry);
-  const client = botClient(options.gatewayUrl, { privateKey: options.privateKey });
+  const client = botClient(options.gatewayUrl, { privateKey: options.privateKey, ...(options.trader === undefined ? {} : { trader: options.trader }) });
   const all = await client.markets();
   const symbols = options.markets ?? all.map((m) => m.symbol);
   const markets = symbols.map((s) => {
