@@ -1,8 +1,12 @@
 // The demo's traders: the reference market maker quoting every market and the taker bot trading against it,
 // both through the gateway's public API only (they are apps/market-maker, started in this process).
+import { setTimeout as sleep } from 'node:timers/promises';
 import { startMarketMaker, startTaker } from '@parallax/market-maker';
 import type { MarketDefinition } from '@parallax/contracts';
 import type { Logger } from '@parallax/observability';
+import { ParallaxApiError, ParallaxClient } from '@parallax/sdk';
+import type { Address, Hex } from 'viem';
+import { privateKeyToAccount } from 'viem/accounts';
 import type { DemoAccounts } from './demo-accounts.js';
 import { demoStartPrices } from './demo-markets.js';
 
@@ -23,14 +27,39 @@ export interface RunningDemoBots {
   close(): Promise<void>;
 }
 
+/** How long the demo waits for the gateway to learn the trading key's on-chain authorization. */
+const KEY_VISIBLE_TIMEOUT_MS = 60_000;
+
+/**
+ * Waits until the gateway accepts a login signed by `key` for `trader`. The authorization reaches the gateway
+ * (and the risk shards) through the chain watcher, after its confirmation depth: a bot started before that is
+ * refused with SIGNER_MISMATCH. The deposits were mined before the authorization, so they are ahead of it.
+ */
+export async function untilTradingKeyAccepted(gatewayUrl: string, key: Hex, trader: Address, timeoutMs = KEY_VISIBLE_TIMEOUT_MS): Promise<void> {
+  const client = new ParallaxClient({ url: gatewayUrl, account: privateKeyToAccount(key), trader });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await client.openOrders();
+      return;
+    } catch (err) {
+      if (!(err instanceof ParallaxApiError) || err.code !== 'SIGNER_MISMATCH' || Date.now() > deadline) throw err;
+    }
+    await sleep(100);
+  }
+}
+
 /** Starts the market maker, and once it quotes the taker: orders then find liquidity from the first one. */
 export async function startDemoBots(options: DemoBotOptions, logger: Logger): Promise<RunningDemoBots> {
   const symbols = options.markets.map((m) => m.symbol);
+  await untilTradingKeyAccepted(options.gatewayUrl, options.accounts.marketMakerTradingKey.privateKey, options.accounts.marketMaker.address);
   const mm = await startMarketMaker(
     {
       gatewayUrl: options.gatewayUrl,
-      // The wallet's key signs until the SDK signs with the authorized trading key (apps/market-maker's signer seam).
-      privateKey: options.accounts.marketMaker.privateKey,
+      // A bot never holds its owner's wallet key: it signs with the trading key the wallet authorized on chain
+      // (fundDemoAccounts), acting for the wallet.
+      privateKey: options.accounts.marketMakerTradingKey.privateKey,
+      trader: options.accounts.marketMaker.address,
       markets: symbols,
       quoting: { levels: options.levels },
       startPrice: demoStartPrices(options.markets),
