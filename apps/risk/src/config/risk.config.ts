@@ -66,17 +66,22 @@ const marketSchema = z.strictObject({
   takerFeeRate: z.int(),
 });
 
-export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServiceConfig {
-  const e = loadConfig(schema, env);
-  let markets: RiskMarket[];
+/** Reads and validates RISK_MARKETS_FILE (a ConfigError naming it otherwise); shared with apps/projector. */
+export function readRiskMarketsFile(file: string, shards: number): RiskMarket[] {
   try {
-    const parsed = z.array(marketSchema).min(1).parse(JSON.parse(readFileSync(e.RISK_MARKETS_FILE, 'utf8')));
-    markets = parsed.map((m) => ({ ...m, baseToken: m.baseToken as Address, quoteToken: m.quoteToken as Address, lotSize: BigInt(m.lotSize), tickSize: BigInt(m.tickSize) }));
+    const parsed = z.array(marketSchema).min(1).parse(JSON.parse(readFileSync(file, 'utf8')));
+    const markets = parsed.map((m) => ({ ...m, baseToken: m.baseToken as Address, quoteToken: m.quoteToken as Address, lotSize: BigInt(m.lotSize), tickSize: BigInt(m.tickSize) }));
     // The engine validates units and fees (lot x tick a multiple of 1e18, rebates bounded...).
-    new RiskEngine({ shard: 0, shards: e.ACCOUNT_SHARDS, markets });
+    new RiskEngine({ shard: 0, shards, markets });
+    return markets;
   } catch (err) {
     throw new ConfigError([`RISK_MARKETS_FILE: ${err instanceof Error ? err.message : String(err)}`]);
   }
+}
+
+export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServiceConfig {
+  const e = loadConfig(schema, env);
+  const markets = readRiskMarketsFile(e.RISK_MARKETS_FILE, e.ACCOUNT_SHARDS);
   return {
     ...kafkaSettingsFrom(e),
     ...logSettingsFrom(e),
