@@ -1,7 +1,7 @@
 export { AccountShard, RISK_SOURCES } from './shard/account-shard.js';
 export type { AccountShardOptions, AppliedCommand, RiskSource, ShardResult, ShardStats, SourceOffsets } from './shard/account-shard.js';
 export { RiskShards, restoreShard, readShardSnapshot, transactionalIdFor } from './service/risk-shards.js';
-export { decodeJournalEntry, type JournalEntry } from './state/shard-records.js';
+export { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from './state/shard-records.js';
 export type { RiskShardsConfig, RiskShardsObserver, ShardRestore } from './service/risk-shards.js';
 export { RiskServiceError, type RiskServiceErrorCode } from './state/errors.js';
 export { loadRiskConfig, readRiskMarketsFile, type RiskServiceConfig } from './config/risk.config.js';
