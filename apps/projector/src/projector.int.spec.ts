@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { defaultMarkets, encodeChainEventBatch, encodeRiskRequestBatch, MarketCatalogue, type ChainEvent, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matching-engine';
 import { createLogger } from '@parallax/observability';
-import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
+import { createEmbeddedPrismaClient, createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address, type RiskEngine } from '@parallax/risk';
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
@@ -105,7 +105,7 @@ const metric = async (url: string, name: string): Promise<number> => {
   return sum;
 };
 
-async function scenario(t: Transport, run: string, db: TestDatabase, prisma: PrismaClient): Promise<void> {
+async function scenario(t: Transport, run: string, db: { readonly url: string | undefined }, prisma: PrismaClient): Promise<void> {
   const c = configs(run);
   c.projector = { ...c.projector, databaseUrl: db.url };
   const log = createLogger('projector-int-test', 'warn');
@@ -277,6 +277,17 @@ describe('projector on real parts', () => {
     const t = createEmbeddedTransport();
     transports.push(t);
     await scenario(t, `proj-emb-${process.pid}`, db, prisma);
+  });
+
+  it('embedded log + embedded PGlite: the same', { timeout: 180_000 }, async () => {
+    const t = createEmbeddedTransport();
+    transports.push(t);
+    const pglite = await createEmbeddedPrismaClient();
+    try {
+      await scenario(t, `proj-pglite-${process.pid}`, { url: undefined }, pglite);
+    } finally {
+      await pglite.$disconnect();
+    }
   });
 
   it('Kafka + PostgreSQL: balances equal the live shards, restart resumes without double counting', { timeout: 300_000 }, async () => {
