@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultMarkets, encodeChainEventBatch, encodeRiskRequestBatch, MarketCatalogue, type ChainEvent, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matching-engine';
-import { createLogger } from '@parallax/observability';
+import { ConfigError, createLogger } from '@parallax/observability';
 import { createEmbeddedPrismaClient, createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address, type RiskEngine } from '@parallax/risk';
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
@@ -277,6 +277,15 @@ describe('projector on real parts', () => {
     const t = createEmbeddedTransport();
     transports.push(t);
     await scenario(t, `proj-emb-${process.pid}`, db, prisma);
+  });
+
+  it('refuses to start on topics of another shard count (ACCOUNT_SHARDS named)', async () => {
+    const t = createEmbeddedTransport();
+    transports.push(t);
+    const c = configs(`proj-count-${process.pid}`);
+    await t.ensureTopics([{ name: c.risk.state.journal, partitions: SHARDS }]);
+    const three = { ...c.projector, databaseUrl: db.url, projector: { ...c.projector.projector, shards: 3 } };
+    await assert.rejects(startProjector(three, t, { prisma }), (e: unknown) => e instanceof ConfigError && e.message.includes('ACCOUNT_SHARDS'));
   });
 
   it('embedded log + embedded PGlite: the same', { timeout: 180_000 }, async () => {

@@ -5,10 +5,11 @@
 // in one transaction. Kafka offsets are never committed: the database row is the position, and entries below
 // it are skipped on redelivery (a restart re-reads the journal from the group's start, cheaply: nothing below
 // the row is applied).
-import { type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
+import { DEFAULT_ORDERS_RETENTION_MS, riskTopicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
+import { ConfigError } from '@parallax/observability';
 import type { RiskMarket } from '@parallax/risk';
 import type { AccountShardOptions, RiskSource } from '@parallax/risk-service';
-import type { ConsumedBatch, ConsumedMessage, GroupConsumer, TopicPartition, Transport } from '@parallax/transport';
+import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type TopicPartition, type Transport } from '@parallax/transport';
 import type { ProjectionStore } from '../store/projection.store.js';
 import { ProjectorError, type ProjectorErrorCode } from './projector.errors.js';
 import { ShardProjection, type ProjectionStep } from './shard-projection.js';
@@ -58,6 +59,19 @@ export class Projector {
   ) {}
 
   async start(): Promise<void> {
+    const c = this.config;
+    // The topics as the risk shards declare them (whichever service starts first creates them), and the
+    // shard count they were made with: a projection of S shards over a journal of another count is wrong.
+    try {
+      await this.transport.ensureTopics([...riskTopicSpecs(c.inputs, c.shards), { name: c.journal, partitions: c.shards, retentionMs: DEFAULT_ORDERS_RETENTION_MS }]);
+    } catch (err) {
+      if (err instanceof TransportError && err.code === 'TOPIC_EXISTS_WITH_OTHER_PARTITIONS') throw new ConfigError([`ACCOUNT_SHARDS: ${err.message}`]);
+      throw err;
+    }
+    for (const topic of [c.journal, c.inputs.requests, c.inputs.chainEvents, c.inputs.accountEvents]) {
+      const n = await this.transport.partitionCount(topic);
+      if (n !== c.shards) throw new ConfigError([`ACCOUNT_SHARDS: ${c.shards}, but topic ${topic} has ${n} partitions`]);
+    }
     const consumer = await this.transport.consumer({
       groupId: this.config.groupId,
       topics: [this.config.journal],
