@@ -10,9 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import { defaultMarkets, encodeChainEventBatch, encodeRiskRequestBatch, MarketCatalogue, type ChainEvent, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matching-engine';
 import { ConfigError, createLogger } from '@parallax/observability';
+import { Prng } from '@parallax/order-book';
 import { createEmbeddedPrismaClient, createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address, type RiskEngine } from '@parallax/risk';
-import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
+import { drained, RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { startProjector, type ProjectorHandle } from './app/projector.app.js';
 import type { ProjectorServiceConfig } from './config/projector.config.js';
@@ -75,17 +76,10 @@ function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineC
   return { risk, engine, projector };
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = (seed: number): (() => number) => {
+  const p = new Prng(seed);
+  return () => p.nextFloat();
+};
 
 /** Waits until `done` holds three polls in a row (the pipeline is asynchronous), failing fast on a stopped service. */
 async function until(what: string, done: () => Promise<boolean> | boolean, failures: readonly unknown[], timeoutMs = 60_000): Promise<void> {
@@ -246,18 +240,8 @@ async function scenario(t: Transport, run: string, db: { readonly url: string | 
 }
 
 /** No data message waits between the risk group's (the engine's) committed offsets and the ends of their inputs. */
-async function drainedRisk(t: Transport, c: RiskShardsConfig, engineGroup: string): Promise<boolean> {
-  const pairs = [...[c.inputs.requests, c.inputs.chainEvents, c.inputs.accountEvents].map((topic) => [topic, c.groupId] as const), [c.ordersTopic, engineGroup] as const];
-  for (const [topic, group] of pairs) {
-    const ends = await t.endOffsets(topic);
-    const committed = await t.committedOffsets(group, topic);
-    for (const [p, end] of ends) {
-      const from = committed.get(p) ?? 0;
-      if (from < end) for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) return false;
-    }
-  }
-  return true;
-}
+const drainedRisk = (t: Transport, c: RiskShardsConfig, engineGroup: string): Promise<boolean> =>
+  drained(t, [...[c.inputs.requests, c.inputs.chainEvents, c.inputs.accountEvents].map((topic) => [topic, c.groupId] as const), [c.ordersTopic, engineGroup] as const]);
 
 describe('projector on real parts', () => {
   const transports: Transport[] = [];

@@ -8,7 +8,7 @@
 import { DEFAULT_ORDERS_RETENTION_MS, riskTopicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { ConfigError } from '@parallax/observability';
 import type { RiskMarket } from '@parallax/risk';
-import type { AccountShardOptions, RiskSource } from '@parallax/risk-service';
+import { shardOptions, type RiskSource } from '@parallax/risk-service';
 import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type TopicPartition, type Transport } from '@parallax/transport';
 import type { ProjectionStore } from '../store/projection.store.js';
 import { ProjectorError, type ProjectorErrorCode } from './projector.errors.js';
@@ -127,19 +127,8 @@ export class Projector {
   }
 
   private async restore(shard: number): Promise<void> {
-    const c = this.config;
-    // The shard's own engine configuration (as apps/risk builds it): the replay is only exact with the same.
-    const options: AccountShardOptions = {
-      risk: {
-        shard,
-        shards: c.shards,
-        markets: c.markets,
-        ...(c.tsPerSecond === undefined ? {} : { tsPerSecond: c.tsPerSecond }),
-        ...(c.expiryMarginTs === undefined ? {} : { expiryMarginTs: c.expiryMarginTs }),
-      },
-      marketPartitions: c.marketPartitions,
-      inputs: c.inputs,
-    };
+    // The shard's own engine configuration, built as apps/risk builds it: the replay is only exact with the same.
+    const options = shardOptions(this.config, shard);
     const row = await this.store.load(shard);
     let projection: ShardProjection;
     try {

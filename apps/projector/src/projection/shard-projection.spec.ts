@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { encodeChainEventBatch, encodeRiskRequestBatch, type ChainEvent, type ClientRequest } from '@parallax/contracts';
 import { accountAddress, placeRequest, QUOTE, testMarket, type Address } from '@parallax/risk';
 import { AccountShard, encodeJournalEntry, type AccountShardOptions, type RiskSource } from '@parallax/risk-service';
+import { Prng } from '@parallax/order-book';
 import type { ConsumedMessage } from '@parallax/transport';
 import { ProjectorError } from './projector.errors.js';
 import { ShardProjection, type BalanceRow, type TransferRow } from './shard-projection.js';
@@ -16,17 +17,10 @@ const MARKETS = [1, 2].map((id) => testMarket(id, { maker: -50, taker: 300 }));
 const INPUTS = { requests: 'requests', chainEvents: 'chain-events', accountEvents: 'account-events' } as const;
 const options: AccountShardOptions = { risk: { shard: 0, shards: 1, markets: MARKETS }, marketPartitions: 1, inputs: INPUTS };
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = (seed: number): (() => number) => {
+  const p = new Prng(seed);
+  return () => p.nextFloat();
+};
 
 /** A live shard fed in random batches, with its inputs and journal as the log would hold them. */
 class LiveShard {

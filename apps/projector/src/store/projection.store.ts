@@ -4,6 +4,7 @@
 // the projection, and a second projector instance that projected the same entries finds the row moved and is
 // refused (PROJECTOR_FENCED), so no entry is ever counted twice.
 import { Prisma, type PrismaClient } from '@parallax/persistence';
+import type { BalanceView } from '@parallax/risk';
 import type { SourceOffsets } from '@parallax/risk-service';
 import { ProjectorError } from '../projection/projector.errors.js';
 import type { BalanceRow, ProjectionStep, TransferKind, TransferRow } from '../projection/shard-projection.js';
@@ -18,18 +19,11 @@ export interface StoredShard {
   readonly state: Uint8Array;
 }
 
-export interface BalanceRecord {
+/** One row of account_balances: the ledger fields (libs/risk BalanceView) and the journal entry they reflect. */
+export interface BalanceRecord extends BalanceView {
   readonly account: string;
   readonly token: string;
   readonly shard: number;
-  readonly onchain: bigint;
-  readonly available: bigint;
-  readonly heldOrders: bigint;
-  readonly heldWithdrawals: bigint;
-  readonly withdrawalShortfall: bigint;
-  readonly unsettledIn: bigint;
-  readonly unsettledOut: bigint;
-  readonly feesOwed: bigint;
   readonly journalOffset: number;
   readonly journalSeq: number;
 }
