@@ -9,6 +9,8 @@ import { ServeStaticModule } from '@nestjs/serve-static';
 import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
 import { brokerIndicator, ObservabilityModule } from '@parallax/observability';
 import { TradingKeys } from './accounts/trading-keys.js';
+import { AccountController } from './account/account.controller.js';
+import { ACCOUNT_READ_MODEL } from './account/account-read-model.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from './gateway.context.js';
 import { ORDER_INTAKE, type OrderIntake } from './intake/order-intake.js';
 import { MarketDataService } from './market-data/market-data.service.js';
@@ -92,10 +94,11 @@ export class AppModule {
           { rootPath: SDK_DIR, serveRoot: '/vendor/sdk', renderPath: '/', serveStaticOptions: { index: false, setHeaders: pageHeaders } },
         ),
       ],
-      controllers: [MarketsController, OrdersController, StatsController, SettlementController],
+      controllers: [MarketsController, OrdersController, StatsController, SettlementController, AccountController],
       providers: [
         { provide: GATEWAY_CONTEXT, useValue: ctx },
         { provide: ORDER_INTAKE, useValue: intake },
+        { provide: ACCOUNT_READ_MODEL, useValue: ctx.accountReadModel ?? null },
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         MarketDirectory,
         MarketDataService,

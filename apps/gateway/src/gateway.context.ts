@@ -3,6 +3,7 @@
 import type { SettlementDomain, SettlementMarket } from '@parallax/chain';
 import type { MarketCatalogue } from '@parallax/contracts';
 import type { Transport } from '@parallax/transport';
+import type { AccountReadModel } from './account/account-read-model.js';
 import type { GatewayConfig } from './gateway.config.js';
 
 export interface GatewayTopics {
@@ -35,6 +36,8 @@ export interface GatewayContext {
   readonly settlementMarkets: readonly SettlementMarket[];
   /** Fee rates charged, millionths of the quote amount (shown by GET /v1/markets). */
   readonly fees: { readonly makerFeeRate: number; readonly takerFeeRate: number };
+  /** The projector's read model behind GET /v1/account/balances and /transfers (absent: they answer UNAVAILABLE). */
+  readonly accountReadModel?: AccountReadModel;
   /** Wall clock, ms (tests move it). */
   readonly clock?: () => number;
 }

@@ -3,3 +3,4 @@ export { loadGatewayConfig, type GatewayConfig } from './gateway.config.js';
 export type { GatewayContext, GatewayTopics } from './gateway.context.js';
 export type { OrderIntake, IntakeItem } from './intake/order-intake.js';
 export { API_ERRORS, type ApiErrorCode } from './errors/api.errors.js';
+export type { AccountReadModel, AccountBalanceRecord, AccountTransferRecord } from './account/account-read-model.js';

@@ -15,33 +15,42 @@ const topic = (fallback: string) =>
     .regex(/^[a-zA-Z0-9._-]{1,249}$/, 'must be a Kafka topic name')
     .default(fallback);
 
-const schema = z.object({
-  ...kafkaEnvShape('parallax-risk'),
-  RISK_GROUP_ID: z.string().min(1).max(200).default('parallax-risk'),
-  RISK_INSTANCE_ID: z.string().min(1).default(`pid-${process.pid}`),
+/**
+ * What the shards' engine and their input and journal topics are configured by: shared with apps/projector,
+ * whose replay of the journal is exact only with the same values.
+ */
+export const riskEngineEnvShape = {
   /** Inputs, one writer each: requests (gateway), chain events (chain watcher), account events (engines). */
   TOPIC_REQUESTS: topic(DEFAULT_RISK_TOPICS.requests),
   TOPIC_CHAIN_EVENTS: topic(DEFAULT_RISK_TOPICS.chainEvents),
   TOPIC_ACCOUNT_EVENTS: topic(DEFAULT_RISK_TOPICS.accountEvents),
-  /** The shards' own: the journal of the order inputs were applied in, and the compacted snapshots. */
+  /** The shards' own: the journal of the order inputs were applied in. */
   TOPIC_RISK_JOURNAL: topic(DEFAULT_RISK_STATE_TOPICS.journal),
-  TOPIC_RISK_SNAPSHOTS: topic(DEFAULT_RISK_STATE_TOPICS.snapshots),
-  TOPIC_ORDERS: topic(DEFAULT_TOPICS.orders),
-  TOPIC_SIGNED_ORDERS: topic(DEFAULT_SETTLEMENT_TOPICS.signedOrders),
-  TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
-  /** The answers to client requests (minted order ids, refusals), read by the gateways. */
-  TOPIC_RISK_RESULTS: topic(DEFAULT_RISK_RESULTS_TOPIC),
   /** S: account shards = partitions of the input topic. Fixed for a deployment (ids are minted from it). */
   ACCOUNT_SHARDS: count(1).max(10_000).default(DEFAULT_ACCOUNT_SHARDS),
   /** P: partitions of the orders / signed-orders topics. */
   PARTITIONS: count(1).max(10_000).default(6),
   /** JSON list of markets: { marketId, baseToken, quoteToken, lotSize, tickSize, makerFeeRate, takerFeeRate } (sizes as decimal strings). */
   RISK_MARKETS_FILE: z.string().min(1),
+  /** Orders stop trading this many ms before their signed expiry (the settlement latency). */
+  EXPIRY_MARGIN_MS: count(0).default(0),
+};
+
+const schema = z.object({
+  ...kafkaEnvShape('parallax-risk'),
+  ...riskEngineEnvShape,
+  RISK_GROUP_ID: z.string().min(1).max(200).default('parallax-risk'),
+  RISK_INSTANCE_ID: z.string().min(1).default(`pid-${process.pid}`),
+  /** The shards' compacted snapshots. */
+  TOPIC_RISK_SNAPSHOTS: topic(DEFAULT_RISK_STATE_TOPICS.snapshots),
+  TOPIC_ORDERS: topic(DEFAULT_TOPICS.orders),
+  TOPIC_SIGNED_ORDERS: topic(DEFAULT_SETTLEMENT_TOPICS.signedOrders),
+  TOPIC_DEAD_LETTERS: topic(DEFAULT_TOPICS.deadLetters),
+  /** The answers to client requests (minted order ids, refusals), read by the gateways. */
+  TOPIC_RISK_RESULTS: topic(DEFAULT_RISK_RESULTS_TOPIC),
   MAX_BATCH_MESSAGES: count(1).max(100_000).default(500),
   /** Input partitions in flight at once (a shard's own batches stay sequential). */
   RISK_CONCURRENT_PARTITIONS: count(1).max(1_000).default(12),
-  /** Orders stop trading this many ms before their signed expiry (the settlement latency). */
-  EXPIRY_MARGIN_MS: count(0).default(0),
   /** Snapshot a shard after this many input messages, or when this much time passed since its last one. */
   SNAPSHOT_EVERY_MESSAGES: count(1).default(50_000),
   SNAPSHOT_EVERY_MS: count(1).default(60_000),
@@ -68,17 +77,22 @@ const marketSchema = z.strictObject({
   takerFeeRate: z.int(),
 });
 
-export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServiceConfig {
-  const e = loadConfig(schema, env);
-  let markets: RiskMarket[];
+/** Reads and validates RISK_MARKETS_FILE (a ConfigError naming it otherwise); shared with apps/projector. */
+export function readRiskMarketsFile(file: string, shards: number): RiskMarket[] {
   try {
-    const parsed = z.array(marketSchema).min(1).parse(JSON.parse(readFileSync(e.RISK_MARKETS_FILE, 'utf8')));
-    markets = parsed.map((m) => ({ ...m, baseToken: m.baseToken as Address, quoteToken: m.quoteToken as Address, lotSize: BigInt(m.lotSize), tickSize: BigInt(m.tickSize) }));
+    const parsed = z.array(marketSchema).min(1).parse(JSON.parse(readFileSync(file, 'utf8')));
+    const markets = parsed.map((m) => ({ ...m, baseToken: m.baseToken as Address, quoteToken: m.quoteToken as Address, lotSize: BigInt(m.lotSize), tickSize: BigInt(m.tickSize) }));
     // The engine validates units and fees (lot x tick a multiple of 1e18, rebates bounded...).
-    new RiskEngine({ shard: 0, shards: e.ACCOUNT_SHARDS, markets });
+    new RiskEngine({ shard: 0, shards, markets });
+    return markets;
   } catch (err) {
     throw new ConfigError([`RISK_MARKETS_FILE: ${err instanceof Error ? err.message : String(err)}`]);
   }
+}
+
+export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServiceConfig {
+  const e = loadConfig(schema, env);
+  const markets = readRiskMarketsFile(e.RISK_MARKETS_FILE, e.ACCOUNT_SHARDS);
   return {
     ...kafkaSettingsFrom(e),
     ...logSettingsFrom(e),

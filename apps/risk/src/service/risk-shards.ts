@@ -297,7 +297,8 @@ async function retryTransient<T>(run: () => Promise<T>, attempts = 5): Promise<T
   }
 }
 
-export function shardOptions(c: RiskShardsConfig, shard: number): AccountShardOptions {
+/** The AccountShard options of shard `shard` (also what apps/projector replays with). */
+export function shardOptions(c: Pick<RiskShardsConfig, 'shards' | 'markets' | 'tsPerSecond' | 'expiryMarginTs' | 'marketPartitions' | 'inputs'>, shard: number): AccountShardOptions {
   return {
     risk: {
       shard,

@@ -91,6 +91,15 @@ export interface ShardPosition {
   readonly journalSeq: number;
 }
 
+/** What a replay reports per request or chain event applied (a read model's view: apps/projector). */
+export interface AppliedCommand {
+  readonly message: ConsumedMessage;
+  /** The record's index in its message. */
+  readonly index: number;
+  readonly command: RiskCommand;
+  readonly outcome: RiskOutcome;
+}
+
 interface Pending {
   commands: Command[];
   signed: SignedOrderRecord[];
@@ -150,7 +159,7 @@ export class AccountShard {
    * Replays one journal entry whose outputs were already committed (restore): state only. `messages` are the
    * committed input of [from, to); the entry must continue this shard's journal and its source's offsets.
    */
-  replayEntry(entry: { source: RiskSource; seq: number; from: number; to: number }, messages: readonly ConsumedMessage[]): void {
+  replayEntry(entry: { source: RiskSource; seq: number; from: number; to: number }, messages: readonly ConsumedMessage[], observe?: (applied: AppliedCommand) => void): void {
     if (entry.seq !== this.seq) throw new RangeError(`journal entry ${entry.seq} replayed after ${this.seq} entries`);
     if (entry.from !== this.next[entry.source]) throw new RangeError(`journal entry ${entry.seq}: ${entry.source} from ${entry.from}, the shard is at ${this.next[entry.source]}`);
     for (const m of messages) {
@@ -158,7 +167,7 @@ export class AccountShard {
         throw new RangeError(`journal entry ${entry.seq}: message ${m.topic}@${m.offset} outside ${entry.source} [${entry.from}, ${entry.to})`);
       }
     }
-    this.run(entry.source, messages, true);
+    this.run(entry.source, messages, true, observe);
     this.next[entry.source] = entry.to;
     this.seq++;
   }
@@ -182,7 +191,7 @@ export class AccountShard {
     return this.sourceOf(first.topic);
   }
 
-  private run(source: RiskSource, messages: readonly ConsumedMessage[], silent: boolean): ShardResult {
+  private run(source: RiskSource, messages: readonly ConsumedMessage[], silent: boolean, observe?: (applied: AppliedCommand) => void): ShardResult {
     const orders: OutgoingMessage[] = [];
     const signedOrders: OutgoingMessage[] = [];
     const deadLetters: OutgoingMessage[] = [];
@@ -241,9 +250,10 @@ export class AccountShard {
         return p;
       };
       const answers: RiskResult[] = [];
-      for (const cmd of records) {
+      for (const [index, cmd] of records.entries()) {
         commands++;
         const out = this.engine.apply(cmd);
+        observe?.({ message: msg, index, command: cmd, outcome: out });
         if (!silent) {
           const answer = resultOf(cmd, out);
           if (answer !== null) answers.push(answer);

@@ -1,0 +1,96 @@
+// The signed-in trader's balances and holds, deposits and withdrawals, from the projector's read model. Only the
+// Login's own trader is read (there is no account parameter to point at someone else); without a read model
+// the endpoints answer UNAVAILABLE.
+import { Controller, Get, Headers, Inject, Query } from '@nestjs/common';
+import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiError } from '../errors/api.errors.js';
+import { OrdersService, type Session } from '../orders/orders.service.js';
+import { ACCOUNT_READ_MODEL, type AccountReadModel } from './account-read-model.js';
+
+const AUTH_HEADERS = [
+  { name: 'x-parallax-trader', description: 'The wallet address' },
+  { name: 'x-parallax-expiry', description: 'Unix seconds the Login signature expires' },
+  { name: 'x-parallax-nonce', description: 'Login nonce' },
+  { name: 'x-parallax-signature', description: 'EIP-712 Login(trader, expiry, nonce) signature (SDK: signLogin)' },
+] as const;
+const MAX_TRANSFERS = 500;
+
+function header(h: Record<string, unknown>, name: string): string {
+  const v = h[name];
+  if (typeof v !== 'string') throw new ApiError('NOT_LOGGED_IN', `${name} header required (a signed Login)`);
+  return v;
+}
+
+@ApiTags('account')
+@ApiHeader(AUTH_HEADERS[0])
+@ApiHeader(AUTH_HEADERS[1])
+@ApiHeader(AUTH_HEADERS[2])
+@ApiHeader(AUTH_HEADERS[3])
+@Controller('v1/account')
+export class AccountController {
+  constructor(
+    private readonly orders: OrdersService,
+    @Inject(ACCOUNT_READ_MODEL) private readonly readModel: AccountReadModel | null,
+  ) {}
+
+  @Get('balances')
+  @ApiOperation({
+    summary: "The trader's balances and holds per token (base units as decimal strings)",
+    description:
+      'onchain: the contract balance as the risk ledger knows it; available; heldOrders; heldWithdrawals; withdrawalShortfall; unsettledIn/Out; feesOwed. ' +
+      'available + heldOrders + heldWithdrawals = onchain + unsettledIn - unsettledOut - feesOwed. Eventually consistent: asOf names the risk-journal entry each row reflects.',
+  })
+  async balances(@Headers() h: Record<string, unknown>): Promise<unknown> {
+    const session = this.session(h);
+    const rows = await this.model().balances(session.trader);
+    return {
+      trader: session.trader,
+      balances: rows.map((r) => ({
+        token: r.token,
+        onchain: r.onchain.toString(),
+        available: r.available.toString(),
+        heldOrders: r.heldOrders.toString(),
+        heldWithdrawals: r.heldWithdrawals.toString(),
+        withdrawalShortfall: r.withdrawalShortfall.toString(),
+        unsettledIn: r.unsettledIn.toString(),
+        unsettledOut: r.unsettledOut.toString(),
+        feesOwed: r.feesOwed.toString(),
+        asOf: { shard: r.shard, journalOffset: r.journalOffset, journalEntry: r.journalSeq },
+      })),
+    };
+  }
+
+  @Get('transfers')
+  @ApiOperation({ summary: "The trader's deposits and withdrawals (requested, cancelled, executed), oldest first; refused names the risk engine's code when the ledger refused the event" })
+  @ApiQuery({ name: 'limit', required: false, description: `1..${MAX_TRANSFERS}, default ${MAX_TRANSFERS}` })
+  async transfers(@Headers() h: Record<string, unknown>, @Query('limit') limit: unknown): Promise<unknown> {
+    let n = MAX_TRANSFERS;
+    if (limit !== undefined) {
+      if (typeof limit !== 'string' || !/^[1-9][0-9]{0,3}$/.test(limit) || Number(limit) > MAX_TRANSFERS) throw new ApiError('INVALID_FIELD', `limit must be an integer 1..${MAX_TRANSFERS}`);
+      n = Number(limit);
+    }
+    const session = this.session(h);
+    const rows = await this.model().transfers(session.trader, n);
+    return {
+      trader: session.trader,
+      transfers: rows.map((t) => ({
+        kind: t.kind,
+        token: t.token,
+        amount: t.amount.toString(),
+        refused: t.refused,
+        loggedAt: t.loggedAt.toISOString(),
+        id: `${t.shard}-${t.inputOffset}-${t.eventIndex}`,
+        asOf: { shard: t.shard, journalOffset: t.journalOffset },
+      })),
+    };
+  }
+
+  private session(h: Record<string, unknown>): Session {
+    return this.orders.login(header(h, 'x-parallax-trader'), header(h, 'x-parallax-expiry'), header(h, 'x-parallax-nonce'), header(h, 'x-parallax-signature'));
+  }
+
+  private model(): AccountReadModel {
+    if (this.readModel === null) throw new ApiError('UNAVAILABLE', 'balances and transfers are not served by this gateway (no read model configured)');
+    return this.readModel;
+  }
+}

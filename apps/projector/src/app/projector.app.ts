@@ -1,0 +1,120 @@
+// The projector as a Nest app like the others: /metrics, /health and /ready through the shared terminus module;
+// the Projector consumes the risk journal on the same transport and writes PostgreSQL (or embedded PGlite).
+import 'reflect-metadata';
+import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { createEmbeddedPrismaClient, createPrismaClient, type PrismaClient } from '@parallax/persistence';
+import {
+  brokerIndicator,
+  createLogger,
+  databaseIndicator,
+  METRICS_REGISTRY,
+  NestPinoLogger,
+  ObservabilityModule,
+  stateIndicator,
+  type Logger,
+  type ServiceHealthIndicator,
+} from '@parallax/observability';
+import type { Transport } from '@parallax/transport';
+import type { Registry } from 'prom-client';
+import type { ProjectorServiceConfig } from '../config/projector.config.js';
+import { Projector } from '../projection/projector.service.js';
+import { ProjectionStore } from '../store/projection.store.js';
+import { ProjectorMetrics } from './projector.metrics.js';
+
+export const SERVICE = 'projector';
+
+@Module({})
+class ProjectorAppModule {
+  static forRoot(health: readonly ServiceHealthIndicator[]): DynamicModule {
+    return {
+      module: ProjectorAppModule,
+      imports: [ObservabilityModule.forService(SERVICE, { health })],
+      providers: [{ provide: ProjectorMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new ProjectorMetrics(registry) }],
+    };
+  }
+}
+
+export interface ProjectorHandle {
+  readonly app: INestApplication;
+  /** Base URL of /metrics, /health and /ready. */
+  readonly url: string;
+  readonly projector: Projector;
+  readonly store: ProjectionStore;
+  /** Resolves on close(); rejects if consumption failed (a failed commit, a fenced instance). */
+  readonly stopped: Promise<void>;
+  /** Leaves the consumer group, stops HTTP and closes the database client it opened. Not the transport. */
+  close(): Promise<void>;
+}
+
+export interface ProjectorOptions {
+  readonly logger?: Logger;
+  /** A client to use instead of opening one from the config (tests; closed by the caller). */
+  readonly prisma?: PrismaClient;
+}
+
+/** Starts one projector instance on `transport` (Kafka or the embedded log). */
+export async function startProjector(config: ProjectorServiceConfig, transport: Transport, options: ProjectorOptions = {}): Promise<ProjectorHandle> {
+  const log = (options.logger ?? createLogger(SERVICE)).child({ group: config.projector.groupId });
+  const closers: (() => Promise<unknown>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const c of closers.splice(0).reverse()) {
+      await c().catch((err: unknown) => {
+        log.error({ err }, 'close failed');
+      });
+    }
+  };
+  try {
+    let prisma = options.prisma;
+    if (prisma === undefined) {
+      const p = config.databaseUrl === undefined ? await createEmbeddedPrismaClient(config.dataDir) : createPrismaClient(config.databaseUrl);
+      prisma = p;
+      closers.push(() => p.$disconnect());
+    }
+    const db = prisma;
+    const store = new ProjectionStore(db);
+    const started: { projector?: Projector } = {};
+    const health: ServiceHealthIndicator[] = [
+      brokerIndicator(transport, config.projector.journal),
+      databaseIndicator(config.databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL', () => db.$queryRaw`SELECT 1`),
+      stateIndicator('projection', 'readiness', () => {
+        const p = started.projector;
+        if (p === undefined || !p.ready()) return { status: 'down', details: { state: 'restoring' } };
+        const halted = Object.fromEntries([...p.halted()].map(([shard, e]) => [String(shard), e.code]));
+        return Object.keys(halted).length === 0 ? { status: 'up', details: { shards: p.status().length } } : { status: 'down', details: { halted } };
+      }),
+    ];
+    const app = await NestFactory.create(ProjectorAppModule.forRoot(health), { logger: new NestPinoLogger(log) });
+    closers.push(() => app.close());
+    const metrics = app.get(ProjectorMetrics);
+    const projector = new Projector(config.projector, transport, store, {
+      committed: (shard, step, rows, highWatermark) => {
+        const s = String(shard);
+        metrics.entries.inc({ shard: s }, step.entries);
+        if (step.duplicates > 0) metrics.duplicates.inc({ shard: s }, step.duplicates);
+        metrics.rows.inc({ table: 'account_balances' }, rows.balances);
+        metrics.rows.inc({ table: 'account_transfers' }, rows.transfers);
+        metrics.journalNext.set({ shard: s }, step.journalNext);
+        metrics.lag.set({ shard: s }, Math.max(0, highWatermark - step.journalNext));
+      },
+      restored: (shard, position) => {
+        log.info({ shard, position }, 'shard projection restored');
+      },
+      halted: (shard, code, err) => {
+        metrics.halt(shard, code);
+        log.error({ err, shard, reason: code }, 'shard projection stopped: its rows stay at the last good journal entry');
+      },
+    });
+    started.projector = projector;
+    await app.listen(config.http.port, config.http.host);
+    await projector.start();
+    closers.push(() => projector.close());
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    log.info({ url, shards: config.projector.shards, transport: transport.kind }, 'projector started');
+    let closing: Promise<void> | undefined;
+    return { app, url, projector, store, stopped: projector.stopped, close: () => (closing ??= closeAll()) };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

@@ -1,0 +1,179 @@
+// Consumes the risk journal (partition s = account shard s) in a consumer group of its own, so several
+// projector instances split the shards. On assignment each shard's projection is restored from its database
+// row (engine state + journal and input positions, written with the rows); each journal batch is replayed
+// against the inputs it names (read outside any group: Transport.read) and its rows and new position commit
+// in one transaction. Kafka offsets are never committed: the database row is the position, and entries below
+// it are skipped on redelivery (a restart re-reads the journal from the group's start, cheaply: nothing below
+// the row is applied).
+import { DEFAULT_ORDERS_RETENTION_MS, riskTopicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
+import { ConfigError } from '@parallax/observability';
+import type { RiskMarket } from '@parallax/risk';
+import { shardOptions, type RiskSource } from '@parallax/risk-service';
+import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type TopicPartition, type Transport } from '@parallax/transport';
+import type { ProjectionStore } from '../store/projection.store.js';
+import { ProjectorError, type ProjectorErrorCode } from './projector.errors.js';
+import { ShardProjection, type ProjectionStep } from './shard-projection.js';
+
+export interface ProjectorConfig {
+  readonly groupId: string;
+  readonly inputs: RiskTopicNames;
+  readonly journal: RiskStateTopicNames['journal'];
+  readonly shards: number;
+  readonly marketPartitions: number;
+  readonly markets: readonly RiskMarket[];
+  readonly expiryMarginTs?: number;
+  readonly tsPerSecond?: number;
+  readonly maxBatchMessages?: number;
+}
+
+export interface ProjectorObserver {
+  committed?(shard: number, step: ProjectionStep, rows: { balances: number; transfers: number }, highWatermark: number): void;
+  restored?(shard: number, position: { journalNext: number; journalSeq: number; stateHash: string } | null): void;
+  halted?(shard: number, code: ProjectorErrorCode, err: ProjectorError): void;
+}
+
+export interface ShardStatus {
+  readonly shard: number;
+  readonly journalNext: number;
+  readonly journalSeq: number;
+  readonly stateHash: string;
+  /** Journal entries appended and not yet projected (at the last batch seen). */
+  readonly lag: number;
+  readonly halted: ProjectorErrorCode | null;
+}
+
+export class Projector {
+  private consumer: GroupConsumer | undefined;
+  private readonly projections = new Map<number, ShardProjection>();
+  private readonly stored = new Map<number, number | null>();
+  private readonly lags = new Map<number, number>();
+  private readonly halts = new Map<number, ProjectorError>();
+  private assigned = false;
+  private stoppedPromise: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly config: ProjectorConfig,
+    private readonly transport: Transport,
+    private readonly store: ProjectionStore,
+    private readonly observer: ProjectorObserver = {},
+  ) {}
+
+  async start(): Promise<void> {
+    const c = this.config;
+    // The topics as the risk shards declare them (whichever service starts first creates them), and the
+    // shard count they were made with: a projection of S shards over a journal of another count is wrong.
+    try {
+      await this.transport.ensureTopics([...riskTopicSpecs(c.inputs, c.shards), { name: c.journal, partitions: c.shards, retentionMs: DEFAULT_ORDERS_RETENTION_MS }]);
+    } catch (err) {
+      if (err instanceof TransportError && err.code === 'TOPIC_EXISTS_WITH_OTHER_PARTITIONS') throw new ConfigError([`ACCOUNT_SHARDS: ${err.message}`]);
+      throw err;
+    }
+    for (const topic of [c.journal, c.inputs.requests, c.inputs.chainEvents, c.inputs.accountEvents]) {
+      const n = await this.transport.partitionCount(topic);
+      if (n !== c.shards) throw new ConfigError([`ACCOUNT_SHARDS: ${c.shards}, but topic ${topic} has ${n} partitions`]);
+    }
+    const consumer = await this.transport.consumer({
+      groupId: this.config.groupId,
+      topics: [this.config.journal],
+      fromBeginning: true,
+      ...(this.config.maxBatchMessages === undefined ? {} : { maxBatchSize: this.config.maxBatchMessages }),
+    });
+    this.consumer = consumer;
+    await consumer.run({
+      onAssigned: (parts) => this.assign(parts),
+      onRevoked: (parts) => {
+        for (const p of parts) this.drop(p.partition);
+        return Promise.resolve();
+      },
+      eachBatch: (batch) => this.batch(batch),
+    });
+    this.stoppedPromise = consumer.stopped;
+  }
+
+  get stopped(): Promise<void> {
+    return this.stoppedPromise;
+  }
+
+  /** Every owned shard restored from its row (true also while a shard is halted: /ready reports halts apart). */
+  ready(): boolean {
+    return this.assigned;
+  }
+
+  halted(): ReadonlyMap<number, ProjectorError> {
+    return this.halts;
+  }
+
+  status(): ShardStatus[] {
+    return [...this.projections.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([shard, p]) => ({ shard, ...p.position, stateHash: p.stateHash, lag: this.lags.get(shard) ?? 0, halted: this.halts.get(shard)?.code ?? null }));
+  }
+
+  async close(): Promise<void> {
+    await this.consumer?.close();
+  }
+
+  private async assign(parts: readonly TopicPartition[]): Promise<void> {
+    this.assigned = false;
+    for (const p of parts) if (!this.projections.has(p.partition)) await this.restore(p.partition);
+    this.assigned = true;
+  }
+
+  private drop(shard: number): void {
+    this.projections.delete(shard);
+    this.stored.delete(shard);
+    this.lags.delete(shard);
+    this.halts.delete(shard);
+  }
+
+  private async restore(shard: number): Promise<void> {
+    // The shard's own engine configuration, built as apps/risk builds it: the replay is only exact with the same.
+    const options = shardOptions(this.config, shard);
+    const row = await this.store.load(shard);
+    let projection: ShardProjection;
+    try {
+      if (row !== null && row.shards !== this.config.shards) throw new RangeError(`the row was written for ${row.shards} shards, this projector has ${this.config.shards}`);
+      projection = new ShardProjection(shard, options, row ?? undefined);
+      if (row !== null && projection.stateHash !== row.stateHash) throw new RangeError(`the stored state hashes to ${projection.stateHash}, recorded ${row.stateHash}`);
+    } catch (err) {
+      const e = new ProjectorError('PROJECTION_CONFIG_MISMATCH', `shard ${shard}: ${err instanceof Error ? err.message : String(err)}`);
+      this.halt(shard, e);
+      throw e;
+    }
+    this.projections.set(shard, projection);
+    this.stored.set(shard, row === null ? null : row.journalNext);
+    this.observer.restored?.(shard, row === null ? null : { journalNext: row.journalNext, journalSeq: row.journalSeq, stateHash: row.stateHash });
+  }
+
+  private async batch(batch: ConsumedBatch): Promise<void> {
+    const shard = batch.partition;
+    const projection = this.projections.get(shard);
+    if (projection === undefined || this.halts.has(shard)) return;
+    let step: ProjectionStep;
+    try {
+      step = await projection.apply(batch.messages, (source, from, to) => this.readInput(source, shard, from, to));
+    } catch (err) {
+      if (!(err instanceof ProjectorError)) throw err;
+      // The shard stops here (rows at the last good entry); the others keep flowing.
+      this.halt(shard, err);
+      return;
+    }
+    this.lags.set(shard, Math.max(0, batch.highWatermark - step.journalNext));
+    if (step.entries === 0) return;
+    // A failed commit leaves the in-memory projection ahead of the database: stop (a restart resumes from the row).
+    const rows = await this.store.commit(shard, this.config.shards, this.stored.get(shard) ?? null, step, { bytes: projection.snapshot(), hash: projection.stateHash });
+    this.stored.set(shard, step.journalNext);
+    this.observer.committed?.(shard, step, rows, batch.highWatermark);
+  }
+
+  private halt(shard: number, err: ProjectorError): void {
+    this.halts.set(shard, err);
+    this.observer.halted?.(shard, err.code, err);
+  }
+
+  private async readInput(source: RiskSource, shard: number, from: number, to: number): Promise<ConsumedMessage[]> {
+    const out: ConsumedMessage[] = [];
+    for await (const chunk of this.transport.read(this.config.inputs[source], shard, from, to)) out.push(...chunk);
+    return out;
+  }
+}

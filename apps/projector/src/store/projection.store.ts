@@ -1,0 +1,167 @@
+// The read model's tables (prisma/schema.prisma: projector_shards, account_balances, account_transfers).
+// A shard's rows and its journal position commit in one transaction, and the position row is advanced only
+// from the position the writer started from: a redelivered batch (below the position) was already skipped by
+// the projection, and a second projector instance that projected the same entries finds the row moved and is
+// refused (PROJECTOR_FENCED), so no entry is ever counted twice.
+import { Prisma, type PrismaClient } from '@parallax/persistence';
+import type { BalanceView } from '@parallax/risk';
+import type { SourceOffsets } from '@parallax/risk-service';
+import { ProjectorError } from '../projection/projector.errors.js';
+import type { BalanceRow, ProjectionStep, TransferKind, TransferRow } from '../projection/shard-projection.js';
+
+export interface StoredShard {
+  readonly shard: number;
+  readonly shards: number;
+  readonly journalNext: number;
+  readonly journalSeq: number;
+  readonly inputs: SourceOffsets;
+  readonly stateHash: string;
+  readonly state: Uint8Array;
+}
+
+/** One row of account_balances: the ledger fields (libs/risk BalanceView) and the journal entry they reflect. */
+export interface BalanceRecord extends BalanceView {
+  readonly account: string;
+  readonly token: string;
+  readonly shard: number;
+  readonly journalOffset: number;
+  readonly journalSeq: number;
+}
+
+export interface TransferRecord {
+  readonly shard: number;
+  readonly inputOffset: number;
+  readonly eventIndex: number;
+  readonly account: string;
+  readonly token: string;
+  readonly kind: TransferKind;
+  readonly amount: bigint;
+  readonly refused: string | null;
+  readonly loggedAt: Date;
+  readonly journalOffset: number;
+}
+
+const ROWS_PER_STATEMENT = 500;
+const TX_OPTIONS = { timeout: 60_000, maxWait: 30_000 } as const;
+const int = (n: bigint | number): number => Number(n);
+const big = (d: Prisma.Decimal): bigint => BigInt(d.toFixed(0));
+
+export class ProjectionStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  async load(shard: number): Promise<StoredShard | null> {
+    const r = await this.prisma.projectorShard.findUnique({ where: { shard } });
+    if (r === null) return null;
+    return {
+      shard: r.shard,
+      shards: r.shards,
+      journalNext: int(r.journalNext),
+      journalSeq: int(r.journalSeq),
+      inputs: { requests: int(r.requestsNext), chainEvents: int(r.chainEventsNext), accountEvents: int(r.accountEventsNext) },
+      stateHash: r.stateHash,
+      state: new Uint8Array(r.state),
+    };
+  }
+
+  /**
+   * Commits one projected batch: its rows, the new position and the engine state, in one transaction, if the
+   * stored position is still `from` (null: no row yet). Returns the rows written.
+   */
+  async commit(shard: number, shards: number, from: number | null, step: ProjectionStep, state: { readonly bytes: Uint8Array; readonly hash: string }): Promise<{ balances: number; transfers: number }> {
+    const position = {
+      shards,
+      journalNext: BigInt(step.journalNext),
+      journalSeq: BigInt(step.journalSeq),
+      requestsNext: BigInt(step.inputs.requests),
+      chainEventsNext: BigInt(step.inputs.chainEvents),
+      accountEventsNext: BigInt(step.inputs.accountEvents),
+      stateHash: state.hash,
+      state: new Uint8Array(state.bytes),
+    };
+    return this.prisma.$transaction(async (tx) => {
+      if (from === null) {
+        const created = await tx.projectorShard.createMany({ data: [{ shard, ...position }], skipDuplicates: true });
+        if (created.count !== 1) throw new ProjectorError('PROJECTOR_FENCED', `shard ${shard}: another projector wrote the shard's first position`);
+      } else {
+        const moved = await tx.projectorShard.updateMany({ where: { shard, journalNext: BigInt(from) }, data: position });
+        if (moved.count !== 1) throw new ProjectorError('PROJECTOR_FENCED', `shard ${shard}: the stored position is no longer ${from} (another projector advanced it)`);
+      }
+      let balances = 0;
+      for (let i = 0; i < step.balances.length; i += ROWS_PER_STATEMENT) {
+        balances += await tx.$executeRaw(upsertBalances(shard, step, step.balances.slice(i, i + ROWS_PER_STATEMENT)));
+      }
+      let transfers = 0;
+      for (let i = 0; i < step.transfers.length; i += ROWS_PER_STATEMENT) {
+        transfers += await tx.$executeRaw(insertTransfers(shard, step, step.transfers.slice(i, i + ROWS_PER_STATEMENT)));
+      }
+      return { balances, transfers };
+    }, TX_OPTIONS);
+  }
+
+  /** An account's balances, every token it ever held (addresses lower-case). */
+  async balances(account: string): Promise<BalanceRecord[]> {
+    const rows = await this.prisma.accountBalance.findMany({ where: { account: account.toLowerCase() }, orderBy: { token: 'asc' } });
+    return rows.map((r) => ({
+      account: r.account,
+      token: r.token,
+      shard: r.shard,
+      onchain: big(r.onchain),
+      available: big(r.available),
+      heldOrders: big(r.heldOrders),
+      heldWithdrawals: big(r.heldWithdrawals),
+      withdrawalShortfall: big(r.withdrawalShortfall),
+      unsettledIn: big(r.unsettledIn),
+      unsettledOut: big(r.unsettledOut),
+      feesOwed: big(r.feesOwed),
+      journalOffset: int(r.journalOffset),
+      journalSeq: int(r.journalSeq),
+    }));
+  }
+
+  /** An account's deposits and withdrawals, oldest first, at most `limit`. */
+  async transfers(account: string, limit = 500): Promise<TransferRecord[]> {
+    const rows = await this.prisma.accountTransfer.findMany({ where: { account: account.toLowerCase() }, orderBy: [{ inputOffset: 'asc' }, { eventIndex: 'asc' }], take: limit });
+    return rows.map((r) => ({
+      shard: r.shard,
+      inputOffset: int(r.inputOffset),
+      eventIndex: r.eventIndex,
+      account: r.account,
+      token: r.token,
+      kind: r.kind,
+      amount: big(r.amount),
+      refused: r.refused,
+      loggedAt: r.loggedAt,
+      journalOffset: int(r.journalOffset),
+    }));
+  }
+}
+
+const num = (v: bigint): Prisma.Sql => Prisma.sql`${v.toString()}::numeric`;
+
+function upsertBalances(shard: number, step: ProjectionStep, rows: readonly BalanceRow[]): Prisma.Sql {
+  const values = rows.map((r) => {
+    const b = r.balance;
+    return Prisma.sql`(${r.account}, ${r.token}, ${shard}, ${num(b.onchain)}, ${num(b.available)}, ${num(b.heldOrders)}, ${num(b.heldWithdrawals)},
+      ${num(b.withdrawalShortfall)}, ${num(b.unsettledIn)}, ${num(b.unsettledOut)}, ${num(b.feesOwed)}, ${BigInt(step.journalOffset)}, ${BigInt(step.journalSeq)})`;
+  });
+  return Prisma.sql`
+    INSERT INTO account_balances (account, token, shard, onchain, available, held_orders, held_withdrawals, withdrawal_shortfall,
+      unsettled_in, unsettled_out, fees_owed, journal_offset, journal_seq)
+    VALUES ${Prisma.join(values)}
+    ON CONFLICT (account, token) DO UPDATE SET shard = EXCLUDED.shard, onchain = EXCLUDED.onchain, available = EXCLUDED.available,
+      held_orders = EXCLUDED.held_orders, held_withdrawals = EXCLUDED.held_withdrawals, withdrawal_shortfall = EXCLUDED.withdrawal_shortfall,
+      unsettled_in = EXCLUDED.unsettled_in, unsettled_out = EXCLUDED.unsettled_out, fees_owed = EXCLUDED.fees_owed,
+      journal_offset = EXCLUDED.journal_offset, journal_seq = EXCLUDED.journal_seq`;
+}
+
+function insertTransfers(shard: number, step: ProjectionStep, rows: readonly TransferRow[]): Prisma.Sql {
+  const values = rows.map(
+    (t) =>
+      Prisma.sql`(${shard}, ${BigInt(t.inputOffset)}, ${t.eventIndex}, ${t.account}, ${t.token}, ${t.kind}::"TransferKind", ${num(t.amount)}, ${t.refused},
+        ${new Date(t.loggedAtMs)}, ${BigInt(step.journalOffset)})`,
+  );
+  return Prisma.sql`
+    INSERT INTO account_transfers (shard, input_offset, event_index, account, token, kind, amount, refused, logged_at, journal_offset)
+    VALUES ${Prisma.join(values)}
+    ON CONFLICT (shard, input_offset, event_index) DO NOTHING`;
+}
