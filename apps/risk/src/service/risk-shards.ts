@@ -93,6 +93,8 @@ export class RiskShards {
   private consumer: GroupConsumer | null = null;
   private assignedOnce = false;
   private restoring = false;
+  /** Shards assigned to this instance whose restore has not finished (readiness names them). */
+  private pending: number[] = [];
   /** Counters for tests and metrics: refusals by code, violations, dead letters. */
   readonly counters = { batches: 0, accepted: 0, rejected: new Map<string, number>(), violations: 0, deadLetters: 0, snapshots: 0 };
   readonly restores: ShardRestore[] = [];
@@ -115,6 +117,11 @@ export class RiskShards {
   /** Ready: joined the group and every shard it was assigned is restored (an instance may own none). */
   get ready(): boolean {
     return this.consumer !== null && this.assignedOnce && !this.restoring;
+  }
+
+  /** What readiness reports: the shards owned (restored) and those still being restored. */
+  readiness(): { readonly ready: boolean; readonly joined: boolean; readonly owned: number[]; readonly restoring: number[] } {
+    return { ready: this.ready, joined: this.consumer !== null && this.assignedOnce, owned: this.ownedShards(), restoring: [...this.pending] };
   }
 
   async start(): Promise<void> {
@@ -171,7 +178,11 @@ export class RiskShards {
     }
     const mine = new Set(byShard.keys());
     await this.drop([...this.owned.keys()].filter((p) => !mine.has(p)));
-    for (const p of [...mine].sort((a, b) => a - b)) if (!this.owned.has(p)) this.owned.set(p, await this.restoreOrFail(p));
+    this.pending = [...mine].filter((p) => !this.owned.has(p)).sort((a, b) => a - b);
+    for (const p of [...this.pending]) {
+      this.owned.set(p, await this.restoreOrFail(p));
+      this.pending = this.pending.filter((q) => q !== p);
+    }
     this.assignedOnce = true;
     this.restoring = false;
   }
