@@ -12,12 +12,16 @@ import { createEmbeddedTransport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
 import { startRisk } from './risk.app.js';
 
+/** One market (taker fee 100), `shards` account shards, one market partition, any free HTTP port. */
+function configWith(shards: number): ReturnType<typeof loadRiskConfig> {
+  const marketsFile = join(mkdtempSync(join(tmpdir(), 'risk-app-')), 'markets.json');
+  writeFileSync(marketsFile, JSON.stringify([testMarket(1, { maker: 0, taker: 100 })].map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
+  return loadRiskConfig({ RISK_MARKETS_FILE: marketsFile, ACCOUNT_SHARDS: String(shards), PARTITIONS: '1', RISK_HTTP_PORT: '0' });
+}
+
 describe('risk app probes', () => {
   it('a refused restore makes /health and /ready answer 503 with the reason, counted in /metrics', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'risk-app-'));
-    const marketsFile = join(dir, 'markets.json');
-    writeFileSync(marketsFile, JSON.stringify([testMarket(1, { maker: 0, taker: 100 })].map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
-    const config = loadRiskConfig({ RISK_MARKETS_FILE: marketsFile, ACCOUNT_SHARDS: '1', PARTITIONS: '1', RISK_HTTP_PORT: '0' });
+    const config = configWith(1);
     const log = createEmbeddedTransport();
     // The group committed input of shard 0, but no snapshot exists (lost, or the topic was recreated).
     await log.ensureTopics([{ name: config.shards.inputs.requests, partitions: 1 }]);
@@ -49,10 +53,7 @@ describe('risk app probes', () => {
   });
 
   it('/ready is down until the instance has joined and restored its shards, then up naming them', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'risk-app-'));
-    const marketsFile = join(dir, 'markets.json');
-    writeFileSync(marketsFile, JSON.stringify([testMarket(1, { maker: 0, taker: 100 })].map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
-    const config = loadRiskConfig({ RISK_MARKETS_FILE: marketsFile, ACCOUNT_SHARDS: '2', PARTITIONS: '1', RISK_HTTP_PORT: '0' });
+    const config = configWith(2);
     const log = createEmbeddedTransport();
     const risk = await startRisk(config, log, { logger: createLogger('risk-app-spec', 'silent') });
     try {
