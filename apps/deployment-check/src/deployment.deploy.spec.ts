@@ -362,6 +362,17 @@ describe('Prometheus (promtool)', () => {
       assert.match(out, /SUCCESS: 1 rule files found|SUCCESS: \d+ rules found/, out);
     });
   }
+  it('every alert has its section in docs/operations.md (what it means, what to do)', () => {
+    const headings = readFileSync(join(root, 'docs/operations.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('### '))
+      .flatMap((l) => l.slice(4).split(' / ').map((n) => n.trim()));
+    const rules = parse(readFileSync(join(root, 'k8s/base/monitoring/rules/parallax.yml'), 'utf8')) as { groups: { rules: { alert?: string }[] }[] };
+    const alerts = rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert === undefined ? [] : [r.alert])));
+    assert.ok(alerts.includes('ParallaxChainWatcherHalted') && alerts.includes('ParallaxRiskShardLag'));
+    assert.deepEqual(alerts.filter((a) => !headings.includes(a)), [], 'alerts without a section in docs/operations.md');
+  });
+
   it('promtool check rules on every rule file', () => {
     const dir = 'k8s/base/monitoring/rules';
     const files = readdirSync(join(root, dir)).filter((f) => f.endsWith('.yml')).map((f) => `${dir}/${f}`);
