@@ -404,4 +404,27 @@ describe('the image runs what it ships', () => {
       }
     });
   }
+
+  // The apps compose and k8s run, from their production sources (specs, test support and benchmarks excluded).
+  for (const app of ['matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher']) {
+    it(`apps/${app} imports only runtime dependencies`, () => {
+      const files: string[] = [];
+      const walk = (dir: string): void => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory() && !['testing', 'bench'].includes(entry.name)) walk(path);
+          else if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) files.push(path);
+        }
+      };
+      walk(join(root, 'apps', app, 'src'));
+      assert.ok(files.length > 3, `apps/${app}: ${files.length} source files`);
+      for (const file of files) {
+        const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\(\s*)'([^'.][^']*)'/g)].map((m) => m[1] ?? '');
+        for (const spec of specs) {
+          if (spec.startsWith('node:') || spec.startsWith('@parallax/')) continue;
+          assert.ok(kept(packageOf(spec)), `${file} imports ${spec}, which npm prune --omit=dev removes`);
+        }
+      }
+    });
+  }
 });
