@@ -131,7 +131,17 @@ export class RiskShards {
 
   async start(): Promise<void> {
     const c = this.config;
-    if (c.ensureTopics ?? true) await this.ensureTopics();
+    // ensureTopics false (ENSURE_TOPICS, compose and k8s): kafka-setup created the topics, and the risk principal
+    // may neither create them nor describe their configs; only the inputs' partition counts are checked below.
+    const topics = (c.ensureTopics ?? true) ? this.transport : { ensureTopics: (): Promise<void> => Promise.resolve() };
+    await topics.ensureTopics([
+      ...RISK_SOURCES.map((s) => ({ name: c.inputs[s], partitions: c.shards })),
+      ...riskStateTopicSpecs(c.state, c.shards),
+      // The engines' clock: records carry the log's append time, never a writer's (see topicSpecs).
+      { name: c.ordersTopic, partitions: c.marketPartitions, logAppendTime: true },
+      { name: c.signedOrdersTopic, partitions: c.marketPartitions },
+      { name: c.deadLettersTopic, partitions: c.marketPartitions },
+    ]);
     for (const s of RISK_SOURCES) {
       const n = await this.transport.partitionCount(c.inputs[s]);
       if (n !== c.shards) throw new RangeError(`input topic ${c.inputs[s]} has ${n} partitions, ACCOUNT_SHARDS is ${c.shards}`);
@@ -151,19 +161,6 @@ export class RiskShards {
       onRevoked: (ps) => this.drop([...new Set(ps.map((p) => p.partition))]),
       eachBatch: (b) => this.batch(b),
     });
-  }
-
-  /** Creates the shards' inputs, own topics and outputs when missing (and checks the existing ones' partitions). */
-  private async ensureTopics(): Promise<void> {
-    const c = this.config;
-    await this.transport.ensureTopics([
-      ...RISK_SOURCES.map((s) => ({ name: c.inputs[s], partitions: c.shards })),
-      ...riskStateTopicSpecs(c.state, c.shards),
-      // The engines' clock: records carry the log's append time, never a writer's (see topicSpecs).
-      { name: c.ordersTopic, partitions: c.marketPartitions, logAppendTime: true },
-      { name: c.signedOrdersTopic, partitions: c.marketPartitions },
-      { name: c.deadLettersTopic, partitions: c.marketPartitions },
-    ]);
   }
 
   get stopped(): Promise<void> {
