@@ -181,6 +181,8 @@ async function createTopics(brokers) {
   const rf = process.env.KAFKA_REPLICATION_FACTOR;
   const transport = createKafkaTransport({ brokers, clientId: 'parallax-acls', ...(rf ? { replicationFactor: Number(rf) } : {}) });
   try {
+    // The chain watcher's committed position: one compacted partition (its principal may not create it).
+    await transport.ensureTopics([{ name: t.chainWatcherProgress, partitions: 1, compacted: true }]);
     await transport.ensureTopics([
       ...topicSpecs({ orders: t.orders, marketEvents: t.marketEvents, snapshots: t.snapshots, deadLetters: t.deadLetters }, partitions),
       ...settlementTopicSpecs({ signedOrders: t.signedOrders, settlementStatus: t.settlementStatus }, partitions),

@@ -43,6 +43,7 @@ describe('docker-compose (parsed by docker-compose config, no engine)', () => {
     SETTLEMENT_DEPLOY_BLOCK: '100',
     OPERATOR_PRIVATE_KEY: `0x${'11'.repeat(32)}`,
     SETTLEMENT_MARKETS: '[]',
+    RISK_MARKETS_FILE: '/etc/parallax/risk-markets.json',
   };
 
   it('loads with no variables set, every long-running service has a health check, and start-up waits on health', () => {
@@ -59,8 +60,19 @@ describe('docker-compose (parsed by docker-compose config, no engine)', () => {
     // The engines wait for ACLs/topics, settlement for ACLs, migrations and the contract deployment.
     assert.deepEqual(Object.keys(services['matching-engine']?.depends_on ?? {}).sort(), ['kafka-setup']);
     assert.deepEqual(Object.keys(services.settlement?.depends_on ?? {}).sort(), ['deploy', 'kafka-setup', 'migrate']);
+    // The risk shards and the chain watcher wait for the topics and the deployment they follow.
+    assert.deepEqual(Object.keys(services.risk?.depends_on ?? {}).sort(), ['deploy', 'kafka-setup']);
+    assert.deepEqual(Object.keys(services['chain-watcher']?.depends_on ?? {}).sort(), ['deploy', 'kafka-setup']);
+    assert.match(JSON.stringify(services.risk?.healthcheck?.test), /\/ready/, 'risk is healthy when its shards are restored');
+    assert.match(JSON.stringify(services['chain-watcher']?.healthcheck?.test), /\/ready/, 'the watcher is healthy when it follows the chain');
+    // One S everywhere: the engines' account events, the risk shards' inputs, the watcher's chain events.
+    const shards = new Set(['matching-engine', 'risk', 'chain-watcher', 'kafka-setup', 'gateway'].map((n) => services[n]?.environment?.ACCOUNT_SHARDS));
+    assert.equal(shards.size, 1, `ACCOUNT_SHARDS differs: ${[...shards].join(', ')}`);
+    assert.ok([...shards][0], 'ACCOUNT_SHARDS is set');
+    // The watcher never holds the operator key; it reads the deploy step's hand-off and drops it.
+    assert.match(JSON.stringify(services['chain-watcher']?.command), /unset OPERATOR_PRIVATE_KEY/);
     // No image from outside: the chain runs from the app image, which the compose file builds.
-    for (const name of ['anvil', 'deploy', 'kafka-setup', 'migrate', 'matching-engine', 'settlement', 'gateway']) {
+    for (const name of ['anvil', 'deploy', 'kafka-setup', 'migrate', 'matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher']) {
       assert.equal(services[name]?.image, 'parallax:local', name);
     }
     assert.ok(volumes['kafka-data'] && volumes['pg-data'] && volumes.deploy);
@@ -83,6 +95,8 @@ describe('docker-compose (parsed by docker-compose config, no engine)', () => {
       'matching-engine': 'parallax-engine',
       settlement: 'parallax-settlement',
       gateway: 'parallax-ingest',
+      risk: 'parallax-risk',
+      'chain-watcher': 'parallax-chain-watcher',
       'kafka-setup': 'admin',
     };
     for (const [name, user] of Object.entries(principals)) {
@@ -102,6 +116,12 @@ describe('docker-compose (parsed by docker-compose config, no engine)', () => {
     assert.equal(env.SETTLEMENT_ADDRESS, REAL_CHAIN.SETTLEMENT_ADDRESS);
     assert.equal(env.RPC_URL, REAL_CHAIN.RPC_URL);
     assert.equal(env.CONFIRMATIONS, '12');
+    // The watcher follows the same contract at the same depth; the risk shards get the operator's market file.
+    const watcher = services['chain-watcher']?.environment ?? {};
+    assert.equal(watcher.SETTLEMENT_ADDRESS, REAL_CHAIN.SETTLEMENT_ADDRESS);
+    assert.equal(watcher.RPC_URL, REAL_CHAIN.RPC_URL);
+    assert.equal(watcher.CHAIN_CONFIRMATIONS, '12');
+    assert.ok(arr(services.risk?.volumes).some((v) => mounts(v, REAL_CHAIN.RISK_MARKETS_FILE, '/config/risk-markets.json')));
   });
 });
 
@@ -194,12 +214,55 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
     assert.deepEqual(obj(obj(engineContainer.readinessProbe).httpGet).path, '/ready');
     // The terminus probes: readiness is /ready (partitions restored; database, chain and broker answer; the log
     // answers), liveness the bare /health, on every service that serves them.
-    for (const name of ['matching-engine', 'settlement', 'gateway']) {
+    for (const name of ['matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher']) {
       const doc = docs.find((d) => (d.kind === 'Deployment' || d.kind === 'StatefulSet') && d.metadata.name === name);
       assert.ok(doc, name);
       const c = (arr(podSpec(doc)?.containers) as Container[])[0];
       assert.equal(obj(obj(c?.readinessProbe).httpGet).path, '/ready', `${name} readiness`);
       assert.equal(obj(obj(c?.livenessProbe).httpGet).path, '/health', `${name} liveness`);
+    }
+  });
+
+  it('risk shards are named by their pods; one chain watcher follows the contract settlement uses; S agrees', () => {
+    const docs = build('k8s/base');
+    const workload = (name: string): Manifest => {
+      const doc = docs.find((d) => (d.kind === 'Deployment' || d.kind === 'StatefulSet') && d.metadata.name === name);
+      assert.ok(doc, name);
+      return doc;
+    };
+    const container = (name: string): Container => {
+      const c = (arr(podSpec(workload(name))?.containers) as Container[])[0];
+      assert.ok(c, name);
+      return c;
+    };
+    const env = (c: Container, name: string): unknown => c.env?.find((e) => e.name === name);
+    assert.equal(workload('risk').kind, 'StatefulSet');
+    assert.deepEqual(obj(env(container('risk'), 'RISK_INSTANCE_ID')).valueFrom, { fieldRef: { fieldPath: 'metadata.name' } });
+    assert.deepEqual(obj(env(container('risk'), 'KAFKA_SASL_PASSWORD')).valueFrom, { secretKeyRef: { name: 'parallax-kafka', key: 'risk-password' } });
+    // One watcher per chain and contract (a second fences the first): one replica, never two during a rollout.
+    const watcher = workload('chain-watcher');
+    assert.equal(obj(watcher.spec).replicas, 1);
+    assert.equal(obj(obj(watcher.spec).strategy).type, 'Recreate');
+    const w = container('chain-watcher');
+    for (const [name, key] of [['RPC_URL', 'RPC_URL'], ['CHAIN_ID', 'CHAIN_ID'], ['SETTLEMENT_ADDRESS', 'SETTLEMENT_ADDRESS'], ['SETTLEMENT_DEPLOY_BLOCK', 'SETTLEMENT_DEPLOY_BLOCK'], ['CHAIN_CONFIRMATIONS', 'CONFIRMATIONS']] as const) {
+      assert.deepEqual(obj(env(w, name)).valueFrom, { configMapKeyRef: { name: 'parallax-settlement-config', key } }, `chain watcher ${name}`);
+    }
+    assert.deepEqual(obj(env(w, 'KAFKA_SASL_PASSWORD')).valueFrom, { secretKeyRef: { name: 'parallax-kafka', key: 'chain-watcher-password' } });
+    assert.ok(!JSON.stringify(podSpec(watcher)).includes('parallax-settlement"'), 'the watcher never mounts the operator key Secret');
+    // ACCOUNT_SHARDS comes from the one ConfigMap every Kafka workload and kafka-setup read.
+    const config = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'parallax-config');
+    assert.ok(obj(config?.data).ACCOUNT_SHARDS);
+    for (const doc of docs.filter((d) => ['matching-engine', 'risk', 'chain-watcher', 'gateway', 'kafka-setup'].includes(d.metadata.name) && podSpec(d))) {
+      const c = (arr(podSpec(doc)?.containers) as Container[])[0];
+      assert.ok(JSON.stringify(c).includes('"parallax-config"'), `${doc.metadata.name} reads parallax-config`);
+      assert.equal(env(c as Container, 'ACCOUNT_SHARDS'), undefined, `${doc.metadata.name} overrides ACCOUNT_SHARDS`);
+    }
+    // Prometheus finds both (plain config and the operator overlay).
+    const operator = build('k8s/overlays/prometheus-operator').filter((d) => d.kind === 'PodMonitor').map((d) => d.metadata.name);
+    for (const name of ['risk', 'chain-watcher']) assert.ok(operator.includes(name), `no PodMonitor for ${name}`);
+    for (const file of ['prometheus.yml', 'prometheus-k8s.yml']) {
+      const jobs = (parse(readFileSync(join(root, 'k8s/base/monitoring', file), 'utf8')) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name);
+      for (const name of ['risk', 'chain-watcher']) assert.ok(jobs.includes(name), `${file} does not scrape ${name}`);
     }
   });
 
@@ -282,7 +345,13 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
     const file = parse(readFileSync(join(root, 'k8s/base/monitoring/rules/parallax.yml'), 'utf8')) as { groups: unknown };
     assert.deepEqual(obj(rule.spec).groups, file.groups, 'k8s/overlays/prometheus-operator/prometheus-rule.yaml differs from the rule file');
     const monitors = docs.filter((d) => d.kind === 'PodMonitor').map((d) => d.metadata.name).sort();
-    assert.deepEqual(monitors, ['gateway', 'matching-engine', 'settlement']);
+    // Every workload with a metrics port has its PodMonitor, and no PodMonitor selects nothing.
+    const withMetrics = docs
+      .filter((d) => (d.kind === 'Deployment' || d.kind === 'StatefulSet') && (arr(podSpec(d)?.containers) as Container[]).some((c) => (c.ports ?? []).some((p) => p.name === 'metrics')))
+      .map((d) => d.metadata.name)
+      .sort();
+    assert.deepEqual(monitors, withMetrics);
+    assert.ok(monitors.includes('risk') && monitors.includes('chain-watcher'));
   });
 });
 
@@ -293,6 +362,17 @@ describe('Prometheus (promtool)', () => {
       assert.match(out, /SUCCESS: 1 rule files found|SUCCESS: \d+ rules found/, out);
     });
   }
+  it('every alert has its section in docs/operations.md (what it means, what to do)', () => {
+    const headings = readFileSync(join(root, 'docs/operations.md'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('### '))
+      .flatMap((l) => l.slice(4).split(' / ').map((n) => n.trim()));
+    const rules = parse(readFileSync(join(root, 'k8s/base/monitoring/rules/parallax.yml'), 'utf8')) as { groups: { rules: { alert?: string }[] }[] };
+    const alerts = rules.groups.flatMap((g) => g.rules.flatMap((r) => (r.alert === undefined ? [] : [r.alert])));
+    assert.ok(alerts.includes('ParallaxChainWatcherHalted') && alerts.includes('ParallaxRiskShardLag'));
+    assert.deepEqual(alerts.filter((a) => !headings.includes(a)), [], 'alerts without a section in docs/operations.md');
+  });
+
   it('promtool check rules on every rule file', () => {
     const dir = 'k8s/base/monitoring/rules';
     const files = readdirSync(join(root, dir)).filter((f) => f.endsWith('.yml')).map((f) => `${dir}/${f}`);
@@ -320,6 +400,29 @@ describe('the image runs what it ships', () => {
         for (const spec of specs) {
           if (spec.startsWith('node:') || spec.startsWith('@parallax/')) continue;
           assert.ok(kept(packageOf(spec)), `${dir}/${file} imports ${spec}, which npm prune --omit=dev removes`);
+        }
+      }
+    });
+  }
+
+  // The apps compose and k8s run, from their production sources (specs, test support and benchmarks excluded).
+  for (const app of ['matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher']) {
+    it(`apps/${app} imports only runtime dependencies`, () => {
+      const files: string[] = [];
+      const walk = (dir: string): void => {
+        for (const entry of readdirSync(dir, { withFileTypes: true })) {
+          const path = join(dir, entry.name);
+          if (entry.isDirectory() && !['testing', 'bench'].includes(entry.name)) walk(path);
+          else if (entry.isFile() && entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) files.push(path);
+        }
+      };
+      walk(join(root, 'apps', app, 'src'));
+      assert.ok(files.length > 3, `apps/${app}: ${files.length} source files`);
+      for (const file of files) {
+        const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\(\s*)'([^'.][^']*)'/g)].map((m) => m[1] ?? '');
+        for (const spec of specs) {
+          if (spec.startsWith('node:') || spec.startsWith('@parallax/')) continue;
+          assert.ok(kept(packageOf(spec)), `${file} imports ${spec}, which npm prune --omit=dev removes`);
         }
       }
     });

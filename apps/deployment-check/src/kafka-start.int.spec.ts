@@ -1,14 +1,18 @@
 // The broker start script compose and k8s run (k8s/base/kafka/start.sh), started for real from the Apache Kafka
 // jars scripts/kafka.sh fetched (the apache/kafka image's bin/ scripts are two lines of java; shims stand in for
 // them): it formats with the SCRAM users, enforces the ACL policy kafka-setup applies, and keeps its topics
-// and data across a restart on the same data directory (the volume).
+// and data across a restart on the same data directory (the volume). On it, the risk shards and the chain
+// watcher start as compose and k8s start them (their own principals, no topic creation, the deploy step's
+// files) and become ready: the ACL policy and the topics kafka-setup creates are all they need.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { startAnvil } from '@parallax/chain';
+import { deployDevChain } from '@parallax/settlement';
 import { createKafkaTransport, type KafkaSecurity } from '@parallax/transport';
 import { root } from './tools.js';
 
@@ -34,6 +38,8 @@ const scram = (username: string, password: string): KafkaSecurity => ({ sasl: { 
 describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
   const work = mkdtempSync(join(tmpdir(), 'parallax-kafka-start-'));
   let broker: ChildProcess | undefined;
+  let port = 0;
+  let controller = 0;
 
   after(async () => {
     await stopBroker();
@@ -102,7 +108,7 @@ describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
 
   it('starts with SCRAM users and ACLs, enforces the policy, and keeps its topics on the volume across a restart', async () => {
     assert.ok(existsSync(LIBS), `no Kafka jars in ${LIBS}: run bash scripts/kafka.sh fetch (npm test does)`);
-    const [port, controller] = [await freePort(), await freePort()];
+    [port, controller] = [await freePort(), await freePort()];
     const brokers = [`127.0.0.1:${port}`];
     broker = startBroker(port, controller);
     await untilReady(brokers);
@@ -146,4 +152,74 @@ describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
       await ingestAgain.close();
     }
   });
+
+  it('the risk shards and the chain watcher start under their own principals, as compose runs them, and become ready', { timeout: 240_000 }, async () => {
+    // kafka-setup ran in the test above (PARTITIONS 2, ACCOUNT_SHARDS by default) on this broker.
+    assert.ok(broker && broker.exitCode === null, 'the broker of the test above is not running');
+    const brokers = `127.0.0.1:${port}`;
+    const anvil = await startAnvil();
+    const deployDir = join(work, 'deploy');
+    const children: ChildProcess[] = [];
+    try {
+      await deployDevChain(anvil.rpcUrl, deployDir);
+      const handoff = Object.fromEntries(
+        readFileSync(join(deployDir, 'settlement.env'), 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('=') && !l.startsWith('OPERATOR_PRIVATE_KEY='))
+          .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+      ) as Record<string, string>;
+      const kafka = (user: string, password: string): Record<string, string> => ({
+        KAFKA_BROKERS: brokers,
+        KAFKA_SASL_MECHANISM: 'scram-sha-512',
+        KAFKA_SASL_USERNAME: user,
+        KAFKA_SASL_PASSWORD: password,
+        ENSURE_TOPICS: 'false',
+        PARTITIONS: '2',
+      });
+      const [riskPort, watcherPort] = [await freePort(), await freePort()];
+      const start = (main: string, env: Record<string, string>): ChildProcess => {
+        const child = spawn(process.execPath, [main], { cwd: root, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+        children.push(child);
+        return child;
+      };
+      const risk = start('apps/risk/dist/main.js', { ...kafka('parallax-risk', passwords.risk), RISK_MARKETS_FILE: join(deployDir, 'risk-markets.json'), RISK_INSTANCE_ID: 'risk-0', RISK_HTTP_PORT: String(riskPort) });
+      const watcher = start('apps/chain-watcher/dist/main.js', { ...kafka('parallax-chain-watcher', passwords.chainWatcher), ...handoff, RPC_URL: anvil.rpcUrl, CHAIN_CONFIRMATIONS: '1', CHAIN_WATCHER_HTTP_PORT: String(watcherPort) });
+      const ready = async (name: string, child: ChildProcess, url: string): Promise<Record<string, unknown>> => {
+        const errors: string[] = [];
+        for (const out of [child.stdout, child.stderr]) out?.on('data', (c: Buffer) => errors.push(c.toString()));
+        const deadline = Date.now() + 180_000;
+        for (;;) {
+          assert.equal(child.exitCode, null, `${name} exited: ${errors.join('').slice(-2000)}`);
+          const res = await fetch(url).catch(() => undefined);
+          if (res?.status === 200) return (await res.json()) as Record<string, unknown>;
+          if (Date.now() > deadline) assert.fail(`${name} never ready: ${res === undefined ? 'no answer' : await res.text()} ${errors.join('').slice(-2000)}`);
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      };
+      const riskReady = await ready('risk', risk, `http://127.0.0.1:${riskPort}/ready`);
+      assert.deepEqual(obj(obj(riskReady.details).shards).owned, [0, 1, 2, 3], 'the one instance owns and restored every shard');
+      const watcherReady = await ready('chain-watcher', watcher, `http://127.0.0.1:${watcherPort}/ready`);
+      assert.equal(obj(watcherReady.details).watcher !== undefined, true);
+    } finally {
+      await Promise.all(
+        children.map(
+          (c) =>
+            new Promise<void>((resolve) => {
+              if (c.exitCode !== null || c.signalCode !== null) {
+                resolve();
+                return;
+              }
+              c.once('exit', () => {
+                resolve();
+              });
+              c.kill('SIGTERM');
+              setTimeout(() => c.kill('SIGKILL'), 15_000).unref();
+            }),
+        ),
+      );
+      await anvil.close();
+    }
+  });
 });
+
+const obj = (v: unknown): Record<string, unknown> => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>) : {});

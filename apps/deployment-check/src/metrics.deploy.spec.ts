@@ -1,5 +1,6 @@
 // Every metric an alert rule or a dashboard panel reads is one an app really exports: the apps are started as
-// their images start them (`node apps/<app>/dist/main.js`, settlement on a freshly deployed anvil chain and a
+// their images start them (`node apps/<app>/dist/main.js`: every app the deployment runs, settlement, the chain
+// watcher and the risk shards on the files of a freshly deployed anvil chain, settlement with a
 // real PostgreSQL database) and their live /metrics pages are read. A metric no app exports yet is accepted
 // only while it is listed, with the work that adds it, in k8s/base/monitoring/expected-metrics.json, and
 // only while no app exports it (the list cannot go stale).
@@ -116,7 +117,7 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
   const deployDir = mkdtempSync(join(tmpdir(), 'parallax-metrics-check-'));
 
   before(async () => {
-    const [enginePort, gatewayPort, gatewayMetricsPort, settlementPort, watcherPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [enginePort, gatewayPort, gatewayMetricsPort, settlementPort, watcherPort, riskPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     const engine = startApp('matching-engine', 'apps/matching-engine/dist/main.js', { ENGINE_HTTP_HOST: '127.0.0.1', ENGINE_HTTP_PORT: String(enginePort) });
     apps.push(engine);
 
@@ -159,11 +160,19 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
       CHAIN_WATCHER_HTTP_PORT: String(watcherPort),
     });
     apps.push(watcher);
+    // The risk shards with the deploy step's market file (compose's RISK_MARKETS_FILE), on their embedded log.
+    const risk = startApp('risk', 'apps/risk/dist/main.js', {
+      RISK_MARKETS_FILE: join(deployDir, 'risk-markets.json'),
+      RISK_HTTP_HOST: '127.0.0.1',
+      RISK_HTTP_PORT: String(riskPort),
+    });
+    apps.push(risk);
 
     pages.set('matching-engine', await scrape(engine, `http://127.0.0.1:${enginePort}/metrics`));
     pages.set('gateway', await scrape(gateway, `http://127.0.0.1:${gatewayMetricsPort}/metrics`));
     pages.set('settlement', await scrape(settlement, `http://127.0.0.1:${settlementPort}/metrics`));
     pages.set('chain-watcher', await scrape(watcher, `http://127.0.0.1:${watcherPort}/metrics`));
+    pages.set('risk', await scrape(risk, `http://127.0.0.1:${riskPort}/metrics`));
   });
 
   after(async () => {
@@ -179,6 +188,15 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
       for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'process_start_time_seconds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
         assert.ok(names.has(name), `${app} does not export ${name}`);
       }
+    }
+  });
+
+  it('every service the compose file and the base deploy is scraped here', () => {
+    // A new app in the deployment without its live /metrics here would let its panels and rules go unchecked.
+    assert.deepEqual([...pages.keys()].sort(), ['chain-watcher', 'gateway', 'matching-engine', 'risk', 'settlement']);
+    for (const file of ['prometheus.yml', 'prometheus-k8s.yml']) {
+      const jobs = (parse(readFileSync(join(MONITORING, file), 'utf8')) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name).sort();
+      assert.deepEqual(jobs, [...pages.keys()].sort(), `${file} scrapes exactly the apps checked here`);
     }
   });
 

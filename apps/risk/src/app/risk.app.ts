@@ -2,18 +2,18 @@
 // /shards; the account shards (RiskShards) consume on the same transport. RiskShards keeps its own group
 // consumer rather than Nest's batch consumer strategy: it subscribes three co-partitioned topics and
 // restores a shard from its journal on assignment, which the strategy's one-topic handler shape does not
-// express. The probes are the service's own controller (probes.controller.ts) over observability's metrics
-// registry and controller.
+// express. /metrics, /health and /ready come from the shared ObservabilityModule (terminus), with the
+// indicators of shards.health.ts.
 import 'reflect-metadata';
 import { type DynamicModule, type INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createLogger, createMetricsRegistry, METRICS_REGISTRY, MetricsController, NestPinoLogger, SERVICE_NAME, type Logger } from '@parallax/observability';
+import { createLogger, METRICS_REGISTRY, NestPinoLogger, ObservabilityModule, type Logger } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import type { Registry } from 'prom-client';
 import type { RiskServiceConfig } from '../config/risk.config.js';
 import { RiskShards } from '../service/risk-shards.js';
-import { RISK_FAILURE, RiskProbesController, type RiskFailure } from './probes.controller.js';
 import { RiskMetrics } from './risk.metrics.js';
+import { riskHealthIndicators, RiskShardsController, type RiskFailure } from './shards.health.js';
 
 export const SERVICE = 'risk';
 
@@ -22,11 +22,9 @@ class RiskAppModule {
   static forRoot(shards: RiskShards, failure: RiskFailure): DynamicModule {
     return {
       module: RiskAppModule,
-      controllers: [MetricsController, RiskProbesController],
+      imports: [ObservabilityModule.forService(SERVICE, { health: riskHealthIndicators(shards, failure) })],
+      controllers: [RiskShardsController],
       providers: [
-        { provide: SERVICE_NAME, useValue: SERVICE },
-        { provide: METRICS_REGISTRY, useFactory: () => createMetricsRegistry(SERVICE) },
-        { provide: RISK_FAILURE, useValue: failure },
         { provide: RiskMetrics, inject: [METRICS_REGISTRY], useFactory: (registry: Registry) => new RiskMetrics(registry, () => shards) },
         { provide: RiskShards, useValue: shards },
       ],

@@ -37,6 +37,8 @@ describe('risk configuration', () => {
     assert.deepEqual(c.shards.state, DEFAULT_RISK_STATE_TOPICS);
     assert.equal(c.shards.ordersTopic, engine.topics.orders);
     assert.deepEqual(c.http, { host: '127.0.0.1', port: 9104 });
+    assert.equal(c.shards.ensureTopics, true);
+    assert.equal(loadRiskConfig({ RISK_MARKETS_FILE: marketsFile(), ENSURE_TOPICS: 'false' }).shards.ensureTopics, false);
   });
 
   it('refuses bad values, naming the variable', () => {
@@ -47,5 +49,6 @@ describe('risk configuration', () => {
     rejects({ RISK_MARKETS_FILE: file, TOPIC_CHAIN_EVENTS: 'bad topic' }, 'TOPIC_CHAIN_EVENTS');
     rejects({ RISK_MARKETS_FILE: file, SNAPSHOT_EVERY_MESSAGES: '0' }, 'SNAPSHOT_EVERY_MESSAGES');
     rejects({ RISK_MARKETS_FILE: file, RISK_HTTP_PORT: '70000' }, 'RISK_HTTP_PORT');
+    rejects({ RISK_MARKETS_FILE: file, ENSURE_TOPICS: 'yes' }, 'ENSURE_TOPICS');
   });
 });

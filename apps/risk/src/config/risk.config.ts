@@ -54,6 +54,11 @@ const schema = z.object({
   /** Snapshot a shard after this many input messages, or when this much time passed since its last one. */
   SNAPSHOT_EVERY_MESSAGES: count(1).default(50_000),
   SNAPSHOT_EVERY_MS: count(1).default(60_000),
+  /** Create the topics at boot when missing; false where kafka-setup created them (the risk principal may not). */
+  ENSURE_TOPICS: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   /** Address and port of /metrics and /health (0 = any free port). */
   RISK_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   RISK_HTTP_PORT: count(0).max(65_535).default(9104),
@@ -114,6 +119,7 @@ export function loadRiskConfig(env: NodeJS.ProcessEnv = process.env): RiskServic
       snapshotEveryMessages: e.SNAPSHOT_EVERY_MESSAGES,
       snapshotEveryMs: e.SNAPSHOT_EVERY_MS,
       concurrentPartitions: e.RISK_CONCURRENT_PARTITIONS,
+      ensureTopics: e.ENSURE_TOPICS,
     },
   };
 }

@@ -50,6 +50,11 @@ export interface RiskShardsConfig {
    * their transaction round trips.
    */
   readonly concurrentPartitions?: number;
+  /**
+   * Create the topics when missing (default true). false where the deployment creates them (kafka-setup) and
+   * the risk principal may not (nor describe their configs): only the inputs' partition counts are checked.
+   */
+  readonly ensureTopics?: boolean;
 }
 
 /** What a restore did (tests, logs, metrics). */
@@ -95,6 +100,8 @@ export class RiskShards {
   private consumer: GroupConsumer | null = null;
   private assignedOnce = false;
   private restoring = false;
+  /** Shards assigned to this instance whose restore has not finished (readiness names them). */
+  private pending: number[] = [];
   /** Counters for tests and metrics: refusals by code, violations, dead letters. */
   readonly counters = { batches: 0, accepted: 0, rejected: new Map<string, number>(), violations: 0, deadLetters: 0, snapshots: 0 };
   readonly restores: ShardRestore[] = [];
@@ -119,9 +126,17 @@ export class RiskShards {
     return this.consumer !== null && this.assignedOnce && !this.restoring;
   }
 
+  /** What readiness reports: the shards owned (restored) and those still being restored. */
+  readiness(): { readonly ready: boolean; readonly joined: boolean; readonly owned: number[]; readonly restoring: number[] } {
+    return { ready: this.ready, joined: this.consumer !== null && this.assignedOnce, owned: this.ownedShards(), restoring: [...this.pending] };
+  }
+
   async start(): Promise<void> {
     const c = this.config;
-    await this.transport.ensureTopics([
+    // ensureTopics false (ENSURE_TOPICS, compose and k8s): kafka-setup created the topics, and the risk principal
+    // may neither create them nor describe their configs; only the inputs' partition counts are checked below.
+    const topics = (c.ensureTopics ?? true) ? this.transport : { ensureTopics: (): Promise<void> => Promise.resolve() };
+    await topics.ensureTopics([
       ...RISK_SOURCES.map((s) => ({ name: c.inputs[s], partitions: c.shards })),
       ...riskStateTopicSpecs(c.state, c.shards),
       // The engines' clock: records carry the log's append time, never a writer's (see topicSpecs).
@@ -174,7 +189,11 @@ export class RiskShards {
     }
     const mine = new Set(byShard.keys());
     await this.drop([...this.owned.keys()].filter((p) => !mine.has(p)));
-    for (const p of [...mine].sort((a, b) => a - b)) if (!this.owned.has(p)) this.owned.set(p, await this.restoreOrFail(p));
+    this.pending = [...mine].filter((p) => !this.owned.has(p)).sort((a, b) => a - b);
+    for (const p of [...this.pending]) {
+      this.owned.set(p, await this.restoreOrFail(p));
+      this.pending = this.pending.filter((q) => q !== p);
+    }
     this.assignedOnce = true;
     this.restoring = false;
   }

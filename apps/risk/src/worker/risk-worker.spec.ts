@@ -17,6 +17,11 @@ import { startRiskWorker } from './risk-worker.js';
 
 const SHARDS = 2;
 const MARKETS = [1, 2].map((id) => testMarket(id, { maker: 0, taker: 100 }));
+/** terminus's body of /ready: the `shards` indicator names what this instance owns and still restores. */
+interface ReadyBody {
+  readonly status: string;
+  readonly details: { readonly shards: { readonly owned: number[]; readonly restoring: number[] } };
+}
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function environment(): Record<string, string> {
@@ -65,11 +70,13 @@ describe('risk instances in worker threads (Nest app, embedded log)', () => {
         await sleep(10);
       }
       for (const w of [a, b]) {
-        const health = (await (await fetch(`${w.url}/health`)).json()) as { status: string; ready: boolean; owned: number[] };
-        assert.equal(health.status, 'ok', JSON.stringify(health));
-        assert.equal(health.ready, true);
-        assert.equal((await fetch(`${w.url}/ready`)).status, 200);
-        assert.equal(health.owned.length, 1, 'two instances split two shards');
+        assert.equal((await fetch(`${w.url}/health`)).status, 200);
+        const ready = await fetch(`${w.url}/ready`);
+        const body = (await ready.json()) as ReadyBody;
+        assert.equal(ready.status, 200, JSON.stringify(body));
+        assert.equal(body.status, 'ok');
+        assert.deepEqual(body.details.shards.restoring, []);
+        assert.equal(body.details.shards.owned.length, 1, 'two instances split two shards');
       }
       const scrape = async () => Promise.all([a, b].map(async (w) => (await fetch(`${w.url}/metrics`)).text()));
       const texts = await scrape();
@@ -87,8 +94,8 @@ describe('risk instances in worker threads (Nest app, embedded log)', () => {
         if (i > 3000) throw new Error('the surviving instance did not take over');
         await sleep(10);
       }
-      const health = (await (await fetch(`${b.url}/health`)).json()) as { owned: number[] };
-      assert.deepEqual(health.owned, [0, 1]);
+      const ready = (await (await fetch(`${b.url}/ready`)).json()) as ReadyBody;
+      assert.deepEqual(ready.details.shards.owned, [0, 1]);
       // Audit: each shard as a new owner would restore it = a re-run of its whole journal, whose outputs are
       // exactly the committed ones (nothing lost or doubled across the kill).
       const live = (await (await fetch(`${b.url}/shards`)).json()) as { shard: number; stateHash: string }[];

@@ -39,6 +39,12 @@ describe('dev chain deploy (compose `deploy` service)', () => {
     assert.equal(config.settlement.toLowerCase(), first.settlement.toLowerCase());
     assert.equal(config.markets.size, 3);
     assert.equal(config.chainId, anvil.chainId);
+    // The risk shards' market file: the same markets, lower-case addresses, decimal sizes, fee rates.
+    const riskMarkets = JSON.parse(readFileSync(join(dir, 'risk-markets.json'), 'utf8')) as Record<string, unknown>[];
+    assert.deepEqual(
+      riskMarkets,
+      [...config.markets.values()].map((m) => ({ marketId: m.marketId, baseToken: m.baseToken.toLowerCase(), quoteToken: m.quoteToken.toLowerCase(), lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString(), makerFeeRate: 0, takerFeeRate: 0 })),
+    );
     // The contract really is there, with dev account 1 as its operator (the key handed over).
     const reader = createPublicClient({ transport: http(anvil.rpcUrl) });
     const operator = await reader.readContract({ address: first.settlement, abi: settlementAbi, functionName: 'operator' });

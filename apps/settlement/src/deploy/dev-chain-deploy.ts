@@ -2,6 +2,8 @@
 // handing what the services need to them through files on a shared volume:
 //   <DEPLOY_DIR>/settlement.env   SETTLEMENT_ADDRESS, SETTLEMENT_DEPLOY_BLOCK, CHAIN_ID, OPERATOR_PRIVATE_KEY
 //   <DEPLOY_DIR>/markets.json     SETTLEMENT_MARKETS_FILE
+//   <DEPLOY_DIR>/risk-markets.json  RISK_MARKETS_FILE (apps/risk: the same markets with their fee rates, 0 here as
+//                                   settlement's and the gateway's MAKER_/TAKER_FEE_RATE defaults)
 // The keys are anvil's well-known dev accounts: this is for a chain that holds nothing of value, never a real
 // one (a real chain is configured, not deployed to: see docs/operations.md). Re-running it against the same
 // chain reuses the deployment when the contract is still there (a restarted anvil has lost it: deploy again).
@@ -24,6 +26,14 @@ export interface DevChainDeployment {
 
 const ENV_FILE = 'settlement.env';
 const MARKETS_FILE = 'markets.json';
+const RISK_MARKETS_FILE = 'risk-markets.json';
+
+/** apps/risk's market list (RISK_MARKETS_FILE): lower-case addresses, sizes as decimal strings, fee rates. */
+function formatRiskMarkets(markets: readonly SettlementMarket[]): string {
+  return JSON.stringify(
+    markets.map((m) => ({ marketId: m.marketId, baseToken: m.baseToken.toLowerCase(), quoteToken: m.quoteToken.toLowerCase(), lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString(), makerFeeRate: 0, takerFeeRate: 0 })),
+  );
+}
 
 function devKey(index: number): Hex {
   const key = mnemonicToAccount(ANVIL_MNEMONIC, { addressIndex: index }).getHdKey().privateKey;
@@ -63,6 +73,8 @@ export async function deployDevChain(rpcUrl: string, deployDir: string, marketCo
       const code = await probe.getCode({ address });
       if (code !== undefined && code !== '0x') {
         const markets = [...parseSettlementMarkets(readFileSync(marketsPath, 'utf8'), marketsPath).values()];
+        // A deploy volume from before the risk service gets its file too.
+        writeAtomic(join(deployDir, RISK_MARKETS_FILE), `${formatRiskMarkets(markets)}\n`, 0o644);
         return { chainId, settlement: address, deployBlock: BigInt(previous.get('SETTLEMENT_DEPLOY_BLOCK') ?? '0'), operatorKey, markets, deployed: false };
       }
     }
@@ -80,6 +92,7 @@ export async function deployDevChain(rpcUrl: string, deployDir: string, marketCo
   for (let marketId = 1; marketId <= marketCount; marketId++) markets.push({ marketId, baseToken: base, quoteToken: quote, lotSize: 10n ** 15n, tickSize: 10n ** 4n });
 
   writeAtomic(marketsPath, `${formatSettlementMarkets(markets)}\n`, 0o644);
+  writeAtomic(join(deployDir, RISK_MARKETS_FILE), `${formatRiskMarkets(markets)}\n`, 0o644);
   writeAtomic(
     envPath,
     [`CHAIN_ID=${chainId}`, `SETTLEMENT_ADDRESS=${settlement}`, `SETTLEMENT_DEPLOY_BLOCK=${deployBlock}`, `OPERATOR_PRIVATE_KEY=${operatorKey}`, ''].join('\n'),
