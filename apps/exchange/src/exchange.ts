@@ -7,6 +7,7 @@ import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
 import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, riskStateTopicSpecs, riskTopicSpecs, settlementTopicSpecs, topicSpecs, type MarketDefinition, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { DEFAULT_PROGRESS_TOPIC, loadChainWatcherConfig, startChainWatcher, type ChainWatcherHandle } from '@parallax/chain-watcher';
+import { loadProjectorConfig, startProjector, type ProjectorHandle } from '@parallax/projector';
 import { loadGatewayConfig, startGateway } from '@parallax/gateway';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { isPrettyFormat, type Logger } from '@parallax/observability';
@@ -39,6 +40,8 @@ export interface RunningExchange {
   readonly risk: { readonly topics: RiskTopicNames; readonly resultsTopic: string; readonly groupId: string; readonly shards: number; readonly urls: readonly string[] } | undefined;
   /** The chain watcher feeding the risk shards from the local chain (deposits, withdrawals, keys, settlements). */
   readonly chainWatcher: ChainWatcherHandle | undefined;
+  /** The read model of balances, holds and transfers (PostgreSQL when DATABASE_URL, else its own PGlite). */
+  readonly projector: ProjectorHandle | undefined;
   /** Settles when any component stops on its own (a crash); the launcher then shuts everything down. */
   readonly failed: Promise<Error>;
   close(): Promise<void>;
@@ -272,6 +275,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
     // order can cost. A worker thread on the embedded log, or a process on Kafka (like the engines).
     const risk = riskNames(config);
     const riskUrls: string[] = [];
+    let projecting: Promise<ProjectorHandle> | undefined;
     if (localChain !== undefined) {
       const fees = settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 };
       const dir = await mkdtemp(join(tmpdir(), 'parallax-risk-'));
@@ -288,6 +292,26 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       }));
       await writeFile(marketsFile, JSON.stringify(markets));
       const env = riskEnv(config, names, risk, marketsFile);
+      // The projector replays the shards' journal with the same engine settings (the risk environment), into
+      // the read model the gateway's /v1/account endpoints serve. Started now, awaited before the gateway.
+      const ns = config.EXCHANGE_NAMESPACE;
+      const projectorConfig = loadProjectorConfig({
+        ...env,
+        KAFKA_CLIENT_ID: ns === undefined ? 'parallax-projector' : `${ns}.parallax-projector`,
+        PROJECTOR_GROUP_ID: ns === undefined ? 'parallax-projector' : `${ns}.parallax-projector`,
+        PROJECTOR_HTTP_PORT: '0',
+        ...(config.DATABASE_URL === undefined ? {} : { DATABASE_URL: config.DATABASE_URL }),
+        ...(config.EXCHANGE_DATA_DIR === undefined ? {} : { PROJECTOR_DATA_DIR: join(config.EXCHANGE_DATA_DIR, 'projector') }),
+      });
+      let projectorTransport: Transport;
+      if (log === undefined) {
+        const kafka = createKafkaTransport({ brokers: config.KAFKA_BROKERS ?? [], clientId: projectorConfig.kafkaClientId });
+        closers.push(() => kafka.close());
+        projectorTransport = kafka;
+      } else {
+        projectorTransport = log;
+      }
+      projecting = startProjector(projectorConfig, projectorTransport, { logger: logger.child({ service: 'projector' }) });
       if (log === undefined) {
         const p = spawnService(entryOf('@parallax/risk-service'), env, 'risk shards', reportFailure);
         closers.push(() => p.close());
@@ -365,6 +389,30 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       ...riskTopicSpecs(risk.inputs, ACCOUNT_SHARDS),
       { name: risk.resultsTopic, partitions: ACCOUNT_SHARDS },
     ]);
+    let projector: ProjectorHandle | undefined;
+    if (projecting !== undefined) {
+      const p = await projecting;
+      projector = p;
+      closers.push(() => p.close());
+      p.stopped.then(
+        () => undefined,
+        (err: unknown) => {
+          reportFailure(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+      logger.info({ url: p.url, database: config.DATABASE_URL === undefined ? 'embedded PGlite' : 'PostgreSQL' }, 'projector writing balances and transfers');
+      if (log !== undefined) {
+        // The projector reads the shards' inputs by the ranges their journal names, outside any consumer group
+        // (its position is its database row): the embedded log must keep what it has not projected yet, or a
+        // trimmed input would stop it. Nothing is held back on Kafka, whose retention is by time.
+        const embeddedLog = log.log;
+        const positionOf = (shard: number) => p.projector.status().find((x) => x.shard === shard);
+        embeddedLog.holdRetention(risk.state.journal, (shard) => positionOf(shard)?.journalNext ?? 0);
+        for (const source of ['requests', 'chainEvents', 'accountEvents'] as const) {
+          embeddedLog.holdRetention(risk.inputs[source], (shard) => positionOf(shard)?.inputs[source] ?? 0);
+        }
+      }
+    }
     const gateway: { app: INestApplication; url: string } = await startGateway({
       config: loadGatewayConfig({ ...process.env, GATEWAY_HOST: config.GATEWAY_HOST, GATEWAY_PORT: String(config.GATEWAY_PORT) }),
       transport: gatewayTransport,
@@ -375,6 +423,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
       settlementMarkets: localChain?.markets ?? [],
       fees: settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 },
+      ...(projector === undefined ? {} : { accountReadModel: projector.store }),
     }, { logger: logger.child({ service: 'gateway' }), shutdownHooks: false });
     closers.push(() => gateway.app.close());
     progress('gateway', { url: gateway.url });
@@ -390,6 +439,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       settlement,
       risk: localChain === undefined ? undefined : { topics: risk.inputs, resultsTopic: risk.resultsTopic, groupId: risk.groupId, shards: ACCOUNT_SHARDS, urls: riskUrls },
       chainWatcher,
+      projector,
       failed,
       close: closeAll,
     };

@@ -271,5 +271,25 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     const got = (await balance(quote, maker.trader)) - deposited(maker.trader, quote);
     assert.ok(paid >= notional && paid <= notional + (notional * 2_000n) / 1_000_000n, `taker paid ${paid}`);
     assert.ok(got <= notional && got >= notional - (notional * 2_000n) / 1_000_000n, `maker got ${got}`);
+    // The read model (the projector's replay of the risk ledger) agrees with the vault once it has seen the
+    // settlement, for both traders and both tokens, and lists each trader's deposits once.
+    for (const c of [maker, taker]) {
+      let last = '';
+      await until(`${c.trader}'s balances in the read model`, async () => {
+        const rows = await c.balances();
+        for (const token of [base, quote]) {
+          const row = rows.find((r) => r.token.toLowerCase() === token.toLowerCase());
+          const vault = await balance(token, c.trader);
+          last = `${token}: read model ${JSON.stringify(row)}, vault ${vault}`;
+          if (row === undefined || BigInt(row.onchain) !== vault) return undefined;
+        }
+        return true;
+      }, 60_000).catch((err: unknown) => {
+        throw new Error(`${String(err)}; last seen ${last}`);
+      });
+      const deposits = (await c.transfers()).filter((t) => t.kind === 'DEPOSIT');
+      assert.equal(new Set(deposits.map((t) => t.id)).size, deposits.length, 'each deposit once');
+      assert.ok(deposits.length >= 1);
+    }
   });
 });

@@ -116,6 +116,35 @@ export interface SettlementBatchInfo {
 }
 
 /** An API error answer: `code` is the gateway's stable error code. */
+/** One token of GET /v1/account/balances (base units as decimal strings). */
+export interface BalanceInfo {
+  readonly token: string;
+  /** The contract balance as the risk ledger knows it. */
+  readonly onchain: string;
+  readonly available: string;
+  readonly heldOrders: string;
+  readonly heldWithdrawals: string;
+  readonly withdrawalShortfall: string;
+  readonly unsettledIn: string;
+  readonly unsettledOut: string;
+  readonly feesOwed: string;
+  readonly asOf: { readonly shard: number; readonly journalOffset: string | number; readonly journalEntry: string | number };
+}
+
+/** One row of GET /v1/account/transfers. */
+export interface TransferInfo {
+  /** DEPOSIT, WITHDRAWAL_REQUESTED, WITHDRAWAL_CANCELLED or WITHDRAWAL_EXECUTED. */
+  readonly kind: string;
+  readonly token: string;
+  readonly amount: string;
+  /** The risk engine's code when the ledger refused the event, else null. */
+  readonly refused: string | null;
+  readonly loggedAt: string;
+  /** Stable: the same transfer has the same id on every read. */
+  readonly id: string;
+  readonly asOf: { readonly shard: number; readonly journalOffset: string | number };
+}
+
 export class ParallaxApiError extends Error {
   constructor(
     readonly status: number,
@@ -339,6 +368,20 @@ export class ParallaxClient {
   async fills(symbol?: string): Promise<FillInfo[]> {
     const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
     return (await this.request<{ fills: FillInfo[] }>('GET', `/v1/orders/fills${q}`, undefined, await this.authHeaders())).fills;
+  }
+
+  /**
+   * The signed-in trader's balances and holds per token, from the read model (the projector's replay of the
+   * risk ledger): eventually consistent, `asOf` names the journal entry each row reflects. Base units as decimal strings.
+   */
+  async balances(): Promise<BalanceInfo[]> {
+    return (await this.request<{ balances: BalanceInfo[] }>('GET', '/v1/account/balances', undefined, await this.authHeaders())).balances;
+  }
+
+  /** The signed-in trader's deposits and withdrawals, oldest first (limit 1..1000). */
+  async transfers(limit?: number): Promise<TransferInfo[]> {
+    const q = limit === undefined ? '' : `?limit=${String(limit)}`;
+    return (await this.request<{ transfers: TransferInfo[] }>('GET', `/v1/account/transfers${q}`, undefined, await this.authHeaders())).transfers;
   }
 
   async order(symbol: string, ref: { orderId?: string; clientOrderId?: string }): Promise<OrderInfo> {

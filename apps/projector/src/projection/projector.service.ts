@@ -8,7 +8,7 @@
 import { DEFAULT_ORDERS_RETENTION_MS, riskTopicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { ConfigError } from '@parallax/observability';
 import type { RiskMarket } from '@parallax/risk';
-import { shardOptions, type RiskSource } from '@parallax/risk-service';
+import { shardOptions, type RiskSource, type SourceOffsets } from '@parallax/risk-service';
 import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type TopicPartition, type Transport } from '@parallax/transport';
 import type { ProjectionStore } from '../store/projection.store.js';
 import { ProjectorError, type ProjectorErrorCode } from './projector.errors.js';
@@ -36,6 +36,8 @@ export interface ShardStatus {
   readonly shard: number;
   readonly journalNext: number;
   readonly journalSeq: number;
+  /** Per input source, the first offset not yet projected. */
+  readonly inputs: SourceOffsets;
   readonly stateHash: string;
   /** Journal entries appended and not yet projected (at the last batch seen). */
   readonly lag: number;
