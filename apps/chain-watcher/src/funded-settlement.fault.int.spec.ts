@@ -33,9 +33,9 @@ import { createLogger } from '@parallax/observability';
 import { OrderType, Prng, StpMode, TimeInForce } from '@parallax/order-book';
 import { shardForAccount, type Address as RiskAddress, type RiskMarket } from '@parallax/risk';
 import { loadRiskConfig, restoreShard, type RiskShardsConfig } from '@parallax/risk-service';
-import { drained, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
+import { drained, ledgerViolations, readPartitions, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, waitFor, type SettlementHandle } from '@parallax/settlement';
-import { createKafkaTransport, type ConsumedMessage, type Transport } from '@parallax/transport';
+import { createKafkaTransport } from '@parallax/transport';
 import { keccak256, toHex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startChainWatcher, type ChainWatcherHandle } from './app/bootstrap.js';
@@ -51,16 +51,6 @@ const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
 const RISK_MAIN = fileURLToPath(new URL('./main.js', import.meta.resolve('@parallax/risk-service')));
 const log = createLogger('funded-settlement-fault-test', 'warn');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function readAll(t: Transport, topic: string, partitions: number): Promise<ConsumedMessage[][]> {
-  const out: ConsumedMessage[][] = [];
-  for (let p = 0; p < partitions; p++) {
-    const part: ConsumedMessage[] = [];
-    for await (const chunk of t.read(topic, p, 0)) part.push(...chunk);
-    out.push(part);
-  }
-  return out;
-}
 
 describe('the funds path on Kafka and anvil with a risk shard and the engine killed (kill -9)', () => {
   const procs: ServiceProcess[] = [];
@@ -221,7 +211,7 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
     await waitFor('every deposit on the chain-events topic', async () => {
       healthy();
       let n = 0;
-      for (const part of await readAll(t, topics.chain, SHARDS)) for (const m of part) n += decodeChainEventBatch(m.value).events.filter((e) => e.type === 'deposit').length;
+      for (const part of await readPartitions(t, topics.chain, SHARDS)) for (const m of part) n += decodeChainEventBatch(m.value).events.filter((e) => e.type === 'deposit').length;
       return n >= depositsExpected ? true : undefined;
     }, 120_000, 100);
     await waitDrained('deposits');
@@ -292,12 +282,12 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
     const committedOutputs = async (): Promise<void> => {
       const reruns = [];
       for (let s = 0; s < SHARDS; s++) reruns.push(await rerunJournal(t, shardsConfig, s));
-      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.orders)), valueMultiset((await readAll(t, topics.orders, P)).flat()), 'committed orders = the journal re-run');
-      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.signedOrders)), valueMultiset((await readAll(t, topics.signed, P)).flat()), 'committed signed orders = the journal re-run');
+      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.orders)), valueMultiset((await readPartitions(t, topics.orders, P)).flat()), 'committed orders = the journal re-run');
+      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.signedOrders)), valueMultiset((await readPartitions(t, topics.signed, P)).flat()), 'committed signed orders = the journal re-run');
     };
     await committedOutputs();
     const placed = new Set<number>();
-    for (const part of await readAll(t, topics.orders, P)) {
+    for (const part of await readPartitions(t, topics.orders, P)) {
       for (const m of part) {
         for (const c of decodeCommandBatch(m.value).commands) {
           if (c.type !== 'place') continue;
@@ -307,13 +297,13 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
       }
     }
     const signedBy = new Map<number, string>();
-    for (const part of await readAll(t, topics.signed, P)) for (const m of part) for (const o of decodeSignedOrderBatch(m.value).orders) signedBy.set(o.orderId, o.trader.toLowerCase());
+    for (const part of await readPartitions(t, topics.signed, P)) for (const m of part) for (const o of decodeSignedOrderBatch(m.value).orders) signedBy.set(o.orderId, o.trader.toLowerCase());
     assert.deepEqual([...placed].sort((a, b) => a - b), [...signedBy.keys()].sort((a, b) => a - b));
     assert.equal([...signedBy.values()].includes(lower(unfunded.address)), false, 'an unfunded order reached a book');
     let trades = 0;
     const tradedMarkets = new Set<number>();
     const tradeKeys = new Set<string>();
-    for (const part of await readAll(t, topics.events, P)) {
+    for (const part of await readPartitions(t, topics.events, P)) {
       for (const m of part) {
         const b = decodeEventBatch(m.value);
         for (const e of decodeEventBatchEvents(b)) {
@@ -395,15 +385,7 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
     }
     assert.deepEqual([...live.keys()].sort(), [0, 1], 'the living risk processes own every shard');
     for (const [s, hash] of live) assert.equal(hash, engines[s]!.stateHash(), `shard ${s}: live state = snapshot + journal replay`);
-    const audit = (es: typeof engines): void => {
-      const broken = es.flatMap((e, i) => e.checkInvariants().map((b) => `shard ${i}: ${b}`));
-      for (const token of es[0]!.tokens) {
-        const flow = es.reduce((n, e) => n + e.totals(token).flow, 0n);
-        if (flow !== 0n) broken.push(`${token}: flows sum to ${flow}`);
-      }
-      assert.deepEqual(broken, []);
-    };
-    audit(engines);
+    assert.deepEqual(ledgerViolations(engines), []);
     for (const a of traders) {
       for (const token of tokens) {
         const b = ledgerOf(engines, a.address, token);
@@ -434,7 +416,7 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
       const e = await rebuild();
       return e.every((x) => x.openOrderCount === 0) ? e : undefined;
     }, 120_000, 500);
-    audit(after2);
+    assert.deepEqual(ledgerViolations(after2), []);
     for (const e of after2) for (const a of e.accountAddresses()) for (const token of e.tokens) assert.equal(e.balance(a, token).heldOrders, 0n, `${a} ${token}: a hold left`);
     await committedOutputs();
     console.log(`funds path under kill -9: ${placed.size} orders forwarded once, ${trades} trades in ${tradedMarkets.size} markets settled in full (0 skipped, 0 failed), ${sentUnfunded} unfunded requests refused, ${cancels.length} cancels at the end`);

@@ -20,9 +20,9 @@ import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matchi
 import { createLogger } from '@parallax/observability';
 import { Prng, TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket } from '@parallax/risk';
-import { TransportError, type ConsumedMessage, type OutgoingMessage, type Transport } from '@parallax/transport';
+import { TransportError, type OutgoingMessage, type Transport } from '@parallax/transport';
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
-import { drained, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
+import { drained, readPartitions, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
 import { machineBusySec, procCpuSec } from './cpu.js';
 import { pct } from './result.js';
 
@@ -110,16 +110,6 @@ async function retryingUnknownTopic<T>(start: () => Promise<T>): Promise<T> {
       await sleep(500);
     }
   }
-}
-
-async function readPartitions(t: Transport, topic: string, partitions: number): Promise<ConsumedMessage[][]> {
-  const out: ConsumedMessage[][] = [];
-  for (let p = 0; p < partitions; p++) {
-    const part: ConsumedMessage[] = [];
-    for await (const chunk of t.read(topic, p, 0)) part.push(...chunk);
-    out.push(part);
-  }
-  return out;
 }
 
 async function sendAll(t: Transport, topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
