@@ -424,7 +424,7 @@ export function renderSection(results: readonly ScenarioResult[], info: RunInfo,
       : [
           `${o.risk.orders.toLocaleString('en')} place requests (10% from accounts that never deposited: refused INSUFFICIENT_FUNDS), ${o.risk.accounts.toLocaleString('en')} funded accounts, ` +
             `${o.markets} markets, S = ${o.risk.shards} account shards, P = ${o.partitions} market partitions, 100 requests per message, unpaced. The account shards (\`RiskShards\`, the risk service's own code) ` +
-            'and one matching engine (`startMatchingEngine`) run in the benchmark process, one transport client each; the clock runs from the first request appended until every input of both consumer groups ' +
+            'and one matching engine (`startMatchingEngine`) run in the benchmark process, one transport client each; the clock runs from the start of encoding and appending the requests (the encoding is the gateway\'s work, inside the window) until every input of both consumer groups ' +
             '(requests, chain events, account events; orders) is committed, account events included. In the same run a second engine group consumes a copy of the orders the shards forwarded: the path ' +
             'without the risk stage. Verified (a failure exits non-zero): each shard\'s whole journal re-run in one process ends with the live state hash and forwards exactly the committed orders and ' +
             'signed orders (byte-equal multisets); each orders partition replayed by a fresh `PartitionEngine` yields exactly the committed market events; every invariant (conservation per token, holds = ' +
