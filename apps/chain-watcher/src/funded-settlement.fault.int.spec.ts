@@ -67,6 +67,9 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
   // ("settled 90000 in / 0 out / 0 fees exceed the unsettled 0 / 0 / 0") and the settlement is lost: the
   // ledger's on-chain view drifts from balanceOf for good. Every fill still settles on chain (no FillsSkipped,
   // no failed fill) and the exactly-once and conservation checks before the ledger comparison pass.
+  // Also seen once (1 run in 6), not yet diagnosed: after the kills, re-running a shard's journal read an empty
+  // input range for one entry ("RangeError: an empty batch" in rerunJournal), so the committed outputs could not
+  // be compared with the journal's.
   const KNOWN_BUG = 'issue 10: a settled batch that overtakes its fills\' account events is refused (SETTLEMENT_MISMATCH) and the ledger drifts from the chain';
   it('settles every fill (zero FillUnderfunded) and keeps the ledger equal to the chain across the kills', { timeout: 600_000, todo: KNOWN_BUG }, async () => {
     const run = `funded-fault-${process.pid}-${Date.now()}`;
