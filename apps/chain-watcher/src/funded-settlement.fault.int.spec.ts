@@ -19,10 +19,8 @@ import { after, describe, it } from 'node:test';
 import { settlementAbi, signOrder, type LocalChain } from '@parallax/chain';
 import {
   decodeChainEventBatch,
-  decodeCommandBatch,
   decodeEventBatch,
   decodeEventBatchEvents,
-  decodeSignedOrderBatch,
   encodeRiskRequestBatch,
   topicSpecs,
   type ClientRequest,
@@ -33,7 +31,7 @@ import { createLogger } from '@parallax/observability';
 import { OrderType, Prng, StpMode, TimeInForce } from '@parallax/order-book';
 import { shardForAccount, type Address as RiskAddress, type RiskMarket } from '@parallax/risk';
 import { loadRiskConfig, restoreShard, type RiskShardsConfig } from '@parallax/risk-service';
-import { drained, ledgerViolations, readPartitions, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
+import { drained, forwardedOrders, ledgerViolations, readPartitions, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, waitFor, type SettlementHandle } from '@parallax/settlement';
 import { createKafkaTransport } from '@parallax/transport';
 import { keccak256, toHex, type LocalAccount } from 'viem';
@@ -289,18 +287,8 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
       assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.signedOrders)), valueMultiset((await readPartitions(t, topics.signed, P)).flat()), 'committed signed orders = the journal re-run');
     };
     await committedOutputs();
-    const placed = new Set<number>();
-    for (const part of await readPartitions(t, topics.orders, P)) {
-      for (const m of part) {
-        for (const c of decodeCommandBatch(m.value).commands) {
-          if (c.type !== 'place') continue;
-          assert.equal(placed.has(c.orderId), false, `order ${c.orderId} forwarded twice`);
-          placed.add(c.orderId);
-        }
-      }
-    }
-    const signedBy = new Map<number, string>();
-    for (const part of await readPartitions(t, topics.signed, P)) for (const m of part) for (const o of decodeSignedOrderBatch(m.value).orders) signedBy.set(o.orderId, o.trader.toLowerCase());
+    const { placed, signedBy, twice } = await forwardedOrders(t, topics.orders, topics.signed, P);
+    assert.deepEqual(twice, []);
     assert.deepEqual([...placed].sort((a, b) => a - b), [...signedBy.keys()].sort((a, b) => a - b));
     assert.equal([...signedBy.values()].includes(lower(unfunded.address)), false, 'an unfunded order reached a book');
     let trades = 0;

@@ -2,6 +2,7 @@
 // test can compare what the shard would forward with what the live services committed: equal multisets
 // of orders and signed orders mean every committed output came from the journaled interleaving, exactly
 // once, whatever processes were killed in between.
+import { decodeCommandBatch, decodeSignedOrderBatch } from '@parallax/contracts';
 import type { RiskEngine } from '@parallax/risk';
 import type { ConsumedMessage, OutgoingMessage, Transport } from '@parallax/transport';
 import { AccountShard } from '../shard/account-shard.js';
@@ -75,4 +76,38 @@ export function ledgerViolations(engines: readonly RiskEngine[]): string[] {
     if (flow !== 0n) broken.push(`${token}: flows sum to ${flow}`);
   }
   return broken;
+}
+
+export interface ForwardedOrders {
+  /** Order ids placed on the orders topic. */
+  readonly placed: Set<number>;
+  /** Order id -> trader (lower case) of every signed order written. */
+  readonly signedBy: Map<number, string>;
+  /** An order placed or a signed order written more than once: empty when exactly once. */
+  readonly twice: string[];
+}
+
+/** What the shards forwarded, read back from the orders and signed-orders topics, with anything written twice. */
+export async function forwardedOrders(t: Transport, ordersTopic: string, signedOrdersTopic: string, partitions: number): Promise<ForwardedOrders> {
+  const placed = new Set<number>();
+  const signedBy = new Map<number, string>();
+  const twice: string[] = [];
+  for (const part of await readPartitions(t, ordersTopic, partitions)) {
+    for (const m of part) {
+      for (const c of decodeCommandBatch(m.value).commands) {
+        if (c.type !== 'place') continue;
+        if (placed.has(c.orderId)) twice.push(`order ${c.orderId} forwarded twice`);
+        placed.add(c.orderId);
+      }
+    }
+  }
+  for (const part of await readPartitions(t, signedOrdersTopic, partitions)) {
+    for (const m of part) {
+      for (const o of decodeSignedOrderBatch(m.value).orders) {
+        if (signedBy.has(o.orderId)) twice.push(`signed order ${o.orderId} written twice`);
+        signedBy.set(o.orderId, o.trader.toLowerCase());
+      }
+    }
+  }
+  return { placed, signedBy, twice };
 }
