@@ -24,6 +24,12 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
   --failover-rate R       load during the kill -9 phase (default 20000; smoke 3000)
   --failover-duration S   length of the kill -9 phase (default 40; smoke 20)
   --no-failover           skip the kill -9 phase
+  --risk-orders N         place requests of the funds-path phase (requests -> risk -> orders -> engine ->
+                          account events -> risk, then the engine alone on the same orders; default 100000;
+                          smoke 5000)
+  --risk-accounts N       funded accounts of the funds-path phase (default 2000; smoke 200)
+  --risk-shards S         account shards of the funds-path phase (default 4)
+  --no-risk               skip the funds-path phase
   --transport T           kafka | embedded | both (default both)
   --batch B               max commands per message per market (default 100)
   --engine-batch M        engines' MAX_BATCH_MESSAGES, input messages per transaction (default 500, the
@@ -34,7 +40,8 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
   --render FILE           no run: print (and with --docs write) the results saved by --json
   --help
 
-Environment: KAFKA_BROKERS (default 127.0.0.1:19092; the broker is started with scripts/kafka.sh if not running).`;
+Environment: KAFKA_BROKERS (default 127.0.0.1:$KAFKA_PORT, 19092 when unset; that local broker is started with
+scripts/kafka.sh if not running, and its CPU is measured).`;
 
 export interface BenchOptions {
   readonly smoke: boolean;
@@ -53,6 +60,8 @@ export interface BenchOptions {
   readonly failover: boolean;
   readonly failoverRate: number;
   readonly failoverDurationSec: number;
+  /** The funds-path phase (risk stage included); null = skipped. */
+  readonly risk: { readonly orders: number; readonly accounts: number; readonly shards: number } | null;
   readonly kafka: boolean;
   readonly embedded: boolean;
   readonly batch: number;
@@ -104,6 +113,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
         'failover-rate': { type: 'string' },
         'failover-duration': { type: 'string' },
         'no-failover': { type: 'boolean' },
+        'risk-orders': { type: 'string' },
+        'risk-accounts': { type: 'string' },
+        'risk-shards': { type: 'string' },
+        'no-risk': { type: 'boolean' },
         transport: { type: 'string' },
         batch: { type: 'string' },
         'engine-batch': { type: 'string' },
@@ -151,6 +164,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
     failover: values['no-failover'] !== true,
     failoverRate: int('failover-rate', values['failover-rate'], smoke ? 3_000 : 20_000, 1, 1e8),
     failoverDurationSec,
+    risk:
+      values['no-risk'] === true
+        ? null
+        : {
+            orders: int('risk-orders', values['risk-orders'], smoke ? 5_000 : 100_000, 1, 1e8),
+            accounts: int('risk-accounts', values['risk-accounts'], smoke ? 200 : 2_000, 1, 1e7),
+            shards: int('risk-shards', values['risk-shards'], 4, 1, 1024),
+          },
     kafka: transport !== 'embedded',
     embedded: transport !== 'kafka',
     batch: int('batch', values.batch, 100, 1, 10_000),

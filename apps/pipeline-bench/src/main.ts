@@ -9,7 +9,9 @@ import { loadAverage } from './cpu.js';
 import { runEmbeddedScenario } from './embedded-run.js';
 import { runKafkaScenario } from './kafka-run.js';
 import { killAllChildren } from './processes.js';
+import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { printResults, writeDocs, type RunInfo } from './report.js';
+import { runRiskStage, type RiskStageResult } from './risk-run.js';
 import type { ScenarioResult } from './result.js';
 
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -53,8 +55,10 @@ function adoptLocalCredentials(): void {
 }
 
 function ensureBroker(brokersEnv: string | undefined): Broker {
-  const brokers = (brokersEnv ?? '127.0.0.1:19092').split(',').map((b) => b.trim());
-  if (brokersEnv !== undefined && brokersEnv !== '127.0.0.1:19092') {
+  // scripts/kafka.sh serves 127.0.0.1:$KAFKA_PORT (19092 by default): that broker is the local one.
+  const localBroker = `127.0.0.1:${process.env['KAFKA_PORT'] ?? '19092'}`;
+  const brokers = (brokersEnv ?? localBroker).split(',').map((b) => b.trim());
+  if (brokersEnv !== undefined && brokersEnv !== localBroker) {
     // Someone else's broker: measured without its CPU (its pid is not ours to read).
     return { brokers, pid: null, startedHere: false };
   }
@@ -72,7 +76,21 @@ function ensureBroker(brokersEnv: string | undefined): Broker {
   return { brokers, pid: pid === undefined ? null : Number(pid), startedHere };
 }
 
-async function run(o: BenchOptions): Promise<ScenarioResult[]> {
+/** The funds-path phase (risk stage included) on one transport; a thrown failure becomes a failed result. */
+async function riskPhase(o: BenchOptions, t: Transport, brokerPid: number | null, run: string): Promise<RiskStageResult | null> {
+  const r = o.risk;
+  if (r === null) return null;
+  log(`${t.kind}, funds path: requests -> risk (S=${r.shards}) -> orders -> engine -> account events -> risk, ${r.orders} requests, then the engine alone on the same orders`);
+  try {
+    const res = await runRiskStage(t, { orders: r.orders, accounts: r.accounts, markets: o.markets, shards: r.shards, partitions: o.partitions, brokerPid }, run, cpus().length);
+    log(`  => ${Math.round(res.requests / res.withRiskSec).toLocaleString('en')} requests/s with risk, ${Math.round(res.accepted / res.engineOnlySec).toLocaleString('en')} orders/s engine alone, ${res.problems.length === 0 ? 'verified' : `FAILED: ${res.problems.slice(0, 3).join('; ')}`}`);
+    return res;
+  } finally {
+    await t.close();
+  }
+}
+
+async function run(o: BenchOptions, risk: RiskStageResult[]): Promise<ScenarioResult[]> {
   const results: ScenarioResult[] = [];
   const cores = cpus().length;
   const brokersEnv = process.env['KAFKA_BROKERS'];
@@ -117,6 +135,8 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
           }),
         );
       }
+      const r = await riskPhase(o, createKafkaTransport({ brokers: broker.brokers, clientId: `pb-risk-${process.pid}` }), broker.pid, `pb-risk-kafka-${process.pid}-${Date.now()}`);
+      if (r !== null) risk.push(r);
     }
     if (o.embedded) {
       const base = { markets: o.markets, batch: o.batch, engineBatch: o.engineBatch, seed: o.seed, drainTimeoutMs, cores, log };
@@ -129,6 +149,8 @@ async function run(o: BenchOptions): Promise<ScenarioResult[]> {
         log(`embedded, paced ${o.rate}/s for ${o.warmupSec} s warm-up + ${o.durationSec} s: K=${o.latencyEngines}, P=${p}`);
         add(await runEmbeddedScenario({ ...base, name: 'paced', partitions: p, engines: o.latencyEngines, rate: o.rate, durationSec: o.durationSec, warmupSec: o.warmupSec }));
       }
+      const r = await riskPhase(o, createEmbeddedTransport(), null, `pb-risk-emb-${process.pid}`);
+      if (r !== null) risk.push(r);
     }
   } finally {
     killAllChildren();
@@ -161,23 +183,26 @@ async function main(): Promise<number> {
   };
   const t0 = Date.now();
   let results: ScenarioResult[];
+  let risk: RiskStageResult[] = [];
   if (o.render !== undefined) {
     // Re-render the tables and the docs section from a saved --json file (no run).
-    const saved = JSON.parse(readFileSync(o.render, 'utf8')) as { info: RunInfo & { startedAt: string }; results: ScenarioResult[] };
+    const saved = JSON.parse(readFileSync(o.render, 'utf8')) as { info: RunInfo & { startedAt: string }; results: ScenarioResult[]; risk?: RiskStageResult[] };
     results = saved.results;
+    risk = saved.risk ?? [];
     Object.assign(info, { ...saved.info, startedAt: new Date(saved.info.startedAt), options: { ...saved.info.options, docs: o.docs } });
   } else {
-    results = await run(o);
+    results = await run(o, risk);
     info.loadAtEnd = loadAverage();
   }
-  printResults(results, info);
-  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ info, results }, null, 2));
+  printResults(results, info, risk);
+  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify({ info, results, risk }, null, 2));
   if (info.options.docs) {
-    writeDocs(`${repoRoot}docs/benchmarks.md`, results, info);
+    writeDocs(`${repoRoot}docs/benchmarks.md`, results, info, risk);
     log('wrote the bench:pipeline section of docs/benchmarks.md');
   }
-  const failed = results.filter((r) => r.problems.length > 0);
-  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${results.length - failed.length}/${results.length} scenarios verified`);
+  const failed = [...results, ...risk].filter((r) => r.problems.length > 0);
+  const all = results.length + risk.length;
+  log(`done in ${((Date.now() - t0) / 1000).toFixed(0)} s: ${all - failed.length}/${all} scenarios verified`);
   return failed.length === 0 ? 0 : 1;
 }
 

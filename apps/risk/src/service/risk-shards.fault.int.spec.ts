@@ -15,10 +15,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import {
-  decodeCommandBatch,
   decodeEventBatch,
   decodeEventBatchEvents,
-  decodeSignedOrderBatch,
   encodeChainEventBatch,
   encodeRiskRequestBatch,
   topicSpecs,
@@ -32,7 +30,7 @@ import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type 
 import { createKafkaTransport, type ConsumedMessage, type Transport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
 import type { AccountShard } from '../shard/account-shard.js';
-import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { drained, forwardedOrders, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
 import { restoreShard } from './risk-shards.js';
 
 const SHARDS = 2;
@@ -222,25 +220,8 @@ describe('account shards under kill -9 (Kafka)', () => {
     assert.deepEqual([...live.keys()].sort(), [0, 1], 'the living risk processes own every shard');
     for (const [s, hash] of live) assert.equal(hash, shards[s]!.engine.stateHash(), `shard ${s}: live state = snapshot + journal replay`);
 
-    const placed = new Set<number>();
-    for (const part of await readAll(t, topics.orders, P)) {
-      for (const m of part) {
-        for (const c of decodeCommandBatch(m.value).commands) {
-          if (c.type !== 'place') continue;
-          assert.equal(placed.has(c.orderId), false, `order ${c.orderId} forwarded twice`);
-          placed.add(c.orderId);
-        }
-      }
-    }
-    const signed = new Map<number, string>();
-    for (const part of await readAll(t, topics.signed, P)) {
-      for (const m of part) {
-        for (const o of decodeSignedOrderBatch(m.value).orders) {
-          assert.equal(signed.has(o.orderId), false, `signed order ${o.orderId} written twice`);
-          signed.set(o.orderId, o.trader);
-        }
-      }
-    }
+    const { placed, signedBy: signed, twice } = await forwardedOrders(t, topics.orders, topics.signed, P);
+    assert.deepEqual(twice, []);
     assert.deepEqual([...placed].sort((a, b) => a - b), [...signed.keys()].sort((a, b) => a - b));
     assert.equal([...signed.values()].includes(unfunded), false, 'an unfunded order reached a book');
     assert.ok(placed.size > 300, `only ${placed.size} orders forwarded`);

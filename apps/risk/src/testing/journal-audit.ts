@@ -2,7 +2,9 @@
 // test can compare what the shard would forward with what the live services committed: equal multisets
 // of orders and signed orders mean every committed output came from the journaled interleaving, exactly
 // once, whatever processes were killed in between.
-import type { OutgoingMessage, Transport } from '@parallax/transport';
+import { decodeCommandBatch, decodeSignedOrderBatch } from '@parallax/contracts';
+import type { RiskEngine } from '@parallax/risk';
+import type { ConsumedMessage, OutgoingMessage, Transport } from '@parallax/transport';
 import { AccountShard } from '../shard/account-shard.js';
 import { shardOptions, type RiskShardsConfig } from '../service/risk-shards.js';
 import { decodeJournalEntry } from '../state/shard-records.js';
@@ -53,4 +55,59 @@ export async function drained(t: Transport, pairs: readonly (readonly [topic: st
     }
   }
   return true;
+}
+
+/** Every message of partitions 0..partitions-1 of `topic`, per partition, from the start. */
+export async function readPartitions(t: Transport, topic: string, partitions: number): Promise<ConsumedMessage[][]> {
+  const out: ConsumedMessage[][] = [];
+  for (let p = 0; p < partitions; p++) {
+    const part: ConsumedMessage[] = [];
+    for await (const chunk of t.read(topic, p, 0)) part.push(...chunk);
+    out.push(part);
+  }
+  return out;
+}
+
+/** What is wrong with the ledger of all shards together: broken invariants, and per token flows not summing to zero. */
+export function ledgerViolations(engines: readonly RiskEngine[]): string[] {
+  const broken = engines.flatMap((e, i) => e.checkInvariants().map((b) => `shard ${i}: ${b}`));
+  for (const token of engines[0]?.tokens ?? []) {
+    const flow = engines.reduce((n, e) => n + e.totals(token).flow, 0n);
+    if (flow !== 0n) broken.push(`${token}: flows sum to ${flow}`);
+  }
+  return broken;
+}
+
+export interface ForwardedOrders {
+  /** Order ids placed on the orders topic. */
+  readonly placed: Set<number>;
+  /** Order id -> trader (lower case) of every signed order written. */
+  readonly signedBy: Map<number, string>;
+  /** An order placed or a signed order written more than once: empty when exactly once. */
+  readonly twice: string[];
+}
+
+/** What the shards forwarded, read back from the orders and signed-orders topics, with anything written twice. */
+export async function forwardedOrders(t: Transport, ordersTopic: string, signedOrdersTopic: string, partitions: number): Promise<ForwardedOrders> {
+  const placed = new Set<number>();
+  const signedBy = new Map<number, string>();
+  const twice: string[] = [];
+  for (const part of await readPartitions(t, ordersTopic, partitions)) {
+    for (const m of part) {
+      for (const c of decodeCommandBatch(m.value).commands) {
+        if (c.type !== 'place') continue;
+        if (placed.has(c.orderId)) twice.push(`order ${c.orderId} forwarded twice`);
+        placed.add(c.orderId);
+      }
+    }
+  }
+  for (const part of await readPartitions(t, signedOrdersTopic, partitions)) {
+    for (const m of part) {
+      for (const o of decodeSignedOrderBatch(m.value).orders) {
+        if (signedBy.has(o.orderId)) twice.push(`signed order ${o.orderId} written twice`);
+        signedBy.set(o.orderId, o.trader.toLowerCase());
+      }
+    }
+  }
+  return { placed, signedBy, twice };
 }

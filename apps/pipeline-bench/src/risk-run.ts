@@ -1,20 +1,12 @@
-// The funds path end to end: requests -> account shards (RiskShards) -> orders -> matching engine ->
-// account events -> account shards, on the embedded log and (with KAFKA_BROKERS) on Kafka, compared in the
-// same run with the matching engine alone on the same orders.
+// The funds path, the risk stage included: requests -> account shards (RiskShards) -> orders -> matching engine
+// -> account events -> account shards, on the embedded log and on Kafka, compared in the same run with the
+// matching engine alone on the same orders (a second engine group on a copy of the orders the shards forwarded).
 //
-//   npm run bench:risk-pipeline                    embedded log, then Kafka if KAFKA_BROKERS is set
-//   node apps/risk/dist/bench/risk-pipeline.bench.js --smoke      small, checks only
-//   options: --orders N (default 100000) --accounts N --markets N --shards S --partitions P --no-docs
-//            --rate N   append the requests paced at N per second instead of all at once
-//
-// Both services run in this process (one transport client each), unpaced: all requests are appended, then
-// the clock runs until every input of both groups is committed. Verified, or the run fails: each shard's
-// whole journal re-run in one process ends with the live shard's state hash and forwards exactly the
+// Both services run in this process (one transport client each), unpaced: all requests are appended, then the
+// clock runs until every input of both groups is committed. Verified, or the phase reports its problems: each
+// shard's whole journal re-run in one process ends with the live shard's state hash and forwards exactly the
 // committed orders and signed orders (byte-equal multisets); each orders partition replayed by a fresh
 // PartitionEngine yields exactly the committed market events; conservation and holds on every shard.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
 import {
   defaultMarkets,
   encodeChainEventBatch,
@@ -28,52 +20,25 @@ import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matchi
 import { createLogger } from '@parallax/observability';
 import { Prng, TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket } from '@parallax/risk';
-import { createEmbeddedTransport, createKafkaTransport, TransportError, type ConsumedMessage, type OutgoingMessage, type Transport } from '@parallax/transport';
-import { RiskShards, type RiskShardsConfig } from '../service/risk-shards.js';
-import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { TransportError, type OutgoingMessage, type Transport } from '@parallax/transport';
+import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
+import { drained, readPartitions, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
+import { machineBusySec, procCpuSec } from './cpu.js';
+import { pct } from './result.js';
 
-const REGION_START = '<!-- bench:risk-pipeline:start -->';
-const REGION_END = '<!-- bench:risk-pipeline:end -->';
-const DOCS = fileURLToPath(new URL('../../../../docs/benchmarks.md', import.meta.url));
 const REQUESTS_PER_MESSAGE = 100;
 
-interface Options {
-  orders: number;
-  accounts: number;
-  markets: number;
-  shards: number;
-  partitions: number;
-  docs: boolean;
-  /** Requests per second to pace at; null = unpaced. */
-  rate: number | null;
+export interface RiskStageOptions {
+  readonly orders: number;
+  readonly accounts: number;
+  readonly markets: number;
+  readonly shards: number;
+  readonly partitions: number;
+  /** The broker JVM's pid (Kafka, local broker), for its CPU share; null when unknown or embedded. */
+  readonly brokerPid: number | null;
 }
 
-function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { orders: 100_000, accounts: 2_000, markets: 8, shards: 4, partitions: 4, docs: true, rate: null };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number((argv[++i] ?? '').replace(/[_,]/g, ''));
-      if (!Number.isSafeInteger(v) || v < 1) throw new Error(`${a} needs a positive integer`);
-      return v;
-    };
-    if (a === '--orders') o.orders = num();
-    else if (a === '--accounts') o.accounts = num();
-    else if (a === '--markets') o.markets = num();
-    else if (a === '--shards') o.shards = num();
-    else if (a === '--partitions') o.partitions = num();
-    else if (a === '--no-docs') o.docs = false;
-    else if (a === '--rate') o.rate = num();
-    else if (a === '--smoke') {
-      o.orders = 5_000;
-      o.accounts = 200;
-      o.docs = false;
-    } else throw new Error(`unknown option ${a}`);
-  }
-  return o;
-}
-
-interface Result {
+export interface RiskStageResult {
   readonly transport: string;
   readonly requests: number;
   readonly accepted: number;
@@ -87,6 +52,15 @@ interface Result {
   /** Request message appended -> its orders' events committed by the engine (the engine's histogram, per command batch): bucket upper bounds, ms. */
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** Share of one core over the with-risk phase: this process (risk shards + engine), the broker, the whole machine. */
+  readonly processCores: number;
+  readonly brokerCores: number;
+  readonly machineCores: number;
+  readonly cores: number;
+  /** What bounds the with-risk rate (from the shares above). */
+  readonly bottleneck: string;
+  /** Empty when every check passed. */
+  readonly problems: string[];
 }
 
 /** The q-quantile of a Prometheus histogram as the upper bound of its bucket (ms). */
@@ -138,16 +112,6 @@ async function retryingUnknownTopic<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-async function readPartitions(t: Transport, topic: string, partitions: number): Promise<ConsumedMessage[][]> {
-  const out: ConsumedMessage[][] = [];
-  for (let p = 0; p < partitions; p++) {
-    const part: ConsumedMessage[] = [];
-    for await (const chunk of t.read(topic, p, 0)) part.push(...chunk);
-    out.push(part);
-  }
-  return out;
-}
-
 async function sendAll(t: Transport, topic: string, messages: readonly OutgoingMessage[]): Promise<void> {
   const p = await t.producer();
   try {
@@ -157,7 +121,9 @@ async function sendAll(t: Transport, topic: string, messages: readonly OutgoingM
   }
 }
 
-async function scenario(t: Transport, o: Options, run: string): Promise<Result> {
+/** Runs the funds path once on `t`; a failed check is a problem of the result, a failed service throws. */
+export async function runRiskStage(t: Transport, o: RiskStageOptions, run: string, cores: number): Promise<RiskStageResult> {
+  const problems: string[] = [];
   const markets = Array.from({ length: o.markets }, (_, i) => testMarket(i + 1, { maker: -50, taker: 300 }));
   const catalogue = new MarketCatalogue(defaultMarkets(o.markets));
   const risk: RiskShardsConfig = {
@@ -235,29 +201,15 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
     const acceptedBefore = shards.counters.accepted;
     const t0 = performance.now();
     const c0 = process.cpuUsage();
-    if (o.rate === null) await sendAll(t, risk.inputs.requests, chunks.map(stamp));
-    else {
-      const p = await t.producer();
-      try {
-        let sent = 0;
-        let next = 0;
-        while (next < chunks.length) {
-          const due = ((performance.now() - t0) / 1000) * o.rate;
-          const batch: OutgoingMessage[] = [];
-          while (next < chunks.length && sent + chunks[next]!.requests.length <= due) {
-            sent += chunks[next]!.requests.length;
-            batch.push(stamp(chunks[next++]!));
-          }
-          if (batch.length > 0) await p.send(risk.inputs.requests, batch);
-          else await sleep(2);
-        }
-      } finally {
-        await p.close();
-      }
-    }
+    const broker0 = o.brokerPid === null ? NaN : procCpuSec(o.brokerPid);
+    const machine0 = machineBusySec();
+    await sendAll(t, risk.inputs.requests, chunks.map(stamp));
     await waitDrained(t, pairs, { risk: shards.stopped, engine: engine.stopped }, 'requests');
     const withRiskSec = (performance.now() - t0) / 1000;
     const withRiskCpuSec = cpuSec(c0);
+    const processCores = withRiskCpuSec / withRiskSec;
+    const brokerCores = (procCpuSec(o.brokerPid ?? -1) - broker0) / withRiskSec;
+    const machineCores = (machineBusySec() - machine0) / withRiskSec;
     const accepted = shards.counters.accepted - acceptedBefore;
     const engineMetrics = await (await fetch(`${engine.url}/metrics`)).text();
     const p50Ms = quantileMs(engineMetrics, 'parallax_engine_end_to_end_latency_seconds', 0.5);
@@ -271,26 +223,26 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
     for (let s = 0; s < o.shards; s++) {
       const r = await rerunJournal(t, risk, s);
       const live = shards.shard(s)!.engine;
-      if (r.shard.engine.stateHash() !== live.stateHash()) throw new Error(`shard ${s}: the journal re-run does not reproduce the live state`);
-      const broken = live.checkInvariants();
-      if (broken.length > 0) throw new Error(`shard ${s}: ${broken.join('; ')}`);
+      if (r.shard.engine.stateHash() !== live.stateHash()) problems.push(`shard ${s}: the journal re-run does not reproduce the live state`);
+      for (const b of live.checkInvariants()) problems.push(`shard ${s}: ${b}`);
       reruns.push(r);
     }
-    if (valueMultiset(reruns.flatMap((r) => r.orders)).join() !== valueMultiset(orders.flat()).join()) throw new Error('committed orders differ from the journal re-run');
-    if (valueMultiset(reruns.flatMap((r) => r.signedOrders)).join() !== valueMultiset(signed.flat()).join()) throw new Error('committed signed orders differ from the journal re-run');
+    if (valueMultiset(reruns.flatMap((r) => r.orders)).join() !== valueMultiset(orders.flat()).join()) problems.push('committed orders differ from the journal re-run');
+    if (valueMultiset(reruns.flatMap((r) => r.signedOrders)).join() !== valueMultiset(signed.flat()).join()) problems.push('committed signed orders differ from the journal re-run');
+    if (accepted + rejected !== o.orders) problems.push(`${accepted} accepted + ${rejected} refused != ${o.orders} requests`);
     let trades = 0;
     const events = await readPartitions(t, eng.topics.marketEvents, o.partitions);
     for (let p = 0; p < o.partitions; p++) {
       const replay = new PartitionEngine({ partition: p, partitions: o.partitions, catalogue, accountShards: o.shards }).process(orders[p]!);
       const want = replay.outputs.map((m) => Buffer.from(m.value).toString('hex'));
       const got = events[p]!.map((m) => Buffer.from(m.value).toString('hex'));
-      if (want.join() !== got.join()) throw new Error(`market events of partition ${p} differ from a replay of its orders`);
+      if (want.join() !== got.join()) problems.push(`market events of partition ${p} differ from a replay of its orders`);
       trades += replay.stats.applied.reduce((n, a) => n + a.events, 0);
     }
 
     // The engine alone on the same orders, in the same run: a second engine group on a copy of the orders.
     const copy = `${run}.orders-copy`;
-    await t.ensureTopics([{ name: copy, partitions: o.partitions }]);
+    // The engine creates its orders topic (log-append time, as every orders topic must be).
     const alone = engineConfig('-alone', copy, false);
     const engine2 = await retryingUnknownTopic(() => startMatchingEngine(alone, t, { logger }));
     try {
@@ -301,7 +253,8 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
       await waitDrained(t, [[copy, alone.groupId]], { engine: engine2.stopped }, 'engine alone');
       const engineOnlySec = (performance.now() - t1) / 1000;
       const engineOnlyCpuSec = cpuSec(c1);
-      return { transport: t.kind, requests: o.orders, accepted, rejected, trades, withRiskSec, engineOnlySec, withRiskCpuSec, engineOnlyCpuSec, p50Ms, p99Ms };
+      const bottleneck = boundBy(processCores, brokerCores, machineCores, cores);
+      return { transport: t.kind, requests: o.orders, accepted, rejected, trades, withRiskSec, engineOnlySec, withRiskCpuSec, engineOnlyCpuSec, p50Ms, p99Ms, processCores, brokerCores, machineCores, cores, bottleneck, problems };
     } finally {
       await engine2.close();
     }
@@ -311,51 +264,13 @@ async function scenario(t: Transport, o: Options, run: string): Promise<Result> 
   }
 }
 
-function report(o: Options, results: readonly Result[]): string {
-  const rate = (n: number, s: number): string => Math.round(n / s).toLocaleString('en-US');
-  const ms = (v: number): string => (v === Infinity ? '> 5 s' : Number.isNaN(v) ? 'n/a' : `≤ ${v} ms`);
-  const lines = [
-    `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length} cores (load ${loadavg()[0]!.toFixed(2)} at the end), Node ${process.version}:`,
-    `${o.orders.toLocaleString('en-US')} place requests (10% from accounts without funds), ${o.accounts} funded accounts, ${o.markets} markets, S = ${o.shards} account shards, P = ${o.partitions} market partitions, ${REQUESTS_PER_MESSAGE} requests per message, ${o.rate === null ? 'unpaced' : `paced at ${o.rate.toLocaleString('en-US')} requests/s`}; risk shards and the engine in this one process. Latency: request message appended → its orders' events committed by the engine, per forwarded command batch, as the upper bound of the engine histogram's bucket.`,
-    '',
-    '| transport | requests/s through risk → engine → risk (wall) | CPU s of this process | accepted | refused | latency p50 / p99 | engine alone on the same orders, orders/s (wall) | CPU s | requests per CPU-second, with risk / engine alone |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...results.map(
-      (r) =>
-        `| ${r.transport} | ${rate(r.requests, r.withRiskSec)} (${r.withRiskSec.toFixed(2)} s) | ${r.withRiskCpuSec.toFixed(2)} | ${r.accepted.toLocaleString('en-US')} | ${r.rejected.toLocaleString('en-US')} | ${ms(r.p50Ms)} / ${ms(r.p99Ms)} | ${rate(r.accepted, r.engineOnlySec)} (${r.engineOnlySec.toFixed(2)} s) | ${r.engineOnlyCpuSec.toFixed(2)} | ${rate(r.requests, r.withRiskCpuSec)} / ${rate(r.accepted, r.engineOnlyCpuSec)} |`,
-    ),
-    '',
-    'Every run verified: each shard\'s journal re-run ends with the live state hash and forwards exactly the committed orders and signed orders; each orders partition replayed by a fresh PartitionEngine gives exactly the committed market events; every invariant holds on every shard.',
-  ];
-  return lines.join('\n');
-}
-
-const o = parseArgs(process.argv.slice(2));
-const results: Result[] = [];
-{
-  const t = createEmbeddedTransport();
-  try {
-    results.push(await scenario(t, o, `rpb-emb-${process.pid}`));
-  } finally {
-    await t.close();
+/** What bounds the with-risk rate, from the CPU shares measured over that phase. */
+export function boundBy(processCores: number, brokerCores: number, machineCores: number, cores: number): string {
+  if (processCores >= 0.85) {
+    return `one Node thread: the risk shards and the engine share this process's main thread (${pct(processCores)} of a core): codecs, the risk engine, matching and the transport client all run on it`;
   }
-}
-const brokers = process.env['KAFKA_BROKERS'];
-if (brokers !== undefined && brokers !== '') {
-  const t = createKafkaTransport({ brokers: brokers.split(','), clientId: `rpb-${process.pid}` });
-  try {
-    results.push(await scenario(t, o, `rpb-kafka-${process.pid}-${Date.now()}`));
-  } finally {
-    await t.close();
+  if (Number.isFinite(machineCores) && machineCores >= 0.9 * cores) {
+    return `machine CPU saturated: ${pct(machineCores)} of ${cores * 100}% busy (this process ${pct(processCores)}${Number.isFinite(brokerCores) ? `, broker ${pct(brokerCores)}` : ''}, the rest other users)`;
   }
-}
-const text = report(o, results);
-console.log(text);
-if (o.docs) {
-  const doc = existsSync(DOCS) ? readFileSync(DOCS, 'utf8') : '';
-  const block = `${REGION_START}\n${text}\n${REGION_END}`;
-  const a = doc.indexOf(REGION_START);
-  const b = doc.indexOf(REGION_END);
-  const next = a >= 0 && b > a ? doc.slice(0, a) + block + doc.slice(b + REGION_END.length) : `${doc.trimEnd()}\n\n## bench:risk-pipeline\n\n${block}\n`;
-  writeFileSync(DOCS, next);
+  return `waiting, not CPU: this process ${pct(processCores)} of a core${Number.isFinite(brokerCores) ? `, broker ${pct(brokerCores)}` : ''}, machine ${pct(machineCores)} of ${cores * 100}%: serial transaction commits and fetch round trips of the two consumer groups`;
 }
