@@ -70,9 +70,10 @@ function hostile<T>(c: Codec<T>, bytes: Uint8Array): boolean {
   // An older version's frame (still readable) is canonical in its own version: the encoder writes the current
   // one, so the re-encoding is the same bytes under the current version number (the layouts of a message type's
   // versions differ only in what later versions add, e.g. new record tags).
+  const reencoded = c.encode(decoded);
   const expected = Uint8Array.from(bytes);
-  if (expected.length > 2 && expected[0] === CONTRACT_MAGIC && expected[1] === c.type && expected[2]! < messageVersion(c.type)) expected[2] = messageVersion(c.type);
-  assert.deepEqual(c.encode(decoded), expected, `${c.name} accepted non-canonical bytes ${Buffer.from(bytes).toString('hex')}`);
+  if (expected.length > 2 && reencoded.length > 2 && expected[0] === CONTRACT_MAGIC && expected[1] === c.type && expected[2]! < reencoded[2]!) expected[2] = reencoded[2]!;
+  assert.deepEqual(reencoded, expected, `${c.name} accepted non-canonical bytes ${Buffer.from(bytes).toString('hex')}`);
   return true;
 }
 
