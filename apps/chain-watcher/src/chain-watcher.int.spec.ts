@@ -7,7 +7,7 @@ import { encodeBatch, hashOrder, settleBatch, settlementAbi, signOrder, startLoc
 import { DEFAULT_RISK_TOPICS, decodeChainEventBatch, type ChainEvent } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
 import { shardForAccount } from '@parallax/risk';
-import { waitFor } from '@parallax/settlement';
+import { waitFor } from '@parallax/settlement/testing';
 import { createEmbeddedTransport, type Transport } from '@parallax/transport';
 import { keccak256, toHex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';

@@ -11,7 +11,7 @@ import {
 import { createLogger } from '@parallax/observability';
 import { OrderType, Side, StpMode, TimeInForce, type BookEvent, type PlaceOrder } from '@parallax/order-book';
 import { loadExchangeConfig } from './exchange.config.js';
-import { produceSignedFlow, signedOrderFlow, verifySettlement } from '@parallax/settlement';
+import { produceSignedFlow, signedOrderFlow, verifySettlement } from '@parallax/settlement/testing';
 import { startExchange, type RunningExchange } from './exchange.js';
 
 const PARTITIONS = 3;

@@ -30,7 +30,7 @@ import {
   settlementTopicsOf,
   startLocalSettlementChain,
   type LocalSettlementChain,
-} from './testing/local-settlement.js';
+} from './local/local-settlement.js';
 import { produceSignedFlow, signedOrderFlow, type SignedFlow } from './testing/signed-flow.js';
 import { verifySettlement, waitFor } from './testing/verify-settlement.js';
 

@@ -12,7 +12,7 @@ import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDat
 import { createKafkaTransport, type Transport } from '@parallax/transport';
 import { startSettlement, type SettlementHandle } from './app/bootstrap.js';
 import type { SettlementConfig } from './config/settlement.config.js';
-import { engineEnvFor, localSettlementConfig, runTopics, settlementTopicsOf, startLocalSettlementChain, type LocalSettlementChain } from './testing/local-settlement.js';
+import { engineEnvFor, localSettlementConfig, runTopics, settlementTopicsOf, startLocalSettlementChain, type LocalSettlementChain } from './local/local-settlement.js';
 import { produceSignedFlow, signedOrderFlow, type SignedFlow } from './testing/signed-flow.js';
 import { verifySettlement } from './testing/verify-settlement.js';
 

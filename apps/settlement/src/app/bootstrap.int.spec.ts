@@ -10,7 +10,7 @@ import { createEmbeddedTransport, type Transport } from '@parallax/transport';
 import { bytesToHex, getAddress } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import type { SettlementConfig } from '../config/settlement.config.js';
-import { localSettlementConfig, startLocalSettlementChain, type LocalSettlementChain } from '../testing/local-settlement.js';
+import { localSettlementConfig, startLocalSettlementChain, type LocalSettlementChain } from '../local/local-settlement.js';
 import { checkChainAtBoot, SettlementBootError, type BootCheckCode, type BootExpectations } from './boot-checks.js';
 import { startSettlement, type SettlementHandle } from './bootstrap.js';
 

@@ -5,7 +5,7 @@ import type { SignedOrderRecord } from '@parallax/contracts';
 import { createPublicClient, http, parseGwei, type Address, type Hex, type LocalAccount } from 'viem';
 import { toSignedOrderRecord } from '../domain/records.js';
 import type { SettlementTrade } from '../domain/trades.js';
-import type { LocalSettlementChain } from '../testing/local-settlement.js';
+import type { LocalSettlementChain } from '../local/local-settlement.js';
 import { flowOrderKey } from '../testing/signed-flow.js';
 
 export const FEES = { makerFeeRate: 500, takerFeeRate: 1_000 } as const;

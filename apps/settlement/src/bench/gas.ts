@@ -17,7 +17,7 @@ import type { SignedOrderRecord } from '@parallax/contracts';
 import type { LocalAccount } from 'viem';
 import { signedOrderOf, toOrderRecord } from '../domain/records.js';
 import type { SettlementTrade } from '../domain/trades.js';
-import type { LocalSettlementChain } from '../testing/local-settlement.js';
+import type { LocalSettlementChain } from '../local/local-settlement.js';
 import { expectedDeltas } from '../testing/reconcile.js';
 import { flowOrderKey, signedOrderFlow } from '../testing/signed-flow.js';
 import { balanceReader, CENTER_TICKS, FEES, fundMany, MAX_FEE_RATE_SIGNED, OrderSigner } from './fixtures.js';

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startLocalSettlementChain } from '../testing/local-settlement.js';
+import { startLocalSettlementChain } from '../local/local-settlement.js';
 import { runGasScenarios } from './gas.js';
 import { pipelineRate } from './pipeline-rate.js';
 import { renderConsole, writeDocs, type BenchResults } from './report.js';

@@ -7,7 +7,7 @@ import { createLogger } from '@parallax/observability';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { createEmbeddedTransport, type OutgoingMessage, type Transport } from '@parallax/transport';
 import { startSettlement, type SettlementHandle } from '../app/bootstrap.js';
-import { DEFAULT_DEPOSITS, localSettlementConfig, runTopics, settlementTopicsOf, type LocalSettlementChain } from '../testing/local-settlement.js';
+import { DEFAULT_DEPOSITS, localSettlementConfig, runTopics, settlementTopicsOf, type LocalSettlementChain } from '../local/local-settlement.js';
 import { signedOrderFlow } from '../testing/signed-flow.js';
 import { verifySettlement, waitFor } from '../testing/verify-settlement.js';
 import type { Address } from 'viem';

@@ -9,7 +9,7 @@ import type { Transport } from '@parallax/transport';
 import type { Address } from 'viem';
 import type { SettlementConfig } from '../config/settlement.config.js';
 import { tradesOfEventBatch, type SettlementTrade } from '../domain/trades.js';
-import type { LocalSettlementChain } from './local-settlement.js';
+import type { LocalSettlementChain } from '../local/local-settlement.js';
 import { balanceKey, expectedDeltas } from './reconcile.js';
 import { flowOrderKey, type SignedFlow } from './signed-flow.js';
 
