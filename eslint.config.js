@@ -54,7 +54,7 @@ export default tseslint.config(
   },
   {
     files: ['libs/order-book/src/**/*.ts'],
-    ignores: ['libs/order-book/src/bench/**'],
+    ignores: ['libs/order-book/bench/**'],
     rules: { 'no-restricted-imports': ['error', frameworkFree] },
   },
   {
