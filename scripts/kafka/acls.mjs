@@ -11,9 +11,10 @@
 // The authorizer denies whatever is not granted here (allow.everyone.if.no.acl.found=false):
 //   parallax-engine        reads orders and its snapshots, writes market events, snapshots, dead letters and
 //                          account events, in transactions under its group id
-//   parallax-ingest        writes requests (to the risk shards), orders and signed orders (the gateway and the
-//                          load generator); reads market events, signed orders, the shards' answers and the
-//                          chain events (the gateway's read side)
+//   parallax-ingest        writes requests (to the risk shards) and nothing else: an order reaches a book only
+//                          through its account's shard, so the gateway cannot skip the funds check by writing
+//                          orders or signed orders itself; reads market events, signed orders, the shards'
+//                          answers and the chain events (the gateway's read side)
 //   parallax-settlement    reads market events and signed orders, writes only its status and dead letters
 //   parallax-risk          reads requests, chain events and account events; reads and writes its journal and
 //                          snapshots; writes orders, signed orders, its answers and dead letters, in transactions under its
@@ -81,8 +82,6 @@ export function policy(env = process.env) {
     [engine, 'TRANSACTIONAL_ID', 'PREFIXED', `${engineGroup}.`, ['WRITE', 'DESCRIBE']],
     [engine, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
 
-    [ingest, 'TOPIC', 'LITERAL', t.orders, ['WRITE', 'DESCRIBE']],
-    [ingest, 'TOPIC', 'LITERAL', t.signedOrders, ['WRITE', 'DESCRIBE']],
     [ingest, 'TOPIC', 'LITERAL', t.requests, ['WRITE', 'DESCRIBE']],
     // The gateway's read side: the engines' events, the signed orders and the shards' answers (its refusals
     // and minted ids), and the trading-key events it checks a key's Login against; groups parallax-gateway-*.

@@ -346,7 +346,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
         SETTLEMENT_ADDRESS: localChain.chain.settlement,
         SETTLEMENT_DEPLOY_BLOCK: '1',
         CHAIN_CONFIRMATIONS: '1',
-        CHAIN_WATCHER_POLL_MS: '100',
+        CHAIN_WATCHER_POLL_MS: env['CHAIN_WATCHER_POLL_MS'] ?? '500',
         TOPIC_CHAIN_EVENTS: risk.inputs.chainEvents,
         TOPIC_CHAIN_WATCHER_PROGRESS: ns === undefined ? DEFAULT_PROGRESS_TOPIC : `${ns}.${DEFAULT_PROGRESS_TOPIC}`,
         ACCOUNT_SHARDS: String(ACCOUNT_SHARDS),

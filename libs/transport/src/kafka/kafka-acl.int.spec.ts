@@ -13,6 +13,7 @@ const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:19092').split(',');
 // The policy's default names (scripts/kafka/acls.mjs, @parallax/contracts DEFAULT_TOPICS).
 const MARKET_EVENTS = 'parallax.market-events.v1';
 const ORDERS = 'parallax.orders.v1';
+const SIGNED_ORDERS = 'parallax.signed-orders.v1';
 const ENGINE_TX = 'parallax-matching-engine.parallax.orders.v1.0';
 // The risk shards' inputs, one writer each, and their journal (DEFAULT_RISK_TOPICS, DEFAULT_RISK_STATE_TOPICS).
 const REQUESTS = 'parallax.requests.v1';
@@ -56,7 +57,7 @@ describe('Kafka ACLs: who may write market events', () => {
     const setup = track(createKafkaTransport({ brokers, clientId: 'acl-spec-setup' }));
     const existing = await setup.partitionCount(MARKET_EVENTS).catch(() => undefined);
     if (existing === undefined) await setup.ensureTopics([{ name: MARKET_EVENTS, partitions: 1 }]);
-    for (const name of [ORDERS, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, RISK_JOURNAL, RISK_RESULTS]) {
+    for (const name of [ORDERS, SIGNED_ORDERS, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, RISK_JOURNAL, RISK_RESULTS]) {
       if ((await setup.partitionCount(name).catch(() => undefined)) === undefined) await setup.ensureTopics([{ name, partitions: 1 }]);
     }
     partition = 0;
@@ -66,12 +67,15 @@ describe('Kafka ACLs: who may write market events', () => {
     await Promise.all(open.map((t) => t.close().catch(() => undefined)));
   });
 
-  it('refuses the ingest principal (it writes orders, never market events)', async () => {
+  it('refuses the ingest principal everything but requests: no market events, and no order that skips its risk shard', async () => {
     const ingest = track(as('parallax-ingest'));
     const p = await ingest.producer();
     await assert.rejects(p.send(MARKET_EVENTS, [{ key: 'm-1', value: enc('forged trade'), partition }]), deniedPattern);
-    // Its own topic is open to it: the refusal above is the ACL, not a broken client.
-    await p.send(ORDERS, [{ key: 'm-1', value: enc('an order'), partition }]);
+    // A gateway writing orders or signed orders itself would put unfunded orders in a book.
+    await assert.rejects(p.send(ORDERS, [{ key: 'm-1', value: enc('an unfunded order'), partition }]), deniedPattern);
+    await assert.rejects(p.send(SIGNED_ORDERS, [{ key: 'm-1', value: enc('a signed order'), partition }]), deniedPattern);
+    // Its own topic is open to it: the refusals above are the ACL, not a broken client.
+    await p.send(REQUESTS, [{ key: 'a', value: enc('a request'), partition }]);
   });
 
   it('refuses the settlement principal, which may only read market events', async () => {
