@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RiskShards, RiskShardsObserver, ShardRestore } from '../service/risk-shards.js';
+import type { ParkedSettlement } from '@parallax/risk';
 import type { AccountShard, ShardResult } from '../shard/account-shard.js';
 
 /** Prometheus metrics of one risk instance, registered on the app's registry; fed by RiskShards' observer. */
@@ -62,6 +63,30 @@ export class RiskMetrics implements RiskShardsObserver {
     };
     perShard('parallax_risk_open_orders', 'Open orders holding funds, by shard', (s) => s.engine.openOrderCount);
     perShard('parallax_risk_accounts', 'Accounts known, by shard', (s) => s.engine.accountCount);
+    // Settlements applied on chain whose fills the shard has not seen yet (parked): transient while account
+    // events lag chain events; an amount that stays is a settlement no fill will explain (an alert).
+    const parked = (name: string, help: string, value: (p: ParkedSettlement & { balances: number }) => number): void => {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['shard', 'token'],
+        registers,
+        collect() {
+          this.reset();
+          const owner = shards();
+          if (owner === undefined) return;
+          for (const id of owner.ownedShards()) {
+            const shard = owner.shard(id);
+            if (shard === undefined) continue;
+            for (const [token, p] of shard.engine.parkedSettlements()) this.set({ shard: String(id), token }, value(p));
+          }
+        },
+      });
+    };
+    parked('parallax_risk_parked_settlement_base_units', 'Settled on chain before the shard saw the fills (received + paid + fees, base units), by shard and token', (p) =>
+      Number(p.received + p.paid + p.fees),
+    );
+    parked('parallax_risk_parked_settlement_balances', 'Account balances with a settlement waiting for its fills, by shard and token', (p) => p.balances);
     new Gauge({
       name: 'parallax_risk_shards_owned',
       help: 'Account shards this instance owns (restored)',

@@ -1031,21 +1031,20 @@ export class RiskEngine {
   }
 
   /**
-   * Per token, the settlements applied on chain that this shard has not matched with fills yet (parked):
-   * transient while account events lag chain events; a lasting amount is a settlement no fill here will ever
-   * explain (an alert). O(accounts): for metrics and audits.
+   * Per token (only tokens with something parked), the settlements applied on chain that this shard has not
+   * matched with fills yet, summed over accounts, and how many balances wait. Transient while account events
+   * lag chain events; an amount that stays is a settlement no fill here will ever explain (an alert).
+   * O(accounts): for metrics and audits.
    */
-  parkedSettlements(token: Address): { received: bigint; paid: bigint; fees: bigint; balances: number } {
-    const t = this.tokenIndex.get(token);
-    const r = { received: 0n, paid: 0n, fees: 0n, balances: 0 };
-    if (t === undefined) return r;
+  parkedSettlements(): Map<Address, ParkedSettlement & { balances: number }> {
+    const r = new Map<Address, ParkedSettlement & { balances: number }>();
     for (const acct of this.accounts.values()) {
-      const b = acct.balances[t];
-      if (b === undefined || !hasParked(b)) continue;
-      r.received += b.parkedIn;
-      r.paid += b.parkedOut;
-      r.fees += b.parkedFees;
-      r.balances++;
+      acct.balances.forEach((b, t) => {
+        if (b === undefined || !hasParked(b)) return;
+        const token = this.tokens[t]!;
+        const p = r.get(token) ?? { received: 0n, paid: 0n, fees: 0n, balances: 0 };
+        r.set(token, { received: p.received + b.parkedIn, paid: p.paid + b.parkedOut, fees: p.fees + b.parkedFees, balances: p.balances + 1 });
+      });
     }
     return r;
   }
