@@ -44,32 +44,12 @@ export class RiskMetrics implements RiskShardsObserver {
       },
     });
     // Per owned shard, read from its engine at scrape time.
-    const perShard = (name: string, help: string, value: (s: AccountShard) => number): void => {
+    type Fill = (set: (labels: Record<string, string>, v: number) => void, id: number, s: AccountShard) => void;
+    const fromShards = (name: string, help: string, labelNames: string[], fill: Fill): void => {
       new Gauge({
         name,
         help,
-        labelNames: ['shard'],
-        registers,
-        collect() {
-          this.reset();
-          const owner = shards();
-          if (owner === undefined) return;
-          for (const id of owner.ownedShards()) {
-            const shard = owner.shard(id);
-            if (shard !== undefined) this.set({ shard: String(id) }, value(shard));
-          }
-        },
-      });
-    };
-    perShard('parallax_risk_open_orders', 'Open orders holding funds, by shard', (s) => s.engine.openOrderCount);
-    perShard('parallax_risk_accounts', 'Accounts known, by shard', (s) => s.engine.accountCount);
-    // Settlements applied on chain whose fills the shard has not seen yet (parked): transient while account
-    // events lag chain events; an amount that stays is a settlement no fill will explain (an alert).
-    const parked = (name: string, help: string, value: (p: ParkedSettlement & { balances: number }) => number): void => {
-      new Gauge({
-        name,
-        help,
-        labelNames: ['shard', 'token'],
+        labelNames,
         registers,
         collect() {
           this.reset();
@@ -78,9 +58,29 @@ export class RiskMetrics implements RiskShardsObserver {
           for (const id of owner.ownedShards()) {
             const shard = owner.shard(id);
             if (shard === undefined) continue;
-            for (const [token, p] of shard.engine.parkedSettlements()) this.set({ shard: String(id), token }, value(p));
+            fill(
+              (labels, v) => {
+                this.set(labels, v);
+              },
+              id,
+              shard,
+            );
           }
         },
+      });
+    };
+    const perShard = (name: string, help: string, value: (s: AccountShard) => number): void => {
+      fromShards(name, help, ['shard'], (set, id, s) => {
+        set({ shard: String(id) }, value(s));
+      });
+    };
+    perShard('parallax_risk_open_orders', 'Open orders holding funds, by shard', (s) => s.engine.openOrderCount);
+    perShard('parallax_risk_accounts', 'Accounts known, by shard', (s) => s.engine.accountCount);
+    // Settlements applied on chain whose fills the shard has not seen yet (parked): transient while account
+    // events lag chain events; an amount that stays is a settlement no fill will explain (an alert).
+    const parked = (name: string, help: string, value: (p: ParkedSettlement & { balances: number }) => number): void => {
+      fromShards(name, help, ['shard', 'token'], (set, id, s) => {
+        for (const [token, p] of s.engine.parkedSettlements()) set({ shard: String(id), token }, value(p));
       });
     };
     parked('parallax_risk_parked_settlement_base_units', 'Settled on chain before the shard saw the fills (received + paid + fees, base units), by shard and token', (p) =>
