@@ -58,6 +58,13 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
     for (const c of closers.reverse()) await c().catch(() => undefined);
   });
 
+  // Issue 10 (a settlement consumed before its fills' account events was refused SETTLEMENT_MISMATCH and
+  // lost) is fixed in libs/risk: such a settlement is parked until its fills arrive. Seen once before that
+  // (1 run in 6) and not yet diagnosed: re-running a shard's journal read an empty input range for one entry
+  // ("RangeError: an empty batch" from AccountShard.process in rerunJournal). Suspect, unverified: the Kafka
+  // range reader (libs/transport kafka-read.ts) ends on kafkajs's Batch.lastOffset(), which for a fetch left
+  // empty is highWatermark - 1 and for raw records all below the fetched offset is that offset, not a
+  // position reached.
   it('settles every fill (zero FillUnderfunded) and keeps the ledger equal to the chain across the kills', { timeout: 600_000 }, async () => {
     const run = `funded-fault-${process.pid}-${Date.now()}`;
     const local = await startLocalSettlementChain({ markets: MARKETS });
