@@ -30,6 +30,7 @@ export type {
   Violation,
   AccountEventStats,
   BalanceView,
+  ParkedSettlement,
   TokenTotals,
   OpenOrderView,
 } from './engine/types.js';

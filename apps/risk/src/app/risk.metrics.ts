@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RiskShards, RiskShardsObserver, ShardRestore } from '../service/risk-shards.js';
+import type { ParkedSettlement } from '@parallax/risk';
 import type { AccountShard, ShardResult } from '../shard/account-shard.js';
 
 /** Prometheus metrics of one risk instance, registered on the app's registry; fed by RiskShards' observer. */
@@ -43,11 +44,12 @@ export class RiskMetrics implements RiskShardsObserver {
       },
     });
     // Per owned shard, read from its engine at scrape time.
-    const perShard = (name: string, help: string, value: (s: AccountShard) => number): void => {
+    type Fill = (set: (labels: Record<string, string>, v: number) => void, id: number, s: AccountShard) => void;
+    const fromShards = (name: string, help: string, labelNames: string[], fill: Fill): void => {
       new Gauge({
         name,
         help,
-        labelNames: ['shard'],
+        labelNames,
         registers,
         collect() {
           this.reset();
@@ -55,13 +57,36 @@ export class RiskMetrics implements RiskShardsObserver {
           if (owner === undefined) return;
           for (const id of owner.ownedShards()) {
             const shard = owner.shard(id);
-            if (shard !== undefined) this.set({ shard: String(id) }, value(shard));
+            if (shard === undefined) continue;
+            fill(
+              (labels, v) => {
+                this.set(labels, v);
+              },
+              id,
+              shard,
+            );
           }
         },
       });
     };
+    const perShard = (name: string, help: string, value: (s: AccountShard) => number): void => {
+      fromShards(name, help, ['shard'], (set, id, s) => {
+        set({ shard: String(id) }, value(s));
+      });
+    };
     perShard('parallax_risk_open_orders', 'Open orders holding funds, by shard', (s) => s.engine.openOrderCount);
     perShard('parallax_risk_accounts', 'Accounts known, by shard', (s) => s.engine.accountCount);
+    // Settlements applied on chain whose fills the shard has not seen yet (parked): transient while account
+    // events lag chain events; an amount that stays is a settlement no fill will explain (an alert).
+    const parked = (name: string, help: string, value: (p: ParkedSettlement & { balances: number }) => number): void => {
+      fromShards(name, help, ['shard', 'token'], (set, id, s) => {
+        for (const [token, p] of s.engine.parkedSettlements()) set({ shard: String(id), token }, value(p));
+      });
+    };
+    parked('parallax_risk_parked_settlement_base_units', 'Settled on chain before the shard saw the fills (received + paid + fees, base units), by shard and token', (p) =>
+      Number(p.received + p.paid + p.fees),
+    );
+    parked('parallax_risk_parked_settlement_balances', 'Account balances with a settlement waiting for its fills, by shard and token', (p) => p.balances);
     new Gauge({
       name: 'parallax_risk_shards_owned',
       help: 'Account shards this instance owns (restored)',

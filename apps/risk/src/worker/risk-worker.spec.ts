@@ -83,7 +83,7 @@ describe('risk instances in worker threads (Nest app, embedded log)', () => {
       const accepted = texts.reduce((n, t) => n + metric(t, 'parallax_risk_orders_accepted_total'), 0);
       assert.equal(accepted, 90, 'every funded order accepted');
       assert.equal(texts.reduce((n, t) => n + metric(t, 'parallax_risk_requests_rejected_total', 'reason="INSUFFICIENT_FUNDS"'), 0), 10);
-      for (const name of ['parallax_risk_consumer_lag', 'parallax_risk_snapshot_age_seconds', 'parallax_risk_open_orders', 'parallax_risk_dead_letters_total', 'parallax_risk_snapshots_total']) {
+      for (const name of ['parallax_risk_consumer_lag', 'parallax_risk_snapshot_age_seconds', 'parallax_risk_open_orders', 'parallax_risk_dead_letters_total', 'parallax_risk_snapshots_total', 'parallax_risk_parked_settlement_base_units']) {
         assert.ok(texts.some((t) => t.includes(name)), `${name} exported`);
       }
 

@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { OrderType, StpMode, TimeInForce } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, testMarket } from '../testing/fixtures.js';
-import { SingleProcessExchange, type SingleProcessOptions } from '../testing/single-process.js';
+import { SingleProcessExchange, type FlowEntry, type SingleProcessOptions } from '../testing/single-process.js';
 import { RiskEngine } from './risk-engine.js';
 import type { Address, RiskCommand } from './types.js';
 
@@ -24,7 +24,7 @@ type Action =
   | { k: 'wcancel'; a: number; t: number; amount: bigint }
   | { k: 'wexec'; a: number; t: number; amount: bigint }
   | { k: 'nonce'; a: number; nonce: number }
-  | { k: 'settle'; a: number; t: number };
+  | { k: 'settle'; a: number; t: number; part: number };
 
 const acct = fc.nat({ max: ACCOUNTS.length - 1 });
 const token = fc.nat({ max: TOKENS.length - 1 });
@@ -64,7 +64,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ k: fc.constant('wcancel' as const), a: acct, t: token, amount: amount(8) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('wexec' as const), a: acct, t: token, amount: amount(8) }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('nonce' as const), a: acct, nonce: fc.nat({ max: 40 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('settle' as const), a: acct, t: token }) },
+  { weight: 3, arbitrary: fc.record({ k: fc.constant('settle' as const), a: acct, t: token, part: fc.integer({ min: 1, max: 100 }) }) },
 );
 
 /** Runs actions through a single-process exchange, checking every law after every step. */
@@ -151,9 +151,12 @@ function run(shards: number, actions: readonly Action[], record = false): { x: S
         cmd = { type: 'nonceCancelled', ts, account, nonce: BigInt(act.nonce) };
         break;
       case 'settle': {
+        // A batch settles all or (part < 100) a share of each unsettled amount, as the contract would.
         const b = x.engineOf(account).balance(account, TOKENS[act.t]!);
-        if (b.unsettledIn + b.unsettledOut + b.feesOwed > 0n && b.onchain + b.unsettledIn >= b.unsettledOut + b.feesOwed) {
-          cmd = { type: 'settled', account, token: TOKENS[act.t]!, received: b.unsettledIn, paid: b.unsettledOut, fees: b.feesOwed };
+        const share = (v: bigint): bigint => (v * BigInt(act.part)) / 100n;
+        const [received, paid, fees] = [share(b.unsettledIn), share(b.unsettledOut), share(b.feesOwed)];
+        if (received + paid + fees > 0n && b.onchain + received >= paid + fees) {
+          cmd = { type: 'settled', account, token: TOKENS[act.t]!, received, paid, fees };
         }
         break;
       }
@@ -180,8 +183,37 @@ function run(shards: number, actions: readonly Action[], record = false): { x: S
   return { x, options, log };
 }
 
+/**
+ * The log as a shard may consume it: each settlement moved earlier, past the books' account events and the
+ * client requests (other inputs than the chain's), but never past another chain event of its account (the
+ * chain's events arrive in chain order; other accounts' are independent of it). `moves[i]` says how far back
+ * the i-th settlement goes.
+ */
+function overtaking(log: readonly FlowEntry[], moves: readonly number[]): { log: FlowEntry[]; moved: number } {
+  const out: FlowEntry[] = [];
+  let n = 0;
+  let moved = 0;
+  for (const entry of log) {
+    if (!(entry.kind === 'request' && entry.command.type === 'settled')) {
+      out.push(entry);
+      continue;
+    }
+    let at = out.length;
+    let steps = moves[n++ % moves.length]!;
+    while (steps > 0 && at > 0) {
+      const prev = out[at - 1]!;
+      if (prev.kind === 'request' && prev.command.type !== 'place' && prev.command.type !== 'cancel' && prev.command.account === entry.command.account) break;
+      at--;
+      steps--;
+    }
+    if (at < out.length) moved++;
+    out.splice(at, 0, entry);
+  }
+  return { log: out, moved };
+}
+
 /** What the runs exercised: a law checked over flows without trades or refusals would prove little. */
-const seen = { trades: 0, accepted: 0, refused: new Set<string>(), withdrawalCancels: 0 };
+const seen = { trades: 0, accepted: 0, refused: new Set<string>(), withdrawalCancels: 0, settlements: 0, parked: 0 };
 
 describe('RiskEngine laws (fast-check, through real books)', () => {
   after(() => {
@@ -189,6 +221,8 @@ describe('RiskEngine laws (fast-check, through real books)', () => {
     assert.ok(seen.accepted > 1_000, `only ${seen.accepted} orders accepted`);
     for (const code of ['INSUFFICIENT_FUNDS', 'NONCE_USED', 'ORDER_EXPIRED', 'ORDER_NOT_FOUND']) assert.ok(seen.refused.has(code), `never refused ${code}`);
     assert.ok(seen.withdrawalCancels > 0, 'no withdrawal ever cancelled orders');
+    assert.ok(seen.settlements > 100, `only ${seen.settlements} settlements moved before their fills`);
+    assert.ok(seen.parked > 25, `only ${seen.parked} settlements parked`);
   });
 
   it('no negative field, holds == open orders cost, conservation to the base unit, after every step', () => {
@@ -210,6 +244,42 @@ describe('RiskEngine laws (fast-check, through real books)', () => {
         assert.deepEqual(x.checkInvariants(), []);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('a settlement consumed before its fills is parked, never lost: laws hold at every step, the end state is the in-order one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(action, { minLength: 1, maxLength: 120, size: 'max' }),
+        fc.array(fc.integer({ min: 1, max: 80 }), { minLength: 1, maxLength: 20 }),
+        (shards, actions, moves) => {
+          const { x, options, log } = run(shards, actions, true);
+          const { log: reordered, moved } = overtaking(log!, moves);
+          seen.settlements += moved;
+          const engines = SingleProcessExchange.replay(options, []);
+          for (const [i, entry] of reordered.entries()) {
+            if (entry.kind === 'request') {
+              const out = engines[entry.shard]!.apply(entry.command);
+              const c = entry.command;
+              if (c.type === 'settled') {
+                assert.equal(out.ok, true, `settlement refused: ${out.ok ? '' : out.message}`);
+                const p = engines[entry.shard]!.parked(c.account, c.token);
+                if (p.received + p.paid + p.fees > 0n) seen.parked++;
+              }
+            } else {
+              for (const e of engines) e.applyBookEvents(entry.marketId, entry.events);
+            }
+            for (const e of engines) assert.deepEqual(e.checkInvariants(), [], `after entry ${i} (${entry.kind})`);
+          }
+          for (const e of engines) assert.equal(e.parkedSettlements().size, 0);
+          assert.deepEqual(
+            engines.map((e) => e.stateHash()),
+            x.engines.map((e) => e.stateHash()),
+          );
+        },
+      ),
+      { numRuns: 100 },
     );
   });
 

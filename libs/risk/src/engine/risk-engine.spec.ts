@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DoneReason, OrderType, Side, StpMode, TimeInForce, type BookEvent } from '@parallax/order-book';
 import { accountAddress, placeRequest, QUOTE, testMarket, tokenAddress } from '../testing/fixtures.js';
-import { SingleProcessExchange } from '../testing/single-process.js';
+import { SingleProcessExchange, type FlowEntry } from '../testing/single-process.js';
 import { RiskError } from './errors.js';
 import { shardForAccount, shardForId } from './ids.js';
 import { RiskEngine } from './risk-engine.js';
@@ -118,8 +118,11 @@ describe('RiskEngine: fills, fees and releases through a real book', () => {
     ok(x.submit({ type: 'settled', account: BOB, token: QUOTE, received: 0n, paid: quote, fees: takerFee }));
     assert.equal(b.balance(BOB, QUOTE).onchain, 10n ** 9n - quote - takerFee);
     assert.equal(b.balance(BOB, QUOTE).unsettledOut, 0n);
-    const over = x.submit({ type: 'settled', account: BOB, token: QUOTE, received: 0n, paid: 1n, fees: 0n });
-    assert.equal(!over.ok && over.code, 'SETTLEMENT_MISMATCH');
+    // More than the fills explain is parked (not applied, not lost) and visible per token.
+    ok(x.submit({ type: 'settled', account: BOB, token: QUOTE, received: 0n, paid: 1n, fees: 0n }));
+    assert.equal(b.balance(BOB, QUOTE).onchain, 10n ** 9n - quote - takerFee);
+    assert.deepEqual(b.parked(BOB, QUOTE), { received: 0n, paid: 1n, fees: 0n });
+    assert.deepEqual(b.parkedSettlements().get(QUOTE), { received: 0n, paid: 1n, fees: 0n, balances: 1 });
     assert.deepEqual(x.checkInvariants(), []);
   });
 
@@ -269,7 +272,9 @@ describe('RiskEngine: hostile input', () => {
     ['cancel of no order', { type: 'cancel', ts: 1, account: ALICE, signer: ALICE, orderId: 12_345 }, 'ORDER_NOT_FOUND'],
     ['withdrawal above the balance', { type: 'withdrawalRequested', ts: 1, account: ALICE, token: BASE1, amount: 10n ** 18n + 1n }, 'INSUFFICIENT_FUNDS'],
     ['withdrawal cancel without request', { type: 'withdrawalCancelled', account: ALICE, token: BASE1, amount: 1n }, 'WITHDRAWAL_NOT_FOUND'],
-    ['settlement without fills', { type: 'settled', account: ALICE, token: QUOTE, received: 1n, paid: 0n, fees: 0n }, 'SETTLEMENT_MISMATCH'],
+    ['settlement for an account never opened', { type: 'settled', account: MALLORY, token: QUOTE, received: 1n, paid: 0n, fees: 0n }, 'UNKNOWN_ACCOUNT'],
+    ['settlement above uint128', { type: 'settled', account: ALICE, token: QUOTE, received: 1n << 128n, paid: 0n, fees: 0n }, 'INVALID_AMOUNT'],
+    ['settlement of a token not traded', { type: 'settled', account: ALICE, token: tokenAddress(9), received: 1n, paid: 0n, fees: 0n }, 'UNKNOWN_TOKEN'],
     ['unknown command', { type: 'mint', account: ALICE } as unknown as RiskCommand, 'UNKNOWN_COMMAND'],
   ];
   for (const [name, cmd, code] of cases) {
@@ -288,6 +293,97 @@ describe('RiskEngine: hostile input', () => {
     const e0 = engine(shards, 0);
     const out = e0.apply({ type: 'deposit', account: other, token: QUOTE, amount: 1n });
     assert.equal(!out.ok && out.code, 'WRONG_SHARD');
+  });
+});
+
+describe('RiskEngine: a settlement that overtakes the fills it settles (issue 10)', () => {
+  const market = testMarket(1, { maker: -100, taker: 333 });
+  const options = { shards: 2, markets: [market] };
+
+  /** Alice sells 3 lots to Bob (on the other shard): the recorded log and every side's settlement of it. */
+  function traded(): { log: FlowEntry[]; settlements: FlowEntry[] } {
+    const x = new SingleProcessExchange(options);
+    const log = x.record();
+    deposit(x, ALICE, BASE1, 5n * 10n ** 15n);
+    deposit(x, BOB, QUOTE, 10n ** 9n);
+    ok(x.submit(placeRequest(ALICE, market, { isBuy: false, priceTicks: 12_347, lots: 5, nonce: 1n })));
+    ok(x.submit(placeRequest(BOB, market, { isBuy: true, priceTicks: 13_000, lots: 3, nonce: 1n, tif: TimeInForce.IOC })));
+    const settlements: FlowEntry[] = [];
+    for (const a of [ALICE, BOB]) {
+      for (const token of [QUOTE, BASE1]) {
+        const b = x.engineOf(a).balance(a, token);
+        const command: RiskCommand = { type: 'settled', account: a, token, received: b.unsettledIn, paid: b.unsettledOut, fees: b.feesOwed };
+        settlements.push({ kind: 'request', shard: x.shardOf(a), command });
+      }
+    }
+    assert.equal(log.at(-1)!.kind, 'events', 'the trade is the last entry');
+    return { log: [...log], settlements };
+  }
+
+  it('parks it (nothing spendable, invariants hold) and applies it as the fills arrive: the in-order state', () => {
+    const { log, settlements } = traded();
+    const inOrder = SingleProcessExchange.replay(options, [...log, ...settlements]);
+    const engines = SingleProcessExchange.replay(options, log.slice(0, -1));
+    const before = engines.map((e) => [ALICE, BOB].map((a) => [QUOTE, BASE1].map((t) => e.balance(a, t))));
+    for (const s of settlements) if (s.kind === 'request') ok(engines[s.shard]!.apply(s.command));
+    for (const e of engines) assert.deepEqual(e.checkInvariants(), []);
+    // Parked: the ledger's balances (available, onchain) are untouched until the fills explain the amounts.
+    assert.deepEqual(
+      engines.map((e) => [ALICE, BOB].map((a) => [QUOTE, BASE1].map((t) => e.balance(a, t)))),
+      before,
+    );
+    const alice = engines[shardForAccount(ALICE, options.shards)]!;
+    const quote = 3n * 12_347n * 10n;
+    assert.deepEqual(alice.parked(ALICE, QUOTE), { received: quote + (quote * 100n) / 1_000_000n, paid: 0n, fees: 0n });
+    assert.deepEqual(alice.parked(ALICE, BASE1), { received: 0n, paid: 3n * 10n ** 15n, fees: 0n });
+    // The parked state is part of the state: it survives a snapshot (format version 2).
+    const bytes = alice.snapshot();
+    assert.match(new TextDecoder().decode(bytes), /"version":2/);
+    assert.equal(RiskEngine.restore(alice.config, bytes).stateHash(), alice.stateHash());
+    const last = log.at(-1)!;
+    if (last.kind !== 'events') assert.fail('the trade is the last entry');
+    for (const e of engines) e.applyBookEvents(last.marketId, last.events);
+    for (const e of engines) {
+      assert.deepEqual(e.checkInvariants(), []);
+      assert.equal(e.parkedSettlements().size, 0);
+    }
+    assert.deepEqual(
+      engines.map((e) => e.stateHash()),
+      inOrder.map((e) => e.stateHash()),
+    );
+  });
+
+  it('applies part of it when only part of its fills arrived, never more than they explain', () => {
+    const { log, settlements } = traded();
+    const engines = SingleProcessExchange.replay(options, log.slice(0, -1));
+    const s = settlements.find((x) => x.kind === 'request' && x.command.type === 'settled' && x.command.account === BOB && x.command.token === QUOTE)!;
+    if (s.kind !== 'request' || s.command.type !== 'settled') assert.fail('no settlement of Bob in quote');
+    const bob = engines[s.shard]!;
+    // The same batch settled twice on chain (or a forged second one): the second half waits, visibly.
+    ok(bob.apply(s.command));
+    ok(bob.apply(s.command));
+    const last = log.at(-1)!;
+    if (last.kind !== 'events') assert.fail('the trade is the last entry');
+    for (const e of engines) e.applyBookEvents(last.marketId, last.events);
+    assert.deepEqual(bob.checkInvariants(), []);
+    const b = bob.balance(BOB, QUOTE);
+    assert.equal(b.unsettledOut + b.feesOwed, 0n);
+    assert.equal(b.onchain, 10n ** 9n - s.command.paid - s.command.fees, 'applied once');
+    assert.deepEqual(bob.parked(BOB, QUOTE), { received: 0n, paid: s.command.paid, fees: s.command.fees });
+    assert.deepEqual(bob.parkedSettlements().get(QUOTE), { received: 0n, paid: s.command.paid, fees: s.command.fees, balances: 1 });
+  });
+
+  it('restores a version 1 snapshot (before parked settlements) and still writes version 1 when nothing is parked', () => {
+    const { log } = traded();
+    const alice = SingleProcessExchange.replay(options, log)[shardForAccount(ALICE, options.shards)];
+    const v1 = alice!.snapshot();
+    assert.match(new TextDecoder().decode(v1), /"version":1,/);
+    // A version 1 balance has 9 fields: written by the engine before version 2 existed, it restores as is.
+    assert.equal(RiskEngine.restore(alice!.config, v1).stateHash(), alice!.stateHash());
+    // A version 2 balance needs its three parked fields; a version 1 balance may not carry them.
+    const text = new TextDecoder().decode(v1);
+    const as2 = new TextEncoder().encode(text.replace('"version":1,', '"version":2,'));
+    assert.throws(() => RiskEngine.restore(alice!.config, as2), /version 2 balance has 9 fields/);
   });
 });
 

@@ -7,7 +7,11 @@ import { RiskError } from './errors.js';
 import type { RiskConfig } from './types.js';
 
 export const SNAPSHOT_FORMAT = 'parallax.risk.snapshot';
-export const SNAPSHOT_VERSION = 1;
+/**
+ * 2 adds each balance's parked settlement (parkedIn, parkedOut, parkedFees). A state with nothing parked is
+ * still written as version 1, so its bytes and hash are unchanged; both versions restore.
+ */
+export const SNAPSHOT_VERSION = 2;
 
 const uintString = z.string().regex(/^(0|[1-9][0-9]{0,77})$/);
 const intString = z.string().regex(/^(0|-?[1-9][0-9]{0,77})$/);
@@ -16,7 +20,7 @@ const address = z.string().regex(/^0x[0-9a-f]{40}$/);
 
 const snapshotSchema = z.strictObject({
   format: z.literal(SNAPSHOT_FORMAT),
-  version: z.literal(SNAPSHOT_VERSION),
+  version: z.union([z.literal(1), z.literal(SNAPSHOT_VERSION)]),
   shard: int,
   shards: int,
   config: z.string().regex(/^[0-9a-f]{64}$/),
@@ -31,8 +35,16 @@ const snapshotSchema = z.strictObject({
       id: int,
       keys: z.array(address),
       nonces: z.array(uintString),
-      /** token index, onchain, available, heldOrders, heldWithdrawals, withdrawalShortfall, unsettledIn, unsettledOut, feesOwed */
-      balances: z.array(z.tuple([int, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString])),
+      /**
+       * token index, onchain, available, heldOrders, heldWithdrawals, withdrawalShortfall, unsettledIn,
+       * unsettledOut, feesOwed, and from version 2 parkedIn, parkedOut, parkedFees
+       */
+      balances: z.array(
+        z.union([
+          z.tuple([int, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString]),
+          z.tuple([int, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString]),
+        ]),
+      ),
     }),
   ),
   /** orderId, marketId, accountId, isBuy, priceTicks, nonce, remainingLots, cancelRequested */

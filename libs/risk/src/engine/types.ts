@@ -246,6 +246,7 @@ export type RiskRejectCode =
   | 'UNKNOWN_ACCOUNT'
   | 'WITHDRAWAL_NOT_FOUND'
   | 'WITHDRAWAL_NOT_COVERED'
+  /** No longer produced: a settlement beyond the unsettled amounts is parked (ParkedSettlement). Kept for recorded journals. */
   | 'SETTLEMENT_MISMATCH'
   | 'TOO_MANY_ACCOUNTS';
 
@@ -300,6 +301,17 @@ export interface BalanceView {
   readonly unsettledOut: bigint;
   /** Fees charged by fills not settled on chain yet. */
   readonly feesOwed: bigint;
+}
+
+/**
+ * A settlement applied on chain (received / paid / fees) whose fills this shard has not seen yet: it arrived
+ * before the account events of its fills and waits for them (RiskEngine.parked). Outside BalanceView's
+ * invariant sums; the contract's balanceOf is onchain + received - paid - fees.
+ */
+export interface ParkedSettlement {
+  readonly received: bigint;
+  readonly paid: bigint;
+  readonly fees: bigint;
 }
 
 /**
