@@ -2,7 +2,7 @@
 // chain watcher turns the deposit events into chain events, the shards apply them). The launcher credits
 // nothing by itself: funds reach the shards only through the watcher.
 import type { ChainEvent } from '@parallax/contracts';
-import { drained, publishChainEvents } from '@parallax/risk-service';
+import { drained, publishChainEvents } from '@parallax/risk-service/testing';
 import { createKafkaTransport, type Transport } from '@parallax/transport';
 import type { Address } from 'viem';
 import type { RunningExchange } from '../exchange.js';

@@ -17,7 +17,8 @@ import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOP
 import { startEngineWorker } from '@parallax/matching-engine';
 import { EventEncoder, OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
 import type { Address } from '@parallax/risk';
-import { publishChainEvents, RiskShards } from '@parallax/risk-service';
+import { RiskShards } from '@parallax/risk-service';
+import { publishChainEvents } from '@parallax/risk-service/testing';
 import { signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
 import { createEmbeddedTransport } from '@parallax/transport';
 import type { Hex } from 'viem';

@@ -12,8 +12,10 @@ import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matchi
 import { ConfigError, createLogger } from '@parallax/observability';
 import { Prng } from '@parallax/order-book';
 import { createEmbeddedPrismaClient, createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
-import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address, type RiskEngine } from '@parallax/risk';
-import { drained, RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
+import { shardForAccount, type Address, type RiskEngine } from '@parallax/risk';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
+import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
+import { drained } from '@parallax/risk-service/testing';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { startProjector, type ProjectorHandle } from './app/projector.app.js';
 import type { ProjectorServiceConfig } from './config/projector.config.js';

@@ -1,6 +1,4 @@
 export { AccountShard, RISK_SOURCES } from './shard/account-shard.js';
-// Test support (no chain watcher in the test): chain events written as the watcher writes them.
-export { publishChainEvents } from './testing/chain-events.js';
 export type { AccountShardOptions, AppliedCommand, RiskSource, ShardResult, ShardStats, SourceOffsets } from './shard/account-shard.js';
 export { RiskShards, restoreShard, readShardSnapshot, shardOptions, transactionalIdFor } from './service/risk-shards.js';
 export { decodeJournalEntry, encodeJournalEntry, type JournalEntry } from './state/shard-records.js';
@@ -9,4 +7,3 @@ export { RiskServiceError, type RiskServiceErrorCode } from './state/errors.js';
 export { loadRiskConfig, readRiskMarketsFile, riskEngineEnvShape, type RiskServiceConfig } from './config/risk.config.js';
 export { startRisk, SERVICE as RISK_SERVICE, type RiskHandle } from './app/risk.app.js';
 export { startRiskWorker, type RiskWorker, type RiskWorkerData, type RiskWorkerMessage } from './worker/risk-worker.js';
-export { drained } from './testing/journal-audit.js';

@@ -34,9 +34,5 @@ export type {
   TokenTotals,
   OpenOrderView,
 } from './engine/types.js';
-// Test and benchmark support: the whole funds flow in one process (the reference the pipeline is audited
-// against) and fixtures.
-export { SingleProcessExchange } from './testing/single-process.js';
-export type { SingleProcessOptions, FlowEntry } from './testing/single-process.js';
-export { accountAddress, tokenAddress, testMarket, placeRequest, QUOTE, SIGNATURE } from './testing/fixtures.js';
-export type { PlaceParams } from './testing/fixtures.js';
+// Test and benchmark support (the whole funds flow in one process, the reference the pipeline is audited
+// against, and fixtures) is `@parallax/risk/testing`.

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '@parallax/observability';
-import { testMarket } from '@parallax/risk';
+import { testMarket } from '@parallax/risk/testing';
 import { loadRiskConfig } from '@parallax/risk-service';
 import { loadProjectorConfig } from './projector.config.js';
 

@@ -6,7 +6,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeChainEventBatch, encodeRiskRequestBatch, type ChainEvent, type ClientRequest } from '@parallax/contracts';
-import { accountAddress, placeRequest, QUOTE, testMarket, type Address } from '@parallax/risk';
+import { type Address } from '@parallax/risk';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { AccountShard, encodeJournalEntry, type AccountShardOptions, type RiskSource } from '@parallax/risk-service';
 import { Prng } from '@parallax/order-book';
 import type { ConsumedMessage } from '@parallax/transport';

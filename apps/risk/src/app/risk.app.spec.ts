@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createLogger } from '@parallax/observability';
-import { testMarket } from '@parallax/risk';
+import { testMarket } from '@parallax/risk/testing';
 import { createEmbeddedTransport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
 import { startRisk } from './risk.app.js';

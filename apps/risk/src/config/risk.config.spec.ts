@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS } from '@parallax/contracts';
 import { loadMatchingEngineConfig } from '@parallax/matching-engine';
 import { ConfigError } from '@parallax/observability';
-import { testMarket } from '@parallax/risk';
+import { testMarket } from '@parallax/risk/testing';
 import { loadRiskConfig } from './risk.config.js';
 
 function marketsFile(content?: string): string {

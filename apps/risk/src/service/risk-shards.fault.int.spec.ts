@@ -26,7 +26,8 @@ import {
 import { spawnEngineProcess } from '@parallax/matching-engine';
 import { spawnServiceProcess, type ServiceProcess } from '@parallax/microservice';
 import { TimeInForce } from '@parallax/order-book';
-import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
+import { shardForAccount, type Address } from '@parallax/risk';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { createKafkaTransport, type ConsumedMessage, type Transport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
 import type { AccountShard } from '../shard/account-shard.js';

@@ -23,7 +23,8 @@ import {
 import { startMatchingEngine, type MatchingEngineConfig, type MatchingEngineHandle } from '@parallax/matching-engine';
 import { createLogger } from '@parallax/observability';
 import { TimeInForce } from '@parallax/order-book';
-import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
+import { shardForAccount, type Address } from '@parallax/risk';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { RiskServiceError } from '../state/errors.js';
 import { encodeJournalEntry, shardSnapshotKey } from '../state/shard-records.js';

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeChainEventBatch, encodeRiskRequestBatch } from '@parallax/contracts';
-import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket } from '@parallax/risk';
+import { shardForAccount } from '@parallax/risk';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { createEmbeddedTransport, type ConsumedBatch, type ConsumerHandlers, type GroupConsumer, type Producer, type Transport } from '@parallax/transport';
 import { RiskShards, type RiskShardsConfig } from './risk-shards.js';
 

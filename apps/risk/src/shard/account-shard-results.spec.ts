@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeRiskResultBatch, decodeSignedOrderBatch, encodeChainEventBatch, encodeRiskRequestBatch, type ChainEvent, type ClientRequest, type RiskResult } from '@parallax/contracts';
-import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket } from '@parallax/risk';
+import { shardForAccount } from '@parallax/risk';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import type { ConsumedMessage } from '@parallax/transport';
 import { AccountShard } from './account-shard.js';
 

@@ -21,7 +21,8 @@ import {
 } from '@parallax/contracts';
 import { PartitionEngine } from '@parallax/matching';
 import { TimeInForce } from '@parallax/order-book';
-import { accountAddress, placeRequest, QUOTE, shardForAccount, testMarket, type Address } from '@parallax/risk';
+import { shardForAccount, type Address } from '@parallax/risk';
+import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 import { AccountShard, RISK_SOURCES, type AccountShardOptions, type RiskSource } from './account-shard.js';
 

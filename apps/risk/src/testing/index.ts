@@ -1,0 +1,5 @@
+// Test and benchmark support of the risk service, imported as `@parallax/risk-service/testing`: journal audits
+// (re-running a shard's journal, what the shards forwarded, drained inputs) and chain events written as the
+// chain watcher writes them (for tests without a watcher).
+export * from './journal-audit.js';
+export { publishChainEvents } from './chain-events.js';
