@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
-import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, riskStateTopicSpecs, riskTopicSpecs, settlementTopicSpecs, topicSpecs, type MarketDefinition, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
+import { DEFAULT_ACCOUNT_SHARDS, DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, riskStateTopicSpecs, riskTopicSpecs, settlementTopicSpecs, topicSpecs, type MarketDefinition, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { DEFAULT_PROGRESS_TOPIC, loadChainWatcherConfig, startChainWatcher, type ChainWatcherHandle } from '@parallax/chain-watcher';
 import { loadProjectorConfig, startProjector, type ProjectorHandle } from '@parallax/projector';
 import { loadGatewayConfig, startGateway } from '@parallax/gateway';
@@ -56,10 +56,11 @@ export interface StartExchangeOptions {
 }
 
 /**
- * Account shards of the launcher's risk stage. Fixed: account and order ids are minted from it, so it can
- * never change for a deployment's data.
+ * Account shards of the launcher's risk stage: the deployment default (DEFAULT_ACCOUNT_SHARDS), so that a
+ * launch on a cluster agrees with the engines' and the services' defaults on the account topics. Fixed:
+ * account and order ids are minted from it, so it can never change for a deployment's data.
  */
-const ACCOUNT_SHARDS = 2;
+const ACCOUNT_SHARDS = DEFAULT_ACCOUNT_SHARDS;
 
 interface RiskNames {
   readonly inputs: RiskTopicNames;
