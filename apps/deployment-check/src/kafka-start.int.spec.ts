@@ -130,7 +130,9 @@ describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
       });
       const p = await ingest.producer();
       await assert.rejects(p.send('parallax.market-events.v1', [{ key: 'm', value: new Uint8Array([1]), partition: 0 }]), /TOPIC_AUTHORIZATION_FAILED|not authorized/i);
-      await p.send('parallax.orders.v1', [{ key: 'm', value: new Uint8Array([1]), partition: 0 }]);
+      // Nor orders: an order reaches a book only through its account's risk shard. Requests are its own topic.
+      await assert.rejects(p.send('parallax.orders.v1', [{ key: 'm', value: new Uint8Array([1]), partition: 0 }]), /TOPIC_AUTHORIZATION_FAILED|not authorized/i);
+      await p.send('parallax.requests.v1', [{ key: 'a', value: new Uint8Array([1]), partition: 0 }]);
     } finally {
       await engine.close();
       await ingest.close();
@@ -144,7 +146,7 @@ describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
     const ingestAgain = createKafkaTransport({ brokers, clientId: 'parallax-ingest', security: scram('parallax-ingest', passwords.ingest) });
     try {
       assert.equal(await reader.partitionCount('parallax.market-events.v1'), 2);
-      assert.ok(((await reader.endOffsets('parallax.orders.v1')).get(0) ?? 0) >= 1, 'the order written before the restart is gone');
+      assert.ok(((await reader.endOffsets('parallax.requests.v1')).get(0) ?? 0) >= 1, 'the request written before the restart is gone');
       const p = await ingestAgain.producer();
       await assert.rejects(p.send('parallax.market-events.v1', [{ key: 'm', value: new Uint8Array([1]), partition: 0 }]), /TOPIC_AUTHORIZATION_FAILED|not authorized/i);
     } finally {

@@ -11,6 +11,7 @@ import { createLogger } from '@parallax/observability';
 import { ParallaxClient } from '@parallax/sdk';
 import { WebSocket } from 'ws';
 import { loadExchangeConfig } from './exchange.config.js';
+import { fundThroughRisk } from './testing/fund.js';
 import { startExchange, type RunningExchange } from './exchange.js';
 
 const M = 'M1-USDC';
@@ -47,7 +48,8 @@ describe('the live page in a browser', () => {
     exchange = await startExchange(config, createLogger('page-e2e', 'silent'));
     maker = new ParallaxClient({ url: exchange.gatewayUrl, account: localTraderAccount('page-e2e', 1) });
     taker = new ParallaxClient({ url: exchange.gatewayUrl, account: localTraderAccount('page-e2e', 2) });
-    await exchange.localChain!.fundTraders([maker.trader, taker.trader]);
+    // Deposited on chain; the orders below need the risk shards to have seen the deposits (through the watcher).
+    await fundThroughRisk(exchange, [maker.trader, taker.trader]);
   });
   after(async () => {
     await page?.close();

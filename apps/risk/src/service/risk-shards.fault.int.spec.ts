@@ -81,7 +81,7 @@ describe('account shards under kill -9 (Kafka)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'risk-fault-'));
     const marketsFile = join(dir, 'markets.json');
     writeFileSync(marketsFile, JSON.stringify(MARKETS.map((m) => ({ ...m, lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString() }))));
-    const topics = { requests: `${run}.requests`, chain: `${run}.chain-events`, accounts: `${run}.account-events`, journal: `${run}.risk-journal`, riskSnapshots: `${run}.risk-snapshots`, orders: `${run}.orders`, signed: `${run}.signed-orders`, dead: `${run}.dead-letters`, events: `${run}.market-events`, snapshots: `${run}.snapshots` };
+    const topics = { requests: `${run}.requests`, chain: `${run}.chain-events`, accounts: `${run}.account-events`, journal: `${run}.risk-journal`, riskSnapshots: `${run}.risk-snapshots`, results: `${run}.risk-results`, orders: `${run}.orders`, signed: `${run}.signed-orders`, dead: `${run}.dead-letters`, events: `${run}.market-events`, snapshots: `${run}.snapshots` };
     t = createKafkaTransport({ brokers: brokers.split(','), clientId: run });
     await t.ensureTopics([
       ...[topics.requests, topics.chain, topics.accounts].map((name) => ({ name, partitions: SHARDS })),
@@ -98,6 +98,8 @@ describe('account shards under kill -9 (Kafka)', () => {
       TOPIC_ACCOUNT_EVENTS: topics.accounts,
       TOPIC_RISK_JOURNAL: topics.journal,
       TOPIC_RISK_SNAPSHOTS: topics.riskSnapshots,
+      // Run-specific like every topic of this test: a shared broker may hold the default names at another size.
+      TOPIC_RISK_RESULTS: topics.results,
       SNAPSHOT_EVERY_MESSAGES: '30',
       RISK_HTTP_PORT: '0',
       TOPIC_ORDERS: topics.orders,
