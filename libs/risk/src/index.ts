@@ -16,6 +16,7 @@ export type {
   WithdrawalCancelled,
   WithdrawalExecuted,
   Settled,
+  SettlementSkipped,
   KeyAuthorized,
   KeyRevoked,
   NonceCancelled,
@@ -31,6 +32,7 @@ export type {
   AccountEventStats,
   BalanceView,
   ParkedSettlement,
+  ParkedChainEvents,
   TokenTotals,
   OpenOrderView,
 } from './engine/types.js';

@@ -34,8 +34,8 @@ export class SingleProcessExchange {
   readonly violations: Violation[] = [];
   /** What auditFills found: fills that spent more than their order held. */
   readonly auditFailures: string[] = [];
-  /** Every trade the books produced. */
-  readonly trades: Extract<BookEvent, { type: 'trade' }>[] = [];
+  /** Every trade the books produced, with its market. */
+  readonly trades: (Extract<BookEvent, { type: 'trade' }> & { readonly marketId: number })[] = [];
   private readonly sink = new EventCollector();
   private readonly config: Omit<RiskConfig, 'shard'>;
   private log: FlowEntry[] | null = null;
@@ -103,7 +103,7 @@ export class SingleProcessExchange {
     const events = this.sink.take();
     if (events.length === 0) return;
     this.log?.push({ kind: 'events', marketId, events });
-    for (const e of events) if (e.type === 'trade') this.trades.push(e);
+    for (const e of events) if (e.type === 'trade') this.trades.push({ ...e, marketId });
     const before = this.options.auditFills === true ? this.availableBalances() : null;
     for (const engine of this.engines) {
       const stats = engine.applyBookEvents(marketId, events);

@@ -224,6 +224,7 @@ export class AccountShard {
           const b = decodeChainEventBatch(msg.value);
           // Kinds the engine does not know yet (the watcher's nonceFloorRaised, orderCancelled) are refused by
           // RiskEngine.apply with UNKNOWN_COMMAND and counted: never applied, never silently dropped.
+          // settlementSkipped is applied (the skipped fills are reversed, see SettlementSkipped).
           records = b.events as readonly RiskCommand[];
           sentAtMs = b.sentAtMs;
         } else {

@@ -39,6 +39,7 @@ import type {
   NonceCancelled,
   PlaceRequest,
   Settled,
+  SettlementSkipped,
   WithdrawalCancelled,
   WithdrawalExecuted,
   WithdrawalRequested,
@@ -68,19 +69,8 @@ export interface OrderCancelledOnChain {
   readonly orderHash: `0x${string}`;
 }
 
-/**
- * What a settled batch did NOT settle for one account and token: the fills the contract skipped for lack of
- * funds (FillsSkipped), netted like `settled`. The ledger booked them as unsettled at match time; they will
- * never settle as they are.
- */
-export interface SettlementSkipped {
-  readonly type: 'settlementSkipped';
-  readonly account: `0x${string}`;
-  readonly token: `0x${string}`;
-  readonly received: bigint;
-  readonly paid: bigint;
-  readonly fees: bigint;
-}
+/** SettlementSkipped (the risk engine's type, where what the ledger does with it is documented). */
+export type { SettlementSkipped };
 
 export type ChainEvent =
   | Deposit
@@ -128,6 +118,33 @@ const TAG = {
 
 const shared = new ContractWriter();
 
+type FieldKind = 'address' | 'uint128' | 'uint64' | 'hash32';
+
+/**
+ * The layout of every chain event after its tag: ts (when it has one), account, then these fields. One
+ * table for the encoder and the decoder, so a kind cannot be written one way and read another.
+ */
+const CHAIN_RECORDS: readonly { readonly type: ChainEvent['type']; readonly ts: boolean; readonly fields: readonly (readonly [string, FieldKind])[] }[] = [
+  { type: 'deposit', ts: false, fields: [['token', 'address'], ['amount', 'uint128']] },
+  { type: 'withdrawalRequested', ts: true, fields: [['token', 'address'], ['amount', 'uint128']] },
+  { type: 'withdrawalCancelled', ts: false, fields: [['token', 'address'], ['amount', 'uint128']] },
+  { type: 'withdrawalExecuted', ts: false, fields: [['token', 'address'], ['amount', 'uint128']] },
+  { type: 'settled', ts: false, fields: [['token', 'address'], ['received', 'uint128'], ['paid', 'uint128'], ['fees', 'uint128']] },
+  { type: 'keyAuthorized', ts: false, fields: [['key', 'address']] },
+  { type: 'keyRevoked', ts: false, fields: [['key', 'address']] },
+  { type: 'nonceCancelled', ts: true, fields: [['nonce', 'uint64']] },
+  { type: 'nonceFloorRaised', ts: true, fields: [['floor', 'uint64']] },
+  { type: 'orderCancelled', ts: true, fields: [['orderHash', 'hash32']] },
+  { type: 'settlementSkipped', ts: false, fields: [['token', 'address'], ['received', 'uint128'], ['paid', 'uint128'], ['fees', 'uint128']] },
+];
+const CHAIN_BY_TYPE = new Map(CHAIN_RECORDS.map((l) => [l.type, { ...l, tag: TAG[l.type] }]));
+const CHAIN_BY_TAG: Partial<Record<number, (typeof CHAIN_RECORDS)[number]>> = Object.fromEntries(CHAIN_RECORDS.map((l) => [TAG[l.type], l]));
+
+function writeHexOrUint(w: ContractWriter, v: unknown, kind: Exclude<FieldKind, 'address'>, field: string): void {
+  if (kind === 'hash32') writeHexBytes(w, v as string, 32, field);
+  else writeBigUint(w, v as bigint, kind === 'uint128' ? 16 : 8, field);
+}
+
 function addr(w: ContractWriter, a: string, field: string): void {
   writeHexBytes(w, a, 20, field);
 }
@@ -146,88 +163,48 @@ function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 
   const type = (r as { type: unknown }).type;
   const isRequest = type === 'place' || type === 'cancel';
   if (isRequest !== (allowed === 'requests')) invalidField('type', type, allowed === 'requests' ? "'place' | 'cancel'" : 'a chain event type');
-  switch (r.type) {
-    case 'place': {
-      w.byte(TAG.place);
-      w.uint(checkUint(r.ts, 'ts'));
-      addr(w, r.account, 'account');
-      signer(w, r.account, r.signer);
-      w.uint(checkUint(r.marketId, 'marketId'));
-      const o = r.order as PlaceRequest['order'] | undefined;
-      if (typeof o !== 'object') invalidField('order', o, 'a signed order');
-      if (typeof o.trader !== 'string' || typeof r.account !== 'string' || o.trader.toLowerCase() !== r.account.toLowerCase()) {
-        invalidField('order.trader', o.trader, 'the account (an order is signed for the account that sends it)');
-      }
-      w.byte(placeFlags(r));
-      w.uint(checkUint(r.expiresAt, 'expiresAt'));
-      addr(w, o.baseToken, 'order.baseToken');
-      addr(w, o.quoteToken, 'order.quoteToken');
-      writeBigUint(w, o.price, 16, 'order.price');
-      writeBigUint(w, o.size, 16, 'order.size');
-      if (checkUint(o.maxFeeRate, 'order.maxFeeRate') > MAX_FEE_RATE) invalidField('order.maxFeeRate', o.maxFeeRate, `at most ${MAX_FEE_RATE}`);
-      w.uint(o.maxFeeRate);
-      writeBigUint(w, o.expiry, 8, 'order.expiry');
-      writeBigUint(w, o.nonce, 8, 'order.nonce');
-      writeHexBytes(w, o.signature, 65, 'order.signature');
-      return;
+  if (r.type === 'place') {
+    w.byte(TAG.place);
+    w.uint(checkUint(r.ts, 'ts'));
+    addr(w, r.account, 'account');
+    signer(w, r.account, r.signer);
+    w.uint(checkUint(r.marketId, 'marketId'));
+    const o = r.order as PlaceRequest['order'] | undefined;
+    if (typeof o !== 'object') invalidField('order', o, 'a signed order');
+    if (typeof o.trader !== 'string' || typeof r.account !== 'string' || o.trader.toLowerCase() !== r.account.toLowerCase()) {
+      invalidField('order.trader', o.trader, 'the account (an order is signed for the account that sends it)');
     }
-    case 'cancel':
-      w.byte(TAG.cancel);
-      w.uint(checkUint(r.ts, 'ts'));
-      addr(w, r.account, 'account');
-      signer(w, r.account, r.signer);
-      w.uint(checkUint(r.orderId, 'orderId'));
-      return;
-    case 'deposit':
-    case 'withdrawalCancelled':
-    case 'withdrawalExecuted':
-      w.byte(TAG[r.type]);
-      addr(w, r.account, 'account');
-      addr(w, r.token, 'token');
-      writeBigUint(w, r.amount, 16, 'amount');
-      return;
-    case 'withdrawalRequested':
-      w.byte(TAG.withdrawalRequested);
-      w.uint(checkUint(r.ts, 'ts'));
-      addr(w, r.account, 'account');
-      addr(w, r.token, 'token');
-      writeBigUint(w, r.amount, 16, 'amount');
-      return;
-    case 'settled':
-    case 'settlementSkipped':
-      w.byte(TAG[r.type]);
-      addr(w, r.account, 'account');
-      addr(w, r.token, 'token');
-      writeBigUint(w, r.received, 16, 'received');
-      writeBigUint(w, r.paid, 16, 'paid');
-      writeBigUint(w, r.fees, 16, 'fees');
-      return;
-    case 'keyAuthorized':
-    case 'keyRevoked':
-      w.byte(TAG[r.type]);
-      addr(w, r.account, 'account');
-      addr(w, r.key, 'key');
-      return;
-    case 'nonceCancelled':
-      w.byte(TAG.nonceCancelled);
-      w.uint(checkUint(r.ts, 'ts'));
-      addr(w, r.account, 'account');
-      writeBigUint(w, r.nonce, 8, 'nonce');
-      return;
-    case 'nonceFloorRaised':
-      w.byte(TAG.nonceFloorRaised);
-      w.uint(checkUint(r.ts, 'ts'));
-      addr(w, r.account, 'account');
-      writeBigUint(w, r.floor, 8, 'floor');
-      return;
-    case 'orderCancelled':
-      w.byte(TAG.orderCancelled);
-      w.uint(checkUint(r.ts, 'ts'));
-      addr(w, r.account, 'account');
-      writeHexBytes(w, r.orderHash, 32, 'orderHash');
-      return;
-    default:
-      invalidField('type', type, 'a risk request or chain event type');
+    w.byte(placeFlags(r));
+    w.uint(checkUint(r.expiresAt, 'expiresAt'));
+    addr(w, o.baseToken, 'order.baseToken');
+    addr(w, o.quoteToken, 'order.quoteToken');
+    writeBigUint(w, o.price, 16, 'order.price');
+    writeBigUint(w, o.size, 16, 'order.size');
+    if (checkUint(o.maxFeeRate, 'order.maxFeeRate') > MAX_FEE_RATE) invalidField('order.maxFeeRate', o.maxFeeRate, `at most ${MAX_FEE_RATE}`);
+    w.uint(o.maxFeeRate);
+    writeBigUint(w, o.expiry, 8, 'order.expiry');
+    writeBigUint(w, o.nonce, 8, 'order.nonce');
+    writeHexBytes(w, o.signature, 65, 'order.signature');
+    return;
+  }
+  if (r.type === 'cancel') {
+    w.byte(TAG.cancel);
+    w.uint(checkUint(r.ts, 'ts'));
+    addr(w, r.account, 'account');
+    signer(w, r.account, r.signer);
+    w.uint(checkUint(r.orderId, 'orderId'));
+    return;
+  }
+  // Every chain event: one layout table (CHAIN_RECORDS) for both directions.
+  const layout = CHAIN_BY_TYPE.get(type as ChainEvent['type']);
+  if (layout === undefined) invalidField('type', type, 'a risk request or chain event type');
+  const rec = r as unknown as Record<string, unknown>;
+  w.byte(layout.tag);
+  if (layout.ts) w.uint(checkUint(rec.ts as number, 'ts'));
+  addr(w, rec.account as string, 'account');
+  for (const [name, kind] of layout.fields) {
+    if (kind === 'address') addr(w, rec[name] as string, name);
+    else writeHexOrUint(w, rec[name], kind, name);
   }
 }
 
@@ -320,49 +297,13 @@ function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientReq
       const s = readSigner(r, account);
       return { type: 'cancel', ts, account, signer: s, orderId: r.uint() };
     }
-    case TAG.deposit:
-    case TAG.withdrawalCancelled:
-    case TAG.withdrawalExecuted: {
-      const account = readHexBytes(r, 20, 'account');
-      const token = readHexBytes(r, 20, 'token');
-      const amount = readBigUint(r, 16, 'amount');
-      const type = tag === TAG.deposit ? 'deposit' : tag === TAG.withdrawalCancelled ? 'withdrawalCancelled' : 'withdrawalExecuted';
-      return { type, account, token, amount };
-    }
-    case TAG.withdrawalRequested: {
-      const ts = r.uint();
-      const account = readHexBytes(r, 20, 'account');
-      const token = readHexBytes(r, 20, 'token');
-      return { type: 'withdrawalRequested', ts, account, token, amount: readBigUint(r, 16, 'amount') };
-    }
-    case TAG.settled:
-    case TAG.settlementSkipped: {
-      const account = readHexBytes(r, 20, 'account');
-      const token = readHexBytes(r, 20, 'token');
-      const received = readBigUint(r, 16, 'received');
-      const paid = readBigUint(r, 16, 'paid');
-      return { type: tag === TAG.settled ? 'settled' : 'settlementSkipped', account, token, received, paid, fees: readBigUint(r, 16, 'fees') };
-    }
-    case TAG.keyAuthorized:
-    case TAG.keyRevoked: {
-      const account = readHexBytes(r, 20, 'account');
-      const key = readHexBytes(r, 20, 'key');
-      return { type: tag === TAG.keyAuthorized ? 'keyAuthorized' : 'keyRevoked', account, key };
-    }
-    case TAG.nonceCancelled: {
-      const ts = r.uint();
-      const account = readHexBytes(r, 20, 'account');
-      return { type: 'nonceCancelled', ts, account, nonce: readBigUint(r, 8, 'nonce') };
-    }
-    case TAG.nonceFloorRaised: {
-      const ts = r.uint();
-      const account = readHexBytes(r, 20, 'account');
-      return { type: 'nonceFloorRaised', ts, account, floor: readBigUint(r, 8, 'floor') };
-    }
     default: {
-      const ts = r.uint();
-      const account = readHexBytes(r, 20, 'account');
-      return { type: 'orderCancelled', ts, account, orderHash: readHexBytes(r, 32, 'orderHash') };
+      const layout = CHAIN_BY_TAG[tag]!;
+      const rec: Record<string, unknown> = { type: layout.type };
+      if (layout.ts) rec.ts = r.uint();
+      rec.account = readHexBytes(r, 20, 'account');
+      for (const [name, kind] of layout.fields) rec[name] = kind === 'address' ? readHexBytes(r, 20, name) : kind === 'hash32' ? readHexBytes(r, 32, name) : readBigUint(r, kind === 'uint128' ? 16 : 8, name);
+      return rec as unknown as ChainEvent;
     }
   }
 }

@@ -28,6 +28,7 @@ import {
   type KeyRevoked,
   type NonceCancelled,
   type OpenOrderView,
+  type ParkedChainEvents,
   type ParkedSettlement,
   type PlaceRequest,
   type RiskCommand,
@@ -37,6 +38,7 @@ import {
   type RiskRejectCode,
   type SignedOrder,
   type Settled,
+  type SettlementSkipped,
   type TokenTotals,
   type Violation,
   type WithdrawalCancelled,
@@ -67,9 +69,16 @@ export class Balance implements BalanceView {
   unsettledIn = 0n;
   unsettledOut = 0n;
   feesOwed = 0n;
+  deficit = 0n;
   parkedIn = 0n;
   parkedOut = 0n;
   parkedFees = 0n;
+  /** A settlementSkipped's amounts not yet matched by unsettled fills (waiting, like parkedIn...). */
+  skippedIn = 0n;
+  skippedOut = 0n;
+  skippedFees = 0n;
+  /** Paid out on chain from a parked receipt: applied once the receipt is (see WithdrawalExecuted). */
+  parkedWithdrawal = 0n;
 }
 
 export interface Account {
@@ -271,6 +280,8 @@ export class RiskEngine {
         return this.withdrawalExecuted(cmd);
       case 'settled':
         return this.settled(cmd);
+      case 'settlementSkipped':
+        return this.settlementSkipped(cmd);
       case 'keyAuthorized':
         return this.keyAuthorized(cmd);
       case 'keyRevoked':
@@ -455,7 +466,7 @@ export class RiskEngine {
     bal.onchain += c.amount;
     this.deposits[t]! += c.amount;
     this.credit(bal, c.amount);
-    this.settleParked(bal);
+    this.settleParked(bal, t);
     return OK_EMPTY;
   }
 
@@ -470,15 +481,18 @@ export class RiskEngine {
       bal.heldWithdrawals += amount;
       return OK_EMPTY;
     }
-    if (bal.available + bal.heldOrders - bal.withdrawalShortfall < amount) {
-      return reject('INSUFFICIENT_FUNDS', `withdrawal of ${amount}: only ${bal.available + bal.heldOrders - bal.withdrawalShortfall} can be freed`);
+    // A settlement receipt parked for fills this shard has not seen yet is on chain already (the request was
+    // made against it): its fills will credit the account, and credits go to the withdrawal first.
+    const incoming = parkedReceipt(bal);
+    if (bal.available + bal.heldOrders + incoming - bal.withdrawalShortfall < amount) {
+      return reject('INSUFFICIENT_FUNDS', `withdrawal of ${amount}: only ${bal.available + bal.heldOrders + incoming - bal.withdrawalShortfall} can be freed`);
     }
     // Open orders hold the rest: cancel the newest of them until their holds cover it. What they release
     // goes to the withdrawal first (credit), so a settled batch never meets a fill the chain cannot fund.
     const shortfall = amount - bal.available;
     bal.heldWithdrawals += bal.available;
     bal.available = 0n;
-    let toFree = shortfall + bal.withdrawalShortfall;
+    let toFree = shortfall + bal.withdrawalShortfall - incoming;
     bal.withdrawalShortfall += shortfall;
     for (const o of ordersOf(acct)) if (o.cancelRequested && this.holdToken(o) === t) toFree -= o.hold;
     const cancels: ForwardedCancel[] = [];
@@ -511,11 +525,25 @@ export class RiskEngine {
     if (!Array.isArray(found)) return found;
     const [, t, bal] = found;
     const amount = c.amount;
-    // The chain paid out: that can only come from the reservation, or from funds nothing else holds. More
-    // than that is a drift between this ledger and the chain; it is refused (state kept) and alerted.
-    if (amount > bal.heldWithdrawals + bal.available || amount > bal.onchain) {
-      return reject('WITHDRAWAL_NOT_COVERED', `withdrawal of ${amount}: ${bal.heldWithdrawals} reserved, ${bal.available} available, ${bal.onchain} on chain`);
+    // The chain paid out: that can only come from the reservation, or from funds nothing else holds, or from
+    // a settlement receipt this shard has not matched with its fills yet (parked: that part waits with it).
+    // More than that is a drift between this ledger and the chain; it is refused (state kept) and alerted.
+    const now = min(min(amount, bal.heldWithdrawals + bal.available), bal.onchain);
+    const later = amount - now;
+    if (later > 0n && later > parkedReceipt(bal) - bal.parkedWithdrawal) {
+      return reject(
+        'WITHDRAWAL_NOT_COVERED',
+        `withdrawal of ${amount}: ${bal.heldWithdrawals} reserved, ${bal.available} available, ${bal.onchain} on chain, ${parkedReceipt(bal) - bal.parkedWithdrawal} parked`,
+      );
     }
+    this.withdraw(bal, t, now);
+    bal.parkedWithdrawal += later;
+    return OK_EMPTY;
+  }
+
+  /** Applies `amount` paid out on chain: from the reservation first, then available. */
+  private withdraw(bal: Balance, t: number, amount: bigint): void {
+    if (amount === 0n) return;
     const fromHeld = amount < bal.heldWithdrawals ? amount : bal.heldWithdrawals;
     const fromAvailable = amount - fromHeld;
     bal.heldWithdrawals -= fromHeld;
@@ -523,7 +551,6 @@ export class RiskEngine {
     bal.withdrawalShortfall = bal.withdrawalShortfall > fromAvailable ? bal.withdrawalShortfall - fromAvailable : 0n;
     bal.onchain -= amount;
     this.withdrawals[t]! += amount;
-    return OK_EMPTY;
   }
 
   private settled(c: Settled): RiskOutcome {
@@ -543,7 +570,24 @@ export class RiskEngine {
     bal.parkedIn += c.received;
     bal.parkedOut += c.paid;
     bal.parkedFees += c.fees;
-    this.settleParked(bal);
+    this.settleParked(bal, t);
+    return OK_EMPTY;
+  }
+
+  private settlementSkipped(c: SettlementSkipped): RiskOutcome {
+    const t = this.tokenOf(c.token);
+    if (typeof t === 'string') return reject(t, `token ${show(c.token)} is not traded here`);
+    for (const [name, v] of [['received', c.received], ['paid', c.paid], ['fees', c.fees]] as const) {
+      if (typeof v !== 'bigint' || v < 0n || v > UINT128_MAX) return reject('INVALID_AMOUNT', `${name} must be a uint128`);
+    }
+    const acct = this.accounts.get(c.account);
+    if (acct === undefined) return reject('UNKNOWN_ACCOUNT', `no position of ${show(c.account)} in ${c.token}`);
+    const bal = this.balanceOf(acct, t);
+    // Like a settlement, a skip may arrive before the fills it reverses: it waits for them (settleParked).
+    bal.skippedIn += c.received;
+    bal.skippedOut += c.paid;
+    bal.skippedFees += c.fees;
+    this.settleParked(bal, t);
     return OK_EMPTY;
   }
 
@@ -554,19 +598,49 @@ export class RiskEngine {
    * arrived the result equals applying each settlement after its fills. Called after whatever can make more
    * of it applicable: the settlement itself, a fill on the balance, a deposit.
    */
-  private settleParked(bal: Balance): void {
-    if (bal.parkedIn === 0n && bal.parkedOut === 0n && bal.parkedFees === 0n) return;
-    const received = min(bal.parkedIn, bal.unsettledIn);
-    const funds = bal.onchain + received;
-    const paid = min(min(bal.parkedOut, bal.unsettledOut), funds);
-    const fees = min(min(bal.parkedFees, bal.feesOwed), funds - paid);
-    bal.parkedIn -= received;
-    bal.parkedOut -= paid;
-    bal.parkedFees -= fees;
+  private settleParked(bal: Balance, t: number): void {
+    if (bal.parkedIn !== 0n || bal.parkedOut !== 0n || bal.parkedFees !== 0n) {
+      const received = min(bal.parkedIn, bal.unsettledIn);
+      const funds = bal.onchain + received;
+      const paid = min(min(bal.parkedOut, bal.unsettledOut), funds);
+      const fees = min(min(bal.parkedFees, bal.feesOwed), funds - paid);
+      bal.parkedIn -= received;
+      bal.parkedOut -= paid;
+      bal.parkedFees -= fees;
+      bal.unsettledIn -= received;
+      bal.unsettledOut -= paid;
+      bal.feesOwed -= fees;
+      bal.onchain += received - paid - fees;
+    }
+    if (bal.skippedIn !== 0n || bal.skippedOut !== 0n || bal.skippedFees !== 0n) this.reverseSkipped(bal, t);
+    if (bal.parkedWithdrawal !== 0n) {
+      // What the chain paid out of a receipt that is now applied (as far as the ledger can take it now).
+      const w = min(min(bal.parkedWithdrawal, bal.heldWithdrawals + bal.available), bal.onchain);
+      bal.parkedWithdrawal -= w;
+      this.withdraw(bal, t, w);
+    }
+  }
+
+  /**
+   * Reverses as much of the balance's skipped fills as its unsettled amounts cover: they stop being
+   * unsettled, what they paid and charged comes back (credit), what they received is taken back (debit), and
+   * the shard's fees and fill flow lose them. The counterparty's side is reversed by its own record.
+   */
+  private reverseSkipped(bal: Balance, t: number): void {
+    const received = min(bal.skippedIn, bal.unsettledIn);
+    const paid = min(bal.skippedOut, bal.unsettledOut);
+    const fees = min(bal.skippedFees, bal.feesOwed);
+    bal.skippedIn -= received;
+    bal.skippedOut -= paid;
+    bal.skippedFees -= fees;
     bal.unsettledIn -= received;
     bal.unsettledOut -= paid;
     bal.feesOwed -= fees;
-    bal.onchain += received - paid - fees;
+    this.fees[t]! -= fees;
+    this.flow[t]! -= received - paid;
+    const back = paid + fees - received;
+    if (back >= 0n) this.credit(bal, back);
+    else this.debit(bal, -back);
   }
 
   private keyAuthorized(c: KeyAuthorized): RiskOutcome {
@@ -753,8 +827,8 @@ export class RiskEngine {
       q.feesOwed += fee;
       this.credit(q, quote - fee + rebate);
     }
-    this.settleParked(q);
-    this.settleParked(b);
+    this.settleParked(q, m.quote);
+    this.settleParked(b, m.base);
     this.fees[m.quote]! += fee - rebate;
     if (o.isBuy) {
       this.flow[m.quote]! -= quote;
@@ -790,9 +864,15 @@ export class RiskEngine {
 
   // ---------------------------------------------------------------- helpers
 
-  /** Adds freed or received funds: a pending withdrawal's shortfall is covered first. */
+  /** Adds freed or received funds: a deficit is paid first, then a pending withdrawal's shortfall. */
   private credit(bal: Balance, amount: bigint): void {
     if (amount === 0n) return;
+    if (bal.deficit !== 0n) {
+      const pay = amount < bal.deficit ? amount : bal.deficit;
+      bal.deficit -= pay;
+      amount -= pay;
+      if (amount === 0n) return;
+    }
     const short = bal.withdrawalShortfall;
     if (short === 0n) {
       bal.available += amount;
@@ -802,6 +882,21 @@ export class RiskEngine {
     bal.withdrawalShortfall = short - cover;
     bal.heldWithdrawals += cover;
     bal.available += amount - cover;
+  }
+
+  /**
+   * Takes back funds (the inverse of credit): from available first, then from the withdrawal reservation
+   * (which is short by that much again), and what neither has becomes the deficit.
+   */
+  private debit(bal: Balance, amount: bigint): void {
+    const fromAvailable = amount < bal.available ? amount : bal.available;
+    bal.available -= fromAvailable;
+    amount -= fromAvailable;
+    if (amount === 0n) return;
+    const fromHeld = amount < bal.heldWithdrawals ? amount : bal.heldWithdrawals;
+    bal.heldWithdrawals -= fromHeld;
+    bal.withdrawalShortfall += fromHeld;
+    bal.deficit += amount - fromHeld;
   }
 
   private holdToken(o: OpenOrder): number {
@@ -877,10 +972,11 @@ export class RiskEngine {
     const accounts = [...this.accountsById.values()].sort((a, b) => a.id - b.id);
     // The lowest format version that can hold the state: a state with nothing parked encodes (and hashes)
     // exactly as before parked settlements existed, so older snapshots and their recorded hashes stay valid.
-    const parked = accounts.some((a) => a.balances.some((b) => b !== undefined && hasParked(b)));
+    const v3 = accounts.some((a) => a.balances.some((b) => b !== undefined && hasV3(b)));
+    const parked = v3 || accounts.some((a) => a.balances.some((b) => b !== undefined && hasParked(b)));
     return {
       format: SNAPSHOT_FORMAT,
-      version: parked ? SNAPSHOT_VERSION : 1,
+      version: v3 ? SNAPSHOT_VERSION : parked ? 2 : 1,
       shard: this.shard,
       shards: this.shards,
       config: configFingerprint(this.config),
@@ -908,6 +1004,7 @@ export class RiskEngine {
                   b.unsettledOut.toString(),
                   b.feesOwed.toString(),
                   ...(parked ? [b.parkedIn.toString(), b.parkedOut.toString(), b.parkedFees.toString()] : []),
+                  ...(v3 ? [b.deficit.toString(), b.skippedIn.toString(), b.skippedOut.toString(), b.skippedFees.toString(), b.parkedWithdrawal.toString()] : []),
                 ] as SnapshotState['accounts'][number]['balances'][number],
               ],
         ),
@@ -951,9 +1048,10 @@ export class RiskEngine {
       for (const [t, ...v] of a.balances) {
         if (t >= e.tokens.length || acct.balances[t] !== undefined) bad(`account ${address}: bad token index ${t}`);
         const b = new Balance();
-        if (v.length !== (s.version === 1 ? 8 : 11)) bad(`account ${address}: a version ${s.version} balance has ${v.length + 1} fields`);
-        const n = [...v.map(BigInt), 0n, 0n, 0n] as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
-        [b.onchain, b.available, b.heldOrders, b.heldWithdrawals, b.withdrawalShortfall, b.unsettledIn, b.unsettledOut, b.feesOwed, b.parkedIn, b.parkedOut, b.parkedFees] = n;
+        if (v.length !== (s.version === 1 ? 8 : s.version === 2 ? 11 : 16)) bad(`account ${address}: a version ${s.version} balance has ${v.length + 1} fields`);
+        const n = [...v.map(BigInt), 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n] as bigint[];
+        [b.onchain, b.available, b.heldOrders, b.heldWithdrawals, b.withdrawalShortfall, b.unsettledIn, b.unsettledOut, b.feesOwed] = n as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+        [b.parkedIn, b.parkedOut, b.parkedFees, b.deficit, b.skippedIn, b.skippedOut, b.skippedFees, b.parkedWithdrawal] = n.slice(8) as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
         acct.balances[t] = b;
       }
       e.accounts.set(address, acct);
@@ -1023,11 +1121,39 @@ export class RiskEngine {
     };
   }
 
+  /** One account's deficit in one token (see BalanceView): what skipped fills took back beyond its free funds. */
+  deficit(address: Address, token: Address): bigint {
+    const t = this.tokenIndex.get(token);
+    return (t === undefined ? undefined : this.accounts.get(address)?.balances[t])?.deficit ?? 0n;
+  }
+
   /** One account's parked settlement in one token (see ParkedSettlement; all zero when nothing waits). */
   parked(address: Address, token: Address): ParkedSettlement {
     const t = this.tokenIndex.get(token);
     const b = t === undefined ? undefined : this.accounts.get(address)?.balances[t];
     return { received: b?.parkedIn ?? 0n, paid: b?.parkedOut ?? 0n, fees: b?.parkedFees ?? 0n };
+  }
+
+  /** Everything one balance has waiting for fills this shard has not seen yet (all zero when nothing waits). */
+  parkedChainEvents(address: Address, token: Address): ParkedChainEvents {
+    const t = this.tokenIndex.get(token);
+    const b = (t === undefined ? undefined : this.accounts.get(address)?.balances[t]) ?? new Balance();
+    return {
+      received: b.parkedIn,
+      paid: b.parkedOut,
+      fees: b.parkedFees,
+      skippedReceived: b.skippedIn,
+      skippedPaid: b.skippedOut,
+      skippedFees: b.skippedFees,
+      withdrawal: b.parkedWithdrawal,
+    };
+  }
+
+  /** How many balances have anything parked (settlements, skipped fills, withdrawals): 0 once every fill arrived. O(accounts). */
+  get parkedBalanceCount(): number {
+    let n = 0;
+    for (const acct of this.accounts.values()) for (const b of acct.balances) if (b !== undefined && (hasParked(b) || b.skippedIn !== 0n || b.skippedOut !== 0n || b.skippedFees !== 0n || b.parkedWithdrawal !== 0n)) n++;
+    return n;
   }
 
   /**
@@ -1102,11 +1228,12 @@ export class RiskEngine {
         if (b === undefined) return;
         for (const [k, v] of Object.entries(b) as [string, bigint][]) if (v < 0n) broken.push(`${acct.address} ${this.tokens[t]!} ${k} is ${v}`);
         const lhs = b.available + b.heldOrders + b.heldWithdrawals;
-        const rhs = b.onchain + b.unsettledIn - b.unsettledOut - b.feesOwed;
-        if (lhs !== rhs) broken.push(`${acct.address} ${this.tokens[t]!}: available + held ${lhs} != onchain + unsettled ${rhs}`);
+        const rhs = b.onchain + b.unsettledIn - b.unsettledOut - b.feesOwed + b.deficit;
+        if (lhs !== rhs) broken.push(`${acct.address} ${this.tokens[t]!}: available + held ${lhs} != onchain + unsettled + deficit ${rhs}`);
+        if (b.deficit !== 0n && (b.available !== 0n || b.heldWithdrawals !== 0n)) broken.push(`${acct.address} ${this.tokens[t]!}: a deficit of ${b.deficit} with ${b.available} available, ${b.heldWithdrawals} reserved`);
         const h = held.get(`${acct.id}/${t}`) ?? 0n;
         if (b.heldOrders !== h) broken.push(`${acct.address} ${this.tokens[t]!}: heldOrders ${b.heldOrders} != open orders' holds ${h}`);
-        sums[t]! += lhs;
+        sums[t]! += lhs - b.deficit;
       });
     }
     this.tokens.forEach((token, t) => {
@@ -1121,6 +1248,17 @@ export class RiskEngine {
 
 function hasParked(b: Balance): boolean {
   return b.parkedIn !== 0n || b.parkedOut !== 0n || b.parkedFees !== 0n;
+}
+
+/** Whether the balance needs snapshot version 3 (skips, deficits, withdrawals waiting for a receipt). */
+function hasV3(b: Balance): boolean {
+  return b.deficit !== 0n || b.skippedIn !== 0n || b.skippedOut !== 0n || b.skippedFees !== 0n || b.parkedWithdrawal !== 0n;
+}
+
+/** What a parked settlement adds to the contract's balance net (0 if it takes more than it adds). */
+function parkedReceipt(b: Balance): bigint {
+  const net = b.parkedIn - b.parkedOut - b.parkedFees;
+  return net > 0n ? net : 0n;
 }
 
 /** Appends an order to its account's list (orders are placed with increasing ids, so the list is by id). */

@@ -8,10 +8,12 @@ import type { RiskConfig } from './types.js';
 
 export const SNAPSHOT_FORMAT = 'parallax.risk.snapshot';
 /**
- * 2 adds each balance's parked settlement (parkedIn, parkedOut, parkedFees). A state with nothing parked is
- * still written as version 1, so its bytes and hash are unchanged; both versions restore.
+ * 2 adds each balance's parked settlement (parkedIn, parkedOut, parkedFees); 3 adds its deficit, parked
+ * skipped fills (skippedIn, skippedOut, skippedFees) and parked withdrawal. A state is written in the lowest
+ * version that holds it (nothing parked: 1; only settlements parked: 2), so the bytes and hash of a state
+ * without skips are unchanged; every version restores.
  */
-export const SNAPSHOT_VERSION = 2;
+export const SNAPSHOT_VERSION = 3;
 
 const uintString = z.string().regex(/^(0|[1-9][0-9]{0,77})$/);
 const intString = z.string().regex(/^(0|-?[1-9][0-9]{0,77})$/);
@@ -20,7 +22,7 @@ const address = z.string().regex(/^0x[0-9a-f]{40}$/);
 
 const snapshotSchema = z.strictObject({
   format: z.literal(SNAPSHOT_FORMAT),
-  version: z.union([z.literal(1), z.literal(SNAPSHOT_VERSION)]),
+  version: z.union([z.literal(1), z.literal(2), z.literal(SNAPSHOT_VERSION)]),
   shard: int,
   shards: int,
   config: z.string().regex(/^[0-9a-f]{64}$/),
@@ -37,12 +39,32 @@ const snapshotSchema = z.strictObject({
       nonces: z.array(uintString),
       /**
        * token index, onchain, available, heldOrders, heldWithdrawals, withdrawalShortfall, unsettledIn,
-       * unsettledOut, feesOwed, and from version 2 parkedIn, parkedOut, parkedFees
+       * unsettledOut, feesOwed, from version 2 parkedIn, parkedOut, parkedFees, from version 3 deficit,
+       * skippedIn, skippedOut, skippedFees, parkedWithdrawal
        */
       balances: z.array(
         z.union([
           z.tuple([int, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString]),
           z.tuple([int, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString, uintString]),
+          z.tuple([
+            int,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+            uintString,
+          ]),
         ]),
       ),
     }),

@@ -123,7 +123,11 @@ export interface WithdrawalCancelled {
   readonly amount: bigint;
 }
 
-/** A withdrawal left the contract. */
+/**
+ * A withdrawal left the contract. It is applied from what is reserved for it, then from available; what the
+ * chain paid out of a settlement receipt this shard has not matched with its fills yet (parked) waits with
+ * that receipt and is applied as soon as it is (ParkedSettlement.withdrawal).
+ */
 export interface WithdrawalExecuted {
   readonly type: 'withdrawalExecuted';
   readonly account: Address;
@@ -134,6 +138,27 @@ export interface WithdrawalExecuted {
 /** A settled batch's net effect on one account and token: unsettled amounts become on-chain balance. */
 export interface Settled {
   readonly type: 'settled';
+  readonly account: Address;
+  readonly token: Address;
+  readonly received: bigint;
+  readonly paid: bigint;
+  readonly fees: bigint;
+}
+
+/**
+ * What a settled batch did NOT settle for one account and token: the fills the contract skipped for lack of
+ * funds (its FillsSkipped event), netted per account and token like `settled` (the counterparty's side is its
+ * own record, on its own shard). The ledger booked those fills as unsettled when the book reported them;
+ * they will never settle, so the engine reverses them: unsettledIn / unsettledOut / feesOwed drop by
+ * received / paid / fees, what the fill paid (and its fee) comes back, what it received is taken back, the
+ * shard's flow and fee totals are reversed, and `onchain` does not move (the contract moved nothing).
+ * Taking back a receipt the account already committed (to open orders, a withdrawal, or further fills)
+ * comes from available first, then from heldWithdrawals (that part of the request is short again), and the
+ * rest becomes the balance's `deficit`, paid first by whatever the account receives or is released next.
+ * A skip that arrives before the fills it reverses waits, parked, like a settlement.
+ */
+export interface SettlementSkipped {
+  readonly type: 'settlementSkipped';
   readonly account: Address;
   readonly token: Address;
   readonly received: bigint;
@@ -169,6 +194,7 @@ export type RiskCommand =
   | WithdrawalCancelled
   | WithdrawalExecuted
   | Settled
+  | SettlementSkipped
   | KeyAuthorized
   | KeyRevoked
   | NonceCancelled;
@@ -277,9 +303,12 @@ export interface AccountEventStats {
  * One account's position in one token, base units. The invariant tying them (checked by checkInvariants
  * and property-tested):
  *
- *   available + heldOrders + heldWithdrawals == onchain + unsettledIn - unsettledOut - feesOwed
+ *   available + heldOrders + heldWithdrawals == onchain + unsettledIn - unsettledOut - feesOwed + deficit
  *
- * and every field is >= 0.
+ * and every field is >= 0. `deficit` (RiskEngine.deficit; 0 unless a skipped fill took back a receipt the
+ * account had already committed to open orders or spent on other fills) is by how much the holds exceed the
+ * account's funds: every later credit (receipts, released holds, deposits) pays it first, and while it is
+ * non-zero available and heldWithdrawals are 0, so no new order is accepted.
  */
 export interface BalanceView {
   /** The contract's balanceOf as this ledger knows it: deposits - executed withdrawals + settled fills. */
@@ -312,6 +341,19 @@ export interface ParkedSettlement {
   readonly received: bigint;
   readonly paid: bigint;
   readonly fees: bigint;
+}
+
+/**
+ * Everything one balance has waiting for fills this shard has not seen yet: the settlement (as
+ * ParkedSettlement), the skipped fills to reverse (settlementSkipped before its fills) and the part of an
+ * executed withdrawal the chain paid out of the parked receipt. All outside BalanceView's sums; the
+ * contract's balanceOf is onchain + received - paid - fees - withdrawal.
+ */
+export interface ParkedChainEvents extends ParkedSettlement {
+  readonly skippedReceived: bigint;
+  readonly skippedPaid: bigint;
+  readonly skippedFees: bigint;
+  readonly withdrawal: bigint;
 }
 
 /**
