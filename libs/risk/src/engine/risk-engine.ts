@@ -79,6 +79,8 @@ export class Balance implements BalanceView {
   skippedFees = 0n;
   /** Paid out on chain from a parked receipt: applied once the receipt is (see WithdrawalExecuted). */
   parkedWithdrawal = 0n;
+  /** Whether any parked field above is non-zero (derived, not in the snapshot): settleParked's fast exit. */
+  waiting = false;
 }
 
 export interface Account {
@@ -369,7 +371,8 @@ export class RiskEngine {
       expiresAt = deadline;
     }
     if (typeof o.nonce !== 'bigint' || o.nonce < 0n || o.nonce > UINT64_MAX) return reject('INVALID_NONCE', 'nonce must be a uint64');
-    if (acct?.nonces.has(nonceKey(o.nonce)) === true) return reject('NONCE_USED', `nonce ${o.nonce} was already used or cancelled`);
+    const nonce = nonceKey(o.nonce);
+    if (acct?.nonces.has(nonce) === true) return reject('NONCE_USED', `nonce ${o.nonce} was already used or cancelled`);
     // Shape only: the requests contract decodes the signature from 65 raw bytes (always hex), and the
     // gateway verified it; scanning 130 hex digits again here costs more than the rest of the checks.
     const sig = o.signature;
@@ -384,7 +387,7 @@ export class RiskEngine {
 
     bal.available -= hold;
     bal.heldOrders += hold;
-    acct.nonces.add(nonceKey(o.nonce));
+    acct.nonces.add(nonce);
     const orderId = mintId(++this.orderCounter, this.shard, this.shards);
     const order: OpenOrder = {
       orderId,
@@ -440,9 +443,12 @@ export class RiskEngine {
 
   private cancel(c: CancelRequest): RiskOutcome {
     if (!isTs(c.ts)) return reject('INVALID_TIMESTAMP', 'ts must be a non-negative safe integer');
-    const owner = this.ownAccount(c.account);
-    if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
+    // Known accounts were checked (address form, shard) when they were opened: the check (a regex) only for others.
     const acct = this.accounts.get(c.account);
+    if (acct === undefined) {
+      const owner = this.ownAccount(c.account);
+      if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
+    }
     if (c.signer !== c.account && (acct === undefined || !acct.keys.has(c.signer))) {
       return reject('NOT_AUTHORIZED', `${show(c.signer)} is neither the account nor one of its trading keys`);
     }
@@ -458,10 +464,13 @@ export class RiskEngine {
     const t = this.tokenOf(c.token);
     if (typeof t === 'string') return reject(t, `token ${show(c.token)} is not traded here`);
     if (!isAmount(c.amount)) return reject('INVALID_AMOUNT', 'amount must be a uint128 greater than zero');
-    const owner = this.ownAccount(c.account);
-    if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
-    const acct = this.accounts.get(c.account) ?? this.openAccount(c.account);
-    if (acct === undefined) return reject('TOO_MANY_ACCOUNTS', `shard ${this.shard} cannot mint more account ids`);
+    let acct = this.accounts.get(c.account);
+    if (acct === undefined) {
+      const owner = this.ownAccount(c.account);
+      if (typeof owner === 'string') return reject(owner, `account ${show(c.account)} is not an address of shard ${this.shard}`);
+      acct = this.openAccount(c.account);
+      if (acct === undefined) return reject('TOO_MANY_ACCOUNTS', `shard ${this.shard} cannot mint more account ids`);
+    }
     const bal = this.balanceOf(acct, t);
     bal.onchain += c.amount;
     this.deposits[t]! += c.amount;
@@ -537,7 +546,10 @@ export class RiskEngine {
       );
     }
     this.withdraw(bal, t, now);
-    bal.parkedWithdrawal += later;
+    if (later > 0n) {
+      bal.parkedWithdrawal += later;
+      bal.waiting = true;
+    }
     return OK_EMPTY;
   }
 
@@ -570,6 +582,7 @@ export class RiskEngine {
     bal.parkedIn += c.received;
     bal.parkedOut += c.paid;
     bal.parkedFees += c.fees;
+    bal.waiting = true;
     this.settleParked(bal, t);
     return OK_EMPTY;
   }
@@ -587,6 +600,7 @@ export class RiskEngine {
     bal.skippedIn += c.received;
     bal.skippedOut += c.paid;
     bal.skippedFees += c.fees;
+    bal.waiting = true;
     this.settleParked(bal, t);
     return OK_EMPTY;
   }
@@ -599,6 +613,7 @@ export class RiskEngine {
    * of it applicable: the settlement itself, a fill on the balance, a deposit.
    */
   private settleParked(bal: Balance, t: number): void {
+    if (!bal.waiting) return;
     if (bal.parkedIn !== 0n || bal.parkedOut !== 0n || bal.parkedFees !== 0n) {
       const received = min(bal.parkedIn, bal.unsettledIn);
       const funds = bal.onchain + received;
@@ -619,6 +634,7 @@ export class RiskEngine {
       bal.parkedWithdrawal -= w;
       this.withdraw(bal, t, w);
     }
+    bal.waiting = isWaiting(bal);
   }
 
   /**
@@ -797,14 +813,15 @@ export class RiskEngine {
     }
     const m = o.market;
     const acct = o.account;
-    const quote = BigInt(lots) * BigInt(priceTicks) * m.quotePerLotTick;
-    const base = BigInt(lots) * m.def.lotSize;
+    const lotsBig = BigInt(lots);
+    const quote = lotsBig * BigInt(priceTicks) * m.quotePerLotTick;
+    const base = lotsBig * m.def.lotSize;
     const rate = isMaker ? m.def.makerFeeRate : m.def.takerFeeRate;
     // The contract's rounding: fee = quote * rate / 1e6 rounded down (in the trader's favour).
     const fee = rate > 0 ? (quote * BigInt(rate)) / FEE_SCALE : 0n;
     const rebate = rate < 0 ? (quote * BigInt(-rate)) / FEE_SCALE : 0n;
     const remaining = o.remainingLots - lots;
-    const newHold = holdFor(m, o.isBuy, o.priceTicks, remaining);
+    const newHold = remaining === 0 ? 0n : holdFor(m, o.isBuy, o.priceTicks, remaining);
     const consumed = o.hold - newHold;
     o.remainingLots = remaining;
     o.hold = newHold;
@@ -1052,6 +1069,7 @@ export class RiskEngine {
         const n = [...v.map(BigInt), 0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n] as bigint[];
         [b.onchain, b.available, b.heldOrders, b.heldWithdrawals, b.withdrawalShortfall, b.unsettledIn, b.unsettledOut, b.feesOwed] = n as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
         [b.parkedIn, b.parkedOut, b.parkedFees, b.deficit, b.skippedIn, b.skippedOut, b.skippedFees, b.parkedWithdrawal] = n.slice(8) as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+        b.waiting = isWaiting(b);
         acct.balances[t] = b;
       }
       e.accounts.set(address, acct);
@@ -1152,7 +1170,7 @@ export class RiskEngine {
   /** How many balances have anything parked (settlements, skipped fills, withdrawals): 0 once every fill arrived. O(accounts). */
   get parkedBalanceCount(): number {
     let n = 0;
-    for (const acct of this.accounts.values()) for (const b of acct.balances) if (b !== undefined && (hasParked(b) || b.skippedIn !== 0n || b.skippedOut !== 0n || b.skippedFees !== 0n || b.parkedWithdrawal !== 0n)) n++;
+    for (const acct of this.accounts.values()) for (const b of acct.balances) if (b !== undefined && isWaiting(b)) n++;
     return n;
   }
 
@@ -1244,6 +1262,10 @@ export class RiskEngine {
     });
     return broken;
   }
+}
+
+function isWaiting(b: Balance): boolean {
+  return hasParked(b) || b.skippedIn !== 0n || b.skippedOut !== 0n || b.skippedFees !== 0n || b.parkedWithdrawal !== 0n;
 }
 
 function hasParked(b: Balance): boolean {
