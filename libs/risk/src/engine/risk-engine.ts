@@ -11,6 +11,7 @@ import type { BookEvent, CancelOrder, PlaceOrder } from '@parallax/order-book';
 import { CommandType, OrderType, Side, TimeInForce } from '@parallax/order-book';
 import { RiskError } from './errors.js';
 import { isAddress, mintId, shardForAccount } from './ids.js';
+import { NonceSet, type NonceKey } from './nonce-set.js';
 import { configFingerprint, decodeSnapshotState, encodeSnapshotState, hashBytes, SNAPSHOT_FORMAT, SNAPSHOT_VERSION, type SnapshotState } from './snapshot.js';
 import {
   FEE_SCALE,
@@ -92,9 +93,9 @@ export interface Account {
   readonly keys: Set<Address>;
   /**
    * Nonces used by forwarded orders or cancelled on chain, as numbers when they are safe integers (every
-   * realistic nonce): V8 hashes numbers far faster than bigints, and this is the hottest lookup of a place.
+   * realistic nonce): the hottest lookup of a place, kept as a run of consecutive nonces (see NonceSet).
    */
-  readonly nonces: Set<number | bigint>;
+  readonly nonces: NonceSet;
   /** Open orders, oldest first: an intrusive list (no per-account Map to allocate and grow). */
   firstOrder: OpenOrder | null;
   lastOrder: OpenOrder | null;
@@ -117,7 +118,7 @@ export interface OpenOrder {
 }
 
 /** The key of a nonce in Account.nonces. */
-function nonceKey(n: bigint): number | bigint {
+function nonceKey(n: bigint): NonceKey {
   return n <= MAX_SAFE_BIG ? Number(n) : n;
 }
 
@@ -961,7 +962,7 @@ export class RiskEngine {
     const id = mintId(this.accountCounter + 1, this.shard, this.shards);
     if (!Number.isSafeInteger(id)) return undefined;
     this.accountCounter++;
-    const acct: Account = { address, id, balances: [], keys: new Set(), nonces: new Set(), firstOrder: null, lastOrder: null };
+    const acct: Account = { address, id, balances: [], keys: new Set(), nonces: new NonceSet(), firstOrder: null, lastOrder: null };
     this.accounts.set(address, acct);
     this.accountsById.set(id, acct);
     return acct;
@@ -1005,7 +1006,7 @@ export class RiskEngine {
         address: a.address,
         id: a.id,
         keys: [...a.keys].sort(),
-        nonces: [...a.nonces].map(BigInt).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).map(String),
+        nonces: a.nonces.values().map(BigInt).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)).map(String),
         balances: a.balances.flatMap((b, t) =>
           b === undefined
             ? []
@@ -1061,7 +1062,8 @@ export class RiskEngine {
       if (a.id % e.shards !== e.shard || a.id > mintId(e.accountCounter, e.shard, e.shards) || e.accountsById.has(a.id) || e.accounts.has(address)) {
         bad(`account id ${a.id} of ${address} is not one this shard minted once`);
       }
-      const acct: Account = { address, id: a.id, balances: [], keys: new Set(a.keys as Address[]), nonces: new Set(a.nonces.map((n) => nonceKey(BigInt(n)))), firstOrder: null, lastOrder: null };
+      const acct: Account = { address, id: a.id, balances: [], keys: new Set(a.keys as Address[]), nonces: new NonceSet(), firstOrder: null, lastOrder: null };
+      for (const n of a.nonces) acct.nonces.add(nonceKey(BigInt(n)));
       for (const [t, ...v] of a.balances) {
         if (t >= e.tokens.length || acct.balances[t] !== undefined) bad(`account ${address}: bad token index ${t}`);
         const b = new Balance();
