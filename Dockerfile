@@ -7,6 +7,8 @@ COPY apps apps
 COPY prisma prisma
 COPY contracts contracts
 COPY scripts scripts
+# patches/: fixes to dependencies, applied by `postinstall` (patch-package) during `npm ci`.
+COPY patches patches
 COPY tsconfig.base.json tsconfig.json nest-cli.json prisma.config.ts ./
 # What `npm run db:migrate` needs offline (the prisma CLI, @prisma/schema-engine-wasm, driver-adapter-utils) is in
 # `dependencies`, so the pruned image can run the migrations it ships (the migrate Job / compose service).

@@ -61,11 +61,10 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
 
   // Issue 10 (a settlement consumed before its fills' account events was refused SETTLEMENT_MISMATCH and
   // lost) is fixed in libs/risk: such a settlement is parked until its fills arrive. Seen once before that
-  // (1 run in 6) and not yet diagnosed: re-running a shard's journal read an empty input range for one entry
-  // ("RangeError: an empty batch" from AccountShard.process in rerunJournal). Suspect, unverified: the Kafka
-  // range reader (libs/transport kafka-read.ts) ends on kafkajs's Batch.lastOffset(), which for a fetch left
-  // empty is highWatermark - 1 and for raw records all below the fetched offset is that offset, not a
-  // position reached.
+  // (1 run in 6): re-running a shard's journal read an empty input range for one entry ("RangeError: an empty
+  // batch"). The cause was kafkajs's aborted-transaction filter, which let records of aborted transactions
+  // (the killed engine's) through depending on where a fetch began; patches/kafkajs+2.2.4.patch fixes it and
+  // libs/transport kafka-markers.int.spec.ts reproduces it on the broker.
   it('settles every fill (zero FillUnderfunded) and keeps the ledger equal to the chain across the kills', { timeout: 600_000 }, async () => {
     const run = `funded-fault-${process.pid}-${Date.now()}`;
     const local = await startLocalSettlementChain({ markets: MARKETS });
