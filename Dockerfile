@@ -7,11 +7,13 @@ COPY apps apps
 COPY prisma prisma
 COPY contracts contracts
 COPY scripts scripts
+# patches/: fixes to dependencies, applied by `postinstall` (patch-package) during `npm ci`.
+COPY patches patches
 COPY tsconfig.base.json tsconfig.json nest-cli.json prisma.config.ts ./
 # What `npm run db:migrate` needs offline (the prisma CLI, @prisma/schema-engine-wasm, driver-adapter-utils) is in
 # `dependencies`, so the pruned image can run the migrations it ships (the migrate Job / compose service).
 RUN npm ci --no-audit --no-fund && npm run generate && npx tsc -b \
-  && rm -rf apps/risk/dist/testing libs/risk/dist/testing apps/exchange/dist/testing apps/gateway/dist/testing apps/gateway/dist/bench apps/matching-engine/dist/testing apps/matching-engine/dist/bench apps/settlement/dist/testing apps/settlement/dist/bench libs/contracts/dist/testing libs/contracts/dist/bench libs/order-book/dist/bench libs/risk/dist/bench libs/transport/dist/bench \
+  && rm -rf apps/risk/dist/testing apps/chain-watcher/dist/testing libs/risk/dist/testing apps/exchange/dist/testing apps/gateway/dist/testing apps/gateway/dist/bench apps/matching-engine/dist/testing apps/matching-engine/dist/bench apps/settlement/dist/testing apps/settlement/dist/bench libs/contracts/dist/testing libs/contracts/dist/bench libs/order-book/dist/bench libs/risk/dist/bench libs/transport/dist/bench \
   && npm prune --omit=dev
 
 FROM node:24-bookworm-slim

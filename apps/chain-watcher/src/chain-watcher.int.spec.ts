@@ -19,6 +19,13 @@ const PRICE = 2_000_000_000n;
 const SHARDS = 3;
 const TOPIC = DEFAULT_RISK_TOPICS.chainEvents;
 const log = createLogger('chain-watcher-test', 'warn');
+// Every transaction states its gas limit, as lc.fund does. viem's estimate is exact for the pending block,
+// and the gas of several calls depends on the block's time: requestWithdrawal stores `availableAt = now +
+// delay`, and re-requesting in a block of the same second as the previous request rewrites an unchanged slot
+// (cheap), one second later a changed one (2,800 gas more). When the second turned between the estimate and
+// the block that mined it, the transaction ran out of gas and came back `reverted` (seen in CI; 3 runs in 45
+// with three runs at once on this 2-core machine).
+const GAS = 300_000n;
 
 interface Committed {
   readonly partition: number;
@@ -114,10 +121,10 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
       assert.equal(r.status, 'success');
     };
     const settlement = lc.settlement;
-    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 2n * ONE] }));
-    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 3n * ONE] }));
-    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelWithdrawal', args: [BASE] }));
-    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 9n * ONE] }));
+    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 2n * ONE], gas: GAS }));
+    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 3n * ONE], gas: GAS }));
+    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelWithdrawal', args: [BASE], gas: GAS }));
+    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 9n * ONE], gas: GAS }));
 
     // A trade settles while the request is pending: 1 BASE for 2000 QUOTE, buyer fee 0.2%, seller fee 0.1%.
     const now = (await lc.publicClient.getBlock()).timestamp;
@@ -138,15 +145,15 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
     const receipt = await settleBatch(lc.operator, lc.publicClient, settlement, 1n, batch);
     assert.equal(receipt.status, 'success');
     // The operator pays the 9 requested at once: only 9 are left (10 - 1 sold), so all of it.
-    await tx(lc.operator.writeContract({ address: settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [seller.address, BASE] }));
+    await tx(lc.operator.writeContract({ address: settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [seller.address, BASE], gas: GAS }));
     // A request larger than what is left is paid in part: the rest of the reservation is released.
     await lc.fund(seller.address, BASE, 5n * ONE);
-    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 4n * ONE] }));
-    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'authorizeTradingKey', args: [key, now + 10n * 86_400n] }));
-    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'revokeTradingKey', args: [key] }));
-    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelNoncesBelow', args: [7n] }));
+    await tx(s.writeContract({ address: settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 4n * ONE], gas: GAS }));
+    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'authorizeTradingKey', args: [key, now + 10n * 86_400n], gas: GAS }));
+    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'revokeTradingKey', args: [key], gas: GAS }));
+    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelNoncesBelow', args: [7n], gas: GAS }));
     const hash = hashOrder(lc.domain, order(buyer, true));
-    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelOrder', args: [hash] }));
+    await tx(b.writeContract({ address: settlement, abi: settlementAbi, functionName: 'cancelOrder', args: [hash], gas: GAS }));
     await settleIn(lc, h);
 
     const all = await readEvents(t, TOPIC);
@@ -184,7 +191,7 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
     assert.ok(floor !== undefined && 'ts' in floor && floor.ts >= Number(now) * 1000);
 
     // The executed withdrawal that paid less than requested: pay 4 of what is left, after a request of 4 with 5 + 0 left.
-    await tx(lc.operator.writeContract({ address: settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [seller.address, BASE] }));
+    await tx(lc.operator.writeContract({ address: settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [seller.address, BASE], gas: GAS }));
     await settleIn(lc, h);
     const after1 = ofAccount(await readEvents(t, TOPIC), S);
     assert.deepEqual(after1.slice(sellerEvents.length), [{ type: 'withdrawalExecuted', account: S, token: base, amount: 4n * ONE }]);
@@ -203,7 +210,7 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
     const w = await withGas(lc, person('partial'));
     await lc.fund(w.address, BASE, 3n * ONE);
     const wallet = lc.wallet(w);
-    await lc.publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 3n * ONE] }) });
+    await lc.publicClient.waitForTransactionReceipt({ hash: await wallet.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'requestWithdrawal', args: [BASE, 3n * ONE], gas: GAS }) });
     // The balance shrinks below the request before it is executed: a sale settles 1 BASE away.
     const buyer = await withGas(lc, person('partial-buyer'));
     await lc.fund(buyer.address, lc.tokens['QUOTE']!, 10_000_000_000n);
@@ -213,7 +220,7 @@ describe('chain watcher: every event once, in order, on its shard (anvil + embed
     const id = (await lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'lastBatchId' })) + 1n;
     assert.equal((await settleBatch(lc.operator, lc.publicClient, lc.settlement, id, batch)).status, 'success');
     await lc.publicClient.waitForTransactionReceipt({
-      hash: await lc.operator.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [w.address, BASE] }),
+      hash: await lc.operator.writeContract({ address: lc.settlement, abi: settlementAbi, functionName: 'executeWithdrawal', args: [w.address, BASE], gas: GAS }),
     });
     await settleIn(lc, h);
     const W = w.address.toLowerCase();

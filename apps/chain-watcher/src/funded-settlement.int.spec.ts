@@ -7,16 +7,18 @@
 // trader equals the contract's balanceOf, and the watcher's reconciliation reports no drift.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { settlementAbi, signOrder, type LocalChain } from '@parallax/chain';
-import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch, defaultMarkets, encodeRiskRequestBatch, MarketCatalogue, type ClientRequest } from '@parallax/contracts';
+import { settlementAbi, type LocalChain } from '@parallax/chain';
+import { balanceOf, fillsOnChain, keepMining, signedPlaceRequest } from '@parallax/chain-watcher/testing';
+import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch, defaultMarkets, MarketCatalogue, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig, type MatchingEngineHandle } from '@parallax/matching-engine';
 import { createLogger } from '@parallax/observability';
-import { OrderType, Prng, StpMode, TimeInForce } from '@parallax/order-book';
+import { Prng } from '@parallax/order-book';
 import { shardForAccount, type Address as RiskAddress, type RiskMarket } from '@parallax/risk';
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
+import { sendRequests, waitDrained } from '@parallax/risk-service/testing';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type SettlementHandle } from '@parallax/settlement';
 import { waitFor } from '@parallax/settlement/testing';
-import { createEmbeddedTransport, type Transport } from '@parallax/transport';
+import { createEmbeddedTransport } from '@parallax/transport';
 import { keccak256, toHex, type LocalAccount } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { startChainWatcher, type ChainWatcherHandle } from './app/bootstrap.js';
@@ -28,18 +30,6 @@ const MAKER_FEE = 500;
 const TAKER_FEE = 1_000;
 const log = createLogger('funded-settlement-test', 'warn');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** No data message between a group's committed offset and the end of any partition of `topic`. */
-async function drained(t: Transport, topic: string, group: string): Promise<boolean> {
-  const ends = await t.endOffsets(topic);
-  const committed = await t.committedOffsets(group, topic);
-  for (const [p, end] of ends) {
-    const from = committed.get(p) ?? 0;
-    if (from >= end) continue;
-    for await (const chunk of t.read(topic, p, from, end)) if (chunk.length > 0) return false;
-  }
-  return true;
-}
 
 describe('settlement through risk: deposits only through the chain watcher, zero FillUnderfunded', () => {
   const closers: (() => Promise<void>)[] = [];
@@ -139,17 +129,7 @@ describe('settlement through risk: deposits only through the chain watcher, zero
       s.catch((e: unknown) => failures.push([name, e]));
     }
     // Anvil mines a block per transaction only: keep blocks coming so deposits and batches get confirmed.
-    const mining = new AbortController();
-    const miner = (async () => {
-      while (!mining.signal.aborted) {
-        await lc.testClient.mine({ blocks: 1 });
-        await sleep(100);
-      }
-    })();
-    closers.push(async () => {
-      mining.abort();
-      await miner;
-    });
+    closers.push(keepMining(lc));
 
     // Funded traders deposit on chain; nothing tells the shards but the watcher.
     const traders: LocalAccount[] = Array.from({ length: 8 }, (_, i) => privateKeyToAccount(keccak256(toHex(`${run}-trader-${i}`))));
@@ -170,42 +150,13 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     let ts = Date.now();
     const producer = await t.producer();
     closers.push(() => producer.close());
-    /** A limit order signed by `who` (a real EIP-712 signature the contract checks), as the gateway forwards it. */
-    const place = async (who: LocalAccount, isBuy: boolean, priceTicks: number, lots: number): Promise<ClientRequest> => {
+    const place = (who: LocalAccount, isBuy: boolean, priceTicks: number, lots: number): Promise<ClientRequest> => {
       const nonce = (nonces.get(who.address) ?? 0n) + 1n;
       nonces.set(who.address, nonce);
-      const signed = await signOrder(who, lc.domain, {
-        trader: who.address,
-        baseToken: lc.tokens['BASE']!,
-        quoteToken: lc.tokens['QUOTE']!,
-        isBuy,
-        price: BigInt(priceTicks) * market.tickSize,
-        size: BigInt(lots) * market.lotSize,
-        maxFeeRate: TAKER_FEE,
-        expiry,
-        nonce,
-      });
-      const account = who.address.toLowerCase() as RiskAddress;
-      return {
-        type: 'place',
-        // Request time as a gateway stamps it: the clock, strictly increasing (books refuse time going back).
-        ts: (ts = Math.max(ts + 1, Date.now())),
-        account,
-        signer: account,
-        marketId: 1,
-        orderType: OrderType.Limit,
-        tif: TimeInForce.GTC,
-        expiresAt: 0,
-        postOnly: false,
-        stp: StpMode.CancelOldest,
-        order: { ...signed, trader: account, baseToken: BASE, quoteToken: QUOTE },
-      };
+      // Request time as a gateway stamps it: the clock, strictly increasing (books refuse time going back).
+      return signedPlaceRequest(who, lc.domain, market, { isBuy, priceTicks, lots, nonce, maxFeeRate: TAKER_FEE, expiry, ts: (ts = Math.max(ts + 1, Date.now())) });
     };
-    const send = (reqs: readonly ClientRequest[]): Promise<void> =>
-      producer.send(
-        risk.inputs.requests,
-        reqs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })),
-      );
+    const send = (reqs: readonly ClientRequest[]): Promise<void> => sendRequests(producer, risk.inputs.requests, SHARDS, reqs);
     const openOrdersOf = (a: LocalAccount): number => {
       const acct = a.address.toLowerCase();
       const e = shards.shard(shardForAccount(acct as RiskAddress, SHARDS))!.engine;
@@ -244,12 +195,11 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     assert.ok(sentUnfunded > 0);
 
     // Trades between funded signed orders only; the unfunded trader never reached a book.
-    await waitFor('risk and engine drained', async () => {
+    const healthy = (): void => {
       if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])}`);
-      const inputs = [risk.inputs.requests, risk.inputs.chainEvents, risk.inputs.accountEvents];
-      for (const topic of inputs) if (!(await drained(t, topic, risk.groupId))) return undefined;
-      return (await drained(t, topics.orders, engineConfig.groupId)) ? true : undefined;
-    }, 120_000, 50);
+    };
+    const groups = [...[risk.inputs.requests, risk.inputs.chainEvents, risk.inputs.accountEvents].map((topic) => [topic, risk.groupId] as const), [topics.orders, engineConfig.groupId] as const];
+    await waitDrained(t, groups, 'risk and engine', { everyMs: 50, healthy });
     const signedTraders = new Set<string>();
     for (let p = 0; p < P; p++) for await (const chunk of t.read(topics.signedOrders, p, 0)) for (const m of chunk) for (const o of decodeSignedOrderBatch(m.value).orders) signedTraders.add(o.trader.toLowerCase());
     assert.equal(signedTraders.has(unfunded.address.toLowerCase()), false, 'an unfunded order was forwarded');
@@ -263,28 +213,18 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     assert.ok(trades >= 10, `only ${trades} trades`);
 
     // Every trade settles: count the fills the chain applied and skipped.
-    const fillsOnChain = async (): Promise<{ settled: number; skipped: number }> => {
-      const settled = await lc.publicClient.getContractEvents({ address: lc.settlement, abi: settlementAbi, eventName: 'FillsSettled', fromBlock: 1n });
-      const skipped = await lc.publicClient.getContractEvents({ address: lc.settlement, abi: settlementAbi, eventName: 'FillsSkipped', fromBlock: 1n });
-      return {
-        settled: settled.reduce((n, l) => n + (l.args.fills!.length - 2) / 2 / 106, 0),
-        skipped: skipped.reduce((n, l) => n + l.args.fillIndexes!.length, 0),
-      };
-    };
     const onChain = await waitFor('every trade settled on chain', async () => {
-      if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])}`);
-      const f = await fillsOnChain();
+      healthy();
+      const f = await fillsOnChain(lc);
       return f.settled + f.skipped >= trades ? f : undefined;
     }, 300_000);
     assert.deepEqual(onChain, { settled: trades, skipped: 0 }, 'no fill skipped for lack of funds');
     assert.deepEqual(await settlement.repo.failedFills(), [], 'no fill failed (FillUnderfunded or otherwise)');
 
     // The settled amounts come back through the watcher: the ledger's on-chain view equals balanceOf.
-    const balanceOf = (a: string, token: string) =>
-      lc.publicClient.readContract({ address: lc.settlement, abi: settlementAbi, functionName: 'balanceOf', args: [token as `0x${string}`, a as `0x${string}`] });
     await waitFor('the ledger to agree with the contract', async () => {
-      if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])}`);
-      for (const a of traders) for (const token of [BASE, QUOTE]) if (ledgerOf(a.address, token).onchain !== (await balanceOf(a.address, token))) return undefined;
+      healthy();
+      for (const a of traders) for (const token of [BASE, QUOTE]) if (ledgerOf(a.address, token).onchain !== (await balanceOf(lc, a.address, token))) return undefined;
       return true;
     }, 120_000);
     for (const a of traders) {
@@ -295,7 +235,7 @@ describe('settlement through risk: deposits only through the chain watcher, zero
         assert.equal(b.feesOwed, 0n);
       }
     }
-    assert.equal(await balanceOf(withdrawer.address, QUOTE), 0n, 'the withdrawal was paid in full');
+    assert.equal(await balanceOf(lc, withdrawer.address, QUOTE), 0n, 'the withdrawal was paid in full');
     assert.equal(ledgerOf(withdrawer.address, QUOTE).available + ledgerOf(withdrawer.address, QUOTE).heldWithdrawals, 0n);
     assert.equal(shards.counters.rejected.get('SETTLEMENT_MISMATCH') ?? 0, 0);
     assert.equal(shards.counters.rejected.get('WITHDRAWAL_NOT_COVERED') ?? 0, 0);

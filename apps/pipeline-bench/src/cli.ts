@@ -29,6 +29,9 @@ End-to-end matching pipeline benchmark: load generator -> orders topic -> K matc
                           smoke 5000)
   --risk-accounts N       funded accounts of the funds-path phase (default 2000; smoke 200)
   --risk-shards S         account shards of the funds-path phase (default 4)
+  --risk-rates LIST       paced phases of the funds path after the unpaced one, requests/s, e.g. 10000,20000
+                          (default 10000,20000; smoke 2000): p50/p99 at a rate the path sustains
+  --risk-paced-duration S seconds each paced phase sends (default 10; smoke 2)
   --no-risk               skip the funds-path phase
   --transport T           kafka | embedded | both (default both)
   --batch B               max commands per message per market (default 100)
@@ -61,7 +64,14 @@ export interface BenchOptions {
   readonly failoverRate: number;
   readonly failoverDurationSec: number;
   /** The funds-path phase (risk stage included); null = skipped. */
-  readonly risk: { readonly orders: number; readonly accounts: number; readonly shards: number } | null;
+  readonly risk: {
+    readonly orders: number;
+    readonly accounts: number;
+    readonly shards: number;
+    /** Paced phases after the unpaced one, requests/s. */
+    readonly rates: readonly number[];
+    readonly pacedSec: number;
+  } | null;
   readonly kafka: boolean;
   readonly embedded: boolean;
   readonly batch: number;
@@ -116,6 +126,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
         'risk-orders': { type: 'string' },
         'risk-accounts': { type: 'string' },
         'risk-shards': { type: 'string' },
+        'risk-rates': { type: 'string' },
+        'risk-paced-duration': { type: 'string' },
         'no-risk': { type: 'boolean' },
         transport: { type: 'string' },
         batch: { type: 'string' },
@@ -171,6 +183,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions | null {
             orders: int('risk-orders', values['risk-orders'], smoke ? 5_000 : 100_000, 1, 1e8),
             accounts: int('risk-accounts', values['risk-accounts'], smoke ? 200 : 2_000, 1, 1e7),
             shards: int('risk-shards', values['risk-shards'], 4, 1, 1024),
+            rates: [...new Set((values['risk-rates'] ?? (smoke ? '2000' : '10000,20000')).split(',').map((x) => int('risk-rates', x.trim(), 1, 1, 1e8)))],
+            pacedSec: num('risk-paced-duration', values['risk-paced-duration'], smoke ? 2 : 10, 0.1, 3600),
           },
     kafka: transport !== 'embedded',
     embedded: transport !== 'kafka',

@@ -52,3 +52,29 @@ export async function scrapeAll(urls: readonly string[]): Promise<EngineStats> {
   const all = await Promise.all(urls.map(scrapeEngine));
   return all.reduce(addStats, emptyStats);
 }
+
+/** The cumulative buckets of a Prometheus histogram: [upper bound (s), count], by bound. */
+export function histogramBuckets(metrics: string, name: string): [number, number][] {
+  const buckets: [number, number][] = [];
+  for (const line of metrics.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`)) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1))]);
+  }
+  return buckets.sort((a, b) => a[0] - b[0]);
+}
+
+/** What was observed between two readings of the same histogram's buckets. */
+export function bucketsSince(after: readonly [number, number][], before: readonly [number, number][]): [number, number][] {
+  const was = new Map(before);
+  return after.map(([le, n]) => [le, n - (was.get(le) ?? 0)]);
+}
+
+/** The q-quantile of cumulative buckets as the upper bound of its bucket (ms). */
+export function quantileMs(buckets: readonly [number, number][], q: number): number {
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return NaN;
+  for (const [le, n] of buckets) if (n >= q * total) return le * 1000;
+  return Infinity;
+}

@@ -82,8 +82,9 @@ async function riskPhase(o: BenchOptions, t: Transport, brokerPid: number | null
   if (r === null) return null;
   log(`${t.kind}, funds path: requests -> risk (S=${r.shards}) -> orders -> engine -> account events -> risk, ${r.orders} requests, then the engine alone on the same orders`);
   try {
-    const res = await runRiskStage(t, { orders: r.orders, accounts: r.accounts, markets: o.markets, shards: r.shards, partitions: o.partitions, brokerPid }, run, cpus().length);
+    const res = await runRiskStage(t, { orders: r.orders, accounts: r.accounts, markets: o.markets, shards: r.shards, partitions: o.partitions, brokerPid, pacedRates: r.rates, pacedSec: r.pacedSec }, run, cpus().length);
     log(`  => ${Math.round(res.requests / res.withRiskSec).toLocaleString('en')} requests/s with risk, ${Math.round(res.accepted / res.engineOnlySec).toLocaleString('en')} orders/s engine alone, ${res.problems.length === 0 ? 'verified' : `FAILED: ${res.problems.slice(0, 3).join('; ')}`}`);
+    for (const p of res.paced ?? []) log(`  paced ${p.rate.toLocaleString('en')}/s (sent ${Math.round(p.sentPerSec).toLocaleString('en')}/s): p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms`);
     return res;
   } finally {
     await t.close();

@@ -25,6 +25,7 @@ import { TransportError, type OutgoingMessage, type Transport } from '@parallax/
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
 import { drained, readPartitions, rerunJournal, valueMultiset } from '@parallax/risk-service/testing';
 import { machineBusySec, procCpuSec } from './cpu.js';
+import { bucketsSince, histogramBuckets, quantileMs } from './engine-metrics.js';
 import { pct } from './result.js';
 
 const REQUESTS_PER_MESSAGE = 100;
@@ -37,6 +38,22 @@ export interface RiskStageOptions {
   readonly partitions: number;
   /** The broker JVM's pid (Kafka, local broker), for its CPU share; null when unknown or embedded. */
   readonly brokerPid: number | null;
+  /** Paced phases after the unpaced one: requests/s each, sent for `pacedSec` seconds. */
+  readonly pacedRates: readonly number[];
+  readonly pacedSec: number;
+}
+
+/** One paced phase: requests sent at `rate` for a while, the latency of what they caused. */
+export interface PacedRiskResult {
+  readonly rate: number;
+  readonly requests: number;
+  /** Requests/s the sender achieved (it falls behind when the machine cannot keep up). */
+  readonly sentPerSec: number;
+  /** From the first send until every input of both groups was committed. */
+  readonly drainedSec: number;
+  /** Request message appended -> its orders' events committed (the engine's histogram over this phase only): bucket upper bounds, ms. */
+  readonly p50Ms: number;
+  readonly p99Ms: number;
 }
 
 export interface RiskStageResult {
@@ -60,25 +77,13 @@ export interface RiskStageResult {
   readonly cores: number;
   /** What bounds the with-risk rate (from the shares above). */
   readonly bottleneck: string;
+  /** The paced phases (absent in results saved before they existed). */
+  readonly paced?: readonly PacedRiskResult[];
   /** Empty when every check passed. */
   readonly problems: string[];
 }
 
-/** The q-quantile of a Prometheus histogram as the upper bound of its bucket (ms). */
-function quantileMs(metrics: string, name: string, q: number): number {
-  const buckets: [number, number][] = [];
-  for (const line of metrics.split('\n')) {
-    if (!line.startsWith(`${name}_bucket{`)) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le === undefined) continue;
-    buckets.push([le === '+Inf' ? Infinity : Number(le), Number(line.slice(line.lastIndexOf(' ') + 1))]);
-  }
-  buckets.sort((a, b) => a[0] - b[0]);
-  const total = buckets.at(-1)?.[1] ?? 0;
-  if (total === 0) return NaN;
-  for (const [le, n] of buckets) if (n >= q * total) return le * 1000;
-  return Infinity;
-}
+const LATENCY = 'parallax_engine_end_to_end_latency_seconds';
 
 const cpuSec = (since: NodeJS.CpuUsage): number => {
   const u = process.cpuUsage(since);
@@ -181,25 +186,31 @@ export async function runRiskStage(t: Transport, o: RiskStageOptions, run: strin
 
     // The requests (generated untimed): a random account, market, side and price around 100 ticks; one in ten
     // accounts never deposited (refused INSUFFICIENT_FUNDS).
-    const byShard: ClientRequest[][] = Array.from({ length: o.shards }, () => []);
     const nonces = new Map<string, bigint>();
-    for (let i = 0; i < o.orders; i++) {
+    const nextRequest = (i: number): ClientRequest => {
       const a = rnd.nextFloat() < 0.1 ? accountAddress(o.accounts + 1 + (i % 100)) : accounts[Math.floor(rnd.nextFloat() * accounts.length)]!;
       const nonce = (nonces.get(a) ?? 0n) + 1n;
       nonces.set(a, nonce);
       const m = markets[Math.floor(rnd.nextFloat() * markets.length)]!;
-      const r = placeRequest(a, m, { ts: 1_000 + i, isBuy: rnd.nextFloat() < 0.5, priceTicks: 95 + Math.floor(rnd.nextFloat() * 11), lots: 1 + Math.floor(rnd.nextFloat() * 10), nonce, tif: rnd.nextFloat() < 0.3 ? TimeInForce.IOC : TimeInForce.GTC });
-      byShard[shardForAccount(a, o.shards)]!.push(r);
-    }
+      return placeRequest(a, m, { ts: 1_000 + i, isBuy: rnd.nextFloat() < 0.5, priceTicks: 95 + Math.floor(rnd.nextFloat() * 11), lots: 1 + Math.floor(rnd.nextFloat() * 10), nonce, tif: rnd.nextFloat() < 0.3 ? TimeInForce.IOC : TimeInForce.GTC });
+    };
     // Request messages, shards taking turns; stamped (sentAtMs) when appended.
-    const chunks: { shard: number; requests: ClientRequest[] }[] = [];
-    for (let i = 0; ; i += REQUESTS_PER_MESSAGE) {
-      const round = byShard.map((rs, shard) => ({ shard, requests: rs.slice(i, i + REQUESTS_PER_MESSAGE) })).filter((c) => c.requests.length > 0);
-      if (round.length === 0) break;
-      chunks.push(...round);
-    }
+    const requestChunks = (requests: readonly ClientRequest[]): { shard: number; requests: ClientRequest[] }[] => {
+      const byShard: ClientRequest[][] = Array.from({ length: o.shards }, () => []);
+      for (const r of requests) byShard[shardForAccount(r.account, o.shards)]!.push(r);
+      const out: { shard: number; requests: ClientRequest[] }[] = [];
+      for (let i = 0; ; i += REQUESTS_PER_MESSAGE) {
+        const round = byShard.map((rs, shard) => ({ shard, requests: rs.slice(i, i + REQUESTS_PER_MESSAGE) })).filter((c) => c.requests.length > 0);
+        if (round.length === 0) break;
+        out.push(...round);
+      }
+      return out;
+    };
+    const chunks = requestChunks(Array.from({ length: o.orders }, (_, i) => nextRequest(i)));
     const stamp = (c: { shard: number; requests: ClientRequest[] }): OutgoingMessage => ({ key: String(c.shard), partition: c.shard, value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: c.requests }) });
+    const rejectedBefore = [...shards.counters.rejected.values()].reduce((a, b) => a + b, 0);
     const acceptedBefore = shards.counters.accepted;
+    const latency0 = histogramBuckets(await (await fetch(`${engine.url}/metrics`)).text(), LATENCY);
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     const broker0 = o.brokerPid === null ? NaN : procCpuSec(o.brokerPid);
@@ -212,10 +223,45 @@ export async function runRiskStage(t: Transport, o: RiskStageOptions, run: strin
     const brokerCores = (procCpuSec(o.brokerPid ?? -1) - broker0) / withRiskSec;
     const machineCores = (machineBusySec() - machine0) / withRiskSec;
     const accepted = shards.counters.accepted - acceptedBefore;
-    const engineMetrics = await (await fetch(`${engine.url}/metrics`)).text();
-    const p50Ms = quantileMs(engineMetrics, 'parallax_engine_end_to_end_latency_seconds', 0.5);
-    const p99Ms = quantileMs(engineMetrics, 'parallax_engine_end_to_end_latency_seconds', 0.99);
-    const rejected = [...shards.counters.rejected.values()].reduce((a, b) => a + b, 0);
+    const latency1 = histogramBuckets(await (await fetch(`${engine.url}/metrics`)).text(), LATENCY);
+    const p50Ms = quantileMs(bucketsSince(latency1, latency0), 0.5);
+    const p99Ms = quantileMs(bucketsSince(latency1, latency0), 0.99);
+    const rejected = [...shards.counters.rejected.values()].reduce((a, b) => a + b, 0) - rejectedBefore;
+    // The engine alone (below) consumes what the unpaced phase forwarded: the orders up to here.
+    const unpacedOrdersEnd = await t.endOffsets(risk.ordersTopic);
+
+    // Paced phases: the same kind of requests at a fixed rate, sent as they fall due, 100 to a message.
+    const paced: PacedRiskResult[] = [];
+    let sentTotal = o.orders;
+    for (const rate of o.pacedRates) {
+      const n = Math.max(1, Math.round(rate * o.pacedSec));
+      const phaseChunks = requestChunks(Array.from({ length: n }, (_, i) => nextRequest(sentTotal + i)));
+      sentTotal += n;
+      const before = histogramBuckets(await (await fetch(`${engine.url}/metrics`)).text(), LATENCY);
+      const producer = await t.producer();
+      const start = performance.now();
+      let sent = 0;
+      try {
+        for (let next = 0; next < phaseChunks.length; ) {
+          const due = (rate * (performance.now() - start)) / 1000;
+          const batch: OutgoingMessage[] = [];
+          while (next < phaseChunks.length && sent < due) {
+            const c = phaseChunks[next++]!;
+            batch.push(stamp(c));
+            sent += c.requests.length;
+          }
+          if (batch.length > 0) await producer.send(risk.inputs.requests, batch);
+          else await sleep(2);
+        }
+      } finally {
+        await producer.close();
+      }
+      const sendingSec = (performance.now() - start) / 1000;
+      await waitDrained(t, pairs, { risk: shards.stopped, engine: engine.stopped }, `paced ${rate}/s`);
+      const drainedSec = (performance.now() - start) / 1000;
+      const phase = bucketsSince(histogramBuckets(await (await fetch(`${engine.url}/metrics`)).text(), LATENCY), before);
+      paced.push({ rate, requests: n, sentPerSec: n / sendingSec, drainedSec, p50Ms: quantileMs(phase, 0.5), p99Ms: quantileMs(phase, 0.99) });
+    }
 
     // Verification.
     const orders = await readPartitions(t, risk.ordersTopic, o.partitions);
@@ -230,7 +276,9 @@ export async function runRiskStage(t: Transport, o: RiskStageOptions, run: strin
     }
     if (valueMultiset(reruns.flatMap((r) => r.orders)).join() !== valueMultiset(orders.flat()).join()) problems.push('committed orders differ from the journal re-run');
     if (valueMultiset(reruns.flatMap((r) => r.signedOrders)).join() !== valueMultiset(signed.flat()).join()) problems.push('committed signed orders differ from the journal re-run');
-    if (accepted + rejected !== o.orders) problems.push(`${accepted} accepted + ${rejected} refused != ${o.orders} requests`);
+    const acceptedAll = shards.counters.accepted - acceptedBefore;
+    const rejectedAll = [...shards.counters.rejected.values()].reduce((a, b) => a + b, 0) - rejectedBefore;
+    if (acceptedAll + rejectedAll !== sentTotal) problems.push(`${acceptedAll} accepted + ${rejectedAll} refused != ${sentTotal} requests`);
     let trades = 0;
     const events = await readPartitions(t, eng.topics.marketEvents, o.partitions);
     for (let p = 0; p < o.partitions; p++) {
@@ -247,7 +295,7 @@ export async function runRiskStage(t: Transport, o: RiskStageOptions, run: strin
     const alone = engineConfig('-alone', copy, false);
     const engine2 = await retryingUnknownTopic(() => startMatchingEngine(alone, t, { logger }));
     try {
-      const msgs = orders.flatMap((part, p) => part.map((m) => ({ key: m.key ?? '', partition: p, value: m.value })));
+      const msgs = orders.flatMap((part, p) => part.filter((m) => m.offset < (unpacedOrdersEnd.get(p) ?? 0)).map((m) => ({ key: m.key ?? '', partition: p, value: m.value })));
       const t1 = performance.now();
       const c1 = process.cpuUsage();
       await sendAll(t, copy, msgs);
@@ -255,7 +303,7 @@ export async function runRiskStage(t: Transport, o: RiskStageOptions, run: strin
       const engineOnlySec = (performance.now() - t1) / 1000;
       const engineOnlyCpuSec = cpuSec(c1);
       const bottleneck = boundBy(processCores, brokerCores, machineCores, cores);
-      return { transport: t.kind, requests: o.orders, accepted, rejected, trades, withRiskSec, engineOnlySec, withRiskCpuSec, engineOnlyCpuSec, p50Ms, p99Ms, processCores, brokerCores, machineCores, cores, bottleneck, problems };
+      return { transport: t.kind, requests: o.orders, accepted, rejected, trades, withRiskSec, engineOnlySec, withRiskCpuSec, engineOnlyCpuSec, p50Ms, p99Ms, processCores, brokerCores, machineCores, cores, bottleneck, paced, problems };
     } finally {
       await engine2.close();
     }

@@ -11,7 +11,7 @@ export {
 } from './config.js';
 export { LOG_FORMATS, LOG_LEVELS, createLogger, isPrettyFormat, type LogFormat, type LogLevel, type Logger } from './logger.js';
 export { NestPinoLogger } from './nest-logger.js';
-export { createMetricsRegistry } from './metrics.js';
+export { createMetricsRegistry, secondsSinceGauge, type SecondsSinceGaugeOptions } from './metrics.js';
 export { serveMetrics } from './metrics-server.js';
 export { HEALTH_INDICATORS, METRICS_REGISTRY, SERVICE_NAME } from './observability.tokens.js';
 export { MetricsController } from './metrics.controller.js';

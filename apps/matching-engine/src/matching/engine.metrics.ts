@@ -1,3 +1,4 @@
+import { secondsSinceGauge } from '@parallax/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 /** Fast-path latency buckets (seconds): 50 µs .. 5 s. */
@@ -91,16 +92,12 @@ export class EngineMetrics {
       labelNames: ['partition'],
       registers,
     });
-    this.snapshotAge = new Gauge({
+    this.snapshotAge = secondsSinceGauge({
       name: 'parallax_engine_snapshot_age_seconds',
       help: 'Seconds since the partition state was last snapshotted (or restored)',
-      labelNames: ['partition'],
+      label: 'partition',
+      since: lastSnapshotAt,
       registers,
-      collect() {
-        this.reset();
-        const now = Date.now();
-        for (const [p, at] of lastSnapshotAt) this.set({ partition: String(p) }, (now - at) / 1000);
-      },
     });
     this.snapshots = new Counter({
       name: 'parallax_engine_snapshots_total',

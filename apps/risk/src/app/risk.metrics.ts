@@ -1,3 +1,4 @@
+import { secondsSinceGauge } from '@parallax/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RiskShards, RiskShardsObserver, ShardRestore } from '../service/risk-shards.js';
 import type { ParkedSettlement } from '@parallax/risk';
@@ -32,16 +33,12 @@ export class RiskMetrics implements RiskShardsObserver {
     this.snapshotBytes = new Histogram({ name: 'parallax_risk_snapshot_bytes', help: 'Size of written shard snapshots', buckets: [1e3, 1e4, 1e5, 3e5, 9e5], registers });
     this.restoreFailures = new Counter({ name: 'parallax_risk_restore_failures_total', help: 'Shard restores refused (MISSING_SNAPSHOT, UNREADABLE_SNAPSHOT, JOURNAL_GAP, ...)', labelNames: ['shard', 'reason'], registers });
     this.replayedMessages = new Counter({ name: 'parallax_risk_replayed_messages_total', help: 'Input messages replayed from the journal on restore', labelNames: ['shard'], registers });
-    new Gauge({
+    secondsSinceGauge({
       name: 'parallax_risk_snapshot_age_seconds',
       help: 'Seconds since the shard last wrote a snapshot (or was restored)',
-      labelNames: ['shard'],
+      label: 'shard',
+      since: lastSnapshotAt,
       registers,
-      collect() {
-        this.reset();
-        const now = Date.now();
-        for (const [shard, at] of lastSnapshotAt) this.set({ shard: String(shard) }, (now - at) / 1000);
-      },
     });
     // Per owned shard, read from its engine at scrape time.
     type Fill = (set: (labels: Record<string, string>, v: number) => void, id: number, s: AccountShard) => void;

@@ -14,25 +14,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import {
-  decodeEventBatch,
-  decodeEventBatchEvents,
-  encodeChainEventBatch,
-  encodeRiskRequestBatch,
-  topicSpecs,
-  type ChainEvent,
-  type ClientRequest,
-} from '@parallax/contracts';
+import { topicSpecs, type ClientRequest } from '@parallax/contracts';
 import { spawnEngineProcess } from '@parallax/matching-engine';
 import { spawnServiceProcess, type ServiceProcess } from '@parallax/microservice';
-import { TimeInForce } from '@parallax/order-book';
-import { shardForAccount, type Address } from '@parallax/risk';
+import { Prng, TimeInForce } from '@parallax/order-book';
+import { type Address } from '@parallax/risk';
 import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
-import { createKafkaTransport, type ConsumedMessage, type Transport } from '@parallax/transport';
+import { createKafkaTransport, type Transport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
-import type { AccountShard } from '../shard/account-shard.js';
-import { drained, forwardedOrders, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
-import { restoreShard } from './risk-shards.js';
+import { forwardedOrders, ledgerViolations } from '../testing/journal-audit.js';
+import { auditTrades, cancelOpenOrders, committedOutputs, liveShardHashes, rebuildShards, rerunOutputs, sendChainEvents, sendRequests, waitDrained } from '../testing/shard-audit.js';
 
 const SHARDS = 2;
 const P = 2;
@@ -40,33 +31,6 @@ const MARKETS = [1, 2, 3, 4].map((id) => testMarket(id, { maker: -50, taker: 300
 const brokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function readAll(t: Transport, topic: string, partitions: number, to?: ReadonlyMap<number, number>): Promise<ConsumedMessage[][]> {
-  const out: ConsumedMessage[][] = [];
-  for (let p = 0; p < partitions; p++) {
-    const part: ConsumedMessage[] = [];
-    const end = to?.get(p);
-    if (end === 0) {
-      out.push(part);
-      continue;
-    }
-    for await (const chunk of end === undefined ? t.read(topic, p, 0) : t.read(topic, p, 0, end)) part.push(...chunk);
-    out.push(part);
-  }
-  return out;
-}
 
 describe('account shards under kill -9 (Kafka)', () => {
   const procs: ServiceProcess[] = [];
@@ -138,16 +102,12 @@ describe('account shards under kill -9 (Kafka)', () => {
     procs.push(e1);
 
     const producer = await t.producer();
-    const send = async (rs: readonly ClientRequest[]): Promise<void> => {
-      await producer.send(topics.requests, rs.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) })));
-    };
-    const chain = async (es: readonly ChainEvent[]): Promise<void> => {
-      await producer.send(topics.chain, es.map((e) => ({ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: Date.now(), events: [e] }) })));
-    };
+    const send = (rs: readonly ClientRequest[]): Promise<void> => sendRequests(producer, topics.requests, SHARDS, rs);
     const traders = Array.from({ length: 16 }, (_, i) => accountAddress(i + 1));
     const unfunded = accountAddress(99);
-    await chain(traders.flatMap((a) => [{ type: 'deposit', account: a, token: QUOTE, amount: 3_000_000n } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
-    const rnd = prng(5);
+    await sendChainEvents(producer, topics.chain, SHARDS, traders.flatMap((a) => [{ type: 'deposit', account: a, token: QUOTE, amount: 3_000_000n } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
+    const prng = new Prng(5);
+    const rnd = (): number => prng.nextFloat();
     const nonces = new Map<Address, bigint>();
     let ts = 1_000;
     for (let round = 0; round < 30; round++) {
@@ -174,93 +134,45 @@ describe('account shards under kill -9 (Kafka)', () => {
       [topics.accounts, riskEnv.RISK_GROUP_ID],
       [topics.orders, engineEnv.ENGINE_GROUP_ID],
     ] as const;
-    const waitDrained = async (): Promise<void> => {
-      let stable = 0;
-      for (const deadline = Date.now() + 120_000; stable < 3; ) {
-        stable = (await drained(t!, groups)) ? stable + 1 : 0;
-        if (Date.now() > deadline) throw new Error('the pipeline did not drain after the faults');
-        await sleep(200);
-      }
-    };
-    await waitDrained();
+    await waitDrained(t, groups, 'after the faults');
 
     // Rebuild every shard as a new owner would (newest snapshot + journal) and as a re-run of its whole
     // journal: the same state hash, and the re-run forwards exactly what was committed across the kills.
     const shardsConfig = loadRiskConfig({ ...riskEnv }).shards;
-    const rebuild = async (): Promise<AccountShard[]> => {
-      const out: AccountShard[] = [];
-      const reruns = [];
-      for (let s = 0; s < SHARDS; s++) {
-        const restored = await restoreShard(t!, shardsConfig, s);
-        const rerun = await rerunJournal(t!, shardsConfig, s);
-        assert.equal(restored.report.stateHash, rerun.shard.engine.stateHash(), `shard ${s}: snapshot + journal = whole journal`);
-        assert.ok(restored.report.snapshot !== null, `shard ${s} has a snapshot`);
-        reruns.push(rerun);
-        out.push(restored.shard);
-      }
-      const committed = async (topic: string) => valueMultiset((await readAll(t!, topic, P)).flat());
-      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.orders)), await committed(topics.orders), 'committed orders = the journal re-run');
-      assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.signedOrders)), await committed(topics.signed), 'committed signed orders = the journal re-run');
-      return out;
+    const rebuild = async () => {
+      const { restored, reruns } = await rebuildShards(t!, shardsConfig, SHARDS);
+      for (const [s, r] of restored.entries()) assert.ok(r.snapshotJournalSeq !== null, `shard ${s} has a snapshot`);
+      assert.deepEqual(rerunOutputs(reruns), await committedOutputs(t!, shardsConfig, P), 'committed orders and signed orders = the journal re-run');
+      return restored.map((r) => r.shard.engine);
     };
-    const audit = (shards: AccountShard[]): void => {
-      const broken = shards.flatMap((sh, i) => sh.engine.checkInvariants().map((b) => `shard ${i}: ${b}`));
-      for (const token of shards[0]!.engine.tokens) {
-        const flow = shards.reduce((n, sh) => n + sh.engine.totals(token).flow, 0n);
-        if (flow !== 0n) broken.push(`${token}: flows sum to ${flow}`);
-      }
-      assert.deepEqual(broken, []);
-    };
-    const shards = await rebuild();
-    audit(shards);
+    const engines = await rebuild();
+    assert.deepEqual(ledgerViolations(engines), []);
     // The live replacements hold exactly the replayed state: a shard killed with r1 and taken over elsewhere
     // has the hash of its snapshot + journal replay.
-    const live = new Map<number, string>();
-    for (const p of procs) {
-      if (p.name.startsWith('e') || p.child.exitCode !== null || p.child.signalCode !== null) continue;
-      for (const s of (await (await fetch(`${p.url}/shards`)).json()) as { shard: number; stateHash: string }[]) live.set(s.shard, s.stateHash);
-    }
+    const live = await liveShardHashes(procs.filter((p) => p.name.startsWith('r')));
     assert.deepEqual([...live.keys()].sort(), [0, 1], 'the living risk processes own every shard');
-    for (const [s, hash] of live) assert.equal(hash, shards[s]!.engine.stateHash(), `shard ${s}: live state = snapshot + journal replay`);
+    for (const [s, hash] of live) assert.equal(hash, engines[s]!.stateHash(), `shard ${s}: live state = snapshot + journal replay`);
 
     const { placed, signedBy: signed, twice } = await forwardedOrders(t, topics.orders, topics.signed, P);
     assert.deepEqual(twice, []);
     assert.deepEqual([...placed].sort((a, b) => a - b), [...signed.keys()].sort((a, b) => a - b));
     assert.equal([...signed.values()].includes(unfunded), false, 'an unfunded order reached a book');
     assert.ok(placed.size > 300, `only ${placed.size} orders forwarded`);
-    const tradeSeqs = new Set<string>();
-    for (const part of await readAll(t, topics.events, P)) {
-      for (const m of part) {
-        const b = decodeEventBatch(m.value);
-        for (const e of decodeEventBatchEvents(b)) {
-          if (e.type !== 'trade') continue;
-          const k = `${b.marketId}/${e.seq}`;
-          assert.equal(tradeSeqs.has(k), false, `trade ${k} twice`);
-          tradeSeqs.add(k);
-          assert.ok(signed.has(e.makerOrderId) && signed.has(e.takerOrderId), `trade ${k} of an order risk did not fund`);
-        }
-      }
-    }
-    assert.ok(tradeSeqs.size > 20, `only ${tradeSeqs.size} trades`);
+    const traded = await auditTrades(t, topics.events, P, signed);
+    assert.deepEqual(traded.problems, []);
+    assert.ok(traded.trades > 20, `only ${traded.trades} trades`);
 
     // Cancel what is left through the live services: every hold comes back.
-    const cancels: ClientRequest[] = [];
-    for (const sh of shards) {
-      for (const o of sh.engine.openOrders()) {
-        if (o.cancelRequested) continue;
-        const a = sh.engine.accountAddress(o.accountId)!;
-        cancels.push({ type: 'cancel', ts: ts, account: a, signer: a, orderId: o.orderId });
-      }
-    }
+    const cancels = cancelOpenOrders(engines, ts);
     if (cancels.length > 0) await send(cancels);
     await producer.close();
-    await waitDrained();
+    await waitDrained(t, groups, 'after the cancels');
     const after2 = await rebuild();
-    audit(after2);
-    for (const sh of after2) {
-      assert.equal(sh.engine.openOrderCount, 0, 'open orders left after cancelling them all');
-      for (const a of sh.engine.accountAddresses()) for (const token of sh.engine.tokens) assert.equal(sh.engine.balance(a, token).heldOrders, 0n);
+    assert.deepEqual(ledgerViolations(after2), []);
+    for (const e of after2) {
+      assert.equal(e.openOrderCount, 0, 'open orders left after cancelling them all');
+      for (const a of e.accountAddresses()) for (const token of e.tokens) assert.equal(e.balance(a, token).heldOrders, 0n);
     }
-    console.log(`kill -9: ${placed.size} orders forwarded once, ${tradeSeqs.size} trades, ${cancels.length} cancels at the end`);
+    console.log(`kill -9: ${placed.size} orders forwarded once, ${traded.trades} trades, ${cancels.length} cancels at the end`);
   });
 });

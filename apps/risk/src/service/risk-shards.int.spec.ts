@@ -9,26 +9,17 @@
 // unreadable newest snapshot (UNREADABLE_SNAPSHOT).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import {
-  decodeEventBatch,
-  decodeEventBatchEvents,
-  decodeSignedOrderBatch,
-  defaultMarkets,
-  encodeChainEventBatch,
-  encodeRiskRequestBatch,
-  MarketCatalogue,
-  type ChainEvent,
-  type ClientRequest,
-} from '@parallax/contracts';
+import { decodeSignedOrderBatch, defaultMarkets, MarketCatalogue, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig, type MatchingEngineHandle } from '@parallax/matching-engine';
 import { createLogger } from '@parallax/observability';
-import { TimeInForce } from '@parallax/order-book';
-import { shardForAccount, type Address } from '@parallax/risk';
+import { Prng, TimeInForce } from '@parallax/order-book';
+import { type Address } from '@parallax/risk';
 import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { RiskServiceError } from '../state/errors.js';
 import { encodeJournalEntry, shardSnapshotKey } from '../state/shard-records.js';
-import { drained, rerunJournal, valueMultiset } from '../testing/journal-audit.js';
+import { ledgerViolations, rerunJournal } from '../testing/journal-audit.js';
+import { auditTrades, cancelOpenOrders, committedOutputs, rerunOutputs, sendChainEvents, sendRequests, waitDrained } from '../testing/shard-audit.js';
 import { restoreShard, RiskShards, type RiskShardsConfig } from './risk-shards.js';
 
 const SHARDS = 2;
@@ -75,35 +66,16 @@ function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineC
   return { risk, engine };
 }
 
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+/** Waits until both groups drained their inputs (three polls in a row); a stopped service fails it at once. */
+function quiescent(t: Transport, c: { risk: RiskShardsConfig; engine: MatchingEngineConfig }, failures: readonly unknown[], timeoutMs = 30_000): Promise<void> {
+  const pairs = [
+    ...[c.risk.inputs.requests, c.risk.inputs.chainEvents, c.risk.inputs.accountEvents].map((topic) => [topic, c.risk.groupId] as const),
+    [c.risk.ordersTopic, c.engine.groupId] as const,
+  ];
+  const healthy = (): void => {
+    if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])} ${(((failures[0] as unknown[])[1] as Error | undefined)?.stack ?? '').slice(0, 1500)}`);
   };
-}
-
-async function quiescent(t: Transport, c: { risk: RiskShardsConfig; engine: MatchingEngineConfig }, failures: readonly unknown[], timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let stable = 0;
-  for (;;) {
-    if (failures.length > 0) throw new Error(`a service stopped: ${String(failures[0])} ${(((failures[0] as unknown[])[1] as Error | undefined)?.stack ?? "").slice(0, 1500)}`);
-    const pairs = [
-      ...[c.risk.inputs.requests, c.risk.inputs.chainEvents, c.risk.inputs.accountEvents].map((topic) => [topic, c.risk.groupId] as const),
-      [c.risk.ordersTopic, c.engine.groupId] as const,
-    ];
-    stable = (await drained(t, pairs)) ? stable + 1 : 0;
-    if (stable >= 3) return;
-    if (Date.now() > deadline) {
-      const seen = await Promise.all(pairs.map(async ([topic, group]) => [topic, [...(await t.endOffsets(topic))], [...(await t.committedOffsets(group, topic))]]));
-      throw new Error(`the pipeline did not drain: ${JSON.stringify(seen)}`);
-    }
-    await sleep(100);
-  }
+  return waitDrained(t, pairs, 'risk and engine', { timeoutMs, everyMs: 100, healthy });
 }
 
 async function scenario(t: Transport, run: string): Promise<void> {
@@ -118,21 +90,13 @@ async function scenario(t: Transport, run: string): Promise<void> {
   engine.stopped.catch((e: unknown) => failures.push(['engine', e]));
   const producer = await t.producer();
   try {
-    const send = async (requests: readonly ClientRequest[]): Promise<void> => {
-      const msgs = requests.map((r) => ({ key: r.account, partition: shardForAccount(r.account, SHARDS), value: encodeRiskRequestBatch({ sentAtMs: Date.now(), requests: [r] }) }));
-      await producer.send(c.risk.inputs.requests, msgs);
-    };
-    const chain = async (events: readonly ChainEvent[]): Promise<void> => {
-      await producer.send(
-        c.risk.inputs.chainEvents,
-        events.map((e) => ({ key: e.account, partition: shardForAccount(e.account, SHARDS), value: encodeChainEventBatch({ sentAtMs: Date.now(), events: [e] }) })),
-      );
-    };
+    const send = (requests: readonly ClientRequest[]): Promise<void> => sendRequests(producer, c.risk.inputs.requests, SHARDS, requests);
     const traders = Array.from({ length: 16 }, (_, i) => accountAddress(i + 1));
     const unfunded = accountAddress(99);
-    await chain(traders.flatMap((a) => [{ type: 'deposit', account: a, token: QUOTE, amount: 3_000_000n } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
+    await sendChainEvents(producer, c.risk.inputs.chainEvents, SHARDS, traders.flatMap((a) => [{ type: 'deposit', account: a, token: QUOTE, amount: 3_000_000n } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
     await quiescent(t, c, failures);
-    const rnd = prng(3);
+    const prng = new Prng(3);
+    const rnd = (): number => prng.nextFloat();
     const nonces = new Map<Address, bigint>();
     let ts = 1_000;
     for (let round = 0; round < 20; round++) {
@@ -151,13 +115,7 @@ async function scenario(t: Transport, run: string): Promise<void> {
 
     const engines = () => [0, 1].map((s) => shards.shard(s)!.engine);
     const check = (): void => {
-      const es = engines();
-      const broken = es.flatMap((e, i) => e.checkInvariants().map((b) => `shard ${i}: ${b}`));
-      for (const token of es[0]!.tokens) {
-        const flow = es.reduce((n, e) => n + e.totals(token).flow, 0n);
-        if (flow !== 0n) broken.push(`${token}: fill flows sum to ${flow}`);
-      }
-      assert.deepEqual(broken, []);
+      assert.deepEqual(ledgerViolations(engines()), []);
       assert.equal(shards.counters.violations, 0);
     };
     check();
@@ -167,18 +125,8 @@ async function scenario(t: Transport, run: string): Promise<void> {
     for (let p = 0; p < P; p++) for await (const chunk of t.read(c.risk.signedOrdersTopic, p, 0)) for (const m of chunk) for (const o of decodeSignedOrderBatch(m.value).orders) signed.set(o.orderId, o.trader);
     assert.ok(signed.size > 100, `only ${signed.size} orders forwarded`);
     assert.equal([...signed.values()].includes(unfunded), false);
-    let trades = 0;
-    for (let p = 0; p < P; p++) {
-      for await (const chunk of t.read(c.engine.topics.marketEvents, p, 0)) {
-        for (const m of chunk) {
-          for (const e of decodeEventBatchEvents(decodeEventBatch(m.value))) {
-            if (e.type !== 'trade') continue;
-            trades++;
-            assert.ok(signed.has(e.makerOrderId) && signed.has(e.takerOrderId), `trade ${e.seq} of an order risk did not forward`);
-          }
-        }
-      }
-    }
+    const { trades, problems } = await auditTrades(t, c.engine.topics.marketEvents, P, signed);
+    assert.deepEqual(problems, []);
     assert.ok(trades > 20, `only ${trades} trades`);
 
     // The unfunded trader was told why.
@@ -201,17 +149,10 @@ async function scenario(t: Transport, run: string): Promise<void> {
     // The whole journal re-run from nothing, with outputs: the same state, and exactly the committed outputs.
     const reruns = await Promise.all([0, 1].map((s) => rerunJournal(t, c.risk, s)));
     assert.deepEqual(reruns.map((r) => r.shard.engine.stateHash()), hashes);
-    const committed = async (topic: string) => {
-      const all = [];
-      for (let p = 0; p < P; p++) for await (const chunk of t.read(topic, p, 0)) all.push(...chunk);
-      return valueMultiset(all);
-    };
-    assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.orders)), await committed(c.risk.ordersTopic), 'orders committed = orders of the journal re-run');
-    assert.deepEqual(valueMultiset(reruns.flatMap((r) => r.signedOrders)), await committed(c.risk.signedOrdersTopic));
+    assert.deepEqual(rerunOutputs(reruns), await committedOutputs(t, c.risk, P), 'orders and signed orders committed = those of the journal re-run');
 
     // Cancel what is left: every hold is released.
-    const cancels: ClientRequest[] = [];
-    for (const e of engines()) for (const o of e.openOrders()) if (!o.cancelRequested) cancels.push({ type: 'cancel', ts: ts, account: e.accountAddress(o.accountId)!, signer: e.accountAddress(o.accountId)!, orderId: o.orderId });
+    const cancels = cancelOpenOrders(engines(), ts);
     if (cancels.length > 0) await send(cancels);
     await quiescent(t, c, failures);
     for (const e of engines()) {

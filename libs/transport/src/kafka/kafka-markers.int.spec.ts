@@ -3,9 +3,9 @@
 // and transactions left open. Written with a raw kafkajs producer.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Kafka, logLevel, Partitioners, type Producer as KafkaJsProducer } from 'kafkajs';
+import { Kafka, logLevel, Partitioners, type Producer as KafkaJsProducer, type ProducerRecord, type RecordMetadata } from 'kafkajs';
 import { dec, eventually, readAll, uniqueName } from '../contract/helpers.js';
-import type { ConsumedBatch } from '../transport.js';
+import type { ConsumedBatch, ConsumedMessage } from '../transport.js';
 import { kafkaJsSecurity } from './kafka-security.js';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
 
@@ -66,6 +66,100 @@ describe('Kafka transport: aborted records, transaction markers, open transactio
     await eventually(() => batches.flatMap((b) => b.messages).length >= 3, 10_000, 'the message after the markers');
     assert.deepEqual(batches.flatMap((b) => b.messages.map((m) => `${dec(m.value)}@${m.offset}`)), ['a@0', 'c@5', 'e@8']);
     await c.close();
+  });
+
+  // kafkajs 2.2.4 filtered aborted records wrongly (fixed by patches/kafkajs+2.2.4.patch): it opened one
+  // aborted transaction per message, so a fetch that began after the first offsets of two aborted
+  // transactions of different producers delivered one of them. Fetches begin wherever the previous one ended,
+  // so both the range reader and group members delivered aborted records; seen as a journal entry whose
+  // input range re-read as empty ("RangeError: an empty batch" when a risk shard's journal was re-run).
+  it('delivers only committed records of interleaved transactions of two producers, from every offset and in fetches of one record batch', { timeout: 120_000 }, async () => {
+    const topic = uniqueName('interleaved');
+    await t.ensureTopics([{ name: topic, partitions: 1 }]);
+    const kafka = new Kafka({ brokers, clientId: 'transport-markers-interleaved', logLevel: logLevel.NOTHING, ...kafkaJsSecurity() });
+    const txProducer = async (name: string) => {
+      const p = kafka.producer({ idempotent: true, maxInFlightRequests: 1, transactionalId: uniqueName(name), createPartitioner: Partitioners.DefaultPartitioner });
+      await p.connect();
+      return p;
+    };
+    const P = await txProducer('tx-p');
+    const Q = await txProducer('tx-q');
+    const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    await plain.connect();
+    // Each send is one record batch; its offset comes back from the broker. Markers take the offsets between.
+    const committed = new Map<number, string>();
+    const send = async (s: { send(record: ProducerRecord): Promise<RecordMetadata[]> }, value: string): Promise<number> => {
+      const [meta] = await s.send({ topic, messages: [{ value, partition: 0 }] });
+      return Number(meta?.baseOffset);
+    };
+    const keep = (offset: number, value: string) => committed.set(offset, value);
+    const stableAt = async (offset: number) => {
+      let lso = 0;
+      await eventually(async () => (lso = (await t.endOffsets(topic)).get(0) ?? 0) >= offset, 10_000, `the stable offset to reach ${offset}`);
+      return lso;
+    };
+    try {
+      // P aborts, Q commits, interleaved record by record, with a plain record inside both.
+      let tp = await P.transaction();
+      let tq = await Q.transaction();
+      await send(tp, 'p1');
+      const q1 = await send(tq, 'q1');
+      await send(tp, 'p2');
+      const q2 = await send(tq, 'q2');
+      const r1 = await send(plain, 'r1');
+      await tp.abort();
+      await tq.commit();
+      keep(q1, 'q1');
+      keep(q2, 'q2');
+      keep(r1, 'r1');
+      await stableAt(r1 + 3);
+      // Both abort, interleaved: a fetch from q3 on sees two aborted transactions begun before it.
+      tp = await P.transaction();
+      tq = await Q.transaction();
+      await send(tp, 'p3');
+      await send(tq, 'q3');
+      await send(tp, 'p4');
+      const q4 = await send(tq, 'q4');
+      await tp.abort();
+      await tq.abort();
+      await stableAt(q4 + 3);
+      keep(await send(plain, 'r2'), 'r2');
+      // P commits inside an aborted transaction of Q.
+      tq = await Q.transaction();
+      await send(tq, 'q5');
+      tp = await P.transaction();
+      keep(await send(tp, 'p5'), 'p5');
+      await tp.commit();
+      const q6 = await send(tq, 'q6');
+      await tq.abort();
+      const end = await stableAt(q6 + 2);
+
+      const expected = (from: number, to: number) =>
+        [...committed].filter(([o]) => o >= from && o < to).sort(([a], [b]) => a - b).map(([o, v]) => `${v}@${o}`);
+      const show = (ms: readonly ConsumedMessage[]) => ms.map((m) => `${dec(m.value)}@${m.offset}`);
+      // One record batch a fetch: every batch boundary is where a fetch begins.
+      const narrow = createKafkaTransport({ brokers, clientId: 'transport-markers-narrow', consumer: { heartbeatIntervalMs: 200, maxWaitTimeMs: 100, maxBytesPerPartition: 1 } });
+      try {
+        for (let from = 0; from < end; from++) {
+          assert.deepEqual(show(await readAll(t, topic, 0, from)), expected(from, end), `read from ${from}`);
+          assert.deepEqual(show(await readAll(narrow, topic, 0, from)), expected(from, end), `read from ${from}, one record batch a fetch`);
+        }
+        for (let to = 1; to < end; to++) assert.deepEqual(show(await readAll(t, topic, 0, 0, to)), expected(0, to), `read to ${to}`);
+
+        // A group member fetching one record batch at a time delivers the same, once each.
+        const seen: ConsumedMessage[] = [];
+        const c = await narrow.consumer({ groupId: uniqueName('interleaved-g'), topics: [topic] });
+        await c.run({ eachBatch: (b) => (seen.push(...b.messages), Promise.resolve()) });
+        const last = Math.max(...committed.keys());
+        await eventually(() => seen.some((m) => m.offset === last), 10_000, 'the group member to reach the last committed record');
+        await c.close();
+        assert.deepEqual(show(seen), expected(0, end));
+      } finally {
+        await narrow.close();
+      }
+    } finally {
+      await Promise.all([P.disconnect(), Q.disconnect(), plain.disconnect()]);
+    }
   });
 
   it('ends reads and end offsets at the last stable offset while a transaction is open', async () => {
