@@ -16,11 +16,10 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { PlaceOrder } from '../index.js';
-import { OrderBook, OrderType, Side, StpMode, TimeInForce } from '../index.js';
+import { OrderBook, Side, TimeInForce } from '../index.js';
 import { checkRun, firstTradeDifference } from './checks.js';
 import { NodejsOrderBookRunner, nodejsOrderBookVersion } from './nodejs-order-book-runner.js';
-import { BENCH_MARKET, ParallaxRunner } from './parallax-runner.js';
+import { BENCH_MARKET, ParallaxRunner, placeCommand } from './parallax-runner.js';
 import { PlainRunner } from './plain-runner.js';
 import type { BenchReport, BookFigures, Machine, ShapeReport, SnapshotFigures } from './report.js';
 import { extractHistory, renderConsole, renderMarkdown, replaceRegion, utcStamp } from './report.js';
@@ -398,20 +397,7 @@ async function runShape(s: Shape, o: Options, failures: string[], checks: string
 function snapshotAtDepth(orders: number, failures: string[]): SnapshotFigures {
   log(`\n== snapshot of a ${int(orders)}-order book`);
   const book = new OrderBook(BENCH_MARKET);
-  const place: { -readonly [K in keyof PlaceOrder]: PlaceOrder[K] } = {
-    type: 'place',
-    ts: 0,
-    orderId: 0,
-    accountId: 0,
-    side: Side.Buy,
-    orderType: OrderType.Limit,
-    price: 0,
-    size: 0,
-    tif: TimeInForce.GTC,
-    expiresAt: 0,
-    postOnly: false,
-    stp: StpMode.None,
-  };
+  const place = placeCommand();
   // Bids on 1..500, asks on 501..1000 ticks: never crossing, ~1,000 levels, sizes 1..50.
   for (let i = 1; i <= orders; i++) {
     const buy = (i & 1) === 0;
