@@ -304,14 +304,19 @@ async function measure(entrants: readonly Entrant[], w: Workload): Promise<Measu
     const ranked = [...e.passes].sort((x, y) => x.p999Ns - y.p999Ns);
     const chosen = ranked[(ranked.length - 1) >> 1];
     const peak = maxRssBytes();
-    // retained heap of the final book: heap in use with it alive, minus after replacing it by an empty one
+    // retained memory of the final book: heap plus ArrayBuffer memory in use with it alive, minus after
+    // replacing it by an empty one (typed arrays keep their contents outside the JS heap)
     let retained: number | undefined;
     if (gc !== undefined) {
+      const inUse = (): number => {
+        const m = process.memoryUsage();
+        return m.heapUsed + m.arrayBuffers;
+      };
       collect();
-      const withBook = process.memoryUsage().heapUsed;
+      const withBook = inUse();
       e.runner.reset();
       collect();
-      retained = Math.max(0, withBook - process.memoryUsage().heapUsed);
+      retained = Math.max(0, withBook - inUse());
     }
     return {
       figures: {
@@ -334,10 +339,10 @@ async function measure(entrants: readonly Entrant[], w: Workload): Promise<Measu
 function timerFloor(): LatencySummary {
   const n = 200_000;
   const out = new Float64Array(n);
-  const hr = (): bigint => process.hrtime.bigint();
+  const now = (): number => performance.now();
   for (let i = 0; i < n; i++) {
-    const t0 = hr();
-    out[i] = Number(hr() - t0);
+    const t0 = now();
+    out[i] = (now() - t0) * 1e6;
   }
   return summarize(out);
 }

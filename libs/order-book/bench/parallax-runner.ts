@@ -124,22 +124,22 @@ export class ParallaxRunner implements BookRunner {
     const book = this.book;
     const place = this.place;
     const cancel = this.cancel;
-    const hr = (): bigint => process.hrtime.bigint();
+    const now = (): number => performance.now();
     for (let i = 0; i < w.count; i++) {
       const k = kind[i]!;
       if (k === OP_CANCEL) {
         cancel.ts = i;
         cancel.orderId = id[i]!;
         cancel.accountId = account[i]!;
-        const t0 = hr();
+        const t0 = now();
         book.apply(cancel);
-        out[i] = Number(hr() - t0);
+        out[i] = (now() - t0) * 1e6;
         this.cancels++;
       } else {
         this.fillPlace(place, k, i, side[i]!, id[i]!, account[i]!, price[i]!, size[i]!);
-        const t0 = hr();
+        const t0 = now();
         book.apply(place);
-        out[i] = Number(hr() - t0);
+        out[i] = (now() - t0) * 1e6;
       }
     }
   }
