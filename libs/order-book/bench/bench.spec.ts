@@ -9,8 +9,10 @@ import { ParallaxRunner } from './parallax-runner.js';
 import { Prng } from '../prng.js';
 import { PlainRunner } from './plain-runner.js';
 import { REGION_END, REGION_START, extractHistory, replaceRegion } from './report.js';
+import type { BookRunner } from './runner.js';
 import { percentile, summarize } from './stats.js';
 import { TradeTape } from './trade-tape.js';
+import type { Workload } from './workload.js';
 import { OP_CANCEL, OP_LIMIT, OP_MARKET, SHAPES, generateWorkload, workloadFromOps } from './workload.js';
 
 describe('Prng', () => {
@@ -138,89 +140,62 @@ describe('NodejsOrderBookRunner', () => {
   });
 
   it('agrees with the workload model on a generated workload', () => {
-    const w = generateWorkload(5, 20_000);
-    const runner = new NodejsOrderBookRunner();
-    runner.run(w, 0, w.count);
-    const r = runner.result();
-    assert.equal(r.trades, w.expected.trades);
-    assert.equal(r.tradeHash, w.expected.tradeHash);
-    assert.equal(r.cancelsHit, w.expected.cancels);
-    assert.equal(r.cancelsMissed, 0);
-    assert.equal(r.restingOrders, w.expected.restingOrders);
-    assert.deepEqual(r.depth, w.expected.finalDepth);
+    assertReproducesModel(new NodejsOrderBookRunner(), generateWorkload(5, 20_000));
   });
 });
 
+/**
+ * Two asks, a buy that takes the first and part of the second, a market sell that finds no bid, and a
+ * cancel of the rest of the second ask: the trades every book must report, by hand.
+ */
+function assertHandCheckedTrades(runner: BookRunner): void {
+  const w = workloadFromOps([
+    { kind: 'limit', side: 'sell', price: 100, size: 5 },
+    { kind: 'limit', side: 'sell', price: 101, size: 3 },
+    { kind: 'limit', side: 'buy', price: 101, size: 7 },
+    { kind: 'market', side: 'sell', size: 2 },
+    { kind: 'cancel', orderId: 2 },
+  ]);
+  assert.deepEqual(
+    runner.record(w).map((t) => [t.op, t.maker, t.taker, t.price, t.size]),
+    [
+      [2, 1, 3, 100, 5],
+      [2, 2, 3, 101, 2],
+    ],
+  );
+  const r = runner.result();
+  assert.equal(r.cancelsHit, 1);
+  assert.equal(r.rejects, 0);
+  assert.deepEqual(r.depth, { bids: [], asks: [] });
+}
+
+/** One full run on a fresh book reproduces the workload model (trades, cancels, no rejects, final book). */
+function assertReproducesModel(runner: BookRunner, w: Workload): void {
+  runner.reset();
+  runner.run(w, 0, w.count);
+  assert.deepEqual(checkRun(runner.name, runner.result(), w), []);
+}
+
 describe('ParallaxRunner', () => {
   it('reproduces the hand-checked trades', () => {
-    const w = workloadFromOps([
-      { kind: 'limit', side: 'sell', price: 100, size: 5 },
-      { kind: 'limit', side: 'sell', price: 101, size: 3 },
-      { kind: 'limit', side: 'buy', price: 101, size: 7 },
-      { kind: 'market', side: 'sell', size: 2 },
-      { kind: 'cancel', orderId: 2 },
-    ]);
-    const runner = new ParallaxRunner();
-    runner.run(w, 0, w.count);
-    const r = runner.result();
-    assert.deepEqual(
-      runner.record(w).map((t) => [t.op, t.maker, t.taker, t.price, t.size]),
-      [
-        [2, 1, 3, 100, 5],
-        [2, 2, 3, 101, 2],
-      ],
-    );
-    assert.equal(r.cancelsHit, 1);
-    assert.equal(r.rejects, 0);
-    assert.deepEqual(r.depth, { bids: [], asks: [] });
+    assertHandCheckedTrades(new ParallaxRunner());
   });
 
-  it('agrees with the workload model and nodejs-order-book on a generated workload', () => {
-    const w = generateWorkload(11, 20_000);
-    const runner = new ParallaxRunner();
-    runner.run(w, 0, w.count);
-    const r = runner.result();
-    assert.equal(r.rejects, 0, r.rejectDetail);
-    assert.equal(r.trades, w.expected.trades);
-    assert.equal(r.tradeHash, w.expected.tradeHash);
-    assert.equal(r.cancelsHit, w.expected.cancels);
-    assert.equal(r.cancelsMissed, 0);
-    assert.equal(r.restingOrders, w.expected.restingOrders);
-    assert.deepEqual(r.depth, w.expected.finalDepth);
+  it('agrees with the workload model on a generated workload', () => {
+    assertReproducesModel(new ParallaxRunner(), generateWorkload(11, 20_000));
   });
 });
 
 describe('PlainRunner (the benchmark\'s limit line)', () => {
   it('reproduces the hand-checked trades, partial fills included', () => {
-    const w = workloadFromOps([
-      { kind: 'limit', side: 'sell', price: 100, size: 5 },
-      { kind: 'limit', side: 'sell', price: 101, size: 3 },
-      { kind: 'limit', side: 'buy', price: 101, size: 7 },
-      { kind: 'market', side: 'sell', size: 2 },
-      { kind: 'cancel', orderId: 2 },
-    ]);
-    const runner = new PlainRunner();
-    assert.deepEqual(
-      runner.record(w).map((t) => [t.op, t.maker, t.taker, t.price, t.size]),
-      [
-        [2, 1, 3, 100, 5],
-        [2, 2, 3, 101, 2],
-      ],
-    );
-    const r = runner.result();
-    assert.equal(r.cancelsHit, 1);
-    assert.deepEqual(r.depth, { bids: [], asks: [] });
+    assertHandCheckedTrades(new PlainRunner());
   });
 
   for (const shape of SHAPES) {
     it(`agrees with the workload model and Parallax on the ${shape.name} shape`, () => {
       const w = generateWorkload(17, 30_000, shape.params);
-      const plain = new PlainRunner();
-      plain.run(w, 0, w.count);
-      const px = new ParallaxRunner();
-      px.run(w, 0, w.count);
-      assert.deepEqual(checkRun('plain', plain.result(), w), []);
-      assert.deepEqual(checkRun('Parallax', px.result(), w), []);
+      assertReproducesModel(new PlainRunner(), w);
+      assertReproducesModel(new ParallaxRunner(), w);
     });
   }
 });

@@ -16,11 +16,10 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import type { PlaceOrder } from '../index.js';
-import { OrderBook, OrderType, Side, StpMode, TimeInForce } from '../index.js';
+import { OrderBook, Side, TimeInForce } from '../index.js';
 import { checkRun, firstTradeDifference } from './checks.js';
 import { NodejsOrderBookRunner, nodejsOrderBookVersion } from './nodejs-order-book-runner.js';
-import { BENCH_MARKET, ParallaxRunner } from './parallax-runner.js';
+import { BENCH_MARKET, ParallaxRunner, placeCommand } from './parallax-runner.js';
 import { PlainRunner } from './plain-runner.js';
 import type { BenchReport, BookFigures, Machine, ShapeReport, SnapshotFigures } from './report.js';
 import { extractHistory, renderConsole, renderMarkdown, replaceRegion, utcStamp } from './report.js';
@@ -305,14 +304,19 @@ async function measure(entrants: readonly Entrant[], w: Workload): Promise<Measu
     const ranked = [...e.passes].sort((x, y) => x.p999Ns - y.p999Ns);
     const chosen = ranked[(ranked.length - 1) >> 1];
     const peak = maxRssBytes();
-    // retained heap of the final book: heap in use with it alive, minus after replacing it by an empty one
+    // retained memory of the final book: heap plus ArrayBuffer memory in use with it alive, minus after
+    // replacing it by an empty one (typed arrays keep their contents outside the JS heap)
     let retained: number | undefined;
     if (gc !== undefined) {
+      const inUse = (): number => {
+        const m = process.memoryUsage();
+        return m.heapUsed + m.arrayBuffers;
+      };
       collect();
-      const withBook = process.memoryUsage().heapUsed;
+      const withBook = inUse();
       e.runner.reset();
       collect();
-      retained = Math.max(0, withBook - process.memoryUsage().heapUsed);
+      retained = Math.max(0, withBook - inUse());
     }
     return {
       figures: {
@@ -335,10 +339,10 @@ async function measure(entrants: readonly Entrant[], w: Workload): Promise<Measu
 function timerFloor(): LatencySummary {
   const n = 200_000;
   const out = new Float64Array(n);
-  const hr = (): bigint => process.hrtime.bigint();
+  const now = (): number => performance.now();
   for (let i = 0; i < n; i++) {
-    const t0 = hr();
-    out[i] = Number(hr() - t0);
+    const t0 = now();
+    out[i] = (now() - t0) * 1e6;
   }
   return summarize(out);
 }
@@ -398,20 +402,7 @@ async function runShape(s: Shape, o: Options, failures: string[], checks: string
 function snapshotAtDepth(orders: number, failures: string[]): SnapshotFigures {
   log(`\n== snapshot of a ${int(orders)}-order book`);
   const book = new OrderBook(BENCH_MARKET);
-  const place: { -readonly [K in keyof PlaceOrder]: PlaceOrder[K] } = {
-    type: 'place',
-    ts: 0,
-    orderId: 0,
-    accountId: 0,
-    side: Side.Buy,
-    orderType: OrderType.Limit,
-    price: 0,
-    size: 0,
-    tif: TimeInForce.GTC,
-    expiresAt: 0,
-    postOnly: false,
-    stp: StpMode.None,
-  };
+  const place = placeCommand();
   // Bids on 1..500, asks on 501..1000 ticks: never crossing, ~1,000 levels, sizes 1..50.
   for (let i = 1; i <= orders; i++) {
     const buy = (i & 1) === 0;

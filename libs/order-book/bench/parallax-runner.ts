@@ -9,7 +9,7 @@ import { TradeTape } from './trade-tape.js';
 import type { DepthLevel, Workload } from './workload.js';
 import { OP_CANCEL, OP_LIMIT, SIDE_BUY } from './workload.js';
 
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** No rule that could reject a workload order: no band, no minimums, no open-order cap. */
 export const BENCH_MARKET: MarketConfig = {
@@ -20,6 +20,24 @@ export const BENCH_MARKET: MarketConfig = {
   priceBandBps: 0,
   initialReferencePrice: 0,
 };
+
+/** One reusable place command (the book never keeps a reference to a command): a GTC limit buy to fill in. */
+export function placeCommand(): Mutable<PlaceOrder> {
+  return {
+    type: 'place',
+    ts: 0,
+    orderId: 0,
+    accountId: 0,
+    side: Side.Buy,
+    orderType: OrderType.Limit,
+    price: 0,
+    size: 0,
+    tif: TimeInForce.GTC,
+    expiresAt: 0,
+    postOnly: false,
+    stp: StpMode.None,
+  };
+}
 
 class BenchSink implements EventSink {
   readonly tape = new TradeTape();
@@ -67,20 +85,7 @@ export class ParallaxRunner implements BookRunner {
   private sink = new BenchSink();
   private book = new OrderBook(BENCH_MARKET, this.sink);
   private cancels = 0;
-  private readonly place: Mutable<PlaceOrder> = {
-    type: 'place',
-    ts: 0,
-    orderId: 0,
-    accountId: 0,
-    side: Side.Buy,
-    orderType: OrderType.Limit,
-    price: 0,
-    size: 0,
-    tif: TimeInForce.GTC,
-    expiresAt: 0,
-    postOnly: false,
-    stp: StpMode.None,
-  };
+  private readonly place = placeCommand();
   private readonly cancel: Mutable<CancelOrder> = { type: 'cancel', ts: 0, orderId: 0, accountId: 0 };
 
   /** The book under test (for memory measurement and final-state checks). */
@@ -119,22 +124,22 @@ export class ParallaxRunner implements BookRunner {
     const book = this.book;
     const place = this.place;
     const cancel = this.cancel;
-    const hr = (): bigint => process.hrtime.bigint();
+    const now = (): number => performance.now();
     for (let i = 0; i < w.count; i++) {
       const k = kind[i]!;
       if (k === OP_CANCEL) {
         cancel.ts = i;
         cancel.orderId = id[i]!;
         cancel.accountId = account[i]!;
-        const t0 = hr();
+        const t0 = now();
         book.apply(cancel);
-        out[i] = Number(hr() - t0);
+        out[i] = (now() - t0) * 1e6;
         this.cancels++;
       } else {
         this.fillPlace(place, k, i, side[i]!, id[i]!, account[i]!, price[i]!, size[i]!);
-        const t0 = hr();
+        const t0 = now();
         book.apply(place);
-        out[i] = Number(hr() - t0);
+        out[i] = (now() - t0) * 1e6;
       }
     }
   }

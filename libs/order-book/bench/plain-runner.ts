@@ -157,17 +157,17 @@ export class PlainRunner implements BookRunner {
   runTimed(w: Workload, out: Float64Array): void {
     const { kind, side, id, price, size } = w;
     const book = this.book;
-    const hr = (): bigint => process.hrtime.bigint();
+    const now = (): number => performance.now();
     for (let i = 0; i < w.count; i++) {
       const k = kind[i]!;
       if (k === OP_CANCEL) {
-        const t0 = hr();
+        const t0 = now();
         book.cancel(id[i]!);
-        out[i] = Number(hr() - t0);
+        out[i] = (now() - t0) * 1e6;
       } else {
-        const t0 = hr();
+        const t0 = now();
         book.take(side[i] === SIDE_BUY, id[i]!, size[i]!, k === OP_LIMIT ? price[i]! : 0);
-        out[i] = Number(hr() - t0);
+        out[i] = (now() - t0) * 1e6;
       }
     }
   }

@@ -216,19 +216,27 @@ export function generateWorkload(seed: number, ops: number, overrides: Partial<W
     price,
     size,
     account,
-    expected: {
-      limits,
-      markets,
-      cancels,
-      trades: book.tape.count,
-      tradedLots: book.tape.volume,
-      tradeHash: book.tape.digest(),
-      restingOrders: book.restingCount,
-      maxRestingOrders: maxResting,
-      meanRestingOrders: ops > 0 ? restingSum / ops : 0,
-      maxLevelQueue: book.maxQueue,
-      finalDepth: book.depth(),
-    },
+    expected: expectedOf(book, { limits, markets, cancels }, maxResting, ops > 0 ? restingSum / ops : 0),
+  };
+}
+
+/** What the model book says every book under test must reproduce. */
+function expectedOf(
+  book: SimBook,
+  mix: { limits: number; markets: number; cancels: number },
+  maxRestingOrders: number,
+  meanRestingOrders: number,
+): WorkloadExpectation {
+  return {
+    ...mix,
+    trades: book.tape.count,
+    tradedLots: book.tape.volume,
+    tradeHash: book.tape.digest(),
+    restingOrders: book.restingCount,
+    maxRestingOrders,
+    meanRestingOrders,
+    maxLevelQueue: book.maxQueue,
+    finalDepth: book.depth(),
   };
 }
 
@@ -290,19 +298,7 @@ export function workloadFromOps(ops: readonly OpSpec[]): Workload {
     params: { ...DEFAULT_WORKLOAD, seed: 0, ops: n },
     count: n,
     ...w,
-    expected: {
-      limits,
-      markets,
-      cancels,
-      trades: book.tape.count,
-      tradedLots: book.tape.volume,
-      tradeHash: book.tape.digest(),
-      restingOrders: book.restingCount,
-      maxRestingOrders: maxResting,
-      meanRestingOrders: n > 0 ? restingSum / n : 0,
-      maxLevelQueue: book.maxQueue,
-      finalDepth: book.depth(),
-    },
+    expected: expectedOf(book, { limits, markets, cancels }, maxResting, n > 0 ? restingSum / n : 0),
   };
 }
 

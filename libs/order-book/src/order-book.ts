@@ -4,7 +4,7 @@ import { OrderBookError } from './errors.js';
 import type { EventSink } from './events.js';
 import { NullSink } from './events.js';
 import { StateHash } from './hash.js';
-import { NumMap } from './num-map.js';
+import { ABSENT, SlotMap } from './slot-map.js';
 import type {
   AmendReason,
   CommandType,
@@ -55,43 +55,57 @@ const SNAPSHOT_VERSION = 3;
 /** Returned by match() when self-trade prevention ended the taker. */
 const STOPPED = 1;
 
-// Intrusive nodes: an order is linked into its level's FIFO (prev/next), its account's list
-// (acctPrev/acctNext) and, for GTT, the expiry heap (heapIndex). Nodes and levels are pooled.
-class Order {
-  id = 0;
-  account = 0;
-  side: Side = 0;
-  price = 0;
-  remaining = 0;
-  tif: TimeInForce = 0;
-  expiresAt = 0;
-  stp: StpMode = 0;
-  postOnly = false;
-  /** Registered in byId / account list / heap (resting, or a resting order being re-matched by amend). */
-  live = false;
-  heapIndex = -1;
-  prev: Order | null = null;
-  next: Order | null = null;
-  level: Level | null = null;
-  acct: Account | null = null;
-  acctPrev: Order | null = null;
-  acctNext: Order | null = null;
-}
+// Storage. Orders, levels and accounts are records in typed arrays, addressed by slot numbers, with free
+// lists for reuse; links between them (FIFO neighbours, level, account list, heap position) are slot
+// numbers, NIL for none. So the garbage collector sees a few dozen objects however deep the book is (with
+// one object per order, a book of 150k orders made every collection trace and copy 150k objects: pauses of
+// 100+ ms), and steady-state operations allocate nothing.
+const NIL = -1;
 
-class Level {
-  /** price for bids, -price for asks: levels are sorted by ascending key, best last. */
-  key = 0;
-  price = 0;
-  total = 0;
-  count = 0;
-  head: Order | null = null;
-  tail: Order | null = null;
-  constructor(public book: BookSide) {}
-}
+// An order is one 64-byte row of one buffer, seen as doubles (od, 8 per row: four numbers, then the links)
+// and as int32s (ol, 16 per row: the links from the 9th on), so matching and cancelling touch one row per
+// order, as an object would, instead of one line per field array.
+/** Order record, numbers: od[s * OD + D_*]. */
+const OD = 8;
+const D_ID = 0;
+const D_ACCOUNT = 1;
+const D_REMAINING = 2;
+const D_PRICE = 3;
+/** Order record, links and flags: ol[s * OL + L_*]. expiresAt lives in its own array (GTT only, cold). */
+const OL = 16;
+const L_PREV = 8;
+const L_NEXT = 9; // FIFO successor; the free list's link while the slot is free
+const L_LEVEL = 10;
+const L_META = 11; // side | tif << 1 | stp << 3 | postOnly << 6 | live << 7
+const L_HEAP = 12; // position in the expiry heap, NIL when not in it
+const L_ACCT = 13; // account record, NIL when not linked into an account list
+const L_ACCT_PREV = 14;
+const L_ACCT_NEXT = 15;
+const M_TIF_SHIFT = 1;
+const M_STP_SHIFT = 3;
+const M_POST_ONLY = 1 << 6;
+/** Registered in byId / account list / heap (resting, or a resting order being re-matched by amend). */
+const M_LIVE = 1 << 7;
+
+/** Level record, numbers: vd[l * VD + V_*]. key = price for bids, -price for asks (best = highest key). */
+const VD = 3;
+const V_KEY = 0;
+const V_PRICE = 1;
+const V_TOTAL = 2;
+/** Level record, links: vl[l * VL + W_*]. */
+const VL = 4;
+const W_HEAD = 0;
+const W_TAIL = 1;
+const W_COUNT = 2;
+const W_SIDE = 3;
+
+const INITIAL_ORDERS = 1024;
+const INITIAL_LEVELS = 64;
 
 class BookSide {
-  /** Sorted by ascending key; the best level is the last element (O(1) access and removal). */
-  readonly levels: Level[] = [];
+  /** Level slots sorted by ascending key; the best level is the last one (O(1) access and removal). */
+  ids = new Int32Array(INITIAL_LEVELS);
+  n = 0;
   /** Sum of resting sizes; kept <= MAX so every level total stays exact. */
   total = 0;
   constructor(
@@ -101,10 +115,15 @@ class BookSide {
   ) {}
 }
 
-class Account {
-  id = 0;
-  count = 0;
-  head: Order | null = null;
+function grownF64(a: Float64Array, length: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(length);
+  b.set(a);
+  return b;
+}
+function grownI32(a: Int32Array, length: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(length);
+  b.set(a);
+  return b;
 }
 
 function isSafeNonNegative(x: number): boolean {
@@ -112,9 +131,6 @@ function isSafeNonNegative(x: number): boolean {
 }
 function sanitizeId(x: number): number {
   return isSafeNonNegative(x) ? x : 0;
-}
-function orderBefore(a: Order, b: Order): boolean {
-  return a.expiresAt < b.expiresAt || (a.expiresAt === b.expiresAt && a.id < b.id);
 }
 
 type ResolvedConfig = Required<MarketConfig>;
@@ -180,8 +196,10 @@ export class OrderBook {
   private readonly hash = new StateHash();
   private readonly bids = new BookSide(Side.Buy, 1);
   private readonly asks = new BookSide(Side.Sell, -1);
-  private readonly byId = new NumMap<Order>(4096);
-  private readonly accounts = new NumMap<Account>(256);
+  /** Order id -> order slot of every live order. */
+  private readonly byId = new SlotMap(4096);
+  /** Account id -> account slot (only while accountIndexed). */
+  private readonly accounts = new SlotMap(256);
   /**
    * Whether resting orders are linked into per-account lists (accounts). Only the open-order cap and
    * cancel-all need them, so they are built on first need (O(resting orders), once) and kept from then on:
@@ -189,11 +207,31 @@ export class OrderBook {
    * Invisible in events, hash and snapshot (those never read the lists).
    */
   private accountIndexed: boolean;
-  /** Binary min-heap of GTT orders by (expiresAt, orderId). */
-  private readonly heap: Order[] = [];
-  private readonly orderPool: Order[] = [];
-  private readonly levelPool: Level[] = [];
-  private readonly accountPool: Account[] = [];
+
+  // Order records (see Storage above). Slots below orderTop have been used; free ones form a list.
+  private od = new Float64Array(INITIAL_ORDERS * OD);
+  private ol = new Int32Array(this.od.buffer);
+  private expiresAt = new Float64Array(INITIAL_ORDERS);
+  private orderCap = INITIAL_ORDERS;
+  private orderTop = 0;
+  private orderFree = NIL;
+  // Level records; free level slots are a stack.
+  private vd = new Float64Array(INITIAL_LEVELS * VD);
+  private vl = new Int32Array(INITIAL_LEVELS * VL);
+  private levelCap = INITIAL_LEVELS;
+  private levelTop = 0;
+  private levelFree = new Int32Array(INITIAL_LEVELS);
+  private levelFreeN = 0;
+  // Account records (only while accountIndexed): id, open-order count, head of its order list.
+  private accountId = new Float64Array(64);
+  private accountCount = new Int32Array(64);
+  private accountHead = new Int32Array(64);
+  private accountTop = 0;
+  private accountFree = new Int32Array(64);
+  private accountFreeN = 0;
+  /** Binary min-heap of GTT order slots by (expiresAt, orderId). */
+  private heap = new Int32Array(64);
+  private heapN = 0;
   /** Size released by the self-trade prevention step that ended the taker (see match()). */
   private stopRelease = 0;
   private bandRef = -1;
@@ -266,7 +304,7 @@ export class OrderBook {
     else if (postOnly && !restable) r = RR.POST_ONLY_NOT_ALLOWED;
     else if (isLimit && price * size > MAX) r = RR.NOTIONAL_OUT_OF_RANGE;
     // Every live id is <= maxOrderId, so a fresh (increasing) id skips the index lookup entirely.
-    else if (orderId <= this.maxOrderId && this.byId.has(orderId)) r = RR.DUPLICATE_ORDER_ID;
+    else if (orderId <= this.maxOrderId && this.byId.get(orderId) !== ABSENT) r = RR.DUPLICATE_ORDER_ID;
     else if (orderId <= this.maxOrderId && cfg.orderIdSources > 0 && orderId <= this.sourceMarks[orderId % cfg.orderIdSources]!) r = RR.ORDER_ID_REUSED;
     else if (size < cfg.minSize) r = RR.SIZE_BELOW_MINIMUM;
     else if (isLimit && price * size < cfg.minNotional) r = RR.NOTIONAL_BELOW_MINIMUM;
@@ -290,19 +328,10 @@ export class OrderBook {
       if (orderId > this.sourceMarks[src]!) this.sourceMarks[src] = orderId;
     }
 
-    const t = this.orderPool.pop() ?? new Order();
-    t.id = orderId;
-    t.account = accountId;
-    t.side = side as Side;
-    t.price = price;
-    t.remaining = size;
-    t.tif = tif as TimeInForce;
-    t.expiresAt = expiresAt;
-    t.stp = stp as StpMode;
-    t.postOnly = postOnly;
+    const t = this.newOrder(orderId, accountId, side, price, size, tif, expiresAt, stp, postOnly);
     if (tif === TIF.FOK && !this.fokFillable(t, limitKey)) {
       this.eDone(ts, orderId, accountId, DR.KILLED, size);
-      this.orderPool.push(t);
+      this.freeOrder(t);
       return;
     }
     const status = this.match(t, limitKey, ts);
@@ -313,10 +342,10 @@ export class OrderBook {
     const ts = cmd.ts;
     if (!this.advance(ts, CT.Cancel, cmd.orderId, cmd.accountId)) return;
     const o = this.byId.get(cmd.orderId);
-    if (o === undefined) {
+    if (o === ABSENT) {
       this.eRejected(ts, CT.Cancel, sanitizeId(cmd.orderId), sanitizeId(cmd.accountId), RR.ORDER_NOT_FOUND);
-    } else if (o.account !== cmd.accountId) {
-      this.eRejected(ts, CT.Cancel, o.id, sanitizeId(cmd.accountId), RR.NOT_ORDER_OWNER);
+    } else if (this.od[o * OD + D_ACCOUNT] !== cmd.accountId) {
+      this.eRejected(ts, CT.Cancel, this.od[o * OD + D_ID]!, sanitizeId(cmd.accountId), RR.NOT_ORDER_OWNER);
     } else {
       this.removeResting(o, DR.CANCELLED, ts);
     }
@@ -332,10 +361,11 @@ export class OrderBook {
     }
     this.indexAccounts();
     const acct = this.accounts.get(cmd.accountId);
-    if (acct === undefined) return;
-    const list: Order[] = [];
-    for (let o = acct.head; o !== null; o = o.acctNext) list.push(o);
-    list.sort((a, b) => a.id - b.id);
+    if (acct === ABSENT) return;
+    const list: number[] = [];
+    for (let o = this.accountHead[acct]!; o !== NIL; o = this.ol[o * OL + L_ACCT_NEXT]!) list.push(o);
+    const od = this.od;
+    list.sort((a, b) => od[a * OD + D_ID]! - od[b * OD + D_ID]!);
     for (const o of list) this.removeResting(o, DR.CANCELLED, ts);
   }
 
@@ -346,48 +376,56 @@ export class OrderBook {
     const size: number = cmd.size;
     const cfg = this.cfg;
     const o = this.byId.get(cmd.orderId);
+    const od = this.od;
+    const d = o * OD;
+    const meta = o === ABSENT ? 0 : this.ol[o * OL + L_META]!;
+    const side = (meta & 1) as Side;
+    const oldPrice = o === ABSENT ? 0 : od[d + D_PRICE]!;
+    const remaining = o === ABSENT ? 0 : od[d + D_REMAINING]!;
     let r = 0;
-    if (o === undefined) r = RR.ORDER_NOT_FOUND;
-    else if (o.account !== cmd.accountId) r = RR.NOT_ORDER_OWNER;
+    if (o === ABSENT) r = RR.ORDER_NOT_FOUND;
+    else if (od[d + D_ACCOUNT] !== cmd.accountId) r = RR.NOT_ORDER_OWNER;
     else if (!(Number.isSafeInteger(price) && price > 0)) r = RR.INVALID_PRICE;
     else if (!(Number.isSafeInteger(size) && size > 0)) r = RR.INVALID_SIZE;
     else if (price * size > MAX) r = RR.NOTIONAL_OUT_OF_RANGE;
-    else if (price === o.price && size === o.remaining) r = RR.AMEND_NO_CHANGE;
+    else if (price === oldPrice && size === remaining) r = RR.AMEND_NO_CHANGE;
     else if (size < cfg.minSize) r = RR.SIZE_BELOW_MINIMUM;
     else if (price * size < cfg.minNotional) r = RR.NOTIONAL_BELOW_MINIMUM;
-    else if (price !== o.price && this.outOfBand(price)) r = RR.PRICE_OUT_OF_BAND;
-    else if (size > o.remaining && size - o.remaining > MAX - o.level!.book.total) r = RR.BOOK_SIZE_OUT_OF_RANGE;
-    else if (price !== o.price && o.postOnly && this.wouldTake(o.side, this.limitKeyOf(o.side, price)))
+    else if (price !== oldPrice && this.outOfBand(price)) r = RR.PRICE_OUT_OF_BAND;
+    else if (size > remaining && size - remaining > MAX - this.sideOf(side).total) r = RR.BOOK_SIZE_OUT_OF_RANGE;
+    else if (price !== oldPrice && (meta & M_POST_ONLY) !== 0 && this.wouldTake(side, this.limitKeyOf(side, price)))
       r = RR.POST_ONLY_WOULD_TAKE;
-    if (r !== 0 || o === undefined) {
+    if (r !== 0) {
       this.eRejected(ts, CT.Amend, sanitizeId(cmd.orderId), sanitizeId(cmd.accountId), r as RejectReason);
       return;
     }
-    this.eAmended(ts, o.id, o.account, price, size, AR.USER);
-    const lvl = o.level!;
-    if (price === o.price) {
-      if (size < o.remaining) {
+    const orderId = od[d + D_ID]!;
+    this.eAmended(ts, orderId, od[d + D_ACCOUNT]!, price, size, AR.USER);
+    const lvl = this.ol[o * OL + L_LEVEL]!;
+    const bs = this.sideOf(side);
+    if (price === oldPrice) {
+      if (size < remaining) {
         // Size down: keeps its place in the queue.
-        const d = o.remaining - size;
-        o.remaining = size;
-        lvl.total -= d;
-        lvl.book.total -= d;
+        const diff = remaining - size;
+        od[d + D_REMAINING] = size;
+        this.vd[lvl * VD + V_TOTAL] = this.vd[lvl * VD + V_TOTAL]! - diff;
+        bs.total -= diff;
       } else {
         // Size up: loses priority (back of the same level).
         this.unlink(o);
-        o.remaining = size;
+        od[d + D_REMAINING] = size;
         this.append(lvl, o);
       }
-      this.eLevel(ts, o.side, price, lvl.total);
+      this.eLevel(ts, side, price, this.vd[lvl * VD + V_TOTAL]!);
       return;
     }
     // Price change: leaves its level and re-enters at the new price as if new (may trade).
     this.unlink(o);
-    this.eLevel(ts, o.side, lvl.price, lvl.total);
-    if (lvl.count === 0) this.removeLevel(lvl);
-    o.price = price;
-    o.remaining = size;
-    const status = this.match(o, this.limitKeyOf(o.side, price), ts);
+    this.eLevel(ts, side, oldPrice, this.vd[lvl * VD + V_TOTAL]!);
+    if (this.vl[lvl * VL + W_COUNT] === 0) this.removeLevel(lvl);
+    od[d + D_PRICE] = price;
+    od[d + D_REMAINING] = size;
+    const status = this.match(o, this.limitKeyOf(side, price), ts);
     this.finishTaker(o, status, true, ts);
   }
 
@@ -428,13 +466,11 @@ export class OrderBook {
   }
   /** Best bid in ticks, 0 when the bid side is empty. */
   bestBid(): number {
-    const l = this.bids.levels;
-    return l.length === 0 ? 0 : l[l.length - 1]!.price;
+    return this.bestPrice(this.bids);
   }
   /** Best ask in ticks, 0 when the ask side is empty. */
   bestAsk(): number {
-    const l = this.asks.levels;
-    return l.length === 0 ? 0 : l[l.length - 1]!.price;
+    return this.bestPrice(this.asks);
   }
   /** Number of resting orders. */
   get orderCount(): number {
@@ -442,24 +478,24 @@ export class OrderBook {
   }
   getOrder(orderId: number): OrderView | undefined {
     const o = this.byId.get(orderId);
-    return o === undefined ? undefined : view(o);
+    return o === ABSENT ? undefined : this.view(o);
   }
   /** Resting orders of a side, best level first, FIFO within a level. */
   orders(side: Side): OrderView[] {
     const out: OrderView[] = [];
-    const levels = (side === Side.Buy ? this.bids : this.asks).levels;
-    for (let i = levels.length - 1; i >= 0; i--) {
-      for (let o = levels[i]!.head; o !== null; o = o.next) out.push(view(o));
+    const bs = this.sideOf(side);
+    for (let i = bs.n - 1; i >= 0; i--) {
+      for (let o = this.vl[bs.ids[i]! * VL + W_HEAD]!; o !== NIL; o = this.ol[o * OL + L_NEXT]!) out.push(this.view(o));
     }
     return out;
   }
   /** Aggregated levels of a side, best first (at most maxLevels). */
   depth(side: Side, maxLevels = Infinity): LevelView[] {
     const out: LevelView[] = [];
-    const levels = (side === Side.Buy ? this.bids : this.asks).levels;
-    for (let i = levels.length - 1; i >= 0 && out.length < maxLevels; i--) {
-      const l = levels[i]!;
-      out.push({ price: l.price, size: l.total, orders: l.count });
+    const bs = this.sideOf(side);
+    for (let i = bs.n - 1; i >= 0 && out.length < maxLevels; i--) {
+      const l = bs.ids[i]!;
+      out.push({ price: this.vd[l * VD + V_PRICE]!, size: this.vd[l * VD + V_TOTAL]!, orders: this.vl[l * VL + W_COUNT]! });
     }
     return out;
   }
@@ -470,7 +506,8 @@ export class OrderBook {
   /** Resting orders of one account. */
   openOrderCount(accountId: number): number {
     this.indexAccounts();
-    return this.accounts.get(accountId)?.count ?? 0;
+    const a = this.accounts.get(accountId);
+    return a === ABSENT ? 0 : this.accountCount[a]!;
   }
   /** Running 64-bit hash over every emitted event, 16 lowercase hex chars (see README). */
   stateHash(): string {
@@ -503,21 +540,23 @@ export class OrderBook {
     w.uint(this.hash.b >>> 0);
     w.uint(this.maxOrderId);
     for (const m of this.sourceMarks) w.uint(m);
+    const od = this.od;
+    const ol = this.ol;
     for (const bs of [this.bids, this.asks]) {
-      const levels = bs.levels;
-      w.uint(levels.length);
-      for (let i = levels.length - 1; i >= 0; i--) {
-        const l = levels[i]!;
-        w.uint(l.price);
-        w.uint(l.count);
-        for (let o = l.head; o !== null; o = o.next) {
-          w.uint(o.id);
-          w.uint(o.account);
-          w.uint(o.remaining);
-          w.uint(o.tif);
-          w.uint(o.expiresAt);
-          w.uint(o.stp);
-          w.uint(o.postOnly ? 1 : 0);
+      w.uint(bs.n);
+      for (let i = bs.n - 1; i >= 0; i--) {
+        const l = bs.ids[i]!;
+        w.uint(this.vd[l * VD + V_PRICE]!);
+        w.uint(this.vl[l * VL + W_COUNT]!);
+        for (let o = this.vl[l * VL + W_HEAD]!; o !== NIL; o = ol[o * OL + L_NEXT]!) {
+          const meta = ol[o * OL + L_META]!;
+          w.uint(od[o * OD + D_ID]!);
+          w.uint(od[o * OD + D_ACCOUNT]!);
+          w.uint(od[o * OD + D_REMAINING]!);
+          w.uint((meta >> M_TIF_SHIFT) & 3);
+          w.uint(this.expiresAt[o]!);
+          w.uint((meta >> M_STP_SHIFT) & 7);
+          w.uint((meta & M_POST_ONLY) !== 0 ? 1 : 0);
         }
       }
     }
@@ -606,29 +645,24 @@ export class OrderBook {
         if (nOrders === 0) r.fail('empty level');
         // Levels arrive best first; the array keeps the best last, so insert at the front.
         const lvl = book.newLevel(bs, price);
-        bs.levels.unshift(lvl);
+        book.insertLevel(bs, 0, lvl);
         for (let j = 0; j < nOrders; j++) {
-          const o = new Order();
-          o.id = r.uint();
-          o.account = r.uint();
-          o.remaining = r.uint();
+          const id = r.uint();
+          const account = r.uint();
+          const remaining = r.uint();
           const tif = r.uint();
-          o.expiresAt = r.uint();
+          const expiresAt = r.uint();
           const stp = r.uint();
           const po = r.uint();
-          if (o.id === 0 || book.byId.has(o.id)) r.fail(`bad or duplicate order id ${o.id}`);
-          if (o.id > maxResting) maxResting = o.id;
-          if (o.remaining === 0 || price * o.remaining > MAX) r.fail('bad order size');
+          if (id === 0 || book.byId.get(id) !== ABSENT) r.fail(`bad or duplicate order id ${id}`);
+          if (id > maxResting) maxResting = id;
+          if (remaining === 0 || price * remaining > MAX) r.fail('bad order size');
           if (tif !== TIF.GTC && tif !== TIF.GTT) r.fail('bad time in force');
-          if (tif === TIF.GTT ? o.expiresAt <= book.now : o.expiresAt !== 0) r.fail('bad expiry');
+          if (tif === TIF.GTT ? expiresAt <= book.now : expiresAt !== 0) r.fail('bad expiry');
           if (stp > 4) r.fail('bad stp mode');
           if (po > 1) r.fail('bad post-only flag');
-          if (o.remaining > MAX - bs.total) r.fail('side size out of range');
-          o.side = bs.side;
-          o.price = price;
-          o.tif = tif as TimeInForce;
-          o.stp = stp as StpMode;
-          o.postOnly = po === 1;
+          if (remaining > MAX - bs.total) r.fail('side size out of range');
+          const o = book.newOrder(id, account, bs.side, price, remaining, tif, expiresAt, stp, po === 1);
           book.append(lvl, o);
           book.register(o);
         }
@@ -700,30 +734,36 @@ export class OrderBook {
   }
 
   private wouldTake(side: Side, limitKey: number): boolean {
-    const opp = side === Side.Buy ? this.asks.levels : this.bids.levels;
-    return opp.length > 0 && opp[opp.length - 1]!.key >= limitKey;
+    const opp = side === Side.Buy ? this.asks : this.bids;
+    return opp.n > 0 && this.vd[opp.ids[opp.n - 1]! * VD + V_KEY]! >= limitKey;
   }
 
   /** FOK pre-check: true iff executing now would trade the full size (self-trade prevention included). */
-  private fokFillable(t: Order, limitKey: number): boolean {
-    let need = t.remaining;
-    const opp = t.side === Side.Buy ? this.asks.levels : this.bids.levels;
-    const stp = t.stp;
-    for (let i = opp.length - 1; i >= 0; i--) {
-      const lvl = opp[i]!;
-      if (lvl.key < limitKey) return false;
+  private fokFillable(t: number, limitKey: number): boolean {
+    const od = this.od;
+    const ol = this.ol;
+    const vd = this.vd;
+    const vl = this.vl;
+    let need = od[t * OD + D_REMAINING]!;
+    const account = od[t * OD + D_ACCOUNT]!;
+    const meta = ol[t * OL + L_META]!;
+    const opp = (meta & 1) === Side.Buy ? this.asks : this.bids;
+    const stp = (meta >> M_STP_SHIFT) & 7;
+    for (let i = opp.n - 1; i >= 0; i--) {
+      const lvl = opp.ids[i]!;
+      if (vd[lvl * VD + V_KEY]! < limitKey) return false;
       if (stp === STP.None) {
-        need -= lvl.total;
+        need -= vd[lvl * VD + V_TOTAL]!;
         if (need <= 0) return true;
         continue;
       }
-      for (let m = lvl.head; m !== null; m = m.next) {
-        if (m.account === t.account) {
+      for (let m = vl[lvl * VL + W_HEAD]!; m !== NIL; m = ol[m * OL + L_NEXT]!) {
+        if (od[m * OD + D_ACCOUNT] === account) {
           // Cancel-oldest removes the maker and goes on; every other mode ends the taker before it fills.
           if (stp === STP.CancelOldest) continue;
           return false;
         }
-        need -= m.remaining;
+        need -= od[m * OD + D_REMAINING]!;
         if (need <= 0) return true;
       }
     }
@@ -734,36 +774,49 @@ export class OrderBook {
    * Matches taker `t` against the opposite side while levels are eligible (key >= limitKey). Emits trades,
    * maker done / STP events and one level event per touched level. Returns STOPPED when self-trade
    * prevention ended the taker (its done event is then emitted by finishTaker with stopRelease).
+   * Allocates nothing (makers only go back to the free lists), so the arrays read here stay current.
    */
-  private match(t: Order, limitKey: number, ts: number): number {
-    const bs = t.side === Side.Buy ? this.asks : this.bids;
-    const opp = bs.levels;
-    const stp = t.stp;
+  private match(t: number, limitKey: number, ts: number): number {
+    const od = this.od;
+    const ol = this.ol;
+    const vd = this.vd;
+    const vl = this.vl;
+    const td = t * OD;
+    const meta = ol[t * OL + L_META]!;
+    const takerSide = (meta & 1) as Side;
+    const bs = takerSide === Side.Buy ? this.asks : this.bids;
+    const stp = (meta >> M_STP_SHIFT) & 7;
+    const takerId = od[td + D_ID]!;
+    const takerAccount = od[td + D_ACCOUNT]!;
+    let left = od[td + D_REMAINING]!;
     let status = 0;
-    while (t.remaining > 0) {
-      const n = opp.length;
+    while (left > 0) {
+      const n = bs.n;
       if (n === 0) break;
-      const lvl = opp[n - 1]!;
-      if (lvl.key < limitKey) break;
-      const price = lvl.price;
+      const lvl = bs.ids[n - 1]!;
+      const v = lvl * VD;
+      if (vd[v + V_KEY]! < limitKey) break;
+      const price = vd[v + V_PRICE]!;
       let touched = false;
-      let m = lvl.head;
-      while (m !== null && t.remaining > 0) {
-        const next = m.next;
-        if (m.account === t.account && stp !== STP.None) {
+      let m = vl[lvl * VL + W_HEAD]!;
+      while (m !== NIL && left > 0) {
+        const md = m * OD;
+        const next = ol[m * OL + L_NEXT]!;
+        const makerAccount = od[md + D_ACCOUNT]!;
+        const makerLeft = od[md + D_REMAINING]!;
+        if (makerAccount === takerAccount && stp !== STP.None) {
           if (stp === STP.CancelNewest) {
-            this.stopRelease = t.remaining;
+            this.stopRelease = left;
             status = STOPPED;
             break;
           }
           touched = true;
           if (stp === STP.CancelOldest || stp === STP.CancelBoth) {
-            const rem = m.remaining;
             this.unlink(m);
-            this.eDone(ts, m.id, m.account, DR.SELF_TRADE, rem);
+            this.eDone(ts, od[md + D_ID]!, makerAccount, DR.SELF_TRADE, makerLeft);
             this.retire(m);
             if (stp === STP.CancelBoth) {
-              this.stopRelease = t.remaining;
+              this.stopRelease = left;
               status = STOPPED;
               break;
             }
@@ -771,79 +824,87 @@ export class OrderBook {
             continue;
           }
           // Decrement and cancel: both shrink by the overlap, no trade; whichever reaches zero is cancelled.
-          const q = m.remaining < t.remaining ? m.remaining : t.remaining;
-          if (m.remaining === q) {
+          const q = makerLeft < left ? makerLeft : left;
+          if (makerLeft === q) {
             this.unlink(m);
-            this.eDone(ts, m.id, m.account, DR.SELF_TRADE, q);
+            this.eDone(ts, od[md + D_ID]!, makerAccount, DR.SELF_TRADE, q);
             this.retire(m);
           } else {
-            m.remaining -= q;
-            lvl.total -= q;
+            od[md + D_REMAINING] = makerLeft - q;
+            vd[v + V_TOTAL] = vd[v + V_TOTAL]! - q;
             bs.total -= q;
-            this.eAmended(ts, m.id, m.account, price, m.remaining, AR.SELF_TRADE_DECREMENT);
+            this.eAmended(ts, od[md + D_ID]!, makerAccount, price, makerLeft - q, AR.SELF_TRADE_DECREMENT);
           }
-          t.remaining -= q;
-          if (t.remaining === 0) {
+          left -= q;
+          if (left === 0) {
             this.stopRelease = q;
             status = STOPPED;
             break;
           }
-          this.eAmended(ts, t.id, t.account, t.price, t.remaining, AR.SELF_TRADE_DECREMENT);
+          this.eAmended(ts, takerId, takerAccount, od[td + D_PRICE]!, left, AR.SELF_TRADE_DECREMENT);
           m = next;
           continue;
         }
         touched = true;
-        const q = m.remaining < t.remaining ? m.remaining : t.remaining;
-        m.remaining -= q;
-        t.remaining -= q;
-        lvl.total -= q;
+        const q = makerLeft < left ? makerLeft : left;
+        od[md + D_REMAINING] = makerLeft - q;
+        left -= q;
+        vd[v + V_TOTAL] = vd[v + V_TOTAL]! - q;
         bs.total -= q;
         this.lastPrice = price;
-        this.eTrade(ts, m, t, price, q);
-        if (m.remaining === 0) {
+        this.eTrade(ts, od[md + D_ID]!, makerAccount, takerId, takerAccount, takerSide, price, q);
+        if (makerLeft === q) {
           this.unlink(m);
-          this.eDone(ts, m.id, m.account, DR.FILLED, 0);
+          this.eDone(ts, od[md + D_ID]!, makerAccount, DR.FILLED, 0);
           this.retire(m);
         }
         m = next;
       }
-      if (touched) this.eLevel(ts, bs.side, price, lvl.total);
-      if (lvl.count === 0) {
-        opp.pop();
-        this.levelPool.push(lvl);
+      if (touched) this.eLevel(ts, bs.side, price, vd[v + V_TOTAL]!);
+      if (vl[lvl * VL + W_COUNT] === 0) {
+        bs.n = n - 1;
+        this.releaseLevel(lvl);
       }
       if (status !== 0) break;
     }
+    od[td + D_REMAINING] = left;
     return status;
   }
 
   /** Final outcome of a taker after match(): done (self-trade / filled / unfilled) or rest in the book. */
-  private finishTaker(t: Order, status: number, restable: boolean, ts: number): void {
+  private finishTaker(t: number, status: number, restable: boolean, ts: number): void {
+    const od = this.od;
+    const id = od[t * OD + D_ID]!;
+    const account = od[t * OD + D_ACCOUNT]!;
+    const left = od[t * OD + D_REMAINING]!;
     if (status !== 0) {
-      this.eDone(ts, t.id, t.account, DR.SELF_TRADE, this.stopRelease);
-    } else if (t.remaining === 0) {
-      this.eDone(ts, t.id, t.account, DR.FILLED, 0);
+      this.eDone(ts, id, account, DR.SELF_TRADE, this.stopRelease);
+    } else if (left === 0) {
+      this.eDone(ts, id, account, DR.FILLED, 0);
     } else if (restable) {
-      const bs = t.side === Side.Buy ? this.bids : this.asks;
-      const lvl = this.levelFor(bs, t.price);
+      const meta = this.ol[t * OL + L_META]!;
+      const side = (meta & 1) as Side;
+      const price = od[t * OD + D_PRICE]!;
+      const lvl = this.levelFor(this.sideOf(side), price);
       this.append(lvl, t);
-      if (!t.live) this.register(t);
-      this.eLevel(ts, t.side, t.price, lvl.total);
+      if ((meta & M_LIVE) === 0) this.register(t);
+      this.eLevel(ts, side, price, this.vd[lvl * VD + V_TOTAL]!);
       return;
     } else {
-      this.eDone(ts, t.id, t.account, DR.UNFILLED, t.remaining);
+      this.eDone(ts, id, account, DR.UNFILLED, left);
     }
     this.retire(t);
   }
 
   /** Cancel / expire a resting order: done event, then the level's new total. */
-  private removeResting(o: Order, reason: DoneReason, ts: number): void {
-    const lvl = o.level!;
-    const rem = o.remaining;
+  private removeResting(o: number, reason: DoneReason, ts: number): void {
+    const od = this.od;
+    const lvl = this.ol[o * OL + L_LEVEL]!;
+    const left = od[o * OD + D_REMAINING]!;
     this.unlink(o);
-    this.eDone(ts, o.id, o.account, reason, rem);
-    this.eLevel(ts, o.side, lvl.price, lvl.total);
-    if (lvl.count === 0) this.removeLevel(lvl);
+    this.eDone(ts, od[o * OD + D_ID]!, od[o * OD + D_ACCOUNT]!, reason, left);
+    this.eLevel(ts, this.vl[lvl * VL + W_SIDE]! as Side, this.vd[lvl * VD + V_PRICE]!, this.vd[lvl * VD + V_TOTAL]!);
+    if (this.vl[lvl * VL + W_COUNT] === 0) this.removeLevel(lvl);
     this.retire(o);
   }
 
@@ -860,85 +921,202 @@ export class OrderBook {
       return false;
     }
     this.now = ts;
-    const heap = this.heap;
-    while (heap.length > 0 && heap[0]!.expiresAt <= ts) this.removeResting(heap[0]!, DR.EXPIRED, ts);
+    while (this.heapN > 0 && this.expiresAt[this.heap[0]!]! <= ts) this.removeResting(this.heap[0]!, DR.EXPIRED, ts);
     return true;
   }
 
   // ---------------------------------------------------------------- structure
 
-  private newLevel(bs: BookSide, price: number): Level {
-    const lvl = this.levelPool.pop() ?? new Level(bs);
-    lvl.book = bs;
-    lvl.price = price;
-    lvl.key = price * bs.sign;
-    lvl.total = 0;
-    lvl.count = 0;
-    lvl.head = null;
-    lvl.tail = null;
-    return lvl;
+  private sideOf(side: Side): BookSide {
+    return side === Side.Buy ? this.bids : this.asks;
+  }
+
+  private bestPrice(bs: BookSide): number {
+    return bs.n === 0 ? 0 : this.vd[bs.ids[bs.n - 1]! * VD + V_PRICE]!;
+  }
+
+  /** A fresh order record (not linked anywhere, not live). */
+  private newOrder(
+    id: number,
+    account: number,
+    side: number,
+    price: number,
+    size: number,
+    tif: number,
+    expiresAt: number,
+    stp: number,
+    postOnly: boolean,
+  ): number {
+    let o = this.orderFree;
+    if (o !== NIL) {
+      this.orderFree = this.ol[o * OL + L_NEXT]!;
+    } else {
+      if (this.orderTop === this.orderCap) this.growOrders();
+      o = this.orderTop++;
+    }
+    const od = this.od;
+    const d = o * OD;
+    od[d + D_ID] = id;
+    od[d + D_ACCOUNT] = account;
+    od[d + D_REMAINING] = size;
+    od[d + D_PRICE] = price;
+    this.expiresAt[o] = expiresAt;
+    const ol = this.ol;
+    const l = o * OL;
+    ol[l + L_PREV] = NIL;
+    ol[l + L_NEXT] = NIL;
+    ol[l + L_LEVEL] = NIL;
+    ol[l + L_HEAP] = NIL;
+    ol[l + L_ACCT] = NIL;
+    ol[l + L_ACCT_PREV] = NIL;
+    ol[l + L_ACCT_NEXT] = NIL;
+    ol[l + L_META] = side | (tif << M_TIF_SHIFT) | (stp << M_STP_SHIFT) | (postOnly ? M_POST_ONLY : 0);
+    return o;
+  }
+
+  /** Doubles the order records (the only time they move; amortized O(1), no garbage left for the scavenger). */
+  private growOrders(): void {
+    const cap = this.orderCap * 2;
+    this.od = grownF64(this.od, cap * OD);
+    this.ol = new Int32Array(this.od.buffer);
+    this.expiresAt = grownF64(this.expiresAt, cap);
+    this.orderCap = cap;
+  }
+
+  private freeOrder(o: number): void {
+    this.ol[o * OL + L_NEXT] = this.orderFree;
+    this.orderFree = o;
+  }
+
+  private newLevel(bs: BookSide, price: number): number {
+    let l: number;
+    if (this.levelFreeN > 0) {
+      l = this.levelFree[--this.levelFreeN]!;
+    } else {
+      if (this.levelTop === this.levelCap) {
+        const cap = this.levelCap * 2;
+        this.vd = grownF64(this.vd, cap * VD);
+        this.vl = grownI32(this.vl, cap * VL);
+        this.levelFree = grownI32(this.levelFree, cap);
+        this.levelCap = cap;
+      }
+      l = this.levelTop++;
+    }
+    const vd = this.vd;
+    vd[l * VD + V_KEY] = price * bs.sign;
+    vd[l * VD + V_PRICE] = price;
+    vd[l * VD + V_TOTAL] = 0;
+    const vl = this.vl;
+    vl[l * VL + W_HEAD] = NIL;
+    vl[l * VL + W_TAIL] = NIL;
+    vl[l * VL + W_COUNT] = 0;
+    vl[l * VL + W_SIDE] = bs.side;
+    return l;
+  }
+
+  private releaseLevel(l: number): void {
+    this.levelFree[this.levelFreeN++] = l;
+  }
+
+  /** Inserts level l at position i of its side's sorted slots. */
+  private insertLevel(bs: BookSide, i: number, l: number): void {
+    if (bs.n === bs.ids.length) bs.ids = grownI32(bs.ids, bs.n * 2);
+    const ids = bs.ids;
+    ids.copyWithin(i + 1, i, bs.n);
+    ids[i] = l;
+    bs.n++;
+  }
+
+  /** Index of the first level of bs whose key is >= key. */
+  private lowerBound(bs: BookSide, key: number): number {
+    const ids = bs.ids;
+    const vd = this.vd;
+    let lo = 0;
+    let hi = bs.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (vd[ids[mid]! * VD + V_KEY]! < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Existing or new level of `price` on side `bs`. */
-  private levelFor(bs: BookSide, price: number): Level {
-    const levels = bs.levels;
+  private levelFor(bs: BookSide, price: number): number {
     const key = price * bs.sign;
-    const n = levels.length;
-    if (n === 0 || levels[n - 1]!.key < key) {
-      const lvl = this.newLevel(bs, price);
-      levels.push(lvl);
-      return lvl;
+    const n = bs.n;
+    if (n === 0 || this.vd[bs.ids[n - 1]! * VD + V_KEY]! < key) {
+      const l = this.newLevel(bs, price);
+      this.insertLevel(bs, n, l);
+      return l;
     }
-    const top = levels[n - 1]!;
-    if (top.key === key) return top;
-    const i = lowerBound(levels, key);
-    if (i < n && levels[i]!.key === key) return levels[i]!;
-    const lvl = this.newLevel(bs, price);
-    levels.splice(i, 0, lvl);
-    return lvl;
+    const top = bs.ids[n - 1]!;
+    if (this.vd[top * VD + V_KEY] === key) return top;
+    const i = this.lowerBound(bs, key);
+    if (i < n && this.vd[bs.ids[i]! * VD + V_KEY] === key) return bs.ids[i]!;
+    const l = this.newLevel(bs, price);
+    this.insertLevel(bs, i, l);
+    return l;
   }
 
-  private removeLevel(lvl: Level): void {
-    const levels = lvl.book.levels;
-    const n = levels.length;
-    if (levels[n - 1] === lvl) levels.pop();
-    else levels.splice(lowerBound(levels, lvl.key), 1);
-    this.levelPool.push(lvl);
+  private removeLevel(l: number): void {
+    const bs = this.sideOf(this.vl[l * VL + W_SIDE]! as Side);
+    const n = bs.n;
+    if (bs.ids[n - 1] !== l) {
+      const i = this.lowerBound(bs, this.vd[l * VD + V_KEY]!);
+      bs.ids.copyWithin(i, i + 1, n);
+    }
+    bs.n = n - 1;
+    this.releaseLevel(l);
   }
 
-  private append(lvl: Level, o: Order): void {
-    o.level = lvl;
-    o.next = null;
-    o.prev = lvl.tail;
-    if (lvl.tail === null) lvl.head = o;
-    else lvl.tail.next = o;
-    lvl.tail = o;
-    lvl.count++;
-    lvl.total += o.remaining;
-    lvl.book.total += o.remaining;
+  private append(lvl: number, o: number): void {
+    const ol = this.ol;
+    const vl = this.vl;
+    const w = lvl * VL;
+    const tail = vl[w + W_TAIL]!;
+    ol[o * OL + L_LEVEL] = lvl;
+    ol[o * OL + L_NEXT] = NIL;
+    ol[o * OL + L_PREV] = tail;
+    if (tail === NIL) vl[w + W_HEAD] = o;
+    else ol[tail * OL + L_NEXT] = o;
+    vl[w + W_TAIL] = o;
+    vl[w + W_COUNT] = vl[w + W_COUNT]! + 1;
+    const size = this.od[o * OD + D_REMAINING]!;
+    this.vd[lvl * VD + V_TOTAL] = this.vd[lvl * VD + V_TOTAL]! + size;
+    this.sideOf(vl[w + W_SIDE]! as Side).total += size;
   }
 
   /** Removes o from its level FIFO (the level itself stays, even if empty). */
-  private unlink(o: Order): void {
-    const lvl = o.level!;
-    if (o.prev === null) lvl.head = o.next;
-    else o.prev.next = o.next;
-    if (o.next === null) lvl.tail = o.prev;
-    else o.next.prev = o.prev;
-    o.prev = null;
-    o.next = null;
-    o.level = null;
-    lvl.count--;
-    lvl.total -= o.remaining;
-    lvl.book.total -= o.remaining;
+  private unlink(o: number): void {
+    const ol = this.ol;
+    const vl = this.vl;
+    const l = o * OL;
+    const lvl = ol[l + L_LEVEL]!;
+    const w = lvl * VL;
+    const prev = ol[l + L_PREV]!;
+    const next = ol[l + L_NEXT]!;
+    if (prev === NIL) vl[w + W_HEAD] = next;
+    else ol[prev * OL + L_NEXT] = next;
+    if (next === NIL) vl[w + W_TAIL] = prev;
+    else ol[next * OL + L_PREV] = prev;
+    ol[l + L_PREV] = NIL;
+    ol[l + L_NEXT] = NIL;
+    ol[l + L_LEVEL] = NIL;
+    vl[w + W_COUNT] = vl[w + W_COUNT]! - 1;
+    const size = this.od[o * OD + D_REMAINING]!;
+    this.vd[lvl * VD + V_TOTAL] = this.vd[lvl * VD + V_TOTAL]! - size;
+    this.sideOf(vl[w + W_SIDE]! as Side).total -= size;
   }
 
   /** Registers a resting order: id map, account list and counter (when indexed), expiry heap. */
-  private register(o: Order): void {
-    o.live = true;
-    this.byId.set(o.id, o);
+  private register(o: number): void {
+    const l = o * OL + L_META;
+    const meta = this.ol[l]!;
+    this.ol[l] = meta | M_LIVE;
+    this.byId.set(this.od[o * OD + D_ID]!, o);
     if (this.accountIndexed) this.linkAccount(o);
-    if (o.tif === TIF.GTT) this.heapPush(o);
+    if (((meta >> M_TIF_SHIFT) & 3) === TIF.GTT) this.heapPush(o);
   }
 
   /** Builds the per-account lists from the resting orders, once (see accountIndexed). */
@@ -946,7 +1124,9 @@ export class OrderBook {
     if (this.accountIndexed) return;
     this.accountIndexed = true;
     for (const bs of [this.bids, this.asks]) {
-      for (const lvl of bs.levels) for (let o = lvl.head; o !== null; o = o.next) this.linkAccount(o);
+      for (let i = 0; i < bs.n; i++) {
+        for (let o = this.vl[bs.ids[i]! * VL + W_HEAD]!; o !== NIL; o = this.ol[o * OL + L_NEXT]!) this.linkAccount(o);
+      }
     }
   }
 
@@ -959,105 +1139,156 @@ export class OrderBook {
     const owners = new Float64Array(this.byId.size);
     let n = 0;
     for (const bs of [this.bids, this.asks]) {
-      for (const lvl of bs.levels) for (let o = lvl.head; o !== null; o = o.next) owners[n++] = o.account;
+      for (let i = 0; i < bs.n; i++) {
+        for (let o = this.vl[bs.ids[i]! * VL + W_HEAD]!; o !== NIL; o = this.ol[o * OL + L_NEXT]!) owners[n++] = this.od[o * OD + D_ACCOUNT]!;
+      }
     }
     return owners.sort();
   }
 
-  private linkAccount(o: Order): void {
-    let a = this.accounts.get(o.account);
-    if (a === undefined) {
-      a = this.accountPool.pop() ?? new Account();
-      a.id = o.account;
-      a.count = 0;
-      a.head = null;
-      this.accounts.set(o.account, a);
+  private linkAccount(o: number): void {
+    const id = this.od[o * OD + D_ACCOUNT]!;
+    let a = this.accounts.get(id);
+    if (a === ABSENT) {
+      if (this.accountFreeN > 0) {
+        a = this.accountFree[--this.accountFreeN]!;
+      } else {
+        if (this.accountTop === this.accountId.length) {
+          const cap = this.accountTop * 2;
+          this.accountId = grownF64(this.accountId, cap);
+          this.accountCount = grownI32(this.accountCount, cap);
+          this.accountHead = grownI32(this.accountHead, cap);
+          this.accountFree = grownI32(this.accountFree, cap);
+        }
+        a = this.accountTop++;
+      }
+      this.accountId[a] = id;
+      this.accountCount[a] = 0;
+      this.accountHead[a] = NIL;
+      this.accounts.set(id, a);
     }
-    o.acct = a;
-    o.acctPrev = null;
-    o.acctNext = a.head;
-    if (a.head !== null) a.head.acctPrev = o;
-    a.head = o;
-    a.count++;
+    const ol = this.ol;
+    const l = o * OL;
+    const head = this.accountHead[a]!;
+    ol[l + L_ACCT] = a;
+    ol[l + L_ACCT_PREV] = NIL;
+    ol[l + L_ACCT_NEXT] = head;
+    if (head !== NIL) ol[head * OL + L_ACCT_PREV] = o;
+    this.accountHead[a] = o;
+    this.accountCount[a] = this.accountCount[a]! + 1;
   }
 
-  /** Unregisters (if registered) and returns the node to the pool. */
-  private retire(o: Order): void {
-    if (o.live) {
-      o.live = false;
-      this.byId.delete(o.id);
-      const a = o.acct;
-      if (a !== null) {
-        if (o.acctPrev === null) a.head = o.acctNext;
-        else o.acctPrev.acctNext = o.acctNext;
-        if (o.acctNext !== null) o.acctNext.acctPrev = o.acctPrev;
-        o.acctPrev = null;
-        o.acctNext = null;
-        o.acct = null;
-        if (--a.count === 0) {
-          this.accounts.delete(a.id);
-          this.accountPool.push(a);
+  /** Unregisters (if registered) and returns the record to the free list. */
+  private retire(o: number): void {
+    const ol = this.ol;
+    const l = o * OL;
+    const meta = ol[l + L_META]!;
+    if ((meta & M_LIVE) !== 0) {
+      ol[l + L_META] = meta & ~M_LIVE;
+      this.byId.delete(this.od[o * OD + D_ID]!);
+      const a = ol[l + L_ACCT]!;
+      if (a !== NIL) {
+        const prev = ol[l + L_ACCT_PREV]!;
+        const next = ol[l + L_ACCT_NEXT]!;
+        if (prev === NIL) this.accountHead[a] = next;
+        else ol[prev * OL + L_ACCT_NEXT] = next;
+        if (next !== NIL) ol[next * OL + L_ACCT_PREV] = prev;
+        ol[l + L_ACCT_PREV] = NIL;
+        ol[l + L_ACCT_NEXT] = NIL;
+        ol[l + L_ACCT] = NIL;
+        this.accountCount[a] = this.accountCount[a]! - 1;
+        if (this.accountCount[a] === 0) {
+          this.accounts.delete(this.accountId[a]!);
+          this.accountFree[this.accountFreeN++] = a;
         }
       }
-      if (o.heapIndex >= 0) this.heapRemove(o);
+      if (ol[l + L_HEAP] !== NIL) this.heapRemove(o);
     }
-    this.orderPool.push(o);
+    this.freeOrder(o);
   }
 
-  private heapPush(o: Order): void {
-    const h = this.heap;
-    o.heapIndex = h.length;
-    h.push(o);
-    this.siftUp(o.heapIndex);
+  /** Expiry order: (expiresAt, orderId). */
+  private before(a: number, b: number): boolean {
+    const ea = this.expiresAt[a]!;
+    const eb = this.expiresAt[b]!;
+    return ea < eb || (ea === eb && this.od[a * OD + D_ID]! < this.od[b * OD + D_ID]!);
   }
 
-  private heapRemove(o: Order): void {
+  private heapPush(o: number): void {
+    if (this.heapN === this.heap.length) this.heap = grownI32(this.heap, this.heapN * 2);
+    const i = this.heapN++;
+    this.heap[i] = o;
+    this.ol[o * OL + L_HEAP] = i;
+    this.siftUp(i);
+  }
+
+  private heapRemove(o: number): void {
     const h = this.heap;
-    const i = o.heapIndex;
-    const last = h.pop()!;
-    o.heapIndex = -1;
+    const ol = this.ol;
+    const i = ol[o * OL + L_HEAP]!;
+    const last = h[--this.heapN]!;
+    ol[o * OL + L_HEAP] = NIL;
     if (last !== o) {
       h[i] = last;
-      last.heapIndex = i;
+      ol[last * OL + L_HEAP] = i;
       this.siftUp(i);
-      this.siftDown(last.heapIndex);
+      this.siftDown(ol[last * OL + L_HEAP]!);
     }
   }
 
   private siftUp(i0: number): void {
     const h = this.heap;
+    const ol = this.ol;
     let i = i0;
     const o = h[i]!;
     while (i > 0) {
       const p = (i - 1) >> 1;
       const po = h[p]!;
-      if (!orderBefore(o, po)) break;
+      if (!this.before(o, po)) break;
       h[i] = po;
-      po.heapIndex = i;
+      ol[po * OL + L_HEAP] = i;
       i = p;
     }
     h[i] = o;
-    o.heapIndex = i;
+    ol[o * OL + L_HEAP] = i;
   }
 
   private siftDown(i0: number): void {
     const h = this.heap;
-    const n = h.length;
+    const ol = this.ol;
+    const n = this.heapN;
     let i = i0;
     const o = h[i]!;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && orderBefore(h[r]!, h[l]!) ? r : l;
+      const c = r < n && this.before(h[r]!, h[l]!) ? r : l;
       const co = h[c]!;
-      if (!orderBefore(co, o)) break;
+      if (!this.before(co, o)) break;
       h[i] = co;
-      co.heapIndex = i;
+      ol[co * OL + L_HEAP] = i;
       i = c;
     }
     h[i] = o;
-    o.heapIndex = i;
+    ol[o * OL + L_HEAP] = i;
+  }
+
+  /** A plain-object copy of a resting order's record. */
+  private view(o: number): OrderView {
+    const od = this.od;
+    const meta = this.ol[o * OL + L_META]!;
+    return {
+      orderId: od[o * OD + D_ID]!,
+      accountId: od[o * OD + D_ACCOUNT]!,
+      side: (meta & 1) as Side,
+      price: od[o * OD + D_PRICE]!,
+      remaining: od[o * OD + D_REMAINING]!,
+      tif: ((meta >> M_TIF_SHIFT) & 3) as TimeInForce,
+      expiresAt: this.expiresAt[o]!,
+      postOnly: (meta & M_POST_ONLY) !== 0,
+      stp: ((meta >> M_STP_SHIFT) & 7) as StpMode,
+    };
   }
 
   // ---------------------------------------------------------------- events (sequence + hash + sink)
@@ -1083,10 +1314,10 @@ export class OrderBook {
     this.sink.onRejected(seq, ts, command, orderId, accountId, reason);
   }
 
-  private eTrade(ts: number, m: Order, t: Order, price: number, size: number): void {
+  private eTrade(ts: number, makerId: number, makerAccount: number, takerId: number, takerAccount: number, takerSide: Side, price: number, size: number): void {
     const seq = ++this.seq;
-    this.hash.trade(seq, ts, m.id, m.account, t.id, t.account, t.side, price, size);
-    this.sink.onTrade(seq, ts, m.id, m.account, t.id, t.account, t.side, price, size);
+    this.hash.trade(seq, ts, makerId, makerAccount, takerId, takerAccount, takerSide, price, size);
+    this.sink.onTrade(seq, ts, makerId, makerAccount, takerId, takerAccount, takerSide, price, size);
   }
 
   private eDone(ts: number, orderId: number, accountId: number, reason: DoneReason, remaining: number): void {
@@ -1132,29 +1363,4 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
     at += c.length;
   }
   return out;
-}
-
-function lowerBound(levels: readonly Level[], key: number): number {
-  let lo = 0;
-  let hi = levels.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (levels[mid]!.key < key) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function view(o: Order): OrderView {
-  return {
-    orderId: o.id,
-    accountId: o.account,
-    side: o.side,
-    price: o.price,
-    remaining: o.remaining,
-    tif: o.tif,
-    expiresAt: o.expiresAt,
-    postOnly: o.postOnly,
-    stp: o.stp,
-  };
 }
