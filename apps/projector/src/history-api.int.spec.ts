@@ -153,6 +153,8 @@ describe('history endpoints over the market read model', () => {
     return { status: res.status, body: (await res.json()) as Record<string, unknown> };
   };
   const readModelAsOf = { source: 'read-model', markets: { 'M1-USDC': { seq: 10, ts: T0 + 123_000 } } };
+  /** A read-model answer merged with the gateway's memory (empty here: it follows another topic). */
+  const mergedAsOf = { ...readModelAsOf, gateway: { 'M1-USDC': { seq: 0 } } };
 
   it("serves the trader's closed orders from the rows, newest last, with the sequence they reflect", async () => {
     const r = await get('/v1/orders/closed', await loginHeaders(alice));
@@ -167,7 +169,7 @@ describe('history endpoints over the market read model', () => {
       ],
     );
     assert.equal(Number(orders[0]!['average']), 1);
-    assert.deepEqual(r.body['asOf'], readModelAsOf);
+    assert.deepEqual(r.body['asOf'], mergedAsOf);
     // Paging: the newest one, then the ones before it.
     const h = await loginHeaders(alice);
     assert.deepEqual(((await get('/v1/orders/closed?limit=1', h)).body['orders'] as Record<string, unknown>[]).map((o) => o['id']), ['5']);
@@ -200,7 +202,7 @@ describe('history endpoints over the market read model', () => {
     );
     assert.deepEqual(fills[0]!['settlement'], { status: 'settled', batchId: '7', txHash: `0x${'ab'.repeat(32)}`, gasShare: '90000', feeShareWei: '180000000000000', failureReason: null });
     assert.deepEqual(fills[1]!['settlement'], { status: 'pending', batchId: null, txHash: null, gasShare: null, feeShareWei: null, failureReason: null });
-    assert.deepEqual(r.body['asOf'], readModelAsOf);
+    assert.deepEqual(r.body['asOf'], mergedAsOf);
     const bobs = (await get('/v1/orders/fills', await loginHeaders(bob))).body['fills'] as Record<string, unknown>[];
     assert.deepEqual(bobs.map((f) => [f['id'], f['orderId'], f['takerOrMaker'], f['side']]), [['3', '2', 'taker', 'sell'], ['6', '3', 'taker', 'sell']]);
   });
@@ -209,14 +211,14 @@ describe('history endpoints over the market read model', () => {
     const t = await get('/v1/markets/M1-USDC/trades?limit=10');
     assert.equal(t.status, 200, JSON.stringify(t.body));
     assert.deepEqual((t.body['trades'] as Record<string, unknown>[]).map((x) => [x['id'], x['side'], Number(x['price']), x['timestamp']]), [['3', 'sell', 1, T0 + 1_000], ['6', 'sell', 1, T0 + 120_000]]);
-    assert.deepEqual(t.body['asOf'], readModelAsOf);
+    assert.deepEqual(t.body['asOf'], mergedAsOf);
     assert.deepEqual(((await get('/v1/markets/M1-USDC/trades?limit=10&before=6')).body['trades'] as Record<string, unknown>[]).map((x) => x['id']), ['3']);
     const c1 = await get('/v1/markets/M1-USDC/candles?interval=1m');
     assert.deepEqual((c1.body['candles'] as unknown[][]).map((row) => row.map(Number)), [[T0, 1, 1, 1, 1, 0.004], [T0 + 120_000, 1, 1, 1, 1, 0.006]]);
     const c5 = await get('/v1/markets/M1-USDC/candles?interval=5m');
     assert.equal((c5.body['candles'] as unknown[][]).length, 1);
     assert.equal(Number((c5.body['candles'] as unknown[][])[0]![5]), 0.01);
-    assert.deepEqual(c5.body['asOf'], readModelAsOf);
+    assert.deepEqual(c5.body['asOf'], mergedAsOf);
   });
 
   it('refuses bad paging parameters with a 400 naming the field', async () => {

@@ -3,7 +3,8 @@
 // not reach (finished orders beyond its window, fills beyond the last 1,000 trades, older trades and candles);
 // the live book, open orders and the WebSocket streams stay on the engine's events. Every answer says where
 // it comes from and how fresh it is: `asOf.source` ('read-model' or 'gateway') and, per market, the last
-// event sequence reflected.
+// event sequence reflected. A read-model answer is merged with what this gateway holds (fresher: the projector
+// trails the engine by its commit cadence), and `asOf.gateway` then names that part's sequence.
 import { Inject, Injectable } from '@nestjs/common';
 import { OrderType, Side, TimeInForce } from '@parallax/order-book';
 import { ApiError } from '../errors/api.errors.js';
@@ -27,6 +28,8 @@ export interface AsOf {
   readonly source: 'read-model' | 'gateway';
   /** Per market symbol: the last market event sequence reflected (and its engine time, ms, for the read model). */
   readonly markets: Readonly<Record<string, { readonly seq: number; readonly ts?: number }>>;
+  /** Read-model answers merged with this gateway's fresher memory: the sequence per market its part reflects. */
+  readonly gateway?: Readonly<Record<string, { readonly seq: number }>>;
 }
 
 export interface FillSettlementView {
@@ -38,6 +41,15 @@ export interface FillSettlementView {
   /** Wei: gasShare x the batch's effective gas price. */
   readonly feeShareWei: string | null;
   readonly failureReason: string | null;
+}
+
+export interface CandleRow {
+  readonly start: number;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume: number;
 }
 
 export type FillWithSettlement = FillView & { readonly settlement: FillSettlementView | null };
@@ -90,7 +102,7 @@ export class HistoryService {
       const view = this.viewOf(r);
       if (view !== undefined && !out.has(`${view.market}/${view.id}`)) out.set(`${view.market}/${view.id}`, view);
     }
-    return { orders: [...out.values()].sort(newestFirst).slice(0, limit).reverse(), asOf: await this.readModelAsOf(symbol) };
+    return { orders: [...out.values()].sort(newestFirst).slice(0, limit).reverse(), asOf: await this.readModelAsOf(symbol, true) };
   }
 
   /** One order: from this gateway's memory, else from the read model (an order finished long ago). */
@@ -112,25 +124,28 @@ export class HistoryService {
     const symbol = this.symbolOf(p.market);
     const limit = limitOf(p.limit, 500);
     const before = cursorOf(p.before, 'before');
-    let fills: FillView[];
-    let asOf: AsOf;
-    if (this.history === null) {
-      fills = inMemory(symbol)
-        .filter((f) => before === undefined || f.timestamp < before)
+    const newest = (list: FillView[]): FillView[] =>
+      list
         .sort((a, b) => b.timestamp - a.timestamp || Number(b.id) - Number(a.id))
         .slice(0, limit)
         .reverse();
+    const memory = inMemory(symbol).filter((f) => before === undefined || f.timestamp < before);
+    let fills: FillView[];
+    let asOf: AsOf;
+    if (this.history === null) {
+      fills = newest(memory);
       asOf = this.memoryAsOf(symbol);
     } else {
       const m = symbol === undefined ? undefined : this.markets.get(symbol);
       const rows = await this.history.fills(session.trader, { limit, ...(m === undefined ? {} : { marketId: m.def.marketId }), ...(before === undefined ? {} : { before }) });
-      fills = [];
+      const out = new Map<string, FillView>(memory.map((f) => [`${f.market}/${f.id}/${f.takerOrMaker}`, f]));
       for (const r of rows) {
         const market = this.markets.byMarketId(r.marketId);
-        if (market !== undefined) fills.push(fillView(market, tradeOf(r), r.role, r.orderId));
+        const f = market === undefined ? undefined : fillView(market, tradeOf(r), r.role, r.orderId);
+        if (f !== undefined && !out.has(`${f.market}/${f.id}/${f.takerOrMaker}`)) out.set(`${f.market}/${f.id}/${f.takerOrMaker}`, f);
       }
-      fills.reverse();
-      asOf = await this.readModelAsOf(symbol);
+      fills = newest([...out.values()]);
+      asOf = await this.readModelAsOf(symbol, true);
     }
     return { fills: await this.withSettlement(fills), asOf };
   }
@@ -144,21 +159,32 @@ export class HistoryService {
     if (this.history === null || memory.length >= limit) {
       return { trades: memory.slice(-limit).map((t) => tradeView(m, t)), asOf: this.memoryAsOf(m.def.symbol) };
     }
-    const rows = await this.history.trades(m.def.marketId, limit, before);
-    return { trades: [...rows].reverse().map((t) => tradeView(m, tradeOf(t))), asOf: await this.readModelAsOf(m.def.symbol) };
+    const merged = new Map<number, TradeRecord>((await this.history.trades(m.def.marketId, limit, before)).map((t) => [t.seq, tradeOf(t)]));
+    for (const t of memory) merged.set(t.seq, t);
+    const trades = [...merged.values()].sort((a, b) => a.seq - b.seq).slice(-limit);
+    return { trades: trades.map((t) => tradeView(m, t)), asOf: await this.readModelAsOf(m.def.symbol, true) };
   }
 
   /**
    * Candles from `since`: this gateway's (up to 7 days of 1-minute candles) when they cover every period from
    * `since`, else the read model's. `inMemory` aggregates this gateway's candles.
    */
-  async candles<C>(m: ApiMarket, periodMs: number, since: number, limit: number, inMemory: () => C[]): Promise<{ candles: (C | { start: number; open: number; high: number; low: number; close: number; volume: number })[]; asOf: AsOf }> {
+  async candles(m: ApiMarket, periodMs: number, since: number, limit: number, inMemory: () => CandleRow[]): Promise<{ candles: CandleRow[]; asOf: AsOf }> {
     const state = this.data.market(m.def.marketId);
     const first = state?.candles[0]?.start;
-    // Memory's first period may be partial (or older ones dropped): it answers only from the period after it.
-    const memoryReaches = first !== undefined && since >= first - (first % periodMs) + periodMs;
-    if (this.history === null || memoryReaches) return { candles: inMemory(), asOf: this.memoryAsOf(m.def.symbol) };
-    return { candles: [...(await this.history.candles(m.def.marketId, periodMs, since, limit))], asOf: await this.readModelAsOf(m.def.symbol) };
+    const boundary = first === undefined ? undefined : first - (first % periodMs);
+    // Memory's first period may be partial (or older ones dropped): it answers alone only from the period after.
+    if (this.history === null || (boundary !== undefined && since >= boundary + periodMs)) return { candles: inMemory(), asOf: this.memoryAsOf(m.def.symbol) };
+    const stored = await this.history.candles(m.def.marketId, periodMs, since, limit);
+    const byStart = new Map<number, CandleRow>(stored.map((c) => [c.start, c]));
+    // Periods memory holds are fresher, except the first one memory may hold only part of: both count a prefix
+    // of the same trades there, so the larger volume is the fresher.
+    for (const c of inMemory()) {
+      const s = byStart.get(c.start);
+      if (s === undefined || c.start !== boundary || c.volume >= s.volume) byStart.set(c.start, c);
+    }
+    const candles = [...byStart.values()].sort((a, b) => a.start - b.start).slice(-limit);
+    return { candles, asOf: await this.readModelAsOf(m.def.symbol, true) };
   }
 
   private async withSettlement(fills: FillView[]): Promise<FillWithSettlement[]> {
@@ -218,10 +244,11 @@ export class HistoryService {
     return { source: 'gateway', markets: Object.fromEntries(list.map((m) => [m.def.symbol, { seq: this.data.market(m.def.marketId)?.seq ?? 0 }])) };
   }
 
-  private async readModelAsOf(symbol: string | undefined): Promise<AsOf> {
+  private async readModelAsOf(symbol: string | undefined, merged = false): Promise<AsOf> {
     const list = symbol === undefined ? this.markets.all() : [this.markets.get(symbol)];
     const rows = (await this.history?.asOf(list.map((m) => m.def.marketId)))?.markets ?? {};
-    return { source: 'read-model', markets: Object.fromEntries(list.map((m) => [m.def.symbol, rows[String(m.def.marketId)] ?? { seq: 0, ts: 0 }])) };
+    const markets = Object.fromEntries(list.map((m) => [m.def.symbol, rows[String(m.def.marketId)] ?? { seq: 0, ts: 0 }]));
+    return merged ? { source: 'read-model', markets, gateway: this.memoryAsOf(symbol).markets } : { source: 'read-model', markets };
   }
 }
 
