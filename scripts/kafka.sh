@@ -15,7 +15,7 @@
 # The broker authenticates every client (SASL/SCRAM-SHA-512) and authorizes it by ACL (scripts/kafka/acls.mjs):
 # fresh random passwords at every start for `admin` (super user), `parallax-test` (what integration tests
 # use: everything on their own topics) and the production principals parallax-engine, parallax-ingest,
-# parallax-settlement, parallax-risk and parallax-chain-watcher. They are kept in
+# parallax-settlement, parallax-risk, parallax-chain-watcher and parallax-projector. They are kept in
 # .cache/kafka/run/<port>/credentials.json (mode 600).
 # Progress goes to stderr; stdout carries only `export` lines (KAFKA_BROKERS, KAFKA_SASL_MECHANISM,
 # KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD of parallax-test, KAFKA_CREDENTIALS_FILE), so
@@ -37,7 +37,7 @@ RUN_DIR="$CACHE/run/$PORT"
 PID_FILE="$RUN_DIR/kafka.pid"
 STATE_FILE="$RUN_DIR/state"
 CREDENTIALS_FILE="$RUN_DIR/credentials.json"
-USERS=(admin parallax-test parallax-engine parallax-ingest parallax-settlement parallax-risk parallax-chain-watcher)
+USERS=(admin parallax-test parallax-engine parallax-ingest parallax-settlement parallax-risk parallax-chain-watcher parallax-projector)
 TEST_USER=parallax-test
 BROKERS="127.0.0.1:$PORT"
 # Kafka's own JVM defaults (kafka-run-class.sh), minus the GC log.

@@ -20,6 +20,9 @@
 //                          snapshots; writes orders, signed orders, its answers and dead letters, in transactions under its
 //                          group id
 //   parallax-chain-watcher writes chain events and its progress topic (read back to resume), nothing else
+//   parallax-projector     reads the risk journal and the shards' inputs it names, the market events and the
+//                          signed orders (the read models in PostgreSQL); writes nothing: its transactions only
+//                          commit its groups' offsets
 // Each input of the risk shards has exactly one writer (requests: ingest, chain events: chain watcher, account
 // events: engine): whoever may write requests cannot forge a deposit or a fill.
 // Topic names and group ids are the defaults (@parallax/contracts DEFAULT_TOPICS); a deployment that renames
@@ -35,6 +38,7 @@ export const PRINCIPALS = Object.freeze({
   settlement: 'parallax-settlement',
   risk: 'parallax-risk',
   chainWatcher: 'parallax-chain-watcher',
+  projector: 'parallax-projector',
 });
 
 export function topicNames(env = process.env) {
@@ -69,7 +73,10 @@ export function policy(env = process.env) {
   const riskGroup = env.RISK_GROUP_ID ?? 'parallax-risk';
   const riskClient = env.RISK_KAFKA_CLIENT_ID ?? 'parallax-risk';
   const chainWatcherClient = env.CHAIN_WATCHER_KAFKA_CLIENT_ID ?? 'parallax-chain-watcher';
-  const { engine, ingest, settlement, risk, chainWatcher } = PRINCIPALS;
+  const projectorGroup = env.PROJECTOR_GROUP_ID ?? 'parallax-projector';
+  const projectorMarketsGroup = env.PROJECTOR_MARKETS_GROUP_ID ?? `${projectorGroup}-markets`;
+  const projectorClient = env.PROJECTOR_KAFKA_CLIENT_ID ?? 'parallax-projector';
+  const { engine, ingest, settlement, risk, chainWatcher, projector } = PRINCIPALS;
   return [
     [engine, 'TOPIC', 'LITERAL', t.orders, ['READ', 'DESCRIBE']],
     [engine, 'TOPIC', 'LITERAL', t.snapshots, ['READ', 'WRITE', 'DESCRIBE']],
@@ -124,6 +131,21 @@ export function policy(env = process.env) {
     // Its transactional ids are `parallax-chain-watcher-<chain id>-<contract>-<progress topic>`.
     [chainWatcher, 'TRANSACTIONAL_ID', 'PREFIXED', 'parallax-chain-watcher-', ['WRITE', 'DESCRIBE']],
     [chainWatcher, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
+
+    [projector, 'TOPIC', 'LITERAL', t.riskJournal, ['READ', 'DESCRIBE']],
+    [projector, 'TOPIC', 'LITERAL', t.requests, ['READ', 'DESCRIBE']],
+    [projector, 'TOPIC', 'LITERAL', t.chainEvents, ['READ', 'DESCRIBE']],
+    [projector, 'TOPIC', 'LITERAL', t.accountEvents, ['READ', 'DESCRIBE']],
+    [projector, 'TOPIC', 'LITERAL', t.marketEvents, ['READ', 'DESCRIBE']],
+    [projector, 'TOPIC', 'LITERAL', t.signedOrders, ['READ', 'DESCRIBE']],
+    [projector, 'GROUP', 'LITERAL', projectorGroup, ['READ', 'DESCRIBE']],
+    [projector, 'GROUP', 'LITERAL', projectorMarketsGroup, ['READ', 'DESCRIBE']],
+    // The risk inputs a journal entry names are read by range, outside any group.
+    [projector, 'GROUP', 'PREFIXED', `${projectorClient}-read-`, ['READ']],
+    // Offsets only: `<group>.offsets.<uuid>` and `<markets group>.offsets.<uuid>`.
+    [projector, 'TRANSACTIONAL_ID', 'PREFIXED', `${projectorGroup}.`, ['WRITE', 'DESCRIBE']],
+    [projector, 'TRANSACTIONAL_ID', 'PREFIXED', `${projectorMarketsGroup}.`, ['WRITE', 'DESCRIBE']],
+    [projector, 'CLUSTER', 'LITERAL', 'kafka-cluster', ['IDEMPOTENT_WRITE']],
   ];
 }
 

@@ -65,14 +65,18 @@ describe('docker-compose (parsed by docker-compose config, no engine)', () => {
     assert.deepEqual(Object.keys(services['chain-watcher']?.depends_on ?? {}).sort(), ['deploy', 'kafka-setup']);
     assert.match(JSON.stringify(services.risk?.healthcheck?.test), /\/ready/, 'risk is healthy when its shards are restored');
     assert.match(JSON.stringify(services['chain-watcher']?.healthcheck?.test), /\/ready/, 'the watcher is healthy when it follows the chain');
+    // The projector replays the shards' journal with their markets file, into the migrated database.
+    assert.deepEqual(Object.keys(services.projector?.depends_on ?? {}).sort(), ['deploy', 'kafka-setup', 'migrate']);
+    assert.match(JSON.stringify(services.projector?.healthcheck?.test), /\/ready/, 'the projector is healthy when every shard is restored');
+    assert.equal(services.projector?.environment?.RISK_MARKETS_FILE, services.risk?.environment?.RISK_MARKETS_FILE, 'the projector replays with the shards\' markets');
     // One S everywhere: the engines' account events, the risk shards' inputs, the watcher's chain events.
-    const shards = new Set(['matching-engine', 'risk', 'chain-watcher', 'kafka-setup', 'gateway'].map((n) => services[n]?.environment?.ACCOUNT_SHARDS));
+    const shards = new Set(['matching-engine', 'risk', 'chain-watcher', 'kafka-setup', 'gateway', 'projector'].map((n) => services[n]?.environment?.ACCOUNT_SHARDS));
     assert.equal(shards.size, 1, `ACCOUNT_SHARDS differs: ${[...shards].join(', ')}`);
     assert.ok([...shards][0], 'ACCOUNT_SHARDS is set');
     // The watcher never holds the operator key; it reads the deploy step's hand-off and drops it.
     assert.match(JSON.stringify(services['chain-watcher']?.command), /unset OPERATOR_PRIVATE_KEY/);
     // No image from outside: the chain runs from the app image, which the compose file builds.
-    for (const name of ['anvil', 'deploy', 'kafka-setup', 'migrate', 'matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher']) {
+    for (const name of ['anvil', 'deploy', 'kafka-setup', 'migrate', 'matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher', 'projector']) {
       assert.equal(services[name]?.image, 'parallax:local', name);
     }
     assert.ok(volumes['kafka-data'] && volumes['pg-data'] && volumes.deploy);
@@ -97,6 +101,7 @@ describe('docker-compose (parsed by docker-compose config, no engine)', () => {
       gateway: 'parallax-ingest',
       risk: 'parallax-risk',
       'chain-watcher': 'parallax-chain-watcher',
+      projector: 'parallax-projector',
       'kafka-setup': 'admin',
     };
     for (const [name, user] of Object.entries(principals)) {
@@ -214,7 +219,7 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
     assert.deepEqual(obj(obj(engineContainer.readinessProbe).httpGet).path, '/ready');
     // The terminus probes: readiness is /ready (partitions restored; database, chain and broker answer; the log
     // answers), liveness the bare /health, on every service that serves them.
-    for (const name of ['matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher']) {
+    for (const name of ['matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher', 'projector']) {
       const doc = docs.find((d) => (d.kind === 'Deployment' || d.kind === 'StatefulSet') && d.metadata.name === name);
       assert.ok(doc, name);
       const c = (arr(podSpec(doc)?.containers) as Container[])[0];
@@ -252,17 +257,17 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
     // ACCOUNT_SHARDS comes from the one ConfigMap every Kafka workload and kafka-setup read.
     const config = docs.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'parallax-config');
     assert.ok(obj(config?.data).ACCOUNT_SHARDS);
-    for (const doc of docs.filter((d) => ['matching-engine', 'risk', 'chain-watcher', 'gateway', 'kafka-setup'].includes(d.metadata.name) && podSpec(d))) {
+    for (const doc of docs.filter((d) => ['matching-engine', 'risk', 'chain-watcher', 'gateway', 'kafka-setup', 'projector'].includes(d.metadata.name) && podSpec(d))) {
       const c = (arr(podSpec(doc)?.containers) as Container[])[0];
       assert.ok(JSON.stringify(c).includes('"parallax-config"'), `${doc.metadata.name} reads parallax-config`);
       assert.equal(env(c as Container, 'ACCOUNT_SHARDS'), undefined, `${doc.metadata.name} overrides ACCOUNT_SHARDS`);
     }
     // Prometheus finds both (plain config and the operator overlay).
     const operator = build('k8s/overlays/prometheus-operator').filter((d) => d.kind === 'PodMonitor').map((d) => d.metadata.name);
-    for (const name of ['risk', 'chain-watcher']) assert.ok(operator.includes(name), `no PodMonitor for ${name}`);
+    for (const name of ['risk', 'chain-watcher', 'projector']) assert.ok(operator.includes(name), `no PodMonitor for ${name}`);
     for (const file of ['prometheus.yml', 'prometheus-k8s.yml']) {
       const jobs = (parse(readFileSync(join(root, 'k8s/base/monitoring', file), 'utf8')) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name);
-      for (const name of ['risk', 'chain-watcher']) assert.ok(jobs.includes(name), `${file} does not scrape ${name}`);
+      for (const name of ['risk', 'chain-watcher', 'projector']) assert.ok(jobs.includes(name), `${file} does not scrape ${name}`);
     }
   });
 
@@ -406,7 +411,7 @@ describe('the image runs what it ships', () => {
   }
 
   // The apps compose and k8s run, from their production sources (specs, test support and benchmarks excluded).
-  for (const app of ['matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher']) {
+  for (const app of ['matching-engine', 'settlement', 'gateway', 'risk', 'chain-watcher', 'projector']) {
     it(`apps/${app} imports only runtime dependencies`, () => {
       const files: string[] = [];
       const walk = (dir: string): void => {

@@ -32,7 +32,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-const passwords = { admin: 'admin-pw-1', engine: 'engine-pw-2', ingest: 'ingest-pw-3', settlement: 'settlement-pw-4', risk: 'risk-pw-5', chainWatcher: 'chain-watcher-pw-6' };
+const passwords = { admin: 'admin-pw-1', engine: 'engine-pw-2', ingest: 'ingest-pw-3', settlement: 'settlement-pw-4', risk: 'risk-pw-5', chainWatcher: 'chain-watcher-pw-6', projector: 'projector-pw-7' };
 const scram = (username: string, password: string): KafkaSecurity => ({ sasl: { mechanism: 'scram-sha-512', username, password } });
 
 describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
@@ -82,6 +82,7 @@ describe('k8s/base/kafka/start.sh (the compose and k8s broker)', () => {
         KAFKA_SETTLEMENT_PASSWORD: passwords.settlement,
         KAFKA_RISK_PASSWORD: passwords.risk,
         KAFKA_CHAIN_WATCHER_PASSWORD: passwords.chainWatcher,
+        KAFKA_PROJECTOR_PASSWORD: passwords.projector,
       },
       stdio: 'ignore',
     });

@@ -300,6 +300,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
         ...env,
         KAFKA_CLIENT_ID: ns === undefined ? 'parallax-projector' : `${ns}.parallax-projector`,
         PROJECTOR_GROUP_ID: ns === undefined ? 'parallax-projector' : `${ns}.parallax-projector`,
+        TOPIC_MARKET_EVENTS: names.topics.marketEvents,
         PROJECTOR_HTTP_PORT: '0',
         ...(config.DATABASE_URL === undefined ? {} : { DATABASE_URL: config.DATABASE_URL }),
         ...(config.EXCHANGE_DATA_DIR === undefined ? {} : { PROJECTOR_DATA_DIR: join(config.EXCHANGE_DATA_DIR, 'projector') }),
@@ -401,7 +402,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
           reportFailure(err instanceof Error ? err : new Error(String(err)));
         },
       );
-      logger.info({ url: p.url, database: config.DATABASE_URL === undefined ? 'embedded PGlite' : 'PostgreSQL' }, 'projector writing balances and transfers');
+      logger.info({ url: p.url, database: config.DATABASE_URL === undefined ? 'embedded PGlite' : 'PostgreSQL' }, 'projector writing balances, transfers, orders, trades and candles');
       if (log !== undefined) {
         // The projector reads the shards' inputs by the ranges their journal names, outside any consumer group
         // (its position is its database row): the embedded log must keep what it has not projected yet, or a
@@ -424,7 +425,8 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
       settlementMarkets: localChain?.markets ?? [],
       fees: settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 },
-      ...(projector === undefined ? {} : { accountReadModel: projector.store }),
+      ...(projector === undefined ? {} : { accountReadModel: projector.store, historyReadModel: projector.marketStore }),
+      ...(settlement === undefined ? {} : { fillSettlement: settlement.repo }),
     }, { logger: logger.child({ service: 'gateway' }), shutdownHooks: false });
     closers.push(() => gateway.app.close());
     progress('gateway', { url: gateway.url });

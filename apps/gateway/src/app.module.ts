@@ -12,6 +12,8 @@ import { TradingKeys } from './accounts/trading-keys.js';
 import { AccountController } from './account/account.controller.js';
 import { ACCOUNT_READ_MODEL } from './account/account-read-model.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from './gateway.context.js';
+import { FILL_SETTLEMENT_READ_MODEL, HISTORY_READ_MODEL } from './history/history-read-model.js';
+import { HistoryService } from './history/history.service.js';
 import { ORDER_INTAKE, type OrderIntake } from './intake/order-intake.js';
 import { MarketDataService } from './market-data/market-data.service.js';
 import { MarketDirectory } from './markets/market-directory.js';
@@ -99,6 +101,9 @@ export class AppModule {
         { provide: GATEWAY_CONTEXT, useValue: ctx },
         { provide: ORDER_INTAKE, useValue: intake },
         { provide: ACCOUNT_READ_MODEL, useValue: ctx.accountReadModel ?? null },
+        { provide: HISTORY_READ_MODEL, useValue: ctx.historyReadModel ?? null },
+        { provide: FILL_SETTLEMENT_READ_MODEL, useValue: ctx.fillSettlement ?? null },
+        HistoryService,
         { provide: APP_GUARD, useClass: ThrottlerGuard },
         MarketDirectory,
         MarketDataService,

@@ -5,6 +5,7 @@ import type { MarketCatalogue } from '@parallax/contracts';
 import type { Transport } from '@parallax/transport';
 import type { AccountReadModel } from './account/account-read-model.js';
 import type { GatewayConfig } from './gateway.config.js';
+import type { FillSettlementReadModel, MarketHistoryReadModel } from './history/history-read-model.js';
 
 export interface GatewayTopics {
   /** The risk shards' requests topic (RiskRequestBatch, S partitions, keyed by account): orders and cancels go there. */
@@ -38,6 +39,10 @@ export interface GatewayContext {
   readonly fees: { readonly makerFeeRate: number; readonly takerFeeRate: number };
   /** The projector's read model behind GET /v1/account/balances and /transfers (absent: they answer UNAVAILABLE). */
   readonly accountReadModel?: AccountReadModel;
+  /** The projector's orders, trades and candles behind the history reads (absent: this gateway's memory only). */
+  readonly historyReadModel?: MarketHistoryReadModel;
+  /** The settlement service's per-fill status on /v1/orders/fills (absent: settlement null). */
+  readonly fillSettlement?: FillSettlementReadModel;
   /** Wall clock, ms (tests move it). */
   readonly clock?: () => number;
 }

@@ -4,3 +4,4 @@ export type { GatewayContext, GatewayTopics } from './gateway.context.js';
 export type { OrderIntake, IntakeItem } from './intake/order-intake.js';
 export { API_ERRORS, type ApiErrorCode } from './errors/api.errors.js';
 export type { AccountReadModel, AccountBalanceRecord, AccountTransferRecord } from './account/account-read-model.js';
+export type { MarketHistoryReadModel, FillSettlementReadModel, FillSettlementRecord, HistoryOrderRecord, HistoryFillRecord, HistoryTradeRecord, HistoryCandleRecord } from './history/history-read-model.js';

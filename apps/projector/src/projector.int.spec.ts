@@ -5,6 +5,10 @@
 // projection's state hash equals the shard's, every deposit and withdrawal is one row; a restarted projector
 // resumes from its rows without counting an entry twice (only the new entries are applied, the rest are
 // skipped as redeliveries) and a stale writer is fenced.
+// The market read model on the same run: every order, trade and 1-minute candle row equals a single-pass fold of
+// the whole market-events log, open orders equal the live shards' open orders, the registry maps every order to
+// its shard's trader; a replay of the whole log by a second instance changes no row; the group offsets in the
+// log equal the positions in the database (a restart reads on from there).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { defaultMarkets, encodeChainEventBatch, encodeRiskRequestBatch, MarketCatalogue, type ChainEvent, type ClientRequest } from '@parallax/contracts';
@@ -15,11 +19,14 @@ import { createEmbeddedPrismaClient, createPrismaClient, createTestDatabase, typ
 import { shardForAccount, type Address, type RiskEngine } from '@parallax/risk';
 import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
-import { drained } from '@parallax/risk-service/testing';
+import { drained, readPartitions } from '@parallax/risk-service/testing';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { startProjector, type ProjectorHandle } from './app/projector.app.js';
 import type { ProjectorServiceConfig } from './config/projector.config.js';
+import { MarketProjection } from './market/market-projection.js';
+import { MarketProjector } from './market/market-projector.service.js';
 import { ProjectorError } from './projection/projector.errors.js';
+import { MarketStore } from './store/market.store.js';
 import { ProjectionStore } from './store/projection.store.js';
 
 const SHARDS = 2;
@@ -73,7 +80,8 @@ function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineC
     databaseUrl: 'set by the test',
     dataDir: undefined,
     http: { host: '127.0.0.1', port: 0 },
-    projector: { groupId: `${run}-projector`, inputs: risk.inputs, journal: risk.state.journal, shards: SHARDS, marketPartitions: P, markets: MARKETS, maxBatchMessages: 7 },
+    projector: { groupId: `${run}-projector`, inputs: risk.inputs, journal: risk.state.journal, shards: SHARDS, marketPartitions: P, markets: MARKETS, maxBatchMessages: 7, snapshotEveryEntries: 25 },
+    marketEvents: { groupId: `${run}-projector-markets`, marketEvents: engine.topics.marketEvents, signedOrders: risk.signedOrdersTopic, partitions: P, maxBatchMessages: 7 },
   };
   return { risk, engine, projector };
 }
@@ -164,6 +172,64 @@ async function scenario(t: Transport, run: string, db: { readonly url: string | 
     }
     return { rows, held };
   };
+  const markets = new MarketStore(prisma);
+  const mc = c.projector.marketEvents!;
+  /** No message waits past the market group's offsets, and the group's offsets in the log are the database's. */
+  const marketsCaughtUp = async (): Promise<boolean> => {
+    if (!(await drained(t, [[mc.marketEvents, mc.groupId], [mc.signedOrders, mc.groupId]]))) return false;
+    for (const topic of [mc.marketEvents, mc.signedOrders]) {
+      const [stored, committed] = await Promise.all([markets.offsets(topic), t.committedOffsets(mc.groupId, topic)]);
+      if (stored.size === 0 || JSON.stringify([...stored].sort()) !== JSON.stringify([...committed].sort())) return false;
+    }
+    return true;
+  };
+  const marketRows = async (): Promise<string> => {
+    const [orders, trades, candles, cursors] = await Promise.all([
+      prisma.marketOrder.findMany({ orderBy: [{ marketId: 'asc' }, { orderId: 'asc' }] }),
+      prisma.marketTrade.findMany({ orderBy: [{ marketId: 'asc' }, { seq: 'asc' }] }),
+      prisma.marketCandle.findMany({ orderBy: [{ marketId: 'asc' }, { start: 'asc' }] }),
+      prisma.projectorMarket.findMany({ orderBy: { marketId: 'asc' } }),
+    ]);
+    return JSON.stringify({ orders, trades, candles, cursors }, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  };
+  /** Every row equals one fold of the whole log; open orders equal the shards'; the registry names each order's trader. */
+  const checkMarkets = async (): Promise<{ orders: number; trades: number; events: number }> => {
+    const oracle = new MarketProjection().fold((await readPartitions(t, mc.marketEvents, P)).flat());
+    assert.deepEqual(oracle.gaps, []);
+    assert.deepEqual(oracle.unreadable, []);
+    const orders = await prisma.marketOrder.findMany({ orderBy: [{ marketId: 'asc' }, { orderId: 'asc' }] });
+    const want = [...oracle.orders].sort((a, b) => a.marketId - b.marketId || a.orderId - b.orderId);
+    assert.deepEqual(
+      orders.map((o) => [o.marketId, Number(o.orderId), Number(o.accountId), o.side, o.orderType, o.tif, o.priceTicks === null ? null : Number(o.priceTicks), Number(o.sizeLots), Number(o.filledLots), o.notional.toFixed(0), o.status, o.reason, Number(o.createdTs), Number(o.updatedTs), Number(o.seq), Number(o.updatedSeq)]),
+      want.map((o) => [o.marketId, o.orderId, o.accountId, o.side, o.orderType, o.tif, o.price, o.size, o.filled, o.notional.toString(), o.status, o.reason, o.createdTs, o.updatedTs, o.seq, o.updatedSeq]),
+    );
+    const trades = await prisma.marketTrade.findMany({ orderBy: [{ marketId: 'asc' }, { seq: 'asc' }] });
+    assert.deepEqual(trades.map((x) => [x.marketId, Number(x.seq), Number(x.sizeLots)]), oracle.trades.map((x) => [x.marketId, x.seq, x.size]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!));
+    const candles = await prisma.marketCandle.findMany({ orderBy: [{ marketId: 'asc' }, { start: 'asc' }] });
+    assert.deepEqual(
+      candles.map((x) => [x.marketId, Number(x.start), Number(x.openTicks), Number(x.highTicks), Number(x.lowTicks), Number(x.closeTicks), Number(x.volumeLots), x.trades]),
+      oracle.candles.map((x) => [x.marketId, x.start, x.open, x.high, x.low, x.close, x.volume, x.trades]).sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!),
+    );
+    // Independent of the fold: the live shards' open orders, with their remaining lots.
+    const liveOpen = engines().flatMap((e) => e.openOrders().map((o) => `${o.marketId}/${o.orderId}/${o.remainingLots}`)).sort();
+    assert.deepEqual(orders.filter((o) => o.status === 'open').map((o) => `${o.marketId}/${o.orderId}/${o.sizeLots - o.filledLots}`).sort(), liveOpen);
+    // The registry: each order's account id is its shard's trader, and the trader's reads return exactly its rows.
+    const registry = new Map((await prisma.accountId.findMany()).map((r) => [Number(r.accountId), r.address]));
+    for (const o of orders) {
+      const id = Number(o.accountId);
+      const address = engines()[id % SHARDS]!.accountAddress(id);
+      assert.equal(registry.get(id), address, `account ${id}`);
+    }
+    for (const trader of new Set(registry.values())) {
+      const ids = [...registry].filter(([, a]) => a === trader).map(([id]) => id);
+      const closed = await markets.closedOrders(trader, { limit: 10_000 });
+      assert.equal(closed.length, orders.filter((o) => ids.includes(Number(o.accountId)) && o.status !== 'open').length);
+      assert.ok(closed.every((o) => o.trader === trader));
+      const fills = await markets.fills(trader, { limit: 10_000 });
+      assert.equal(fills.length, trades.filter((x) => ids.includes(Number(x.makerAccountId))).length + trades.filter((x) => ids.includes(Number(x.takerAccountId))).length);
+    }
+    return { orders: orders.length, trades: trades.length, events: oracle.events };
+  };
   try {
     const traders = Array.from({ length: 10 }, (_, i) => accountAddress(i + 1));
     await chain(traders.flatMap((a) => TOKENS.map((token) => ({ type: 'deposit', account: a, token, amount: token === QUOTE ? 3_000_000n : 10n ** 18n }) as const)));
@@ -206,6 +272,40 @@ async function scenario(t: Transport, run: string, db: { readonly url: string | 
     assert.equal((await fetch(`${projector.url}/ready`)).status, 200);
     assert.ok((await metric(projector.url, 'parallax_projector_rows_written_total')) >= first.rows);
     const seqBefore = projector.projector.status().reduce((n, s) => n + s.journalSeq, 0);
+    // The journal's group offsets in the log are the rows' positions (a restart reads on from there).
+    const journalCommitted = await t.committedOffsets(c.projector.projector.groupId, c.risk.state.journal);
+    for (const st of projector.projector.status()) assert.equal(journalCommitted.get(st.shard), st.journalNext);
+
+    await until('the market read model caught up', marketsCaughtUp, failures);
+    const m1 = await checkMarkets();
+    assert.ok(m1.trades > 0 && m1.orders > m1.trades / 2, `${m1.orders} orders, ${m1.trades} trades`);
+    assert.ok(((await markets.asOf()).markets['1']?.seq ?? 0) > 0);
+    // A replay of the whole log (a second instance, new group, stored offsets forgotten): every event is at or
+    // below its market's cursor, and no row changes.
+    const rowsBefore = await marketRows();
+    const offsetsBefore = await prisma.projectorOffset.findMany({ orderBy: [{ topic: 'asc' }, { partition: 'asc' }] });
+    await prisma.projectorOffset.deleteMany({});
+    let replayed = 0;
+    let applied = 0;
+    const replay = new MarketProjector({ ...mc, groupId: `${mc.groupId}-replay` }, t, markets, {
+      committed: (_topic, _p, step) => {
+        if ('accounts' in step) return;
+        replayed += step.duplicates;
+        applied += step.events;
+      },
+    });
+    await replay.start();
+    try {
+      await until('the replay read both topics', async () => (await prisma.projectorOffset.count()) === offsetsBefore.length && replayed === m1.events, failures);
+    } finally {
+      await replay.close();
+    }
+    assert.equal(applied, 0);
+    assert.equal(await marketRows(), rowsBefore);
+    assert.deepEqual((await prisma.projectorOffset.findMany({ orderBy: [{ topic: 'asc' }, { partition: 'asc' }] })).map((o) => [o.topic, o.partition, o.next]), offsetsBefore.map((o) => [o.topic, o.partition, o.next]));
+    // Some shard's rows are ahead of its stored snapshot: the restart below replays from the snapshot.
+    const rowsAhead = (await Promise.all([0, 1].map((s) => store.load(s)))).some((r) => r !== null && r.snapshot.journalNext < r.journalNext);
+    assert.ok(rowsAhead, 'the snapshot is stored every 25 entries, not with every batch');
     await projector.close();
     projector = undefined;
 
@@ -227,6 +327,11 @@ async function scenario(t: Transport, run: string, db: { readonly url: string | 
     assert.equal(await metric(projector.url, 'parallax_projector_entries_total'), seqAfter - seqBefore);
     assert.ok(seqAfter > seqBefore);
     assert.equal((await Promise.all(traders.map((a) => store.transfers(a)))).flat().length, sentTransfers);
+    await until('the market read model caught up after the restart', marketsCaughtUp, failures);
+    const m2 = await checkMarkets();
+    assert.equal(await prisma.marketOrder.count({ where: { status: 'open' } }), 0);
+    // Only the new events were applied after the restart.
+    assert.equal(await metric(projector.url, 'parallax_projector_market_events_total'), m2.events - m1.events);
 
     // A stale writer (a zombie projecting from an old position) is fenced, and nothing it carried is written.
     const row = (await store.load(0))!;
@@ -287,7 +392,7 @@ describe('projector on real parts', () => {
 
   it('Kafka + PostgreSQL: balances equal the live shards, restart resumes without double counting', { timeout: 300_000 }, async () => {
     // A fresh database: the first run's rows share the account addresses.
-    await prisma.$executeRawUnsafe('TRUNCATE projector_shards, account_balances, account_transfers');
+    await prisma.$executeRawUnsafe('TRUNCATE projector_shards, account_balances, account_transfers, market_orders, market_trades, market_candles, account_ids, projector_markets, projector_offsets');
     const t = createKafkaTransport({ brokers: kafkaBrokers.split(','), clientId: `projector-it-${process.pid}` });
     transports.push(t);
     await scenario(t, `proj-kafka-${process.pid}-${Date.now()}`, db, prisma);

@@ -8,7 +8,7 @@
 #   KAFKA_DATA_DIR            the volume (default /var/lib/kafka/data); logs go to its kraft/ subdirectory
 #   KAFKA_ADMIN_PASSWORD      the broker's own identity and the super user that applies ACLs
 #   KAFKA_ENGINE_PASSWORD, KAFKA_INGEST_PASSWORD, KAFKA_SETTLEMENT_PASSWORD, KAFKA_RISK_PASSWORD,
-#   KAFKA_CHAIN_WATCHER_PASSWORD   the services' principals
+#   KAFKA_CHAIN_WATCHER_PASSWORD, KAFKA_PROJECTOR_PASSWORD   the services' principals
 # A password changed after the first start must be changed on the broker too (kafka-configs.sh --alter
 # --add-config 'SCRAM-SHA-512=[password=...]' --entity-type users --entity-name <user>): formatting runs once.
 set -eu
@@ -20,6 +20,7 @@ set -eu
 : "${KAFKA_SETTLEMENT_PASSWORD:?set KAFKA_SETTLEMENT_PASSWORD}"
 : "${KAFKA_RISK_PASSWORD:?set KAFKA_RISK_PASSWORD}"
 : "${KAFKA_CHAIN_WATCHER_PASSWORD:?set KAFKA_CHAIN_WATCHER_PASSWORD}"
+: "${KAFKA_PROJECTOR_PASSWORD:?set KAFKA_PROJECTOR_PASSWORD}"
 HOME_DIR="${KAFKA_HOME:-/opt/kafka}"
 PORT="${KAFKA_LISTEN_PORT:-9092}"
 CTRL="${KAFKA_CONTROLLER_LISTEN_PORT:-9093}"
@@ -68,5 +69,6 @@ PROPS
   --add-scram "SCRAM-SHA-512=[name=parallax-ingest,password=${KAFKA_INGEST_PASSWORD}]" \
   --add-scram "SCRAM-SHA-512=[name=parallax-settlement,password=${KAFKA_SETTLEMENT_PASSWORD}]" \
   --add-scram "SCRAM-SHA-512=[name=parallax-risk,password=${KAFKA_RISK_PASSWORD}]" \
-  --add-scram "SCRAM-SHA-512=[name=parallax-chain-watcher,password=${KAFKA_CHAIN_WATCHER_PASSWORD}]"
+  --add-scram "SCRAM-SHA-512=[name=parallax-chain-watcher,password=${KAFKA_CHAIN_WATCHER_PASSWORD}]" \
+  --add-scram "SCRAM-SHA-512=[name=parallax-projector,password=${KAFKA_PROJECTOR_PASSWORD}]"
 exec "$HOME_DIR/bin/kafka-server-start.sh" "$CONF"

@@ -46,6 +46,7 @@ export {
   type FailedFill,
   type FillCounts,
   type FillKey,
+  type FillSettlementView,
   type Hex,
   type MinedReceipt,
   type NewBatch,

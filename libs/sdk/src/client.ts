@@ -54,6 +54,25 @@ export interface TradeInfo {
   readonly timestamp: number;
 }
 
+/** A fill's on-chain settlement, from the settlement service's tables. */
+export interface FillSettlementInfo {
+  readonly status: 'pending' | 'batched' | 'settled' | 'failed';
+  readonly batchId: string | null;
+  readonly txHash: string | null;
+  /** Gas units: the batch's gas used / its fill count (once mined). */
+  readonly gasShare: string | null;
+  /** Wei: gasShare x the batch's effective gas price (once mined). */
+  readonly feeShareWei: string | null;
+  /** Stable code of why the fill was excluded (failed only). */
+  readonly failureReason: string | null;
+}
+
+/** Paging of history reads: the newest `limit` (1..1000) strictly before `before` (engine ms; trades: a trade id). */
+export interface HistoryOptions {
+  readonly limit?: number;
+  readonly before?: number;
+}
+
 export interface FillInfo {
   readonly id: string;
   readonly orderId: string;
@@ -63,6 +82,8 @@ export interface FillInfo {
   readonly price: string;
   readonly amount: string;
   readonly timestamp: number;
+  /** REST: the fill's settlement (null when the gateway has no settlement service to ask); absent on WebSocket fill events. */
+  readonly settlement?: FillSettlementInfo | null;
 }
 
 export interface BookInfo {
@@ -243,8 +264,10 @@ export class ParallaxClient {
     return this.request('GET', `/v1/markets/${encodeURIComponent(symbol)}/book?depth=${depth}`);
   }
 
-  async trades(symbol: string, limit = 100): Promise<TradeInfo[]> {
-    return (await this.request<{ trades: TradeInfo[] }>('GET', `/v1/markets/${encodeURIComponent(symbol)}/trades?limit=${limit}`)).trades;
+  /** Public trades, newest last; `before` (a trade id) pages back through the read model's history. */
+  async trades(symbol: string, limit = 100, before?: string): Promise<TradeInfo[]> {
+    const q = `limit=${limit}${before === undefined ? '' : `&before=${encodeURIComponent(before)}`}`;
+    return (await this.request<{ trades: TradeInfo[] }>('GET', `/v1/markets/${encodeURIComponent(symbol)}/trades?${q}`)).trades;
   }
 
   async candles(symbol: string, interval = '1m', since = 0, limit = 500): Promise<[number, string, string, string, string, string][]> {
@@ -360,14 +383,14 @@ export class ParallaxClient {
     return (await this.request<{ orders: OrderInfo[] }>('GET', `/v1/orders/open${q}`, undefined, await this.authHeaders())).orders;
   }
 
-  async closedOrders(symbol?: string): Promise<OrderInfo[]> {
-    const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
-    return (await this.request<{ orders: OrderInfo[] }>('GET', `/v1/orders/closed${q}`, undefined, await this.authHeaders())).orders;
+  /** Finished orders, the newest `limit` (default 500) oldest first, from the read model's full history. */
+  async closedOrders(symbol?: string, options: HistoryOptions = {}): Promise<OrderInfo[]> {
+    return (await this.request<{ orders: OrderInfo[] }>('GET', `/v1/orders/closed${historyQuery(symbol, options)}`, undefined, await this.authHeaders())).orders;
   }
 
-  async fills(symbol?: string): Promise<FillInfo[]> {
-    const q = symbol === undefined ? '' : `?market=${encodeURIComponent(symbol)}`;
-    return (await this.request<{ fills: FillInfo[] }>('GET', `/v1/orders/fills${q}`, undefined, await this.authHeaders())).fills;
+  /** The trader's fills, the newest `limit` (default 500) oldest first, each with its on-chain settlement. */
+  async fills(symbol?: string, options: HistoryOptions = {}): Promise<FillInfo[]> {
+    return (await this.request<{ fills: FillInfo[] }>('GET', `/v1/orders/fills${historyQuery(symbol, options)}`, undefined, await this.authHeaders())).fills;
   }
 
   /**
@@ -583,4 +606,13 @@ export class ParallaxStream {
     clearTimeout(this.reconnectTimer);
     this.ws?.close();
   }
+}
+
+function historyQuery(symbol: string | undefined, o: HistoryOptions): string {
+  const q = new URLSearchParams();
+  if (symbol !== undefined) q.set('market', symbol);
+  if (o.limit !== undefined) q.set('limit', String(o.limit));
+  if (o.before !== undefined) q.set('before', String(o.before));
+  const s = q.toString();
+  return s === '' ? '' : `?${s}`;
 }

@@ -3,8 +3,8 @@ import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { bookChecksum } from '@parallax/sdk';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
+import { HistoryService } from '../history/history.service.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
-import { tradeView } from '../orders/order-view.js';
 import { MarketDirectory, type ApiMarket } from './market-directory.js';
 
 const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
@@ -25,6 +25,7 @@ export class MarketsController {
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
     private readonly markets: MarketDirectory,
     private readonly data: MarketDataService,
+    private readonly history: HistoryService,
   ) {}
 
   @Get()
@@ -75,35 +76,39 @@ export class MarketsController {
   }
 
   @Get(':symbol/trades')
-  @ApiOperation({ summary: 'Recent public trades, newest last' })
+  @ApiOperation({ summary: 'Public trades, newest last: the recent ones, or with `before` (a trade id = its sequence) older ones from the read model; `asOf` says how fresh' })
   @ApiQuery({ name: 'limit', required: false, example: 100 })
-  trades(@Param('symbol') symbol: string, @Query('limit', new DefaultValuePipe(100), int('limit')) limit: number): unknown {
+  @ApiQuery({ name: 'before', required: false, description: 'only trades with a smaller id (sequence): paging back' })
+  trades(@Param('symbol') symbol: string, @Query('limit', new DefaultValuePipe(100), int('limit')) limit: number, @Query('before') before: unknown): Promise<unknown> {
     const m = this.markets.get(symbol);
-    const s = this.state(m);
-    return { market: m.def.symbol, trades: s.trades.slice(-bounded(limit, 1, 1000, 'limit')).map((t) => tradeView(m, t)) };
+    this.state(m);
+    return this.history.trades(m, bounded(limit, 1, 1000, 'limit'), before).then((r) => ({ market: m.def.symbol, ...r }));
   }
 
   @Get(':symbol/candles')
-  @ApiOperation({ summary: 'OHLCV candles (1m, 5m, 15m, 1h, 4h, 1d) from the trades this gateway has seen' })
+  @ApiOperation({ summary: "OHLCV candles (1m, 5m, 15m, 1h, 4h, 1d): this gateway's recent ones, or the read model's where they do not reach back to `since`; `asOf` says how fresh" })
   @ApiQuery({ name: 'interval', required: false, enum: Object.keys(INTERVALS) })
   @ApiQuery({ name: 'since', required: false, description: 'ms timestamp' })
   @ApiQuery({ name: 'limit', required: false })
-  candles(
+  async candles(
     @Param('symbol') symbol: string,
     @Query('interval', new DefaultValuePipe('1m')) interval: string,
     @Query('since', new DefaultValuePipe(0), int('since')) since: number,
     @Query('limit', new DefaultValuePipe(500), int('limit')) limit: number,
-  ): unknown {
+  ): Promise<unknown> {
     const m = this.markets.get(symbol);
     const period = typeof interval === 'string' ? INTERVALS[interval] : undefined;
     if (period === undefined) throw new ApiError('INVALID_FIELD', `interval must be one of ${Object.keys(INTERVALS).join(', ')}`);
     const s = this.state(m);
-    const rows = s.candlesOf(period, bounded(since, 0, Number.MAX_SAFE_INTEGER, 'since'), bounded(limit, 1, 5000, 'limit'));
+    const from = bounded(since, 0, Number.MAX_SAFE_INTEGER, 'since');
+    const n = bounded(limit, 1, 5000, 'limit');
+    const { candles: rows, asOf } = await this.history.candles(m, period, from, n, () => s.candlesOf(period, from, n));
     return {
       market: m.def.symbol,
       interval,
       // CCXT's OHLCV row: [timestamp, open, high, low, close, volume].
       candles: rows.map((c) => [c.start, m.units.ticksToPrice(c.open), m.units.ticksToPrice(c.high), m.units.ticksToPrice(c.low), m.units.ticksToPrice(c.close), m.units.lotsToSize(c.volume)]),
+      asOf,
     };
   }
 

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../errors/api.errors.js';
+import { HistoryService } from '../history/history.service.js';
 import { AmendOrderDto, BatchCancelDto, BatchPlaceDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
 import { OrdersService, type Session } from './orders.service.js';
 
@@ -26,7 +27,10 @@ function header(h: Record<string, unknown>, name: string): string {
 @ApiTags('orders')
 @Controller('v1/orders')
 export class OrdersController {
-  constructor(private readonly orders: OrdersService) {}
+  constructor(
+    private readonly orders: OrdersService,
+    private readonly history: HistoryService,
+  ) {}
 
   private session(h: Record<string, unknown>): Session {
     return this.orders.login(header(h, 'x-parallax-trader'), header(h, 'x-parallax-expiry'), header(h, 'x-parallax-nonce'), header(h, 'x-parallax-signature'));
@@ -96,23 +100,34 @@ export class OrdersController {
   }
 
   @Get('closed')
-  @ApiOperation({ summary: "The trader's finished orders this gateway holds (the most recent per market; a projector will keep the full history)" })
+  @ApiOperation({
+    summary: "The trader's finished orders (filled, canceled, expired, rejected): the newest `limit`, oldest first",
+    description: "From the projector's read model (the full history) together with this gateway's memory; `asOf` says which market event sequence the answer reflects and where it comes from.",
+  })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
   @ApiQuery({ name: 'market', required: false })
-  closed(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
-    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
-    return { orders: this.orders.closedOrders(this.session(h), market) };
+  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 500' })
+  @ApiQuery({ name: 'before', required: false, description: 'only orders last updated before this engine time (ms): paging back' })
+  closed(@Headers() h: Record<string, unknown>, @Query('market') market: unknown, @Query('limit') limit: unknown, @Query('before') before: unknown): Promise<unknown> {
+    const session = this.session(h);
+    return this.history.closedOrders(session, { market, limit, before }, (symbol) => this.orders.closedOrders(session, symbol));
   }
 
   @Get('fills')
-  @ApiOperation({ summary: "The trader's fills among the recent trades this gateway holds (last 1,000 per market)" })
+  @ApiOperation({
+    summary: "The trader's fills, the newest `limit`, oldest first, each with its settlement",
+    description:
+      "settlement: status (pending, batched, settled, failed), batchId, txHash, gasShare (the batch's gas used / its fills) and feeShareWei, from the settlement service's tables; null when this gateway has none. From the projector's read model when configured (`asOf`), else the recent trades this gateway holds.",
+  })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
   @ApiQuery({ name: 'market', required: false })
-  fills(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
-    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
-    return { fills: this.orders.fills(this.session(h), market) };
+  @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 500' })
+  @ApiQuery({ name: 'before', required: false, description: 'only fills before this engine time (ms): paging back' })
+  fills(@Headers() h: Record<string, unknown>, @Query('market') market: unknown, @Query('limit') limit: unknown, @Query('before') before: unknown): Promise<unknown> {
+    const session = this.session(h);
+    return this.history.fills(session, { market, limit, before }, (symbol) => this.orders.fills(session, symbol));
   }
 
   @Get(':market/client/:clientOrderId')
@@ -124,10 +139,11 @@ export class OrdersController {
   }
 
   @Get(':market/:orderId')
-  @ApiOperation({ summary: 'One order of the trader by engine order id' })
+  @ApiOperation({ summary: 'One order of the trader by engine order id (an order this gateway no longer holds comes from the read model)' })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
-  byId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('orderId') orderId: string): unknown {
-    return this.orders.order(this.session(h), market, { orderId });
+  byId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('orderId') orderId: string): Promise<unknown> {
+    const session = this.session(h);
+    return this.history.order(session, market, orderId, () => this.orders.order(session, market, { orderId }));
   }
 }

@@ -18,7 +18,9 @@ import {
 import type { Transport } from '@parallax/transport';
 import type { Registry } from 'prom-client';
 import type { ProjectorServiceConfig } from '../config/projector.config.js';
+import { MarketProjector } from '../market/market-projector.service.js';
 import { Projector } from '../projection/projector.service.js';
+import { MarketStore } from '../store/market.store.js';
 import { ProjectionStore } from '../store/projection.store.js';
 import { ProjectorMetrics } from './projector.metrics.js';
 
@@ -41,6 +43,9 @@ export interface ProjectorHandle {
   readonly url: string;
   readonly projector: Projector;
   readonly store: ProjectionStore;
+  /** Orders, trades and candles from the market events (undefined when not configured). */
+  readonly markets: MarketProjector | undefined;
+  readonly marketStore: MarketStore;
   /** Resolves on close(); rejects if consumption failed (a failed commit, a fenced instance). */
   readonly stopped: Promise<void>;
   /** Leaves the consumer group, stops HTTP and closes the database client it opened. Not the transport. */
@@ -73,13 +78,15 @@ export async function startProjector(config: ProjectorServiceConfig, transport: 
     }
     const db = prisma;
     const store = new ProjectionStore(db);
-    const started: { projector?: Projector } = {};
+    const marketStore = new MarketStore(db);
+    const started: { projector?: Projector; markets?: MarketProjector } = {};
     const health: ServiceHealthIndicator[] = [
       brokerIndicator(transport, config.projector.journal),
       databaseIndicator(config.databaseUrl === undefined ? 'embedded PGlite' : 'PostgreSQL', () => db.$queryRaw`SELECT 1`),
       stateIndicator('projection', 'readiness', () => {
         const p = started.projector;
         if (p === undefined || !p.ready()) return { status: 'down', details: { state: 'restoring' } };
+        if (config.marketEvents !== undefined && started.markets?.ready() !== true) return { status: 'down', details: { state: 'loading market cursors' } };
         const halted = Object.fromEntries([...p.halted()].map(([shard, e]) => [String(shard), e.code]));
         return Object.keys(halted).length === 0 ? { status: 'up', details: { shards: p.status().length } } : { status: 'down', details: { halted } };
       }),
@@ -106,13 +113,44 @@ export async function startProjector(config: ProjectorServiceConfig, transport: 
       },
     });
     started.projector = projector;
+    let markets: MarketProjector | undefined;
+    if (config.marketEvents !== undefined) {
+      const topics = config.marketEvents;
+      markets = new MarketProjector(topics, transport, marketStore, {
+        committed: (topic, partition, step, highWatermark, next) => {
+          const p = String(partition);
+          metrics.marketOffset.set({ topic, partition: p }, next);
+          metrics.marketLag.set({ topic, partition: p }, Math.max(0, highWatermark - next));
+          if ('accounts' in step) return;
+          metrics.marketEvents.inc({ partition: p }, step.events);
+          if (step.duplicates > 0) metrics.marketDuplicates.inc({ partition: p }, step.duplicates);
+          metrics.rows.inc({ table: 'market_orders' }, step.orders.length + step.changes.length);
+          metrics.rows.inc({ table: 'market_trades' }, step.trades.length);
+          metrics.rows.inc({ table: 'market_candles' }, step.candles.length);
+        },
+        gap: (marketId, expected, got) => {
+          metrics.marketGaps.inc({ market: String(marketId) });
+          log.error({ marketId, expected, got }, 'market event sequence gap: events before it were never projected');
+        },
+        unreadable: (topic, partition, offset, reason) => {
+          log.error({ topic, partition, offset, reason }, 'market events message skipped: it does not decode');
+        },
+      });
+      started.markets = markets;
+    }
     await app.listen(config.http.port, config.http.host);
     await projector.start();
     closers.push(() => projector.close());
+    if (markets !== undefined) {
+      const m = markets;
+      await m.start();
+      closers.push(() => m.close());
+    }
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     log.info({ url, shards: config.projector.shards, transport: transport.kind }, 'projector started');
     let closing: Promise<void> | undefined;
-    return { app, url, projector, store, stopped: projector.stopped, close: () => (closing ??= closeAll()) };
+    const stopped = Promise.all([projector.stopped, markets?.stopped]).then(() => undefined);
+    return { app, url, projector, store, markets, marketStore, stopped, close: () => (closing ??= closeAll()) };
   } catch (err) {
     await closeAll();
     throw err;

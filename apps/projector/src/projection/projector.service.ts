@@ -2,14 +2,17 @@
 // projector instances split the shards. On assignment each shard's projection is restored from its database
 // row (engine state + journal and input positions, written with the rows); each journal batch is replayed
 // against the inputs it names (read outside any group: Transport.read) and its rows and new position commit
-// in one transaction. Kafka offsets are never committed: the database row is the position, and entries below
-// it are skipped on redelivery (a restart re-reads the journal from the group's start, cheaply: nothing below
-// the row is applied).
+// in one transaction. The engine snapshot is stored with them every `snapshotEveryEntries` entries (a snapshot
+// costs more than the rows of a batch); a restore starts from it and replays the journal up to the row's
+// position without writing. The database row is the position: the group's offset is committed to the log after
+// each database commit only so that a restart does not re-read the whole journal (entries below the row are
+// skipped on redelivery).
+import { randomUUID } from 'node:crypto';
 import { DEFAULT_ORDERS_RETENTION_MS, riskTopicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { ConfigError } from '@parallax/observability';
 import type { RiskMarket } from '@parallax/risk';
 import { shardOptions, type RiskSource, type SourceOffsets } from '@parallax/risk-service';
-import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type TopicPartition, type Transport } from '@parallax/transport';
+import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type Producer, type TopicPartition, type Transport } from '@parallax/transport';
 import type { ProjectionStore } from '../store/projection.store.js';
 import { ProjectorError, type ProjectorErrorCode } from './projector.errors.js';
 import { ShardProjection, type ProjectionStep } from './shard-projection.js';
@@ -24,6 +27,8 @@ export interface ProjectorConfig {
   readonly expiryMarginTs?: number;
   readonly tsPerSecond?: number;
   readonly maxBatchMessages?: number;
+  /** Store the engine snapshot every this many journal entries (default 1,000). */
+  readonly snapshotEveryEntries?: number;
 }
 
 export interface ProjectorObserver {
@@ -46,6 +51,9 @@ export interface ShardStatus {
 
 export class Projector {
   private consumer: GroupConsumer | undefined;
+  private producer: Producer | undefined;
+  /** Journal entries applied since the stored snapshot, per shard. */
+  private readonly sinceSnapshot = new Map<number, number>();
   private readonly projections = new Map<number, ShardProjection>();
   private readonly stored = new Map<number, number | null>();
   private readonly lags = new Map<number, number>();
@@ -74,6 +82,8 @@ export class Projector {
       const n = await this.transport.partitionCount(topic);
       if (n !== c.shards) throw new ConfigError([`ACCOUNT_SHARDS: ${c.shards}, but topic ${topic} has ${n} partitions`]);
     }
+    // Only offsets go through it (no fencing rests on it: the row's position does that), so the id is per process.
+    this.producer = await this.transport.producer({ transactionalId: `${this.config.groupId}.offsets.${randomUUID()}` });
     const consumer = await this.transport.consumer({
       groupId: this.config.groupId,
       topics: [this.config.journal],
@@ -113,6 +123,9 @@ export class Projector {
 
   async close(): Promise<void> {
     await this.consumer?.close();
+    const p = this.producer;
+    this.producer = undefined;
+    await p?.close();
   }
 
   private async assign(parts: readonly TopicPartition[]): Promise<void> {
@@ -126,6 +139,7 @@ export class Projector {
     this.stored.delete(shard);
     this.lags.delete(shard);
     this.halts.delete(shard);
+    this.sinceSnapshot.delete(shard);
   }
 
   private async restore(shard: number): Promise<void> {
@@ -135,12 +149,29 @@ export class Projector {
     let projection: ShardProjection;
     try {
       if (row !== null && row.shards !== this.config.shards) throw new RangeError(`the row was written for ${row.shards} shards, this projector has ${this.config.shards}`);
-      projection = new ShardProjection(shard, options, row ?? undefined);
+      projection = new ShardProjection(shard, options, row === null ? undefined : { ...row.snapshot, state: row.state });
       if (row !== null && projection.stateHash !== row.stateHash) throw new RangeError(`the stored state hashes to ${projection.stateHash}, recorded ${row.stateHash}`);
     } catch (err) {
       const e = new ProjectorError('PROJECTION_CONFIG_MISMATCH', `shard ${shard}: ${err instanceof Error ? err.message : String(err)}`);
       this.halt(shard, e);
       throw e;
+    }
+    if (row !== null && row.snapshot.journalNext < row.journalNext) {
+      // The rows are ahead of the snapshot: replay the entries between (their rows are already written).
+      try {
+        for await (const chunk of this.transport.read(this.config.journal, shard, row.snapshot.journalNext, row.journalNext)) {
+          await projection.apply(chunk, (source, from, to) => this.readInput(source, shard, from, to));
+        }
+        const at = projection.position;
+        if (at.journalNext !== row.journalNext || at.journalSeq !== row.journalSeq || JSON.stringify(at.inputs) !== JSON.stringify(row.inputs)) {
+          throw new ProjectorError('JOURNAL_GAP', `shard ${shard}: the replay from the snapshot ended at ${JSON.stringify(at)}, the rows are at ${row.journalNext}`);
+        }
+      } catch (err) {
+        if (!(err instanceof ProjectorError)) throw err;
+        this.halt(shard, err);
+        throw err;
+      }
+      this.sinceSnapshot.set(shard, row.journalSeq - row.snapshot.journalSeq);
     }
     this.projections.set(shard, projection);
     this.stored.set(shard, row === null ? null : row.journalNext);
@@ -163,9 +194,16 @@ export class Projector {
     this.lags.set(shard, Math.max(0, batch.highWatermark - step.journalNext));
     if (step.entries === 0) return;
     // A failed commit leaves the in-memory projection ahead of the database: stop (a restart resumes from the row).
-    const rows = await this.store.commit(shard, this.config.shards, this.stored.get(shard) ?? null, step, { bytes: projection.snapshot(), hash: projection.stateHash });
+    const from = this.stored.get(shard) ?? null;
+    const since = (this.sinceSnapshot.get(shard) ?? 0) + step.entries;
+    const snapshot = from === null || since >= (this.config.snapshotEveryEntries ?? 1_000);
+    const rows = await this.store.commit(shard, this.config.shards, from, step, snapshot ? { bytes: projection.snapshot(), hash: projection.stateHash } : undefined);
+    this.sinceSnapshot.set(shard, snapshot ? 0 : since);
     this.stored.set(shard, step.journalNext);
     this.observer.committed?.(shard, step, rows, batch.highWatermark);
+    await this.producer?.transaction((tx) => {
+      tx.commitOffsets(this.config.groupId, [{ topic: batch.topic, partition: shard, offset: step.journalNext }]);
+    });
   }
 
   private halt(shard: number, err: ProjectorError): void {

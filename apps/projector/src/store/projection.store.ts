@@ -12,9 +12,12 @@ import type { BalanceRow, ProjectionStep, TransferKind, TransferRow } from '../p
 export interface StoredShard {
   readonly shard: number;
   readonly shards: number;
+  /** What the rows reflect. */
   readonly journalNext: number;
   readonly journalSeq: number;
   readonly inputs: SourceOffsets;
+  /** The engine snapshot and the position it was taken at (at or below the rows' position). */
+  readonly snapshot: { readonly journalNext: number; readonly journalSeq: number; readonly inputs: SourceOffsets };
   readonly stateHash: string;
   readonly state: Uint8Array;
 }
@@ -58,16 +61,28 @@ export class ProjectionStore {
       journalNext: int(r.journalNext),
       journalSeq: int(r.journalSeq),
       inputs: { requests: int(r.requestsNext), chainEvents: int(r.chainEventsNext), accountEvents: int(r.accountEventsNext) },
+      snapshot: {
+        journalNext: int(r.snapshotJournalNext),
+        journalSeq: int(r.snapshotJournalSeq),
+        inputs: { requests: int(r.snapshotRequestsNext), chainEvents: int(r.snapshotChainEventsNext), accountEvents: int(r.snapshotAccountEventsNext) },
+      },
       stateHash: r.stateHash,
       state: new Uint8Array(r.state),
     };
   }
 
   /**
-   * Commits one projected batch: its rows, the new position and the engine state, in one transaction, if the
-   * stored position is still `from` (null: no row yet). Returns the rows written.
+   * Commits one projected batch: its rows and the new position, in one transaction, if the stored position is
+   * still `from` (null: no row yet), with the engine snapshot at that position when `state` is given (required
+   * for the first row). Returns the rows written.
    */
-  async commit(shard: number, shards: number, from: number | null, step: ProjectionStep, state: { readonly bytes: Uint8Array; readonly hash: string }): Promise<{ balances: number; transfers: number }> {
+  async commit(
+    shard: number,
+    shards: number,
+    from: number | null,
+    step: ProjectionStep,
+    state: { readonly bytes: Uint8Array; readonly hash: string } | undefined,
+  ): Promise<{ balances: number; transfers: number }> {
     const position = {
       shards,
       journalNext: BigInt(step.journalNext),
@@ -75,15 +90,26 @@ export class ProjectionStore {
       requestsNext: BigInt(step.inputs.requests),
       chainEventsNext: BigInt(step.inputs.chainEvents),
       accountEventsNext: BigInt(step.inputs.accountEvents),
-      stateHash: state.hash,
-      state: new Uint8Array(state.bytes),
     };
+    const snapshot =
+      state === undefined
+        ? undefined
+        : {
+            snapshotJournalNext: position.journalNext,
+            snapshotJournalSeq: position.journalSeq,
+            snapshotRequestsNext: position.requestsNext,
+            snapshotChainEventsNext: position.chainEventsNext,
+            snapshotAccountEventsNext: position.accountEventsNext,
+            stateHash: state.hash,
+            state: new Uint8Array(state.bytes),
+          };
     return this.prisma.$transaction(async (tx) => {
       if (from === null) {
-        const created = await tx.projectorShard.createMany({ data: [{ shard, ...position }], skipDuplicates: true });
+        if (snapshot === undefined) throw new RangeError(`shard ${shard}: the first row needs the engine snapshot`);
+        const created = await tx.projectorShard.createMany({ data: [{ shard, ...position, ...snapshot }], skipDuplicates: true });
         if (created.count !== 1) throw new ProjectorError('PROJECTOR_FENCED', `shard ${shard}: another projector wrote the shard's first position`);
       } else {
-        const moved = await tx.projectorShard.updateMany({ where: { shard, journalNext: BigInt(from) }, data: position });
+        const moved = await tx.projectorShard.updateMany({ where: { shard, journalNext: BigInt(from) }, data: { ...position, ...snapshot } });
         if (moved.count !== 1) throw new ProjectorError('PROJECTOR_FENCED', `shard ${shard}: the stored position is no longer ${from} (another projector advanced it)`);
       }
       let balances = 0;

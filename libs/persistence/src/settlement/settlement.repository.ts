@@ -336,6 +336,22 @@ const UNSENT = {
 
 const UNMINED = { blockNumber: null, blockHash: null, gasUsed: null, effectiveGasPrice: null, minedAt: null } as const;
 
+/** A fill's settlement as the API shows it (SettlementRepository.fillSettlements). */
+export interface FillSettlementView {
+  readonly marketId: number;
+  readonly seq: number;
+  readonly status: 'pending' | 'batched' | 'settled' | 'failed';
+  readonly batchId: bigint | null;
+  readonly txHash: string | null;
+  /** The batch's gasUsed / fillCount, once mined. */
+  readonly gasShare: bigint | null;
+  /** gasShare x effectiveGasPrice (wei), once mined. */
+  readonly feeShareWei: bigint | null;
+  readonly failureReason: string | null;
+}
+
+const FILL_STATUS_VIEW = { PENDING: 'pending', BATCHED: 'batched', SETTLED: 'settled', FAILED: 'failed' } as const;
+
 export class SettlementRepository {
   constructor(private readonly prisma: PrismaClient) {}
 
@@ -790,6 +806,32 @@ export class SettlementRepository {
         `Batch ${batchId.toString()} would keep ${String(left)} fills, ${String(remaining)} listed: every fill must be kept, failed or released`,
       );
     }
+  }
+
+  /**
+   * Each fill's settlement for the API (read only): status, batch, the batch's transaction and its gas per fill.
+   * Fills this service has not stored yet are absent.
+   */
+  async fillSettlements(keys: readonly { readonly marketId: number; readonly seq: number }[]): Promise<FillSettlementView[]> {
+    if (keys.length === 0) return [];
+    const rows = await this.prisma.settlementFill.findMany({
+      where: { OR: keys.map((k) => ({ marketId: k.marketId, seq: BigInt(k.seq) })) },
+      include: { batch: true },
+    });
+    return rows.map((r) => {
+      const b = r.batch;
+      const gasShare = b?.gasUsed != null && b.fillCount > 0 ? b.gasUsed / BigInt(b.fillCount) : null;
+      return {
+        marketId: r.marketId,
+        seq: Number(r.seq),
+        status: FILL_STATUS_VIEW[r.status],
+        batchId: r.batchId,
+        txHash: b?.txHash ?? null,
+        gasShare,
+        feeShareWei: gasShare === null || b?.effectiveGasPrice == null ? null : gasShare * BigInt(b.effectiveGasPrice.toFixed(0)),
+        failureReason: r.failureReason,
+      };
+    });
   }
 
   private async withOrders(rows: readonly SettlementFill[]): Promise<PendingFill[]> {
