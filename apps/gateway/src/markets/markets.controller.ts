@@ -1,21 +1,21 @@
-import { Controller, DefaultValuePipe, Get, Inject, Param, ParseIntPipe, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
 import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { bookChecksum } from '@parallax/sdk';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
 import { tradeView } from '../orders/order-view.js';
+import { enumParam, intParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { MarketDirectory, type ApiMarket } from './market-directory.js';
 
-const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
+export const INTERVALS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 } as const;
+export type Interval = keyof typeof INTERVALS;
+const INTERVAL_NAMES = Object.keys(INTERVALS) as Interval[];
 
-/** An integer query parameter whose error names the parameter. */
-const int = (field: string): ParseIntPipe => new ParseIntPipe({ exceptionFactory: () => new ApiError('INVALID_FIELD', `${field} must be an integer`) });
-
-export function bounded(v: number, min: number, max: number, field: string): number {
-  if (v < min || v > max) throw new ApiError('INVALID_FIELD', `${field} must be in ${min}..${max}`);
-  return v;
-}
+const NONE = {};
+const BOOK_QUERY = { depth: intParam(1, 1000, 50) };
+const TRADES_QUERY = { limit: intParam(1, 1000, 100) };
+const CANDLES_QUERY = { interval: enumParam(INTERVAL_NAMES, '1m'), since: intParam(0, Number.MAX_SAFE_INTEGER, 0), limit: intParam(1, 5000, 500) };
 
 /** Public market data: what the gateway has consumed of the engine's events (field `seq` says how far). */
 @ApiTags('markets')
@@ -29,7 +29,7 @@ export class MarketsController {
 
   @Get()
   @ApiOperation({ summary: 'Markets with tick and lot sizes, minimums, fees and status' })
-  list(): unknown {
+  list(@ValidQuery(NONE) _q: unknown): unknown {
     return {
       markets: this.markets.all().map((m) => ({
         symbol: m.def.symbol,
@@ -63,11 +63,11 @@ export class MarketsController {
   @Get(':symbol/book')
   @ApiOperation({ summary: 'Depth snapshot with its book sequence number and top-of-book checksum' })
   @ApiParam({ name: 'symbol', example: 'M1-USDC' })
-  @ApiQuery({ name: 'depth', required: false, example: 50 })
-  book(@Param('symbol') symbol: string, @Query('depth', new DefaultValuePipe(50), int('depth')) depth: number): unknown {
+  @ApiQuery({ name: 'depth', required: false, example: 50, description: '1..1000' })
+  book(@Param('symbol') symbol: string, @ValidQuery(BOOK_QUERY) { depth }: QueryValues<typeof BOOK_QUERY>): unknown {
     const m = this.markets.get(symbol);
     const s = this.state(m);
-    const { bids, asks } = s.levels(bounded(depth, 1, 1000, 'depth'));
+    const { bids, asks } = s.levels(depth);
     const fmt = (l: [number, number][]): [string, string][] => l.map(([p, q]) => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
     const b = fmt(bids);
     const a = fmt(asks);
@@ -76,29 +76,22 @@ export class MarketsController {
 
   @Get(':symbol/trades')
   @ApiOperation({ summary: 'Recent public trades, newest last' })
-  @ApiQuery({ name: 'limit', required: false, example: 100 })
-  trades(@Param('symbol') symbol: string, @Query('limit', new DefaultValuePipe(100), int('limit')) limit: number): unknown {
+  @ApiQuery({ name: 'limit', required: false, example: 100, description: '1..1000' })
+  trades(@Param('symbol') symbol: string, @ValidQuery(TRADES_QUERY) { limit }: QueryValues<typeof TRADES_QUERY>): unknown {
     const m = this.markets.get(symbol);
     const s = this.state(m);
-    return { market: m.def.symbol, trades: s.trades.slice(-bounded(limit, 1, 1000, 'limit')).map((t) => tradeView(m, t)) };
+    return { market: m.def.symbol, trades: s.trades.slice(-limit).map((t) => tradeView(m, t)) };
   }
 
   @Get(':symbol/candles')
   @ApiOperation({ summary: 'OHLCV candles (1m, 5m, 15m, 1h, 4h, 1d) from the trades this gateway has seen' })
-  @ApiQuery({ name: 'interval', required: false, enum: Object.keys(INTERVALS) })
+  @ApiQuery({ name: 'interval', required: false, enum: INTERVAL_NAMES })
   @ApiQuery({ name: 'since', required: false, description: 'ms timestamp' })
-  @ApiQuery({ name: 'limit', required: false })
-  candles(
-    @Param('symbol') symbol: string,
-    @Query('interval', new DefaultValuePipe('1m')) interval: string,
-    @Query('since', new DefaultValuePipe(0), int('since')) since: number,
-    @Query('limit', new DefaultValuePipe(500), int('limit')) limit: number,
-  ): unknown {
+  @ApiQuery({ name: 'limit', required: false, description: '1..5000' })
+  candles(@Param('symbol') symbol: string, @ValidQuery(CANDLES_QUERY) { interval, since, limit }: QueryValues<typeof CANDLES_QUERY>): unknown {
     const m = this.markets.get(symbol);
-    const period = typeof interval === 'string' ? INTERVALS[interval] : undefined;
-    if (period === undefined) throw new ApiError('INVALID_FIELD', `interval must be one of ${Object.keys(INTERVALS).join(', ')}`);
     const s = this.state(m);
-    const rows = s.candlesOf(period, bounded(since, 0, Number.MAX_SAFE_INTEGER, 'since'), bounded(limit, 1, 5000, 'limit'));
+    const rows = s.candlesOf(INTERVALS[interval], since, limit);
     return {
       market: m.def.symbol,
       interval,
@@ -109,7 +102,7 @@ export class MarketsController {
 
   @Get(':symbol/ticker')
   @ApiOperation({ summary: 'Best bid and ask, last price and 24h volume' })
-  ticker(@Param('symbol') symbol: string): unknown {
+  ticker(@Param('symbol') symbol: string, @ValidQuery(NONE) _q: unknown): unknown {
     const m = this.markets.get(symbol);
     const s = this.state(m);
     const { bids, asks } = s.levels(1);

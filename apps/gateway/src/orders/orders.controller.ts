@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../errors/api.errors.js';
+import { marketParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { AmendOrderDto, BatchCancelDto, BatchPlaceDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
 import { OrdersService, type Session } from './orders.service.js';
 
@@ -9,6 +10,8 @@ function waitFlag(wait: unknown): boolean {
   if (wait === 'result') return true;
   throw new ApiError('INVALID_FIELD', "wait must be 'ack' or 'result'");
 }
+
+const MARKET_QUERY = { market: marketParam };
 
 const AUTH_HEADERS = [
   { name: 'x-parallax-trader', description: 'The wallet address' },
@@ -90,8 +93,7 @@ export class OrdersController {
   @ApiHeader(AUTH_HEADERS[2]!)
   @ApiHeader(AUTH_HEADERS[3]!)
   @ApiQuery({ name: 'market', required: false })
-  open(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
-    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+  open(@Headers() h: Record<string, unknown>, @ValidQuery(MARKET_QUERY) { market }: QueryValues<typeof MARKET_QUERY>): unknown {
     return { orders: this.orders.openOrders(this.session(h), market) };
   }
 
@@ -100,8 +102,7 @@ export class OrdersController {
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
   @ApiQuery({ name: 'market', required: false })
-  closed(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
-    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+  closed(@Headers() h: Record<string, unknown>, @ValidQuery(MARKET_QUERY) { market }: QueryValues<typeof MARKET_QUERY>): unknown {
     return { orders: this.orders.closedOrders(this.session(h), market) };
   }
 
@@ -110,8 +111,7 @@ export class OrdersController {
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
   @ApiQuery({ name: 'market', required: false })
-  fills(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
-    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+  fills(@Headers() h: Record<string, unknown>, @ValidQuery(MARKET_QUERY) { market }: QueryValues<typeof MARKET_QUERY>): unknown {
     return { fills: this.orders.fills(this.session(h), market) };
   }
 
@@ -119,7 +119,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'One order of the trader by client order id' })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
-  byClientId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('clientOrderId') clientOrderId: string): unknown {
+  byClientId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('clientOrderId') clientOrderId: string, @ValidQuery({}) _q: unknown): unknown {
     return this.orders.order(this.session(h), market, { clientOrderId });
   }
 
@@ -127,7 +127,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'One order of the trader by engine order id' })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
-  byId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('orderId') orderId: string): unknown {
+  byId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('orderId') orderId: string, @ValidQuery({}) _q: unknown): unknown {
     return this.orders.order(this.session(h), market, { orderId });
   }
 }
