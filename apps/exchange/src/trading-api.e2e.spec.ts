@@ -171,6 +171,44 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     s2.close();
   });
 
+  it('a dead-man switch fires after its connection is gone (cancel-on-disconnect off), unless a new session disarms it', async () => {
+    // A bot crashes with cancel-on-disconnect off: its socket closes, the switch still fires.
+    const crashed = maker.stream();
+    await crashed.login();
+    await crashed.call({ op: 'deadman', timeoutMs: 1_000 });
+    await crashed.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '89', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-gone' }), wait: 'result' });
+    crashed.dropConnection();
+    crashed.close();
+    await until('the switch of a closed connection', async () => ((await maker.order(M, { clientOrderId: 'dms-gone' })).status === 'canceled' ? true : undefined), 10_000);
+
+    // Armed again, the socket dropped, and the restarted bot disarms it from a new session.
+    const before = maker.stream();
+    await before.login();
+    await before.call({ op: 'deadman', timeoutMs: 1_000 });
+    await before.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '88', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-kept' }), wait: 'result' });
+    before.dropConnection();
+    before.close();
+    const after = maker.stream();
+    try {
+      await after.login();
+      assert.deepEqual(await after.call({ op: 'deadman', timeoutMs: 0 }), { deadmanMs: 0, disarmed: true });
+      // A witness armed later with the same timeout: once it has fired, the disarmed switch would have fired
+      // first. Then a new order of the maker answered by the engine comes after any cancel it would have sent.
+      const witness = taker.stream();
+      await witness.login();
+      await witness.call({ op: 'deadman', timeoutMs: 1_000 });
+      await witness.call({ op: 'place', order: await taker.signOrder(M, { side: 'buy', type: 'limit', price: '87', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-witness' }), wait: 'result' });
+      witness.close();
+      await until('the witness switch', async () => ((await taker.order(M, { clientOrderId: 'dms-witness' })).status === 'canceled' ? true : undefined), 10_000);
+      const probe = await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '86', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-probe' }, 'result');
+      assert.equal(probe.order?.status, 'open');
+      assert.equal((await maker.order(M, { clientOrderId: 'dms-kept' })).status, 'open', 'the disarmed switch did not fire');
+      await maker.cancelOrders([{ symbol: M, clientOrderId: 'dms-kept' }, { symbol: M, clientOrderId: 'dms-probe' }]);
+    } finally {
+      after.close();
+    }
+  });
+
   it('refuses an unfunded trader\'s order at its risk shard with INSUFFICIENT_FUNDS, through REST and the WebSocket', async () => {
     const broke = new ParallaxClient({ url: exchange.gatewayUrl, account: localTraderAccount('api-e2e', 3) });
     const before = await taker.book(M);

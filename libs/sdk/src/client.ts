@@ -479,7 +479,8 @@ export class ParallaxStream {
         await this.call(sub);
       }
       this.failedAttempts = 0;
-      // Session options (cancel-on-disconnect, the dead-man switch) belong to a connection: a client re-arms them here.
+      // Cancel-on-disconnect belongs to a connection and the dead-man switch to the account (its connection
+      // gone, it keeps running until it fires): a client re-arms both here, which takes the switch over.
       for (const h of this.handlers) h({ event: 'reconnected', reconnects: this.reconnects });
     } catch {
       // close() may have run while this reconnect awaited.

@@ -23,6 +23,7 @@ import { CancelAllDto, CancelOrderDto, PlaceOrderDto } from '../orders/orders.dt
 import { OrdersService, type Session } from '../orders/orders.service.js';
 import { SettlementStatusService } from '../settlement/settlement-status.service.js';
 import { StatsService } from '../stats/stats.service.js';
+import { DeadmanSwitches } from './deadman-switches.js';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Messages a connection may send per second before it gets RATE_LIMITED answers. */
@@ -39,7 +40,6 @@ interface Connection {
   readonly subs: Set<string>;
   session: Session | undefined;
   cancelOnDisconnect: boolean;
-  deadman: { timeoutMs: number; timer: NodeJS.Timeout } | undefined;
   windowStart: number;
   windowCount: number;
 }
@@ -66,6 +66,10 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   private readonly unsubscribe: () => void;
   private readonly unsubscribeSettlement: () => void;
   private readonly statsTimer: NodeJS.Timeout;
+  /** Per account, not per connection: a switch outlives the socket that armed it (deadman-switches.ts). */
+  private readonly deadman = new DeadmanSwitches<Session>((session) => {
+    this.cancelAllOf(session);
+  });
 
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
@@ -91,11 +95,11 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.unsubscribe();
     this.unsubscribeSettlement();
     clearInterval(this.statsTimer);
-    for (const c of this.connections.values()) if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
+    this.deadman.close();
   }
 
   handleConnection(socket: WebSocket): void {
-    const c: Connection = { socket, subs: new Set(), session: undefined, cancelOnDisconnect: false, deadman: undefined, windowStart: 0, windowCount: 0 };
+    const c: Connection = { socket, subs: new Set(), session: undefined, cancelOnDisconnect: false, windowStart: 0, windowCount: 0 };
     this.connections.set(socket, c);
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       void this.onMessage(c, raw, isBinary);
@@ -107,7 +111,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     if (c === undefined) return;
     this.connections.delete(socket);
     for (const key of c.subs) this.channels.get(key)?.delete(c);
-    if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
+    // An armed dead-man switch keeps running: no heartbeat will come from this connection any more.
     if (c.cancelOnDisconnect && c.session !== undefined) this.cancelAllOf(c.session);
   }
 
@@ -184,8 +188,8 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
         if (typeof t !== 'number' || !Number.isInteger(t) || (t !== 0 && (t < MIN_DEADMAN_MS || t > MAX_DEADMAN_MS))) {
           throw new ApiError('INVALID_FIELD', `timeoutMs must be 0 (off) or an integer in ${MIN_DEADMAN_MS}..${MAX_DEADMAN_MS}`);
         }
-        if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
-        c.deadman = t === 0 ? undefined : { timeoutMs: t, timer: this.deadmanTimer(session, t) };
+        if (t === 0) return { deadmanMs: 0, disarmed: this.deadman.disarm(session.trader) };
+        this.deadman.arm(c, session, t);
         return { deadmanMs: t };
       }
       case 'place': {
@@ -214,18 +218,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   }
 
   private heartbeat(c: Connection): void {
-    if (c.deadman !== undefined && c.session !== undefined) {
-      clearTimeout(c.deadman.timer);
-      c.deadman.timer = this.deadmanTimer(c.session, c.deadman.timeoutMs);
-    }
-  }
-
-  private deadmanTimer(session: Session, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.cancelAllOf(session);
-    }, ms);
-    timer.unref();
-    return timer;
+    if (c.session !== undefined) this.deadman.heartbeat(c, c.session.trader);
   }
 
   private requireSession(c: Connection): Session {
