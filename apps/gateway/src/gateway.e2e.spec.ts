@@ -92,6 +92,7 @@ describe('gateway over real HTTP (embedded log)', () => {
       catalogue: new MarketCatalogue(defaultMarkets(2)),
       domain,
       settlementMarkets,
+      tokenDecimals: new Map([[settlementMarkets[0]!.baseToken.toLowerCase(), 18]]),
       fees: { makerFeeRate: 100, takerFeeRate: 500 },
     }));
     const markets = (await (await fetch(`${url}/v1/markets`)).json()) as { markets: ApiMarketInfo[] };
@@ -145,6 +146,9 @@ describe('gateway over real HTTP (embedded log)', () => {
     assert.equal(market.symbol, 'M1-USDC');
     assert.equal(market.tickSize, '0.01');
     assert.equal(market.lotSizeUnits, String(10n ** 15n));
+    // Token decimals as configured; a token the gateway was not told about is null, not a guess.
+    const m = market as ApiMarketInfo & { baseDecimals: number | null; quoteDecimals: number | null };
+    assert.deepEqual([m.baseDecimals, m.quoteDecimals], [18, null]);
   });
 
   it('accepts a signed order once: the same signed order again creates nothing new', async () => {

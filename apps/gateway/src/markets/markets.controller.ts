@@ -1,16 +1,14 @@
 import { Controller, Get, Inject, Param } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { bookChecksum } from '@parallax/sdk';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
+import { candleRow, INTERVAL_NAMES, INTERVALS, tickerOf } from '../market-data/ticker.js';
 import { tradeView } from '../orders/order-view.js';
 import { enumParam, intParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { MarketDirectory, type ApiMarket } from './market-directory.js';
 
-export const INTERVALS = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 } as const;
-export type Interval = keyof typeof INTERVALS;
-const INTERVAL_NAMES = Object.keys(INTERVALS) as Interval[];
 
 const NONE = {};
 const BOOK_QUERY = { depth: intParam(1, 1000, 50) };
@@ -28,7 +26,45 @@ export class MarketsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Markets with tick and lot sizes, minimums, fees and status' })
+  @ApiOperation({ summary: 'Markets with tick and lot sizes, minimums, fees, status, token addresses and decimals, and the signing domain' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: {
+        markets: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              symbol: { type: 'string', example: 'M1-USDC' },
+              marketId: { type: 'integer' },
+              base: { type: 'string' },
+              quote: { type: 'string' },
+              baseToken: { type: 'string', description: 'ERC-20 address of the base token' },
+              quoteToken: { type: 'string', description: 'ERC-20 address of the quote token' },
+              baseDecimals: { type: 'integer', nullable: true, description: "the base token's ERC-20 decimals (balances are in token base units); null when not configured" },
+              quoteDecimals: { type: 'integer', nullable: true, description: "the quote token's ERC-20 decimals" },
+              tickSize: { type: 'string', description: 'price step, decimal' },
+              lotSize: { type: 'string', description: 'amount step, decimal' },
+              tickSizeUnits: { type: 'string', description: 'contract price units per tick (what the signed order carries)' },
+              lotSizeUnits: { type: 'string', description: 'base token units per lot' },
+              minAmount: { type: 'string' },
+              minNotional: { type: 'string' },
+              maxOpenOrdersPerAccount: { type: 'integer', description: '0 = no bound' },
+              makerFeeRate: { type: 'number' },
+              takerFeeRate: { type: 'number' },
+              status: { type: 'string', enum: ['open'] },
+            },
+          },
+        },
+        domain: {
+          type: 'object',
+          description: 'the EIP-712 domain orders, cancels and logins are signed in',
+          properties: { name: { type: 'string' }, version: { type: 'string' }, chainId: { type: 'integer' }, verifyingContract: { type: 'string' } },
+        },
+      },
+    },
+  })
   list(@ValidQuery(NONE) _q: unknown): unknown {
     return {
       markets: this.markets.all().map((m) => ({
@@ -38,6 +74,9 @@ export class MarketsController {
         quote: m.def.quoteAsset,
         baseToken: m.settlement.baseToken,
         quoteToken: m.settlement.quoteToken,
+        // The tokens' ERC-20 decimals: balances are in token base units (null: not configured for this gateway).
+        baseDecimals: this.ctx.tokenDecimals?.get(m.settlement.baseToken.toLowerCase()) ?? null,
+        quoteDecimals: this.ctx.tokenDecimals?.get(m.settlement.quoteToken.toLowerCase()) ?? null,
         tickSize: m.def.tickSize,
         lotSize: m.def.lotSize,
         // Token base units per tick (contract price units) and per lot: what the signed order carries.
@@ -96,30 +135,14 @@ export class MarketsController {
       market: m.def.symbol,
       interval,
       // CCXT's OHLCV row: [timestamp, open, high, low, close, volume].
-      candles: rows.map((c) => [c.start, m.units.ticksToPrice(c.open), m.units.ticksToPrice(c.high), m.units.ticksToPrice(c.low), m.units.ticksToPrice(c.close), m.units.lotsToSize(c.volume)]),
+      candles: rows.map((c) => candleRow(m, c)),
     };
   }
 
   @Get(':symbol/ticker')
-  @ApiOperation({ summary: 'Best bid and ask, last price and 24h volume' })
+  @ApiOperation({ summary: 'Best bid and ask, last price, and the rolling 24 h open, high, low, change and volume (also the WebSocket `ticker` channel)' })
   ticker(@Param('symbol') symbol: string, @ValidQuery(NONE) _q: unknown): unknown {
     const m = this.markets.get(symbol);
-    const s = this.state(m);
-    const { bids, asks } = s.levels(1);
-    const last = s.trades.at(-1);
-    const since = (last?.ts ?? 0) - 86_400_000;
-    let volume = 0;
-    for (const c of s.candles) if (c.start >= since) volume += c.volume;
-    return {
-      market: m.def.symbol,
-      seq: s.seq,
-      bid: bids[0] === undefined ? null : m.units.ticksToPrice(bids[0][0]),
-      bidVolume: bids[0] === undefined ? null : m.units.lotsToSize(bids[0][1]),
-      ask: asks[0] === undefined ? null : m.units.ticksToPrice(asks[0][0]),
-      askVolume: asks[0] === undefined ? null : m.units.lotsToSize(asks[0][1]),
-      last: last === undefined ? null : m.units.ticksToPrice(last.price),
-      baseVolume: m.units.lotsToSize(volume),
-      timestamp: last?.ts ?? null,
-    };
+    return tickerOf(m, this.state(m), (this.ctx.clock ?? Date.now)());
   }
 }

@@ -1,4 +1,4 @@
-// The WebSocket API at /ws: public book and trade channels, a signed login for the private orders and fills
+// The WebSocket API at /ws: public book, trade, ticker and candle channels, a signed login for the private orders and fills
 // channels, trading (place, cancel, cancel-all), cancel-on-disconnect and a dead-man switch.
 //
 // Messages are JSON objects with an `op` (client -> server) or an `event` (server -> client); a request may
@@ -16,7 +16,8 @@ import { toApiError } from '../errors/api-exception.filter.js';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
-import type { BatchOutcome, MarketState } from '../market-data/market-state.js';
+import { candlesFrom, type BatchOutcome, type MarketState } from '../market-data/market-state.js';
+import { candleRow, INTERVAL_NAMES, INTERVALS, tickerOf, type Interval } from '../market-data/ticker.js';
 import { MarketDirectory, type ApiMarket } from '../markets/market-directory.js';
 import { orderView, tradeView } from '../orders/order-view.js';
 import { CancelAllDto, CancelOrderDto, PlaceOrderDto } from '../orders/orders.dto.js';
@@ -34,6 +35,10 @@ const MIN_DEADMAN_MS = 1_000;
 /** The `stats` channel's period, and the batches the `settlement` channel's snapshot carries. */
 const STATS_PERIOD_MS = 1_000;
 const SETTLEMENT_SNAPSHOT_BATCHES = 50;
+/** A market's ticker goes out at most this often (the last change always goes out, at the end of the wait). */
+export const TICKER_MIN_INTERVAL_MS = 250;
+/** Candles a `candles` subscription's snapshot carries. */
+const CANDLE_SNAPSHOT_ROWS = 100;
 
 interface Connection {
   readonly socket: WebSocket;
@@ -66,6 +71,8 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   private readonly unsubscribe: () => void;
   private readonly unsubscribeSettlement: () => void;
   private readonly statsTimer: NodeJS.Timeout;
+  /** Per market: when its ticker last went out, what it said, and the pending throttled send. */
+  private readonly tickers = new Map<number, { sentAt: number; text: string; timer: NodeJS.Timeout | undefined }>();
   /** Per account, not per connection: a switch outlives the socket that armed it (deadman-switches.ts). */
   private readonly deadman = new DeadmanSwitches<Session>((session) => {
     this.cancelAllOf(session);
@@ -96,6 +103,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.unsubscribeSettlement();
     clearInterval(this.statsTimer);
     this.deadman.close();
+    for (const t of this.tickers.values()) clearTimeout(t.timer);
   }
 
   handleConnection(socket: WebSocket): void {
@@ -242,10 +250,16 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     }
     // Exchange-wide public channels: no market.
     if (channel === 'stats' || channel === 'settlement') return channel;
-    if (channel !== 'book' && channel !== 'trades') throw new ApiError('INVALID_FIELD', 'channel must be one of book, trades, stats, settlement, orders, fills');
+    if (channel !== 'book' && channel !== 'trades' && channel !== 'ticker' && channel !== 'candles') {
+      throw new ApiError('INVALID_FIELD', 'channel must be one of book, trades, ticker, candles, stats, settlement, orders, fills');
+    }
     const market = m['market'];
     if (typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
-    return `${channel}:${this.markets.get(market).def.symbol}`;
+    const symbol = this.markets.get(market).def.symbol;
+    if (channel !== 'candles') return `${channel}:${symbol}`;
+    const interval = m['interval'] ?? '1m';
+    if (typeof interval !== 'string' || !Object.hasOwn(INTERVALS, interval)) throw new ApiError('INVALID_FIELD', `interval must be one of ${INTERVAL_NAMES.join(', ')}`);
+    return `candles:${interval}:${symbol}`;
   }
 
   private subscribe(c: Connection, m: Json): unknown {
@@ -262,6 +276,14 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       const state = this.data.market(market.def.marketId)!;
       // Sent synchronously after subscribing: no event batch can fall between the snapshot and the first update.
       this.send(c, { event: 'book', type: 'snapshot', market: market.def.symbol, ...this.bookLevels(market, state), seq: state.bookSeq });
+    } else if (key.startsWith('ticker:')) {
+      const market = this.markets.get(key.slice(7));
+      this.send(c, { event: 'ticker', ...tickerOf(market, this.data.market(market.def.marketId)!, this.now()) });
+    } else if (key.startsWith('candles:')) {
+      const [, interval, symbol] = key.split(':') as [string, Interval, string];
+      const market = this.markets.get(symbol);
+      const rows = this.data.market(market.def.marketId)!.candlesOf(INTERVALS[interval], 0, CANDLE_SNAPSHOT_ROWS);
+      this.send(c, { event: 'candles', type: 'snapshot', market: symbol, interval, candles: rows.map((r) => candleRow(market, r)) });
     } else if (key === 'stats') {
       this.send(c, { event: 'stats', ...this.stats.snapshot() });
     } else if (key === 'settlement') {
@@ -275,6 +297,41 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const b = bids.map(([p, q]): [string, string] => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
     const a = asks.map(([p, q]): [string, string] => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
     return { bids: b, asks: a, checksum: bookChecksum(b, a) };
+  }
+
+  private now(): number {
+    return (this.ctx.clock ?? Date.now)();
+  }
+
+  /** Throttled: at most one ticker per market per TICKER_MIN_INTERVAL_MS, the latest state, and only if it changed. */
+  private tickerChanged(m: ApiMarket): void {
+    let t = this.tickers.get(m.def.marketId);
+    if (t === undefined) this.tickers.set(m.def.marketId, (t = { sentAt: 0, text: '', timer: undefined }));
+    if (t.timer !== undefined) return;
+    const wait = t.sentAt + TICKER_MIN_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      this.sendTicker(m);
+      return;
+    }
+    const pending = t;
+    pending.timer = setTimeout(() => {
+      pending.timer = undefined;
+      this.sendTicker(m);
+    }, wait);
+    pending.timer.unref();
+  }
+
+  private sendTicker(m: ApiMarket): void {
+    const t = this.tickers.get(m.def.marketId);
+    const state = this.data.market(m.def.marketId);
+    if (t === undefined || state === undefined) return;
+    // What a subscriber sees changes with the book's top, the last trade and the 24 h figures; not with seq alone.
+    const { seq: _seq, ...view } = tickerOf(m, state, this.now());
+    const text = JSON.stringify(view);
+    if (text === t.text) return;
+    t.text = text;
+    t.sentAt = Date.now();
+    this.broadcast(`ticker:${m.def.symbol}`, { event: 'ticker', ...view, seq: state.seq });
   }
 
   private publish(marketId: number, outcome: BatchOutcome): void {
@@ -308,6 +365,18 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       const msg = JSON.stringify({ event: 'trades', market: m.def.symbol, trades: outcome.trades.map((t) => tradeView(m, t)) });
       for (const c of tradeSubs) this.send(c, msg);
     }
+    const first = outcome.trades[0];
+    if (first !== undefined) {
+      const state = this.data.market(marketId)!;
+      for (const interval of INTERVAL_NAMES) {
+        const key = `candles:${interval}:${m.def.symbol}`;
+        if ((this.channels.get(key)?.size ?? 0) === 0) continue;
+        // The candles this batch's trades changed: from the period of its first trade on.
+        const rows = candlesFrom(state.candles, INTERVALS[interval], first.ts);
+        this.broadcast(key, { event: 'candles', type: 'update', market: m.def.symbol, interval, candles: rows.map((r) => candleRow(m, r)) });
+      }
+    }
+    if ((diff !== undefined || outcome.trades.length > 0) && (this.channels.get(`ticker:${m.def.symbol}`)?.size ?? 0) > 0) this.tickerChanged(m);
     for (const o of outcome.touched) {
       const meta = this.data.metaOf(marketId, o.orderId);
       if (meta === undefined) continue;
