@@ -29,6 +29,10 @@ const env = z.object({
   TOPIC_REQUESTS: topicName.default(DEFAULT_RISK_TOPICS.requests),
   TOPIC_RISK_RESULTS: topicName.default(DEFAULT_RISK_RESULTS_TOPIC),
   TOPIC_CHAIN_EVENTS: topicName.default(DEFAULT_RISK_TOPICS.chainEvents),
+  /** The engines' and the settlement service's topics (a namespaced launch prefixes them). */
+  TOPIC_MARKET_EVENTS: topicName.default(DEFAULT_TOPICS.marketEvents),
+  TOPIC_SIGNED_ORDERS: topicName.default(DEFAULT_SETTLEMENT_TOPICS.signedOrders),
+  TOPIC_SETTLEMENT_STATUS: topicName.default(DEFAULT_SETTLEMENT_TOPICS.settlementStatus),
   CHAIN_ID: z.coerce.number().int().min(1),
   SETTLEMENT_ADDRESS: address,
   SETTLEMENT_MARKETS: z.string().min(1).optional(),
@@ -74,13 +78,13 @@ const e = bootConfig('gateway', () => loadConfig(env));
 const { markets: settlementMarkets, tokenDecimals } = bootConfig('gateway', () => settlementMarketsOf(e));
 const log = createLogger('gateway', config.LOG_LEVEL, config.LOG_FORMAT);
 try {
-  const topics = { requests: e.TOPIC_REQUESTS, riskResults: e.TOPIC_RISK_RESULTS, chainEvents: e.TOPIC_CHAIN_EVENTS, marketEvents: DEFAULT_TOPICS.marketEvents, signedOrders: DEFAULT_SETTLEMENT_TOPICS.signedOrders, settlementStatus: DEFAULT_SETTLEMENT_TOPICS.settlementStatus };
+  const topics = { requests: e.TOPIC_REQUESTS, riskResults: e.TOPIC_RISK_RESULTS, chainEvents: e.TOPIC_CHAIN_EVENTS, marketEvents: e.TOPIC_MARKET_EVENTS, signedOrders: e.TOPIC_SIGNED_ORDERS, settlementStatus: e.TOPIC_SETTLEMENT_STATUS };
   let transport: Transport;
   if (e.KAFKA_BROKERS === undefined) {
     const embedded = createEmbeddedTransport();
     await embedded.ensureTopics([
-      ...topicSpecs(DEFAULT_TOPICS, e.PARTITIONS),
-      ...settlementTopicSpecs(DEFAULT_SETTLEMENT_TOPICS, e.PARTITIONS),
+      ...topicSpecs({ ...DEFAULT_TOPICS, marketEvents: e.TOPIC_MARKET_EVENTS }, e.PARTITIONS),
+      ...settlementTopicSpecs({ ...DEFAULT_SETTLEMENT_TOPICS, signedOrders: e.TOPIC_SIGNED_ORDERS, settlementStatus: e.TOPIC_SETTLEMENT_STATUS }, e.PARTITIONS),
       ...[...new Set([topics.requests, topics.riskResults, topics.chainEvents])].map((name) => ({ name, partitions: e.ACCOUNT_SHARDS })),
     ]);
     transport = embedded;
