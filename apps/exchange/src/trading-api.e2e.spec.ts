@@ -236,7 +236,11 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
       const probe = await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '86', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-probe' }, 'result');
       assert.equal(probe.order?.status, 'open');
       assert.equal((await maker.order(M, { clientOrderId: 'dms-kept' })).status, 'open', 'the disarmed switch did not fire');
+      // Cleaned up before the next test reads the book.
       await maker.cancelOrders([{ symbol: M, clientOrderId: 'dms-kept' }, { symbol: M, clientOrderId: 'dms-probe' }]);
+      for (const clientOrderId of ['dms-kept', 'dms-probe']) {
+        await until(`the cancel of ${clientOrderId}`, async () => ((await maker.order(M, { clientOrderId })).status === 'canceled' ? true : undefined));
+      }
     } finally {
       after.close();
     }
