@@ -1,11 +1,11 @@
 // The CCXT exchange class against the running single-machine stack: every unified method a bot uses, with
 // each answer checked against CCXT's structure conventions (the fields and invariants ccxt's own structure
-// tests demand of markets, tickers, order books, trades, orders and OHLCV rows).
+// tests demand of markets, tickers, order books, trades, orders, OHLCV rows and balances).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@parallax/observability';
-import { parallax } from '@parallax/sdk';
-import { AuthenticationError, InsufficientFunds, NotSupported, OrderNotFound, type Market, type Order, type OrderBook, type Trade } from 'ccxt';
+import { parallax, type MarketInfo } from '@parallax/sdk';
+import { AuthenticationError, InsufficientFunds, OrderNotFound, type Balances, type Market, type OHLCV, type Order, type OrderBook, type Ticker, type Trade } from 'ccxt';
 import { encodePacked, keccak256 } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { loadExchangeConfig } from './exchange.config.js';
@@ -58,6 +58,48 @@ function checkOrder(o: Order, symbol: string): void {
   assert.ok(o.amount! >= o.filled! && o.filled! >= 0);
   if (o.status === 'open') assert.ok(Math.abs(o.remaining! - (o.amount! - o.filled!)) < 1e-12);
   if (o.status === 'closed') assert.equal(o.filled, o.amount);
+}
+
+/** CCXT's ticker conventions: symbol, time, bid <= ask, high >= low, change and percentage from open and last. */
+function checkTicker(t: Ticker, symbol: string): void {
+  assert.equal(t.symbol, symbol);
+  if (t.timestamp !== undefined) {
+    assert.ok(Number.isInteger(t.timestamp));
+    assert.match(t.datetime!, ISO);
+  }
+  if (t.bid !== undefined && t.ask !== undefined) assert.ok(t.bid < t.ask, 'bid < ask');
+  if (t.high !== undefined && t.low !== undefined) assert.ok(t.high >= t.low && t.last! >= t.low && t.last! <= t.high);
+  assert.ok(t.baseVolume! >= 0);
+  if (t.open !== undefined && t.last !== undefined) {
+    assert.ok(Math.abs(t.change! - (t.last - t.open)) < 1e-9);
+    assert.ok(Math.abs(t.percentage! - ((t.last - t.open) / t.open) * 100) < 1e-9);
+  }
+}
+
+/** CCXT's OHLCV rows: [ms, o, h, l, c, v], ascending, low <= open, close <= high. */
+function checkOhlcv(rows: OHLCV[]): void {
+  for (let i = 0; i < rows.length; i++) {
+    const [ts, o, h, l, c, v] = rows[i]! as number[];
+    assert.ok(Number.isInteger(ts) && ts! % 60_000 === 0);
+    if (i > 0) assert.ok(ts! > (rows[i - 1]![0] as number), 'ascending');
+    assert.ok(l! <= o! && l! <= c! && o! <= h! && c! <= h! && v! >= 0);
+  }
+}
+
+/** CCXT's balance structure: per code { free, used, total } mirrored in the free/used/total maps, total = free + used. */
+function checkBalance(b: Balances, codes: readonly string[]): void {
+  assert.ok(b.info !== undefined, 'info');
+  const entries = Object.keys(b).filter((k) => !['info', 'timestamp', 'datetime', 'free', 'used', 'total', 'debt'].includes(k));
+  assert.deepEqual(entries.sort(), [...codes].sort());
+  for (const code of entries) {
+    const e = b[code] as unknown as { free: number; used: number; total: number };
+    for (const k of ['free', 'used', 'total'] as const) {
+      assert.equal(typeof e[k], 'number', `${code}.${k}`);
+      assert.ok(e[k] >= 0, `${code}.${k} >= 0`);
+      assert.equal((b[k] as unknown as Record<string, number>)[code], e[k], `${k}[${code}]`);
+    }
+    assert.ok(Math.abs(e.total - (e.free + e.used)) <= 1e-9 * Math.max(1, e.total), `${code}: total = free + used`);
+  }
 }
 
 describe('CCXT exchange class on the running stack', () => {
@@ -160,9 +202,22 @@ describe('CCXT exchange class on the running stack', () => {
     assert.ok(closed.every((x) => x.status === 'canceled'));
   });
 
-  it('watches the order book, trades, orders and my trades over the WebSocket', async () => {
+  it('watches the order book, trades, orders, my trades, the ticker and candles over the WebSocket', async () => {
     const firstBook = await taker.watchOrderBook(SYMBOL);
     checkOrderBook(firstBook, SYMBOL);
+    // The first watch of a ticker or candles answers with the subscription's snapshot; later ones with changes.
+    checkTicker(await taker.watchTicker(SYMBOL), SYMBOL);
+    const before = await taker.watchOHLCV(SYMBOL, '1m');
+    checkOhlcv(before);
+    assert.equal(before.at(-1)![4], 101.5, 'the earlier trade');
+    const watchUntil = async <T>(watch: () => Promise<T>, ok: (v: T) => boolean): Promise<T> => {
+      for (;;) {
+        const v = await watch();
+        if (ok(v)) return v;
+      }
+    };
+    const tickerP = watchUntil(() => taker.watchTicker(SYMBOL), (t) => t.last === 100);
+    const ohlcvP = watchUntil(() => taker.watchOHLCV(SYMBOL, '1m'), (rows) => rows.at(-1)![4] === 100);
     const nextBook = taker.watchOrderBook(SYMBOL);
     const tradesP = taker.watchTrades(SYMBOL);
     const ordersP = maker.watchOrders(SYMBOL);
@@ -178,6 +233,14 @@ describe('CCXT exchange class on the running stack', () => {
     checkTrade(trade!, SYMBOL);
     const [fill] = await myTradesP;
     assert.equal(fill!.takerOrMaker, 'maker');
+    const ticker = await tickerP;
+    checkTicker(ticker, SYMBOL);
+    assert.deepEqual([ticker.last, ticker.open, ticker.high, ticker.low, ticker.baseVolume], [100, 101.5, 101.5, 100, 1.5]);
+    assert.equal(ticker.change, -1.5);
+    const rows = await ohlcvP;
+    checkOhlcv(rows);
+    const fetched = await taker.fetchOHLCV(SYMBOL, '1m');
+    assert.deepEqual(rows.slice(-fetched.length), fetched, 'the watched candles are the fetched ones');
   });
 
   it('trades with a trading key (privateKey = the key, walletAddress = the wallet) and raises InsufficientFunds for an unfunded account', async () => {
@@ -212,7 +275,44 @@ describe('CCXT exchange class on the running stack', () => {
     }
   });
 
-  it('says plainly what the gateway does not serve', async () => {
-    await assert.rejects(maker.fetchBalance(), NotSupported);
+  it('fetches balances in the unified structure: amounts in token decimals, orders\' holds as used', async () => {
+    const wallet = privateKeyToAccount(keyOf(6));
+    await fundThroughRisk(exchange, [wallet.address]);
+    const bot = new parallax({ privateKey: keyOf(6), options: { url: exchange.gatewayUrl } });
+    try {
+      const markets = await bot.loadMarkets();
+      // /v1/markets says each token's decimals (the local chain's: 18, 8 and 6).
+      const info = (symbol: string): MarketInfo => markets[symbol]!.info as MarketInfo;
+      assert.deepEqual([info(SYMBOL).baseDecimals, info(SYMBOL).quoteDecimals, info('M2/USDC').baseDecimals], [18, 6, 8]);
+      const waitBalance = async (ok: (b: Balances) => boolean): Promise<Balances> => {
+        const deadline = Date.now() + 20_000;
+        for (;;) {
+          const b = await bot.fetchBalance();
+          if (ok(b)) return b;
+          if (Date.now() > deadline) throw new Error(`timed out: ${JSON.stringify(b.total)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      // The deposits (DEFAULT_DEPOSITS: 1e24 BASE units, 1e16 ALT, 1e15 QUOTE) as amounts.
+      const of = (b: Balances, k: 'free' | 'used' | 'total', code: string): number | undefined => (b[k] as unknown as Record<string, number> | undefined)?.[code];
+      const funded = await waitBalance((b) => of(b, 'total', 'USDC') === 1e9);
+      checkBalance(funded, ['M1', 'M2', 'USDC']);
+      assert.deepEqual([funded['M1'], funded['M2'], funded['USDC']], [
+        { free: 1e6, used: 0, total: 1e6 },
+        { free: 1e8, used: 0, total: 1e8 },
+        { free: 1e9, used: 0, total: 1e9 },
+      ]);
+      // A resting buy holds what it can cost (this deployment's fee rates are 0: the price times the amount):
+      // used, not free; the total stays.
+      await bot.createOrder(SYMBOL, 'limit', 'buy', 2, 50, { maxFeeRate: 1_000 });
+      const held = await waitBalance((b) => (of(b, 'used', 'USDC') ?? 0) > 0);
+      checkBalance(held, ['M1', 'M2', 'USDC']);
+      assert.deepEqual(held['USDC'], { free: 999_999_900, used: 100, total: 1e9 });
+      await bot.cancelAllOrders(SYMBOL);
+      const released = await waitBalance((b) => of(b, 'used', 'USDC') === 0);
+      assert.deepEqual(released['USDC'], { free: 1e9, used: 0, total: 1e9 });
+    } finally {
+      await bot.close();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { settlementDomain } from '@parallax/chain';
+import { erc20Abi, type Address } from 'viem';
 import { DEFAULT_ACCOUNT_SHARDS, DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, defaultMarkets, MarketCatalogue, riskStateTopicSpecs, riskTopicSpecs, settlementTopicSpecs, topicSpecs, type MarketDefinition, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { DEFAULT_PROGRESS_TOPIC, loadChainWatcherConfig, startChainWatcher, type ChainWatcherHandle } from '@parallax/chain-watcher';
 import { loadProjectorConfig, startProjector, type ProjectorHandle } from '@parallax/projector';
@@ -424,6 +425,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       // Without a chain no market can take signed orders: the gateway then serves no markets.
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
       settlementMarkets: localChain?.markets ?? [],
+      tokenDecimals: localChain === undefined ? new Map() : await tokenDecimalsOf(localChain),
       fees: settlement?.config.fees ?? { makerFeeRate: 0, takerFeeRate: 0 },
       ...(projector === undefined ? {} : { accountReadModel: projector.store, historyReadModel: projector.marketStore }),
       ...(settlement === undefined ? {} : { fillSettlement: settlement.repo }),
@@ -450,4 +452,14 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
     await closeAll();
     throw err;
   }
+}
+
+/** The ERC-20 decimals of the local chain's market tokens, read from the tokens (what GET /v1/markets shows). */
+async function tokenDecimalsOf(local: LocalSettlementChain): Promise<Map<string, number>> {
+  const tokens = new Set<Address>(local.markets.flatMap((m) => [m.baseToken, m.quoteToken]));
+  const out = new Map<string, number>();
+  for (const address of tokens) {
+    out.set(address.toLowerCase(), await local.chain.publicClient.readContract({ address, abi: erc20Abi, functionName: 'decimals' }));
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { localTraderAccount, settlementAbi } from '@parallax/chain';
 import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
-import { ParallaxApiError, ParallaxClient, type ParallaxStream } from '@parallax/sdk';
+import { ParallaxApiError, ParallaxClient, type CandleRow, type ParallaxStream, type TickerInfo } from '@parallax/sdk';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaJsSecurity } from '@parallax/transport';
 import type { Address } from 'viem';
@@ -55,6 +55,8 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
   let observer: ParallaxStream;
   let brokers: string[];
   const books: { seq: number; checksum: number }[] = [];
+  const tickers: TickerInfo[] = [];
+  const candles = new Map<string, Map<number, CandleRow>>();
 
   before(async () => {
     const list = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
@@ -78,8 +80,18 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     observer = new ParallaxClient({ url }).stream();
     observer.on((msg) => {
       if (msg['event'] === 'book') books.push({ seq: msg['seq'] as number, checksum: msg['checksum'] as number });
+      if (msg['event'] === 'ticker') tickers.push(msg as unknown as TickerInfo);
+      if (msg['event'] === 'candles') {
+        const key = `${String(msg['market'])}/${String(msg['interval'])}`;
+        let rows = candles.get(key);
+        if (rows === undefined) candles.set(key, (rows = new Map<number, CandleRow>()));
+        for (const r of msg['candles'] as CandleRow[]) rows.set(r[0], r);
+      }
     });
     await observer.subscribe('book', M);
+    await observer.subscribe('ticker', M);
+    await observer.subscribe('candles', M, '1m');
+    await observer.subscribe('candles', M, '1d');
   });
   after(async () => {
     observer.close();
@@ -104,6 +116,27 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     const candles = await taker.candles(M, '1m');
     assert.equal(candles.length, 1);
     assert.deepEqual(candles[0]!.slice(1), ['100.00', '100.01', '100.00', '100.01', '1.500']);
+  });
+
+  it('streams candles per interval and the ticker as trades arrive', async () => {
+    // The subscriptions' snapshots came first (no trades yet: no candles, an empty ticker).
+    assert.equal(tickers[0]?.last, null);
+    const row = ['100.00', '100.01', '100.00', '100.01', '1.500'];
+    for (const interval of ['1m', '1d']) {
+      const rows = await until(`the ${interval} candle`, () => {
+        const r = [...(candles.get(`${M}/${interval}`)?.values() ?? [])];
+        return r.length === 1 && r[0]![5] === '1.500' ? r : undefined;
+      });
+      assert.deepEqual(rows[0]!.slice(1), row);
+      assert.equal(rows[0]![0] % (interval === '1m' ? 60_000 : 86_400_000), 0);
+    }
+    const t = await until('the ticker after the trades', () => tickers.find((x) => x.baseVolume === '1.500' && x.ask === '100.01'));
+    assert.deepEqual([t.last, t.open, t.high, t.low, t.change, t.bid], ['100.01', '100.00', '100.01', '100.00', '0.01', null]);
+    // What the channel said last is what REST says now.
+    const rest = await taker.ticker(M);
+    const { seq: _a, ...restView } = rest;
+    const { seq: _b, event: _e, ...lastView } = tickers.at(-1)! as TickerInfo & { event?: string };
+    assert.deepEqual(lastView, restView);
   });
 
   it("keeps another trader's orders untouchable and invisible", async () => {
@@ -169,6 +202,48 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     // No heartbeat: the switch fires, the connection stays open.
     await until('the dead-man switch', async () => ((await taker.order(M, { clientOrderId: 'dms-1' })).status === 'canceled' ? true : undefined), 10_000);
     s2.close();
+  });
+
+  it('a dead-man switch fires after its connection is gone (cancel-on-disconnect off), unless a new session disarms it', async () => {
+    // A bot crashes with cancel-on-disconnect off: its socket closes, the switch still fires.
+    const crashed = maker.stream();
+    await crashed.login();
+    await crashed.call({ op: 'deadman', timeoutMs: 1_000 });
+    await crashed.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '89', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-gone' }), wait: 'result' });
+    crashed.dropConnection();
+    crashed.close();
+    await until('the switch of a closed connection', async () => ((await maker.order(M, { clientOrderId: 'dms-gone' })).status === 'canceled' ? true : undefined), 10_000);
+
+    // Armed again, the socket dropped, and the restarted bot disarms it from a new session.
+    const before = maker.stream();
+    await before.login();
+    await before.call({ op: 'deadman', timeoutMs: 1_000 });
+    await before.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '88', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-kept' }), wait: 'result' });
+    before.dropConnection();
+    before.close();
+    const after = maker.stream();
+    try {
+      await after.login();
+      assert.deepEqual(await after.call({ op: 'deadman', timeoutMs: 0 }), { deadmanMs: 0, disarmed: true });
+      // A witness armed later with the same timeout: once it has fired, the disarmed switch would have fired
+      // first. Then a new order of the maker answered by the engine comes after any cancel it would have sent.
+      const witness = taker.stream();
+      await witness.login();
+      await witness.call({ op: 'deadman', timeoutMs: 1_000 });
+      await witness.call({ op: 'place', order: await taker.signOrder(M, { side: 'buy', type: 'limit', price: '87', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-witness' }), wait: 'result' });
+      witness.close();
+      await until('the witness switch', async () => ((await taker.order(M, { clientOrderId: 'dms-witness' })).status === 'canceled' ? true : undefined), 10_000);
+      const probe = await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '86', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-probe' }, 'result');
+      assert.equal(probe.order?.status, 'open');
+      assert.equal((await maker.order(M, { clientOrderId: 'dms-kept' })).status, 'open', 'the disarmed switch did not fire');
+      // Cleaned up before the next test reads the book.
+      await maker.cancelOrders([{ symbol: M, clientOrderId: 'dms-kept' }, { symbol: M, clientOrderId: 'dms-probe' }]);
+      for (const clientOrderId of ['dms-kept', 'dms-probe']) {
+        await until(`the cancel of ${clientOrderId}`, async () => ((await maker.order(M, { clientOrderId })).status === 'canceled' ? true : undefined));
+      }
+    } finally {
+      after.close();
+    }
   });
 
   it('refuses an unfunded trader\'s order at its risk shard with INSUFFICIENT_FUNDS, through REST and the WebSocket', async () => {

@@ -35,6 +35,11 @@ export interface GatewayContext {
   readonly domain: SettlementDomain;
   /** Token addresses and base units of each catalogue market. */
   readonly settlementMarkets: readonly SettlementMarket[];
+  /**
+   * ERC-20 decimals of the markets' tokens, by lowercased address (shown by GET /v1/markets, so clients turn
+   * the base-unit balances of /v1/account/balances into amounts). A token missing here shows `null`.
+   */
+  readonly tokenDecimals?: ReadonlyMap<string, number>;
   /** Fee rates charged, millionths of the quote amount (shown by GET /v1/markets). */
   readonly fees: { readonly makerFeeRate: number; readonly takerFeeRate: number };
   /** The projector's read model behind GET /v1/account/balances and /transfers (absent: they answer UNAVAILABLE). */

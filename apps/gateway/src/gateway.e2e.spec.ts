@@ -92,6 +92,7 @@ describe('gateway over real HTTP (embedded log)', () => {
       catalogue: new MarketCatalogue(defaultMarkets(2)),
       domain,
       settlementMarkets,
+      tokenDecimals: new Map([[settlementMarkets[0]!.baseToken.toLowerCase(), 18]]),
       fees: { makerFeeRate: 100, takerFeeRate: 500 },
     }));
     const markets = (await (await fetch(`${url}/v1/markets`)).json()) as { markets: ApiMarketInfo[] };
@@ -145,6 +146,9 @@ describe('gateway over real HTTP (embedded log)', () => {
     assert.equal(market.symbol, 'M1-USDC');
     assert.equal(market.tickSize, '0.01');
     assert.equal(market.lotSizeUnits, String(10n ** 15n));
+    // Token decimals as configured; a token the gateway was not told about is null, not a guess.
+    const m = market as ApiMarketInfo & { baseDecimals: number | null; quoteDecimals: number | null };
+    assert.deepEqual([m.baseDecimals, m.quoteDecimals], [18, null]);
   });
 
   it('accepts a signed order once: the same signed order again creates nothing new', async () => {
@@ -312,6 +316,72 @@ describe('gateway over real HTTP (embedded log)', () => {
     await Promise.all(Array.from({ length: 16 }, worker));
     assert.equal((await fetch(`${url}/health`)).status, 200, 'still up');
     assert.equal(await commandsInLog(), before, 'no malformed request reached the log');
+  });
+  it('fuzz: 10,000 hostile query strings on every GET endpoint all get 400 INVALID_FIELD naming the parameter', async () => {
+    const before = await commandsInLog();
+    const int = (min: number, max: number) => ({ kind: 'int' as const, min, max });
+    const endpoints: readonly { path: string; params: Record<string, { kind: 'int'; min: number; max: number } | { kind: 'enum'; values: string[] } | { kind: 'market' }> }[] = [
+      { path: '/v1/markets', params: {} },
+      { path: '/v1/markets/M1-USDC/book', params: { depth: int(1, 1000) } },
+      { path: '/v1/markets/M1-USDC/trades', params: { limit: int(1, 1000) } },
+      { path: '/v1/markets/M1-USDC/candles', params: { interval: { kind: 'enum', values: ['1m', '5m', '15m', '1h', '4h', '1d'] }, since: int(0, Number.MAX_SAFE_INTEGER), limit: int(1, 5000) } },
+      { path: '/v1/markets/M1-USDC/ticker', params: {} },
+      { path: '/v1/stats', params: {} },
+      { path: '/v1/settlement/batches', params: { limit: int(1, 500) } },
+      { path: '/v1/orders/open', params: { market: { kind: 'market' } } },
+      { path: '/v1/orders/closed', params: { market: { kind: 'market' } } },
+      { path: '/v1/orders/fills', params: { market: { kind: 'market' } } },
+      { path: '/v1/orders/M1-USDC/1', params: {} },
+      { path: '/v1/orders/M1-USDC/client/c-1', params: {} },
+      { path: '/v1/account/balances', params: {} },
+      { path: '/v1/account/transfers', params: { limit: int(1, 500) } },
+    ];
+    const validInt = (p: { min: number; max: number }) => (v: string): boolean => /^[0-9]{1,16}$/.test(v) && Number(v) >= p.min && Number(v) <= p.max;
+    // A bad value of one known parameter: any string that does not parse, or an integer out of range.
+    const badValue = (p: (typeof endpoints)[number]['params'][string]): fc.Arbitrary<string> => {
+      if (p.kind === 'int') {
+        return fc.oneof(
+          fc.string({ maxLength: 30 }).filter((v) => !validInt(p)(v)),
+          fc.constantFrom('abc', '-1', '1.5', '1e3', '0x10', '', ' 5', '+5', 'NaN', 'Infinity', '99999999999999999999', String(p.max + 1), String(p.min - 1)).filter((v) => !validInt(p)(v)),
+          fc.bigInt({ min: BigInt(p.max) + 1n, max: 10n ** 30n }).map(String),
+          fc.bigInt({ min: -(10n ** 30n), max: -1n }).map(String),
+        );
+      }
+      if (p.kind === 'enum') return fc.string({ maxLength: 12 }).filter((v) => !p.values.includes(v));
+      return fc.string({ maxLength: 60 }).filter((v) => !/^[A-Za-z0-9._-]{1,40}$/.test(v));
+    };
+    const sample = fc.constantFrom(...endpoints).chain((e) => {
+      const names = Object.keys(e.params);
+      const unknown = fc.tuple(fc.string({ minLength: 1, maxLength: 20 }).filter((k) => !names.includes(k) && k !== '__proto__'), fc.string({ maxLength: 20 })).map(([k, v]) => ({ q: [[k, v]] as [string, string][], field: k }));
+      if (names.length === 0) return unknown.map((u) => ({ path: e.path, ...u }));
+      const bad = fc.constantFrom(...names).chain((k) => badValue(e.params[k]!).map((v) => ({ q: [[k, v]] as [string, string][], field: k })));
+      const repeated = fc.constantFrom(...names).map((k) => ({ q: [[k, '1'], [k, '2']] as [string, string][], field: k }));
+      const nested = fc.constantFrom(...names).map((k) => ({ q: [[`${k}[a]`, '1']] as [string, string][], field: k }));
+      return fc.oneof(bad, unknown, repeated, nested).map((u) => ({ path: e.path, ...u }));
+    });
+    const samples = fc.sample(sample, { numRuns: 10_000, seed: 7 });
+    let i = 0;
+    const worker = async (): Promise<void> => {
+      while (i < samples.length) {
+        const { path, q, field } = samples[i++]!;
+        const query = new URLSearchParams();
+        for (const [k, v] of q) query.append(k, v);
+        const res = await fetch(`${url}${path}?${query.toString()}`);
+        const text = await res.text();
+        assert.equal(res.status, 400, `${path}?${query.toString()} -> ${res.status} ${text}`);
+        const { error } = JSON.parse(text) as { error: { code: string; message: string } };
+        assert.equal(error.code, 'INVALID_FIELD', text);
+        // The message names the parameter (an unknown one shown quoted, cut at 40 characters).
+        assert.ok(error.message.includes(field) || error.message.includes(JSON.stringify(field.slice(0, 40)).slice(1, -1)) || error.message.startsWith('query parameter'), `${path}?${query.toString()}: ${error.message}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    // Sane values still answer.
+    for (const path of ['/v1/markets/M1-USDC/book?depth=1000', '/v1/markets/M1-USDC/trades?limit=1', '/v1/markets/M1-USDC/candles?interval=1d&since=0&limit=5000', '/v1/settlement/batches?limit=500']) {
+      assert.equal((await fetch(`${url}${path}`)).status, 200, path);
+    }
+    assert.equal((await fetch(`${url}/health`)).status, 200, 'still up');
+    assert.equal(await commandsInLog(), before, 'no request reached the log');
   });
 });
 

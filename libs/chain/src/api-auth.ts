@@ -1,4 +1,4 @@
-// The trading API's signed messages besides the order itself. Orders are the settlement contract's EIP-712
+// The trading API's signed messages besides the order itself (their EIP-712 types: typed-data.ts). Orders are the settlement contract's EIP-712
 // `Order` (@parallax/chain); cancels and the WebSocket login are API-only authorisations signed in the same
 // domain (chain id + settlement contract), so a signature made for one deployment or one chain is worthless
 // on another, and each has its own primary type, so an order signature can never pass as a cancel.
@@ -6,35 +6,11 @@
 // (trader, nonce) until the expiry has passed, which stops replay.
 import { hashTypedData, type Address, type Hex, type LocalAccount } from 'viem';
 import type { SettlementDomain } from './order.js';
+import { typesOf } from './typed-data.js';
 
-export const cancelTypes = {
-  Cancel: [
-    { name: 'trader', type: 'address' },
-    { name: 'marketId', type: 'uint32' },
-    { name: 'orderId', type: 'uint64' },
-    { name: 'clientOrderId', type: 'string' },
-    { name: 'expiry', type: 'uint64' },
-    { name: 'nonce', type: 'uint64' },
-  ],
-} as const;
-
-export const cancelAllTypes = {
-  CancelAll: [
-    { name: 'trader', type: 'address' },
-    // 0 = every market.
-    { name: 'marketId', type: 'uint32' },
-    { name: 'expiry', type: 'uint64' },
-    { name: 'nonce', type: 'uint64' },
-  ],
-} as const;
-
-export const loginTypes = {
-  Login: [
-    { name: 'trader', type: 'address' },
-    { name: 'expiry', type: 'uint64' },
-    { name: 'nonce', type: 'uint64' },
-  ],
-} as const;
+export const cancelTypes = typesOf('Cancel');
+export const cancelAllTypes = typesOf('CancelAll');
+export const loginTypes = typesOf('Login');
 
 /** Cancel one order, by engine id (clientOrderId '') or by client order id (orderId 0). */
 export interface CancelMessage {

@@ -3,6 +3,7 @@ export * from './errors.js';
 export * from './order.js';
 export * from './signature.js';
 export * from './api-auth.js';
+export * from './typed-data.js';
 export * from './batch.js';
 export * from './markets.js';
 export * from './anvil.js';

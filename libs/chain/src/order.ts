@@ -12,6 +12,7 @@ import {
 import { DOMAIN_NAME, DOMAIN_VERSION, PRICE_SCALE } from './constants.js';
 import { ChainError } from './errors.js';
 import { parseSignature } from './signature.js';
+import { encodeType, typesOf } from './typed-data.js';
 
 /**
  * A limit order as traders sign it (EIP-712 primary type "Order"). Amounts are token base units;
@@ -44,19 +45,7 @@ export interface SettlementDomain {
   readonly verifyingContract: Address;
 }
 
-export const orderTypes = {
-  Order: [
-    { name: 'trader', type: 'address' },
-    { name: 'baseToken', type: 'address' },
-    { name: 'quoteToken', type: 'address' },
-    { name: 'isBuy', type: 'bool' },
-    { name: 'price', type: 'uint128' },
-    { name: 'size', type: 'uint128' },
-    { name: 'maxFeeRate', type: 'uint32' },
-    { name: 'expiry', type: 'uint64' },
-    { name: 'nonce', type: 'uint64' },
-  ],
-} as const;
+export const orderTypes = typesOf('Order');
 
 export function settlementDomain(chainId: number, verifyingContract: Address): SettlementDomain {
   return { name: DOMAIN_NAME, version: DOMAIN_VERSION, chainId, verifyingContract };
@@ -129,12 +118,7 @@ export function hashOrderTypedData(domain: SettlementDomain, order: Order): Hex 
   return hashTypedData(orderTypedData(domain, order));
 }
 
-const ORDER_TYPE_HASH = keccak256(
-  stringToBytes(
-    'Order(address trader,address baseToken,address quoteToken,bool isBuy,uint128 price,uint128 size,uint32 maxFeeRate,uint64 expiry,uint64 nonce)',
-  ),
-  'bytes',
-);
+const ORDER_TYPE_HASH = keccak256(stringToBytes(encodeType('Order')), 'bytes');
 
 const DOMAIN_TYPE_HASH = keccak256(stringToBytes('EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)'), 'bytes');
 

@@ -14,6 +14,9 @@ export interface MarketInfo extends ApiMarketInfo {
   readonly makerFeeRate: number;
   readonly takerFeeRate: number;
   readonly status: string;
+  /** ERC-20 decimals of the base and quote tokens (balances are in token base units); null when the gateway was not told. */
+  readonly baseDecimals: number | null;
+  readonly quoteDecimals: number | null;
 }
 
 export interface OrderInfo {
@@ -94,16 +97,26 @@ export interface BookInfo {
   readonly checksum: number;
 }
 
+/** GET /v1/markets/:symbol/ticker and the WebSocket `ticker` channel (event 'ticker'). */
 export interface TickerInfo {
   readonly market: string;
+  readonly seq: number;
   readonly bid: string | null;
   readonly ask: string | null;
   readonly bidVolume: string | null;
   readonly askVolume: string | null;
   readonly last: string | null;
+  /** Rolling 24 h at one-minute granularity: first price, high, low, last - open (null without trades). */
+  readonly open: string | null;
+  readonly high: string | null;
+  readonly low: string | null;
+  readonly change: string | null;
   readonly baseVolume: string;
   readonly timestamp: number | null;
 }
+
+/** An OHLCV row: [start ms, open, high, low, close, volume] (GET .../candles, WebSocket `candles` channel). */
+export type CandleRow = [number, string, string, string, string, string];
 
 /** Orders and trades per second through the engines (GET /v1/stats, WebSocket channel `stats`). */
 export interface StatsInfo {
@@ -270,9 +283,9 @@ export class ParallaxClient {
     return (await this.request<{ trades: TradeInfo[] }>('GET', `/v1/markets/${encodeURIComponent(symbol)}/trades?${q}`)).trades;
   }
 
-  async candles(symbol: string, interval = '1m', since = 0, limit = 500): Promise<[number, string, string, string, string, string][]> {
+  async candles(symbol: string, interval = '1m', since = 0, limit = 500): Promise<CandleRow[]> {
     const q = `interval=${interval}&since=${since}&limit=${limit}`;
-    return (await this.request<{ candles: [number, string, string, string, string, string][] }>('GET', `/v1/markets/${encodeURIComponent(symbol)}/candles?${q}`)).candles;
+    return (await this.request<{ candles: CandleRow[] }>('GET', `/v1/markets/${encodeURIComponent(symbol)}/candles?${q}`)).candles;
   }
 
   ticker(symbol: string): Promise<TickerInfo> {
@@ -502,7 +515,8 @@ export class ParallaxStream {
         await this.call(sub);
       }
       this.failedAttempts = 0;
-      // Session options (cancel-on-disconnect, the dead-man switch) belong to a connection: a client re-arms them here.
+      // Cancel-on-disconnect belongs to a connection and the dead-man switch to the account (its connection
+      // gone, it keeps running until it fires): a client re-arms both here, which takes the switch over.
       for (const h of this.handlers) h({ event: 'reconnected', reconnects: this.reconnects });
     } catch {
       // close() may have run while this reconnect awaited.
@@ -578,10 +592,16 @@ export class ParallaxStream {
     });
   }
 
-  async subscribe(channel: 'book' | 'trades' | 'stats' | 'settlement' | 'orders' | 'fills', market?: string): Promise<void> {
+  /**
+   * Subscribes (and resubscribes after a reconnect). `candles` takes an interval (1m, 5m, 15m, 1h, 4h, 1d;
+   * default 1m): a snapshot of recent candles, then the candles each trade batch changed. `ticker`: the
+   * current ticker, then one per change, at most every 250 ms per market.
+   */
+  async subscribe(channel: 'book' | 'trades' | 'ticker' | 'candles' | 'stats' | 'settlement' | 'orders' | 'fills', market?: string, interval?: string): Promise<void> {
     const msg: Record<string, unknown> = { op: 'subscribe', channel };
     if (market !== undefined) msg['market'] = market;
-    const key = channel === 'book' && market !== undefined ? market : `${channel}:${market ?? ''}`;
+    if (interval !== undefined) msg['interval'] = interval;
+    const key = channel === 'book' && market !== undefined ? market : `${channel}:${market ?? ''}:${interval ?? ''}`;
     if (channel === 'book' && market !== undefined && !this.books.has(market)) this.books.set(market, new LocalBook(market));
     this.subs.set(key, msg);
     await this.call(msg);

@@ -1,10 +1,11 @@
 // The signed-in trader's balances and holds, deposits and withdrawals, from the projector's read model. Only the
 // Login's own trader is read (there is no account parameter to point at someone else); without a read model
 // the endpoints answer UNAVAILABLE.
-import { Controller, Get, Headers, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Headers, Inject } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../errors/api.errors.js';
 import { OrdersService, type Session } from '../orders/orders.service.js';
+import { intParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { ACCOUNT_READ_MODEL, type AccountReadModel } from './account-read-model.js';
 
 const AUTH_HEADERS = [
@@ -14,6 +15,7 @@ const AUTH_HEADERS = [
   { name: 'x-parallax-signature', description: 'EIP-712 Login(trader, expiry, nonce) signature (SDK: signLogin)' },
 ] as const;
 const MAX_TRANSFERS = 500;
+const TRANSFERS_QUERY = { limit: intParam(1, MAX_TRANSFERS, MAX_TRANSFERS) };
 
 function header(h: Record<string, unknown>, name: string): string {
   const v = h[name];
@@ -40,7 +42,7 @@ export class AccountController {
       'onchain: the contract balance as the risk ledger knows it; available; heldOrders; heldWithdrawals; withdrawalShortfall; unsettledIn/Out; feesOwed. ' +
       'available + heldOrders + heldWithdrawals = onchain + unsettledIn - unsettledOut - feesOwed. Eventually consistent: asOf names the risk-journal entry each row reflects.',
   })
-  async balances(@Headers() h: Record<string, unknown>): Promise<unknown> {
+  async balances(@Headers() h: Record<string, unknown>, @ValidQuery({}) _q: unknown): Promise<unknown> {
     const session = this.session(h);
     const rows = await this.model().balances(session.trader);
     return {
@@ -63,14 +65,9 @@ export class AccountController {
   @Get('transfers')
   @ApiOperation({ summary: "The trader's deposits and withdrawals (requested, cancelled, executed), oldest first; refused names the risk engine's code when the ledger refused the event" })
   @ApiQuery({ name: 'limit', required: false, description: `1..${MAX_TRANSFERS}, default ${MAX_TRANSFERS}` })
-  async transfers(@Headers() h: Record<string, unknown>, @Query('limit') limit: unknown): Promise<unknown> {
-    let n = MAX_TRANSFERS;
-    if (limit !== undefined) {
-      if (typeof limit !== 'string' || !/^[1-9][0-9]{0,3}$/.test(limit) || Number(limit) > MAX_TRANSFERS) throw new ApiError('INVALID_FIELD', `limit must be an integer 1..${MAX_TRANSFERS}`);
-      n = Number(limit);
-    }
+  async transfers(@Headers() h: Record<string, unknown>, @ValidQuery(TRANSFERS_QUERY) { limit }: QueryValues<typeof TRANSFERS_QUERY>): Promise<unknown> {
     const session = this.session(h);
-    const rows = await this.model().transfers(session.trader, n);
+    const rows = await this.model().transfers(session.trader, limit);
     return {
       trader: session.trader,
       transfers: rows.map((t) => ({

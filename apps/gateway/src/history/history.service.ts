@@ -54,26 +54,11 @@ export interface CandleRow {
 
 export type FillWithSettlement = FillView & { readonly settlement: FillSettlementView | null };
 
-const MAX_LIMIT = 1_000;
-
-/** A positive integer query value in 1..max (default when absent); errors name the field. */
-function limitOf(v: unknown, fallback: number): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'string' || !/^[1-9][0-9]{0,6}$/.test(v) || Number(v) > MAX_LIMIT) throw new ApiError('INVALID_FIELD', `limit must be an integer 1..${MAX_LIMIT}`);
-  return Number(v);
-}
-
-/** An optional non-negative integer (ms or sequence) query value; errors name the field. */
-function cursorOf(v: unknown, field: string): number | undefined {
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^(0|[1-9][0-9]{0,15})$/.test(v) || !Number.isSafeInteger(Number(v))) throw new ApiError('INVALID_FIELD', `${field} must be a non-negative integer`);
-  return Number(v);
-}
-
+/** Validated by the controllers (query-params.ts): a market symbol, 1..1000, a non-negative cursor. */
 export interface HistoryParams {
-  readonly market?: unknown;
-  readonly limit?: unknown;
-  readonly before?: unknown;
+  readonly market: string | undefined;
+  readonly limit: number;
+  readonly before: number | undefined;
 }
 
 @Injectable()
@@ -91,8 +76,7 @@ export class HistoryService {
    */
   async closedOrders(session: Session, p: HistoryParams, inMemory: (symbol: string | undefined) => OrderView[]): Promise<{ orders: OrderView[]; asOf: AsOf }> {
     const symbol = this.symbolOf(p.market);
-    const limit = limitOf(p.limit, 500);
-    const before = cursorOf(p.before, 'before');
+    const { limit, before } = p;
     const memory = inMemory(symbol).filter((o) => before === undefined || o.lastUpdateTimestamp < before);
     if (this.history === null) return { orders: memory.sort(newestFirst).slice(0, limit).reverse(), asOf: this.memoryAsOf(symbol) };
     const m = symbol === undefined ? undefined : this.markets.get(symbol);
@@ -122,8 +106,7 @@ export class HistoryService {
   /** The trader's newest `limit` fills (oldest first, as before), each with its settlement (status, batch, transaction, gas share). */
   async fills(session: Session, p: HistoryParams, inMemory: (symbol: string | undefined) => FillView[]): Promise<{ fills: FillWithSettlement[]; asOf: AsOf }> {
     const symbol = this.symbolOf(p.market);
-    const limit = limitOf(p.limit, 500);
-    const before = cursorOf(p.before, 'before');
+    const { limit, before } = p;
     const newest = (list: FillView[]): FillView[] =>
       list
         .sort((a, b) => b.timestamp - a.timestamp || Number(b.id) - Number(a.id))
@@ -151,8 +134,7 @@ export class HistoryService {
   }
 
   /** Public trades, newest last: this gateway's recent ones when it holds `limit` of them, else the read model's. */
-  async trades(m: ApiMarket, limit: number, beforeParam: unknown): Promise<{ trades: TradeView[]; asOf: AsOf }> {
-    const before = cursorOf(beforeParam, 'before');
+  async trades(m: ApiMarket, limit: number, before: number | undefined): Promise<{ trades: TradeView[]; asOf: AsOf }> {
     const state = this.data.market(m.def.marketId);
     const memory = (state?.trades ?? []).filter((t) => before === undefined || t.seq < before);
     // Memory answers when it holds enough trades; the read model (every trade) otherwise.
@@ -210,9 +192,8 @@ export class HistoryService {
     });
   }
 
-  private symbolOf(market: unknown): string | undefined {
+  private symbolOf(market: string | undefined): string | undefined {
     if (market === undefined) return undefined;
-    if (typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
     return this.markets.get(market).def.symbol;
   }
 

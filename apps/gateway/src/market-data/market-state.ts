@@ -275,20 +275,33 @@ export class MarketState {
 
   /** Candles of `periodMs` (a multiple of one minute) starting at or after `since`, oldest first. */
   candlesOf(periodMs: number, since: number, limit: number): Candle[] {
-    const out: Candle[] = [];
-    for (const c of this.candles) {
-      const start = c.start - (c.start % periodMs);
-      if (start < since) continue;
-      const last = out.at(-1);
-      if (last !== undefined && last.start === start) {
-        last.high = Math.max(last.high, c.high);
-        last.low = Math.min(last.low, c.low);
-        last.close = c.close;
-        last.volume += c.volume;
-      } else {
-        out.push({ start, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
-      }
-    }
-    return out.slice(-limit);
+    // The first period starting at or after `since`.
+    const from = since % periodMs === 0 ? since : since - (since % periodMs) + periodMs;
+    return candlesFrom(this.candles, periodMs, from).slice(-limit);
   }
+}
+
+/**
+ * The candles of `periodMs` starting at or after `fromMs` (rounded down to the period), oldest first, from the
+ * one-minute candles: a backward scan, so the cost is the minutes asked for, not the seven days kept.
+ */
+export function candlesFrom(candles: readonly Candle[], periodMs: number, fromMs: number): Candle[] {
+  const from = fromMs - (fromMs % periodMs);
+  let i = candles.length;
+  while (i > 0 && candles[i - 1]!.start >= from) i--;
+  const out: Candle[] = [];
+  for (; i < candles.length; i++) {
+    const c = candles[i]!;
+    const start = c.start - (c.start % periodMs);
+    const prev = out.at(-1);
+    if (prev !== undefined && prev.start === start) {
+      prev.high = Math.max(prev.high, c.high);
+      prev.low = Math.min(prev.low, c.low);
+      prev.close = c.close;
+      prev.volume += c.volume;
+    } else {
+      out.push({ start, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
+    }
+  }
+  return out;
 }

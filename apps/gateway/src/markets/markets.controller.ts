@@ -1,21 +1,19 @@
-import { Controller, DefaultValuePipe, Get, Inject, Param, ParseIntPipe, Query } from '@nestjs/common';
-import { ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Param } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { bookChecksum } from '@parallax/sdk';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
 import { HistoryService } from '../history/history.service.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
+import { candleRow, INTERVAL_NAMES, INTERVALS, tickerOf } from '../market-data/ticker.js';
+import { enumParam, intParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { MarketDirectory, type ApiMarket } from './market-directory.js';
 
-const INTERVALS: Readonly<Record<string, number>> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '4h': 14_400_000, '1d': 86_400_000 };
 
-/** An integer query parameter whose error names the parameter. */
-const int = (field: string): ParseIntPipe => new ParseIntPipe({ exceptionFactory: () => new ApiError('INVALID_FIELD', `${field} must be an integer`) });
-
-export function bounded(v: number, min: number, max: number, field: string): number {
-  if (v < min || v > max) throw new ApiError('INVALID_FIELD', `${field} must be in ${min}..${max}`);
-  return v;
-}
+const NONE = {};
+const BOOK_QUERY = { depth: intParam(1, 1000, 50) };
+const TRADES_QUERY = { limit: intParam(1, 1000, 100), before: intParam(0, Number.MAX_SAFE_INTEGER, undefined) };
+const CANDLES_QUERY = { interval: enumParam(INTERVAL_NAMES, '1m'), since: intParam(0, Number.MAX_SAFE_INTEGER, 0), limit: intParam(1, 5000, 500) };
 
 /** Public market data: what the gateway has consumed of the engine's events (field `seq` says how far). */
 @ApiTags('markets')
@@ -29,8 +27,46 @@ export class MarketsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Markets with tick and lot sizes, minimums, fees and status' })
-  list(): unknown {
+  @ApiOperation({ summary: 'Markets with tick and lot sizes, minimums, fees, status, token addresses and decimals, and the signing domain' })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      properties: {
+        markets: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              symbol: { type: 'string', example: 'M1-USDC' },
+              marketId: { type: 'integer' },
+              base: { type: 'string' },
+              quote: { type: 'string' },
+              baseToken: { type: 'string', description: 'ERC-20 address of the base token' },
+              quoteToken: { type: 'string', description: 'ERC-20 address of the quote token' },
+              baseDecimals: { type: 'integer', nullable: true, description: "the base token's ERC-20 decimals (balances are in token base units); null when not configured" },
+              quoteDecimals: { type: 'integer', nullable: true, description: "the quote token's ERC-20 decimals" },
+              tickSize: { type: 'string', description: 'price step, decimal' },
+              lotSize: { type: 'string', description: 'amount step, decimal' },
+              tickSizeUnits: { type: 'string', description: 'contract price units per tick (what the signed order carries)' },
+              lotSizeUnits: { type: 'string', description: 'base token units per lot' },
+              minAmount: { type: 'string' },
+              minNotional: { type: 'string' },
+              maxOpenOrdersPerAccount: { type: 'integer', description: '0 = no bound' },
+              makerFeeRate: { type: 'number' },
+              takerFeeRate: { type: 'number' },
+              status: { type: 'string', enum: ['open'] },
+            },
+          },
+        },
+        domain: {
+          type: 'object',
+          description: 'the EIP-712 domain orders, cancels and logins are signed in',
+          properties: { name: { type: 'string' }, version: { type: 'string' }, chainId: { type: 'integer' }, verifyingContract: { type: 'string' } },
+        },
+      },
+    },
+  })
+  list(@ValidQuery(NONE) _q: unknown): unknown {
     return {
       markets: this.markets.all().map((m) => ({
         symbol: m.def.symbol,
@@ -39,6 +75,9 @@ export class MarketsController {
         quote: m.def.quoteAsset,
         baseToken: m.settlement.baseToken,
         quoteToken: m.settlement.quoteToken,
+        // The tokens' ERC-20 decimals: balances are in token base units (null: not configured for this gateway).
+        baseDecimals: this.ctx.tokenDecimals?.get(m.settlement.baseToken.toLowerCase()) ?? null,
+        quoteDecimals: this.ctx.tokenDecimals?.get(m.settlement.quoteToken.toLowerCase()) ?? null,
         tickSize: m.def.tickSize,
         lotSize: m.def.lotSize,
         // Token base units per tick (contract price units) and per lot: what the signed order carries.
@@ -64,11 +103,11 @@ export class MarketsController {
   @Get(':symbol/book')
   @ApiOperation({ summary: 'Depth snapshot with its book sequence number and top-of-book checksum' })
   @ApiParam({ name: 'symbol', example: 'M1-USDC' })
-  @ApiQuery({ name: 'depth', required: false, example: 50 })
-  book(@Param('symbol') symbol: string, @Query('depth', new DefaultValuePipe(50), int('depth')) depth: number): unknown {
+  @ApiQuery({ name: 'depth', required: false, example: 50, description: '1..1000' })
+  book(@Param('symbol') symbol: string, @ValidQuery(BOOK_QUERY) { depth }: QueryValues<typeof BOOK_QUERY>): unknown {
     const m = this.markets.get(symbol);
     const s = this.state(m);
-    const { bids, asks } = s.levels(bounded(depth, 1, 1000, 'depth'));
+    const { bids, asks } = s.levels(depth);
     const fmt = (l: [number, number][]): [string, string][] => l.map(([p, q]) => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
     const b = fmt(bids);
     const a = fmt(asks);
@@ -77,61 +116,37 @@ export class MarketsController {
 
   @Get(':symbol/trades')
   @ApiOperation({ summary: 'Public trades, newest last: the recent ones, or with `before` (a trade id = its sequence) older ones from the read model; `asOf` says how fresh' })
-  @ApiQuery({ name: 'limit', required: false, example: 100 })
+  @ApiQuery({ name: 'limit', required: false, example: 100, description: '1..1000' })
   @ApiQuery({ name: 'before', required: false, description: 'only trades with a smaller id (sequence): paging back' })
-  trades(@Param('symbol') symbol: string, @Query('limit', new DefaultValuePipe(100), int('limit')) limit: number, @Query('before') before: unknown): Promise<unknown> {
+  async trades(@Param('symbol') symbol: string, @ValidQuery(TRADES_QUERY) { limit, before }: QueryValues<typeof TRADES_QUERY>): Promise<unknown> {
     const m = this.markets.get(symbol);
     this.state(m);
-    return this.history.trades(m, bounded(limit, 1, 1000, 'limit'), before).then((r) => ({ market: m.def.symbol, ...r }));
+    return { market: m.def.symbol, ...(await this.history.trades(m, limit, before)) };
   }
 
   @Get(':symbol/candles')
   @ApiOperation({ summary: "OHLCV candles (1m, 5m, 15m, 1h, 4h, 1d): this gateway's recent ones, or the read model's where they do not reach back to `since`; `asOf` says how fresh" })
-  @ApiQuery({ name: 'interval', required: false, enum: Object.keys(INTERVALS) })
+  @ApiQuery({ name: 'interval', required: false, enum: INTERVAL_NAMES })
   @ApiQuery({ name: 'since', required: false, description: 'ms timestamp' })
-  @ApiQuery({ name: 'limit', required: false })
-  async candles(
-    @Param('symbol') symbol: string,
-    @Query('interval', new DefaultValuePipe('1m')) interval: string,
-    @Query('since', new DefaultValuePipe(0), int('since')) since: number,
-    @Query('limit', new DefaultValuePipe(500), int('limit')) limit: number,
-  ): Promise<unknown> {
+  @ApiQuery({ name: 'limit', required: false, description: '1..5000' })
+  async candles(@Param('symbol') symbol: string, @ValidQuery(CANDLES_QUERY) { interval, since, limit }: QueryValues<typeof CANDLES_QUERY>): Promise<unknown> {
     const m = this.markets.get(symbol);
-    const period = typeof interval === 'string' ? INTERVALS[interval] : undefined;
-    if (period === undefined) throw new ApiError('INVALID_FIELD', `interval must be one of ${Object.keys(INTERVALS).join(', ')}`);
     const s = this.state(m);
-    const from = bounded(since, 0, Number.MAX_SAFE_INTEGER, 'since');
-    const n = bounded(limit, 1, 5000, 'limit');
-    const { candles: rows, asOf } = await this.history.candles(m, period, from, n, () => s.candlesOf(period, from, n));
+    const period = INTERVALS[interval];
+    const { candles: rows, asOf } = await this.history.candles(m, period, since, limit, () => s.candlesOf(period, since, limit));
     return {
       market: m.def.symbol,
       interval,
       // CCXT's OHLCV row: [timestamp, open, high, low, close, volume].
-      candles: rows.map((c) => [c.start, m.units.ticksToPrice(c.open), m.units.ticksToPrice(c.high), m.units.ticksToPrice(c.low), m.units.ticksToPrice(c.close), m.units.lotsToSize(c.volume)]),
+      candles: rows.map((c) => candleRow(m, c)),
       asOf,
     };
   }
 
   @Get(':symbol/ticker')
-  @ApiOperation({ summary: 'Best bid and ask, last price and 24h volume' })
-  ticker(@Param('symbol') symbol: string): unknown {
+  @ApiOperation({ summary: 'Best bid and ask, last price, and the rolling 24 h open, high, low, change and volume (also the WebSocket `ticker` channel)' })
+  ticker(@Param('symbol') symbol: string, @ValidQuery(NONE) _q: unknown): unknown {
     const m = this.markets.get(symbol);
-    const s = this.state(m);
-    const { bids, asks } = s.levels(1);
-    const last = s.trades.at(-1);
-    const since = (last?.ts ?? 0) - 86_400_000;
-    let volume = 0;
-    for (const c of s.candles) if (c.start >= since) volume += c.volume;
-    return {
-      market: m.def.symbol,
-      seq: s.seq,
-      bid: bids[0] === undefined ? null : m.units.ticksToPrice(bids[0][0]),
-      bidVolume: bids[0] === undefined ? null : m.units.lotsToSize(bids[0][1]),
-      ask: asks[0] === undefined ? null : m.units.ticksToPrice(asks[0][0]),
-      askVolume: asks[0] === undefined ? null : m.units.lotsToSize(asks[0][1]),
-      last: last === undefined ? null : m.units.ticksToPrice(last.price),
-      baseVolume: m.units.lotsToSize(volume),
-      timestamp: last?.ts ?? null,
-    };
+    return tickerOf(m, this.state(m), (this.ctx.clock ?? Date.now)());
   }
 }

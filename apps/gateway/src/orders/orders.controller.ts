@@ -2,8 +2,12 @@ import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@n
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../errors/api.errors.js';
 import { HistoryService } from '../history/history.service.js';
+import { intParam, marketParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { AmendOrderDto, BatchCancelDto, BatchPlaceDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
 import { OrdersService, type Session } from './orders.service.js';
+
+const MARKET_QUERY = { market: marketParam };
+const HISTORY_QUERY = { market: marketParam, limit: intParam(1, 1000, 500), before: intParam(0, Number.MAX_SAFE_INTEGER, undefined) };
 
 function waitFlag(wait: unknown): boolean {
   if (wait === undefined || wait === 'ack') return false;
@@ -94,8 +98,7 @@ export class OrdersController {
   @ApiHeader(AUTH_HEADERS[2]!)
   @ApiHeader(AUTH_HEADERS[3]!)
   @ApiQuery({ name: 'market', required: false })
-  open(@Headers() h: Record<string, unknown>, @Query('market') market: unknown): unknown {
-    if (market !== undefined && typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
+  open(@Headers() h: Record<string, unknown>, @ValidQuery(MARKET_QUERY) { market }: QueryValues<typeof MARKET_QUERY>): unknown {
     return { orders: this.orders.openOrders(this.session(h), market) };
   }
 
@@ -109,9 +112,9 @@ export class OrdersController {
   @ApiQuery({ name: 'market', required: false })
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 500' })
   @ApiQuery({ name: 'before', required: false, description: 'only orders last updated before this engine time (ms): paging back' })
-  closed(@Headers() h: Record<string, unknown>, @Query('market') market: unknown, @Query('limit') limit: unknown, @Query('before') before: unknown): Promise<unknown> {
+  closed(@Headers() h: Record<string, unknown>, @ValidQuery(HISTORY_QUERY) q: QueryValues<typeof HISTORY_QUERY>): Promise<unknown> {
     const session = this.session(h);
-    return this.history.closedOrders(session, { market, limit, before }, (symbol) => this.orders.closedOrders(session, symbol));
+    return this.history.closedOrders(session, q, (symbol) => this.orders.closedOrders(session, symbol));
   }
 
   @Get('fills')
@@ -125,16 +128,16 @@ export class OrdersController {
   @ApiQuery({ name: 'market', required: false })
   @ApiQuery({ name: 'limit', required: false, description: '1..1000, default 500' })
   @ApiQuery({ name: 'before', required: false, description: 'only fills before this engine time (ms): paging back' })
-  fills(@Headers() h: Record<string, unknown>, @Query('market') market: unknown, @Query('limit') limit: unknown, @Query('before') before: unknown): Promise<unknown> {
+  fills(@Headers() h: Record<string, unknown>, @ValidQuery(HISTORY_QUERY) q: QueryValues<typeof HISTORY_QUERY>): Promise<unknown> {
     const session = this.session(h);
-    return this.history.fills(session, { market, limit, before }, (symbol) => this.orders.fills(session, symbol));
+    return this.history.fills(session, q, (symbol) => this.orders.fills(session, symbol));
   }
 
   @Get(':market/client/:clientOrderId')
   @ApiOperation({ summary: 'One order of the trader by client order id' })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
-  byClientId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('clientOrderId') clientOrderId: string): unknown {
+  byClientId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('clientOrderId') clientOrderId: string, @ValidQuery({}) _q: unknown): unknown {
     return this.orders.order(this.session(h), market, { clientOrderId });
   }
 
@@ -142,7 +145,7 @@ export class OrdersController {
   @ApiOperation({ summary: 'One order of the trader by engine order id (an order this gateway no longer holds comes from the read model)' })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
-  byId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('orderId') orderId: string): Promise<unknown> {
+  byId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('orderId') orderId: string, @ValidQuery({}) _q: unknown): Promise<unknown> {
     const session = this.session(h);
     return this.history.order(session, market, orderId, () => this.orders.order(session, market, { orderId }));
   }

@@ -1,20 +1,11 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { SETTLEMENT_STATUSES } from '@parallax/contracts';
-import { ApiError } from '../errors/api.errors.js';
-import { bounded } from '../markets/markets.controller.js';
+import { intParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { MAX_BATCHES, type BatchView } from './settlement-batches.js';
 import { SettlementStatusService } from './settlement-status.service.js';
 
-/**
- * An optional integer query parameter, strictly: read as the raw string, because Nest's DefaultValuePipe turns
- * the NaN that a transformed "abc" becomes into the default instead of refusing it.
- */
-function queryInt(raw: unknown, fallback: number, min: number, max: number, field: string): number {
-  if (raw === undefined) return fallback;
-  if (typeof raw !== 'string' || !/^[0-9]{1,15}$/.test(raw)) throw new ApiError('INVALID_FIELD', `${field} must be an integer in ${min}..${max}`);
-  return bounded(Number(raw), min, max, field);
-}
+const BATCHES_QUERY = { limit: intParam(1, MAX_BATCHES, 50) };
 
 /** On-chain settlement batches as the settlement service reports them (also pushed on the WebSocket `settlement` channel). */
 @ApiTags('settlement')
@@ -50,7 +41,7 @@ export class SettlementController {
       },
     },
   })
-  batches(@Query('limit') limit?: string): { batches: BatchView[] } {
-    return { batches: this.status.recent(queryInt(limit, 50, 1, MAX_BATCHES, 'limit')) };
+  batches(@ValidQuery(BATCHES_QUERY) { limit }: QueryValues<typeof BATCHES_QUERY>): { batches: BatchView[] } {
+    return { batches: this.status.recent(limit) };
   }
 }

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ValidQuery } from '../query/query-params.js';
 import { RATE_WINDOW_SECONDS, SERIES_SECONDS, type ThroughputSnapshot } from './throughput.js';
 import { StatsService } from './stats.service.js';
 
@@ -25,7 +26,7 @@ export class StatsController {
       },
     },
   })
-  get(): ThroughputSnapshot {
+  get(@ValidQuery({}) _q: unknown): ThroughputSnapshot {
     return this.stats.snapshot();
   }
 }

@@ -1,4 +1,4 @@
-// The WebSocket API at /ws: public book and trade channels, a signed login for the private orders and fills
+// The WebSocket API at /ws: public book, trade, ticker and candle channels, a signed login for the private orders and fills
 // channels, trading (place, cancel, cancel-all), cancel-on-disconnect and a dead-man switch.
 //
 // Messages are JSON objects with an `op` (client -> server) or an `event` (server -> client); a request may
@@ -16,13 +16,15 @@ import { toApiError } from '../errors/api-exception.filter.js';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
-import type { BatchOutcome, MarketState } from '../market-data/market-state.js';
+import { candlesFrom, type BatchOutcome, type MarketState } from '../market-data/market-state.js';
+import { candleRow, INTERVAL_NAMES, INTERVALS, tickerOf, type Interval } from '../market-data/ticker.js';
 import { MarketDirectory, type ApiMarket } from '../markets/market-directory.js';
 import { orderView, tradeView } from '../orders/order-view.js';
 import { CancelAllDto, CancelOrderDto, PlaceOrderDto } from '../orders/orders.dto.js';
 import { OrdersService, type Session } from '../orders/orders.service.js';
 import { SettlementStatusService } from '../settlement/settlement-status.service.js';
 import { StatsService } from '../stats/stats.service.js';
+import { DeadmanSwitches } from './deadman-switches.js';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Messages a connection may send per second before it gets RATE_LIMITED answers. */
@@ -33,13 +35,16 @@ const MIN_DEADMAN_MS = 1_000;
 /** The `stats` channel's period, and the batches the `settlement` channel's snapshot carries. */
 const STATS_PERIOD_MS = 1_000;
 const SETTLEMENT_SNAPSHOT_BATCHES = 50;
+/** A market's ticker goes out at most this often (the last change always goes out, at the end of the wait). */
+export const TICKER_MIN_INTERVAL_MS = 250;
+/** Candles a `candles` subscription's snapshot carries. */
+const CANDLE_SNAPSHOT_ROWS = 100;
 
 interface Connection {
   readonly socket: WebSocket;
   readonly subs: Set<string>;
   session: Session | undefined;
   cancelOnDisconnect: boolean;
-  deadman: { timeoutMs: number; timer: NodeJS.Timeout } | undefined;
   windowStart: number;
   windowCount: number;
 }
@@ -66,6 +71,12 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   private readonly unsubscribe: () => void;
   private readonly unsubscribeSettlement: () => void;
   private readonly statsTimer: NodeJS.Timeout;
+  /** Per market: when its ticker last went out, what it said, and the pending throttled send. */
+  private readonly tickers = new Map<number, { sentAt: number; text: string; timer: NodeJS.Timeout | undefined }>();
+  /** Per account, not per connection: a switch outlives the socket that armed it (deadman-switches.ts). */
+  private readonly deadman = new DeadmanSwitches<Session>((session) => {
+    this.cancelAllOf(session);
+  });
 
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
@@ -91,11 +102,12 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.unsubscribe();
     this.unsubscribeSettlement();
     clearInterval(this.statsTimer);
-    for (const c of this.connections.values()) if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
+    this.deadman.close();
+    for (const t of this.tickers.values()) clearTimeout(t.timer);
   }
 
   handleConnection(socket: WebSocket): void {
-    const c: Connection = { socket, subs: new Set(), session: undefined, cancelOnDisconnect: false, deadman: undefined, windowStart: 0, windowCount: 0 };
+    const c: Connection = { socket, subs: new Set(), session: undefined, cancelOnDisconnect: false, windowStart: 0, windowCount: 0 };
     this.connections.set(socket, c);
     socket.on('message', (raw: Buffer, isBinary: boolean) => {
       void this.onMessage(c, raw, isBinary);
@@ -107,7 +119,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     if (c === undefined) return;
     this.connections.delete(socket);
     for (const key of c.subs) this.channels.get(key)?.delete(c);
-    if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
+    // An armed dead-man switch keeps running: no heartbeat will come from this connection any more.
     if (c.cancelOnDisconnect && c.session !== undefined) this.cancelAllOf(c.session);
   }
 
@@ -184,8 +196,8 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
         if (typeof t !== 'number' || !Number.isInteger(t) || (t !== 0 && (t < MIN_DEADMAN_MS || t > MAX_DEADMAN_MS))) {
           throw new ApiError('INVALID_FIELD', `timeoutMs must be 0 (off) or an integer in ${MIN_DEADMAN_MS}..${MAX_DEADMAN_MS}`);
         }
-        if (c.deadman !== undefined) clearTimeout(c.deadman.timer);
-        c.deadman = t === 0 ? undefined : { timeoutMs: t, timer: this.deadmanTimer(session, t) };
+        if (t === 0) return { deadmanMs: 0, disarmed: this.deadman.disarm(session.trader) };
+        this.deadman.arm(c, session, t);
         return { deadmanMs: t };
       }
       case 'place': {
@@ -214,18 +226,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   }
 
   private heartbeat(c: Connection): void {
-    if (c.deadman !== undefined && c.session !== undefined) {
-      clearTimeout(c.deadman.timer);
-      c.deadman.timer = this.deadmanTimer(c.session, c.deadman.timeoutMs);
-    }
-  }
-
-  private deadmanTimer(session: Session, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.cancelAllOf(session);
-    }, ms);
-    timer.unref();
-    return timer;
+    if (c.session !== undefined) this.deadman.heartbeat(c, c.session.trader);
   }
 
   private requireSession(c: Connection): Session {
@@ -249,10 +250,16 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     }
     // Exchange-wide public channels: no market.
     if (channel === 'stats' || channel === 'settlement') return channel;
-    if (channel !== 'book' && channel !== 'trades') throw new ApiError('INVALID_FIELD', 'channel must be one of book, trades, stats, settlement, orders, fills');
+    if (channel !== 'book' && channel !== 'trades' && channel !== 'ticker' && channel !== 'candles') {
+      throw new ApiError('INVALID_FIELD', 'channel must be one of book, trades, ticker, candles, stats, settlement, orders, fills');
+    }
     const market = m['market'];
     if (typeof market !== 'string') throw new ApiError('INVALID_FIELD', 'market must be a market symbol');
-    return `${channel}:${this.markets.get(market).def.symbol}`;
+    const symbol = this.markets.get(market).def.symbol;
+    if (channel !== 'candles') return `${channel}:${symbol}`;
+    const interval = m['interval'] ?? '1m';
+    if (typeof interval !== 'string' || !Object.hasOwn(INTERVALS, interval)) throw new ApiError('INVALID_FIELD', `interval must be one of ${INTERVAL_NAMES.join(', ')}`);
+    return `candles:${interval}:${symbol}`;
   }
 
   private subscribe(c: Connection, m: Json): unknown {
@@ -269,6 +276,14 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       const state = this.data.market(market.def.marketId)!;
       // Sent synchronously after subscribing: no event batch can fall between the snapshot and the first update.
       this.send(c, { event: 'book', type: 'snapshot', market: market.def.symbol, ...this.bookLevels(market, state), seq: state.bookSeq });
+    } else if (key.startsWith('ticker:')) {
+      const market = this.markets.get(key.slice(7));
+      this.send(c, { event: 'ticker', ...tickerOf(market, this.data.market(market.def.marketId)!, this.now()) });
+    } else if (key.startsWith('candles:')) {
+      const [, interval, symbol] = key.split(':') as [string, Interval, string];
+      const market = this.markets.get(symbol);
+      const rows = this.data.market(market.def.marketId)!.candlesOf(INTERVALS[interval], 0, CANDLE_SNAPSHOT_ROWS);
+      this.send(c, { event: 'candles', type: 'snapshot', market: symbol, interval, candles: rows.map((r) => candleRow(market, r)) });
     } else if (key === 'stats') {
       this.send(c, { event: 'stats', ...this.stats.snapshot() });
     } else if (key === 'settlement') {
@@ -282,6 +297,41 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const b = bids.map(([p, q]): [string, string] => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
     const a = asks.map(([p, q]): [string, string] => [m.units.ticksToPrice(p), m.units.lotsToSize(q)]);
     return { bids: b, asks: a, checksum: bookChecksum(b, a) };
+  }
+
+  private now(): number {
+    return (this.ctx.clock ?? Date.now)();
+  }
+
+  /** Throttled: at most one ticker per market per TICKER_MIN_INTERVAL_MS, the latest state, and only if it changed. */
+  private tickerChanged(m: ApiMarket): void {
+    let t = this.tickers.get(m.def.marketId);
+    if (t === undefined) this.tickers.set(m.def.marketId, (t = { sentAt: 0, text: '', timer: undefined }));
+    if (t.timer !== undefined) return;
+    const wait = t.sentAt + TICKER_MIN_INTERVAL_MS - Date.now();
+    if (wait <= 0) {
+      this.sendTicker(m);
+      return;
+    }
+    const pending = t;
+    pending.timer = setTimeout(() => {
+      pending.timer = undefined;
+      this.sendTicker(m);
+    }, wait);
+    pending.timer.unref();
+  }
+
+  private sendTicker(m: ApiMarket): void {
+    const t = this.tickers.get(m.def.marketId);
+    const state = this.data.market(m.def.marketId);
+    if (t === undefined || state === undefined) return;
+    // What a subscriber sees changes with the book's top, the last trade and the 24 h figures; not with seq alone.
+    const { seq: _seq, ...view } = tickerOf(m, state, this.now());
+    const text = JSON.stringify(view);
+    if (text === t.text) return;
+    t.text = text;
+    t.sentAt = Date.now();
+    this.broadcast(`ticker:${m.def.symbol}`, { event: 'ticker', ...view, seq: state.seq });
   }
 
   private publish(marketId: number, outcome: BatchOutcome): void {
@@ -315,6 +365,18 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       const msg = JSON.stringify({ event: 'trades', market: m.def.symbol, trades: outcome.trades.map((t) => tradeView(m, t)) });
       for (const c of tradeSubs) this.send(c, msg);
     }
+    const first = outcome.trades[0];
+    if (first !== undefined) {
+      const state = this.data.market(marketId)!;
+      for (const interval of INTERVAL_NAMES) {
+        const key = `candles:${interval}:${m.def.symbol}`;
+        if ((this.channels.get(key)?.size ?? 0) === 0) continue;
+        // The candles this batch's trades changed: from the period of its first trade on.
+        const rows = candlesFrom(state.candles, INTERVALS[interval], first.ts);
+        this.broadcast(key, { event: 'candles', type: 'update', market: m.def.symbol, interval, candles: rows.map((r) => candleRow(m, r)) });
+      }
+    }
+    if ((diff !== undefined || outcome.trades.length > 0) && (this.channels.get(`ticker:${m.def.symbol}`)?.size ?? 0) > 0) this.tickerChanged(m);
     for (const o of outcome.touched) {
       const meta = this.data.metaOf(marketId, o.orderId);
       if (meta === undefined) continue;

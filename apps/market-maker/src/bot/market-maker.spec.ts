@@ -24,6 +24,8 @@ const market = (symbol: string, marketId: number): MarketInfo => ({
   makerFeeRate: 0,
   takerFeeRate: 0,
   status: 'open',
+  baseDecimals: 18,
+  quoteDecimals: 6,
 });
 
 type Handler = (msg: Record<string, unknown>) => void;

@@ -4,17 +4,20 @@
 // BASE/QUOTE; the signing key is CCXT's `privateKey` credential (the wallet's key, or a trading key the wallet
 // authorized on chain, then with the wallet as CCXT's `walletAddress`), the gateway URL `options.url`.
 // Requests go through the Parallax SDK (it signs every order and cancel), not through CCXT's HTTP signer.
-import { BadSymbol, Exchange, NotSupported, OrderNotFound, InvalidOrder, InsufficientFunds, BadRequest, RateLimitExceeded, AuthenticationError, ExchangeError } from 'ccxt';
+import { BadSymbol, Exchange, OrderNotFound, InvalidOrder, InsufficientFunds, BadRequest, RateLimitExceeded, AuthenticationError, ExchangeError } from 'ccxt';
 import type { Balances, Dict, Int, Market, Num, OHLCV, Order, OrderBook, OrderRequest, OrderSide, OrderType, Str, Ticker, Trade } from 'ccxt';
-import type { Hex } from 'viem';
+import { formatUnits, type Hex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { ParallaxApiError, ParallaxClient, type FillInfo, type OrderInfo, type ParallaxStream, type TradeInfo } from '../client.js';
+import { ParallaxApiError, ParallaxClient, type CandleRow, type FillInfo, type MarketInfo, type OrderInfo, type TickerInfo, type ParallaxStream, type TradeInfo } from '../client.js';
 
 const STATUS: Readonly<Record<OrderInfo['status'], string>> = { open: 'open', filled: 'closed', canceled: 'canceled', expired: 'expired', rejected: 'rejected' };
 
 export class parallax extends Exchange {
   private sdk: ParallaxClient | undefined;
   private ws: ParallaxStream | undefined;
+  /** Channels subscribed on `ws` by watchTicker / watchOHLCV, and the OHLCV caches by channel. */
+  private readonly subscribed = new Set<string>();
+  private readonly ohlcv = new Map<string, Map<number, OHLCV>>();
 
   override describe(): Dict {
     return this.deepExtend(super.describe(), {
@@ -35,7 +38,7 @@ export class parallax extends Exchange {
         fetchOrderBook: true,
         fetchTrades: true,
         fetchOHLCV: true,
-        fetchBalance: false,
+        fetchBalance: true,
         createOrder: true,
         createOrders: true,
         cancelOrder: true,
@@ -47,6 +50,8 @@ export class parallax extends Exchange {
         fetchClosedOrders: true,
         fetchMyTrades: true,
         watchOrderBook: true,
+        watchTicker: true,
+        watchOHLCV: true,
         watchTrades: true,
         watchOrders: true,
         watchMyTrades: true,
@@ -171,25 +176,33 @@ export class parallax extends Exchange {
     );
   }
 
-  override async fetchTicker(symbol: string, _params: Dict = {}): Promise<Ticker> {
-    await this.loadMarkets();
-    const t = await this.call((c) => c.ticker(this.idOf(symbol)));
+  private toTicker(t: TickerInfo, symbol: string): Ticker {
+    const num = (v: string | null): number | undefined => (v === null ? undefined : this.parseNumber(v));
     return this.safeTicker(
       {
         symbol,
         timestamp: t.timestamp ?? undefined,
         datetime: t.timestamp === null ? undefined : this.iso8601(t.timestamp),
-        bid: t.bid === null ? undefined : this.parseNumber(t.bid),
-        bidVolume: t.bidVolume === null ? undefined : this.parseNumber(t.bidVolume),
-        ask: t.ask === null ? undefined : this.parseNumber(t.ask),
-        askVolume: t.askVolume === null ? undefined : this.parseNumber(t.askVolume),
-        last: t.last === null ? undefined : this.parseNumber(t.last),
-        close: t.last === null ? undefined : this.parseNumber(t.last),
+        bid: num(t.bid),
+        bidVolume: num(t.bidVolume),
+        ask: num(t.ask),
+        askVolume: num(t.askVolume),
+        last: num(t.last),
+        close: num(t.last),
+        // Rolling 24 h: CCXT derives change and percentage from open and last.
+        open: num(t.open),
+        high: num(t.high),
+        low: num(t.low),
         baseVolume: this.parseNumber(t.baseVolume),
         info: t,
       },
       this.market(symbol),
     );
+  }
+
+  override async fetchTicker(symbol: string, _params: Dict = {}): Promise<Ticker> {
+    await this.loadMarkets();
+    return this.toTicker(await this.call((c) => c.ticker(this.idOf(symbol))), symbol);
   }
 
   override async fetchOrderBook(symbol: string, limit?: Int, _params: Dict = {}): Promise<OrderBook> {
@@ -209,12 +222,49 @@ export class parallax extends Exchange {
   override async fetchOHLCV(symbol: string, timeframe = '1m', since?: Int, limit?: Int, _params: Dict = {}): Promise<OHLCV[]> {
     await this.loadMarkets();
     const rows = await this.call((c) => c.candles(this.idOf(symbol), timeframe, since ?? 0, limit ?? 500));
-    return rows.map((r) => [r[0], this.parseNumber(r[1]), this.parseNumber(r[2]), this.parseNumber(r[3]), this.parseNumber(r[4]), this.parseNumber(r[5])] as OHLCV);
+    return rows.map((r) => this.toOhlcv(r));
   }
 
-  override fetchBalance(_params: Dict = {}): Promise<Balances> {
-    // Balances live in the risk shards and the settlement contract; the API does not serve them yet.
-    return Promise.reject(new NotSupported(`${this.id} fetchBalance() is not served by the gateway yet`));
+  private toOhlcv(r: CandleRow): OHLCV {
+    return [r[0], this.parseNumber(r[1]), this.parseNumber(r[2]), this.parseNumber(r[3]), this.parseNumber(r[4]), this.parseNumber(r[5])] as OHLCV;
+  }
+
+  /**
+   * The account's balances per currency from GET /v1/account/balances (the risk ledger as the read model last
+   * projected it): free = available, used = held by open orders and pending withdrawals, total = free + used
+   * (= on chain + unsettled fills, fees apart). Token base units become amounts with the token's ERC-20
+   * decimals from GET /v1/markets. A token several markets trade under different names (the demo's test
+   * tokens) appears under each name with the same funds; `info` has the rows by token address.
+   */
+  override async fetchBalance(_params: Dict = {}): Promise<Balances> {
+    await this.loadMarkets();
+    const rows = await this.call((c) => c.balances());
+    const tokens = new Map<string, { codes: Set<string>; decimals: number | null }>();
+    const add = (token: string, code: string, decimals: number | null): void => {
+      const key = token.toLowerCase();
+      let t = tokens.get(key);
+      if (t === undefined) tokens.set(key, (t = { codes: new Set(), decimals }));
+      t.codes.add(code);
+    };
+    for (const m of Object.values(this.markets ?? {}) as (Market | undefined)[]) {
+      const info = m?.info as MarketInfo | undefined;
+      if (info === undefined) continue;
+      add(info.baseToken, info.base, info.baseDecimals);
+      add(info.quoteToken, info.quote, info.quoteDecimals);
+    }
+    const result: Dict = { info: rows };
+    for (const r of rows) {
+      const t = tokens.get(r.token.toLowerCase());
+      // A token no listed market trades has no currency code here; it stays in `info`.
+      if (t === undefined) continue;
+      if (t.decimals === null) throw new ExchangeError(`${this.id} the gateway does not publish the decimals of token ${r.token}`);
+      const free = BigInt(r.available);
+      const used = BigInt(r.heldOrders) + BigInt(r.heldWithdrawals);
+      for (const code of t.codes) {
+        result[code] = { free: formatUnits(free, t.decimals), used: formatUnits(used, t.decimals), total: formatUnits(free + used, t.decimals) };
+      }
+    }
+    return this.safeBalance(result);
   }
 
   private orderParams(type: OrderType, side: OrderSide, amount: Num, price: Num, params: Dict) {
@@ -360,6 +410,47 @@ export class parallax extends Exchange {
     return this.filterBySinceLimit((await got).map((t) => this.toTrade(t)), since, limit) as Trade[];
   }
 
+  /** The market's ticker after its next change (the first call: the current one, sent on subscribing). */
+  override async watchTicker(symbol: string, _params: Dict = {}): Promise<Ticker> {
+    await this.loadMarkets();
+    const id = this.idOf(symbol);
+    const s = await this.stream(false);
+    const got = this.next(s, (m) => (m['event'] === 'ticker' && m['market'] === id ? (m as unknown as TickerInfo) : undefined));
+    if (!this.subscribed.has(`ticker:${id}`)) {
+      this.subscribed.add(`ticker:${id}`);
+      await s.subscribe('ticker', id);
+    }
+    return this.toTicker(await got, symbol);
+  }
+
+  /**
+   * The market's candles of `timeframe` after their next change, oldest first: the subscription's snapshot
+   * merged with every update since (kept per symbol and timeframe, as CCXT Pro's OHLCV caches are).
+   */
+  override async watchOHLCV(symbol: string, timeframe = '1m', since?: Int, limit?: Int, _params: Dict = {}): Promise<OHLCV[]> {
+    await this.loadMarkets();
+    const id = this.idOf(symbol);
+    const key = `candles:${timeframe}:${id}`;
+    const s = await this.stream(false);
+    let cache = this.ohlcv.get(key);
+    if (cache === undefined) {
+      const rows = new Map<number, OHLCV>();
+      this.ohlcv.set(key, (cache = rows));
+      s.on((m) => {
+        if (m['event'] !== 'candles' || m['market'] !== id || m['interval'] !== timeframe) return;
+        for (const r of m['candles'] as CandleRow[]) rows.set(r[0], this.toOhlcv(r));
+      });
+    }
+    const got = this.next(s, (m) => (m['event'] === 'candles' && m['market'] === id && m['interval'] === timeframe ? true : undefined));
+    if (!this.subscribed.has(key)) {
+      this.subscribed.add(key);
+      await s.subscribe('candles', id, timeframe);
+    }
+    await got;
+    const rows = [...cache.values()].sort((a, b) => Number(a[0]) - Number(b[0]));
+    return this.filterBySinceLimit(rows, since, limit, 0) as OHLCV[];
+  }
+
   override async watchOrders(symbol?: Str, since?: Int, limit?: Int, _params: Dict = {}): Promise<Order[]> {
     await this.loadMarkets();
     const id = symbol === undefined ? undefined : this.idOf(symbol);
@@ -387,6 +478,8 @@ export class parallax extends Exchange {
   override async close(): Promise<void> {
     this.ws?.close();
     this.ws = undefined;
+    this.subscribed.clear();
+    this.ohlcv.clear();
     await super.close();
   }
 }
