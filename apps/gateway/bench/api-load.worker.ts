@@ -2,7 +2,7 @@
 // submission (as fast as possible, or paced) and WebSocket subscribers measuring book-update delivery lag.
 import { parentPort, workerData } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { CHECKSUM_DEPTH, LocalBook, type BookSnapshotMessage, type BookUpdateMessage } from '@parallax/sdk';
+import { LocalBook, type BookSnapshotMessage, type BookUpdateMessage } from '@parallax/sdk';
 import { WebSocket } from 'ws';
 
 export type LoadTask =
@@ -40,8 +40,7 @@ export interface LoadResult {
    */
   readonly differing: number;
   /**
-   * The first subscriber's top CHECKSUM_DEPTH levels at the end, "price:amount", bids best first "|" asks best
-   * first (a snapshot carries the top 50 levels, so deeper ones a client may never have seen).
+   * The first subscriber's whole book at the end, "price:amount" levels, bids best first "|" asks best first.
    */
   readonly finalBook: string;
 }
@@ -153,7 +152,7 @@ async function run(task: LoadTask): Promise<LoadResult> {
     }
   });
   for (const ws of sockets) ws.close();
-  const { bids, asks } = book.top(CHECKSUM_DEPTH);
+  const { bids, asks } = book.top(Number.MAX_SAFE_INTEGER);
   const side = (l: readonly (readonly [string, string])[]): string => l.map(([p, a]) => `${p}:${a}`).join(',');
   return {
     statuses,

@@ -10,6 +10,7 @@
 //     subscriber holds the server's book.
 // Writes the "Trading API" section of docs/benchmarks.md (only when every part ran: --parts selects some).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -18,13 +19,14 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { hashOrder, localTraderAccount, orderForPlace, settlementDomain, signOrder, type SettlementMarket } from '@parallax/chain';
 import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket } from '@parallax/contracts';
 import { EventEncoder, OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { CHECKSUM_DEPTH, signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
+import { signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
 import { connectEmbeddedTransport } from '@parallax/transport';
 import type { Hex } from 'viem';
 import { startGateway } from '../bootstrap.js';
 import { loadGatewayConfig } from '../gateway.config.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
 import { MarketDirectory } from '../markets/market-directory.js';
+import { RecoveryPool } from '../signing/recovery-pool.js';
 import { recoverSigner, recoverSignerViem } from '../signing/signature-verifier.js';
 import type { FinalSeq, LoadResult, LoadTask } from './api-load.worker.js';
 import type { StackMessage, StackTask } from './api-stack.worker.js';
@@ -43,6 +45,9 @@ const UPDATE_SECONDS = opt('update-seconds', 2);
 const partsArg = args.indexOf('--parts');
 const PARTS = new Set(partsArg >= 0 ? (args[partsArg + 1] ?? '').split(',') : ['recover', 'orders', 'fanout']);
 const ALL_PARTS = ['recover', 'orders', 'fanout'].every((p) => PARTS.has(p));
+/** --profile FILE: a CPU profile of the gateway thread during the burst (.cpuprofile). */
+const PROFILE = args.includes('--profile') ? args[args.indexOf('--profile') + 1] : undefined;
+const RECOVERY_WORKERS = opt('recovery-workers', 2);
 const PARTITIONS = 2;
 const SHARDS = 2;
 
@@ -90,6 +95,27 @@ async function startStack(task: Omit<StackTask, 'port'>): Promise<{ transport: R
       if ('error' in m) throw new Error(`bench stack stop: ${m.error}`);
       await worker.terminate();
     },
+  };
+}
+
+/** Starts the V8 profiler on this thread; the returned function stops it and gives the profile. */
+async function startProfile(): Promise<() => Promise<object>> {
+  const session = new Session();
+  session.connect();
+  const post = <T>(method: string, params?: object): Promise<T> =>
+    new Promise((resolve, reject) => {
+      session.post(method, params, (err, result) => {
+        if (err !== null) reject(err);
+        else resolve(result as T);
+      });
+    });
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return async () => {
+    const { profile } = await post<{ profile: object }>('Profiler.stop');
+    session.disconnect();
+    return profile;
   };
 }
 
@@ -153,6 +179,34 @@ async function main(): Promise<void> {
   };
   const viem = PARTS.has('recover') ? await recover('viem', 1_000) : { wall: NaN, cpu: NaN };
   const native = PARTS.has('recover') ? await recover('libsecp256k1', 20_000) : { wall: NaN, cpu: NaN };
+  // The same with the recovery off the event loop: a pool of worker threads, 64 signatures per message, 256
+  // requests' worth in flight at a time. This thread still builds the digest and parses the signature.
+  const pooled = async (n: number): Promise<{ wall: number; thread: number; process: number }> => {
+    const pool = new RecoveryPool({ workers: RECOVERY_WORKERS, batch: 64 });
+    try {
+      const r = await threadTimed(async () => {
+        for (let i = 0; i < n; i += 256) {
+          const chunk: Promise<void>[] = [];
+          for (let j = i; j < Math.min(n, i + 256); j++) {
+            const d = digests[j % digests.length]!;
+            const order = orderForPlace(settlementMarkets[0]!, { isBuy: true, isMarket: false, priceTicks: 1, sizeLots: 1 }, { trader: d.trader as Hex, nonce: BigInt(j), expiry, maxFeeRate: 0 });
+            hashOrder(domain, order);
+            chunk.push(
+              pool.recover(d.digest, d.signature).then((who) => {
+                if (who !== d.trader) throw new Error(`pool recovered ${who}, expected ${d.trader}`);
+              }),
+            );
+          }
+          await Promise.all(chunk);
+        }
+      });
+      return { wall: n / r.wallSec, thread: n / r.threadCpuSec, process: n / r.processCpuSec };
+    } finally {
+      await pool.close();
+    }
+  };
+  const pool = PARTS.has('recover') ? await pooled(20_000) : { wall: NaN, thread: NaN, process: NaN };
+  console.log(`recover in a pool of ${RECOVERY_WORKERS}: ${int(pool.wall)}/s wall, ${int(pool.thread)} per event-loop CPU second, ${int(pool.process)} per process CPU second`);
   const viemRate = viem.cpu;
   const nativeRate = native.cpu;
   console.log(`recover: viem ${int(viemRate)}/s, libsecp256k1 ${int(nativeRate)}/s`);
@@ -186,9 +240,14 @@ async function main(): Promise<void> {
     };
     let orders: { wallRate: number; perCore: number; perProcessCpu: number; elu: number; ack: LoadResult; res: LoadResult; n: number } | undefined;
     if (PARTS.has('orders')) {
+      const profiler = PROFILE === undefined ? undefined : await startProfile();
       const elu0 = performance.eventLoopUtilization();
       const { value: burst, threadCpuSec, processCpuSec } = await threadTimed(() => runWorker({ kind: 'burst', url, bodies: bodies.slice(0, ORDERS), concurrency: 64 }).done);
       const elu = performance.eventLoopUtilization(elu0);
+      if (profiler !== undefined && PROFILE !== undefined) {
+        writeFileSync(PROFILE, JSON.stringify(await profiler()));
+        console.log(`gateway thread profile of the burst: ${PROFILE} (open in Chrome DevTools or any .cpuprofile viewer)`);
+      }
       if (burst.statuses['200'] !== ORDERS || burst.results['accepted'] !== ORDERS) throw new Error(`burst: ${JSON.stringify(burst.statuses)} ${JSON.stringify(burst.results)}`);
       await answered(burst.ids);
       const wallRate = ORDERS / (burst.elapsedMs / 1000);
@@ -221,6 +280,8 @@ async function main(): Promise<void> {
       max: number;
       seconds: number;
       gatewayCpu: number;
+      consumedP50: number;
+      consumedP99: number;
     }
     const fanout: Fanout[] = [];
     const book = new OrderBook({ marketId: 2, minSize: 0, minNotional: 0, maxOpenOrdersPerAccount: 0, priceBandBps: 0, initialReferencePrice: 0 });
@@ -248,6 +309,11 @@ async function main(): Promise<void> {
       // Each produced engine batch: its first event sequence and its logical time.
       const firstSeqs: number[] = [];
       const times: number[] = [];
+      // How late the gateway itself sees each engine batch (its consumer of the log), apart from the fan-out.
+      const consumedLag: number[] = [];
+      const stopWatching = data.onBatch((marketId, outcome) => {
+        if (marketId === 2 && outcome.diff !== undefined) consumedLag.push(Date.now() - outcome.diff.ts);
+      });
       const cpu0 = process.threadCpuUsage();
       const t0 = performance.now();
       const tickMs = 10;
@@ -277,18 +343,19 @@ async function main(): Promise<void> {
       const consumedBy = Date.now() + 30_000;
       while (data.market(2)!.seq < seq && Date.now() < consumedBy) await new Promise((r) => setTimeout(r, 5));
       if (data.market(2)!.seq < seq) throw new Error(`fan-out ${subs} x ${rate}/s: the gateway did not consume the produced events within 30 s`);
+      stopWatching();
       const finalSeq = data.market(2)!.bookSeq;
       client.child.send({ finalSeq } satisfies FinalSeq);
       const r = await client.done;
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.threadCpuUsage(cpu0);
       // Delivered means delivered right: every message continued its subscriber's sequence, every subscriber
-      // got the same bytes as the first, whose book passed every checksum and ends with the server's top levels.
+      // got the same bytes as the first, whose book passed every checksum and equals the server's whole book.
       if (r.broken > 0) throw new Error(`fan-out ${subs} x ${rate}/s: ${r.broken} book messages out of sequence or failing their checksum`);
       if (r.differing > 0) throw new Error(`fan-out ${subs} x ${rate}/s: ${r.differing} subscribers received other bytes than the first`);
-      const { bids, asks } = data.market(2)!.levels(CHECKSUM_DEPTH);
+      const { bids, asks } = data.market(2)!.levels(Number.MAX_SAFE_INTEGER);
       const side = (l: readonly (readonly [number, number])[]): string => l.map(([p, q]) => `${m2.units.ticksToPrice(p)}:${m2.units.lotsToSize(q)}`).join(',');
-      if (r.reachedFinal === subs && r.finalBook !== `${side(bids)}|${side(asks)}`) throw new Error(`fan-out ${subs} x ${rate}/s: the subscribers' top of the book differs from the server's at the end`);
+      if (r.reachedFinal === subs && r.finalBook !== `${side(bids)}|${side(asks)}`) throw new Error(`fan-out ${subs} x ${rate}/s: the subscribers' book differs from the server's at the end`);
       // Lag of every update at every subscriber: a message covering book sequences (prevSeq, seq] delivers
       // the engine batches whose first event falls in that range.
       const histogram = new Uint32Array(600_001);
@@ -318,10 +385,10 @@ async function main(): Promise<void> {
         }
         return NaN;
       };
-      const f: Fanout = { subscribers: subs, rate, produced: sent, delivered, expected: updates * subs, messages: r.received, reached: r.reachedFinal, p50: quantile(0.5), p99: quantile(0.99), max: quantile(1), seconds, gatewayCpu: (cpu.user + cpu.system) / 1e6 };
+      const f: Fanout = { subscribers: subs, rate, produced: sent, delivered, expected: updates * subs, messages: r.received, reached: r.reachedFinal, p50: quantile(0.5), p99: quantile(0.99), max: quantile(1), seconds, gatewayCpu: (cpu.user + cpu.system) / 1e6, consumedP50: pct(consumedLag, 50), consumedP99: pct(consumedLag, 99) };
       fanout.push(f);
       console.log(
-        `fan-out ${subs} x ${rate}/s: ${int(delivered)} of ${int(f.expected)} update deliveries in ${int(r.received)} messages (${fmt(r.received / subs / seconds)}/s per subscriber), ${r.reachedFinal} of ${subs} subscribers reached the end, lag p50 ${fmt(f.p50)} p99 ${fmt(f.p99)} max ${fmt(f.max)} ms over ${fmt(seconds)} s, gateway thread ${fmt(f.gatewayCpu, 2)} CPU s`,
+        `fan-out ${subs} x ${rate}/s: ${int(delivered)} of ${int(f.expected)} update deliveries in ${int(r.received)} messages (${fmt(r.received / subs / seconds)}/s per subscriber), ${r.reachedFinal} of ${subs} subscribers reached the end, lag p50 ${fmt(f.p50)} p99 ${fmt(f.p99)} max ${fmt(f.max)} ms (seen by the gateway p50 ${fmt(f.consumedP50)} p99 ${fmt(f.consumedP99)} ms) over ${fmt(seconds)} s, gateway thread ${fmt(f.gatewayCpu, 2)} CPU s`,
       );
     }
     await producer.close();
@@ -342,6 +409,7 @@ async function main(): Promise<void> {
       '|---|---:|',
       `| viem 2.57 (pure-JS secp256k1) | ${int(viemRate)} (${int(viem.wall)}/s wall) |`,
       `| libsecp256k1 via npm \`secp256k1\` 5.0.2 (prebuilt, chosen) | **${int(nativeRate)}** (${int(native.wall)}/s wall; ${fmt(nativeRate / viemRate)}× viem) |`,
+      `| libsecp256k1 in a pool of ${RECOVERY_WORKERS} worker threads (\`RecoveryPool\`, 64 per message, 256 in flight; digest and parsing stay on the event loop) | ${int(pool.thread)} per event-loop CPU second, ${int(pool.process)} per process CPU second (${int(pool.wall)}/s wall) |`,
       '',
       "| signed orders over HTTP (POST /v1/orders, JSON, validation, digest, recovery, idempotency, requests log append, the risk shard's answer) | |",
       '|---|---:|',
@@ -352,11 +420,11 @@ async function main(): Promise<void> {
       `| request → risk shard's answer (the durable ack: the order is held and forwarded) at ${PACED_RATE}/s paced (${n} orders) p50 / p99 | ${fmt(pct(ack.latenciesMs, 50))} / ${fmt(pct(ack.latenciesMs, 99))} ms |`,
       `| request → engine answer (wait=result) at ${PACED_RATE}/s paced (${n} orders) p50 / p99 | ${fmt(pct(res.latenciesMs, 50))} / ${fmt(pct(res.latenciesMs, 99))} ms |`,
       '',
-      '| WebSocket book fan-out (one market) | engine batches produced | update deliveries (of planned) | messages per subscriber per second | lag p50 / p99 / max | gateway thread CPU |',
-      '|---|---:|---:|---:|---:|---:|',
+      '| WebSocket book fan-out (one market) | engine batches produced | update deliveries (of planned) | messages per subscriber per second | lag p50 / p99 / max | of which until the gateway consumed it p50 / p99 | gateway thread CPU |',
+      '|---|---:|---:|---:|---:|---:|---:|',
       ...fanout.map(
         (x) =>
-          `| ${int(x.subscribers)} subscribers × ${int(x.rate)} updates/s planned for ${UPDATE_SECONDS} s (took ${fmt(x.seconds)} s) | ${int(x.produced)} of ${int(x.expected / x.subscribers)} | ${int(x.delivered)} of ${int(x.expected)}${x.reached < x.subscribers ? ` (${int(x.reached)} subscribers reached the end)` : ''} | ${fmt(x.messages / x.subscribers / x.seconds)} | ${fmt(x.p50)} / ${fmt(x.p99)} / ${fmt(x.max)} ms | ${fmt(x.gatewayCpu, 2)} s |`,
+          `| ${int(x.subscribers)} subscribers × ${int(x.rate)} updates/s planned for ${UPDATE_SECONDS} s (took ${fmt(x.seconds)} s) | ${int(x.produced)} of ${int(x.expected / x.subscribers)} | ${int(x.delivered)} of ${int(x.expected)}${x.reached < x.subscribers ? ` (${int(x.reached)} subscribers reached the end)` : ''} | ${fmt(x.messages / x.subscribers / x.seconds)} | ${fmt(x.p50)} / ${fmt(x.p99)} / ${fmt(x.max)} ms | ${fmt(x.consumedP50)} / ${fmt(x.consumedP99)} ms | ${fmt(x.gatewayCpu, 2)} s |`,
       ),
       '',
       `Goal for fan-out: 1,000 subscribers to a market producing 5,000 book updates per second at p99 < 50 ms: ${
@@ -367,7 +435,7 @@ async function main(): Promise<void> {
             : `not met (${int(goal.delivered)} of ${int(goal.expected)} update deliveries, p99 ${fmt(goal.p99)} ms)`
       }.`,
       '',
-      "Method: orders are signed before timing (signing is the client's cost). Recovery is timed (this thread's CPU time) on the gateway's own functions (`hashOrder` on a fresh order object, then `recoverSigner` / `recoverSignerViem`), each recovered address compared with the signer. Per-core throughput divides the orders by the CPU time of the gateway's thread (`process.threadCpuUsage`): the client runs in a separate process and the exchange behind the gateway in another thread, so this is the gateway's own work, its log client included; CPU time, not wall time, because the shared machine preempts the process. Every acknowledged order id is then looked up in the gateway's view of the engine's events until the engine has answered all of them (accepted or rejected). Paced latencies are measured from when each request was due, not when it was sent (no coordinated omission). Fan-out: real OrderBook level events for a market no engine writes to, appended to the events topic in 10 ms ticks (each engine batch carries its logical time, the producer's wall clock when it was made). The gateway merges a market's diffs over 10 ms (`GATEWAY_BOOK_COALESCE_MS`; at once when the market was quiet), serialises each merged diff once and sends the same bytes to every subscriber. The lag of an update at a subscriber is the receive time of the message that carries it minus the update's time, for every update at every subscriber. Verified: every message continues its subscriber's sequence; every subscriber's messages hash (CRC32 over all their bytes) to the first subscriber's, which keeps the book, checks every checksum and holds the server's top 25 levels at the end (the levels the checksum covers; a snapshot carries 50). A run counts what arrived before the subscribers gave up (20 s after the planned end); production stops at twice its planned time, so an overloaded run reports how far it got instead of hanging.",
+      "Method: orders are signed before timing (signing is the client's cost). Recovery is timed (this thread's CPU time) on the gateway's own functions (`hashOrder` on a fresh order object, then `recoverSigner` / `recoverSignerViem`), each recovered address compared with the signer. Per-core throughput divides the orders by the CPU time of the gateway's thread (`process.threadCpuUsage`): the client runs in a separate process and the exchange behind the gateway in another thread, so this is the gateway's own work, its log client included; CPU time, not wall time, because the shared machine preempts the process. Every acknowledged order id is then looked up in the gateway's view of the engine's events until the engine has answered all of them (accepted or rejected). Paced latencies are measured from when each request was due, not when it was sent (no coordinated omission). Fan-out: real OrderBook level events for a market no engine writes to, appended to the events topic in 10 ms ticks (each engine batch carries its logical time, the producer's wall clock when it was made). The gateway merges a market's diffs over 10 ms (`GATEWAY_BOOK_COALESCE_MS`; at once when the market was quiet), serialises each merged diff once and sends the same bytes to every subscriber. The lag of an update at a subscriber is the receive time of the message that carries it minus the update's time, for every update at every subscriber. Verified: every message continues its subscriber's sequence; every subscriber's messages hash (CRC32 over all their bytes) to the first subscriber's, which keeps the whole book (a snapshot carries all levels), checks every checksum and equals the server's whole book at the end. A run counts what arrived before the subscribers gave up (20 s after the planned end); production stops at twice its planned time, so an overloaded run reports how far it got instead of hanging.",
       '<!-- bench:api:end -->',
     ];
     const section = lines.join('\n');
