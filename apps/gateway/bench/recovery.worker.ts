@@ -1,6 +1,6 @@
 // A recovery pool worker: recovers the signers of a batch of parsed signatures (see recovery-pool.ts).
 import { parentPort } from 'node:worker_threads';
-import { recoverParsed } from './signature-verifier.js';
+import { recoverParsed } from '../signing/signature-verifier.js';
 
 export interface RecoveryJob {
   readonly id: number;

@@ -1,3 +1,7 @@
+// Measured, not adopted (docs/benchmarks.md, "Trading API"): on the 2-core machines it costs more CPU in all
+// than recovering in the event loop, and recovery is a small part of the request path; it stays with the
+// benchmark that measures it, ready to be wired into OrdersService where cores are to spare.
+//
 // Signature recovery off the event loop: a pool of worker threads, each taking a batch of signatures per
 // message (one postMessage amortised over up to `batch` recoveries). Signatures arriving in one turn of the
 // event loop go out together (a batch leaves on the next turn, or at once when full), spread over the workers
@@ -8,7 +12,7 @@ import type { Address, Hex } from 'viem';
 import { hexToBytes } from 'viem';
 import { ApiError } from '../errors/api.errors.js';
 import type { RecoveryAnswer, RecoveryJob } from './recovery.worker.js';
-import { parseSignatureForRecovery, recoverParsed } from './signature-verifier.js';
+import { parseSignatureForRecovery, recoverParsed } from '../signing/signature-verifier.js';
 
 export interface RecoveryPoolOptions {
   /** Worker threads. */

@@ -4,7 +4,7 @@ import { localTraderAccount } from '@parallax/chain';
 import { keccak256, toHex, type Hex } from 'viem';
 import { ApiError } from '../errors/api.errors.js';
 import { RecoveryPool } from './recovery-pool.js';
-import { recoverSigner } from './signature-verifier.js';
+import { recoverSigner } from '../signing/signature-verifier.js';
 
 describe('RecoveryPool', () => {
   const pool = new RecoveryPool({ workers: 2, batch: 16, syncBelow: 2 });
