@@ -1,13 +1,19 @@
 // The benchmark's client side, in its own process so the gateway process's CPU time is its own: HTTP order
 // submission (as fast as possible, or paced) and WebSocket subscribers measuring book-update delivery lag.
 import { parentPort, workerData } from 'node:worker_threads';
+import { crc32 } from 'node:zlib';
 import { LocalBook, type BookSnapshotMessage, type BookUpdateMessage } from '@parallax/sdk';
 import { WebSocket } from 'ws';
 
 export type LoadTask =
   | { readonly kind: 'burst'; readonly url: string; readonly bodies: readonly string[]; readonly concurrency: number }
   | { readonly kind: 'paced'; readonly url: string; readonly bodies: readonly string[]; readonly rate: number; readonly wait: 'ack' | 'result' }
-  | { readonly kind: 'subscribers'; readonly url: string; readonly market: string; readonly subscribers: number; readonly expectUpdates: number; readonly timeoutMs: number };
+  | { readonly kind: 'subscribers'; readonly url: string; readonly market: string; readonly subscribers: number; readonly timeoutMs: number };
+
+/** Sent to a running 'subscribers' task once production ended: the book sequence every subscriber must reach. */
+export interface FinalSeq {
+  readonly finalSeq: number;
+}
 
 export interface LoadResult {
   readonly statuses: Record<string, number>;
@@ -15,6 +21,7 @@ export interface LoadResult {
   readonly latenciesMs: number[];
   readonly elapsedMs: number;
   readonly ids: string[];
+  /** Book update messages received (all subscribers). */
   readonly received: number;
   /**
    * Book messages that did not continue their subscriber's sequence (prevSeq != the last seq seen), plus, on
@@ -22,6 +29,20 @@ export interface LoadResult {
    * counts only if it is the right one, so this must be 0 for a run to count.
    */
   readonly broken: number;
+  /** (prevSeq, seq, receive time ms) of every update message at every subscriber, flat. */
+  readonly deliveries: number[];
+  /** Subscribers that reached the final sequence before the timeout. */
+  readonly reachedFinal: number;
+  /**
+   * Subscribers whose update messages (CRC32 over all their bytes, in order) differ from the first
+   * subscriber's: the first checks every message against the checksum and keeps the whole book, so the others
+   * hold the same book exactly when they received the same bytes.
+   */
+  readonly differing: number;
+  /**
+   * The first subscriber's whole book at the end, "price:amount" levels, bids best first "|" asks best first.
+   */
+  readonly finalBook: string;
 }
 
 async function post(url: string, body: string): Promise<{ status: number; json: Record<string, unknown> }> {
@@ -49,7 +70,7 @@ async function run(task: LoadTask): Promise<LoadResult> {
         while (i < task.bodies.length) count(await post(`${task.url}/v1/orders?wait=ack`, task.bodies[i++]!));
       }),
     );
-    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0, broken: 0 };
+    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0, broken: 0, deliveries: [], reachedFinal: 0, differing: 0, finalBook: '' };
   }
   if (task.kind === 'paced') {
     const inflight: Promise<void>[] = [];
@@ -66,49 +87,89 @@ async function run(task: LoadTask): Promise<LoadResult> {
       );
     }
     await Promise.all(inflight);
-    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0, broken: 0 };
+    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0, broken: 0, deliveries: [], reachedFinal: 0, differing: 0, finalBook: '' };
   }
   const sockets: WebSocket[] = [];
+  const deliveries: number[] = [];
   let received = 0;
   let broken = 0;
   let ready = 0;
+  let finalSeq = Infinity;
+  const lastSeqs = new Array<number>(task.subscribers).fill(-1);
+  const crcs = new Array<number>(task.subscribers).fill(0);
+  const book = new LocalBook(task.market);
   const wsUrl = `${task.url.replace(/^http/, 'ws')}/ws`;
+  let reachedFinal = 0;
   await new Promise<void>((resolve, reject) => {
-    // Past the timeout the run is reported as it stands (delivered < expected says the rate was not kept up).
+    // Past the timeout the run is reported as it stands (reachedFinal < subscribers says it was not kept up).
     const timer = setTimeout(resolve, task.timeoutMs);
+    const check = (): void => {
+      reachedFinal = lastSeqs.filter((s) => s >= finalSeq).length;
+      if (reachedFinal === task.subscribers) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    onFinal = (f) => {
+      finalSeq = f.finalSeq;
+      check();
+    };
     for (let s = 0; s < task.subscribers; s++) {
       const ws = new WebSocket(wsUrl);
       sockets.push(ws);
       ws.on('open', () => {
         ws.send(JSON.stringify({ op: 'subscribe', channel: 'book', market: task.market }));
       });
-      // Every subscriber checks the sequence; the first also keeps the whole book and checks every checksum
-      // (doing that on all of them would make the client, not the gateway, the bottleneck of this run).
-      const book = s === 0 ? new LocalBook(task.market) : undefined;
-      let lastSeq = -1;
+      // Every subscriber checks the sequence of every message and hashes its bytes; the first also parses it,
+      // keeps the whole book and checks every checksum (parsing on all of them would make this client, not the
+      // gateway, the bottleneck: they all receive the same bytes, which the hash proves).
       ws.on('message', (data: Buffer) => {
-        const msg = JSON.parse(data.toString('utf8')) as { event?: string; type?: string; ts?: number; seq?: number; prevSeq?: number };
-        if (msg.event === 'book' && msg.type === 'snapshot') {
-          lastSeq = msg.seq ?? -1;
-          if (book !== undefined && book.reset(msg as unknown as BookSnapshotMessage) !== 'ok') broken++;
-          if (++ready === task.subscribers) reply({ ready: true });
-        } else if (msg.event === 'book' && msg.type === 'update') {
-          if (msg.prevSeq !== lastSeq) broken++;
-          lastSeq = msg.seq ?? -1;
-          if (book !== undefined && book.apply(msg as unknown as BookUpdateMessage) !== 'ok') broken++;
-          latenciesMs.push(Date.now() - (msg.ts ?? 0));
-          if (++received === task.expectUpdates * task.subscribers) {
-            clearTimeout(timer);
-            resolve();
+        const now = Date.now();
+        if (s === 0 || lastSeqs[s]! < 0) {
+          const msg = JSON.parse(data.toString('utf8')) as { event?: string; type?: string; seq?: number; prevSeq?: number };
+          if (msg.event !== 'book') return;
+          if (msg.type === 'snapshot') {
+            lastSeqs[s] = msg.seq ?? -1;
+            if (s === 0 && book.reset(msg as unknown as BookSnapshotMessage) !== 'ok') broken++;
+            if (++ready === task.subscribers) reply({ ready: true });
+            return;
           }
+          if (s === 0 && book.apply(msg as unknown as BookUpdateMessage) !== 'ok') broken++;
         }
+        // The gateway writes prevSeq and seq first after the market: read them without parsing the rest.
+        const head = /"type":"update","market":"[^"]*","prevSeq":(\d+),"seq":(\d+)/.exec(data.toString('latin1', 0, 160));
+        if (head === null) return;
+        const prevSeq = Number(head[1]);
+        const seq = Number(head[2]);
+        if (prevSeq !== lastSeqs[s]) broken++;
+        lastSeqs[s] = seq;
+        crcs[s] = crc32(data, crcs[s]);
+        deliveries.push(prevSeq, seq, now);
+        received++;
+        if (seq >= finalSeq) check();
       });
       ws.on('error', reject);
     }
   });
   for (const ws of sockets) ws.close();
-  return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received, broken };
+  const { bids, asks } = book.top(Number.MAX_SAFE_INTEGER);
+  const side = (l: readonly (readonly [string, string])[]): string => l.map(([p, a]) => `${p}:${a}`).join(',');
+  return {
+    statuses,
+    results,
+    latenciesMs,
+    elapsedMs: performance.now() - t0,
+    ids,
+    received,
+    broken,
+    deliveries,
+    reachedFinal,
+    differing: crcs.filter((c) => c !== crcs[0]).length,
+    finalBook: `${side(bids)}|${side(asks)}`,
+  };
 }
+
+let onFinal: (f: FinalSeq) => void = () => undefined;
 
 // Runs as a child process (the gateway process's CPU time then excludes the client): the task arrives over IPC.
 const reply = (m: unknown): void => {
@@ -126,6 +187,13 @@ const start = (task: LoadTask): void => {
   );
 };
 if (parentPort !== null) start(workerData as LoadTask);
-else process.once('message', (task: LoadTask) => {
-  start(task);
-});
+else {
+  let started = false;
+  process.on('message', (m: LoadTask | FinalSeq) => {
+    if ('finalSeq' in m) onFinal(m);
+    else if (!started) {
+      started = true;
+      start(m);
+    }
+  });
+}

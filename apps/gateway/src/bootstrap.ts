@@ -80,7 +80,7 @@ export async function startGateway(
     if (options.shutdownHooks !== false) app.enableShutdownHooks();
     const doc = new DocumentBuilder()
       .setTitle('Parallax trading API')
-      .setDescription('REST API of the Parallax gateway. Orders and cancels are EIP-712 signed by the trader; private reads carry a signed Login in x-parallax-* headers. WebSocket at /ws. Errors: { error: { code, message } }.')
+      .setDescription('REST API of the Parallax gateway. Orders and cancels are EIP-712 signed by the trader; private reads carry a signed Login in x-parallax-* headers. WebSocket at /ws (book channel: a snapshot, then updates that each cover the book sequences prevSeq..seq, merged over GATEWAY_BOOK_COALESCE_MS, with the CRC32 checksum of the top 25 levels after them). Errors: { error: { code, message } }.')
       .setVersion('1')
       .build();
     SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, doc));

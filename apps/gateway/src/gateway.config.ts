@@ -25,6 +25,11 @@ const schema = z.object({
   GATEWAY_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(50),
   /** Subscriptions per WebSocket connection. */
   GATEWAY_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
+  /**
+   * WebSocket book diffs of a market are merged over this window (ms): at most one diff per market per window,
+   * sent at once when the market was quiet for a window. 0 = one diff per event-loop turn.
+   */
+  GATEWAY_BOOK_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(10),
   /** Furthest in the future a cancel or login signature may expire (seconds). */
   GATEWAY_MAX_AUTH_SECONDS: z.coerce.number().int().min(5).max(86_400).default(3_600),
 });

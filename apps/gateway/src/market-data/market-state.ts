@@ -4,6 +4,7 @@
 // the events this gateway has consumed (eventually consistent with the engine, usually milliseconds behind);
 // a projector into PostgreSQL replaces the order and trade history part once it exists.
 import { doneReasonName, rejectReasonName, CommandType, OrderType, Side, TimeInForce, type BookEvent } from '@parallax/order-book';
+import { PriceLadder } from './price-ladder.js';
 
 export type OrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
 
@@ -80,6 +81,9 @@ export class MarketState {
   bookSeq = 0;
   readonly bids = new Map<number, number>();
   readonly asks = new Map<number, number>();
+  /** The same prices in book order (the top of the book without a sort per read). */
+  private readonly bidPrices = new PriceLadder(true);
+  private readonly askPrices = new PriceLadder(false);
   readonly orders = new Map<number, OrderState>();
   private readonly finished: number[] = [];
   readonly trades: TradeRecord[] = [];
@@ -209,9 +213,15 @@ export class MarketState {
           break;
         }
         case 'level': {
-          const side = e.side === Side.Buy ? this.bids : this.asks;
-          if (e.size === 0) side.delete(e.price);
-          else side.set(e.price, e.size);
+          const isBid = e.side === Side.Buy;
+          const side = isBid ? this.bids : this.asks;
+          const ladder = isBid ? this.bidPrices : this.askPrices;
+          if (e.size === 0) {
+            if (side.delete(e.price)) ladder.remove(e.price);
+          } else {
+            if (!side.has(e.price)) ladder.add(e.price);
+            side.set(e.price, e.size);
+          }
           (e.side === Side.Buy ? bidChanges : askChanges).set(e.price, e.size);
           this.bookSeq = e.seq;
           levelTs = e.ts;
@@ -268,8 +278,8 @@ export class MarketState {
 
   /** Best `depth` levels: bids descending, asks ascending, as [priceTicks, sizeLots]. */
   levels(depth: number): { bids: [number, number][]; asks: [number, number][] } {
-    const bids = [...this.bids].sort((a, b) => b[0] - a[0]).slice(0, depth);
-    const asks = [...this.asks].sort((a, b) => a[0] - b[0]).slice(0, depth);
+    const bids = this.bidPrices.top(depth).map((p): [number, number] => [p, this.bids.get(p)!]);
+    const asks = this.askPrices.top(depth).map((p): [number, number] => [p, this.asks.get(p)!]);
     return { bids, asks };
   }
 

@@ -27,11 +27,24 @@ function parse(signature: string): { rs: Uint8Array; recid: number } {
 /** The address that signed `digest` (32-byte hash). Throws ApiError INVALID_SIGNATURE. */
 export function recoverSigner(digest: Hex, signature: string): Address {
   const { rs, recid } = parse(signature);
+  const who = recoverParsed(rs, recid, hexToBytes(digest));
+  if (who === undefined) throw new ApiError('INVALID_SIGNATURE', 'the signature does not recover to a public key');
+  return who;
+}
+
+/** The signature check's parser (INVALID_SIGNATURE as an ApiError), for callers that recover elsewhere. */
+export const parseSignatureForRecovery = parse;
+
+/**
+ * The recovery itself on parsed bytes (64-byte r||s, recovery id, 32-byte digest): the lower-case address, or
+ * undefined when the signature does not recover to a public key. The recovery pool's workers run this too.
+ */
+export function recoverParsed(rs: Uint8Array, recid: number, msg32: Uint8Array): Address | undefined {
   let pub: Uint8Array;
   try {
-    pub = secp256k1.ecdsaRecover(rs, recid, hexToBytes(digest), false);
+    pub = secp256k1.ecdsaRecover(rs, recid, msg32, false);
   } catch {
-    throw new ApiError('INVALID_SIGNATURE', 'the signature does not recover to a public key');
+    return undefined;
   }
   const hash = keccak256(pub.subarray(1), 'bytes');
   let out = '0x';
