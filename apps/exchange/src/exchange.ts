@@ -182,6 +182,9 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
   });
 
   const names = exchangeNames(config);
+  // One catalogue for every part: the gateway shows it, and the local chain's markets are derived from it (lot
+  // and tick in whole tokens, scaled by the test tokens' decimals), so the API and the chain cannot disagree.
+  const catalogue = new MarketCatalogue(options.markets ?? defaultMarkets(config.MARKETS));
   try {
     let log: EmbeddedTransport | undefined;
     const engineUrls: string[] = [];
@@ -233,7 +236,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
     let localChain: LocalSettlementChain | undefined;
     let settlement: SettlementHandle | undefined;
     if (config.EXCHANGE_LOCAL_CHAIN) {
-      const local = await startLocalSettlementChain({ markets: config.MARKETS });
+      const local = await startLocalSettlementChain({ markets: catalogue.all() });
       localChain = local;
       closers.push(() => local.chain.close());
       chain = { rpcUrl: local.chain.anvil.rpcUrl, settlement: local.chain.settlement, tokens: local.chain.tokens };
@@ -419,7 +422,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       transport: gatewayTransport,
       topics: { requests: risk.inputs.requests, riskResults: risk.resultsTopic, chainEvents: risk.inputs.chainEvents, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders, settlementStatus: names.settlementTopics.settlementStatus },
       accountShards: ACCOUNT_SHARDS,
-      catalogue: new MarketCatalogue(options.markets ?? defaultMarkets(config.MARKETS)),
+      catalogue,
       // Without a chain no market can take signed orders: the gateway then serves no markets.
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
       settlementMarkets: localChain?.markets ?? [],
