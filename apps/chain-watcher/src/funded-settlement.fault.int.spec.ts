@@ -181,12 +181,15 @@ describe('the funds path on Kafka and anvil with a risk shard and the engine kil
     // Anvil mines a block per transaction only: keep blocks coming so deposits and batches get confirmed.
     closers.push(keepMining(lc));
 
-    // Deposits on chain, small enough that funded traders run out while their orders rest.
+    // Deposits on chain, small enough that funded traders run out while their orders rest: 20 lots of each base
+    // token (lot 0.001: 1e15 BASE units, 1e5 ALT units) and quote for about 7 resting buys of 8 lots at 100 ticks
+    // (one lot at one tick is 10 quote units in every market).
     const traders: LocalAccount[] = Array.from({ length: TRADERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`${run}-trader-${i}`))));
     const unfunded = privateKeyToAccount(keccak256(toHex(`${run}-unfunded`)));
+    assert.deepEqual(local.markets.map((m) => m.lotSize), [10n ** 15n, 10n ** 5n, 10n ** 15n, 10n ** 5n], 'the lots these amounts are written for');
     await local.fundTraders(
       traders.map((a) => a.address),
-      { BASE: 2n * 10n ** 16n, ALT: 200_000n, QUOTE: 30_000n },
+      { BASE: 20n * 10n ** 15n, ALT: 20n * 10n ** 5n, QUOTE: 55_000n },
     );
     const groups = [
       [topics.requests, riskEnv.RISK_GROUP_ID],

@@ -16,6 +16,7 @@ import { startRiskWorker } from '@parallax/risk-service';
 import { createEmbeddedTransport, createKafkaTransport, type EmbeddedTransport, type Transport } from '@parallax/transport';
 import { localSettlementConfig, startLocalSettlementChain, startSettlement, type LocalSettlementChain, type SettlementHandle } from '@parallax/settlement';
 import { exchangeNames, type ExchangeConfig, type ExchangeNames } from './exchange.config.js';
+import { followNewHeads } from './new-heads.js';
 import { holdInputForSnapshots } from './retention.js';
 
 export interface RunningExchange {
@@ -62,6 +63,13 @@ export interface StartExchangeOptions {
  * account and order ids are minted from it, so it can never change for a deployment's data.
  */
 const ACCOUNT_SHARDS = DEFAULT_ACCOUNT_SHARDS;
+
+/**
+ * The chain watcher's poll on the local chain when CHAIN_WATCHER_POLL_MS is not set: a fallback only, since
+ * the node's newHeads subscription wakes the watcher for every block (new-heads.ts). It bounds how late a
+ * block is seen while that subscription is down (reconnecting).
+ */
+export const LOCAL_CHAIN_WATCHER_POLL_MS = 5_000;
 
 interface RiskNames {
   readonly inputs: RiskTopicNames;
@@ -183,6 +191,9 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
   });
 
   const names = exchangeNames(config);
+  // One catalogue for every part: the gateway shows it, and the local chain's markets are derived from it (lot
+  // and tick in whole tokens, scaled by the test tokens' decimals), so the API and the chain cannot disagree.
+  const catalogue = new MarketCatalogue(options.markets ?? defaultMarkets(config.MARKETS));
   try {
     let log: EmbeddedTransport | undefined;
     const engineUrls: string[] = [];
@@ -234,7 +245,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
     let localChain: LocalSettlementChain | undefined;
     let settlement: SettlementHandle | undefined;
     if (config.EXCHANGE_LOCAL_CHAIN) {
-      const local = await startLocalSettlementChain({ markets: config.MARKETS });
+      const local = await startLocalSettlementChain({ markets: catalogue.all() });
       localChain = local;
       closers.push(() => local.chain.close());
       chain = { rpcUrl: local.chain.anvil.rpcUrl, settlement: local.chain.settlement, tokens: local.chain.tokens };
@@ -334,7 +345,9 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
     }
 
     // The chain watcher: the contract's events (deposits, withdrawals, trading keys, settled fills) become
-    // the shards' chain events, each block as soon as it is mined (a local node does not reorg).
+    // the shards' chain events, each block as soon as it is mined (a local node does not reorg). The node's
+    // newHeads subscription wakes it for every block; its own poll (CHAIN_WATCHER_POLL_MS, 5 s here) is only
+    // the fallback while that subscription is down, so an idle exchange does not poll the node.
     let chainWatcher: ChainWatcherHandle | undefined;
     if (localChain !== undefined) {
       const env: Record<string, string> = {};
@@ -349,7 +362,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
         SETTLEMENT_ADDRESS: localChain.chain.settlement,
         SETTLEMENT_DEPLOY_BLOCK: '1',
         CHAIN_CONFIRMATIONS: '1',
-        CHAIN_WATCHER_POLL_MS: env['CHAIN_WATCHER_POLL_MS'] ?? '500',
+        CHAIN_WATCHER_POLL_MS: env['CHAIN_WATCHER_POLL_MS'] ?? String(LOCAL_CHAIN_WATCHER_POLL_MS),
         TOPIC_CHAIN_EVENTS: risk.inputs.chainEvents,
         TOPIC_CHAIN_WATCHER_PROGRESS: ns === undefined ? DEFAULT_PROGRESS_TOPIC : `${ns}.${DEFAULT_PROGRESS_TOPIC}`,
         ACCOUNT_SHARDS: String(ACCOUNT_SHARDS),
@@ -367,6 +380,13 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       const w = await startChainWatcher(watcherConfig, transport, { logger: logger.child({ service: 'chain-watcher' }) });
       chainWatcher = w;
       closers.push(() => w.close());
+      const heads = followNewHeads(localChain.chain.anvil.rpcUrl, () => {
+        w.watcher.wake();
+      }, logger.child({ component: 'new-heads' }));
+      closers.push(() => {
+        heads.close();
+        return Promise.resolve();
+      });
       w.stopped.then(
         () => undefined,
         (err: unknown) => {
@@ -421,7 +441,7 @@ export async function startExchange(config: ExchangeConfig, logger: Logger, opti
       transport: gatewayTransport,
       topics: { requests: risk.inputs.requests, riskResults: risk.resultsTopic, chainEvents: risk.inputs.chainEvents, marketEvents: names.topics.marketEvents, signedOrders: names.settlementTopics.signedOrders, settlementStatus: names.settlementTopics.settlementStatus },
       accountShards: ACCOUNT_SHARDS,
-      catalogue: new MarketCatalogue(options.markets ?? defaultMarkets(config.MARKETS)),
+      catalogue,
       // Without a chain no market can take signed orders: the gateway then serves no markets.
       domain: localChain?.chain.domain ?? settlementDomain(31337, '0x0000000000000000000000000000000000000000'),
       settlementMarkets: localChain?.markets ?? [],

@@ -95,7 +95,8 @@ function launch(extraArgs: readonly string[]): Launched {
   const args = ['scripts/start.mjs', ...(process.env['START_E2E_BUILD'] === 'true' ? [] : ['--no-build']), ...extraArgs];
   const proc = spawn(process.execPath, args, { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => {
+    // 'close', not 'exit': 'exit' may come before the last lines of stdout were read (the "stopped" line).
+    proc.once('close', (code, signal) => {
       resolve({ code, signal });
     });
   });

@@ -12,6 +12,10 @@ export {
   localSettlementConfig,
   localOperatorKey,
   DEFAULT_DEPOSITS,
+  LOCAL_TOKENS,
+  localBaseToken,
+  localTokenDecimals,
+  type LocalToken,
   type LocalSettlementChain,
   type LocalSettlementOptions,
 } from './local/local-settlement.js';

@@ -9,9 +9,12 @@ import { ChainError, type ChainErrorCode } from './errors.js';
 import {
   assertSettlementMarket,
   batchInputFor,
+  decimalUnits,
   fillAmounts,
   localTraderAccount,
   orderForPlace,
+  sameDecimal,
+  settlementUnits,
   type MarketTradeFill,
   type SettlementMarket,
   type TradeFill,
@@ -68,6 +71,36 @@ describe('settlement markets', () => {
           assert.equal(quote * PRICE_SCALE, baseAmount * price);
         },
       ),
+    );
+  });
+
+  it('settlementUnits: whole-token lot and tick to contract units, and back (decimalUnits)', () => {
+    // The two markets above, from their decimal edges: ETH 18 / USDC 6, WBTC 8 / USDC 6.
+    assert.deepEqual(settlementUnits({ lotSize: '0.001', tickSize: '0.01' }, { base: 18, quote: 6 }), { lotSize: ethUsdc.lotSize, tickSize: ethUsdc.tickSize });
+    assert.deepEqual(settlementUnits({ lotSize: '0.0001', tickSize: '0.010' }, { base: 8, quote: 6 }), { lotSize: btcUsdc.lotSize, tickSize: btcUsdc.tickSize });
+    // An 8-decimal base with a 0.001 lot is 1e5 base units (not 1e4: that lot is 0.0001).
+    assert.equal(settlementUnits({ lotSize: '0.001', tickSize: '0.01' }, { base: 8, quote: 6 }).lotSize, 10n ** 5n);
+    assert.deepEqual(decimalUnits(btcUsdc, { base: 8, quote: 6 }), { lotSize: '0.0001', tickSize: '0.01' });
+    assert.deepEqual(decimalUnits(ethUsdc, { base: 18, quote: 6 }), { lotSize: '0.001', tickSize: '0.01' });
+    // A base with more decimals than quote + 18: the price exponent is negative.
+    assert.deepEqual(settlementUnits({ lotSize: '1', tickSize: '3000000' }, { base: 30, quote: 6 }), { lotSize: 10n ** 30n, tickSize: 3n });
+    assert.deepEqual(decimalUnits({ lotSize: 10n ** 30n, tickSize: 3n }, { base: 30, quote: 6 }), { lotSize: '1', tickSize: '3000000' });
+    // Finer than one base unit, or zero: refused.
+    assert.throws(() => settlementUnits({ lotSize: '0.000000001', tickSize: '0.01' }, { base: 8, quote: 6 }), isCode('INVALID_MARKET'));
+    assert.throws(() => settlementUnits({ lotSize: '0.001', tickSize: '0.0000001' }, { base: 18, quote: 6 }), isCode('INVALID_MARKET'));
+    assert.throws(() => settlementUnits({ lotSize: '0', tickSize: '0.01' }, { base: 18, quote: 6 }), isCode('INVALID_MARKET'));
+    assert.throws(() => settlementUnits({ lotSize: '0.001', tickSize: '0.01' }, { base: 18.5, quote: 6 }), isCode('INVALID_MARKET'));
+    assert.equal(sameDecimal('0.010', '0.01'), true);
+    assert.equal(sameDecimal('0.001', '0.0001'), false);
+  });
+
+  it('settlementUnits and decimalUnits are inverse for any representable lot and tick', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 18 }), fc.bigInt({ min: 1n, max: 10n ** 30n }), fc.bigInt({ min: 1n, max: 10n ** 30n }), (base, quote, lot, tick) => {
+        const d = { base, quote };
+        const units = decimalUnits({ lotSize: lot, tickSize: tick }, d);
+        assert.deepEqual(settlementUnits(units, d), { lotSize: lot, tickSize: tick });
+      }),
     );
   });
 

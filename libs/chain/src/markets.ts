@@ -41,6 +41,83 @@ export function assertSettlementMarket(m: SettlementMarket): void {
   }
 }
 
+/** A market's lot and tick as the API and the catalogue state them: decimal strings in whole tokens. */
+export interface DecimalMarketUnits {
+  /** Base tokens per lot, e.g. "0.001". */
+  readonly lotSize: string;
+  /** Quote tokens per base token per tick, e.g. "0.01". */
+  readonly tickSize: string;
+}
+
+/** The ERC-20 decimals of a market's two tokens. */
+export interface MarketTokenDecimals {
+  readonly base: number;
+  readonly quote: number;
+}
+
+/** Contract price units (quote base units per PRICE_SCALE base units) = decimal price * 10^priceExponent. */
+function priceExponent(d: MarketTokenDecimals): number {
+  return d.quote + PRICE_SCALE.toString().length - 1 - d.base;
+}
+
+/** The exact integer `decimal * 10^exponent`; undefined when it is not an integer. */
+function scaleDecimal(decimal: string, exponent: number): bigint | undefined {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(decimal);
+  if (m === null) return undefined;
+  const frac = (m[2] ?? '').replace(/0+$/, '');
+  const digits = BigInt(`${m[1]}${frac}`);
+  const shift = exponent - frac.length;
+  if (shift >= 0) return digits * 10n ** BigInt(shift);
+  const div = 10n ** BigInt(-shift);
+  return digits % div === 0n ? digits / div : undefined;
+}
+
+/** `units * 10^-exponent` as a plain decimal string without trailing zeros. */
+function unscale(units: bigint, exponent: number): string {
+  if (exponent <= 0) return (units * 10n ** BigInt(-exponent)).toString();
+  const s = units.toString().padStart(exponent + 1, '0');
+  const whole = s.slice(0, s.length - exponent);
+  const frac = s.slice(s.length - exponent).replace(/0+$/, '');
+  return frac === '' ? whole : `${whole}.${frac}`;
+}
+
+function assertDecimals(d: MarketTokenDecimals, what: string): void {
+  for (const [side, v] of [['base', d.base], ['quote', d.quote]] as const) {
+    if (!Number.isInteger(v) || v < 0 || v > 77) throw new ChainError('INVALID_MARKET', `${what}: ${side} token decimals must be an integer in 0..77, got ${String(v)}`);
+  }
+}
+
+/**
+ * The settlement contract's units of a market whose lot and tick are stated in whole tokens (the catalogue's
+ * decimal strings): lotSize = lot * 10^base decimals, tickSize = tick * 10^(quote decimals + 18 - base
+ * decimals). This is how a market's on-chain definition is derived from the one the API shows, so the two
+ * cannot disagree. Throws ChainError INVALID_MARKET when a unit is not a whole number of token base units.
+ */
+export function settlementUnits(units: DecimalMarketUnits, decimals: MarketTokenDecimals): { lotSize: bigint; tickSize: bigint } {
+  assertDecimals(decimals, `lot ${units.lotSize}, tick ${units.tickSize}`);
+  const lotSize = scaleDecimal(units.lotSize, decimals.base);
+  const tickSize = scaleDecimal(units.tickSize, priceExponent(decimals));
+  if (lotSize === undefined || lotSize <= 0n) {
+    throw new ChainError('INVALID_MARKET', `lot ${units.lotSize} is not a positive whole number of base units of a ${decimals.base}-decimal token`);
+  }
+  if (tickSize === undefined || tickSize <= 0n) {
+    throw new ChainError('INVALID_MARKET', `tick ${units.tickSize} is not a positive whole number of price units (${decimals.quote}-decimal quote, ${decimals.base}-decimal base)`);
+  }
+  return { lotSize, tickSize };
+}
+
+/** The inverse of settlementUnits: a settlement market's lot and tick in whole tokens (no trailing zeros). */
+export function decimalUnits(market: Pick<SettlementMarket, 'lotSize' | 'tickSize'>, decimals: MarketTokenDecimals): DecimalMarketUnits {
+  assertDecimals(decimals, `lot ${market.lotSize}, tick ${market.tickSize}`);
+  return { lotSize: unscale(market.lotSize, decimals.base), tickSize: unscale(market.tickSize, priceExponent(decimals)) };
+}
+
+/** Whether two decimal strings state the same number ("0.010" and "0.01" do). */
+export function sameDecimal(a: string, b: string): boolean {
+  const x = scaleDecimal(a, 80);
+  return x !== undefined && x === scaleDecimal(b, 80);
+}
+
 /**
  * The engine's place order in market units: price in ticks, size in lots. A market order's priceTicks is its
  * protection price (the worst the trader accepts, e.g. from a slippage bound): it must be positive.

@@ -185,6 +185,40 @@ describe('ChainWatcher.pollOnce', () => {
     assert.deepEqual(blocks, [...blocks].sort((a, b) => (a < b ? -1 : 1)));
   });
 
+  it('wake() polls at once instead of at the end of the interval (a newHeads subscription drives it)', { timeout: 60_000 }, async () => {
+    const chain = new FakeChain();
+    chain.logs = [deposit(5n, 7n), deposit(9n, 8n)];
+    const { producer, txs } = recorder();
+    const committed: (() => void)[] = [];
+    const counting: Producer = {
+      ...producer,
+      transaction: async (fill) => {
+        await producer.transaction(fill);
+        committed.shift()?.();
+      },
+    };
+    // An interval no test run reaches: only wake() can make the second poll happen.
+    const w = new ChainWatcher({ ...SETTINGS, pollIntervalMs: 3_600_000 }, chain.client(), counting, new ChainWatcherMetrics(new Registry()), createLogger('chain-watcher-spec', 'silent'));
+    w.restore(undefined, []);
+    const abort = new AbortController();
+    const first = new Promise<void>((r) => committed.push(r));
+    const running = w.run(abort.signal);
+    try {
+      await first;
+      const position = (i: number): bigint | undefined => decodeProgress(txs[i]!.at(-1)!.messages[0]!.value)?.block;
+      assert.equal(position(0), 8n);
+      const second = new Promise<void>((r) => committed.push(r));
+      chain.head = 11n;
+      w.wake();
+      await second;
+      assert.equal(position(1), 9n);
+      assert.deepEqual(decodeChainEventBatch(txs[1]![0]!.messages[0]!.value).events, [{ type: 'deposit', account: TRADER, token: TOKEN, amount: 8n }]);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  });
+
   it('stops when another instance fenced its producer (that one owns the position now)', async () => {
     const chain = new FakeChain();
     chain.logs = [deposit(5n, 7n)];

@@ -86,6 +86,10 @@ export class ChainWatcher {
   private readonly drifts = new Map<string, Map<string, bigint>>();
   /** Blocks per eth_getLogs now: halved when the provider refuses a range, back up to the setting after a commit. */
   private range: number;
+  /** Ends the current sleep between polls (wake()). */
+  private wakeUp: (() => void) | undefined;
+  /** wake() calls so far (one during a poll means: poll again at once). */
+  private wakes = 0;
 
   constructor(
     private readonly settings: ChainWatcherSettings,
@@ -117,11 +121,21 @@ export class ChainWatcher {
     return this.progress;
   }
 
+  /**
+   * A new block is known (e.g. from a newHeads subscription): poll now instead of at the end of the interval.
+   * With such a source the interval is only the fallback, and it can be long.
+   */
+  wake(): void {
+    this.wakes++;
+    this.wakeUp?.();
+  }
+
   /** Polls until `signal` aborts; rejects (after marking itself halted) on a reorg below the depth. */
   async run(signal: AbortSignal): Promise<void> {
     if (this.settings.reconcile) await this.reconcileAll();
     while (!signal.aborted) {
       let more = false;
+      const wakes = this.wakes;
       try {
         more = await this.pollOnce();
       } catch (err) {
@@ -137,8 +151,26 @@ export class ChainWatcher {
         // An RPC failure or a transaction that did not commit: nothing was written; the same range is read again.
         this.log.warn({ err }, 'poll failed; retrying');
       }
-      if (!more) await sleep(this.settings.pollIntervalMs, signal);
+      if (!more && this.wakes === wakes) await this.sleep(this.settings.pollIntervalMs, signal);
     }
+  }
+
+  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal.aborted) {
+        resolve();
+        return;
+      }
+      const done = (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+      signal.addEventListener('abort', done, { once: true });
+    });
   }
 
   /** One block range. Resolves true when more confirmed blocks are waiting. */
@@ -344,20 +376,4 @@ export class ChainWatcher {
       throw err;
     }
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const t = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -1,7 +1,9 @@
 // The markets `npm start` shows: the default catalogue (ids 1..MARKETS, the engines' and the chain's markets)
 // under readable names. Only the gateway's symbols change: engines and settlement know markets by id. The local
 // chain settles odd ids in its 18-decimal test token and even ids in its 8-decimal one (against a 6-decimal
-// quote token), so the names follow those decimals; the tokens are test tokens whatever the names say.
+// quote token), so the names follow those decimals; the tokens are test tokens whatever the names say. The
+// chain's markets are derived from this catalogue (lot and tick scaled by the tokens' decimals), so the units
+// the API shows are the units that settle (demo-markets.e2e.spec.ts checks it for every demo market).
 import { defaultMarkets, type MarketDefinition } from '@parallax/contracts';
 
 /** Name and the market maker's opening price of market i + 1 (odd ids 18 decimals, even ids 8 decimals). */

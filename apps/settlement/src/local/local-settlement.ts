@@ -1,46 +1,65 @@
-// A local settlement stack for tests, the benchmark and npm start: anvil with the contracts, two markets on
-// test tokens (an 18-decimal and an 8-decimal base, both against a 6-decimal quote), funded traders, and a
-// SettlementConfig pointing at it.
-import { ANVIL_MNEMONIC, startLocalChain, type LocalChain, type LocalChainOptions, type SettlementMarket } from '@parallax/chain';
+// A local settlement stack for tests, the benchmark and npm start: anvil with the contracts, markets on test
+// tokens (odd ids an 18-decimal base, even ids an 8-decimal one, both against a 6-decimal quote), funded
+// traders, and a SettlementConfig pointing at it. Each market's on-chain units are derived from its catalogue
+// definition (lot and tick in whole tokens, what the API shows) and the tokens' decimals: they cannot disagree.
+import { ANVIL_MNEMONIC, assertSettlementMarket, settlementUnits, startLocalChain, type LocalChain, type LocalChainOptions, type SettlementMarket } from '@parallax/chain';
+import { defaultMarkets, type MarketDefinition } from '@parallax/contracts';
 import { bytesToHex, type Address } from 'viem';
 import { mnemonicToAccount } from 'viem/accounts';
 import type { SettlementConfig } from '../config/settlement.config.js';
+
+export type LocalToken = 'BASE' | 'ALT' | 'QUOTE';
+
+/** The local chain's test tokens and their decimals. */
+export const LOCAL_TOKENS: readonly { readonly symbol: LocalToken; readonly decimals: number }[] = [
+  { symbol: 'BASE', decimals: 18 },
+  { symbol: 'ALT', decimals: 8 },
+  { symbol: 'QUOTE', decimals: 6 },
+];
 
 export interface LocalSettlementChain {
   readonly chain: LocalChain;
   readonly markets: readonly SettlementMarket[];
   /** What each trader was given, per token: (address, token) -> amount. */
   readonly deposits: Map<string, bigint>;
-  fundTraders(traders: readonly Address[], amounts?: Partial<Record<'BASE' | 'ALT' | 'QUOTE', bigint>>): Promise<void>;
+  fundTraders(traders: readonly Address[], amounts?: Partial<Record<LocalToken, bigint>>): Promise<void>;
 }
 
 export const DEFAULT_DEPOSITS = { BASE: 10n ** 24n, ALT: 10n ** 16n, QUOTE: 10n ** 15n } as const;
 
 export interface LocalSettlementOptions extends LocalChainOptions {
-  /** Markets 1..n: odd ids settle BASE/QUOTE, even ids ALT/QUOTE (default 2). */
-  readonly markets?: number;
+  /**
+   * The markets: a catalogue (its ids, lots and ticks), or a count n for defaultMarkets(n) (default 2). Odd
+   * ids settle BASE/QUOTE, even ids ALT/QUOTE.
+   */
+  readonly markets?: number | readonly Pick<MarketDefinition, 'marketId' | 'lotSize' | 'tickSize'>[];
+}
+
+/** The base token of a local market: odd ids BASE (18 decimals), even ids ALT (8 decimals). */
+export function localBaseToken(marketId: number): LocalToken {
+  return marketId % 2 === 1 ? 'BASE' : 'ALT';
+}
+
+/** The decimals of a local test token. */
+export function localTokenDecimals(symbol: LocalToken): number {
+  const t = LOCAL_TOKENS.find((x) => x.symbol === symbol);
+  if (t === undefined) throw new Error(`no local token ${symbol}`);
+  return t.decimals;
 }
 
 export async function startLocalSettlementChain(options: LocalSettlementOptions = {}): Promise<LocalSettlementChain> {
-  const chain = await startLocalChain({
-    ...options,
-    tokens: [
-      { symbol: 'BASE', decimals: 18 },
-      { symbol: 'ALT', decimals: 8 },
-      { symbol: 'QUOTE', decimals: 6 },
-    ],
+  const catalogue = typeof options.markets === 'object' ? options.markets : defaultMarkets(options.markets ?? 2);
+  // Derived before anything starts: a catalogue unit the tokens cannot represent stops here (INVALID_MARKET).
+  const units = catalogue.map((def) => ({ def, ...settlementUnits(def, { base: localTokenDecimals(localBaseToken(def.marketId)), quote: localTokenDecimals('QUOTE') }) }));
+  const chain = await startLocalChain({ ...options, tokens: LOCAL_TOKENS });
+  const t = chain.tokens as Record<LocalToken, Address>;
+  // E.g. the default lot 0.001 and tick 0.01: BASE lot 1e15 units, tick 1e4 (quote units per 1e18 base
+  // units); ALT lot 1e5 units, tick 1e14. Either way one lot at one tick is 10 quote units (0.00001 USDC).
+  const markets: SettlementMarket[] = units.map(({ def, lotSize, tickSize }) => {
+    const m = { marketId: def.marketId, baseToken: t[localBaseToken(def.marketId)], quoteToken: t.QUOTE, lotSize, tickSize };
+    assertSettlementMarket(m);
+    return m;
   });
-  const t = chain.tokens as Record<'BASE' | 'ALT' | 'QUOTE', Address>;
-  // BASE: lot 0.001 (1e15 units), tick 0.01 QUOTE per BASE (1e4 per 1e18 units): lot * tick = 1e19.
-  // ALT: lot 0.0001 (1e4 units), tick 0.01 QUOTE per ALT (1e4 per 1e8 units = 1e14 per 1e18): lot * tick = 1e18.
-  const markets: SettlementMarket[] = [];
-  for (let marketId = 1; marketId <= (options.markets ?? 2); marketId++) {
-    markets.push(
-      marketId % 2 === 1
-        ? { marketId, baseToken: t.BASE, quoteToken: t.QUOTE, lotSize: 10n ** 15n, tickSize: 10n ** 4n }
-        : { marketId, baseToken: t.ALT, quoteToken: t.QUOTE, lotSize: 10n ** 4n, tickSize: 10n ** 14n },
-    );
-  }
   const deposits = new Map<string, bigint>();
   return {
     chain,

@@ -22,7 +22,7 @@ import { Registry } from 'prom-client';
 import { bytesToHex } from 'viem';
 import type { SettlementConfig } from '../config/settlement.config.js';
 import { ScriptedSettler, type ExclusionRule } from '../testing/scripted-settler.js';
-import { IDLE_POLL_MS, SettlementHalt, SettlementLoop } from './settlement.loop.js';
+import { IDLE_POLL_MS, QUIET_FULL_STEP_EVERY, SettlementHalt, SettlementLoop } from './settlement.loop.js';
 import { SettlementMetrics } from './settlement.metrics.js';
 
 const LOT = 10n ** 15n;
@@ -172,8 +172,15 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
       events.push(s);
       return Promise.resolve();
     };
-    return { loop: new SettlementLoop(settlementConfig(batch), repo, chain, DOMAIN, metrics, publish, log, lease), metrics };
+    const loop = new SettlementLoop(settlementConfig(batch), repo, chain, DOMAIN, metrics, publish, log, lease);
+    loops.push(loop);
+    return { loop, metrics };
   }
+  /** The loops of the running test: store() wakes them, as the ingest does after it stored fills or orders. */
+  const loops: SettlementLoop[] = [];
+  beforeEach(() => {
+    loops.length = 0;
+  });
 
   /** step() until it reports nothing to do; returns the steps that worked. */
   async function drain(loop: SettlementLoop, max = 60): Promise<number> {
@@ -185,10 +192,11 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     return worked;
   }
 
-  async function store(trades: readonly Trade[], opts: { readonly withoutOrders?: readonly bigint[] } = {}): Promise<void> {
+  async function store(trades: readonly Trade[], opts: { readonly withoutOrders?: readonly bigint[]; readonly wake?: boolean } = {}): Promise<void> {
     const skip = new Set(opts.withoutOrders ?? []);
     await repo.saveOrders(trades.flatMap((t) => [t.maker, t.taker]).filter((o) => !skip.has(BigInt(o.marketId) * 1_000_000n + o.orderId)));
     await repo.saveFills(trades.map((t) => t.fill));
+    if (opts.wake !== false) for (const loop of loops) loop.wake();
   }
 
   const brief = (events: readonly SettlementStatus[]): string[] => events.map((e) => `${e.status}:${e.batchId}`);
@@ -222,6 +230,41 @@ describe('SettlementLoop (real repository on PGlite, scripted chain)', () => {
     await drain(eager);
     assert.deepEqual(await batchesInDb(), ['1:CONFIRMED:1']);
     assert.equal(eager.pollDelayMs(), IDLE_POLL_MS, 'all settled: idle again');
+  });
+
+  it('while quiet, an idle step reads only lastBatchId: the database again after wake(), a new lastBatchId, or every QUIET_FULL_STEP_EVERY-th step', async () => {
+    const chain = new ScriptedSettler();
+    const { loop } = start(chain, [], { maxAgeMs: 60_000 });
+    assert.equal(await loop.step(signal), false);
+    assert.equal(loop.pollDelayMs(), IDLE_POLL_MS, 'empty: quiet');
+    // A fill stored without a wake (the ingest always wakes the loop): the quiet steps do not look...
+    await store([trade(1, 1)], { wake: false });
+    for (let i = 1; i < QUIET_FULL_STEP_EVERY; i++) {
+      assert.equal(await loop.step(signal), false);
+      assert.equal(loop.pollDelayMs(), IDLE_POLL_MS, `idle step ${i}: the database is not read`);
+    }
+    // ... until the periodic full step finds it waiting for its batch.
+    assert.equal(await loop.step(signal), false);
+    assert.equal(loop.pollDelayMs(), 5, 'the full step sees the waiting fill');
+
+    await prisma.$executeRawUnsafe('TRUNCATE settlement_txs, settlement_batches, settlement_fills, settlement_orders RESTART IDENTITY CASCADE');
+    const { loop: woken } = start(chain, [], { maxAgeMs: 60_000 });
+    assert.equal(await woken.step(signal), false);
+    await store([trade(1, 2)], { wake: false });
+    assert.equal(await woken.step(signal), false);
+    assert.equal(woken.pollDelayMs(), IDLE_POLL_MS, 'not seen without a wake');
+    woken.wake();
+    assert.equal(await woken.step(signal), false);
+    assert.equal(woken.pollDelayMs(), 5, 'a wake() makes the next step read the database');
+
+    await prisma.$executeRawUnsafe('TRUNCATE settlement_txs, settlement_batches, settlement_fills, settlement_orders RESTART IDENTITY CASCADE');
+    const { loop: moved } = start(chain, [], { maxAgeMs: 60_000 });
+    assert.equal(await moved.step(signal), false);
+    await store([trade(1, 3)], { wake: false });
+    // The chain's lastBatchId moved (here: batches this database never made): a full step, which sees them.
+    chain.lastId = 3n;
+    assert.equal(await moved.step(signal), false);
+    assert.equal(moved.pollDelayMs(), 5, 'a new lastBatchId makes the step read the database');
   });
 
   // --- 1 ----------------------------------------------------------------------------------------------------------

@@ -67,6 +67,14 @@ const SYSTEM_FAULT_ALERT_MS = 300_000;
  * only keep the database and the node busy: it was most of an idle exchange's CPU (docs/benchmarks.md).
  */
 export const IDLE_POLL_MS = 2_000;
+/**
+ * While quiet, an idle step reads only the contract's lastBatchId: the database holds nothing to do, and only
+ * this process writes it (the writer lease), so it can change only through the ingest, which wake()s the loop.
+ * A step with a new lastBatchId (a reorg, a foreign batch) or after a wake() reads the database again, and so
+ * does every QUIET_FULL_STEP_EVERY-th idle step (one a minute at IDLE_POLL_MS), in case a row was written
+ * without a wake. Five PGlite queries every 2 s were most of an idle `npm start` (docs/benchmarks.md).
+ */
+export const QUIET_FULL_STEP_EVERY = 30;
 
 interface Candidate extends CandidateFill {
   readonly fill: PendingFill;
@@ -90,6 +98,12 @@ export class SettlementLoop {
   private lastSystemFault: LoopHealth['lastSystemFault'];
   /** The last step found no open batch and no pending fill. */
   private quiet = false;
+  /** The contract's lastBatchId when the loop became quiet. */
+  private quietAtBatch: bigint | undefined;
+  /** Idle steps since the last one that read the database. */
+  private quietSteps = 0;
+  /** wake() was called since the last step that read the database. */
+  private woken = false;
 
   constructor(
     private readonly config: SettlementConfig,
@@ -125,6 +139,7 @@ export class SettlementLoop {
 
   /** New fills or orders were stored: stop sleeping. */
   wake(): void {
+    this.woken = true;
     this.wakeUp?.();
   }
 
@@ -188,6 +203,7 @@ export class SettlementLoop {
   }
 
   private async stepOnce(signal: AbortSignal): Promise<boolean> {
+    const wasQuiet = this.quiet;
     this.quiet = false;
     // Every step writes the database (reopen, create, re-prepare, confirm), not only broadcasts: a process that
     // lost the lease must stop before it touches the new writer's batches, so the lease is checked first here
@@ -196,6 +212,15 @@ export class SettlementLoop {
     // A chain that lost CONFIRMED batches first: until they are back, no later batch can be mined. The one
     // reading of lastBatchId serves the whole step (nothing is broadcast before drive/buildNext use it).
     const onChain = await this.settler.lastBatchId(signal);
+    if (wasQuiet && !this.woken && onChain === this.quietAtBatch && this.quietSteps < QUIET_FULL_STEP_EVERY - 1) {
+      // Still quiet: nothing woke the loop and the chain has the same batches (see QUIET_FULL_STEP_EVERY).
+      this.quietSteps++;
+      this.quiet = true;
+      return false;
+    }
+    this.quietSteps = 0;
+    // A wake() from here on is for what this step may not see: the next step reads the database again.
+    this.woken = false;
     if (onChain < (await this.repo.maxBatchId(['CONFIRMED']))) {
       await this.reopenLost(onChain);
       return true;
@@ -407,6 +432,7 @@ export class SettlementLoop {
       this.overdueForOrders = 0;
       this.metrics.fillsOverdueForOrders.set(0);
       this.quiet = this.oldestOpen === undefined;
+      this.quietAtBatch = onChain;
       return false;
     }
     if (onChain > stored) this.log.warn({ onChain: onChain.toString(), stored: stored.toString() }, 'an empty database on a contract with batches; continuing after them');
