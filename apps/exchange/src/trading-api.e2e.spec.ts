@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { localTraderAccount, settlementAbi } from '@parallax/chain';
 import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_STATE_TOPICS, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS } from '@parallax/contracts';
 import { createLogger } from '@parallax/observability';
-import { ParallaxApiError, ParallaxClient, type CandleRow, type ParallaxStream, type TickerInfo } from '@parallax/sdk';
+import { ParallaxApiError, ParallaxClient, type CandleRow, type FillInfo, type ParallaxStream, type TickerInfo } from '@parallax/sdk';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaJsSecurity } from '@parallax/transport';
 import type { Address } from 'viem';
@@ -346,6 +346,19 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     const got = (await balance(quote, maker.trader)) - deposited(maker.trader, quote);
     assert.ok(paid >= notional && paid <= notional + (notional * 2_000n) / 1_000_000n, `taker paid ${paid}`);
     assert.ok(got <= notional && got >= notional - (notional * 2_000n) / 1_000_000n, `maker got ${got}`);
+    // Each of those fills reports its settlement (the settlement service's tables): settled, in a batch whose
+    // transaction and gas share it names, the same for both sides of a trade.
+    const settledFills = async (c: typeof taker): Promise<FillInfo[] | undefined> => {
+      const fills = (await c.fills(M)).filter((f) => (f.price === '100.00' && f.amount === '1.000') || (f.price === '100.01' && f.amount === '0.500'));
+      return fills.length === 2 && fills.every((f) => f.settlement?.status === 'settled') ? fills : undefined;
+    };
+    const takerFills = await until("the taker's fills settled in the API", () => settledFills(taker), 60_000);
+    const makerFills = await until("the maker's fills settled in the API", () => settledFills(maker), 60_000);
+    for (const f of takerFills) {
+      assert.match(f.settlement?.txHash ?? '', /^0x[0-9a-f]{64}$/);
+      assert.ok(BigInt(f.settlement?.gasShare ?? '0') > 0n, 'a gas share');
+      assert.deepEqual(makerFills.find((m) => m.id === f.id)?.settlement, f.settlement, `trade ${f.id}: both sides in the same batch`);
+    }
     // The read model (the projector's replay of the risk ledger) agrees with the vault once it has seen the
     // settlement, for both traders and both tokens, and lists each trader's deposits once.
     for (const c of [maker, taker]) {

@@ -107,6 +107,9 @@ export async function startProjector(config: ProjectorServiceConfig, transport: 
       restored: (shard, position) => {
         log.info({ shard, position }, 'shard projection restored');
       },
+      offsetCommitFailed: (err) => {
+        log.warn({ err }, 'journal group offsets not committed (a restart re-reads more; the rows hold the position)');
+      },
       halted: (shard, code, err) => {
         metrics.halt(shard, code);
         log.error({ err, shard, reason: code }, 'shard projection stopped: its rows stay at the last good journal entry');
@@ -131,6 +134,9 @@ export async function startProjector(config: ProjectorServiceConfig, transport: 
         gap: (marketId, expected, got) => {
           metrics.marketGaps.inc({ market: String(marketId) });
           log.error({ marketId, expected, got }, 'market event sequence gap: events before it were never projected');
+        },
+        offsetCommitFailed: (err) => {
+          log.warn({ err }, 'market group offsets not committed (a restart re-reads more; the rows hold the position)');
         },
         unreadable: (topic, partition, offset, reason) => {
           log.error({ topic, partition, offset, reason }, 'market events message skipped: it does not decode');

@@ -1,11 +1,13 @@
 // Consumes the engines' market-events topic and the risk shards' signed-orders topic (same partitioning: by
 // market) in a consumer group of its own, and writes orders, trades, candles and the account registry. Each
 // batch's rows, the cursors of its markets and the partition's next offset commit in one database transaction;
-// the consumer-group offset is committed to the log after that (a crash in between redelivers the batch, whose
-// events are then at or below their cursors and change nothing). Below the stored offset a redelivered message
+// the consumer-group offset follows in the log in the background (OffsetCommitter, about once a second, never
+// ahead of the rows: a crash in between redelivers batches whose events are at or below their cursors and change
+// nothing). Below the stored offset a redelivered message
 // is skipped without decoding.
 import { randomUUID } from 'node:crypto';
 import type { ConsumedBatch, GroupConsumer, Producer, TopicPartition, Transport } from '@parallax/transport';
+import { OffsetCommitter } from '../app/offset-committer.js';
 import type { MarketStore } from '../store/market.store.js';
 import { accountsOfSignedOrders, MarketProjection, type MarketStep } from './market-projection.js';
 
@@ -16,17 +18,21 @@ export interface MarketProjectorConfig {
   /** P, the partition count of both topics (the orders topic's). */
   readonly partitions: number;
   readonly maxBatchMessages?: number;
+  /** How often the group's offsets are committed to the log (default 1,000 ms). */
+  readonly offsetCommitIntervalMs?: number;
 }
 
 export interface MarketProjectorObserver {
   committed?(topic: string, partition: number, step: MarketStep | { readonly accounts: number }, highWatermark: number, next: number): void;
   gap?(marketId: number, expected: number, got: number): void;
   unreadable?(topic: string, partition: number, offset: number, reason: string): void;
+  offsetCommitFailed?(err: unknown): void;
 }
 
 export class MarketProjector {
   private consumer: GroupConsumer | undefined;
   private producer: Producer | undefined;
+  private committer: OffsetCommitter | undefined;
   private projection = new MarketProjection();
   /** topic/partition -> next offset the database reflects. */
   private readonly next = new Map<string, number>();
@@ -48,6 +54,7 @@ export class MarketProjector {
     ]);
     // Idempotent rows protect this consumer, not fencing: each process has its own transactional id.
     this.producer = await this.transport.producer({ transactionalId: `${this.config.groupId}.offsets.${randomUUID()}` });
+    this.committer = new OffsetCommitter(this.producer, this.config.groupId, this.config.offsetCommitIntervalMs ?? 1_000, (err) => this.observer.offsetCommitFailed?.(err));
     const consumer = await this.transport.consumer({
       groupId: this.config.groupId,
       topics: [this.config.signedOrders, this.config.marketEvents],
@@ -87,6 +94,7 @@ export class MarketProjector {
 
   async close(): Promise<void> {
     await this.consumer?.close();
+    await this.committer?.close();
     const p = this.producer;
     this.producer = undefined;
     await p?.close();
@@ -124,10 +132,6 @@ export class MarketProjector {
       this.next.set(key, next);
     }
     // The database holds the position; the group's offset only saves a restart from re-reading.
-    const producer = this.producer;
-    if (producer === undefined) return;
-    await producer.transaction((tx) => {
-      tx.commitOffsets(this.config.groupId, [{ topic: batch.topic, partition: batch.partition, offset: next }]);
-    });
+    this.committer?.note(batch.topic, batch.partition, next);
   }
 }

@@ -4,15 +4,16 @@
 // against the inputs it names (read outside any group: Transport.read) and its rows and new position commit
 // in one transaction. The engine snapshot is stored with them every `snapshotEveryEntries` entries (a snapshot
 // costs more than the rows of a batch); a restore starts from it and replays the journal up to the row's
-// position without writing. The database row is the position: the group's offset is committed to the log after
-// each database commit only so that a restart does not re-read the whole journal (entries below the row are
-// skipped on redelivery).
+// position without writing. The database row is the position: the group's offset is committed to the log in the
+// background (OffsetCommitter, about once a second, never ahead of the rows) only so that a restart does not
+// re-read the whole journal (entries below the row are skipped on redelivery).
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_ORDERS_RETENTION_MS, riskTopicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { ConfigError } from '@parallax/observability';
 import type { RiskMarket } from '@parallax/risk';
 import { shardOptions, type RiskSource, type SourceOffsets } from '@parallax/risk-service';
 import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type Producer, type TopicPartition, type Transport } from '@parallax/transport';
+import { OffsetCommitter } from '../app/offset-committer.js';
 import type { ProjectionStore } from '../store/projection.store.js';
 import { ProjectorError, type ProjectorErrorCode } from './projector.errors.js';
 import { ShardProjection, type ProjectionStep } from './shard-projection.js';
@@ -29,12 +30,15 @@ export interface ProjectorConfig {
   readonly maxBatchMessages?: number;
   /** Store the engine snapshot every this many journal entries (default 1,000). */
   readonly snapshotEveryEntries?: number;
+  /** How often the group's offsets are committed to the log (default 1,000 ms). */
+  readonly offsetCommitIntervalMs?: number;
 }
 
 export interface ProjectorObserver {
   committed?(shard: number, step: ProjectionStep, rows: { balances: number; transfers: number }, highWatermark: number): void;
   restored?(shard: number, position: { journalNext: number; journalSeq: number; stateHash: string } | null): void;
   halted?(shard: number, code: ProjectorErrorCode, err: ProjectorError): void;
+  offsetCommitFailed?(err: unknown): void;
 }
 
 export interface ShardStatus {
@@ -52,6 +56,7 @@ export interface ShardStatus {
 export class Projector {
   private consumer: GroupConsumer | undefined;
   private producer: Producer | undefined;
+  private committer: OffsetCommitter | undefined;
   /** Journal entries applied since the stored snapshot, per shard. */
   private readonly sinceSnapshot = new Map<number, number>();
   private readonly projections = new Map<number, ShardProjection>();
@@ -84,6 +89,7 @@ export class Projector {
     }
     // Only offsets go through it (no fencing rests on it: the row's position does that), so the id is per process.
     this.producer = await this.transport.producer({ transactionalId: `${this.config.groupId}.offsets.${randomUUID()}` });
+    this.committer = new OffsetCommitter(this.producer, this.config.groupId, this.config.offsetCommitIntervalMs ?? 1_000, (err) => this.observer.offsetCommitFailed?.(err));
     const consumer = await this.transport.consumer({
       groupId: this.config.groupId,
       topics: [this.config.journal],
@@ -123,6 +129,7 @@ export class Projector {
 
   async close(): Promise<void> {
     await this.consumer?.close();
+    await this.committer?.close();
     const p = this.producer;
     this.producer = undefined;
     await p?.close();
@@ -201,9 +208,7 @@ export class Projector {
     this.sinceSnapshot.set(shard, snapshot ? 0 : since);
     this.stored.set(shard, step.journalNext);
     this.observer.committed?.(shard, step, rows, batch.highWatermark);
-    await this.producer?.transaction((tx) => {
-      tx.commitOffsets(this.config.groupId, [{ topic: batch.topic, partition: shard, offset: step.journalNext }]);
-    });
+    this.committer?.note(batch.topic, shard, step.journalNext);
   }
 
   private halt(shard: number, err: ProjectorError): void {
