@@ -1,6 +1,6 @@
 // Every metric an alert rule or a dashboard panel reads is one an app really exports: the apps are started as
 // their images start them (`node apps/<app>/dist/main.js`: every app the deployment runs, settlement, the chain
-// watcher and the risk shards on the files of a freshly deployed anvil chain, settlement with a
+// watcher, the risk shards and the projector on the files of a freshly deployed anvil chain, settlement with a
 // real PostgreSQL database) and their live /metrics pages are read. A metric no app exports yet is accepted
 // only while it is listed, with the work that adds it, in k8s/base/monitoring/expected-metrics.json, and
 // only while no app exports it (the list cannot go stale).
@@ -117,7 +117,7 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
   const deployDir = mkdtempSync(join(tmpdir(), 'parallax-metrics-check-'));
 
   before(async () => {
-    const [enginePort, gatewayPort, gatewayMetricsPort, settlementPort, watcherPort, riskPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
+    const [enginePort, gatewayPort, gatewayMetricsPort, settlementPort, watcherPort, riskPort, projectorPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort(), freePort(), freePort()]);
     const engine = startApp('matching-engine', 'apps/matching-engine/dist/main.js', { ENGINE_HTTP_HOST: '127.0.0.1', ENGINE_HTTP_PORT: String(enginePort) });
     apps.push(engine);
 
@@ -167,12 +167,20 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
       RISK_HTTP_PORT: String(riskPort),
     });
     apps.push(risk);
+    // The projector (balances and the market read model) with the same market file, on embedded PGlite.
+    const projector = startApp('projector', 'apps/projector/dist/main.js', {
+      RISK_MARKETS_FILE: join(deployDir, 'risk-markets.json'),
+      PROJECTOR_HTTP_HOST: '127.0.0.1',
+      PROJECTOR_HTTP_PORT: String(projectorPort),
+    });
+    apps.push(projector);
 
     pages.set('matching-engine', await scrape(engine, `http://127.0.0.1:${enginePort}/metrics`));
     pages.set('gateway', await scrape(gateway, `http://127.0.0.1:${gatewayMetricsPort}/metrics`));
     pages.set('settlement', await scrape(settlement, `http://127.0.0.1:${settlementPort}/metrics`));
     pages.set('chain-watcher', await scrape(watcher, `http://127.0.0.1:${watcherPort}/metrics`));
     pages.set('risk', await scrape(risk, `http://127.0.0.1:${riskPort}/metrics`));
+    pages.set('projector', await scrape(projector, `http://127.0.0.1:${projectorPort}/metrics`));
   });
 
   after(async () => {
@@ -193,7 +201,7 @@ describe('alert rules and dashboards read only metrics the apps export (live /me
 
   it('every service the compose file and the base deploy is scraped here', () => {
     // A new app in the deployment without its live /metrics here would let its panels and rules go unchecked.
-    assert.deepEqual([...pages.keys()].sort(), ['chain-watcher', 'gateway', 'matching-engine', 'risk', 'settlement']);
+    assert.deepEqual([...pages.keys()].sort(), ['chain-watcher', 'gateway', 'matching-engine', 'projector', 'risk', 'settlement']);
     for (const file of ['prometheus.yml', 'prometheus-k8s.yml']) {
       const jobs = (parse(readFileSync(join(MONITORING, file), 'utf8')) as { scrape_configs: { job_name: string }[] }).scrape_configs.map((j) => j.job_name).sort();
       assert.deepEqual(jobs, [...pages.keys()].sort(), `${file} scrapes exactly the apps checked here`);
