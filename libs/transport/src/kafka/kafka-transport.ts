@@ -1,4 +1,5 @@
 import kafkajs, { Kafka, logLevel as KafkaLogLevel, type Admin, type logCreator } from 'kafkajs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   TransportError,
   type ConsumedMessage,
@@ -103,6 +104,8 @@ export class KafkaTransport implements Transport {
   private readonly kafka: Kafka;
   private readonly admin: Admin;
   private adminConnected: Promise<void> | undefined;
+  /** The tail of the admin offset queries: they run one at a time (see topicOffsets). */
+  private offsetQueries: Promise<unknown> = Promise.resolve();
   private readonly partitions = new Map<string, number>();
   private readonly producers = new Set<KafkaProducer>();
   private readonly consumers = new Set<KafkaGroupConsumer>();
@@ -306,19 +309,47 @@ export class KafkaTransport implements Transport {
   }
 
   async endOffsets(topic: string): Promise<Map<number, number>> {
-    await this.partitionCount(topic);
-    const admin = await this.connectedAdmin();
     // kafkajs's admin lists offsets with isolation level READ_COMMITTED: `offset` is the last stable offset.
-    const offsets = await withRetry(() => admin.fetchTopicOffsets(topic));
-    return new Map(offsets.map((o) => [o.partition, Number(o.offset)]));
+    return new Map((await this.topicOffsets(topic)).map((o) => [o.partition, Number(o.offset)]));
   }
 
   async startOffsets(topic: string): Promise<Map<number, number>> {
-    await this.partitionCount(topic);
-    const admin = await this.connectedAdmin();
     // `low` is the log start offset (ListOffsets with the EARLIEST timestamp).
-    const offsets = await withRetry(() => admin.fetchTopicOffsets(topic));
-    return new Map(offsets.map((o) => [o.partition, Number(o.low)]));
+    return new Map((await this.topicOffsets(topic)).map((o) => [o.partition, Number(o.low)]));
+  }
+
+  /**
+   * Every partition's offsets of `topic`, one query at a time on this transport's admin. kafkajs's
+   * fetchTopicOffsets reads the partitions from the client's cached metadata, and concurrent calls refresh
+   * that cache under each other: a call can find no partition of the topic and throw a TypeError from inside
+   * kafkajs ("Cannot destructure property 'partitions' of 'high.pop(...)'"; seen with the projector's shards
+   * rebuilding at once), or answer for fewer partitions than the topic has. So the calls are serialised, and an
+   * answer that does not cover every partition (or that TypeError) is asked again, within withRetry's deadline.
+   */
+  private topicOffsets(topic: string): Promise<{ partition: number; offset: string; low: string }[]> {
+    const run = async (): Promise<{ partition: number; offset: string; low: string }[]> => {
+      const count = await this.partitionCount(topic);
+      const admin = await this.connectedAdmin();
+      const deadline = Date.now() + 15_000;
+      for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+        let offsets: { partition: number; offset: string; low: string }[] | undefined;
+        let failure: TypeError | undefined;
+        try {
+          offsets = await withRetry(() => admin.fetchTopicOffsets(topic));
+        } catch (error) {
+          if (!(error instanceof TypeError)) throw error;
+          failure = error;
+        }
+        if (offsets !== undefined && new Set(offsets.map((o) => o.partition)).size >= count) return offsets;
+        if (Date.now() + delay > deadline) {
+          throw failure ?? new Error(`topic ${topic}: offsets for ${offsets?.length ?? 0} of its ${count} partitions`);
+        }
+        await sleep(delay);
+      }
+    };
+    const result = this.offsetQueries.then(run, run);
+    this.offsetQueries = result.catch(() => undefined);
+    return result;
   }
 
   async close(): Promise<void> {
