@@ -95,7 +95,7 @@ describe('a gateway process killed mid-stream on Kafka', () => {
   after(async () => {
     for (const p of processes) p.kill('SIGKILL');
     processes = [];
-    await exchange.close();
+    await (exchange as RunningExchange | undefined)?.close();
   });
 
   it('every order it acknowledged reaches the engine, none twice, also after the client resends them all', async () => {

@@ -94,8 +94,13 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     await observer.subscribe('candles', M, '1d');
   });
   after(async () => {
-    observer.close();
-    await exchange.close();
+    // Set-up may have failed part-way: close what exists, and the exchange always (an open exchange keeps the
+    // test process alive until the runner's timeout instead of letting it fail at once).
+    try {
+      (observer as ParallaxStream | undefined)?.close();
+    } finally {
+      await (exchange as RunningExchange | undefined)?.close();
+    }
   });
 
   it('rests, matches and reports the engine answer with wait=result', async () => {
