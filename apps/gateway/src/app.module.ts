@@ -80,8 +80,8 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        // Ready when the log it writes orders to answers.
-        ObservabilityModule.forService('gateway', { health: [brokerIndicator(ctx.transport, ctx.topics.requests)] }),
+        // Ready when the log it writes orders to answers (and its read models' database, when it opened one).
+        ObservabilityModule.forService('gateway', { health: [brokerIndicator(ctx.transport, ctx.topics.requests), ...(ctx.readiness ?? [])] }),
         ThrottlerModule.forRoot({
           throttlers: [
             { name: 'ip', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_IP },

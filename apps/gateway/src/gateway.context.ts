@@ -2,6 +2,7 @@
 // the market catalogue, and the settlement deployment orders are signed for.
 import type { SettlementDomain, SettlementMarket } from '@parallax/chain';
 import type { MarketCatalogue } from '@parallax/contracts';
+import type { ServiceHealthIndicator } from '@parallax/observability';
 import type { Transport } from '@parallax/transport';
 import type { AccountReadModel } from './account/account-read-model.js';
 import type { GatewayConfig } from './gateway.config.js';
@@ -48,6 +49,8 @@ export interface GatewayContext {
   readonly historyReadModel?: MarketHistoryReadModel;
   /** The settlement service's per-fill status on /v1/orders/fills (absent: settlement null). */
   readonly fillSettlement?: FillSettlementReadModel;
+  /** More /ready checks besides the log's (a standalone gateway's database: database.ts). */
+  readonly readiness?: readonly ServiceHealthIndicator[];
   /** Wall clock, ms (tests move it). */
   readonly clock?: () => number;
 }

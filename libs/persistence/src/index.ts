@@ -57,3 +57,15 @@ export {
   type SettlementOrderRecord,
 } from './settlement/settlement.repository.js';
 export { acquireWriterLease, embeddedWriterLease, settlementLockKey, type WriterLease } from './settlement/writer-lease.js';
+export { AccountReadStore, type BalanceRecord, type TransferKind, type TransferRecord } from './read-models/account-read.store.js';
+export {
+  MarketReadStore,
+  type HistoryQuery,
+  type MarketOrderStatus,
+  type MarketsAsOf,
+  type StoredCandle,
+  type StoredFill,
+  type StoredOrder,
+  type StoredTrade,
+} from './read-models/market-read.store.js';
+export { missingReadModelTables, READ_MODEL_TABLES } from './read-models/read-model-schema.js';

@@ -1,37 +1,12 @@
-// What GET /v1/account/balances and /transfers read: the projector's read model (apps/projector's
-// ProjectionStore satisfies it), handed to the gateway by its launcher in GatewayContext.accountReadModel.
+// What GET /v1/account/balances and /transfers read: the projector's read model. Its queries are defined once,
+// in libs/persistence's AccountReadStore: the launcher hands the projector's store (which extends it) in
+// GatewayContext.accountReadModel, a standalone gateway with DATABASE_URL opens its own (database.ts).
 // Eventually consistent: each row says which risk-journal entry it reflects.
+import type { AccountReadStore, BalanceRecord, TransferRecord } from '@parallax/persistence';
 
-export interface AccountBalanceRecord {
-  readonly token: string;
-  readonly shard: number;
-  readonly onchain: bigint;
-  readonly available: bigint;
-  readonly heldOrders: bigint;
-  readonly heldWithdrawals: bigint;
-  readonly withdrawalShortfall: bigint;
-  readonly unsettledIn: bigint;
-  readonly unsettledOut: bigint;
-  readonly feesOwed: bigint;
-  readonly journalOffset: number;
-  readonly journalSeq: number;
-}
+export type AccountBalanceRecord = BalanceRecord;
+export type AccountTransferRecord = TransferRecord;
 
-export interface AccountTransferRecord {
-  readonly shard: number;
-  readonly inputOffset: number;
-  readonly eventIndex: number;
-  readonly token: string;
-  readonly kind: string;
-  readonly amount: bigint;
-  readonly refused: string | null;
-  readonly loggedAt: Date;
-  readonly journalOffset: number;
-}
-
-export interface AccountReadModel {
-  balances(account: string): Promise<readonly AccountBalanceRecord[]>;
-  transfers(account: string, limit: number): Promise<readonly AccountTransferRecord[]>;
-}
+export type AccountReadModel = Pick<AccountReadStore, 'balances' | 'transfers'>;
 
 export const ACCOUNT_READ_MODEL = Symbol('AccountReadModel');

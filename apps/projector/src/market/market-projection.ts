@@ -6,9 +6,11 @@
 // risk shards publish, as the gateway learns it.
 import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch } from '@parallax/contracts';
 import { doneReasonName, rejectReasonName, CommandType, type BookEvent } from '@parallax/order-book';
+import type { MarketOrderStatus, StoredTrade } from '@parallax/persistence';
 import type { ConsumedMessage } from '@parallax/transport';
 
-export type OrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
+/** The stored names of an order's state (one definition: libs/persistence's read store). */
+export type OrderStatus = MarketOrderStatus;
 
 /** A new market_orders row (its later changes in the same batch folded in). */
 export interface OrderRow {
@@ -45,18 +47,8 @@ export interface OrderChange {
   updatedSeq: number;
 }
 
-export interface TradeRow {
-  readonly marketId: number;
-  readonly seq: number;
-  readonly ts: number;
-  readonly price: number;
-  readonly size: number;
-  readonly takerSide: number;
-  readonly makerOrderId: number;
-  readonly takerOrderId: number;
-  readonly makerAccountId: number;
-  readonly takerAccountId: number;
-}
+/** A market_trades row: the shape its reader returns (libs/persistence StoredTrade). */
+export type TradeRow = StoredTrade;
 
 /** One minute's trades of one batch: merged into the stored candle (open kept, high/low widened, close replaced). */
 export interface CandleDelta {

@@ -4,12 +4,13 @@
 // implementation that could drift. After each journal batch it reports the balances that changed since the
 // last report and the deposits / withdrawals the batch applied (or refused), with the journal position they
 // reflect; the adapter commits them and that position in one database transaction.
+import type { TransferKind } from '@parallax/persistence';
 import type { BalanceView } from '@parallax/risk';
 import { AccountShard, decodeJournalEntry, type AccountShardOptions, type AppliedCommand, type RiskSource, type SourceOffsets } from '@parallax/risk-service';
 import type { ConsumedMessage } from '@parallax/transport';
 import { ProjectorError } from './projector.errors.js';
 
-export type TransferKind = 'DEPOSIT' | 'WITHDRAWAL_REQUESTED' | 'WITHDRAWAL_CANCELLED' | 'WITHDRAWAL_EXECUTED';
+export type { TransferKind } from '@parallax/persistence';
 
 const TRANSFER_KINDS: Readonly<Record<string, TransferKind>> = {
   deposit: 'DEPOSIT',

@@ -2,70 +2,20 @@
 // account_ids, projector_markets, projector_offsets). One batch's rows, its markets' cursors and the partition's
 // offset commit in one transaction; a cursor moves only from the value the writer started from, so a second
 // projector instance that applied the same events is refused (PROJECTOR_FENCED) and nothing is applied twice.
-// The reads serve the gateway's history endpoints (apps/gateway src/history), each answer with the positions
-// it reflects.
-import { Prisma, type PrismaClient } from '@parallax/persistence';
+// The reads (libs/persistence MarketReadStore, shared with a gateway that opens the database read-only) serve
+// the gateway's history endpoints, each answer with the positions it reflects.
+import { MarketReadStore, Prisma } from '@parallax/persistence';
 import { ProjectorError } from '../projection/projector.errors.js';
-import type { CandleDelta, MarketCursor, MarketStep, OrderChange, OrderRow, OrderStatus, TradeRow } from '../market/market-projection.js';
+import type { CandleDelta, MarketCursor, MarketStep, OrderChange, OrderRow, TradeRow } from '../market/market-projection.js';
+
+export type { HistoryQuery, MarketsAsOf, StoredCandle, StoredFill, StoredOrder, StoredTrade } from '@parallax/persistence';
 
 const ROWS_PER_STATEMENT = 500;
 const TX_OPTIONS = { timeout: 60_000, maxWait: 30_000 } as const;
-const int = (n: bigint | number): number => Number(n);
+const int = (n: bigint): number => Number(n);
 
-/** An order as stored: the engine's view (codes, ticks, lots, engine ms) plus its trader when the registry knows it. */
-export interface StoredOrder {
-  readonly marketId: number;
-  readonly orderId: number;
-  readonly accountId: number;
-  readonly trader: string | null;
-  readonly side: number | null;
-  readonly orderType: number | null;
-  readonly tif: number | null;
-  readonly price: number | null;
-  readonly size: number;
-  readonly filled: number;
-  readonly notional: bigint;
-  readonly status: OrderStatus;
-  readonly reason: string | null;
-  readonly createdTs: number;
-  readonly updatedTs: number;
-  readonly seq: number;
-  readonly updatedSeq: number;
-}
-
-export type StoredTrade = TradeRow;
-
-/** A trade seen from one of its accounts. */
-export interface StoredFill extends StoredTrade {
-  readonly role: 'maker' | 'taker';
-  readonly orderId: number;
-}
-
-export interface StoredCandle {
-  readonly start: number;
-  readonly open: number;
-  readonly high: number;
-  readonly low: number;
-  readonly close: number;
-  readonly volume: number;
-  readonly trades: number;
-}
-
-/** How fresh an answer is: per market, the last event sequence the rows reflect (and its engine time). */
-export interface MarketsAsOf {
-  readonly markets: Readonly<Record<string, { readonly seq: number; readonly ts: number }>>;
-}
-
-export interface HistoryQuery {
-  readonly marketId?: number;
-  readonly limit: number;
-  /** Only rows strictly older than this engine ms (paging backwards). */
-  readonly before?: number;
-}
-
-export class MarketStore {
-  constructor(private readonly prisma: PrismaClient) {}
-
+/** MarketReadStore's queries, and the projector's writes of the same tables. */
+export class MarketStore extends MarketReadStore {
   /** Every market's cursor. */
   async cursors(): Promise<Map<number, MarketCursor>> {
     const rows = await this.prisma.projectorMarket.findMany();
@@ -109,131 +59,6 @@ export class MarketStore {
       await tx.$executeRaw(upsertOffset(topic, partition, next));
     }, TX_OPTIONS);
   }
-
-  async asOf(marketIds?: readonly number[]): Promise<MarketsAsOf> {
-    const rows = marketIds === undefined ? await this.prisma.projectorMarket.findMany() : await this.prisma.projectorMarket.findMany({ where: { marketId: { in: [...marketIds] } } });
-    return { markets: Object.fromEntries(rows.map((r) => [String(r.marketId), { seq: int(r.lastSeq), ts: int(r.lastTs) }])) };
-  }
-
-  /** The engine account ids the registry knows for a trader (one, once its first order was accepted). */
-  async accountIds(trader: string): Promise<number[]> {
-    const rows = await this.prisma.accountId.findMany({ where: { address: trader.toLowerCase() } });
-    return rows.map((r) => int(r.accountId));
-  }
-
-  /** A trader's finished orders (filled, canceled, expired, rejected), most recently updated first. */
-  async closedOrders(trader: string, q: HistoryQuery): Promise<StoredOrder[]> {
-    const ids = await this.accountIds(trader);
-    if (ids.length === 0) return [];
-    const rows = await this.prisma.marketOrder.findMany({
-      where: {
-        accountId: { in: ids.map(BigInt) },
-        status: { not: 'open' },
-        ...(q.marketId === undefined ? {} : { marketId: q.marketId }),
-        ...(q.before === undefined ? {} : { updatedTs: { lt: BigInt(q.before) } }),
-      },
-      orderBy: [{ updatedTs: 'desc' }, { orderId: 'desc' }],
-      take: q.limit,
-    });
-    return rows.map((r) => orderOf(r, trader.toLowerCase()));
-  }
-
-  /** One order of a trader (null when it is not the trader's or not projected yet). */
-  async order(trader: string, marketId: number, orderId: number): Promise<StoredOrder | null> {
-    const ids = await this.accountIds(trader);
-    const r = await this.prisma.marketOrder.findUnique({ where: { marketId_orderId: { marketId, orderId: BigInt(orderId) } } });
-    if (r === null || !ids.includes(int(r.accountId))) return null;
-    return orderOf(r, trader.toLowerCase());
-  }
-
-  /** A trader's fills (one row per side it was on), newest first. */
-  async fills(trader: string, q: HistoryQuery): Promise<StoredFill[]> {
-    const ids = (await this.accountIds(trader)).map(BigInt);
-    if (ids.length === 0) return [];
-    const scope = {
-      ...(q.marketId === undefined ? {} : { marketId: q.marketId }),
-      ...(q.before === undefined ? {} : { ts: { lt: BigInt(q.before) } }),
-    };
-    const rows = await this.prisma.marketTrade.findMany({
-      where: { ...scope, OR: [{ makerAccountId: { in: ids } }, { takerAccountId: { in: ids } }] },
-      orderBy: [{ ts: 'desc' }, { seq: 'desc' }],
-      take: q.limit,
-    });
-    const mine = new Set(ids.map(int));
-    const out: StoredFill[] = [];
-    for (const r of rows) {
-      const t = tradeOf(r);
-      if (mine.has(t.makerAccountId)) out.push({ ...t, role: 'maker', orderId: t.makerOrderId });
-      if (mine.has(t.takerAccountId)) out.push({ ...t, role: 'taker', orderId: t.takerOrderId });
-    }
-    return out.slice(0, q.limit);
-  }
-
-  /** A market's public trades, newest first. */
-  async trades(marketId: number, limit: number, beforeSeq?: number): Promise<StoredTrade[]> {
-    const rows = await this.prisma.marketTrade.findMany({
-      where: { marketId, ...(beforeSeq === undefined ? {} : { seq: { lt: BigInt(beforeSeq) } }) },
-      orderBy: { seq: 'desc' },
-      take: limit,
-    });
-    return rows.map(tradeOf);
-  }
-
-  /** Candles of `periodMs` (a multiple of a minute dividing a day) from `since`, oldest first, the last `limit`. */
-  async candles(marketId: number, periodMs: number, since: number, limit: number): Promise<StoredCandle[]> {
-    // Aggregated at read time from the 1-minute rows: open of the first minute, close of the last.
-    const rows = await this.prisma.$queryRaw<{ start: bigint; open: bigint; high: bigint; low: bigint; close: bigint; volume: bigint; trades: bigint }[]>`
-      SELECT b.start, first.open_ticks AS open, b.high, b.low, last.close_ticks AS close, b.volume, b.trades FROM (
-        SELECT start - (start % ${BigInt(periodMs)}) AS start, MIN(start) AS first_min, MAX(start) AS last_min,
-               MAX(high_ticks) AS high, MIN(low_ticks) AS low, SUM(volume_lots)::bigint AS volume, SUM(trades)::bigint AS trades
-        FROM market_candles WHERE market_id = ${marketId} AND start >= ${BigInt(since)}
-        GROUP BY 1 ORDER BY 1 DESC LIMIT ${limit}
-      ) b
-      JOIN market_candles first ON first.market_id = ${marketId} AND first.start = b.first_min
-      JOIN market_candles last ON last.market_id = ${marketId} AND last.start = b.last_min
-      ORDER BY b.start ASC`;
-    return rows.map((r) => ({ start: int(r.start), open: int(r.open), high: int(r.high), low: int(r.low), close: int(r.close), volume: int(r.volume), trades: int(r.trades) }));
-  }
-}
-
-type OrderRecord = Awaited<ReturnType<PrismaClient['marketOrder']['findUniqueOrThrow']>>;
-type TradeRecord = Awaited<ReturnType<PrismaClient['marketTrade']['findUniqueOrThrow']>>;
-
-function orderOf(r: OrderRecord, trader: string | null): StoredOrder {
-  return {
-    marketId: r.marketId,
-    orderId: int(r.orderId),
-    accountId: int(r.accountId),
-    trader,
-    side: r.side,
-    orderType: r.orderType,
-    tif: r.tif,
-    price: r.priceTicks === null ? null : int(r.priceTicks),
-    size: int(r.sizeLots),
-    filled: int(r.filledLots),
-    notional: BigInt(r.notional.toFixed(0)),
-    status: r.status as OrderStatus,
-    reason: r.reason,
-    createdTs: int(r.createdTs),
-    updatedTs: int(r.updatedTs),
-    seq: int(r.seq),
-    updatedSeq: int(r.updatedSeq),
-  };
-}
-
-function tradeOf(r: TradeRecord): StoredTrade {
-  return {
-    marketId: r.marketId,
-    seq: int(r.seq),
-    ts: int(r.ts),
-    price: int(r.priceTicks),
-    size: int(r.sizeLots),
-    takerSide: r.takerSide,
-    makerOrderId: int(r.makerOrderId),
-    takerOrderId: int(r.takerOrderId),
-    makerAccountId: int(r.makerAccountId),
-    takerAccountId: int(r.takerAccountId),
-  };
 }
 
 const big = (n: number | null): bigint | null => (n === null ? null : BigInt(n));

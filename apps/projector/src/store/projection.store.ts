@@ -2,12 +2,12 @@
 // A shard's rows and its journal position commit in one transaction, and the position row is advanced only
 // from the position the writer started from: a redelivered batch (below the position) was already skipped by
 // the projection, and a second projector instance that projected the same entries finds the row moved and is
-// refused (PROJECTOR_FENCED), so no entry is ever counted twice.
-import { Prisma, type PrismaClient } from '@parallax/persistence';
-import type { BalanceView } from '@parallax/risk';
+// refused (PROJECTOR_FENCED), so no entry is ever counted twice. The reads are libs/persistence's AccountReadStore
+// (shared with a gateway that opens the database read-only).
+import { AccountReadStore, Prisma } from '@parallax/persistence';
 import type { SourceOffsets } from '@parallax/risk-service';
 import { ProjectorError } from '../projection/projector.errors.js';
-import type { BalanceRow, ProjectionStep, TransferKind, TransferRow } from '../projection/shard-projection.js';
+import type { BalanceRow, ProjectionStep, TransferRow } from '../projection/shard-projection.js';
 
 export interface StoredShard {
   readonly shard: number;
@@ -22,36 +22,14 @@ export interface StoredShard {
   readonly state: Uint8Array;
 }
 
-/** One row of account_balances: the ledger fields (libs/risk BalanceView) and the journal entry they reflect. */
-export interface BalanceRecord extends BalanceView {
-  readonly account: string;
-  readonly token: string;
-  readonly shard: number;
-  readonly journalOffset: number;
-  readonly journalSeq: number;
-}
-
-export interface TransferRecord {
-  readonly shard: number;
-  readonly inputOffset: number;
-  readonly eventIndex: number;
-  readonly account: string;
-  readonly token: string;
-  readonly kind: TransferKind;
-  readonly amount: bigint;
-  readonly refused: string | null;
-  readonly loggedAt: Date;
-  readonly journalOffset: number;
-}
+export type { BalanceRecord, TransferRecord } from '@parallax/persistence';
 
 const ROWS_PER_STATEMENT = 500;
 const TX_OPTIONS = { timeout: 60_000, maxWait: 30_000 } as const;
 const int = (n: bigint | number): number => Number(n);
-const big = (d: Prisma.Decimal): bigint => BigInt(d.toFixed(0));
 
-export class ProjectionStore {
-  constructor(private readonly prisma: PrismaClient) {}
-
+/** AccountReadStore's queries (balances, transfers), and the projector's writes of the same tables. */
+export class ProjectionStore extends AccountReadStore {
   async load(shard: number): Promise<StoredShard | null> {
     const r = await this.prisma.projectorShard.findUnique({ where: { shard } });
     if (r === null) return null;
@@ -122,43 +100,6 @@ export class ProjectionStore {
       }
       return { balances, transfers };
     }, TX_OPTIONS);
-  }
-
-  /** An account's balances, every token it ever held (addresses lower-case). */
-  async balances(account: string): Promise<BalanceRecord[]> {
-    const rows = await this.prisma.accountBalance.findMany({ where: { account: account.toLowerCase() }, orderBy: { token: 'asc' } });
-    return rows.map((r) => ({
-      account: r.account,
-      token: r.token,
-      shard: r.shard,
-      onchain: big(r.onchain),
-      available: big(r.available),
-      heldOrders: big(r.heldOrders),
-      heldWithdrawals: big(r.heldWithdrawals),
-      withdrawalShortfall: big(r.withdrawalShortfall),
-      unsettledIn: big(r.unsettledIn),
-      unsettledOut: big(r.unsettledOut),
-      feesOwed: big(r.feesOwed),
-      journalOffset: int(r.journalOffset),
-      journalSeq: int(r.journalSeq),
-    }));
-  }
-
-  /** An account's deposits and withdrawals, oldest first, at most `limit`. */
-  async transfers(account: string, limit = 500): Promise<TransferRecord[]> {
-    const rows = await this.prisma.accountTransfer.findMany({ where: { account: account.toLowerCase() }, orderBy: [{ inputOffset: 'asc' }, { eventIndex: 'asc' }], take: limit });
-    return rows.map((r) => ({
-      shard: r.shard,
-      inputOffset: int(r.inputOffset),
-      eventIndex: r.eventIndex,
-      account: r.account,
-      token: r.token,
-      kind: r.kind,
-      amount: big(r.amount),
-      refused: r.refused,
-      loggedAt: r.loggedAt,
-      journalOffset: int(r.journalOffset),
-    }));
   }
 }
 
