@@ -112,6 +112,15 @@ describe('docker-compose (parsed by docker-compose config, no engine)', () => {
     }
   });
 
+  it("the gateway reads the projector's read models: the same database, once migrated, and is healthy only when ready", () => {
+    const { services } = composeConfig(['docker-compose.yml']);
+    const gateway = services.gateway;
+    assert.ok(gateway?.environment?.DATABASE_URL, 'the gateway has DATABASE_URL (history, balances and transfers from PostgreSQL)');
+    assert.equal(gateway.environment.DATABASE_URL, services.projector?.environment?.DATABASE_URL, 'the database the projector writes');
+    assert.deepEqual(Object.keys(gateway.depends_on ?? {}).sort(), ['deploy', 'kafka-setup', 'migrate']);
+    assert.match(JSON.stringify(gateway.healthcheck?.test), /\/ready/, 'healthy when its log and read-model tables answer');
+  });
+
   it('the real-chain override refuses to load without its variables, naming the first, and sets them when given', () => {
     const missing = run('docker-compose', ['-f', 'docker-compose.yml', '-f', 'docker-compose.real-chain.yml', 'config']);
     assert.notEqual(missing.status, 0);
@@ -301,6 +310,23 @@ describe('Kubernetes (kustomize build of every overlay, validated against the sc
           );
         }
       }
+    }
+  });
+
+  it("gives the gateway the projector's database (same Secret), waits for the migrations, and lets it reach PostgreSQL", () => {
+    for (const dir of overlays) {
+      const docs = build(dir);
+      const workload = (name: string): Manifest | undefined => docs.find((d) => (d.kind === 'Deployment' || d.kind === 'StatefulSet') && d.metadata.name === name);
+      const main = (name: string): Container | undefined => (arr(podSpec(workload(name)!)?.containers) as Container[]).find((c) => c.name === name);
+      const dbOf = (c: Container | undefined) => c?.env?.find((e) => e.name === 'DATABASE_URL')?.valueFrom;
+      const gateway = main('gateway');
+      assert.ok(dbOf(gateway), `${dir}: the gateway has no DATABASE_URL`);
+      assert.deepEqual(dbOf(gateway), dbOf(main('projector')), `${dir}: the gateway reads another database than the projector writes`);
+      const inits = arr(podSpec(workload('gateway')!)?.initContainers) as Container[];
+      assert.ok(inits.some((c) => (c.command ?? []).join(' ').includes('db:status')), `${dir}: the gateway does not wait for the migrations`);
+      assert.deepEqual(obj(gateway?.readinessProbe).httpGet, { path: '/ready', port: 'http' });
+      const pg = docs.find((d) => d.kind === 'NetworkPolicy' && JSON.stringify(obj(d.spec).podSelector).includes('"postgres"'));
+      assert.ok(pg && JSON.stringify(obj(pg.spec).ingress).includes('"gateway"'), `${dir}: no NetworkPolicy lets the gateway reach PostgreSQL`);
     }
   });
 

@@ -2,8 +2,9 @@
 // candles) and the settlement service's per-fill status, through the same query definitions the projector and
 // settlement use (libs/persistence), on a small pool of its own. Read-only: the gateway runs no migrations and
 // writes nothing. The schema belongs to the deployment's migrate step (docker-compose `migrate`, settlement's
-// init container in k8s); until the read models' tables exist, /ready answers 503 naming the missing tables,
-// (a read meanwhile is a 500 INTERNAL without detail; load balancers route nothing to a gateway that is not ready).
+// init container in k8s; the gateway's own init container waits for `db:status`). Until the read models' tables
+// exist, /ready answers 503 UNAVAILABLE naming the missing ones, so no load balancer routes to it (a read that
+// reaches it meanwhile is a 500 INTERNAL without detail). It starts anyway: the tables may appear later.
 import { databaseIndicator, type ServiceHealthIndicator } from '@parallax/observability';
 import { AccountReadStore, createPrismaClient, MarketReadStore, missingReadModelTables, SettlementRepository } from '@parallax/persistence';
 import type { AccountReadModel } from './account/account-read-model.js';

@@ -70,6 +70,18 @@ describe('gateway process entry', () => {
     assert.match(r.stderr, /^gateway: invalid configuration: SETTLEMENT_MARKETS: /);
   });
 
+  it('a DATABASE_URL that is not a PostgreSQL URL: exit 78 naming DATABASE_URL, and nothing about its value', () => {
+    const r = boot({ ...deployment, GATEWAY_PORT: '0', DATABASE_URL: 'mysql://reader:s3cret@db/parallax' });
+    assert.equal(r.status, 78, r.stderr);
+    assert.match(r.stderr, /^gateway: invalid configuration: DATABASE_URL: must be a postgresql:\/\/ URL\n$/);
+    assert.doesNotMatch(r.stderr, /s3cret/);
+  });
+
+  it('without DATABASE_URL it starts on memory only, and says so', async () => {
+    const lines = await linesUntil({ ...deployment, GATEWAY_PORT: '0' }, 'gateway listening');
+    assert.match(lines.at(-1)!, /"readModels":"memory only"/);
+  });
+
   it('takes the settlement market list in either form settlement takes ({ "markets": [...] } too)', async () => {
     const wrapped = JSON.stringify({ markets: JSON.parse(deployment.SETTLEMENT_MARKETS) as unknown });
     const lines = await linesUntil({ ...deployment, SETTLEMENT_MARKETS: wrapped, GATEWAY_PORT: '0' }, 'gateway listening');

@@ -39,7 +39,20 @@ function fromHttp(err: HttpException): ApiError {
   if (status === 405) return new ApiError('METHOD_NOT_ALLOWED', 'method not allowed');
   if (status === 415) return new ApiError('UNSUPPORTED_MEDIA_TYPE', 'unsupported media type');
   if (status >= 400 && status < 500) return new ApiError('INVALID_FIELD', 'invalid request');
+  // /ready while a dependency is down (Terminus's answer): 503, naming the checks that failed.
+  if (status === 503) return new ApiError('UNAVAILABLE', notReady(err.getResponse()));
   return new ApiError('INTERNAL', 'internal error');
+}
+
+/** "not ready: database (read-model tables missing: ...)" from a Terminus health result's `error` entries. */
+function notReady(response: unknown): string {
+  const failed = typeof response === 'object' && response !== null && 'error' in response ? response.error : undefined;
+  if (typeof failed !== 'object' || failed === null) return 'not ready';
+  const parts = Object.entries(failed as Record<string, unknown>).map(([key, v]) => {
+    const message = typeof v === 'object' && v !== null && 'message' in v && typeof v.message === 'string' ? v.message : undefined;
+    return message === undefined ? key : `${key} (${message.slice(0, 200)})`;
+  });
+  return parts.length === 0 ? 'not ready' : `not ready: ${parts.join(', ')}`;
 }
 
 interface HttpResponse {
