@@ -3,7 +3,7 @@
 // risk shards, chain watcher, settlement and the projector under a namespace, writing the read models into a
 // throw-away database. Traders fund and trade through standalone gateway A. A second, fresh standalone gateway
 // B follows empty market-events and signed-orders topics, so it holds no order, trade or candle in memory:
-// its closed orders, order by id, fills, trades, candles, balances and transfers can only come from
+// its closed orders, orders by id and by client order id, fills, trades, candles, balances and transfers can only come from
 // PostgreSQL, each with `asOf` naming what the rows reflect. A gateway whose database has no read-model tables
 // yet is not ready (503 naming them).
 import assert from 'node:assert/strict';
@@ -129,7 +129,7 @@ describe('a standalone gateway reads its REST history from PostgreSQL', { timeou
     }
   });
 
-  it('is ready with its database; a fresh instance answers order history, order by id, fills, trades and candles from the rows with asOf', async () => {
+  it('is ready with its database; a fresh instance answers order history, order by id and client order id, fills, trades and candles from the rows with asOf', async () => {
     const url = b!.url;
     assert.equal((await fetch(`${url}/ready`)).status, 200);
     // The projector commits asynchronously: wait until the taker's order is in the rows.
@@ -153,7 +153,17 @@ describe('a standalone gateway reads its REST history from PostgreSQL', { timeou
     assert.equal(byId.status, 200, JSON.stringify(byId.body));
     assert.deepEqual([byId.body['status'], byId.body['filled'], byId.body['remaining']], ['open', '1.500', '0.500']);
     assert.equal((byId.body['asOf'] as { source: string }).source, 'read-model');
-    // Not another trader's, from the rows either.
+    // By the client order id the maker gave it: B never saw the order, the id reached the rows through the log.
+    const byClient = await get(url, `/v1/orders/${M}/client/gwdb-ask`, maker);
+    assert.equal(byClient.status, 200, JSON.stringify(byClient.body));
+    assert.deepEqual([byClient.body['id'], byClient.body['status'], byClient.body['filled']], [makerOrderId, 'open', '1.500']);
+    assert.equal((byClient.body['asOf'] as { source: string }).source, 'read-model');
+    const takersClient = await get(url, `/v1/orders/${M}/client/gwdb-buy`, taker);
+    assert.deepEqual([takersClient.status, takersClient.body['id'], takersClient.body['status']], [200, takerOrderId, 'filled']);
+    // Not another trader's, by id or by client id, from the rows either.
+    const notHisByClient = await get(url, `/v1/orders/${M}/client/gwdb-ask`, taker);
+    assert.equal(notHisByClient.status, 404);
+    assert.equal((notHisByClient.body['error'] as { code: string }).code, 'ORDER_NOT_FOUND');
     const notHis = await get(url, `/v1/orders/${M}/${makerOrderId}`, taker);
     assert.equal(notHis.status, 404);
     assert.equal((notHis.body['error'] as { code: string }).code, 'ORDER_NOT_FOUND');

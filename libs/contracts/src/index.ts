@@ -22,6 +22,7 @@ export {
   decodeDeadLetter,
 } from './messages/dead-letters.js';
 export type { SignedOrderBatch, SignedOrderRecord } from './messages/signed-orders.js';
+export { CLIENT_ORDER_ID_RE, MAX_CLIENT_ORDER_ID_CHARS } from './messages/client-order-id.js';
 export { MAX_SIGNED_ORDERS_PER_BATCH, MAX_SIGNED_ORDER_FEE_RATE, MAX_SIGNED_ORDER_EXPIRY, encodeSignedOrderBatch, decodeSignedOrderBatch } from './messages/signed-orders.js';
 export type { SettlementStatus, SettlementStatusKind, FailedFill } from './messages/settlement-status.js';
 export {

@@ -12,7 +12,7 @@ export type HistoryFillRecord = StoredFill;
 export type HistoryCandleRecord = StoredCandle;
 export type HistoryQuery = StoredHistoryQuery;
 
-export type MarketHistoryReadModel = Pick<MarketReadStore, 'asOf' | 'closedOrders' | 'order' | 'fills' | 'trades' | 'candles'>;
+export type MarketHistoryReadModel = Pick<MarketReadStore, 'asOf' | 'closedOrders' | 'order' | 'orderByClientId' | 'fills' | 'trades' | 'candles'>;
 
 /** One fill's settlement as the settlement service's tables hold it. */
 export type FillSettlementRecord = FillSettlementView;

@@ -6,6 +6,7 @@
 // event sequence reflected. A read-model answer is merged with what this gateway holds (fresher: the projector
 // trails the engine by its commit cadence), and `asOf.gateway` then names that part's sequence.
 import { Inject, Injectable } from '@nestjs/common';
+import { CLIENT_ORDER_ID_RE } from '@parallax/contracts';
 import { OrderType, Side, TimeInForce } from '@parallax/order-book';
 import { ApiError } from '../errors/api.errors.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
@@ -100,6 +101,23 @@ export class HistoryService {
     const r = await this.history.order(session.trader, m.def.marketId, Number(orderId));
     const view = r === null ? undefined : this.viewOf(r);
     if (view === undefined) throw new ApiError('ORDER_NOT_FOUND', 'orderId: no such order of this trader in this market');
+    return { ...view, asOf: await this.readModelAsOf(symbol) };
+  }
+
+  /**
+   * One order by its client order id: from this gateway's memory (as before: no asOf), else from the read model
+   * (the id travels in the signed-orders log, so the projector knows orders this gateway never saw).
+   */
+  async orderByClientId(session: Session, symbol: string, clientOrderId: string, inMemory: () => OrderView): Promise<OrderView | (OrderView & { asOf: AsOf })> {
+    try {
+      return inMemory();
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.code !== 'ORDER_NOT_FOUND' || this.history === null || !CLIENT_ORDER_ID_RE.test(clientOrderId)) throw err;
+    }
+    const m = this.markets.get(symbol);
+    const r = await this.history.orderByClientId(session.trader, m.def.marketId, clientOrderId);
+    const view = r === null ? undefined : this.viewOf(r);
+    if (view === undefined) throw new ApiError('ORDER_NOT_FOUND', 'clientOrderId: no such order of this trader in this market');
     return { ...view, asOf: await this.readModelAsOf(symbol) };
   }
 

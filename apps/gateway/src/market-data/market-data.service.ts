@@ -81,7 +81,9 @@ export class MarketDataService implements OnApplicationShutdown {
     const batch = decodeSignedOrderBatch(value);
     for (const o of batch.orders) {
       const key = metaKey(batch.marketId, o.orderId);
-      if (!this.meta.has(key)) this.meta.set(key, { trader: o.trader, nonce: o.nonce, clientOrderId: undefined });
+      if (!this.meta.has(key)) this.meta.set(key, { trader: o.trader, nonce: o.nonce, clientOrderId: o.clientOrderId });
+      // The client order id travels in the log: a gateway that did not take the order (or restarted) knows it too.
+      if (o.clientOrderId !== undefined) this.byClientId.set(`${o.trader}/${o.clientOrderId}`, { marketId: batch.marketId, orderId: o.orderId });
       this.byNonce.set(`${o.trader}/${o.nonce}`, { marketId: batch.marketId, orderId: o.orderId });
       this.accountIds.set(o.trader, o.accountId);
     }

@@ -134,11 +134,12 @@ export class OrdersController {
   }
 
   @Get(':market/client/:clientOrderId')
-  @ApiOperation({ summary: 'One order of the trader by client order id' })
+  @ApiOperation({ summary: 'One order of the trader by client order id (one this gateway does not hold comes from the read model, with asOf)' })
   @ApiHeader(AUTH_HEADERS[0]!)
   @ApiHeader(AUTH_HEADERS[3]!)
-  byClientId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('clientOrderId') clientOrderId: string, @ValidQuery({}) _q: unknown): unknown {
-    return this.orders.order(this.session(h), market, { clientOrderId });
+  byClientId(@Headers() h: Record<string, unknown>, @Param('market') market: string, @Param('clientOrderId') clientOrderId: string, @ValidQuery({}) _q: unknown): Promise<unknown> {
+    const session = this.session(h);
+    return this.history.orderByClientId(session, market, clientOrderId, () => this.orders.order(session, market, { clientOrderId }));
   }
 
   @Get(':market/:orderId')

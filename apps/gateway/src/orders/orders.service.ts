@@ -139,6 +139,8 @@ export class OrdersService {
         stp: StpMode.CancelNewest,
         // The risk engine takes one spelling of an address: lower case.
         order: { ...order, trader, baseToken: order.baseToken.toLowerCase() as Address, quoteToken: order.quoteToken.toLowerCase() as Address, signature: dto.signature.toLowerCase() as Hex },
+        // Carried through the risk shard to the signed-orders log: another gateway and the projector learn it there.
+        ...(dto.clientOrderId === undefined ? {} : { clientOrderId: dto.clientOrderId }),
       },
     };
     return { market, item, trader, nonce, priceTicks, sizeLots, clientOrderId: dto.clientOrderId, duplicateOf: known };

@@ -3,10 +3,10 @@
 // no change; a gap is reported, an undecodable message skipped and named.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeEventBatch } from '@parallax/contracts';
+import { encodeEventBatch, encodeSignedOrderBatch, type SignedOrderRecord } from '@parallax/contracts';
 import { AmendReason, DoneReason, encodeEvents, OrderType, Prng, Side, TimeInForce, type BookEvent } from '@parallax/order-book';
 import type { ConsumedMessage } from '@parallax/transport';
-import { MarketProjection, type CandleDelta, type MarketStep, type OrderRow } from './market-projection.js';
+import { clientOrderIdsOfSignedOrders, MarketProjection, type CandleDelta, type MarketStep, type OrderRow } from './market-projection.js';
 
 const message = (offset: number, marketId: number, events: BookEvent[]): ConsumedMessage => ({
   topic: 'events',
@@ -156,5 +156,36 @@ describe('MarketProjection', () => {
     assert.equal(step.unreadable.length, 1);
     assert.equal(step.unreadable[0]!.offset, 1);
     assert.deepEqual(step.cursors.get(3), { from: { lastSeq: 4, lastTs: 4 }, to: { lastSeq: 7, lastTs: 7 } });
+  });
+});
+
+describe('clientOrderIdsOfSignedOrders', () => {
+  const signed = (orderId: number, trader: string, clientOrderId?: string): SignedOrderRecord => ({
+    orderId,
+    accountId: 4,
+    trader: trader as `0x${string}`,
+    isBuy: true,
+    price: 1n,
+    size: 1n,
+    maxFeeRate: 0,
+    expiry: 1n,
+    nonce: BigInt(orderId),
+    signature: `0x${'11'.repeat(65)}`,
+    ...(clientOrderId === undefined ? {} : { clientOrderId }),
+  });
+  const message = (offset: number, value: Uint8Array): ConsumedMessage => ({ topic: 'signed', partition: 0, offset, key: null, value, timestamp: 0, headers: {} });
+
+  it('collects each id with its market and order (the first order of an id in a market keeps it), skipping unreadable messages', () => {
+    const T = `0x${'ab'.repeat(20)}`;
+    const rows = clientOrderIdsOfSignedOrders([
+      message(0, encodeSignedOrderBatch({ marketId: 1, orders: [signed(10, T, 'a-1'), signed(11, T)] })),
+      message(1, new Uint8Array([1, 2, 3])),
+      message(2, encodeSignedOrderBatch({ marketId: 1, orders: [signed(12, T, 'a-1')] })),
+      message(3, encodeSignedOrderBatch({ marketId: 2, orders: [signed(13, T, 'a-1')] })),
+    ]);
+    assert.deepEqual(rows, [
+      { address: T, marketId: 1, clientOrderId: 'a-1', orderId: 10 },
+      { address: T, marketId: 2, clientOrderId: 'a-1', orderId: 13 },
+    ]);
   });
 });

@@ -303,3 +303,30 @@ export function accountsOfSignedOrders(messages: readonly ConsumedMessage[]): Ma
   }
   return out;
 }
+
+/** A trader's client order id and the order it names (market_client_order_ids). */
+export interface ClientOrderIdRow {
+  readonly address: string;
+  readonly marketId: number;
+  readonly clientOrderId: string;
+  readonly orderId: number;
+}
+
+/** The client order ids carried by signed-order batches (the first order of an id in a market keeps it). */
+export function clientOrderIdsOfSignedOrders(messages: readonly ConsumedMessage[]): ClientOrderIdRow[] {
+  const out = new Map<string, ClientOrderIdRow>();
+  for (const m of messages) {
+    try {
+      const b = decodeSignedOrderBatch(m.value);
+      for (const o of b.orders) {
+        if (o.clientOrderId === undefined) continue;
+        const address = o.trader.toLowerCase();
+        const key = `${address}/${b.marketId}/${o.clientOrderId}`;
+        if (!out.has(key)) out.set(key, { address, marketId: b.marketId, clientOrderId: o.clientOrderId, orderId: o.orderId });
+      }
+    } catch {
+      // Not a signed order batch: no client order ids in it.
+    }
+  }
+  return [...out.values()];
+}

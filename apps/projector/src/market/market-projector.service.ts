@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConsumedBatch, GroupConsumer, Producer, TopicPartition, Transport } from '@parallax/transport';
 import { OffsetCommitter } from '../app/offset-committer.js';
 import type { MarketStore } from '../store/market.store.js';
-import { accountsOfSignedOrders, MarketProjection, type MarketStep } from './market-projection.js';
+import { accountsOfSignedOrders, clientOrderIdsOfSignedOrders, MarketProjection, type MarketStep } from './market-projection.js';
 
 export interface MarketProjectorConfig {
   readonly groupId: string;
@@ -119,7 +119,7 @@ export class MarketProjector {
     if (fresh.length > 0) {
       if (batch.topic === this.config.signedOrders) {
         const accounts = accountsOfSignedOrders(fresh);
-        await this.store.commitAccounts(batch.topic, batch.partition, next, accounts);
+        await this.store.commitAccounts(batch.topic, batch.partition, next, accounts, clientOrderIdsOfSignedOrders(fresh));
         this.observer.committed?.(batch.topic, batch.partition, { accounts: accounts.size }, batch.highWatermark, next);
       } else {
         const step = this.projection.fold(fresh);

@@ -6,7 +6,7 @@
 // the gateway's history endpoints, each answer with the positions it reflects.
 import { MarketReadStore, Prisma } from '@parallax/persistence';
 import { ProjectorError } from '../projection/projector.errors.js';
-import type { CandleDelta, MarketCursor, MarketStep, OrderChange, OrderRow, TradeRow } from '../market/market-projection.js';
+import type { CandleDelta, ClientOrderIdRow, MarketCursor, MarketStep, OrderChange, OrderRow, TradeRow } from '../market/market-projection.js';
 
 export type { HistoryQuery, MarketsAsOf, StoredCandle, StoredFill, StoredOrder, StoredTrade } from '@parallax/persistence';
 
@@ -48,13 +48,17 @@ export class MarketStore extends MarketReadStore {
     }, TX_OPTIONS);
   }
 
-  /** Commits registry entries seen in one signed-orders batch and the partition's next offset. */
-  async commitAccounts(topic: string, partition: number, next: number, accounts: ReadonlyMap<number, string>): Promise<void> {
+  /** Commits registry entries and client order ids seen in one signed-orders batch, and the partition's next offset. */
+  async commitAccounts(topic: string, partition: number, next: number, accounts: ReadonlyMap<number, string>, clientOrderIds: readonly ClientOrderIdRow[] = []): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
       const rows = [...accounts];
       for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
         const values = rows.slice(i, i + ROWS_PER_STATEMENT).map(([id, address]) => Prisma.sql`(${BigInt(id)}, ${address})`);
         await tx.$executeRaw`INSERT INTO account_ids (account_id, address) VALUES ${Prisma.join(values)} ON CONFLICT (account_id) DO NOTHING`;
+      }
+      for (let i = 0; i < clientOrderIds.length; i += ROWS_PER_STATEMENT) {
+        const values = clientOrderIds.slice(i, i + ROWS_PER_STATEMENT).map((c) => Prisma.sql`(${c.address}, ${c.marketId}, ${c.clientOrderId}, ${BigInt(c.orderId)})`);
+        await tx.$executeRaw`INSERT INTO market_client_order_ids (address, market_id, client_order_id, order_id) VALUES ${Prisma.join(values)} ON CONFLICT DO NOTHING`;
       }
       await tx.$executeRaw(upsertOffset(topic, partition, next));
     }, TX_OPTIONS);

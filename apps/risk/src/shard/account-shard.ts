@@ -267,7 +267,9 @@ export class AccountShard {
           accepted++;
           const p = at(out.place.marketId);
           p.commands.push(out.place.command);
-          p.signed.push(out.place.signed);
+          // The client order id rides along to the signed orders' readers (gateways, the projector).
+          const clientOrderId = cmd.type === 'place' ? cmd.clientOrderId : undefined;
+          p.signed.push(clientOrderId === undefined ? out.place.signed : { ...out.place.signed, clientOrderId });
         }
         for (const c of out.cancels) at(c.marketId).commands.push(c.command);
       }

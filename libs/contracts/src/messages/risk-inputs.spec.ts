@@ -80,6 +80,30 @@ describe('risk request / chain event batch contracts', () => {
   });
 });
 
+describe('a place request with a client order id', () => {
+  it('round-trips it (signer byte bit 1, the id after the signature), with the wallet or a trading key signing', () => {
+    for (const signer of [A, K]) {
+      const r: PlaceRequest = { ...place, signer, clientOrderId: 'mm-1' };
+      const bytes = encodeRiskRequestBatch({ sentAtMs: 9, requests: [r, { ...place, signer }] });
+      assert.deepEqual(decodeRiskRequestBatch(bytes).requests, [r, { ...place, signer }]);
+      const plain = encodeRiskRequestBatch({ sentAtMs: 9, requests: [{ ...place, signer }] });
+      const one = encodeRiskRequestBatch({ sentAtMs: 9, requests: [r] });
+      assert.equal(hex(one.subarray(plain.length)), `04${Buffer.from('mm-1').toString('hex')}`);
+    }
+  });
+
+  it('refuses a bad id, and the flag on a cancel', () => {
+    for (const bad of ['', 'x'.repeat(37), 'a/b']) {
+      assert.throws(() => encodeRiskRequestBatch({ sentAtMs: 0, requests: [{ ...place, clientOrderId: bad }] }), isCode('INVALID_FIELD'), bad);
+    }
+    const cancel = Uint8Array.from(encodeRiskRequestBatch({ sentAtMs: 0, requests: [{ type: 'cancel', ts: 1, account: A, signer: A, orderId: 1 }] }));
+    const signerAt = 3 + 1 + 1 + 1 + 1 + 20;
+    assert.equal(cancel[signerAt], 0);
+    cancel[signerAt] = 2;
+    assert.throws(() => decodeRiskRequestBatch(cancel), isCode('MALFORMED_MESSAGE'));
+  });
+});
+
 describe('chain event batch version 2 (the watcher\'s nonce-floor and order-cancel kinds)', () => {
   const H = `0x${'ab'.repeat(32)}` as const;
 

@@ -27,7 +27,9 @@
 //  13 settlementSkipped     account, token, received(16), paid(16), fees(16)   (version 2)
 // Version 2 (the chain watcher's kinds of the contract's NoncesCancelled, OrderCancelled and FillsSkipped
 // events) only adds tags; a version 1 frame carrying tag 11..13 is refused, and version 1 frames stay readable.
-// signer?: a byte 0 (the account signed) or 1 followed by the signing key's address.
+// signer?: a byte 0 (the account signed) or 1 followed by the signing key's address. In a place record, bit 1 of
+// that byte (0x02) says the record ends with the trader's client order id (a length byte and 1..36 ASCII
+// [A-Za-z0-9_-], client-order-id.ts) after the signature.
 // The signed order's trader is not sent: it is the account (an order signed for someone else cannot even be
 // expressed). The contract checks shape and ranges only; whether a request is acceptable (funds, nonce,
 // expiry, tokens of the market...) is the risk engine's answer, with its own stable codes.
@@ -46,6 +48,7 @@ import type {
 } from '@parallax/risk';
 import type { OrderType, StpMode, TimeInForce } from '@parallax/order-book';
 import { ContractError } from '../errors.js';
+import { readClientOrderId, writeClientOrderId } from './client-order-id.js';
 import { checkUint, ContractReader, ContractWriter, invalidField, MessageType, readBigUint, readHexBytes, writeBigUint, writeHexBytes } from '../wire.js';
 
 export type ClientRequest = PlaceRequest | CancelRequest;
@@ -149,14 +152,17 @@ function addr(w: ContractWriter, a: string, field: string): void {
   writeHexBytes(w, a, 20, field);
 }
 
-function signer(w: ContractWriter, account: string, s: string): void {
+function signer(w: ContractWriter, account: string, s: string, extra = 0): void {
   if (typeof s === 'string' && typeof account === 'string' && s.toLowerCase() === account.toLowerCase()) {
-    w.byte(0);
+    w.byte(extra);
   } else {
-    w.byte(1);
+    w.byte(1 | extra);
     addr(w, s, 'signer');
   }
 }
+
+/** Bit 1 of a place record's signer byte: the record ends with a client order id. */
+const SIGNER_CLIENT_ID = 0x02;
 
 function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 'requests' | 'chain'): void {
   w.ensure(8);
@@ -167,7 +173,7 @@ function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 
     w.byte(TAG.place);
     w.uint(checkUint(r.ts, 'ts'));
     addr(w, r.account, 'account');
-    signer(w, r.account, r.signer);
+    signer(w, r.account, r.signer, r.clientOrderId === undefined ? 0 : SIGNER_CLIENT_ID);
     w.uint(checkUint(r.marketId, 'marketId'));
     const o = r.order as PlaceRequest['order'] | undefined;
     if (typeof o !== 'object') invalidField('order', o, 'a signed order');
@@ -185,6 +191,7 @@ function writeRecord(w: ContractWriter, r: ClientRequest | ChainEvent, allowed: 
     writeBigUint(w, o.expiry, 8, 'order.expiry');
     writeBigUint(w, o.nonce, 8, 'order.nonce');
     writeHexBytes(w, o.signature, 65, 'order.signature');
+    if (r.clientOrderId !== undefined) writeClientOrderId(w, r.clientOrderId);
     return;
   }
   if (r.type === 'cancel') {
@@ -242,8 +249,7 @@ export function encodeChainEventBatch(b: ChainEventBatch): Uint8Array {
   return encodeBatch(MessageType.ChainEventBatch, b.sentAtMs, b.events, 'chain', 'chain event batch');
 }
 
-function readSigner(r: ContractReader, account: `0x${string}`): `0x${string}` {
-  const flag = r.byte();
+function readSigner(r: ContractReader, account: `0x${string}`, flag = r.byte()): `0x${string}` {
   if (flag === 0) return account;
   if (flag !== 1) r.fail('MALFORMED_MESSAGE', `signer flag ${flag}`);
   const s = readHexBytes(r, 20, 'signer');
@@ -260,7 +266,8 @@ function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientReq
     case TAG.place: {
       const ts = r.uint();
       const account = readHexBytes(r, 20, 'account');
-      const s = readSigner(r, account);
+      const signerFlag = r.byte();
+      const s = readSigner(r, account, signerFlag & ~SIGNER_CLIENT_ID);
       const marketId = r.uint();
       const flags = r.byte();
       const tif = (flags >>> 1) & 3;
@@ -276,6 +283,7 @@ function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientReq
       const expiry = readBigUint(r, 8, 'order.expiry');
       const nonce = readBigUint(r, 8, 'order.nonce');
       const signature = readHexBytes(r, 65, 'order.signature');
+      const clientOrderId = (signerFlag & SIGNER_CLIENT_ID) === 0 ? undefined : readClientOrderId(r);
       const req: PlaceRequest = {
         type: 'place',
         ts,
@@ -288,6 +296,7 @@ function readRecord(r: ContractReader, allowed: 'requests' | 'chain'): ClientReq
         postOnly: (flags & 0x08) !== 0,
         stp: stp as StpMode,
         order: { trader: account, baseToken, quoteToken, isBuy: (flags & 0x80) !== 0, price, size, maxFeeRate, expiry, nonce, signature },
+        ...(clientOrderId === undefined ? {} : { clientOrderId }),
       };
       return req;
     }

@@ -101,13 +101,32 @@ describe('signed order batch contract', () => {
     assert.deepEqual(decodeSignedOrderBatch(encodeSignedOrderBatch({ marketId: 1, orders: [edge] })).orders, [edge]);
   });
 
+  it('carries the client order id when there is one (flag bit 1, after the signature), and only a valid one', () => {
+    const withId: SignedOrderRecord = { ...record, clientOrderId: 'bot-7_A' };
+    const bytes = encodeSignedOrderBatch({ marketId: 3, orders: [withId, record] });
+    assert.deepEqual(decodeSignedOrderBatch(bytes), { marketId: 3, orders: [withId, record] });
+    const plain = encodeSignedOrderBatch({ marketId: 3, orders: [record] });
+    const one = encodeSignedOrderBatch({ marketId: 3, orders: [withId] });
+    assert.equal(one.length, plain.length + 1 + 'bot-7_A'.length);
+    assert.equal(one[27], 0x03);
+    assert.equal(hex(one.subarray(plain.length)), `07${Buffer.from('bot-7_A').toString('hex')}`);
+    for (const bad of ['', 'a'.repeat(37), 'has space', 'é', 7]) {
+      assert.throws(() => encodeSignedOrderBatch({ marketId: 3, orders: [{ ...record, clientOrderId: bad as string }] }), isCode('INVALID_FIELD'), String(bad));
+    }
+    // A forged id on the wire (a byte outside the alphabet) is refused by the reader too.
+    const forged = Uint8Array.from(one);
+    forged[forged.length - 1] = 0x20;
+    assert.throws(() => decodeSignedOrderBatch(forged), isCode('INVALID_FIELD'));
+  });
+
   it('refuses non-canonical and out-of-range encodings', () => {
     const ok = Array.from(encodeSignedOrderBatch({ marketId: 3, orders: [record] }));
     const at = { flags: 27, price: 28, size: 31, fee: 33, expiry: 35, nonce: 36 };
     const patch = (i: number, replace: number, ...insert: number[]): Uint8Array => Uint8Array.from([...ok.slice(0, i), ...insert, ...ok.slice(i + replace)]);
     assert.equal(ok[at.flags], 1);
     const cases: [Uint8Array, ContractErrorCode][] = [
-      [patch(at.flags, 1, 0x03), 'MALFORMED_MESSAGE'], // reserved flag bit
+      [patch(at.flags, 1, 0x05), 'MALFORMED_MESSAGE'], // reserved flag bit
+      [patch(at.flags, 1, 0x03), 'MALFORMED_MESSAGE'], // says a client order id follows, none does
       [patch(at.price, 3, 0x03, 0x00, 0x01, 0x00), 'MALFORMED_MESSAGE'], // price with a leading zero byte
       [patch(at.price, 3, 0x11, ...new Array<number>(17).fill(1)), 'INVALID_FIELD'], // 17-byte price
       [patch(at.size, 2, 0x00), 'INVALID_FIELD'], // size 0

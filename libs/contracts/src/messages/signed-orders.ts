@@ -5,12 +5,13 @@
 // Body: marketId, record count (1..65,535), then per record:
 //   orderId, accountId                     varints
 //   trader                                 20 raw bytes
-//   flags                                  1 byte: bit 0 isBuy, bits 1-7 zero
+//   flags                                  1 byte: bit 0 isBuy, bit 1 a client order id follows, bits 2-7 zero
 //   price                                  big uint, <= 16 bytes
 //   size                                   big uint, 1..16 bytes (size > 0)
 //   maxFeeRate                             varint, <= MAX_SIGNED_ORDER_FEE_RATE
 //   expiry, nonce                          big uints, <= 8 bytes each; expiry <= MAX_SIGNED_ORDER_EXPIRY
 //   signature                              65 raw bytes (r, s, v as signed)
+//   clientOrderId                          when flag bit 1: a length byte and 1..36 ASCII [A-Za-z0-9_-]
 // A big uint is a length byte and that many big-endian bytes with no leading zero byte (0 is the length
 // byte alone). A record with typical values takes ~116 bytes, most of it the address and the signature.
 //
@@ -18,6 +19,7 @@
 // the signed EIP-712 order). The contract checks shape and ranges only; the signature is verified on
 // chain (and may be by the consumer), not here.
 import { ContractError } from '../errors.js';
+import { readClientOrderId, writeClientOrderId } from './client-order-id.js';
 import { checkUint, ContractReader, ContractWriter, invalidField, MessageType, readBigUint, readHexBytes, writeBigUint, writeHexBytes } from '../wire.js';
 
 export interface SignedOrderRecord {
@@ -39,6 +41,8 @@ export interface SignedOrderRecord {
   readonly nonce: bigint;
   /** 65-byte signature over the EIP-712 order (decoded lower-case). */
   readonly signature: `0x${string}`;
+  /** The trader's own id for the order, when it gave one (absent otherwise). */
+  readonly clientOrderId?: string;
 }
 
 export interface SignedOrderBatch {
@@ -58,6 +62,7 @@ export const MAX_SIGNED_ORDER_FEE_RATE = 100_000;
 export const MAX_SIGNED_ORDER_EXPIRY = (1n << 63n) - 1n;
 
 const FLAG_BUY = 0x01;
+const FLAG_CLIENT_ID = 0x02;
 // Smallest record: 1 + 1 + 20 + 1 + 1 + 2 + 1 + 1 + 1 + 65.
 const MIN_RECORD_BYTES = 94;
 
@@ -83,7 +88,7 @@ export function encodeSignedOrderBatch(batch: SignedOrderBatch): Uint8Array {
     w.uint(checkUint(o.accountId, 'accountId'));
     writeHexBytes(w, o.trader, 20, 'trader');
     if (typeof o.isBuy !== 'boolean') invalidField('isBuy', o.isBuy, 'a boolean');
-    w.byte(o.isBuy ? FLAG_BUY : 0);
+    w.byte((o.isBuy ? FLAG_BUY : 0) | (o.clientOrderId === undefined ? 0 : FLAG_CLIENT_ID));
     writeBigUint(w, o.price, 16, 'price');
     if (typeof o.size === 'bigint' && o.size === 0n) invalidField('size', o.size, 'a positive uint128 bigint');
     writeBigUint(w, o.size, 16, 'size');
@@ -93,6 +98,7 @@ export function encodeSignedOrderBatch(batch: SignedOrderBatch): Uint8Array {
     if (o.expiry > MAX_SIGNED_ORDER_EXPIRY) invalidField('expiry', o.expiry, `at most ${MAX_SIGNED_ORDER_EXPIRY} (2^63 - 1)`);
     writeBigUint(w, o.nonce, 8, 'nonce');
     writeHexBytes(w, o.signature, 65, 'signature');
+    if (o.clientOrderId !== undefined) writeClientOrderId(w, o.clientOrderId);
   }
   return w.finish('signed order batch');
 }
@@ -111,7 +117,7 @@ export function decodeSignedOrderBatch(bytes: Uint8Array): SignedOrderBatch {
     const accountId = r.uint();
     const trader = readHexBytes(r, 20, 'trader');
     const flags = r.byte();
-    if ((flags & ~FLAG_BUY) !== 0) r.fail('MALFORMED_MESSAGE', `reserved bits set in order flags 0x${flags.toString(16)}`);
+    if ((flags & ~(FLAG_BUY | FLAG_CLIENT_ID)) !== 0) r.fail('MALFORMED_MESSAGE', `reserved bits set in order flags 0x${flags.toString(16)}`);
     const price = readBigUint(r, 16, 'price');
     const size = readBigUint(r, 16, 'size');
     if (size === 0n) r.fail('INVALID_FIELD', 'size must be positive');
@@ -121,7 +127,9 @@ export function decodeSignedOrderBatch(bytes: Uint8Array): SignedOrderBatch {
     if (expiry > MAX_SIGNED_ORDER_EXPIRY) r.fail('INVALID_FIELD', `expiry ${expiry} exceeds ${MAX_SIGNED_ORDER_EXPIRY} (2^63 - 1)`);
     const nonce = readBigUint(r, 8, 'nonce');
     const signature = readHexBytes(r, 65, 'signature');
-    orders.push({ orderId, accountId, trader, isBuy: flags === FLAG_BUY, price, size, maxFeeRate, expiry, nonce, signature });
+    const isBuy = (flags & FLAG_BUY) !== 0;
+    if ((flags & FLAG_CLIENT_ID) === 0) orders.push({ orderId, accountId, trader, isBuy, price, size, maxFeeRate, expiry, nonce, signature });
+    else orders.push({ orderId, accountId, trader, isBuy, price, size, maxFeeRate, expiry, nonce, signature, clientOrderId: readClientOrderId(r) });
   }
   r.end();
   return { marketId, orders };

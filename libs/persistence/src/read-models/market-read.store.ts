@@ -111,6 +111,13 @@ export class MarketReadStore {
     return orderOf(r, trader.toLowerCase());
   }
 
+  /** A trader's order by the client order id it gave (null when none is projected). */
+  async orderByClientId(trader: string, marketId: number, clientOrderId: string): Promise<StoredOrder | null> {
+    const address = trader.toLowerCase();
+    const ref = await this.prisma.marketClientOrderId.findUnique({ where: { address_marketId_clientOrderId: { address, marketId, clientOrderId } } });
+    return ref === null ? null : this.order(address, marketId, intOf(ref.orderId));
+  }
+
   /** A trader's fills (one row per side it was on), newest first. */
   async fills(trader: string, q: HistoryQuery): Promise<StoredFill[]> {
     const ids = (await this.accountIds(trader)).map(BigInt);

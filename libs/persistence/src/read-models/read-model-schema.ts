@@ -11,6 +11,7 @@ export const READ_MODEL_TABLES = [
   'market_trades',
   'market_candles',
   'account_ids',
+  'market_client_order_ids',
   'projector_markets',
 ] as const;
 

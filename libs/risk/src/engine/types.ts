@@ -88,6 +88,11 @@ export interface PlaceRequest {
   readonly postOnly: boolean;
   readonly stp: StpMode;
   readonly order: SignedOrder;
+  /**
+   * The trader's own id for the order (1..36 of [A-Za-z0-9_-]), carried to the signed orders the shard publishes
+   * so that any reader finds the order by it; the engine does not use it.
+   */
+  readonly clientOrderId?: string;
 }
 
 export interface CancelRequest {
