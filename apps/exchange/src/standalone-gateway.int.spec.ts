@@ -124,7 +124,7 @@ describe('a standalone gateway reads its REST history from PostgreSQL', { timeou
       try {
         await exchange?.close();
       } finally {
-        await db?.drop();
+        await (db as TestDatabase | undefined)?.drop();
       }
     }
   });
