@@ -13,6 +13,8 @@ export interface AccountBalanceRecord {
   readonly unsettledIn: bigint;
   readonly unsettledOut: bigint;
   readonly feesOwed: bigint;
+  /** Owed after skipped fills took back committed funds (0 normally): see BalanceView.deficit in @parallax/risk. */
+  readonly deficit: bigint;
   readonly journalOffset: number;
   readonly journalSeq: number;
 }
