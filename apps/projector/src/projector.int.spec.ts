@@ -1,7 +1,7 @@
 // The read model against the live risk shards it mirrors, on real parts: requests and chain events go through
 // RiskShards and a real matching engine (its Nest app) on the embedded log or the Kafka broker, and the
 // projector (its Nest app) writes a throw-away PostgreSQL database. After deposits, orders that trade, and
-// withdrawals, every balance row equals the live shard's ledger to the base unit (all eight fields), the
+// withdrawals, every balance row equals the live shard's ledger to the base unit (all nine fields, the deficit too), the
 // projection's state hash equals the shard's, every deposit and withdrawal is one row; a restarted projector
 // resumes from its rows without counting an entry twice (only the new entries are applied, the rest are
 // skipped as redeliveries) and a stale writer is fenced.
@@ -165,8 +165,8 @@ async function scenario(t: Transport, run: string, db: { readonly url: string | 
           rows++;
           held += r.heldOrders;
           assert.equal(r.shard, s);
-          const { onchain, available, heldOrders, heldWithdrawals, withdrawalShortfall, unsettledIn, unsettledOut, feesOwed } = r;
-          assert.deepEqual({ onchain, available, heldOrders, heldWithdrawals, withdrawalShortfall, unsettledIn, unsettledOut, feesOwed }, want, `${a} ${token}`);
+          const { onchain, available, heldOrders, heldWithdrawals, withdrawalShortfall, unsettledIn, unsettledOut, feesOwed, deficit } = r;
+          assert.deepEqual({ onchain, available, heldOrders, heldWithdrawals, withdrawalShortfall, unsettledIn, unsettledOut, feesOwed, deficit }, want, `${a} ${token}`);
         }
       }
     }

@@ -39,6 +39,8 @@ export class SingleProcessExchange {
   private readonly sink = new EventCollector();
   private readonly config: Omit<RiskConfig, 'shard'>;
   private log: FlowEntry[] | null = null;
+  /** The latest ts sent to any book: what a command without a ts of its own stamps its cancels with. */
+  private now = 0;
 
   constructor(private readonly options: SingleProcessOptions) {
     this.config = {
@@ -85,7 +87,7 @@ export class SingleProcessExchange {
       shard = 0;
     }
     this.log?.push({ kind: 'request', shard, command: cmd });
-    const out = this.engines[shard]!.apply(cmd);
+    const out = this.engines[shard]!.apply(cmd, this.now);
     if (!out.ok) return out;
     if (out.place !== null) {
       this.signed.set(out.place.signed.orderId, out.place.signed);
@@ -99,15 +101,19 @@ export class SingleProcessExchange {
   toBook(marketId: number, cmd: Command): void {
     const book = this.books.get(marketId);
     if (book === undefined) throw new RangeError(`no book for market ${marketId}`);
+    if (cmd.ts > this.now) this.now = cmd.ts;
     book.apply(cmd);
     const events = this.sink.take();
     if (events.length === 0) return;
     this.log?.push({ kind: 'events', marketId, events });
     for (const e of events) if (e.type === 'trade') this.trades.push({ ...e, marketId });
     const before = this.options.auditFills === true ? this.availableBalances() : null;
+    // Every shard sees the events before any cancel they cause reaches a book (whose events come after).
+    const cancels = [];
     for (const engine of this.engines) {
       const stats = engine.applyBookEvents(marketId, events);
       this.violations.push(...stats.violations);
+      cancels.push(...stats.cancels);
     }
     if (before !== null) {
       for (const [key, was] of before) {
@@ -115,6 +121,7 @@ export class SingleProcessExchange {
         if (now < was) this.auditFailures.push(`market ${marketId} events took ${was - now} from the available ${key}`);
       }
     }
+    for (const c of cancels) this.toBook(c.marketId, c.command);
   }
 
   private availableBalances(): Map<string, bigint> {

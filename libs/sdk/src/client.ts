@@ -162,6 +162,11 @@ export interface BalanceInfo {
   readonly unsettledIn: string;
   readonly unsettledOut: string;
   readonly feesOwed: string;
+  /**
+   * Owed after fills the contract skipped took back funds already committed ("0" normally): paid first by the
+   * next receipts; while non-zero the account's open orders in the token are cancelled and new ones refused.
+   */
+  readonly deficit: string;
   readonly asOf: { readonly shard: number; readonly journalOffset: string | number; readonly journalEntry: string | number };
 }
 

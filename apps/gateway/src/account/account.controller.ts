@@ -39,8 +39,10 @@ export class AccountController {
   @ApiOperation({
     summary: "The trader's balances and holds per token (base units as decimal strings)",
     description:
-      'onchain: the contract balance as the risk ledger knows it; available; heldOrders; heldWithdrawals; withdrawalShortfall; unsettledIn/Out; feesOwed. ' +
-      'available + heldOrders + heldWithdrawals = onchain + unsettledIn - unsettledOut - feesOwed. Eventually consistent: asOf names the risk-journal entry each row reflects.',
+      'onchain: the contract balance as the risk ledger knows it; available; heldOrders; heldWithdrawals; withdrawalShortfall (a withdrawal request not yet reserved: ' +
+      'open orders holding it are being cancelled); unsettledIn/Out; feesOwed; deficit (what fills the contract skipped took back beyond the free funds: owed, paid first by ' +
+      'the next receipts; while non-zero the open orders in the token are cancelled and no new order is accepted). ' +
+      'available + heldOrders + heldWithdrawals = onchain + unsettledIn - unsettledOut - feesOwed + deficit. Eventually consistent: asOf names the risk-journal entry each row reflects.',
   })
   async balances(@Headers() h: Record<string, unknown>, @ValidQuery({}) _q: unknown): Promise<unknown> {
     const session = this.session(h);
@@ -57,6 +59,7 @@ export class AccountController {
         unsettledIn: r.unsettledIn.toString(),
         unsettledOut: r.unsettledOut.toString(),
         feesOwed: r.feesOwed.toString(),
+        deficit: r.deficit.toString(),
         asOf: { shard: r.shard, journalOffset: r.journalOffset, journalEntry: r.journalSeq },
       })),
     };

@@ -169,5 +169,5 @@ export class ShardProjection {
 }
 
 const balanceKey = (b: BalanceView): string =>
-  [b.onchain, b.available, b.heldOrders, b.heldWithdrawals, b.withdrawalShortfall, b.unsettledIn, b.unsettledOut, b.feesOwed].join(',');
-const ZERO = '0,0,0,0,0,0,0,0';
+  [b.onchain, b.available, b.heldOrders, b.heldWithdrawals, b.withdrawalShortfall, b.unsettledIn, b.unsettledOut, b.feesOwed, b.deficit].join(',');
+const ZERO = '0,0,0,0,0,0,0,0,0';

@@ -109,15 +109,15 @@ function upsertBalances(shard: number, step: ProjectionStep, rows: readonly Bala
   const values = rows.map((r) => {
     const b = r.balance;
     return Prisma.sql`(${r.account}, ${r.token}, ${shard}, ${num(b.onchain)}, ${num(b.available)}, ${num(b.heldOrders)}, ${num(b.heldWithdrawals)},
-      ${num(b.withdrawalShortfall)}, ${num(b.unsettledIn)}, ${num(b.unsettledOut)}, ${num(b.feesOwed)}, ${BigInt(step.journalOffset)}, ${BigInt(step.journalSeq)})`;
+      ${num(b.withdrawalShortfall)}, ${num(b.unsettledIn)}, ${num(b.unsettledOut)}, ${num(b.feesOwed)}, ${num(b.deficit)}, ${BigInt(step.journalOffset)}, ${BigInt(step.journalSeq)})`;
   });
   return Prisma.sql`
     INSERT INTO account_balances (account, token, shard, onchain, available, held_orders, held_withdrawals, withdrawal_shortfall,
-      unsettled_in, unsettled_out, fees_owed, journal_offset, journal_seq)
+      unsettled_in, unsettled_out, fees_owed, deficit, journal_offset, journal_seq)
     VALUES ${Prisma.join(values)}
     ON CONFLICT (account, token) DO UPDATE SET shard = EXCLUDED.shard, onchain = EXCLUDED.onchain, available = EXCLUDED.available,
       held_orders = EXCLUDED.held_orders, held_withdrawals = EXCLUDED.held_withdrawals, withdrawal_shortfall = EXCLUDED.withdrawal_shortfall,
-      unsettled_in = EXCLUDED.unsettled_in, unsettled_out = EXCLUDED.unsettled_out, fees_owed = EXCLUDED.fees_owed,
+      unsettled_in = EXCLUDED.unsettled_in, unsettled_out = EXCLUDED.unsettled_out, fees_owed = EXCLUDED.fees_owed, deficit = EXCLUDED.deficit,
       journal_offset = EXCLUDED.journal_offset, journal_seq = EXCLUDED.journal_seq`;
 }
 

@@ -84,6 +84,18 @@ export class RiskMetrics implements RiskShardsObserver {
       Number(p.received + p.paid + p.fees),
     );
     parked('parallax_risk_parked_settlement_balances', 'Account balances with a settlement waiting for its fills, by shard and token', (p) => p.balances);
+    // Skipped fills (FillsSkipped) whose fills the shard has not seen yet: transient like parked settlements.
+    fromShards('parallax_risk_parked_skip_balances', 'Account balances with skipped fills waiting for the fills they reverse, by shard and token', ['shard', 'token'], (set, id, s) => {
+      for (const [token, p] of s.engine.parkedSkips()) set({ shard: String(id), token }, p.balances);
+    });
+    // What skipped fills took back beyond an account's free funds and what cancelling its orders released:
+    // the exchange is short of it for those accounts until they deposit or receive it (an alert).
+    fromShards('parallax_risk_deficit_accounts', 'Accounts owing a deficit (a skipped fill took back funds they had committed), by shard and token', ['shard', 'token'], (set, id, s) => {
+      for (const [token, d] of s.engine.deficits()) set({ shard: String(id), token }, d.balances);
+    });
+    fromShards('parallax_risk_deficit_base_units', 'Total deficit owed by the accounts (base units), by shard and token', ['shard', 'token'], (set, id, s) => {
+      for (const [token, d] of s.engine.deficits()) set({ shard: String(id), token }, Number(d.amount));
+    });
     new Gauge({
       name: 'parallax_risk_shards_owned',
       help: 'Account shards this instance owns (restored)',

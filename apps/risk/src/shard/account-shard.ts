@@ -30,7 +30,7 @@ import {
   type SignedOrderRecord,
 } from '@parallax/contracts';
 import type { Command } from '@parallax/order-book';
-import { RiskEngine, type RiskCommand, type RiskConfig, type RiskOutcome, type RiskRejectCode, type Violation } from '@parallax/risk';
+import { RiskEngine, type ForwardedCancel, type RiskCommand, type RiskConfig, type RiskOutcome, type RiskRejectCode, type Violation } from '@parallax/risk';
 import type { ConsumedMessage, OutgoingMessage } from '@parallax/transport';
 
 /** The shard's input sources, in journal order (their index is their journal code). */
@@ -99,6 +99,8 @@ export interface AppliedCommand {
   readonly command: RiskCommand;
   readonly outcome: RiskOutcome;
 }
+
+const NO_CANCELS: readonly ForwardedCancel[] = Object.freeze([]);
 
 interface Pending {
   commands: Command[];
@@ -211,6 +213,8 @@ export class AccountShard {
       this.next[source] = msg.offset + 1;
       let records: readonly RiskCommand[] | null = null;
       let sentAtMs = 0;
+      // Cancels the books' reports made the engine send (claims that need held funds back, see coverClaims).
+      let reportCancels: readonly ForwardedCancel[] = NO_CANCELS;
       try {
         const type = peekMessageType(msg.value);
         if (type !== expected) {
@@ -233,13 +237,15 @@ export class AccountShard {
           const s = this.engine.applyBookEvents(b.marketId, events);
           accountEvents += s.applied;
           for (const v of s.violations) violations.push(v);
+          reportCancels = s.cancels;
+          sentAtMs = b.sentAtMs;
         }
       } catch (e) {
         if (!(e instanceof ContractError)) throw e;
         if (!silent) deadLetters.push(this.deadLetter(msg, e.code, e.message));
         continue;
       }
-      if (records === null) continue;
+      if (records === null && reportCancels.length === 0) continue;
       // Per market, the commands and signed orders this message forwards, in request order.
       const pending = new Map<number, Pending>();
       const at = (marketId: number): Pending => {
@@ -251,9 +257,11 @@ export class AccountShard {
         return p;
       };
       const answers: RiskResult[] = [];
-      for (const [index, cmd] of records.entries()) {
+      // The same forwarding as a request's or chain event's cancels (a withdrawal's, a skipped fill's).
+      for (const c of reportCancels) at(c.marketId).commands.push(c.command);
+      for (const [index, cmd] of (records ?? []).entries()) {
         commands++;
-        const out = this.engine.apply(cmd);
+        const out = this.engine.apply(cmd, sentAtMs);
         observe?.({ message: msg, index, command: cmd, outcome: out });
         if (!silent) {
           const answer = resultOf(cmd, out);

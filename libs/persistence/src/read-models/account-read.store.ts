@@ -20,6 +20,8 @@ export interface BalanceRecord {
   readonly unsettledIn: bigint;
   readonly unsettledOut: bigint;
   readonly feesOwed: bigint;
+  /** Owed after skipped fills took back committed funds (0 normally): see BalanceView.deficit in @parallax/risk. */
+  readonly deficit: bigint;
   readonly journalOffset: number;
   readonly journalSeq: number;
 }
@@ -55,6 +57,7 @@ export class AccountReadStore {
       unsettledIn: bigOfDecimal(r.unsettledIn),
       unsettledOut: bigOfDecimal(r.unsettledOut),
       feesOwed: bigOfDecimal(r.feesOwed),
+      deficit: bigOfDecimal(r.deficit),
       journalOffset: intOf(r.journalOffset),
       journalSeq: intOf(r.journalSeq),
     }));

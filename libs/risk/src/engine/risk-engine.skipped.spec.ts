@@ -96,7 +96,13 @@ describe('RiskEngine: fills the contract skipped (settlementSkipped)', () => {
     assert.equal(bob.balance(BOB, BASE1).available, 0n);
     const skipBase = skips[0]!;
     if (skipBase.kind !== 'request') assert.fail('a request');
-    ok(x.submit(skipBase.command));
+    // Straight to Bob's engine: the cancel it sends for the sell is held back here, so the deficit stands.
+    const skipped = ok(bob.apply(skipBase.command));
+    assert.deepEqual(
+      skipped.cancels.map((c) => c.command.orderId),
+      [sell.place!.signed.orderId],
+      'the sell holds base the chain does not have for Bob: it is cancelled',
+    );
     const b = bob.balance(BOB, BASE1);
     assert.deepEqual([b.available, b.heldWithdrawals, b.withdrawalShortfall, b.heldOrders, b.unsettledIn], [0n, 0n, LOT, 2n * LOT, 0n]);
     assert.equal(bob.deficit(BOB, BASE1), 2n * LOT);
@@ -112,8 +118,11 @@ describe('RiskEngine: fills the contract skipped (settlementSkipped)', () => {
     ok(x.submit({ type: 'deposit', account: BOB, token: BASE1, amount: LOT }));
     assert.equal(bob.deficit(BOB, BASE1), LOT);
     assert.deepEqual(bob.checkInvariants(), []);
-    // The resting sell's release pays the rest of the deficit, then the withdrawal.
-    ok(x.submit({ type: 'cancel', ts: 11, account: BOB, signer: BOB, orderId: sell.place!.signed.orderId }));
+    // The sell is being cancelled already: a second cancel is refused.
+    const again = x.submit({ type: 'cancel', ts: 11, account: BOB, signer: BOB, orderId: sell.place!.signed.orderId });
+    assert.equal(!again.ok && again.code, 'CANCEL_PENDING');
+    // The resting sell's release (the book reports the cancel) pays the rest of the deficit, then the withdrawal.
+    x.toBook(skipped.cancels[0]!.marketId, skipped.cancels[0]!.command);
     const c = bob.balance(BOB, BASE1);
     assert.equal(bob.deficit(BOB, BASE1), 0n);
     assert.deepEqual([c.available, c.heldWithdrawals, c.withdrawalShortfall, c.heldOrders], [0n, LOT, 0n, 0n]);
@@ -230,3 +239,77 @@ describe('RiskEngine: a withdrawal executed while a settlement receipt is parked
 
 // Bob's address must sit on the other shard than Alice's for these flows to cross shards.
 assert.notEqual(shardForAccount(ALICE, options.shards), shardForAccount(BOB, options.shards));
+
+describe('RiskEngine: a deficit cancels the open orders it makes unfunded (issue 10)', () => {
+  /** Bob commits all his base (3 lots received + 2 deposited) to resting sells of 2, 2 and 1 lots. */
+  function committed(): { x: SingleProcessExchange; skips: FlowEntry[]; sells: number[] } {
+    const t = traded();
+    const { x } = t;
+    ok(x.submit({ type: 'deposit', account: BOB, token: BASE1, amount: 2n * LOT }));
+    const sells = [2, 2, 1].map((lots, i) => ok(x.submit(placeRequest(BOB, market, { isBuy: false, priceTicks: 20_000, lots, nonce: BigInt(10 + i), ts: 20 + i }))).place!.signed.orderId);
+    assert.equal(x.engineOf(BOB).balance(BOB, BASE1).available, 0n);
+    return { x, skips: t.skips, sells };
+  }
+
+  it('cancels the newest orders holding the token until they cover it, and says so in the outcome; the released holds pay the deficit', () => {
+    const { x, skips, sells } = committed();
+    const bob = x.engineOf(BOB);
+    const skip = skips[0]!;
+    if (skip.kind !== 'request') assert.fail('a request');
+    const out = ok(x.submit(skip.command));
+    // 3 lots taken back: the 1-lot and the newer 2-lot sell are enough; the oldest keeps resting.
+    assert.deepEqual(
+      out.cancels.map((c) => [c.marketId, c.command.orderId, c.command.accountId]),
+      [sells[2]!, sells[1]!].map((id) => [market.marketId, id, bob.accountId(BOB)]),
+    );
+    assert.ok(out.cancels.every((c) => c.command.ts >= 22), 'stamped no earlier than the books have seen');
+    assert.equal(bob.deficit(BOB, BASE1), 0n);
+    const b = bob.balance(BOB, BASE1);
+    assert.deepEqual([b.available, b.heldOrders, b.withdrawalShortfall], [0n, 2n * LOT, 0n]);
+    assert.deepEqual(
+      bob.openOrders().map((o) => o.orderId),
+      [sells[0]!],
+    );
+    for (const s of skips.slice(1)) if (s.kind === 'request') ok(x.submit(s.command));
+    assert.deepEqual(x.checkInvariants(), []);
+  });
+
+  it('a replay (snapshot + the same input) sends the same cancels and ends in the same state', () => {
+    const { x, skips } = committed();
+    const skip = skips[0]!;
+    if (skip.kind !== 'request') assert.fail('a request');
+    const live = x.engineOf(BOB);
+    const restored = RiskEngine.restore(live.config, live.snapshot());
+    const a = ok(live.apply(skip.command, 99));
+    const b = ok(restored.apply(skip.command, 99));
+    assert.equal(a.cancels.length, 2);
+    assert.deepEqual(a.cancels, b.cancels);
+    assert.equal(restored.stateHash(), live.stateHash());
+  });
+
+  it('asks again when a book refuses the cancel (at that book\'s clock)', () => {
+    const { x, skips, sells } = committed();
+    const bob = x.engineOf(BOB);
+    const skip = skips[0]!;
+    if (skip.kind !== 'request') assert.fail('a request');
+    const out = ok(bob.apply(skip.command, 1));
+    assert.equal(out.cancels.length, 2);
+    // The first cancel reaches the book with a ts behind its clock: refused (TIMESTAMP_REGRESSION). Bob's
+    // engine asks again at the clock the refusal carries, and that cancel goes through.
+    const seen = x.record();
+    const first = out.cancels[0]!;
+    x.toBook(first.marketId, first.command);
+    const about = seen.flatMap((e) => (e.kind === 'events' ? e.events : [])).filter((ev) => 'orderId' in ev && ev.orderId === first.command.orderId);
+    assert.deepEqual(
+      about.map((ev) => ev.type),
+      ['rejected', 'done'],
+    );
+    x.toBook(out.cancels[1]!.marketId, out.cancels[1]!.command);
+    assert.equal(bob.deficit(BOB, BASE1), 0n);
+    assert.deepEqual(
+      bob.openOrders().map((o) => o.orderId),
+      [sells[0]!],
+    );
+    assert.deepEqual(bob.checkInvariants(), []);
+  });
+});

@@ -246,6 +246,11 @@ export class RiskEngine {
   /** Largest expiry whose deadline is computed exactly in doubles. */
   private readonly maxExactExpiry: bigint;
   protected orderCounter = 0;
+  /**
+   * (account, token index) pairs whose claims grew in the current apply / applyBookEvents call (see
+   * drainUncovered): flat, two entries per balance. Always empty between calls.
+   */
+  private readonly uncovered: (Account | number)[] = [];
 
   constructor(config: RiskConfig) {
     const { markets, tokens } = validateConfig(config);
@@ -266,8 +271,25 @@ export class RiskEngine {
 
   // ---------------------------------------------------------------- commands
 
-  /** Applies one request or chain event. Never throws; a refusal leaves the state unchanged. */
-  apply(cmd: RiskCommand): RiskOutcome {
+  /**
+   * Applies one request or chain event. Never throws; a refusal leaves the state unchanged.
+   *
+   * `now` (logical time, like a command's ts) stamps the book cancels that a command without a ts of its own
+   * causes: a skipped fill that takes back funds open orders still hold has them cancelled (coverClaims), and
+   * a book refuses a cancel older than the last command it applied. The shard passes the input message's
+   * send time, fixed in the committed message, so a replay forwards the same cancels. The state does not
+   * depend on it.
+   */
+  apply(cmd: RiskCommand, now = 0): RiskOutcome {
+    const out = this.dispatch(cmd);
+    if (this.uncovered.length === 0) return out;
+    const ts = 'ts' in cmd && isTs(cmd.ts) && cmd.ts > now ? cmd.ts : now;
+    const covers = this.drainUncovered(ts);
+    if (!out.ok || covers.length === 0) return out;
+    return { ok: true, place: out.place, cancels: out.cancels.length === 0 ? covers : [...out.cancels, ...covers] };
+  }
+
+  private dispatch(cmd: RiskCommand): RiskOutcome {
     switch (cmd.type) {
       case 'place':
         return this.place(cmd);
@@ -476,7 +498,7 @@ export class RiskEngine {
     bal.onchain += c.amount;
     this.deposits[t]! += c.amount;
     this.credit(bal, c.amount);
-    this.settleParked(bal, t);
+    this.settleParked(acct, bal, t);
     return OK_EMPTY;
   }
 
@@ -493,25 +515,16 @@ export class RiskEngine {
     }
     // A settlement receipt parked for fills this shard has not seen yet is on chain already (the request was
     // made against it): its fills will credit the account, and credits go to the withdrawal first.
-    const incoming = parkedReceipt(bal);
-    if (bal.available + bal.heldOrders + incoming - bal.withdrawalShortfall < amount) {
-      return reject('INSUFFICIENT_FUNDS', `withdrawal of ${amount}: only ${bal.available + bal.heldOrders + incoming - bal.withdrawalShortfall} can be freed`);
-    }
+    // Released holds pay a deficit first (credit), so it is not there for the withdrawal.
+    const freeable = bal.available + bal.heldOrders + parkedReceipt(bal) - bal.withdrawalShortfall - bal.deficit;
+    if (freeable < amount) return reject('INSUFFICIENT_FUNDS', `withdrawal of ${amount}: only ${freeable} can be freed`);
     // Open orders hold the rest: cancel the newest of them until their holds cover it. What they release
     // goes to the withdrawal first (credit), so a settled batch never meets a fill the chain cannot fund.
-    const shortfall = amount - bal.available;
+    bal.withdrawalShortfall += amount - bal.available;
     bal.heldWithdrawals += bal.available;
     bal.available = 0n;
-    let toFree = shortfall + bal.withdrawalShortfall - incoming;
-    bal.withdrawalShortfall += shortfall;
-    for (const o of ordersOf(acct)) if (o.cancelRequested && this.holdToken(o) === t) toFree -= o.hold;
     const cancels: ForwardedCancel[] = [];
-    for (let o = acct.lastOrder; o !== null && toFree > 0n; o = o.prev) {
-      if (o.cancelRequested || this.holdToken(o) !== t) continue;
-      o.cancelRequested = true;
-      toFree -= o.hold;
-      cancels.push(this.cancelOf(o, c.ts));
-    }
+    this.coverClaims(acct, t, bal, c.ts, cancels);
     return { ok: true, place: null, cancels };
   }
 
@@ -567,28 +580,22 @@ export class RiskEngine {
   }
 
   private settled(c: Settled): RiskOutcome {
-    const t = this.tokenOf(c.token);
-    if (typeof t === 'string') return reject(t, `token ${show(c.token)} is not traded here`);
-    for (const [name, v] of [['received', c.received], ['paid', c.paid], ['fees', c.fees]] as const) {
-      if (typeof v !== 'bigint' || v < 0n || v > UINT128_MAX) return reject('INVALID_AMOUNT', `${name} must be a uint128`);
-    }
-    // The account traded, so it was opened by a deposit or key earlier on this same (ordered) chain stream;
-    // its position in this token may not exist yet (a buyer's first base arrives with the fill).
-    const acct = this.accounts.get(c.account);
-    if (acct === undefined) return reject('UNKNOWN_ACCOUNT', `no position of ${show(c.account)} in ${c.token}`);
-    const bal = this.balanceOf(acct, t);
-    // The shard consumes chain events and the books' account events in whatever order they arrive, so a
-    // settlement can come before the fills it settles. It is parked and applied as far as the unsettled
-    // amounts cover it, now or as those fills arrive (settleParked): never refused, lost or applied twice.
-    bal.parkedIn += c.received;
-    bal.parkedOut += c.paid;
-    bal.parkedFees += c.fees;
-    bal.waiting = true;
-    this.settleParked(bal, t);
-    return OK_EMPTY;
+    return this.parkChainEvent(c);
   }
 
   private settlementSkipped(c: SettlementSkipped): RiskOutcome {
+    return this.parkChainEvent(c);
+  }
+
+  /**
+   * A settled batch (or the fills it skipped) for one account and token. The shard consumes chain events and
+   * the books' account events in whatever order they arrive, so either can come before the fills it is
+   * about: it is parked (parkedIn... for a settlement, skippedIn... for a skip) and applied as far as the
+   * unsettled amounts cover it, now or as those fills arrive (settleParked): never refused, lost or applied
+   * twice. The account traded, so it was opened by a deposit or key earlier on this same (ordered) chain
+   * stream; its position in this token may not exist yet (a buyer's first base arrives with the fill).
+   */
+  private parkChainEvent(c: Settled | SettlementSkipped): RiskOutcome {
     const t = this.tokenOf(c.token);
     if (typeof t === 'string') return reject(t, `token ${show(c.token)} is not traded here`);
     for (const [name, v] of [['received', c.received], ['paid', c.paid], ['fees', c.fees]] as const) {
@@ -597,12 +604,17 @@ export class RiskEngine {
     const acct = this.accounts.get(c.account);
     if (acct === undefined) return reject('UNKNOWN_ACCOUNT', `no position of ${show(c.account)} in ${c.token}`);
     const bal = this.balanceOf(acct, t);
-    // Like a settlement, a skip may arrive before the fills it reverses: it waits for them (settleParked).
-    bal.skippedIn += c.received;
-    bal.skippedOut += c.paid;
-    bal.skippedFees += c.fees;
+    if (c.type === 'settled') {
+      bal.parkedIn += c.received;
+      bal.parkedOut += c.paid;
+      bal.parkedFees += c.fees;
+    } else {
+      bal.skippedIn += c.received;
+      bal.skippedOut += c.paid;
+      bal.skippedFees += c.fees;
+    }
     bal.waiting = true;
-    this.settleParked(bal, t);
+    this.settleParked(acct, bal, t);
     return OK_EMPTY;
   }
 
@@ -613,7 +625,7 @@ export class RiskEngine {
    * arrived the result equals applying each settlement after its fills. Called after whatever can make more
    * of it applicable: the settlement itself, a fill on the balance, a deposit.
    */
-  private settleParked(bal: Balance, t: number): void {
+  private settleParked(acct: Account, bal: Balance, t: number): void {
     if (!bal.waiting) return;
     if (bal.parkedIn !== 0n || bal.parkedOut !== 0n || bal.parkedFees !== 0n) {
       const received = min(bal.parkedIn, bal.unsettledIn);
@@ -628,7 +640,7 @@ export class RiskEngine {
       bal.feesOwed -= fees;
       bal.onchain += received - paid - fees;
     }
-    if (bal.skippedIn !== 0n || bal.skippedOut !== 0n || bal.skippedFees !== 0n) this.reverseSkipped(bal, t);
+    if (bal.skippedIn !== 0n || bal.skippedOut !== 0n || bal.skippedFees !== 0n) this.reverseSkipped(acct, bal, t);
     if (bal.parkedWithdrawal !== 0n) {
       // What the chain paid out of a receipt that is now applied (as far as the ledger can take it now).
       const w = min(min(bal.parkedWithdrawal, bal.heldWithdrawals + bal.available), bal.onchain);
@@ -643,7 +655,7 @@ export class RiskEngine {
    * unsettled, what they paid and charged comes back (credit), what they received is taken back (debit), and
    * the shard's fees and fill flow lose them. The counterparty's side is reversed by its own record.
    */
-  private reverseSkipped(bal: Balance, t: number): void {
+  private reverseSkipped(acct: Account, bal: Balance, t: number): void {
     const received = min(bal.skippedIn, bal.unsettledIn);
     const paid = min(bal.skippedOut, bal.unsettledOut);
     const fees = min(bal.skippedFees, bal.feesOwed);
@@ -656,8 +668,12 @@ export class RiskEngine {
     this.fees[t]! -= fees;
     this.flow[t]! -= received - paid;
     const back = paid + fees - received;
-    if (back >= 0n) this.credit(bal, back);
-    else this.debit(bal, -back);
+    if (back >= 0n) {
+      this.credit(bal, back);
+    } else if (this.debit(bal, -back)) {
+      // Funds the account had committed are gone: open orders hold what the chain does not have for it.
+      this.uncovered.push(acct, t);
+    }
   }
 
   private keyAuthorized(c: KeyAuthorized): RiskOutcome {
@@ -702,9 +718,13 @@ export class RiskEngine {
    * Applies the book events of one market that concern this shard's orders (account events), in sequence
    * order. Events at or below the market's last applied sequence are skipped (redelivery); events about
    * orders this shard does not hold are ignored (the other side of a trade, or another shard's order).
+   * A fill that meets a parked skip can take back funds open orders hold, and a book can refuse a cancel
+   * sent to free held funds: the cancels that cover those claims (coverClaims) are returned, stamped with
+   * the latest ts of the events (the market's clock).
    */
   applyBookEvents(marketId: number, events: readonly BookEvent[]): AccountEventStats {
     let applied = 0;
+    let ts = 0;
     let duplicates = 0;
     let ignored = 0;
     let violations: Violation[] | undefined;
@@ -715,6 +735,7 @@ export class RiskEngine {
         continue;
       }
       last = e.seq;
+      if (e.ts > ts) ts = e.ts;
       let v: Violation | null | undefined;
       switch (e.type) {
         case 'trade': {
@@ -751,10 +772,16 @@ export class RiskEngine {
         case 'rejected': {
           const o = e.command === CommandType.Place ? this.orders.get(e.orderId) : undefined;
           if (o === undefined) {
-            // A refused cancel leaves the order as it was: it will still report its own end.
+            // A refused cancel leaves the order as it was: it will still report its own end. If it was to
+            // free funds a claim needs, the claim asks again (at the market's clock, which the book takes).
             if (e.command === CommandType.Cancel) {
               const c = this.orders.get(e.orderId);
-              if (c !== undefined && c.marketId === marketId) c.cancelRequested = false;
+              if (c !== undefined && c.marketId === marketId) {
+                c.cancelRequested = false;
+                const t = this.holdToken(c);
+                const b = c.account.balances[t]!;
+                if (b.deficit !== 0n || b.withdrawalShortfall !== 0n) this.uncovered.push(c.account, t);
+              }
             }
             ignored++;
           } else if (mismatch(o, marketId, e.seq, e.accountId) !== null) {
@@ -799,7 +826,8 @@ export class RiskEngine {
       }
     }
     if (last > 0) this.lastSeq.set(marketId, last);
-    return { applied, duplicates, ignored, violations: violations ?? [] };
+    const cancels = this.uncovered.length === 0 ? NO_CANCELS : this.drainUncovered(ts);
+    return { applied, duplicates, ignored, violations: violations ?? [], cancels };
   }
 
   /** One side of a trade: consumes the hold of `lots` lots, pays, receives and charges the fee. */
@@ -845,8 +873,8 @@ export class RiskEngine {
       q.feesOwed += fee;
       this.credit(q, quote - fee + rebate);
     }
-    this.settleParked(q, m.quote);
-    this.settleParked(b, m.base);
+    this.settleParked(acct, q, m.quote);
+    this.settleParked(acct, b, m.base);
     this.fees[m.quote]! += fee - rebate;
     if (o.isBuy) {
       this.flow[m.quote]! -= quote;
@@ -904,17 +932,57 @@ export class RiskEngine {
 
   /**
    * Takes back funds (the inverse of credit): from available first, then from the withdrawal reservation
-   * (which is short by that much again), and what neither has becomes the deficit.
+   * (which is short by that much again), and what neither has becomes the deficit. Returns whether a claim
+   * on the account's held funds grew (a withdrawal shortfall or the deficit): then open orders hold funds
+   * the chain does not have for it, and coverClaims must cancel enough of them.
    */
-  private debit(bal: Balance, amount: bigint): void {
+  private debit(bal: Balance, amount: bigint): boolean {
     const fromAvailable = amount < bal.available ? amount : bal.available;
     bal.available -= fromAvailable;
     amount -= fromAvailable;
-    if (amount === 0n) return;
+    if (amount === 0n) return false;
     const fromHeld = amount < bal.heldWithdrawals ? amount : bal.heldWithdrawals;
     bal.heldWithdrawals -= fromHeld;
     bal.withdrawalShortfall += fromHeld;
     bal.deficit += amount - fromHeld;
+    return true;
+  }
+
+  /**
+   * The one rule for freeing held funds a claim needs (a withdrawal request beyond available, or a deficit
+   * or shortfall left by skipped fills): cancels the account's newest open orders holding token `t` until
+   * their holds, with those of the orders already being cancelled and the parked settlement receipt on its
+   * way, cover the balance's claims (deficit + withdrawalShortfall). The released holds pay the claims
+   * through credit, deficit first, when the books report the cancels. Pushes the book cancels to `out`.
+   */
+  private coverClaims(acct: Account, t: number, bal: Balance, ts: number, out: ForwardedCancel[]): void {
+    if (bal.heldOrders === 0n) return;
+    let toFree = bal.deficit + bal.withdrawalShortfall - parkedReceipt(bal);
+    if (toFree <= 0n) return;
+    for (const o of ordersOf(acct)) if (o.cancelRequested && this.holdToken(o) === t) toFree -= o.hold;
+    for (let o = acct.lastOrder; o !== null && toFree > 0n; o = o.prev) {
+      if (o.cancelRequested || this.holdToken(o) !== t) continue;
+      o.cancelRequested = true;
+      toFree -= o.hold;
+      out.push(this.cancelOf(o, ts));
+    }
+  }
+
+  /**
+   * Covers the claims of the balances `uncovered` names (see coverClaims), in the order they were named, and
+   * empties it: called at the end of every apply / applyBookEvents that named one, so between calls (and in
+   * every snapshot) it is empty, and the state stays a pure function of the input.
+   */
+  private drainUncovered(ts: number): ForwardedCancel[] {
+    const out: ForwardedCancel[] = [];
+    const u = this.uncovered;
+    for (let i = 0; i < u.length; i += 2) {
+      const acct = u[i] as Account;
+      const t = u[i + 1] as number;
+      this.coverClaims(acct, t, acct.balances[t]!, ts, out);
+    }
+    u.length = 0;
+    return out;
   }
 
   private holdToken(o: OpenOrder): number {
@@ -1138,6 +1206,7 @@ export class RiskEngine {
       unsettledIn: v.unsettledIn,
       unsettledOut: v.unsettledOut,
       feesOwed: v.feesOwed,
+      deficit: v.deficit,
     };
   }
 
@@ -1190,6 +1259,41 @@ export class RiskEngine {
         const token = this.tokens[t]!;
         const p = r.get(token) ?? { received: 0n, paid: 0n, fees: 0n, balances: 0 };
         r.set(token, { received: p.received + b.parkedIn, paid: p.paid + b.parkedOut, fees: p.fees + b.parkedFees, balances: p.balances + 1 });
+      });
+    }
+    return r;
+  }
+
+  /**
+   * Per token (only tokens with a deficit), how many of the shard's balances owe one and the sum owed (base
+   * units): what skipped fills took back beyond what the accounts had free and their open orders released.
+   * What stays is funds the exchange is short of for those accounts (an alert). O(accounts): for metrics.
+   */
+  deficits(): Map<Address, { balances: number; amount: bigint }> {
+    const r = new Map<Address, { balances: number; amount: bigint }>();
+    for (const acct of this.accounts.values()) {
+      acct.balances.forEach((b, t) => {
+        if (b === undefined || b.deficit === 0n) return;
+        const token = this.tokens[t]!;
+        const d = r.get(token) ?? { balances: 0, amount: 0n };
+        r.set(token, { balances: d.balances + 1, amount: d.amount + b.deficit });
+      });
+    }
+    return r;
+  }
+
+  /**
+   * Per token (only tokens with one waiting), how many balances have skipped fills parked (a settlementSkipped
+   * that arrived before the fills it reverses) and their amounts summed. Transient like parkedSettlements.
+   */
+  parkedSkips(): Map<Address, ParkedSettlement & { balances: number }> {
+    const r = new Map<Address, ParkedSettlement & { balances: number }>();
+    for (const acct of this.accounts.values()) {
+      acct.balances.forEach((b, t) => {
+        if (b === undefined || (b.skippedIn === 0n && b.skippedOut === 0n && b.skippedFees === 0n)) return;
+        const token = this.tokens[t]!;
+        const p = r.get(token) ?? { received: 0n, paid: 0n, fees: 0n, balances: 0 };
+        r.set(token, { received: p.received + b.skippedIn, paid: p.paid + b.skippedOut, fees: p.fees + b.skippedFees, balances: p.balances + 1 });
       });
     }
     return r;

@@ -233,7 +233,11 @@ export interface Accepted {
   readonly ok: true;
   /** The book command (and its signed order) to send to the market's partition; null for non-orders. */
   readonly place: ForwardedPlace | null;
-  /** Cancels to send (a cancel request, an on-chain nonce cancel, or orders cancelled to fund a withdrawal). */
+  /**
+   * Cancels to send: a cancel request, an on-chain nonce cancel, or orders cancelled because their holds back
+   * a claim the chain does not fund (a withdrawal request beyond available, or the deficit a skipped fill
+   * left: see RiskEngine coverClaims).
+   */
   readonly cancels: readonly ForwardedCancel[];
 }
 
@@ -302,6 +306,12 @@ export interface AccountEventStats {
   /** Events about no open order of this shard (the other side's shard, or accepted/level events). */
   readonly ignored: number;
   readonly violations: readonly Violation[];
+  /**
+   * Cancels to send (like Accepted.cancels): orders cancelled because their holds back a claim the chain
+   * does not fund (a deficit or withdrawal shortfall left by skipped fills), or asked again after a book
+   * refused such a cancel. Usually empty.
+   */
+  readonly cancels: readonly ForwardedCancel[];
 }
 
 /**
@@ -335,6 +345,12 @@ export interface BalanceView {
   readonly unsettledOut: bigint;
   /** Fees charged by fills not settled on chain yet. */
   readonly feesOwed: bigint;
+  /**
+   * What skipped fills took back beyond the account's free funds (see the invariant above): owed, paid first
+   * by whatever the account receives or is released next. While it is non-zero the account's open orders in
+   * this token are cancelled (RiskEngine coverClaims) and no new order is accepted.
+   */
+  readonly deficit: bigint;
 }
 
 /**
