@@ -31,7 +31,7 @@ const RISK_MARKETS_FILE = 'risk-markets.json';
 /** apps/risk's market list (RISK_MARKETS_FILE): lower-case addresses, sizes as decimal strings, fee rates. */
 function formatRiskMarkets(markets: readonly SettlementMarket[]): string {
   return JSON.stringify(
-    markets.map((m) => ({ marketId: m.marketId, baseToken: m.baseToken.toLowerCase(), quoteToken: m.quoteToken.toLowerCase(), lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString(), makerFeeRate: 0, takerFeeRate: 0 })),
+    markets.map((m) => ({ marketId: m.marketId, baseToken: m.baseToken.toLowerCase(), quoteToken: m.quoteToken.toLowerCase(), lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString(), makerFeeRate: m.makerFeeRate ?? 0, takerFeeRate: m.takerFeeRate ?? 0 })),
   );
 }
 

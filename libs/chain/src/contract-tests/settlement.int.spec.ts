@@ -19,7 +19,8 @@ import {
 import { settlementAbi, testTokenAbi } from '../generated/contracts.js';
 import { quirkyTokenAbi, quirkyTokenBytecode } from '../generated/test-contracts.js';
 import { startLocalChain, type LocalChain } from '../local.js';
-import { feeAmount, hashOrder, orderTypedData, quoteAmount, settlementDomain, signOrder } from '../order.js';
+import { feeAmount, rebateAmount } from '../fees.js';
+import { hashOrder, orderTypedData, quoteAmount, settlementDomain, signOrder } from '../order.js';
 import {
   ONE,
   PRICE,
