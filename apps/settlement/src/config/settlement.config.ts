@@ -153,15 +153,20 @@ export function parseSettlementMarkets(json: string, variable = 'SETTLEMENT_MARK
   }
   const out = new Map<number, SettlementMarket>();
   const problems: string[] = [];
-  for (const m of parsed.data) {
+  for (const { makerFeeRate, takerFeeRate, ...units } of parsed.data) {
+    // Rates only when given (an absent pair means "the default MAKER_/TAKER_FEE_RATE").
+    const m: SettlementMarket = {
+      ...units,
+      ...(makerFeeRate === undefined ? {} : { makerFeeRate }),
+      ...(takerFeeRate === undefined ? {} : { takerFeeRate }),
+    };
     if (out.has(m.marketId)) problems.push(`${variable}: market ${m.marketId} is listed twice`);
     try {
       assertSettlementMarket(m);
     } catch (err) {
       problems.push(`${variable}: market ${m.marketId}: ${err instanceof Error ? err.message : String(err)}`);
     }
-    const { makerFeeRate, takerFeeRate, ...units } = m;
-    out.set(m.marketId, makerFeeRate === undefined && takerFeeRate === undefined ? units : m);
+    out.set(m.marketId, m);
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return out;
