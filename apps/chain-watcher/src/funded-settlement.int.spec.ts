@@ -254,7 +254,8 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     let rebatesPaid = 0n;
     for (const l of await lc.publicClient.getContractEvents({ address: lc.settlement, abi: settlementAbi, eventName: 'FillsSettled', fromBlock: 1n })) {
       for (const f of decodeFillsSettled(l.args.tokens!, l.args.fills!)) {
-        const [fee, rebate] = f.buyFee >= 0n ? [f.buyFee, -f.sellFee] : [f.sellFee, -f.buyFee];
+        // The taker's side is the fee (>= 0), the maker's the rebate (<= 0; 0 when it rounds to nothing).
+        const [fee, rebate] = f.buyFee >= f.sellFee ? [f.buyFee, -f.sellFee] : [f.sellFee, -f.buyFee];
         assert.equal(fee, feeAmount(f.quoteAmount, TAKER_FEE), 'the taker pays the taker fee');
         assert.equal(rebate, rebateAmount(f.quoteAmount, MAKER_FEE), 'the maker is paid the rebate');
         feesCharged += fee;
