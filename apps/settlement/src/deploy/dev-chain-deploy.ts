@@ -3,7 +3,8 @@
 //   <DEPLOY_DIR>/settlement.env   SETTLEMENT_ADDRESS, SETTLEMENT_DEPLOY_BLOCK, CHAIN_ID, OPERATOR_PRIVATE_KEY
 //   <DEPLOY_DIR>/markets.json     SETTLEMENT_MARKETS_FILE
 //   <DEPLOY_DIR>/risk-markets.json  RISK_MARKETS_FILE (apps/risk: the same markets with their fee rates, 0 here as
-//                                   settlement's and the gateway's MAKER_/TAKER_FEE_RATE defaults)
+//                                   the gateway's MAKER_/TAKER_FEE_RATE defaults; the compose settlement service
+//                                   reads this file too, so both charge the same per-market rates)
 // The keys are anvil's well-known dev accounts: this is for a chain that holds nothing of value, never a real
 // one (a real chain is configured, not deployed to: see docs/operations.md). Re-running it against the same
 // chain reuses the deployment when the contract is still there (a restarted anvil has lost it: deploy again).
