@@ -20,6 +20,14 @@ pragma solidity 0.8.37;
 /// integer reverts (so rounding can never be used to shave value off one side). Fees are charged in the
 /// quote token at a rate in millionths of the quote amount, rounded down (in the trader's favour).
 ///
+/// Maker rebates: each side of a fill carries a signed int32 rate. A non-negative rate is a fee, at most the
+/// order's signed maxFeeRate and MAX_FEE_RATE: fee = floor(quote * rate / 1e6). A negative rate is a rebate
+/// paid to that side: rebate = floor(quote * -rate / 1e6), rounded down (dust stays with the fee recipient).
+/// At most one side of a fill may carry a rebate (RebateOnBothSides) and the rebate is paid out of the same
+/// fill's other-side fee: rebate <= that fee, else the batch reverts (RebateExceedsFee). So a rebate never
+/// costs a trader anything it did not sign, and the fee recipient's take of every fill, fee - rebate, is never
+/// negative. The same rounding is libs/chain fees.ts (feeAmount, rebateAmount), which the risk engine uses.
+///
 /// The batch calldata is a packed byte string (the layout is documented in libs/chain/README.md): each
 /// order appears once per batch, sorted by hash, fills reference orders by index, and each order's
 /// signature is checked once per batch, in every batch that fills it (so a revoked key stops its orders).
@@ -59,9 +67,13 @@ contract ParallaxSettlement {
     uint256 private constant HEADER_BYTES = 6; // version u8, tokenCount u8, orderCount u16, fillCount u16
     uint256 private constant TOKEN_BYTES = 20;
     uint256 private constant ORDER_BYTES = 140;
+    /// @dev One fill, byte offsets within its 44 bytes (big-endian):
+    ///   0 u16 buyIdx | 2 u16 sellIdx | 4 u128 baseAmount | 20 u128 price | 36 int32 buyRate | 40 int32 sellRate
+    /// A rate is signed: >= 0 a fee rate, < 0 a rebate rate (see the contract NatSpec).
     uint256 private constant FILL_BYTES = 44;
-    /// @dev One FillsSettled entry: buyer 20 | seller 20 | baseIdx 1 | quoteIdx 1 | baseAmount 16 |
-    /// quoteAmount 16 | buyFee 16 | sellFee 16.
+    /// @dev One FillsSettled entry, byte offsets: 0 buyer 20 | 20 seller 20 | 40 baseIdx 1 | 41 quoteIdx 1 |
+    /// 42 u128 baseAmount | 58 u128 quoteAmount | 74 int128 buyFee | 90 int128 sellFee (106 bytes). A fee is
+    /// signed: negative is a rebate paid to that side.
     uint256 private constant SETTLED_FILL_BYTES = 106;
 
     // In-memory order record: RECORD_WORDS words per order, see _loadOrders.
@@ -148,10 +160,12 @@ contract ParallaxSettlement {
     event BatchSettled(uint64 indexed batchId, uint256 orderCount, uint256 fillCount);
     /// @notice Emitted once per batch with every fill it applied, in fill order: `tokens` is the batch's token
     /// table and each 106-byte entry of `fills` is `address buyer | address seller | uint8 baseIdx |
-    /// uint8 quoteIdx | uint128 baseAmount | uint128 quoteAmount | uint128 buyFee | uint128 sellFee` (packed,
-    /// big-endian). The buyer paid quoteAmount + buyFee and received baseAmount; the seller delivered baseAmount
-    /// and received quoteAmount - sellFee; the fees went to the fee recipient (FeesCollected). With Deposited
-    /// and WithdrawalExecuted, an indexer rebuilds every balance from events alone.
+    /// uint8 quoteIdx | uint128 baseAmount | uint128 quoteAmount | int128 buyFee | int128 sellFee` (packed,
+    /// big-endian, the fees two's complement). The buyer paid quoteAmount + buyFee and received baseAmount; the
+    /// seller delivered baseAmount and received quoteAmount - sellFee. A negative fee is a rebate: that side
+    /// was paid it. buyFee + sellFee (never negative) went to the fee recipient: per token and batch, the sum
+    /// over the entries is FeesCollected's amount. With Deposited and WithdrawalExecuted, an indexer rebuilds
+    /// every balance from events alone.
     event FillsSettled(uint64 indexed batchId, address[] tokens, bytes fills);
     /// @notice Fills left out of a batch because a trader lacked the funds (by fill index in the batch). Their
     /// orders are untouched: nothing of them was recorded as filled.
@@ -208,6 +222,10 @@ contract ParallaxSettlement {
     error PriceLimitExceeded(uint256 fillIndex, uint256 orderIndex);
     error InexactQuoteAmount(uint256 fillIndex);
     error FeeRateExceeded(uint256 fillIndex, uint256 orderIndex);
+    /// @notice The rebate of the fill's side of `orderIndex` exceeds the fee the other side pays in that fill.
+    error RebateExceedsFee(uint256 fillIndex, uint256 orderIndex, uint256 rebate, uint256 fee);
+    /// @notice Both sides of the fill carry a negative (rebate) rate.
+    error RebateOnBothSides(uint256 fillIndex);
     error Overfill(uint256 fillIndex, uint256 orderIndex);
 
     // ------------------------------------------------------------------------------------------ setup
@@ -447,10 +465,10 @@ contract ParallaxSettlement {
     // ------------------------------------------------------------------------------------------ settlement
 
     /// @notice Settles a batch of fills. Only the operator; `batchId` must be lastBatchId + 1. A fill whose
-    /// buyer lacks quote + fee or whose seller lacks the base amount is skipped and named in FillsSkipped (its
+    /// buyer lacks quote + fee - rebate or whose seller lacks the base amount is skipped and named in FillsSkipped (its
     /// orders untouched); any other invalid fill or order reverts the whole batch with an error naming the fill
     /// or order index. Can never fill an order beyond its signed size, at a worse price than signed, with a
-    /// higher fee rate than signed, after its expiry or effective cancel, or without its trader's or an
+    /// higher fee rate than signed, with a rebate not covered by the same fill's other-side fee, after its expiry or effective cancel, or without its trader's or an
     /// authorized trading key's signature.
     function settleBatch(uint64 batchId, bytes calldata batch) external {
         if (msg.sender != operator) revert NotOperator(msg.sender);
@@ -730,15 +748,19 @@ contract ParallaxSettlement {
 
     /// @dev Applies every fill to the order records and the balances (assembly for the same reason as
     /// _loadOrders). Check order: order indexes, sides, market, zero amount, buy then sell price limit,
-    /// exact quote, buy then sell fee rate, buy then sell overfill (all of which revert), then funds: a fill
-    /// whose buyer lacks quote + buyFee or whose seller lacks the base amount (both read before any write)
-    /// is skipped: its index goes to `skipped` and nothing of it is applied, so neither order counts it.
-    /// Every applied fill appends its FillsSettled entry to `settled`. Both arrays are allocated at their
-    /// maximum size and trimmed to what was written.
-    /// Buyer pays quote + fee and receives base; seller delivers base and receives quote - fee; fees
-    /// accumulate per token in memory. Credits cannot overflow: each is matched by a debit of at least the
-    /// same amount of the same token in the same fill, so no balance exceeds the tokens deposited.
-    /// Products cannot overflow either: base and price are below 2^128 and fee rates below 2^32.
+    /// exact quote, buy then sell fee rate (a negative rate, a rebate, passes this check), rebate on both
+    /// sides, buy then sell overfill, buy then sell rebate above the other side's fee (all of which revert),
+    /// then funds: a fill whose buyer lacks quote + buyFee - buyRebate or whose seller lacks the base amount
+    /// (both read before any write) is skipped: its index goes to `skipped` and nothing of it is applied, so
+    /// neither order counts it. Every applied fill appends its FillsSettled entry to `settled`. Both arrays are
+    /// allocated at their maximum size and trimmed to what was written.
+    /// Buyer pays quote + buyFee - buyRebate and receives base; seller delivers base and receives quote -
+    /// sellFee + sellRebate; fees net of the rebate (buyFee + sellFee - buyRebate - sellRebate >= 0, as a
+    /// rebate never exceeds the other side's fee and at most one side has one) accumulate per token in memory.
+    /// Credits cannot overflow: each is matched by a debit of at least the same amount of the same token in
+    /// the same fill (a seller's rebate by the buyer's fee, a buyer's rebate reduces its own debit), so no
+    /// balance exceeds the tokens deposited. Products cannot overflow either: base and price are below 2^128
+    /// and rate magnitudes at most 2^31.
     function _applyFills(
         bytes calldata batch,
         uint256 offset,
@@ -752,6 +774,8 @@ contract ParallaxSettlement {
         uint256 err;
         uint256 errFill;
         uint256 errOrder;
+        uint256 errRebate;
+        uint256 errFee;
         assembly ("memory-safe") {
             let mask := 0xffffffffffffffffffffffffffffffff
             let start := add(batch.offset, offset)
@@ -803,17 +827,28 @@ contract ParallaxSettlement {
                     break
                 }
                 let quote := div(notional, PRICE_SCALE)
+                // Signed int32 rates: sign-extended to 256 bits; slt(rate, 0) is a rebate.
                 let rates := calldataload(add(q, 36))
-                let buyRate := shr(224, rates)
-                let sellRate := and(shr(192, rates), 0xffffffff)
-                if or(gt(buyRate, and(shr(184, buyMeta), 0xffffffff)), gt(buyRate, MAX_FEE_RATE)) {
-                    err := 7
-                    errOrder := buyIdx
-                    break
+                let buyRate := signextend(3, shr(224, rates))
+                let sellRate := signextend(3, and(shr(192, rates), 0xffffffff))
+                let buyRebates := slt(buyRate, 0)
+                let sellRebates := slt(sellRate, 0)
+                if iszero(buyRebates) {
+                    if or(gt(buyRate, and(shr(184, buyMeta), 0xffffffff)), gt(buyRate, MAX_FEE_RATE)) {
+                        err := 7
+                        errOrder := buyIdx
+                        break
+                    }
                 }
-                if or(gt(sellRate, and(shr(184, sellMeta), 0xffffffff)), gt(sellRate, MAX_FEE_RATE)) {
-                    err := 7
-                    errOrder := sellIdx
+                if iszero(sellRebates) {
+                    if or(gt(sellRate, and(shr(184, sellMeta), 0xffffffff)), gt(sellRate, MAX_FEE_RATE)) {
+                        err := 7
+                        errOrder := sellIdx
+                        break
+                    }
+                }
+                if and(buyRebates, sellRebates) {
+                    err := 10
                     break
                 }
 
@@ -832,11 +867,36 @@ contract ParallaxSettlement {
                     break
                 }
 
-                let buyFee := div(mul(quote, buyRate), FEE_RATE_SCALE)
-                let sellFee := div(mul(quote, sellRate), FEE_RATE_SCALE)
+                // fee = floor(quote * rate / 1e6) for rate >= 0, rebate = floor(quote * -rate / 1e6) for
+                // rate < 0 (a side has one or the other); a rebate is bounded by the other side's fee.
+                let buyFee := 0
+                let sellFee := 0
+                let buyRebate := 0
+                let sellRebate := 0
+                switch buyRebates
+                case 1 { buyRebate := div(mul(quote, sub(0, buyRate)), FEE_RATE_SCALE) }
+                default { buyFee := div(mul(quote, buyRate), FEE_RATE_SCALE) }
+                switch sellRebates
+                case 1 { sellRebate := div(mul(quote, sub(0, sellRate)), FEE_RATE_SCALE) }
+                default { sellFee := div(mul(quote, sellRate), FEE_RATE_SCALE) }
+                if gt(buyRebate, sellFee) {
+                    err := 9
+                    errOrder := buyIdx
+                    errRebate := buyRebate
+                    errFee := sellFee
+                    break
+                }
+                if gt(sellRebate, buyFee) {
+                    err := 9
+                    errOrder := sellIdx
+                    errRebate := sellRebate
+                    errFee := buyFee
+                    break
+                }
                 let buyerQuote := mload(add(b, 0x40))
                 let held := sload(buyerQuote)
-                let due := add(quote, buyFee)
+                // buyRebate <= sellFee < quote: no underflow.
+                let due := sub(add(quote, buyFee), buyRebate)
                 let sellerBase := mload(add(s, 0x20))
                 switch or(lt(held, due), lt(sload(sellerBase), amount))
                 case 1 {
@@ -852,9 +912,9 @@ contract ParallaxSettlement {
                     // Re-read: for a self-trade the seller's base slot is the buyer's, just credited.
                     sstore(sellerBase, sub(sload(sellerBase), amount))
                     slot := mload(add(s, 0x40)) // seller's quote
-                    sstore(slot, add(sload(slot), sub(quote, sellFee)))
+                    sstore(slot, add(sload(slot), add(sub(quote, sellFee), sellRebate)))
                     let feeSlot := add(add(fees, 0x20), shl(5, and(shr(168, buyMeta), 0xff)))
-                    mstore(feeSlot, add(mload(feeSlot), add(buyFee, sellFee)))
+                    mstore(feeSlot, add(mload(feeSlot), sub(add(buyFee, sellFee), add(buyRebate, sellRebate))))
                     // FillsSettled entry; each mstore spills zeros into the next field, written after it.
                     mstore(out, shl(96, buyMeta))
                     mstore(add(out, 20), shl(96, sellMeta))
@@ -862,14 +922,16 @@ contract ParallaxSettlement {
                     mstore8(add(out, 41), and(shr(168, buyMeta), 0xff))
                     mstore(add(out, 42), shl(128, amount))
                     mstore(add(out, 58), shl(128, quote))
-                    mstore(add(out, 74), shl(128, buyFee))
-                    mstore(add(out, 90), shl(128, sellFee))
+                    // Signed fees: the low 128 bits of fee - rebate are its int128 two's complement.
+                    mstore(add(out, 74), shl(128, sub(buyFee, buyRebate)))
+                    mstore(add(out, 90), shl(128, sub(sellFee, sellRebate)))
                     out := add(out, SETTLED_FILL_BYTES)
                 }
             }
             mstore(skipped, skipCount)
             mstore(settled, sub(out, add(settled, 0x20)))
         }
+        if (err == 9) revert RebateExceedsFee(errFill, errOrder, errRebate, errFee);
         if (err != 0) _revertFill(err, errFill, errOrder);
     }
 
@@ -881,6 +943,7 @@ contract ParallaxSettlement {
         if (err == 5) revert PriceLimitExceeded(f, o);
         if (err == 6) revert InexactQuoteAmount(f);
         if (err == 7) revert FeeRateExceeded(f, o);
+        if (err == 10) revert RebateOnBothSides(f);
         revert Overfill(f, o);
     }
 

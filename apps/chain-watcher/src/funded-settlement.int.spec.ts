@@ -5,9 +5,11 @@
 // An unfunded trader's orders are refused at risk (INSUFFICIENT_FUNDS) and never reach a book; every batch
 // settles every fill (no FillsSkipped, no FAILED fill); afterwards the ledger's on-chain view of every
 // trader equals the contract's balanceOf, and the watcher's reconciliation reports no drift.
+// The market pays makers a rebate (a negative maker fee, from the same market list the shards use): every
+// settled fill carries it, and the fee recipient ends with exactly Σ taker fees - Σ rebates.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { settlementAbi, type LocalChain } from '@parallax/chain';
+import { decodeFillsSettled, feeAmount, rebateAmount, settlementAbi, type LocalChain } from '@parallax/chain';
 import { balanceOf, fillsOnChain, keepMining, signedPlaceRequest } from '@parallax/chain-watcher/testing';
 import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch, defaultMarkets, MarketCatalogue, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig, type MatchingEngineHandle } from '@parallax/matching-engine';
@@ -26,7 +28,8 @@ import { loadChainWatcherConfig } from './config/chain-watcher.config.js';
 
 const SHARDS = 2;
 const P = 2;
-const MAKER_FEE = 500;
+/** A maker rebate of 0.05%, paid out of the 0.1% taker fee. */
+const MAKER_FEE = -500;
 const TAKER_FEE = 1_000;
 const log = createLogger('funded-settlement-test', 'warn');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -96,12 +99,15 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     };
     const engine: MatchingEngineHandle = await startMatchingEngine(engineConfig, t, { logger: log });
     closers.push(() => engine.close());
+    // Settlement takes the market's rates from its market list entry, like the shards (the default fees,
+    // localSettlementConfig's 500 / 1000, would charge the maker instead of paying it).
     const settlementConfig = localSettlementConfig(local, { marketEvents: topics.marketEvents, deadLetters: topics.deadLetters, signedOrders: topics.signedOrders, settlementStatus: topics.settlementStatus }, {
       allowEphemeralDb: true,
       partitions: P,
-      fees: { makerFeeRate: MAKER_FEE, takerFeeRate: TAKER_FEE },
+      markets: new Map(local.markets.map((m) => [m.marketId, { ...m, makerFeeRate: MAKER_FEE, takerFeeRate: TAKER_FEE }])),
       logLevel: 'warn',
     });
+    assert.notEqual(settlementConfig.fees.makerFeeRate, MAKER_FEE);
     const settlement: SettlementHandle = await startSettlement(settlementConfig, t, { logger: log });
     closers.push(() => settlement.close());
     const watcher: ChainWatcherHandle = await startChainWatcher(
@@ -145,6 +151,7 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     };
     await waitFor('every deposit in the ledger', () => Promise.resolve(engines().length === SHARDS && traders.every((a) => ledgerOf(a.address, QUOTE).available === 1_000_000_000n && ledgerOf(a.address, BASE).available === 10n ** 18n) ? true : undefined), 120_000, 50);
 
+    const feeRecipientBefore = await balanceOf(lc, lc.feeRecipient, QUOTE);
     const expiry = (await lc.publicClient.getBlock()).timestamp + 86_400n;
     const nonces = new Map<string, bigint>();
     let ts = Date.now();
@@ -240,6 +247,24 @@ describe('settlement through risk: deposits only through the chain watcher, zero
     assert.equal(shards.counters.rejected.get('SETTLEMENT_MISMATCH') ?? 0, 0);
     assert.equal(shards.counters.rejected.get('WITHDRAWAL_NOT_COVERED') ?? 0, 0);
     for (const e of engines()) assert.deepEqual(e.checkInvariants(), []);
+
+    // Every settled fill paid its maker the rebate out of its taker's fee, with the contract's rounding, and
+    // the fee recipient got exactly Σ fees - Σ rebates; the shards' fee totals say the same.
+    let feesCharged = 0n;
+    let rebatesPaid = 0n;
+    for (const l of await lc.publicClient.getContractEvents({ address: lc.settlement, abi: settlementAbi, eventName: 'FillsSettled', fromBlock: 1n })) {
+      for (const f of decodeFillsSettled(l.args.tokens!, l.args.fills!)) {
+        // The taker's side is the fee (>= 0), the maker's the rebate (<= 0; 0 when it rounds to nothing).
+        const [fee, rebate] = f.buyFee >= f.sellFee ? [f.buyFee, -f.sellFee] : [f.sellFee, -f.buyFee];
+        assert.equal(fee, feeAmount(f.quoteAmount, TAKER_FEE), 'the taker pays the taker fee');
+        assert.equal(rebate, rebateAmount(f.quoteAmount, MAKER_FEE), 'the maker is paid the rebate');
+        feesCharged += fee;
+        rebatesPaid += rebate;
+      }
+    }
+    assert.ok(rebatesPaid > 0n, 'rebates were paid');
+    assert.equal(await balanceOf(lc, lc.feeRecipient, QUOTE), feeRecipientBefore + feesCharged - rebatesPaid);
+    assert.equal(engines().reduce((sum, e) => sum + e.totals(QUOTE).fees, 0n), feesCharged - rebatesPaid);
     const metrics = await (await fetch(`${watcher.url}/metrics`)).text();
     for (const token of [BASE, QUOTE]) assert.match(metrics, new RegExp(`^parallax_reconciliation_drift_base_units\\{token="${token}"[^}]*\\} 0$`, 'm'));
     console.log(`funded settlement: ${trades} trades settled in full, ${sentUnfunded} unfunded orders refused at risk`);

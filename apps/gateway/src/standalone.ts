@@ -47,9 +47,10 @@ const envSchema = z.object({
    * and balances / transfers answer UNAVAILABLE.
    */
   DATABASE_URL: z.string().trim().regex(/^postgres(ql)?:\/\/\S+$/, 'must be a postgresql:// URL').optional(),
-  MAKER_FEE_RATE: z.coerce.number().int().min(0).max(100_000).default(0),
+  /** Negative: a maker rebate, at most the taker fee (as the settlement service and the risk shards accept). */
+  MAKER_FEE_RATE: z.coerce.number().int().min(-100_000).max(100_000).default(0),
   TAKER_FEE_RATE: z.coerce.number().int().min(0).max(100_000).default(0),
-});
+}).refine((e) => e.MAKER_FEE_RATE >= -e.TAKER_FEE_RATE, { path: ['MAKER_FEE_RATE'], message: 'a maker rebate (negative MAKER_FEE_RATE) cannot exceed TAKER_FEE_RATE' });
 
 /** The settlement markets, or a ConfigError naming the variable they came from. */
 function settlementMarketsOf(e: z.infer<typeof envSchema>): { markets: SettlementMarket[]; tokenDecimals: Map<string, number> } {

@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { getAddress, type Address, type Hex } from 'viem';
 import { batchByteLength, decodeBatch, encodeBatch, type BatchFill } from './batch.js';
 import { BATCH_LAYOUT, MAX_FEE_RATE } from './constants.js';
-import { feeAmount, hashOrder, quoteAmount, settlementDomain, splitSignature, type SignedOrder } from './order.js';
+import { feeAmount } from './fees.js';
+import { hashOrder, quoteAmount, settlementDomain, splitSignature, type SignedOrder } from './order.js';
 
 const SECP256K1_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -51,8 +52,9 @@ test('encode/decode round-trips any batch; fills point at the same orders after 
           b: fc.nat(),
           baseAmount: fc.bigInt({ min: 1n, max: (1n << 128n) - 1n }),
           price: fc.bigInt({ min: 0n, max: (1n << 128n) - 1n }),
-          buyFeeRate: fc.integer({ min: 0, max: MAX_FEE_RATE }),
-          sellFeeRate: fc.integer({ min: 0, max: MAX_FEE_RATE }),
+          // Signed: negative rates are rebates (int32 two's complement on the wire).
+          buyFeeRate: fc.integer({ min: -MAX_FEE_RATE, max: MAX_FEE_RATE }),
+          sellFeeRate: fc.integer({ min: -MAX_FEE_RATE, max: MAX_FEE_RATE }),
         }),
         { minLength: 1, maxLength: 20 },
       ),
@@ -78,6 +80,7 @@ test('encode/decode round-trips any batch; fills point at the same orders after 
           assert.deepEqual(dec.orders[dec.fills[i]!.buyOrder], orders[f.buyOrder]);
           assert.deepEqual(dec.orders[dec.fills[i]!.sellOrder], orders[f.sellOrder]);
           assert.equal(dec.fills[i]!.buyFeeRate, f.buyFeeRate ?? 0);
+          assert.equal(dec.fills[i]!.sellFeeRate, f.sellFeeRate ?? 0);
         });
       },
     ),
@@ -108,6 +111,10 @@ test('the header and token table follow the documented layout', () => {
   assert.equal(fill.length, 2 * BATCH_LAYOUT.fillBytes);
   assert.equal(fill.slice(8, 40), '00'.repeat(15) + '09');
   assert.equal(fill.slice(72, 88), '0000000300000004');
+  // A rebate rate is a signed int32 at the same offset: -50 is 0xffffffce.
+  const rebate = encodeBatch({ domain, orders: [o(1, true), o(2, false)], fills: [{ buyOrder: 0, sellOrder: 1, baseAmount: 9n, price: 0x0102n, buyFeeRate: 60, sellFeeRate: -50 }] });
+  assert.equal(rebate.data.slice(2).slice(fillAt + 72, fillAt + 88), '0000003cffffffce');
+  assert.equal(decodeBatch(rebate.data).fills[0]!.sellFeeRate, -50);
   const firstOrder = d.slice(2 * (BATCH_LAYOUT.headerBytes + 2 * BATCH_LAYOUT.tokenBytes), fillAt - 2 * BATCH_LAYOUT.orderBytes);
   assert.equal(firstOrder.slice(40, 44), '0001'); // baseIdx 0, quoteIdx 1
   assert.equal(firstOrder.slice(-2), '1b');
@@ -137,6 +144,8 @@ test('the encoder refuses what the contract would refuse', () => {
   bad([base, sell], [{ ...fill, sellOrder: 2 }], 'INVALID_FILL');
   bad([base, sell], [{ ...fill, baseAmount: 0n }], 'INVALID_FILL');
   bad([base, sell], [{ ...fill, buyFeeRate: MAX_FEE_RATE + 1 }], 'INVALID_FILL');
+  bad([base, sell], [{ ...fill, sellFeeRate: -MAX_FEE_RATE - 1 }], 'INVALID_FILL');
+  bad([base, sell], [{ ...fill, sellFeeRate: -0.5 }], 'INVALID_FILL');
   bad([base, sell], [{ ...fill, price: 1n << 128n }], 'INVALID_FILL');
   bad([{ ...base, size: -1n }, sell], [fill], 'INVALID_ORDER');
   bad([{ ...base, maxFeeRate: 1.5 }, sell], [fill], 'INVALID_ORDER');

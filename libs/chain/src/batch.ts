@@ -11,9 +11,12 @@ export interface BatchFill {
   readonly sellOrder: number;
   readonly baseAmount: bigint;
   readonly price: bigint;
-  /** Fee rate charged to the buyer, millionths of the quote amount; at most the buy order's maxFeeRate. */
+  /**
+   * Signed rate of the buyer, millionths of the quote amount: >= 0 a fee (at most the buy order's maxFeeRate),
+   * < 0 a rebate paid to the buyer (bounded by the seller's fee in the same fill; see fees.ts).
+   */
   readonly buyFeeRate?: number;
-  /** Fee rate charged to the seller, millionths of the quote amount; at most the sell order's maxFeeRate. */
+  /** Signed rate of the seller, as buyFeeRate. */
   readonly sellFeeRate?: number;
 }
 
@@ -67,8 +70,12 @@ export function batchByteLength(tokenCount: number, orderCount: number, fillCoun
  *   tokens  tokenCount x address(20)
  *   orders  orderCount x [address trader | u8 baseIdx | u8 quoteIdx | u8 flags(bit0 isBuy) | u128 price |
  *                          u128 size | u32 maxFeeRate | u64 expiry | u64 nonce | bytes32 r | bytes32 s | u8 v]
- *   fills   fillCount x  [u16 buyIdx | u16 sellIdx | u128 baseAmount | u128 price | u32 buyFeeRate |
- *                          u32 sellFeeRate]
+ *   fills   fillCount x  [u16 buyIdx | u16 sellIdx | u128 baseAmount | u128 price | i32 buyFeeRate |
+ *                          i32 sellFeeRate]      (byte offsets 0, 2, 4, 20, 36, 40; 44 bytes)
+ *
+ * A fill's rates are signed (two's complement): negative is a rebate rate. The encoder accepts
+ * -MAX_FEE_RATE..MAX_FEE_RATE per side; whether a rebate is covered by the fill's other fee is the contract's
+ * check (fillFeeError in fees.ts tells in advance).
  *
  * Orders are sorted by EIP-712 hash (the contract requires strictly increasing hashes, which rules out
  * duplicates); fill order indexes are remapped accordingly. Every order must be used by a fill.
@@ -132,8 +139,8 @@ export function encodeBatch(input: BatchInput): EncodedBatch {
       throw new ChainError('INVALID_FILL', `fill ${f}: price ${fill.price} is not a uint128`);
     }
     for (const rate of [buyFeeRate, sellFeeRate]) {
-      if (!Number.isInteger(rate) || rate < 0 || rate > MAX_FEE_RATE) {
-        throw new ChainError('INVALID_FILL', `fill ${f}: fee rate ${rate} is outside 0..${MAX_FEE_RATE}`);
+      if (!Number.isInteger(rate) || rate < -MAX_FEE_RATE || rate > MAX_FEE_RATE) {
+        throw new ChainError('INVALID_FILL', `fill ${f}: fee rate ${rate} is outside -${MAX_FEE_RATE}..${MAX_FEE_RATE}`);
       }
     }
     return { buyOrder: buy, sellOrder: sell, baseAmount: fill.baseAmount, price: fill.price, buyFeeRate, sellFeeRate };
@@ -199,6 +206,9 @@ export function encodeBatch(input: BatchInput): EncodedBatch {
     fills: encodedFills,
   };
 }
+
+/** A 4-byte big-endian two's complement value as a number. */
+const int32 = (v: bigint): number => Number(BigInt.asIntN(32, v));
 
 /** Reads settleBatch's `batch` bytes back (e.g. from a settled transaction's calldata). */
 export function decodeBatch(data: Hex): DecodedBatch {
@@ -273,8 +283,8 @@ export function decodeBatch(data: Hex): DecodedBatch {
       sellOrder: Number(take(2)),
       baseAmount: take(16),
       price: take(16),
-      buyFeeRate: Number(take(4)),
-      sellFeeRate: Number(take(4)),
+      buyFeeRate: int32(take(4)),
+      sellFeeRate: int32(take(4)),
     });
   }
   return { version, tokens, orders, fills };

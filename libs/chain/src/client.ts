@@ -147,7 +147,10 @@ export interface SettledFill {
   readonly baseToken: Address;
   readonly quoteToken: Address;
   readonly baseAmount: bigint;
-  /** The buyer paid quoteAmount + buyFee; the seller received quoteAmount - sellFee. */
+  /**
+   * The buyer paid quoteAmount + buyFee; the seller received quoteAmount - sellFee. A fee is signed: negative
+   * is a rebate paid to that side. buyFee + sellFee went to the fee recipient.
+   */
   readonly quoteAmount: bigint;
   readonly buyFee: bigint;
   readonly sellFee: bigint;
@@ -172,6 +175,7 @@ export function decodeFillsSettled(tokens: readonly Address[], fills: Hex): Sett
   for (let at = 0; at < hex.length; at += entryChars) {
     const e = hex.slice(at, at + entryChars);
     const u128 = (from: number): bigint => BigInt(`0x${e.slice(from, from + 32)}`);
+    const i128 = (from: number): bigint => BigInt.asIntN(128, u128(from));
     out.push({
       buyer: getAddress(`0x${e.slice(0, 40)}`),
       seller: getAddress(`0x${e.slice(40, 80)}`),
@@ -179,8 +183,8 @@ export function decodeFillsSettled(tokens: readonly Address[], fills: Hex): Sett
       quoteToken: token(Number.parseInt(e.slice(82, 84), 16)),
       baseAmount: u128(84),
       quoteAmount: u128(116),
-      buyFee: u128(148),
-      sellFee: u128(180),
+      buyFee: i128(148),
+      sellFee: i128(180),
     });
   }
   return out;

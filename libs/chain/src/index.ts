@@ -1,6 +1,7 @@
 export * from './constants.js';
 export * from './errors.js';
 export * from './order.js';
+export * from './fees.js';
 export * from './signature.js';
 export * from './api-auth.js';
 export * from './typed-data.js';

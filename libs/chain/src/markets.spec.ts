@@ -9,6 +9,7 @@ import { ChainError, type ChainErrorCode } from './errors.js';
 import {
   assertSettlementMarket,
   batchInputFor,
+  fillFeeRates,
   decimalUnits,
   fillAmounts,
   localTraderAccount,
@@ -20,7 +21,8 @@ import {
   type TradeFill,
   type OrderSigner,
 } from './markets.js';
-import { orderTypedData, settlementDomain, signOrder, type SignedOrder } from './order.js';
+import { fillFeeError } from './fees.js';
+import { orderTypedData, quoteAmount, settlementDomain, signOrder, type SignedOrder } from './order.js';
 
 const isCode = (code: ChainErrorCode) => (e: unknown) => e instanceof ChainError && e.code === code;
 const addr = (byte: string): Address => getAddress(`0x${byte.repeat(20)}`);
@@ -255,6 +257,53 @@ describe('batchInputFor', () => {
     assert.throws(() => batchInputFor(domain, () => ({ ...ethUsdc, tickSize: 7n }), [{ marketId: 1, trade: ok }], fees), isCode('INVALID_MARKET'));
     assert.throws(run(ok, 1, { makerFeeRate: MAX_FEE_RATE + 1, takerFeeRate: 0 }), isCode('INVALID_BATCH'));
     assert.throws(run(ok, 1, { makerFeeRate: 0, takerFeeRate: -1 }), isCode('INVALID_BATCH'));
+    assert.throws(run(ok, 1, { makerFeeRate: -11, takerFeeRate: 10 }), isCode('INVALID_BATCH')); // rebate above the taker fee
+    assert.throws(() => batchInputFor(domain, () => ({ ...ethUsdc, makerFeeRate: -11, takerFeeRate: 10 }), [{ marketId: 1, trade: ok }], fees), isCode('INVALID_MARKET'));
+    assert.throws(() => batchInputFor(domain, () => ({ ...ethUsdc, makerFeeRate: -1 }), [{ marketId: 1, trade: ok }], fees), isCode('INVALID_MARKET'));
+  });
+
+  it("turns a negative maker rate into a rebate on the maker's side, capped at the taker's applied rate; a market's own rates win", async () => {
+    const maker = await place(ethUsdc, 31, false, 200_000, 10, 0); // a maker that signs no fee at all
+    const taker = await place(ethUsdc, 32, true, 200_000, 4, 300); // signs at most 300
+    const makerBuy = await place(ethUsdc, 33, true, 200_000, 4, 0);
+    const takerSell = await place(ethUsdc, 34, false, 200_000, 4, 100_000);
+    const fill = (m: SignedOrder, t: SignedOrder, takerIsBuy: boolean): MarketTradeFill => ({ marketId: 1, trade: { makerOrder: m, takerOrder: t, takerIsBuy, priceTicks: 200_000, sizeLots: 4 } });
+    const rebating = { makerFeeRate: -200, takerFeeRate: 500 };
+    const rates = (input: ReturnType<typeof batchInputFor>) => input.fills.map((f) => [f.buyFeeRate, f.sellFeeRate]);
+    // Taker buys at min(500, 300) = 300; the maker (seller) gets a 200 rebate (its signed 0 bounds fees only).
+    assert.deepEqual(rates(batchInputFor(domain, marketOf, [fill(maker, taker, true), fill(makerBuy, takerSell, false)], rebating)), [[300, -200], [-200, 500]]);
+    // A rebate above what the taker pays here is capped at the taker's rate: 300.
+    assert.deepEqual(rates(batchInputFor(domain, marketOf, [fill(maker, taker, true)], { makerFeeRate: -500, takerFeeRate: 500 })), [[300, -300]]);
+    // A taker that pays nothing: no rebate (and never -0).
+    const freeTaker = await place(ethUsdc, 35, true, 200_000, 4, 0);
+    assert.ok(Object.is(batchInputFor(domain, marketOf, [fill(maker, freeTaker, true)], rebating).fills[0]!.sellFeeRate, 0));
+    // The market's own rates override the default ones.
+    const own = (id: number) => (id === 1 ? { ...ethUsdc, makerFeeRate: -100, takerFeeRate: 250 } : marketOf(id));
+    assert.deepEqual(rates(batchInputFor(domain, own, [fill(makerBuy, takerSell, false)], fees)), [[-100, 250]]);
+    // Every produced fill passes the contract's rebate checks.
+    for (const f of batchInputFor(domain, marketOf, [fill(maker, taker, true), fill(makerBuy, takerSell, false)], rebating).fills) {
+      assert.equal(fillFeeError(quoteAmount(f.baseAmount, f.price), f.buyFeeRate ?? 0, f.sellFeeRate ?? 0), undefined);
+    }
+  });
+
+  it('fillFeeRates never yields a rebate the contract would refuse (random rates, bounds and amounts)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: MAX_FEE_RATE }),
+        fc.integer({ min: 0, max: MAX_FEE_RATE }),
+        fc.integer({ min: 0, max: MAX_FEE_RATE }),
+        fc.integer({ min: 0, max: MAX_FEE_RATE }),
+        fc.boolean(),
+        fc.bigInt({ min: 1n, max: (1n << 128n) - 1n }),
+        (taker, makerMag, takerMax, makerMax, takerIsBuy, quote) => {
+          const makerFeeRate = -Math.min(makerMag, taker);
+          const r = fillFeeRates({ makerFeeRate, takerFeeRate: taker }, takerIsBuy, takerMax, makerMax);
+          assert.equal(fillFeeError(quote, r.buyFeeRate, r.sellFeeRate), undefined);
+          const takerRate = takerIsBuy ? r.buyFeeRate : r.sellFeeRate;
+          assert.ok(takerRate >= 0 && takerRate <= takerMax);
+        },
+      ),
+    );
   });
 });
 

@@ -16,6 +16,13 @@ export interface SettlementMarket {
   readonly lotSize: bigint;
   /** Contract price units (quote base units per 1e18 base units) per tick (the engine's price unit). */
   readonly tickSize: bigint;
+  /**
+   * The market's own fee rates (millionths of the quote amount), the same numbers the risk shards charge
+   * (RISK_MARKETS_FILE): taker 0..MAX_FEE_RATE, maker -taker..MAX_FEE_RATE (negative: a maker rebate). Both
+   * or neither; unset: batchInputFor's default fees apply.
+   */
+  readonly makerFeeRate?: number;
+  readonly takerFeeRate?: number;
 }
 
 const UINT128_MAX = (1n << 128n) - 1n;
@@ -39,6 +46,41 @@ export function assertSettlementMarket(m: SettlementMarket): void {
   if ((m.lotSize * m.tickSize) % PRICE_SCALE !== 0n) {
     bad(`lotSize ${m.lotSize} * tickSize ${m.tickSize} is not a multiple of ${PRICE_SCALE}: a 1-lot fill at 1 tick would have an inexact quote amount`);
   }
+  if ((m.makerFeeRate === undefined) !== (m.takerFeeRate === undefined)) bad('makerFeeRate and takerFeeRate go together');
+  if (m.makerFeeRate !== undefined && m.takerFeeRate !== undefined) {
+    const why = feeRatesProblem({ makerFeeRate: m.makerFeeRate, takerFeeRate: m.takerFeeRate });
+    if (why !== undefined) bad(why);
+  }
+}
+
+/**
+ * Why a maker/taker rate pair is unusable, or undefined: taker must be an integer in 0..MAX_FEE_RATE and maker
+ * in -taker..MAX_FEE_RATE (a maker rebate is paid out of the taker fee, so it can never exceed it).
+ */
+export function feeRatesProblem(fees: SettlementFees): string | undefined {
+  const { makerFeeRate: maker, takerFeeRate: taker } = fees;
+  if (!Number.isInteger(taker) || taker < 0 || taker > MAX_FEE_RATE) return `takerFeeRate must be an integer in 0..${MAX_FEE_RATE}, got ${String(taker)}`;
+  if (!Number.isInteger(maker) || maker < -taker || maker > MAX_FEE_RATE) {
+    return `makerFeeRate must be an integer in -takerFeeRate..${MAX_FEE_RATE} (${-taker}..${MAX_FEE_RATE}: a rebate never exceeds the taker fee), got ${String(maker)}`;
+  }
+  return undefined;
+}
+
+/**
+ * The signed rates of one fill's buy and sell side: the taker pays min(takerFeeRate, its maxFeeRate); the maker
+ * pays min(makerFeeRate, its maxFeeRate), or for a negative makerFeeRate is paid a rebate at
+ * min(-makerFeeRate, the taker's rate), so the rebate never exceeds the taker's fee in the fill (equal rates
+ * give floor(q * r / 1e6) <= floor(q * t / 1e6)), which the contract requires.
+ */
+export function fillFeeRates(fees: SettlementFees, takerIsBuy: boolean, takerMaxFeeRate: number, makerMaxFeeRate: number): { buyFeeRate: number; sellFeeRate: number } {
+  const taker = Math.min(fees.takerFeeRate, takerMaxFeeRate);
+  let maker: number;
+  if (fees.makerFeeRate >= 0) maker = Math.min(fees.makerFeeRate, makerMaxFeeRate);
+  else {
+    const rebate = Math.min(-fees.makerFeeRate, taker);
+    maker = rebate === 0 ? 0 : -rebate;
+  }
+  return takerIsBuy ? { buyFeeRate: taker, sellFeeRate: maker } : { buyFeeRate: maker, sellFeeRate: taker };
 }
 
 /** A market's lot and tick as the API and the catalogue state them: decimal strings in whole tokens. */
@@ -228,7 +270,7 @@ export interface MarketTradeFill {
   readonly trade: TradeFill;
 }
 
-/** Configured fee rates, millionths of the quote amount (each 0..MAX_FEE_RATE). */
+/** Configured fee rates, millionths of the quote amount: taker 0..MAX_FEE_RATE, maker -taker..MAX_FEE_RATE. */
 export interface SettlementFees {
   readonly makerFeeRate: number;
   readonly takerFeeRate: number;
@@ -260,8 +302,9 @@ export function assertTradeFill(market: SettlementMarket, trade: TradeFill): voi
  * settleBatch input for trades of any markets. Fill i of the result is fills[i] (a contract error's fill
  * index points back into `fills`). Orders are listed once each, in order of first use, keyed by their
  * EIP-712 hash: a resting order filled by several trades appears once (the contract requires it). The buy
- * order is the taker's when takerIsBuy, else the maker's; the taker is charged takerFeeRate and the maker
- * makerFeeRate, each capped at that order's signed maxFeeRate.
+ * order is the taker's when takerIsBuy, else the maker's. Each fill's rates are fillFeeRates of its market's
+ * own rates (SettlementMarket.makerFeeRate / takerFeeRate) or, for a market without them, of `fees`: a
+ * negative maker rate becomes a rebate in the fill.
  * Throws ChainError: INVALID_MARKET (no or a bad market config), INVALID_FILL (see assertTradeFill),
  * INVALID_BATCH (fee rates), INVALID_ORDER.
  */
@@ -271,11 +314,8 @@ export function batchInputFor(
   fills: readonly MarketTradeFill[],
   fees: SettlementFees,
 ): BatchInput {
-  for (const [name, rate] of [['makerFeeRate', fees.makerFeeRate], ['takerFeeRate', fees.takerFeeRate]] as const) {
-    if (!Number.isInteger(rate) || rate < 0 || rate > MAX_FEE_RATE) {
-      throw new ChainError('INVALID_BATCH', `${name} must be an integer in 0..${MAX_FEE_RATE}, got ${String(rate)}`);
-    }
-  }
+  const feeProblem = feeRatesProblem(fees);
+  if (feeProblem !== undefined) throw new ChainError('INVALID_BATCH', feeProblem);
   const markets = new Map<number, SettlementMarket>();
   const marketFor = (marketId: number): SettlementMarket => {
     let m = markets.get(marketId);
@@ -312,15 +352,9 @@ export function batchInputFor(
     }
     const { baseAmount, price } = fillAmounts(market, trade.priceTicks, trade.sizeLots);
     const [buy, sell] = trade.takerIsBuy ? [trade.takerOrder, trade.makerOrder] : [trade.makerOrder, trade.takerOrder];
-    const [buyRate, sellRate] = trade.takerIsBuy ? [fees.takerFeeRate, fees.makerFeeRate] : [fees.makerFeeRate, fees.takerFeeRate];
-    return {
-      buyOrder: indexOf(buy),
-      sellOrder: indexOf(sell),
-      baseAmount,
-      price,
-      buyFeeRate: Math.min(buyRate, buy.maxFeeRate),
-      sellFeeRate: Math.min(sellRate, sell.maxFeeRate),
-    };
+    const rates = market.makerFeeRate !== undefined && market.takerFeeRate !== undefined ? { makerFeeRate: market.makerFeeRate, takerFeeRate: market.takerFeeRate } : fees;
+    const { buyFeeRate, sellFeeRate } = fillFeeRates(rates, trade.takerIsBuy, trade.takerOrder.maxFeeRate, trade.makerOrder.maxFeeRate);
+    return { buyOrder: indexOf(buy), sellOrder: indexOf(sell), baseAmount, price, buyFeeRate, sellFeeRate };
   });
   return { domain, orders, fills: batchFills };
 }

@@ -227,10 +227,6 @@ export function quoteAmount(baseAmount: bigint, price: bigint): bigint {
   return notional / PRICE_SCALE;
 }
 
-/** Fee of one side of a fill: quote * rate / FEE_RATE_SCALE, rounded down (as the contract does). */
-export function feeAmount(quote: bigint, feeRate: number): bigint {
-  return (quote * BigInt(feeRate)) / 1_000_000n;
-}
 
 const UINT128_MAX = (1n << 128n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;

@@ -13,7 +13,8 @@ const times = new Map([[10n, 1_700_000_000n]]);
 let index = 0;
 const log = (eventName: string, args: Record<string, unknown>): ContractLog => ({ eventName, args, blockNumber: 10n, logIndex: index++ });
 
-const u128 = (x: bigint): string => x.toString(16).padStart(32, '0');
+// Two's complement: a negative fee (a maker rebate) is how FillsSettled carries it.
+const u128 = (x: bigint): string => BigInt.asUintN(128, x).toString(16).padStart(32, '0');
 function fill(buyer: string, seller: string, baseIdx: number, quoteIdx: number, base: bigint, quote: bigint, buyFee: bigint, sellFee: bigint): string {
   return `${buyer.slice(2)}${seller.slice(2)}${baseIdx.toString(16).padStart(2, '0')}${quoteIdx.toString(16).padStart(2, '0')}${u128(base)}${u128(quote)}${u128(buyFee)}${u128(sellFee)}`;
 }
@@ -30,6 +31,20 @@ describe('event mapper', () => {
       { type: 'settled', account: B, token: BASE, received: 3n, paid: 6n, fees: 0n },
       { type: 'settled', account: B, token: QUOTE, received: 120n, paid: 60n, fees: 2n },
     ]);
+  });
+
+  it('maps a negative (rebate) fee to what the side received: fees stay what it was charged', () => {
+    // Fill 1: A buys 5 for 100, pays a 3 fee; B, the maker, gets a 2 rebate. Fill 2: B buys as the maker with a 1 rebate.
+    const fills = `0x${fill(A, B, 0, 1, 5n, 100n, 3n, -2n)}${fill(B, A, 0, 1, 3n, 60n, -1n, 1n)}` as const;
+    assert.deepEqual(settledPerAccount([BASE, QUOTE], fills).events, [
+      { type: 'settled', account: A, token: BASE, received: 5n, paid: 3n, fees: 0n },
+      { type: 'settled', account: A, token: QUOTE, received: 60n, paid: 100n, fees: 4n },
+      { type: 'settled', account: B, token: BASE, received: 3n, paid: 5n, fees: 0n },
+      { type: 'settled', account: B, token: QUOTE, received: 103n, paid: 60n, fees: 0n },
+    ]);
+    // The largest rebate an int128 field can carry decodes as a rebate, not as a 2^128 - 1 fee.
+    const aq = settledPerAccount([BASE, QUOTE], `0x${fill(A, B, 0, 1, 1n, 1n, -(1n << 127n), 0n)}`).events.find((e) => e.account === A && e.token === QUOTE);
+    assert.deepEqual(aq, { type: 'settled', account: A, token: QUOTE, received: 1n << 127n, paid: 1n, fees: 0n });
   });
 
   it('refuses a fills blob that is not whole entries or names a token outside the batch', () => {
@@ -122,6 +137,12 @@ describe('skipped fills', () => {
       { type: 'settlementSkipped', account: B, token: QUOTE, received: 600_000_000n, paid: 0n, fees: 600_000n },
     ]);
     assert.throws(() => skippedPerAccount(batch, [2n]), isMapping('MALFORMED_LOG'));
+    // A skipped fill with a maker rebate (signed rate): the rebate it would have paid comes back as received.
+    const rebating: DecodedBatch = { ...batch, fills: [{ ...batch.fills[1]!, buyFeeRate: 2_000, sellFeeRate: -1_500 }] };
+    assert.deepEqual(skippedPerAccount(rebating, [0n]).filter((e) => e.token === QUOTE), [
+      { type: 'settlementSkipped', account: A, token: QUOTE, received: 0n, paid: 600_000_000n, fees: 1_200_000n },
+      { type: 'settlementSkipped', account: B, token: QUOTE, received: 600_900_000n, paid: 0n, fees: 0n },
+    ]);
     assert.throws(() => skippedPerAccount(batch, ['1']), isMapping('MALFORMED_LOG'));
   });
 

@@ -1,6 +1,6 @@
 // Contract logs -> the risk ledger's chain events. Pure: no RPC, no clock. What the mapping needs from the
 // chain besides the logs (block times, the withdrawal requests pending before the range) arrives as input.
-import { feeAmount, quoteAmount, type DecodedBatch } from '@parallax/chain';
+import { quoteAmount, signedFee, type DecodedBatch } from '@parallax/chain';
 import type { ChainEvent } from '@parallax/contracts';
 
 type Hex = `0x${string}`;
@@ -30,7 +30,10 @@ export interface MappedRange {
 /** `${account}:${token}`, both lower-case. */
 export const pairKey = (account: string, token: string): string => `${account.toLowerCase()}:${token.toLowerCase()}`;
 
-/** One FillsSettled entry: buyer | seller | baseIdx | quoteIdx | base | quote | buyFee | sellFee (106 bytes). */
+/**
+ * One FillsSettled entry: buyer 20 | seller 20 | baseIdx 1 | quoteIdx 1 | u128 base | u128 quote | int128 buyFee |
+ * int128 sellFee (106 bytes; a negative fee is a maker rebate paid to that side).
+ */
 export const SETTLED_FILL_BYTES = 106;
 
 export class MappingError extends Error {
@@ -190,6 +193,7 @@ export function settledPerAccount(tokensArg: unknown, fillsArg: unknown): { even
   if (bytes.length % SETTLED_FILL_BYTES !== 0) throw new MappingError('MALFORMED_LOG', `fills of ${bytes.length} bytes is not a whole number of ${SETTLED_FILL_BYTES}-byte entries`);
   const acc = new Netting();
   const u128 = (off: number): bigint => BigInt(`0x${bytes.subarray(off, off + 16).toString('hex')}`);
+  const i128 = (off: number): bigint => BigInt.asIntN(128, u128(off));
   const fills = bytes.length / SETTLED_FILL_BYTES;
   for (let f = 0; f < fills; f++) {
     const o = f * SETTLED_FILL_BYTES;
@@ -200,8 +204,8 @@ export function settledPerAccount(tokensArg: unknown, fillsArg: unknown): { even
     if (base === undefined || quote === undefined) throw new MappingError('MALFORMED_LOG', `fill ${f} names a token index outside the batch's ${tokens.length} tokens`);
     const baseAmount = u128(o + 42);
     const quoteAmount = u128(o + 58);
-    const buyFee = u128(o + 74);
-    const sellFee = u128(o + 90);
+    const buyFee = i128(o + 74);
+    const sellFee = i128(o + 90);
     acc.fill(buyer, seller, base, quote, baseAmount, quoteAmount, buyFee, sellFee);
   }
   return { events: acc.events('settled'), fills };
@@ -211,18 +215,24 @@ export function settledPerAccount(tokensArg: unknown, fillsArg: unknown): { even
 class Netting {
   private readonly acc = new Map<string, { account: Hex; token: Hex; received: bigint; paid: bigint; fees: bigint }>();
 
-  /** The buyer receives base and pays quote plus its fee; the seller pays base and receives quote, paying its fee. */
+  /**
+   * The buyer receives base and pays quote plus its fee; the seller pays base and receives quote, paying its fee.
+   * A fee is signed: a negative one is a maker rebate, which the side received (the risk ledger books a
+   * rebate as an unsettled receipt, so it settles as `received`, and `fees` stays what the side was charged).
+   */
   fill(buyer: Hex, seller: Hex, base: Hex, quote: Hex, baseAmount: bigint, quoteAmount: bigint, buyFee: bigint, sellFee: bigint): void {
     const bb = this.entry(buyer, base);
     bb.received += baseAmount;
     const bq = this.entry(buyer, quote);
     bq.paid += quoteAmount;
-    bq.fees += buyFee;
+    if (buyFee < 0n) bq.received -= buyFee;
+    else bq.fees += buyFee;
     const sb = this.entry(seller, base);
     sb.paid += baseAmount;
     const sq = this.entry(seller, quote);
     sq.received += quoteAmount;
-    sq.fees += sellFee;
+    if (sellFee < 0n) sq.received -= sellFee;
+    else sq.fees += sellFee;
   }
 
   events<T extends 'settled' | 'settlementSkipped'>(type: T): { type: T; account: Hex; token: Hex; received: bigint; paid: bigint; fees: bigint }[] {
@@ -260,8 +270,8 @@ export function skippedPerAccount(batch: DecodedBatch, indexes: readonly unknown
       lower(buy.quoteToken, 'quoteToken'),
       f.baseAmount,
       quote,
-      feeAmount(quote, f.buyFeeRate),
-      feeAmount(quote, f.sellFeeRate),
+      signedFee(quote, f.buyFeeRate),
+      signedFee(quote, f.sellFeeRate),
     );
   }
   return acc.events('settlementSkipped');

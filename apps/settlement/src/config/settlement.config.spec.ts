@@ -151,6 +151,25 @@ describe('loadSettlementConfig', () => {
     rejects(() => loadSettlementConfig(env({ TAKER_FEE_RATE: '-1' })), 'TAKER_FEE_RATE');
   });
 
+  it('takes a negative MAKER_FEE_RATE (a rebate) down to -TAKER_FEE_RATE, and refuses a rebate above the taker fee', () => {
+    assert.deepEqual(loadSettlementConfig(env({ MAKER_FEE_RATE: '-100', TAKER_FEE_RATE: '100' })).fees, { makerFeeRate: -100, takerFeeRate: 100 });
+    rejects(() => loadSettlementConfig(env({ MAKER_FEE_RATE: '-101', TAKER_FEE_RATE: '100' })), 'MAKER_FEE_RATE', /TAKER_FEE_RATE/);
+    rejects(() => loadSettlementConfig(env({ MAKER_FEE_RATE: '-1' })), 'MAKER_FEE_RATE');
+    rejects(() => loadSettlementConfig(env({ MAKER_FEE_RATE: '-100001', TAKER_FEE_RATE: '100000' })), 'MAKER_FEE_RATE');
+  });
+
+  it("reads a market's own fee rates (the risk shards' market list format) and refuses a rebate above its taker fee", () => {
+    const riskFormat = [market(1, { baseToken: A2.toLowerCase(), makerFeeRate: -50, takerFeeRate: 200 }), market(2, { baseToken: A1 })];
+    const c = loadSettlementConfig(env({ SETTLEMENT_MARKETS: JSON.stringify(riskFormat) }));
+    assert.equal(c.markets.get(1)?.makerFeeRate, -50);
+    assert.equal(c.markets.get(1)?.takerFeeRate, 200);
+    assert.equal('makerFeeRate' in (c.markets.get(2) ?? {}), false);
+    assert.deepEqual(parseSettlementMarkets(formatSettlementMarkets(c.markets.values())), c.markets);
+    rejects(() => loadSettlementConfig(env({ SETTLEMENT_MARKETS: JSON.stringify([market(1, { makerFeeRate: -201, takerFeeRate: 200 })]) })), 'SETTLEMENT_MARKETS', /rebate/);
+    rejects(() => loadSettlementConfig(env({ SETTLEMENT_MARKETS: JSON.stringify([market(1, { makerFeeRate: -1 })]) })), 'SETTLEMENT_MARKETS', /together/);
+    rejects(() => loadSettlementConfig(env({ SETTLEMENT_MARKETS: JSON.stringify([market(1, { makerFeeRate: 0.5, takerFeeRate: 1 })]) })), 'SETTLEMENT_MARKETS');
+  });
+
   it('refuses BATCH_MAX_GAS over the 16,777,216 per-transaction cap', () => {
     rejects(() => loadSettlementConfig(env({ BATCH_MAX_GAS: '16777217' })), 'BATCH_MAX_GAS');
   });

@@ -61,8 +61,11 @@ const schema = z.object({
   /** JSON list of SettlementMarket: [{ marketId, baseToken, quoteToken, lotSize, tickSize }] (amounts as strings). */
   SETTLEMENT_MARKETS_FILE: z.string().min(1).optional(),
   SETTLEMENT_MARKETS: z.string().min(1).optional(),
-  /** Fee rates in millionths of the quote amount, each capped at the order's signed maxFeeRate. */
-  MAKER_FEE_RATE: int(0, MAX_FEE_RATE).default(0),
+  /**
+   * Default fee rates in millionths of the quote amount for markets whose entry has no rates of its own, each
+   * capped at the order's signed maxFeeRate. A negative maker rate (down to -TAKER_FEE_RATE) is a rebate.
+   */
+  MAKER_FEE_RATE: int(-MAX_FEE_RATE, MAX_FEE_RATE).default(0),
   TAKER_FEE_RATE: int(0, MAX_FEE_RATE).default(0),
   /** A batch closes at this many fills... */
   BATCH_MAX_FILLS: int(1, 5_000).default(500),
@@ -130,6 +133,9 @@ const marketSchema = z.object({
   quoteToken: address,
   lotSize: z.union([z.string().regex(/^\d{1,39}$/), z.number().int().positive()]).transform((v) => BigInt(v)),
   tickSize: z.union([z.string().regex(/^\d{1,39}$/), z.number().int().positive()]).transform((v) => BigInt(v)),
+  /** The market's own rates (RISK_MARKETS_FILE's entries carry them: the same file can serve both services). */
+  makerFeeRate: z.number().int().min(-MAX_FEE_RATE).max(MAX_FEE_RATE).optional(),
+  takerFeeRate: z.number().int().min(0).max(MAX_FEE_RATE).optional(),
 });
 
 /** Parses the settlement market list (JSON array, or `{ "markets": [...] }`); every problem names its path. */
@@ -147,7 +153,13 @@ export function parseSettlementMarkets(json: string, variable = 'SETTLEMENT_MARK
   }
   const out = new Map<number, SettlementMarket>();
   const problems: string[] = [];
-  for (const m of parsed.data) {
+  for (const { makerFeeRate, takerFeeRate, ...units } of parsed.data) {
+    // Rates only when given (an absent pair means "the default MAKER_/TAKER_FEE_RATE").
+    const m: SettlementMarket = {
+      ...units,
+      ...(makerFeeRate === undefined ? {} : { makerFeeRate }),
+      ...(takerFeeRate === undefined ? {} : { takerFeeRate }),
+    };
     if (out.has(m.marketId)) problems.push(`${variable}: market ${m.marketId} is listed twice`);
     try {
       assertSettlementMarket(m);
@@ -169,6 +181,8 @@ export function formatSettlementMarkets(markets: Iterable<SettlementMarket>): st
       quoteToken: m.quoteToken,
       lotSize: m.lotSize.toString(),
       tickSize: m.tickSize.toString(),
+      ...(m.makerFeeRate === undefined ? {} : { makerFeeRate: m.makerFeeRate }),
+      ...(m.takerFeeRate === undefined ? {} : { takerFeeRate: m.takerFeeRate }),
     })),
   );
 }
@@ -194,6 +208,11 @@ export function loadSettlementConfig(env: NodeJS.ProcessEnv = process.env): Sett
     }
   } else {
     throw new ConfigError(['SETTLEMENT_MARKETS: required (or SETTLEMENT_MARKETS_FILE): which tokens, lot and tick each market settles in']);
+  }
+  if (e.MAKER_FEE_RATE < -e.TAKER_FEE_RATE) {
+    throw new ConfigError([
+      `MAKER_FEE_RATE: ${e.MAKER_FEE_RATE} is a rebate above TAKER_FEE_RATE ${e.TAKER_FEE_RATE}: a maker rebate is paid out of the taker fee, so MAKER_FEE_RATE must be in -TAKER_FEE_RATE..${MAX_FEE_RATE}`,
+    ]);
   }
   return {
     ...kafkaSettingsFrom(e),

@@ -3,7 +3,8 @@
 //   <DEPLOY_DIR>/settlement.env   SETTLEMENT_ADDRESS, SETTLEMENT_DEPLOY_BLOCK, CHAIN_ID, OPERATOR_PRIVATE_KEY
 //   <DEPLOY_DIR>/markets.json     SETTLEMENT_MARKETS_FILE
 //   <DEPLOY_DIR>/risk-markets.json  RISK_MARKETS_FILE (apps/risk: the same markets with their fee rates, 0 here as
-//                                   settlement's and the gateway's MAKER_/TAKER_FEE_RATE defaults)
+//                                   the gateway's MAKER_/TAKER_FEE_RATE defaults; the compose settlement service
+//                                   reads this file too, so both charge the same per-market rates)
 // The keys are anvil's well-known dev accounts: this is for a chain that holds nothing of value, never a real
 // one (a real chain is configured, not deployed to: see docs/operations.md). Re-running it against the same
 // chain reuses the deployment when the contract is still there (a restarted anvil has lost it: deploy again).
@@ -31,7 +32,7 @@ const RISK_MARKETS_FILE = 'risk-markets.json';
 /** apps/risk's market list (RISK_MARKETS_FILE): lower-case addresses, sizes as decimal strings, fee rates. */
 function formatRiskMarkets(markets: readonly SettlementMarket[]): string {
   return JSON.stringify(
-    markets.map((m) => ({ marketId: m.marketId, baseToken: m.baseToken.toLowerCase(), quoteToken: m.quoteToken.toLowerCase(), lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString(), makerFeeRate: 0, takerFeeRate: 0 })),
+    markets.map((m) => ({ marketId: m.marketId, baseToken: m.baseToken.toLowerCase(), quoteToken: m.quoteToken.toLowerCase(), lotSize: m.lotSize.toString(), tickSize: m.tickSize.toString(), makerFeeRate: m.makerFeeRate ?? 0, takerFeeRate: m.takerFeeRate ?? 0 })),
   );
 }
 

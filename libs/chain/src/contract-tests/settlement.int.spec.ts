@@ -19,7 +19,8 @@ import {
 import { settlementAbi, testTokenAbi } from '../generated/contracts.js';
 import { quirkyTokenAbi, quirkyTokenBytecode } from '../generated/test-contracts.js';
 import { startLocalChain, type LocalChain } from '../local.js';
-import { feeAmount, hashOrder, orderTypedData, quoteAmount, settlementDomain, signOrder } from '../order.js';
+import { feeAmount, rebateAmount } from '../fees.js';
+import { hashOrder, orderTypedData, quoteAmount, settlementDomain, signOrder } from '../order.js';
 import {
   ONE,
   PRICE,
@@ -771,6 +772,101 @@ describe('settleBatch: revert paths', () => {
     assert.throws(() => encodeBatch({ domain: lc.domain, orders: [buy, buy, sell], fills: oneFill }), { code: 'DUPLICATE_ORDER' });
     assert.throws(() => encodeBatch({ domain: lc.domain, orders: [buy, sell], fills: [] }), { code: 'INVALID_BATCH' });
     assert.equal(fillBytes, 44);
+  });
+});
+
+describe('settleBatch: maker rebates (negative fill rates)', () => {
+  /** A fill of `quote` quote base units at PRICE (base = quote * 1e18 / PRICE, exact for PRICE = 2e9). */
+  const fillOf = (quote: bigint, buyFeeRate: number, sellFeeRate: number) => ({ buyOrder: 0, sellOrder: 1, baseAmount: (quote * ONE) / PRICE, price: PRICE, buyFeeRate, sellFeeRate });
+  async function pair(buyMax: number, sellMax: number, buyerQuote = 100_000_000_000n) {
+    const now = await chainNow(lc);
+    const buyer = await trader(0n, buyerQuote);
+    const seller = await trader(10n * ONE, 0n);
+    const buy = await signed(lc, buyer, now, { isBuy: true, size: 10n * ONE, maxFeeRate: buyMax });
+    const sell = await signed(lc, seller, now, { isBuy: false, size: 10n * ONE, maxFeeRate: sellMax });
+    const pos = encodeBatch({ domain: lc.domain, orders: [buy, sell], fills: [fillOf(2n, 0, 0)] }).orderPosition;
+    return { buyer, seller, buy, sell, buyIdx: BigInt(pos[0]!), sellIdx: BigInt(pos[1]!) };
+  }
+
+  test('a rebate on either side is paid out of the same fill\'s fee: exact balances, signed FillsSettled fees, FeesCollected net', async () => {
+    // The maker signed a 0 fee bound: a rebate costs it nothing, so the bound does not limit it.
+    const { buyer, seller, buy, sell } = await pair(1_000, 0);
+    const q1 = 3_000_000_001n; // odd: both floors drop dust
+    const q2 = 1_234_567n;
+    const feeBefore = await balanceOf(lc, QUOTE, lc.feeRecipient);
+    const { receipt, batchId } = await settle(lc, [buy, sell], [fillOf(q1, 1_000, -250), fillOf(q2, 1_000, -1_000)]);
+    const fee1 = feeAmount(q1, 1_000);
+    const reb1 = rebateAmount(q1, -250);
+    const fee2 = feeAmount(q2, 1_000);
+    const reb2 = rebateAmount(q2, -1_000);
+    assert.equal(reb1, 750_000n);
+    assert.equal(reb2, fee2); // equal rates: the rebate is the whole fee
+    assert.equal(await balanceOf(lc, QUOTE, buyer.address), 100_000_000_000n - q1 - fee1 - q2 - fee2);
+    assert.equal(await balanceOf(lc, QUOTE, seller.address), q1 + reb1 + q2 + reb2);
+    assert.equal(await balanceOf(lc, QUOTE, lc.feeRecipient), feeBefore + fee1 - reb1 + fee2 - reb2);
+    const events = parseSettlementEvents(receipt.logs);
+    const collected = events.flatMap((e) => (e.eventName === 'FeesCollected' ? [e.args] : []));
+    assert.deepEqual(collected, [{ batchId, token: QUOTE, recipient: lc.feeRecipient, amount: fee1 - reb1 + fee2 - reb2 }]);
+    const ev = events.find((e) => e.eventName === 'FillsSettled');
+    assert.ok(ev?.eventName === 'FillsSettled' && ev.args.tokens !== undefined && ev.args.fills !== undefined);
+    const entries = decodeFillsSettled(ev.args.tokens, ev.args.fills);
+    assert.deepEqual(entries.map((e) => [e.buyFee, e.sellFee]), [[fee1, -reb1], [fee2, -reb2]]);
+    // An observer reconciles: per token, the entries' fees sum to FeesCollected.
+    assert.equal(entries.reduce((a, e) => a + e.buyFee + e.sellFee, 0n), collected[0]!.amount);
+
+    // The buy side as the maker: the buyer pays quote - rebate, the seller quote - fee.
+    const other = await pair(0, 2_000);
+    const q = 777_777_777n;
+    await settle(lc, [other.buy, other.sell], [fillOf(q, -2_000, 2_000)]);
+    assert.equal(await balanceOf(lc, QUOTE, other.buyer.address), 100_000_000_000n - q + rebateAmount(q, -2_000));
+    assert.equal(await balanceOf(lc, QUOTE, other.seller.address), q - feeAmount(q, 2_000));
+  });
+
+  test('a buyer whose rebate covers the shortfall is not skipped (funds are checked against quote + fee - rebate)', async () => {
+    const q = 1_000_000_000n;
+    const rebate = rebateAmount(q, -500);
+    const { buyer, buy, sell } = await pair(0, 1_000, q - rebate);
+    const { receipt } = await settle(lc, [buy, sell], [fillOf(q, -500, 1_000)]);
+    assert.deepEqual(skippedFillsOf(receipt, lc.settlement), []);
+    assert.equal(await balanceOf(lc, QUOTE, buyer.address), 0n);
+    // One base unit of quote less and the same fill is skipped.
+    const short = await pair(0, 1_000, q - rebate - 1n);
+    const r2 = await settle(lc, [short.buy, short.sell], [fillOf(q, -500, 1_000)]);
+    assert.deepEqual(skippedFillsOf(r2.receipt, lc.settlement), [0]);
+  });
+
+  test('hostile: a rebate above the other side\'s fee reverts RebateExceedsFee, naming the fill, order, rebate and fee', async () => {
+    const { buy, sell, buyIdx, sellIdx } = await pair(1_000, 1_000);
+    const q = 1_000_000n;
+    // The second fill is the bad one: 101 > 100.
+    await expectRevert(settle(lc, [buy, sell], [fillOf(q, 100, -100), fillOf(q, 100, -101)]), 'RebateExceedsFee', [1n, sellIdx, 101n, 100n]);
+    await expectRevert(settle(lc, [buy, sell], [fillOf(q, -101, 100)]), 'RebateExceedsFee', [0n, buyIdx, 101n, 100n]);
+    // A rebate on a fill whose other side pays no fee.
+    await expectRevert(settle(lc, [buy, sell], [fillOf(q, 0, -1)]), 'RebateExceedsFee', [0n, sellIdx, 1n, 0n]);
+    // Rounding edges: at quote 1999 a 1000 fee is 1 (1.999) and a 1001 rebate 2 (2.000999): refused, though
+    // the rates differ by one; at quote 999 both round to 0 and the fill stands (nothing moves in fees).
+    await expectRevert(settle(lc, [buy, sell], [fillOf(1_999n, 1_000, -1_001)]), 'RebateExceedsFee', [0n, sellIdx, 2n, 1n]);
+    const feeBefore = await balanceOf(lc, QUOTE, lc.feeRecipient);
+    await settle(lc, [buy, sell], [fillOf(998n, 1_000, -1_001)]);
+    assert.equal(await balanceOf(lc, QUOTE, lc.feeRecipient), feeBefore);
+  });
+
+  test('hostile: rebates on both sides revert RebateOnBothSides, even when both round to nothing', async () => {
+    const { buy, sell } = await pair(1_000, 1_000);
+    await expectRevert(settle(lc, [buy, sell], [fillOf(2n, -1, -1)]), 'RebateOnBothSides', [0n]);
+    await expectRevert(settle(lc, [buy, sell], [fillOf(2n, 10, 10), fillOf(10_000_000n, -100, -100)]), 'RebateOnBothSides', [1n]);
+  });
+
+  test('hostile: a huge negative rate in raw calldata is still bounded by the fee; a fee rate keeps its signed bound', async () => {
+    const { buy, sell, sellIdx, buyIdx } = await pair(100_000, 50);
+    const enc = encodeBatch({ domain: lc.domain, orders: [buy, sell], fills: [fillOf(1_000_000n, 100_000, 0)] });
+    const fillAt = headerBytes + enc.tokens.length * tokenBytes + 2 * orderBytes;
+    // sellRate = int32 min (-2^31): the rebate would be 2^31 per 1e6 of quote.
+    await expectRevert(settleRaw(lc, patch(enc.data, fillAt + 40, '80000000')), 'RebateExceedsFee', [0n, sellIdx, (1_000_000n * 2n ** 31n) / 1_000_000n, 100_000n]);
+    // A positive rate above the seller's signed 50 is still FeeRateExceeded (a sign bit is not a loophole).
+    await expectRevert(settleRaw(lc, patch(enc.data, fillAt + 40, '00000033')), 'FeeRateExceeded', [0n, sellIdx]);
+    // 0x7fffffff is the largest positive int32: above MAX_FEE_RATE.
+    await expectRevert(settleRaw(lc, patch(enc.data, fillAt + 36, '7fffffff')), 'FeeRateExceeded', [0n, buyIdx]);
   });
 });
 

@@ -77,8 +77,10 @@ const actionWithSkips: fc.Arbitrary<Action> = fc.oneof(...ACTIONS, {
 /**
  * The chain's records of one trade skipped for lack of funds, as the watcher nets them per account and token
  * (buyer: received base, paid quote + its fee; seller: paid base, received quote, paid its fee), or null if
- * the ledger's unsettled amounts no longer cover them (settlements took them). Only trades of market 2: the
- * contract has no maker rebates, so a rebated fill (market 1) has no chain record to model.
+ * the ledger's unsettled amounts no longer cover them (settlements took them). Only trades of market 2 (no
+ * rebate): the watcher maps a skipped fill's rebate into `received`, which reverseSkipped takes back through
+ * the shard's fill flow rather than its fee total (balances and per-shard conservation are exact; the split
+ * between flow and fees is not), so the cross-shard "flows sum to zero" law is not asserted for them.
  */
 function skipOf(x: SingleProcessExchange, pick: number): Extract<RiskCommand, { type: 'settlementSkipped' }>[] | null {
   const trades = x.trades.filter((t) => t.marketId === 2);

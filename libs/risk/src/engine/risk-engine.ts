@@ -7,6 +7,7 @@
 // report from the book consumes (trade) or releases (done, rejected, self-trade decrement) that hold; chain
 // events add (deposit), reserve (withdrawal request) or remove (executed withdrawal) funds. Each order's hold
 // is always holdFor(order, remaining lots), so "holds == what open orders can still cost" is structural.
+import { feeAmount, rebateAmount } from '@parallax/chain/fees';
 import type { BookEvent, CancelOrder, PlaceOrder } from '@parallax/order-book';
 import { CommandType, OrderType, Side, TimeInForce } from '@parallax/order-book';
 import { RiskError } from './errors.js';
@@ -846,9 +847,12 @@ export class RiskEngine {
     const quote = lotsBig * BigInt(priceTicks) * m.quotePerLotTick;
     const base = lotsBig * m.def.lotSize;
     const rate = isMaker ? m.def.makerFeeRate : m.def.takerFeeRate;
-    // The contract's rounding: fee = quote * rate / 1e6 rounded down (in the trader's favour).
-    const fee = rate > 0 ? (quote * BigInt(rate)) / FEE_SCALE : 0n;
-    const rebate = rate < 0 ? (quote * BigInt(-rate)) / FEE_SCALE : 0n;
+    // The contract's own rounding (libs/chain fees.ts, shared with settlement and the chain watcher): fee =
+    // floor(quote * rate / 1e6) for rate >= 0, rebate = floor(quote * -rate / 1e6) for rate < 0. Settlement
+    // puts the same rates in the fill (a maker rebate is capped at the taker's rate, which an order accepted
+    // here always pays in full: its maxFeeRate is at least minFeeBound), so the chain moves the same amounts.
+    const fee = feeAmount(quote, rate);
+    const rebate = rebateAmount(quote, rate);
     const remaining = o.remainingLots - lots;
     const newHold = remaining === 0 ? 0n : holdFor(m, o.isBuy, o.priceTicks, remaining);
     const consumed = o.hold - newHold;
