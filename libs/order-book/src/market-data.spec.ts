@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { candlesFrom, candleStart, foldTrade, MINUTE_MS, type Candle } from './index.js';
+import { candlesFrom, candleStart, foldTrade, MINUTE_MS, Side, tradeRecord, type Candle } from './index.js';
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
@@ -19,6 +19,13 @@ function fold(trades: readonly { ts: number; price: number; size: number }[], pe
   }
   return out;
 }
+
+describe('trade records', () => {
+  it('keep every field of the trade event but its type tag', () => {
+    const t = { seq: 9, ts: 1_000, makerOrderId: 1, makerAccountId: 2, takerOrderId: 3, takerAccountId: 4, takerSide: Side.Sell, price: 100, size: 7 };
+    assert.deepEqual(tradeRecord({ type: 'trade', ...t }), t);
+  });
+});
 
 describe('candles', () => {
   it('puts a trade in the period holding it: the last ms of a period and the first of the next are apart', () => {

@@ -1,6 +1,25 @@
-// OHLCV candles folded from a market's trades, in the book's integer units: prices in ticks, volume in lots of
-// the base asset (the traded size, not its notional). One-minute candles are what the gateway keeps in memory
-// and the projector stores; longer periods (5m .. 1d) are merged from them. Pure: the callers keep the candles.
+// A market's public data as the gateway (in memory) and the projector (in PostgreSQL) fold it from the engine's
+// events: trade records, and OHLCV candles in the book's integer units: prices in ticks, volume in lots of the
+// base asset (the traded size, not its notional). One-minute candles are what both keep; longer periods
+// (5m .. 1d) are merged from them. Pure: the callers keep what they fold.
+import type { TradeEvent } from './events.js';
+
+/** A trade as the read models keep it: the engine's trade event without its type tag. */
+export type TradeRecord = Omit<TradeEvent, 'type'>;
+
+export function tradeRecord(e: TradeEvent): TradeRecord {
+  return {
+    seq: e.seq,
+    ts: e.ts,
+    price: e.price,
+    size: e.size,
+    takerSide: e.takerSide,
+    makerOrderId: e.makerOrderId,
+    takerOrderId: e.takerOrderId,
+    makerAccountId: e.makerAccountId,
+    takerAccountId: e.takerAccountId,
+  };
+}
 
 export const MINUTE_MS = 60_000;
 

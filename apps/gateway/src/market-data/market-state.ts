@@ -3,11 +3,12 @@
 // candles. Pure and synchronous: the event consumer feeds it, REST and WebSocket read it. It is as fresh as
 // the events this gateway has consumed (eventually consistent with the engine, usually milliseconds behind);
 // a projector into PostgreSQL replaces the order and trade history part once it exists.
-import { candlesFrom, candleStart, doneReasonName, foldTrade, rejectReasonName, CommandType, OrderType, Side, TimeInForce, type BookEvent, type Candle } from '@parallax/order-book';
+import { candlesFrom, candleStart, doneReasonName, foldTrade, rejectReasonName, tradeRecord, CommandType, OrderType, Side, TimeInForce, type BookEvent, type Candle, type TradeRecord } from '@parallax/order-book';
 import { PriceLadder } from './price-ladder.js';
 
-// The candle folding is the order book lib's (the projector folds the same); re-exported for this app's readers.
-export type { Candle } from '@parallax/order-book';
+// Trade records and candles are folded by the order book lib's functions (the projector folds the same);
+// re-exported for this app's readers.
+export type { Candle, TradeRecord } from '@parallax/order-book';
 export { candlesFrom } from '@parallax/order-book';
 
 export type OrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
@@ -30,18 +31,6 @@ export interface OrderState {
   reason: string | undefined;
   readonly createdTs: number;
   updatedTs: number;
-}
-
-export interface TradeRecord {
-  readonly seq: number;
-  readonly ts: number;
-  readonly price: number;
-  readonly size: number;
-  readonly takerSide: Side;
-  readonly makerOrderId: number;
-  readonly takerOrderId: number;
-  readonly makerAccountId: number;
-  readonly takerAccountId: number;
 }
 
 /** The level changes of one event batch (price ticks -> new total lots, 0 = gone). */
@@ -159,17 +148,7 @@ export class MarketState {
           break;
         }
         case 'trade': {
-          const t: TradeRecord = {
-            seq: e.seq,
-            ts: e.ts,
-            price: e.price,
-            size: e.size,
-            takerSide: e.takerSide,
-            makerOrderId: e.makerOrderId,
-            takerOrderId: e.takerOrderId,
-            makerAccountId: e.makerAccountId,
-            takerAccountId: e.takerAccountId,
-          };
+          const t = tradeRecord(e);
           trades.push(t);
           this.trades.push(t);
           if (this.trades.length > MAX_TRADES) this.trades.splice(0, this.trades.length - MAX_TRADES);

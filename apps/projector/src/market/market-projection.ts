@@ -5,7 +5,7 @@
 // advances with the rows. The account registry (engine account id -> trader) comes from the signed orders the
 // risk shards publish, as the gateway learns it.
 import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch } from '@parallax/contracts';
-import { candleStart, doneReasonName, foldTrade, rejectReasonName, CommandType, type BookEvent, type Candle } from '@parallax/order-book';
+import { candleStart, doneReasonName, foldTrade, rejectReasonName, tradeRecord, CommandType, type BookEvent, type Candle, type TradeRecord } from '@parallax/order-book';
 import type { ConsumedMessage } from '@parallax/transport';
 
 export type OrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
@@ -45,17 +45,10 @@ export interface OrderChange {
   updatedSeq: number;
 }
 
-export interface TradeRow {
+/** A market_trades row: the trade record of its market (the side as stored: a number). */
+export interface TradeRow extends Omit<TradeRecord, 'takerSide'> {
   readonly marketId: number;
-  readonly seq: number;
-  readonly ts: number;
-  readonly price: number;
-  readonly size: number;
   readonly takerSide: number;
-  readonly makerOrderId: number;
-  readonly takerOrderId: number;
-  readonly makerAccountId: number;
-  readonly takerAccountId: number;
 }
 
 /** One minute's trades of one batch: merged into the stored candle (open kept, high/low widened, close replaced). */
@@ -226,18 +219,7 @@ export class MarketProjection {
         }
         break;
       case 'trade': {
-        s.trades.push({
-          marketId,
-          seq: e.seq,
-          ts: e.ts,
-          price: e.price,
-          size: e.size,
-          takerSide: e.takerSide,
-          makerOrderId: e.makerOrderId,
-          takerOrderId: e.takerOrderId,
-          makerAccountId: e.makerAccountId,
-          takerAccountId: e.takerAccountId,
-        });
+        s.trades.push({ marketId, ...tradeRecord(e) });
         for (const id of [e.makerOrderId, e.takerOrderId]) {
           const o = s.changeOf(marketId, id, e);
           if (s.isRow(o)) {
