@@ -1,10 +1,11 @@
 // The same scenario on the embedded log (single-machine mode): the log, the load generator and the event
 // consumer on this process's main thread, each engine in its own worker thread.
 import { performance } from 'node:perf_hooks';
-import { topicSpecs, type TopicNames } from '@parallax/contracts';
+import { topicSpecs } from '@parallax/contracts';
 import { runLoadGenerator } from '@parallax/load-generator';
 import { startEngineWorker, type EngineWorker } from '@parallax/matching-engine';
 import { createEmbeddedTransport, type GroupConsumer } from '@parallax/transport';
+import { engineEnv, runTopics } from './engine-env.js';
 import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec } from './cpu.js';
 import { waitFor } from './processes.js';
@@ -15,12 +16,7 @@ export type EmbeddedScenario = Scenario;
 
 export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<ScenarioResult> {
   const run = `pbench-embedded-${s.engines}e${s.partitions}p`;
-  const topics: TopicNames = {
-    orders: `${run}.orders`,
-    marketEvents: `${run}.market-events`,
-    snapshots: `${run}.snapshots`,
-    deadLetters: `${run}.dead-letters`,
-  };
+  const topics = runTopics(run);
   const log = createEmbeddedTransport();
   const workers: EngineWorker[] = [];
   let consumer: GroupConsumer | null = null;
@@ -28,23 +24,7 @@ export async function runEmbeddedScenario(s: EmbeddedScenario): Promise<Scenario
   const problems: string[] = [];
   try {
     await log.ensureTopics(topicSpecs(topics, s.partitions));
-    const env: Record<string, string> = {
-      ENGINE_GROUP_ID: `engine-${run}`,
-      TOPIC_ORDERS: topics.orders,
-      TOPIC_MARKET_EVENTS: topics.marketEvents,
-      TOPIC_SNAPSHOTS: topics.snapshots,
-      TOPIC_DEAD_LETTERS: topics.deadLetters,
-      PARTITIONS: String(s.partitions),
-      MARKETS: String(s.markets),
-      MAX_BATCH_MESSAGES: String(s.engineBatch),
-      SNAPSHOT_EVERY_MESSAGES: '5000',
-      SNAPSHOT_EVERY_MS: '5000',
-      ENGINE_HTTP_PORT: '0',
-      ENSURE_TOPICS: 'false',
-      // The measured path has no risk stage: no account events (the engine's default writes them for S shards).
-      ACCOUNT_SHARDS: '0',
-      LOG_LEVEL: 'silent',
-    };
+    const env = { ...engineEnv(run, topics, s), LOG_LEVEL: 'silent' };
     const bootMs: number[] = [];
     for (let i = 0; i < s.engines; i++) {
       const t0 = performance.now();

@@ -3,6 +3,7 @@
 import { topicSpecs, type TopicNames } from '@parallax/contracts';
 import { createKafkaTransport, kafkaJsSecurity, type GroupConsumer, type KafkaTransport } from '@parallax/transport';
 import { Kafka, logLevel } from 'kafkajs';
+import { engineEnv, runTopics } from './engine-env.js';
 import { scrapeAll } from './engine-metrics.js';
 import { machineBusySec, mainThreadCpuSec, procCpuSec } from './cpu.js';
 import { assignment, sleep, spawnEngine, spawnGenerator, stopProcess, waitFor, type EngineProcess } from './processes.js';
@@ -16,30 +17,16 @@ export interface KafkaScenario extends Scenario {
   readonly killAfterSec?: number;
 }
 
-function engineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<string, string> {
+function kafkaEngineEnv(run: string, topics: TopicNames, s: KafkaScenario): Record<string, string> {
   return {
+    ...engineEnv(run, topics, s),
     KAFKA_BROKERS: s.brokers.join(','),
     KAFKA_CLIENT_ID: `engine-${run}`,
-    ENGINE_GROUP_ID: `engine-${run}`,
-    TOPIC_ORDERS: topics.orders,
-    TOPIC_MARKET_EVENTS: topics.marketEvents,
-    TOPIC_SNAPSHOTS: topics.snapshots,
-    TOPIC_DEAD_LETTERS: topics.deadLetters,
-    PARTITIONS: String(s.partitions),
-    MARKETS: String(s.markets),
-    MAX_BATCH_MESSAGES: String(s.engineBatch),
-    // Frequent snapshots keep a take-over's replay short (production would tune this to its restore budget).
-    SNAPSHOT_EVERY_MESSAGES: '5000',
-    SNAPSHOT_EVERY_MS: '5000',
     // The broker's minimum session timeout: a killed engine is noticed within ~6 s.
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     KAFKA_HEARTBEAT_INTERVAL_MS: '500',
     KAFKA_REBALANCE_TIMEOUT_MS: '10000',
     KAFKA_MAX_WAIT_MS: '20',
-    ENGINE_HTTP_PORT: '0',
-    ENSURE_TOPICS: 'false',
-    // The measured path has no risk stage: no account events (the engine's default writes them for S shards).
-    ACCOUNT_SHARDS: '0',
     LOG_LEVEL: 'info',
   };
 }
@@ -59,12 +46,7 @@ async function deleteTopics(brokers: readonly string[], names: string[]): Promis
 
 export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult> {
   const run = `pbench-${Date.now()}-${s.engines}e${s.partitions}p`;
-  const topics: TopicNames = {
-    orders: `${run}.orders`,
-    marketEvents: `${run}.market-events`,
-    snapshots: `${run}.snapshots`,
-    deadLetters: `${run}.dead-letters`,
-  };
+  const topics = runTopics(run);
   const admin: KafkaTransport = createKafkaTransport({ brokers: s.brokers, clientId: `${run}-bench`, consumer: { maxWaitTimeMs: 20 } });
   const engines: EngineProcess[] = [];
   let consumer: GroupConsumer | null = null;
@@ -75,7 +57,7 @@ export async function runKafkaScenario(s: KafkaScenario): Promise<ScenarioResult
     await admin.ensureTopics(topicSpecs(topics, s.partitions));
     // Readiness: metadata of the new topics is visible to the transport's own admin client.
     await waitFor('topics', async () => ((await admin.partitionCount(topics.orders).catch(() => 0)) === s.partitions ? true : undefined), 30_000, 100);
-    const env = engineEnv(run, topics, s);
+    const env = kafkaEngineEnv(run, topics, s);
     // Start engines one after another so each boot time is its own (parallel boots on 2 cores distort it).
     for (let i = 0; i < s.engines; i++) engines.push(await spawnEngine(`e${i + 1}`, env));
     // Group stable: every engine's latest assignment, together, covers each partition once.

@@ -4,26 +4,14 @@
 // is a 401 and reads nothing; a bad limit is a 400 naming the field.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { INestApplication } from '@nestjs/common';
-import { settlementDomain, type SettlementMarket } from '@parallax/chain';
-import {
-  decodeCommandBatch,
-  defaultMarkets,
-  encodeAccountEventBatch,
-  encodeChainEventBatch,
-  encodeRiskRequestBatch,
-  MarketCatalogue,
-  settlementTopicSpecs,
-  topicSpecs,
-  type ChainEvent,
-} from '@parallax/contracts';
+import type { SettlementMarket } from '@parallax/chain';
+import { decodeCommandBatch, encodeAccountEventBatch, encodeChainEventBatch, encodeRiskRequestBatch, type ChainEvent } from '@parallax/contracts';
 import { encodeEvents, EventCollector, OrderBook, TimeInForce } from '@parallax/order-book';
-import { loadGatewayConfig, startGateway } from '@parallax/gateway';
+import { ensureReadModelTopics, readModelTopics, startReadModelGateway, type ReadModelGateway } from '@parallax/gateway/testing';
 import { createPrismaClient, createTestDatabase, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { type Address } from '@parallax/risk';
 import { placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { AccountShard, encodeJournalEntry, type AccountShardOptions, type RiskSource } from '@parallax/risk-service';
-import { signLogin } from '@parallax/sdk';
 import { createEmbeddedTransport, type ConsumedMessage, type EmbeddedTransport } from '@parallax/transport';
 import { privateKeyToAccount } from 'viem/accounts';
 import { ShardProjection } from './projection/shard-projection.js';
@@ -32,19 +20,8 @@ import { ProjectionStore } from './store/projection.store.js';
 const MARKET = testMarket(1, { maker: -50, taker: 300 });
 const INPUTS = { requests: 'requests', chainEvents: 'chain-events', accountEvents: 'account-events' } as const;
 const options: AccountShardOptions = { risk: { shard: 0, shards: 1, markets: [MARKET] }, marketPartitions: 1, inputs: INPUTS };
-const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
-const settlementMarkets: SettlementMarket[] = [{ marketId: 1, baseToken: MARKET.baseToken, quoteToken: MARKET.quoteToken, lotSize: MARKET.lotSize, tickSize: MARKET.tickSize }];
-const topics = {
-  orders: 'acct.orders',
-  marketEvents: 'acct.events',
-  snapshots: 'acct.snapshots',
-  deadLetters: 'acct.dead',
-  signedOrders: 'acct.signed',
-  settlementStatus: 'acct.status',
-  requests: 'acct.requests',
-  riskResults: 'acct.risk-results',
-  chainEvents: 'acct.chain-events',
-};
+const settlementMarket: SettlementMarket = { marketId: 1, baseToken: MARKET.baseToken, quoteToken: MARKET.quoteToken, lotSize: MARKET.lotSize, tickSize: MARKET.tickSize };
+const topics = readModelTopics('acct');
 const alice = privateKeyToAccount('0x1111111111111111111111111111111111111111111111111111111111111111');
 const bob = privateKeyToAccount('0x2222222222222222222222222222222222222222222222222222222222222222');
 const mallory = privateKeyToAccount('0x3333333333333333333333333333333333333333333333333333333333333333');
@@ -57,8 +34,7 @@ describe('account endpoints over the read model', () => {
   let db: TestDatabase;
   let prisma: PrismaClient;
   let log: EmbeddedTransport;
-  let app: INestApplication;
-  let url: string;
+  let gateway: ReadModelGateway;
   let shard: AccountShard;
 
   before(async () => {
@@ -122,36 +98,18 @@ describe('account endpoints over the read model', () => {
     await new ProjectionStore(prisma).commit(0, 1, null, step, { bytes: projection.snapshot(), hash: projection.stateHash });
 
     log = createEmbeddedTransport();
-    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1), ...[topics.requests, topics.riskResults, topics.chainEvents].map((name) => ({ name, partitions: 1 }))]);
-    ({ app, url } = await startGateway({
-      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '100000', GATEWAY_RATE_LIMIT_IP: '1000000' }),
-      transport: log,
-      topics,
-      accountShards: 1,
-      catalogue: new MarketCatalogue(defaultMarkets(1)),
-      domain,
-      settlementMarkets,
-      fees: { makerFeeRate: -50, takerFeeRate: 300 },
-      accountReadModel: new ProjectionStore(prisma),
-    }));
+    await ensureReadModelTopics(log, topics);
+    gateway = await startReadModelGateway(log, topics, settlementMarket, { accountReadModel: new ProjectionStore(prisma) });
   });
   after(async () => {
-    await app.close();
+    await gateway.app.close();
     await log.close();
     await prisma.$disconnect();
     await db.drop();
   });
 
-  const loginHeaders = async (who: typeof alice, as: string = who.address, expiry = BigInt(Math.floor(Date.now() / 1000) + 300)): Promise<Record<string, string>> => ({
-    'x-parallax-trader': as,
-    'x-parallax-expiry': expiry.toString(),
-    'x-parallax-nonce': '9',
-    'x-parallax-signature': await signLogin(who, domain, { trader: who.address, expiry, nonce: 9n }),
-  });
-  const get = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const res = await fetch(`${url}${path}`, { headers });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const loginHeaders: ReadModelGateway['loginHeaders'] = (...args) => gateway.loginHeaders(...args);
+  const get: ReadModelGateway['get'] = (...args) => gateway.get(...args);
 
   it("serves the signed-in trader's balances and holds, exactly the shard's ledger", async () => {
     const r = await get('/v1/account/balances', await loginHeaders(alice));

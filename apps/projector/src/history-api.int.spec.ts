@@ -5,33 +5,20 @@
 // reflects. Another trader reads none of Alice's orders or fills; bad parameters are 400s naming the field.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { INestApplication } from '@nestjs/common';
-import { settlementDomain, type SettlementMarket } from '@parallax/chain';
-import { defaultMarkets, encodeEventBatch, encodeSignedOrderBatch, MarketCatalogue, settlementTopicSpecs, topicSpecs, type SignedOrderRecord } from '@parallax/contracts';
-import { loadGatewayConfig, startGateway } from '@parallax/gateway';
+import type { SettlementMarket } from '@parallax/chain';
+import { encodeEventBatch, encodeSignedOrderBatch, type SignedOrderRecord } from '@parallax/contracts';
+import { ensureReadModelTopics, readModelTopics, startReadModelGateway, type ReadModelGateway } from '@parallax/gateway/testing';
 import { CommandType, DoneReason, encodeEvents, OrderType, RejectReason, Side, TimeInForce, type BookEvent } from '@parallax/order-book';
 import { createPrismaClient, createTestDatabase, SettlementRepository, type PrismaClient, type TestDatabase } from '@parallax/persistence';
 import { QUOTE, testMarket } from '@parallax/risk/testing';
-import { signLogin } from '@parallax/sdk';
 import { createEmbeddedTransport, type EmbeddedTransport } from '@parallax/transport';
 import { privateKeyToAccount } from 'viem/accounts';
 import { MarketProjector } from './market/market-projector.service.js';
 import { MarketStore } from './store/market.store.js';
 
 const MARKET = testMarket(1, { maker: -50, taker: 300 });
-const domain = settlementDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3');
-const settlementMarkets: SettlementMarket[] = [{ marketId: 1, baseToken: MARKET.baseToken, quoteToken: QUOTE, lotSize: MARKET.lotSize, tickSize: MARKET.tickSize }];
-const topics = {
-  orders: 'hist.orders',
-  marketEvents: 'hist.gateway-events',
-  snapshots: 'hist.snapshots',
-  deadLetters: 'hist.dead',
-  signedOrders: 'hist.signed',
-  settlementStatus: 'hist.status',
-  requests: 'hist.requests',
-  riskResults: 'hist.risk-results',
-  chainEvents: 'hist.chain-events',
-};
+const settlementMarket: SettlementMarket = { marketId: 1, baseToken: MARKET.baseToken, quoteToken: QUOTE, lotSize: MARKET.lotSize, tickSize: MARKET.tickSize };
+const topics = readModelTopics('hist', 'hist.gateway-events');
 /** The topic the projector reads (the gateway follows an empty one: everything it answers comes from the rows). */
 const PROJECTED_EVENTS = 'hist.market-events';
 const alice = privateKeyToAccount('0x1111111111111111111111111111111111111111111111111111111111111111');
@@ -76,19 +63,13 @@ describe('history endpoints over the market read model', () => {
   let prisma: PrismaClient;
   let log: EmbeddedTransport;
   let projector: MarketProjector;
-  let app: INestApplication;
-  let url: string;
+  let gateway: ReadModelGateway;
 
   before(async () => {
     db = await createTestDatabase();
     prisma = createPrismaClient(db.url);
     log = createEmbeddedTransport();
-    await log.ensureTopics([
-      ...topicSpecs(topics, 1),
-      ...settlementTopicSpecs(topics, 1),
-      { name: PROJECTED_EVENTS, partitions: 1 },
-      ...[topics.requests, topics.riskResults, topics.chainEvents].map((name) => ({ name, partitions: 1 })),
-    ]);
+    await ensureReadModelTopics(log, topics, [PROJECTED_EVENTS]);
     const producer = await log.producer();
     await producer.send(topics.signedOrders, [{ key: '1', partition: 0, value: encodeSignedOrderBatch({ marketId: 1, orders: [signed(1, ALICE, alice.address), signed(2, BOB, bob.address)] }) }]);
     // One message per event: the projector commits several batches (maxBatchSize 3) and folds across them.
@@ -118,40 +99,18 @@ describe('history endpoints over the market read model', () => {
     ]);
     await prisma.settlementFill.update({ where: { marketId_seq: { marketId: 1, seq: 3n } }, data: { status: 'SETTLED', batchId: 7n } });
 
-    ({ app, url } = await startGateway({
-      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '100000', GATEWAY_RATE_LIMIT_IP: '1000000' }),
-      transport: log,
-      topics,
-      accountShards: 1,
-      catalogue: new MarketCatalogue(defaultMarkets(1)),
-      domain,
-      settlementMarkets,
-      fees: { makerFeeRate: -50, takerFeeRate: 300 },
-      historyReadModel: store,
-      fillSettlement: new SettlementRepository(prisma),
-    }));
+    gateway = await startReadModelGateway(log, topics, settlementMarket, { historyReadModel: store, fillSettlement: new SettlementRepository(prisma) });
   });
   after(async () => {
-    await app.close();
+    await gateway.app.close();
     await projector.close();
     await log.close();
     await prisma.$disconnect();
     await db.drop();
   });
 
-  const loginHeaders = async (who: typeof alice): Promise<Record<string, string>> => {
-    const expiry = BigInt(Math.floor(Date.now() / 1000) + 300);
-    return {
-      'x-parallax-trader': who.address,
-      'x-parallax-expiry': expiry.toString(),
-      'x-parallax-nonce': '9',
-      'x-parallax-signature': await signLogin(who, domain, { trader: who.address, expiry, nonce: 9n }),
-    };
-  };
-  const get = async (path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> => {
-    const res = await fetch(`${url}${path}`, { headers });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const loginHeaders = (who: typeof alice): Promise<Record<string, string>> => gateway.loginHeaders(who);
+  const get: ReadModelGateway['get'] = (...args) => gateway.get(...args);
   const readModelAsOf = { source: 'read-model', markets: { 'M1-USDC': { seq: 10, ts: T0 + 123_000 } } };
   /** A read-model answer merged with the gateway's memory (empty here: it follows another topic). */
   const mergedAsOf = { ...readModelAsOf, gateway: { 'M1-USDC': { seq: 0 } } };

@@ -11,7 +11,7 @@
 // log equal the positions in the database (a restart reads on from there).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { defaultMarkets, encodeChainEventBatch, encodeRiskRequestBatch, MarketCatalogue, type ChainEvent, type ClientRequest } from '@parallax/contracts';
+import { encodeChainEventBatch, encodeRiskRequestBatch, type ChainEvent, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig } from '@parallax/matching-engine';
 import { ConfigError, createLogger } from '@parallax/observability';
 import { Prng } from '@parallax/order-book';
@@ -19,7 +19,7 @@ import { createEmbeddedPrismaClient, createPrismaClient, createTestDatabase, typ
 import { shardForAccount, type Address, type RiskEngine } from '@parallax/risk';
 import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
 import { RiskShards, type RiskShardsConfig } from '@parallax/risk-service';
-import { drained, readPartitions } from '@parallax/risk-service/testing';
+import { drained, readPartitions, testPipelineConfigs } from '@parallax/risk-service/testing';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { startProjector, type ProjectorHandle } from './app/projector.app.js';
 import type { ProjectorServiceConfig } from './config/projector.config.js';
@@ -37,40 +37,7 @@ const kafkaBrokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineConfig; projector: ProjectorServiceConfig } {
-  const risk: RiskShardsConfig = {
-    groupId: `${run}-risk`,
-    inputs: { requests: `${run}.requests`, chainEvents: `${run}.chain-events`, accountEvents: `${run}.account-events` },
-    state: { journal: `${run}.risk-journal`, snapshots: `${run}.risk-snapshots` },
-    snapshotEveryMessages: 40,
-    ordersTopic: `${run}.orders`,
-    signedOrdersTopic: `${run}.signed-orders`,
-    deadLettersTopic: `${run}.dead-letters`,
-    shards: SHARDS,
-    marketPartitions: P,
-    markets: MARKETS,
-    maxBatchMessages: 50,
-  };
-  const engine: MatchingEngineConfig = {
-    kafkaBrokers: undefined,
-    kafkaClientId: run,
-    kafkaConsumer: {},
-    groupId: `${run}-engine`,
-    instanceId: run,
-    topics: { orders: risk.ordersTopic, marketEvents: `${run}.market-events`, snapshots: `${run}.snapshots`, deadLetters: risk.deadLettersTopic },
-    partitions: P,
-    catalogue: new MarketCatalogue(defaultMarkets(4)),
-    snapshotEveryMessages: 1_000_000,
-    snapshotEveryMs: 3_600_000,
-    maxBatchMessages: 50,
-    concurrentPartitions: 2,
-    ensureTopics: true,
-    httpHost: '127.0.0.1',
-    httpPort: 0,
-    ordersRetentionMs: 3_600_000_000,
-    logLevel: 'info',
-    logFormat: 'json',
-    accountEvents: { topic: risk.inputs.accountEvents, shards: SHARDS },
-  };
+  const { risk, engine } = testPipelineConfigs(run, { shards: SHARDS, marketPartitions: P, markets: MARKETS });
   const projector: ProjectorServiceConfig = {
     kafkaBrokers: undefined,
     kafkaClientId: run,

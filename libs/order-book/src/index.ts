@@ -30,6 +30,8 @@ export { OrderBook } from './order-book.js';
 export type { OrderView, LevelView } from './order-book.js';
 export { EventEncoder, encodeEvents, decodeEvents } from './codec.js';
 export { MarketUnits } from './units.js';
+export { MINUTE_MS, candleStart, foldTrade, candlesFrom, tradeRecord } from './market-data.js';
+export type { Candle, TradeRecord } from './market-data.js';
 export { OrderBookError } from './errors.js';
 // The deterministic varint writer the event codec uses; topic contracts build their frames on it.
 export { ByteWriter } from './bytes.js';

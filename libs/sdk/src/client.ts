@@ -34,6 +34,7 @@ export interface OrderInfo {
   readonly average: string | null;
   readonly status: 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
   readonly reason: string | null;
+  /** Engine logical time (ms) of creation and of the last change. */
   readonly timestamp: number;
   readonly lastUpdateTimestamp: number;
 }

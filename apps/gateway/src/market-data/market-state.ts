@@ -3,8 +3,13 @@
 // candles. Pure and synchronous: the event consumer feeds it, REST and WebSocket read it. It is as fresh as
 // the events this gateway has consumed (eventually consistent with the engine, usually milliseconds behind);
 // a projector into PostgreSQL replaces the order and trade history part once it exists.
-import { doneReasonName, rejectReasonName, CommandType, OrderType, Side, TimeInForce, type BookEvent } from '@parallax/order-book';
+import { candlesFrom, candleStart, doneReasonName, foldTrade, rejectReasonName, tradeRecord, CommandType, OrderType, Side, TimeInForce, type BookEvent, type Candle, type TradeRecord } from '@parallax/order-book';
 import { PriceLadder } from './price-ladder.js';
+
+// Trade records and candles are folded by the order book lib's functions (the projector folds the same);
+// re-exported for this app's readers.
+export type { Candle, TradeRecord } from '@parallax/order-book';
+export { candlesFrom } from '@parallax/order-book';
 
 export type OrderStatus = 'open' | 'filled' | 'canceled' | 'expired' | 'rejected';
 
@@ -26,27 +31,6 @@ export interface OrderState {
   reason: string | undefined;
   readonly createdTs: number;
   updatedTs: number;
-}
-
-export interface TradeRecord {
-  readonly seq: number;
-  readonly ts: number;
-  readonly price: number;
-  readonly size: number;
-  readonly takerSide: Side;
-  readonly makerOrderId: number;
-  readonly takerOrderId: number;
-  readonly makerAccountId: number;
-  readonly takerAccountId: number;
-}
-
-export interface Candle {
-  readonly start: number;
-  open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
 }
 
 /** The level changes of one event batch (price ticks -> new total lots, 0 = gone). */
@@ -164,17 +148,7 @@ export class MarketState {
           break;
         }
         case 'trade': {
-          const t: TradeRecord = {
-            seq: e.seq,
-            ts: e.ts,
-            price: e.price,
-            size: e.size,
-            takerSide: e.takerSide,
-            makerOrderId: e.makerOrderId,
-            takerOrderId: e.takerOrderId,
-            makerAccountId: e.makerAccountId,
-            takerAccountId: e.takerAccountId,
-          };
+          const t = tradeRecord(e);
           trades.push(t);
           this.trades.push(t);
           if (this.trades.length > MAX_TRADES) this.trades.splice(0, this.trades.length - MAX_TRADES);
@@ -260,20 +234,14 @@ export class MarketState {
   }
 
   private candle(ts: number, price: number, size: number): void {
-    const start = ts - (ts % 60_000);
-    let c = this.candles.at(-1);
-    if (c === undefined || c.start < start) {
-      c = { start, open: price, high: price, low: price, close: price, volume: 0 };
+    const last = this.candles.at(-1);
+    // ts is monotonic per market; an older ts would be a replay, already counted.
+    if (last !== undefined && candleStart(ts) < last.start) return;
+    const c = foldTrade(last, ts, price, size);
+    if (c !== last) {
       this.candles.push(c);
       if (this.candles.length > MAX_CANDLES) this.candles.splice(0, this.candles.length - MAX_CANDLES);
-    } else if (c.start > start) {
-      // ts is monotonic per market; an older ts would be a replay, already counted.
-      return;
     }
-    c.high = Math.max(c.high, price);
-    c.low = Math.min(c.low, price);
-    c.close = price;
-    c.volume += size;
   }
 
   /** Best `depth` levels: bids descending, asks ascending, as [priceTicks, sizeLots]. */
@@ -289,29 +257,4 @@ export class MarketState {
     const from = since % periodMs === 0 ? since : since - (since % periodMs) + periodMs;
     return candlesFrom(this.candles, periodMs, from).slice(-limit);
   }
-}
-
-/**
- * The candles of `periodMs` starting at or after `fromMs` (rounded down to the period), oldest first, from the
- * one-minute candles: a backward scan, so the cost is the minutes asked for, not the seven days kept.
- */
-export function candlesFrom(candles: readonly Candle[], periodMs: number, fromMs: number): Candle[] {
-  const from = fromMs - (fromMs % periodMs);
-  let i = candles.length;
-  while (i > 0 && candles[i - 1]!.start >= from) i--;
-  const out: Candle[] = [];
-  for (; i < candles.length; i++) {
-    const c = candles[i]!;
-    const start = c.start - (c.start % periodMs);
-    const prev = out.at(-1);
-    if (prev !== undefined && prev.start === start) {
-      prev.high = Math.max(prev.high, c.high);
-      prev.low = Math.min(prev.low, c.low);
-      prev.close = c.close;
-      prev.volume += c.volume;
-    } else {
-      out.push({ start, open: c.open, high: c.high, low: c.low, close: c.close, volume: c.volume });
-    }
-  }
-  return out;
 }

@@ -1,28 +1,15 @@
 // Orders and trades as the API returns them: decimal strings in the market's units, CCXT-like names.
 import { OrderType, Side, TimeInForce } from '@parallax/order-book';
+import type { FillInfo, OrderInfo, TradeInfo } from '@parallax/sdk';
 import type { ApiMarket } from '../markets/market-directory.js';
 import type { OrderMeta } from '../market-data/market-data.service.js';
 import type { OrderState, TradeRecord } from '../market-data/market-state.js';
 
-export interface OrderView {
-  readonly id: string;
-  readonly clientOrderId: string | null;
-  readonly market: string;
-  readonly trader: string | null;
-  readonly side: 'buy' | 'sell';
-  readonly type: 'limit' | 'market';
-  readonly timeInForce: string;
-  readonly price: string;
-  readonly amount: string;
-  readonly filled: string;
-  readonly remaining: string;
-  readonly average: string | null;
-  readonly status: OrderState['status'];
-  readonly reason: string | null;
-  /** Engine logical time (ms) of creation and of the last change. */
-  readonly timestamp: number;
-  readonly lastUpdateTimestamp: number;
-}
+// The SDK's wire types are the API's contract: the gateway builds exactly what its clients read.
+export type OrderView = OrderInfo;
+export type TradeView = TradeInfo;
+/** A fill as this gateway's memory has it: REST adds its settlement, WebSocket fill events carry none. */
+export type FillView = Omit<FillInfo, 'settlement'>;
 
 const TIF = { [TimeInForce.GTC]: 'GTC', [TimeInForce.IOC]: 'IOC', [TimeInForce.FOK]: 'FOK', [TimeInForce.GTT]: 'GTC' } as const;
 
@@ -48,15 +35,6 @@ export function orderView(m: ApiMarket, o: OrderState, meta: OrderMeta | undefin
   };
 }
 
-export interface TradeView {
-  readonly id: string;
-  readonly market: string;
-  readonly price: string;
-  readonly amount: string;
-  readonly side: 'buy' | 'sell';
-  readonly timestamp: number;
-}
-
 export function tradeView(m: ApiMarket, t: TradeRecord): TradeView {
   return {
     id: String(t.seq),
@@ -66,17 +44,6 @@ export function tradeView(m: ApiMarket, t: TradeRecord): TradeView {
     side: t.takerSide === Side.Buy ? 'buy' : 'sell',
     timestamp: t.ts,
   };
-}
-
-export interface FillView {
-  readonly id: string;
-  readonly orderId: string;
-  readonly market: string;
-  readonly side: 'buy' | 'sell';
-  readonly takerOrMaker: 'maker' | 'taker';
-  readonly price: string;
-  readonly amount: string;
-  readonly timestamp: number;
 }
 
 export function fillView(m: ApiMarket, t: TradeRecord, role: 'maker' | 'taker', orderId: number): FillView {

@@ -5,7 +5,7 @@
 // advances with the rows. The account registry (engine account id -> trader) comes from the signed orders the
 // risk shards publish, as the gateway learns it.
 import { decodeEventBatch, decodeEventBatchEvents, decodeSignedOrderBatch } from '@parallax/contracts';
-import { doneReasonName, rejectReasonName, CommandType, type BookEvent } from '@parallax/order-book';
+import { candleStart, doneReasonName, foldTrade, rejectReasonName, tradeRecord, CommandType, type BookEvent, type Candle } from '@parallax/order-book';
 import type { MarketOrderStatus, StoredTrade } from '@parallax/persistence';
 import type { ConsumedMessage } from '@parallax/transport';
 
@@ -51,14 +51,8 @@ export interface OrderChange {
 export type TradeRow = StoredTrade;
 
 /** One minute's trades of one batch: merged into the stored candle (open kept, high/low widened, close replaced). */
-export interface CandleDelta {
+export interface CandleDelta extends Candle {
   readonly marketId: number;
-  readonly start: number;
-  readonly open: number;
-  high: number;
-  low: number;
-  close: number;
-  volume: number;
   trades: number;
   lastSeq: number;
 }
@@ -83,8 +77,6 @@ export interface MarketStep {
   /** Messages that are not valid event batches (skipped; the engine wrote them, so this is a contract bug). */
   readonly unreadable: { readonly offset: number; readonly reason: string }[];
 }
-
-const MINUTE_MS = 60_000;
 
 function doneStatus(reason: string): OrderStatus {
   return reason === 'FILLED' ? 'filled' : reason === 'EXPIRED' ? 'expired' : 'canceled';
@@ -226,18 +218,7 @@ export class MarketProjection {
         }
         break;
       case 'trade': {
-        s.trades.push({
-          marketId,
-          seq: e.seq,
-          ts: e.ts,
-          price: e.price,
-          size: e.size,
-          takerSide: e.takerSide,
-          makerOrderId: e.makerOrderId,
-          takerOrderId: e.takerOrderId,
-          makerAccountId: e.makerAccountId,
-          takerAccountId: e.takerAccountId,
-        });
+        s.trades.push({ marketId, ...tradeRecord(e) });
         for (const id of [e.makerOrderId, e.takerOrderId]) {
           const o = s.changeOf(marketId, id, e);
           if (s.isRow(o)) {
@@ -250,16 +231,11 @@ export class MarketProjection {
           o.updatedTs = e.ts;
           o.updatedSeq = e.seq;
         }
-        const start = e.ts - (e.ts % MINUTE_MS);
-        const key = `${marketId}/${start}`;
+        const key = `${marketId}/${candleStart(e.ts)}`;
         const c = s.candles.get(key);
-        if (c === undefined) {
-          s.candles.set(key, { marketId, start, open: e.price, high: e.price, low: e.price, close: e.price, volume: e.size, trades: 1, lastSeq: e.seq });
-        } else {
-          c.high = Math.max(c.high, e.price);
-          c.low = Math.min(c.low, e.price);
-          c.close = e.price;
-          c.volume += e.size;
+        const folded = foldTrade(c, e.ts, e.price, e.size);
+        if (c === undefined) s.candles.set(key, { marketId, ...folded, trades: 1, lastSeq: e.seq });
+        else {
           c.trades++;
           c.lastSeq = e.seq;
         }

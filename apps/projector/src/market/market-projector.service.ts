@@ -1,13 +1,11 @@
 // Consumes the engines' market-events topic and the risk shards' signed-orders topic (same partitioning: by
 // market) in a consumer group of its own, and writes orders, trades, candles and the account registry. Each
 // batch's rows, the cursors of its markets and the partition's next offset commit in one database transaction;
-// the consumer-group offset follows in the log in the background (OffsetCommitter, about once a second, never
-// ahead of the rows: a crash in between redelivers batches whose events are at or below their cursors and change
-// nothing). Below the stored offset a redelivered message
-// is skipped without decoding.
-import { randomUUID } from 'node:crypto';
-import type { ConsumedBatch, GroupConsumer, Producer, TopicPartition, Transport } from '@parallax/transport';
-import { OffsetCommitter } from '../app/offset-committer.js';
+// the consumer-group offset follows in the log in the background (ProjectionConsumer: a crash in between
+// redelivers batches whose events are at or below their cursors and change nothing). Below the stored offset a
+// redelivered message is skipped without decoding.
+import type { ConsumedBatch, TopicPartition, Transport } from '@parallax/transport';
+import { ProjectionConsumer } from '../app/projection-consumer.js';
 import type { MarketStore } from '../store/market.store.js';
 import { accountsOfSignedOrders, clientOrderIdsOfSignedOrders, MarketProjection, type MarketStep } from './market-projection.js';
 
@@ -30,21 +28,24 @@ export interface MarketProjectorObserver {
 }
 
 export class MarketProjector {
-  private consumer: GroupConsumer | undefined;
-  private producer: Producer | undefined;
-  private committer: OffsetCommitter | undefined;
+  private readonly loop: ProjectionConsumer;
   private projection = new MarketProjection();
   /** topic/partition -> next offset the database reflects. */
   private readonly next = new Map<string, number>();
-  private assigned = false;
-  private stoppedPromise: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: MarketProjectorConfig,
     private readonly transport: Transport,
     private readonly store: MarketStore,
     private readonly observer: MarketProjectorObserver = {},
-  ) {}
+  ) {
+    this.loop = new ProjectionConsumer(
+      { ...config, topics: [config.signedOrders, config.marketEvents] },
+      transport,
+      { assigned: (parts) => this.assign(parts), batch: (batch) => this.batch(batch) },
+      (err) => this.observer.offsetCommitFailed?.(err),
+    );
+  }
 
   async start(): Promise<void> {
     // As the engines and the shards declare them (whichever service starts first creates them).
@@ -52,29 +53,15 @@ export class MarketProjector {
       { name: this.config.marketEvents, partitions: this.config.partitions },
       { name: this.config.signedOrders, partitions: this.config.partitions },
     ]);
-    // Idempotent rows protect this consumer, not fencing: each process has its own transactional id.
-    this.producer = await this.transport.producer({ transactionalId: `${this.config.groupId}.offsets.${randomUUID()}` });
-    this.committer = new OffsetCommitter(this.producer, this.config.groupId, this.config.offsetCommitIntervalMs ?? 1_000, (err) => this.observer.offsetCommitFailed?.(err));
-    const consumer = await this.transport.consumer({
-      groupId: this.config.groupId,
-      topics: [this.config.signedOrders, this.config.marketEvents],
-      fromBeginning: true,
-      ...(this.config.maxBatchMessages === undefined ? {} : { maxBatchSize: this.config.maxBatchMessages }),
-    });
-    this.consumer = consumer;
-    await consumer.run({
-      onAssigned: (parts) => this.assign(parts),
-      eachBatch: (batch) => this.batch(batch),
-    });
-    this.stoppedPromise = consumer.stopped;
+    await this.loop.start();
   }
 
   get stopped(): Promise<void> {
-    return this.stoppedPromise;
+    return this.loop.stopped;
   }
 
   ready(): boolean {
-    return this.assigned;
+    return this.loop.ready();
   }
 
   /** Per market, the last event sequence the rows reflect. */
@@ -92,29 +79,23 @@ export class MarketProjector {
     return out;
   }
 
-  async close(): Promise<void> {
-    await this.consumer?.close();
-    await this.committer?.close();
-    const p = this.producer;
-    this.producer = undefined;
-    await p?.close();
+  close(): Promise<void> {
+    return this.loop.close();
   }
 
   private async assign(parts: readonly TopicPartition[]): Promise<void> {
-    this.assigned = false;
     // The cursors of every market (a rebalance may hand this instance any of them) and the stored offsets.
     this.projection = new MarketProjection(await this.store.cursors());
     this.next.clear();
     for (const topic of new Set(parts.map((p) => p.topic))) for (const [p, n] of await this.store.offsets(topic)) this.next.set(`${topic}/${p}`, n);
-    this.assigned = true;
   }
 
-  private async batch(batch: ConsumedBatch): Promise<void> {
+  private async batch(batch: ConsumedBatch): Promise<number | undefined> {
     const key = `${batch.topic}/${batch.partition}`;
     const from = this.next.get(key) ?? 0;
     const fresh = batch.messages.filter((m) => m.offset >= from);
     const last = batch.messages.at(-1);
-    if (last === undefined) return;
+    if (last === undefined) return undefined;
     const next = Math.max(from, last.offset + 1);
     if (fresh.length > 0) {
       if (batch.topic === this.config.signedOrders) {
@@ -132,6 +113,6 @@ export class MarketProjector {
       this.next.set(key, next);
     }
     // The database holds the position; the group's offset only saves a restart from re-reading.
-    this.committer?.note(batch.topic, batch.partition, next);
+    return next;
   }
 }

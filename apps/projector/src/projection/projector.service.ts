@@ -4,16 +4,15 @@
 // against the inputs it names (read outside any group: Transport.read) and its rows and new position commit
 // in one transaction. The engine snapshot is stored with them every `snapshotEveryEntries` entries (a snapshot
 // costs more than the rows of a batch); a restore starts from it and replays the journal up to the row's
-// position without writing. The database row is the position: the group's offset is committed to the log in the
-// background (OffsetCommitter, about once a second, never ahead of the rows) only so that a restart does not
-// re-read the whole journal (entries below the row are skipped on redelivery).
-import { randomUUID } from 'node:crypto';
+// position without writing. The database row is the position: the group's offset follows in the log in the
+// background (ProjectionConsumer) only so that a restart does not re-read the whole journal (entries below the row
+// are skipped on redelivery).
 import { DEFAULT_ORDERS_RETENTION_MS, riskTopicSpecs, type RiskStateTopicNames, type RiskTopicNames } from '@parallax/contracts';
 import { ConfigError } from '@parallax/observability';
 import type { RiskMarket } from '@parallax/risk';
 import { shardOptions, type RiskSource, type SourceOffsets } from '@parallax/risk-service';
-import { TransportError, type ConsumedBatch, type ConsumedMessage, type GroupConsumer, type Producer, type TopicPartition, type Transport } from '@parallax/transport';
-import { OffsetCommitter } from '../app/offset-committer.js';
+import { TransportError, type ConsumedBatch, type ConsumedMessage, type TopicPartition, type Transport } from '@parallax/transport';
+import { ProjectionConsumer } from '../app/projection-consumer.js';
 import type { ProjectionStore } from '../store/projection.store.js';
 import { ProjectorError, type ProjectorErrorCode } from './projector.errors.js';
 import { ShardProjection, type ProjectionStep } from './shard-projection.js';
@@ -54,24 +53,33 @@ export interface ShardStatus {
 }
 
 export class Projector {
-  private consumer: GroupConsumer | undefined;
-  private producer: Producer | undefined;
-  private committer: OffsetCommitter | undefined;
+  private readonly loop: ProjectionConsumer;
   /** Journal entries applied since the stored snapshot, per shard. */
   private readonly sinceSnapshot = new Map<number, number>();
   private readonly projections = new Map<number, ShardProjection>();
   private readonly stored = new Map<number, number | null>();
   private readonly lags = new Map<number, number>();
   private readonly halts = new Map<number, ProjectorError>();
-  private assigned = false;
-  private stoppedPromise: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: ProjectorConfig,
     private readonly transport: Transport,
     private readonly store: ProjectionStore,
     private readonly observer: ProjectorObserver = {},
-  ) {}
+  ) {
+    this.loop = new ProjectionConsumer(
+      { ...config, topics: [config.journal] },
+      transport,
+      {
+        assigned: (parts) => this.assign(parts),
+        revoked: (parts) => {
+          for (const p of parts) this.drop(p.partition);
+        },
+        batch: (batch) => this.batch(batch),
+      },
+      (err) => this.observer.offsetCommitFailed?.(err),
+    );
+  }
 
   async start(): Promise<void> {
     const c = this.config;
@@ -87,34 +95,16 @@ export class Projector {
       const n = await this.transport.partitionCount(topic);
       if (n !== c.shards) throw new ConfigError([`ACCOUNT_SHARDS: ${c.shards}, but topic ${topic} has ${n} partitions`]);
     }
-    // Only offsets go through it (no fencing rests on it: the row's position does that), so the id is per process.
-    this.producer = await this.transport.producer({ transactionalId: `${this.config.groupId}.offsets.${randomUUID()}` });
-    this.committer = new OffsetCommitter(this.producer, this.config.groupId, this.config.offsetCommitIntervalMs ?? 1_000, (err) => this.observer.offsetCommitFailed?.(err));
-    const consumer = await this.transport.consumer({
-      groupId: this.config.groupId,
-      topics: [this.config.journal],
-      fromBeginning: true,
-      ...(this.config.maxBatchMessages === undefined ? {} : { maxBatchSize: this.config.maxBatchMessages }),
-    });
-    this.consumer = consumer;
-    await consumer.run({
-      onAssigned: (parts) => this.assign(parts),
-      onRevoked: (parts) => {
-        for (const p of parts) this.drop(p.partition);
-        return Promise.resolve();
-      },
-      eachBatch: (batch) => this.batch(batch),
-    });
-    this.stoppedPromise = consumer.stopped;
+    await this.loop.start();
   }
 
   get stopped(): Promise<void> {
-    return this.stoppedPromise;
+    return this.loop.stopped;
   }
 
   /** Every owned shard restored from its row (true also while a shard is halted: /ready reports halts apart). */
   ready(): boolean {
-    return this.assigned;
+    return this.loop.ready();
   }
 
   halted(): ReadonlyMap<number, ProjectorError> {
@@ -127,18 +117,12 @@ export class Projector {
       .map(([shard, p]) => ({ shard, ...p.position, stateHash: p.stateHash, lag: this.lags.get(shard) ?? 0, halted: this.halts.get(shard)?.code ?? null }));
   }
 
-  async close(): Promise<void> {
-    await this.consumer?.close();
-    await this.committer?.close();
-    const p = this.producer;
-    this.producer = undefined;
-    await p?.close();
+  close(): Promise<void> {
+    return this.loop.close();
   }
 
   private async assign(parts: readonly TopicPartition[]): Promise<void> {
-    this.assigned = false;
     for (const p of parts) if (!this.projections.has(p.partition)) await this.restore(p.partition);
-    this.assigned = true;
   }
 
   private drop(shard: number): void {
@@ -185,10 +169,10 @@ export class Projector {
     this.observer.restored?.(shard, row === null ? null : { journalNext: row.journalNext, journalSeq: row.journalSeq, stateHash: row.stateHash });
   }
 
-  private async batch(batch: ConsumedBatch): Promise<void> {
+  private async batch(batch: ConsumedBatch): Promise<number | undefined> {
     const shard = batch.partition;
     const projection = this.projections.get(shard);
-    if (projection === undefined || this.halts.has(shard)) return;
+    if (projection === undefined || this.halts.has(shard)) return undefined;
     let step: ProjectionStep;
     try {
       step = await projection.apply(batch.messages, (source, from, to) => this.readInput(source, shard, from, to));
@@ -196,10 +180,10 @@ export class Projector {
       if (!(err instanceof ProjectorError)) throw err;
       // The shard stops here (rows at the last good entry); the others keep flowing.
       this.halt(shard, err);
-      return;
+      return undefined;
     }
     this.lags.set(shard, Math.max(0, batch.highWatermark - step.journalNext));
-    if (step.entries === 0) return;
+    if (step.entries === 0) return undefined;
     // A failed commit leaves the in-memory projection ahead of the database: stop (a restart resumes from the row).
     const from = this.stored.get(shard) ?? null;
     const since = (this.sinceSnapshot.get(shard) ?? 0) + step.entries;
@@ -208,7 +192,7 @@ export class Projector {
     this.sinceSnapshot.set(shard, snapshot ? 0 : since);
     this.stored.set(shard, step.journalNext);
     this.observer.committed?.(shard, step, rows, batch.highWatermark);
-    this.committer?.note(batch.topic, shard, step.journalNext);
+    return step.journalNext;
   }
 
   private halt(shard: number, err: ProjectorError): void {

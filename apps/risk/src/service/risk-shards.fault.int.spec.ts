@@ -17,12 +17,11 @@ import { after, describe, it } from 'node:test';
 import { topicSpecs, type ClientRequest } from '@parallax/contracts';
 import { spawnEngineProcess } from '@parallax/matching-engine';
 import { spawnServiceProcess, type ServiceProcess } from '@parallax/microservice';
-import { Prng, TimeInForce } from '@parallax/order-book';
-import { type Address } from '@parallax/risk';
-import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
+import { accountAddress, QUOTE, testMarket } from '@parallax/risk/testing';
 import { createKafkaTransport, type Transport } from '@parallax/transport';
 import { loadRiskConfig } from '../config/risk.config.js';
 import { forwardedOrders, ledgerViolations } from '../testing/journal-audit.js';
+import { RandomPlaces } from '../testing/random-places.js';
 import { auditTrades, cancelOpenOrders, committedOutputs, liveShardHashes, rebuildShards, rerunOutputs, sendChainEvents, sendRequests, waitDrained } from '../testing/shard-audit.js';
 
 const SHARDS = 2;
@@ -106,24 +105,13 @@ describe('account shards under kill -9 (Kafka)', () => {
     const traders = Array.from({ length: 16 }, (_, i) => accountAddress(i + 1));
     const unfunded = accountAddress(99);
     await sendChainEvents(producer, topics.chain, SHARDS, traders.flatMap((a) => [{ type: 'deposit', account: a, token: QUOTE, amount: 3_000_000n } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
-    const prng = new Prng(5);
-    const rnd = (): number => prng.nextFloat();
-    const nonces = new Map<Address, bigint>();
-    let ts = 1_000;
+    const places = new RandomPlaces(5, traders, unfunded, MARKETS);
     for (let round = 0; round < 30; round++) {
       if (round === 8) r1.child.kill('SIGKILL');
       if (round === 14) e1.child.kill('SIGKILL');
       if (round === 16) procs.push(await spawnEngineProcess('e2', engineEnv));
       if (round === 20) procs.push(await risk('r3'));
-      const reqs: ClientRequest[] = [];
-      for (let i = 0; i < 20; i++) {
-        const a = rnd() < 0.1 ? unfunded : traders[Math.floor(rnd() * traders.length)]!;
-        const nonce = (nonces.get(a) ?? 0n) + 1n;
-        nonces.set(a, nonce);
-        const m = MARKETS[Math.floor(rnd() * MARKETS.length)]!;
-        reqs.push(placeRequest(a, m, { ts: ts++, isBuy: rnd() < 0.5, priceTicks: 100 + Math.floor(rnd() * 9) - 4, lots: 1 + Math.floor(rnd() * 15), nonce, tif: rnd() < 0.2 ? TimeInForce.IOC : TimeInForce.GTC }));
-      }
-      await send(reqs);
+      await send(places.next(20));
       await sleep(100);
     }
 
@@ -163,7 +151,7 @@ describe('account shards under kill -9 (Kafka)', () => {
     assert.ok(traded.trades > 20, `only ${traded.trades} trades`);
 
     // Cancel what is left through the live services: every hold comes back.
-    const cancels = cancelOpenOrders(engines, ts);
+    const cancels = cancelOpenOrders(engines, places.ts);
     if (cancels.length > 0) await send(cancels);
     await producer.close();
     await waitDrained(t, groups, 'after the cancels');

@@ -9,16 +9,16 @@
 // unreadable newest snapshot (UNREADABLE_SNAPSHOT).
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { decodeSignedOrderBatch, defaultMarkets, MarketCatalogue, type ClientRequest } from '@parallax/contracts';
+import { decodeSignedOrderBatch, type ClientRequest } from '@parallax/contracts';
 import { startMatchingEngine, type MatchingEngineConfig, type MatchingEngineHandle } from '@parallax/matching-engine';
 import { createLogger } from '@parallax/observability';
-import { Prng, TimeInForce } from '@parallax/order-book';
-import { type Address } from '@parallax/risk';
-import { accountAddress, placeRequest, QUOTE, testMarket } from '@parallax/risk/testing';
+import { accountAddress, QUOTE, testMarket } from '@parallax/risk/testing';
 import { createEmbeddedTransport, createKafkaTransport, type Transport } from '@parallax/transport';
 import { RiskServiceError } from '../state/errors.js';
 import { encodeJournalEntry, shardSnapshotKey } from '../state/shard-records.js';
 import { ledgerViolations, rerunJournal } from '../testing/journal-audit.js';
+import { RandomPlaces } from '../testing/random-places.js';
+import { testPipelineConfigs, type TestPipelineConfigs } from '../testing/pipeline-configs.js';
 import { auditTrades, cancelOpenOrders, committedOutputs, rerunOutputs, sendChainEvents, sendRequests, waitDrained } from '../testing/shard-audit.js';
 import { restoreShard, RiskShards, type RiskShardsConfig } from './risk-shards.js';
 
@@ -28,43 +28,7 @@ const MARKETS = [1, 2, 3, 4].map((id) => testMarket(id, { maker: -50, taker: 300
 const kafkaBrokers = process.env['KAFKA_BROKERS'] ?? '127.0.0.1:19092';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function configs(run: string): { risk: RiskShardsConfig; engine: MatchingEngineConfig } {
-  const risk: RiskShardsConfig = {
-    groupId: `${run}-risk`,
-    inputs: { requests: `${run}.requests`, chainEvents: `${run}.chain-events`, accountEvents: `${run}.account-events` },
-    state: { journal: `${run}.risk-journal`, snapshots: `${run}.risk-snapshots` },
-    snapshotEveryMessages: 40,
-    ordersTopic: `${run}.orders`,
-    signedOrdersTopic: `${run}.signed-orders`,
-    deadLettersTopic: `${run}.dead-letters`,
-    shards: SHARDS,
-    marketPartitions: P,
-    markets: MARKETS,
-    maxBatchMessages: 50,
-  };
-  const engine: MatchingEngineConfig = {
-    kafkaBrokers: undefined,
-    kafkaClientId: run,
-    kafkaConsumer: {},
-    groupId: `${run}-engine`,
-    instanceId: run,
-    topics: { orders: risk.ordersTopic, marketEvents: `${run}.market-events`, snapshots: `${run}.snapshots`, deadLetters: risk.deadLettersTopic },
-    partitions: P,
-    catalogue: new MarketCatalogue(defaultMarkets(4)),
-    snapshotEveryMessages: 1_000_000,
-    snapshotEveryMs: 3_600_000,
-    maxBatchMessages: 50,
-    concurrentPartitions: 2,
-    ensureTopics: true,
-    httpHost: '127.0.0.1',
-    httpPort: 0,
-    ordersRetentionMs: 3_600_000_000,
-    logLevel: 'info',
-    logFormat: 'json',
-    accountEvents: { topic: risk.inputs.accountEvents, shards: SHARDS },
-  };
-  return { risk, engine };
-}
+const configs = (run: string): TestPipelineConfigs => testPipelineConfigs(run, { shards: SHARDS, marketPartitions: P, markets: MARKETS });
 
 /** Waits until both groups drained their inputs (three polls in a row); a stopped service fails it at once. */
 function quiescent(t: Transport, c: { risk: RiskShardsConfig; engine: MatchingEngineConfig }, failures: readonly unknown[], timeoutMs = 30_000): Promise<void> {
@@ -95,20 +59,9 @@ async function scenario(t: Transport, run: string): Promise<void> {
     const unfunded = accountAddress(99);
     await sendChainEvents(producer, c.risk.inputs.chainEvents, SHARDS, traders.flatMap((a) => [{ type: 'deposit', account: a, token: QUOTE, amount: 3_000_000n } as const, ...MARKETS.map((m) => ({ type: 'deposit', account: a, token: m.baseToken, amount: 10n ** 18n } as const))]));
     await quiescent(t, c, failures);
-    const prng = new Prng(3);
-    const rnd = (): number => prng.nextFloat();
-    const nonces = new Map<Address, bigint>();
-    let ts = 1_000;
+    const places = new RandomPlaces(3, traders, unfunded, MARKETS);
     for (let round = 0; round < 20; round++) {
-      const reqs: ClientRequest[] = [];
-      for (let i = 0; i < 20; i++) {
-        const a = rnd() < 0.1 ? unfunded : traders[Math.floor(rnd() * traders.length)]!;
-        const nonce = (nonces.get(a) ?? 0n) + 1n;
-        nonces.set(a, nonce);
-        const m = MARKETS[Math.floor(rnd() * MARKETS.length)]!;
-        reqs.push(placeRequest(a, m, { ts: ts++, isBuy: rnd() < 0.5, priceTicks: 100 + Math.floor(rnd() * 9) - 4, lots: 1 + Math.floor(rnd() * 15), nonce, tif: rnd() < 0.2 ? TimeInForce.IOC : TimeInForce.GTC }));
-      }
-      await send(reqs);
+      await send(places.next(20));
       await sleep(20);
     }
     await quiescent(t, c, failures);
@@ -152,7 +105,7 @@ async function scenario(t: Transport, run: string): Promise<void> {
     assert.deepEqual(rerunOutputs(reruns), await committedOutputs(t, c.risk, P), 'orders and signed orders committed = those of the journal re-run');
 
     // Cancel what is left: every hold is released.
-    const cancels = cancelOpenOrders(engines(), ts);
+    const cancels = cancelOpenOrders(engines(), places.ts);
     if (cancels.length > 0) await send(cancels);
     await quiescent(t, c, failures);
     for (const e of engines()) {

@@ -116,6 +116,36 @@ function skipOf(x: SingleProcessExchange, pick: number): Extract<RiskCommand, { 
   return [...net.values()].map((e) => ({ type: 'settlementSkipped' as const, ...e }));
 }
 
+/** Every hold is released or consumed: cancel what is left, and nothing stays held for orders; every law holds. */
+function assertEveryHoldReleased(x: SingleProcessExchange): void {
+  let ts = 1_000_000;
+  for (const e of x.engines) {
+    for (const o of e.openOrders()) {
+      const account = e.accountAddress(o.accountId)!;
+      if (!o.cancelRequested) x.submit({ type: 'cancel', ts: ts++, account, signer: account, orderId: o.orderId });
+    }
+  }
+  for (const e of x.engines) {
+    assert.equal(e.openOrderCount, 0);
+    for (const a of e.accountAddresses()) for (const t of TOKENS) assert.equal(e.balance(a, t).heldOrders, 0n);
+  }
+  assert.deepEqual(x.checkInvariants(), []);
+}
+
+/** Snapshots of the engines after the first `cut` log entries, restored and fed the rest, end as `x`'s engines. */
+function assertResumesFromSnapshot(x: SingleProcessExchange, options: SingleProcessOptions, log: readonly FlowEntry[], cut: number): void {
+  const head = SingleProcessExchange.replay(options, log.slice(0, cut));
+  const resumed = head.map((e) => RiskEngine.restore(e.config, e.snapshot()));
+  for (const entry of log.slice(cut)) {
+    if (entry.kind === 'request') resumed[entry.shard]!.apply(entry.command);
+    else for (const e of resumed) e.applyBookEvents(entry.marketId, entry.events);
+  }
+  assert.deepEqual(
+    resumed.map((e) => e.stateHash()),
+    x.engines.map((e) => e.stateHash()),
+  );
+}
+
 /** Runs actions through a single-process exchange, checking every law after every step. */
 function run(shards: number, actions: readonly Action[], record = false): { x: SingleProcessExchange; options: SingleProcessOptions; log: ReturnType<SingleProcessExchange['record']> | null } {
   // ts in seconds (tsPerSecond 1) so signed expiries fall inside the run.
@@ -327,19 +357,7 @@ describe('RiskEngine laws (fast-check, through real books)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3 }), fc.array(action, { minLength: 1, maxLength: 120, size: 'max' }), (shards, actions) => {
         const { x } = run(shards, actions);
-        // Every hold is released or consumed: cancel what is left, and nothing stays held for orders.
-        let ts = 1_000_000;
-        for (const e of x.engines) {
-          for (const o of e.openOrders()) {
-            const account = e.accountAddress(o.accountId)!;
-            if (!o.cancelRequested) x.submit({ type: 'cancel', ts: ts++, account, signer: account, orderId: o.orderId });
-          }
-        }
-        for (const e of x.engines) {
-          assert.equal(e.openOrderCount, 0);
-          for (const a of e.accountAddresses()) for (const t of TOKENS) assert.equal(e.balance(a, t).heldOrders, 0n);
-        }
-        assert.deepEqual(x.checkInvariants(), []);
+        assertEveryHoldReleased(x);
       }),
       { numRuns: 150 },
     );
@@ -391,17 +409,7 @@ describe('RiskEngine laws (fast-check, through real books)', () => {
           replayed.map((e) => e.stateHash()),
           x.engines.map((e) => e.stateHash()),
         );
-        const cut = cutSeed % (log!.length + 1);
-        const head = SingleProcessExchange.replay(options, log!.slice(0, cut));
-        const resumed = head.map((e) => RiskEngine.restore(e.config, e.snapshot()));
-        for (const entry of log!.slice(cut)) {
-          if (entry.kind === 'request') resumed[entry.shard]!.apply(entry.command);
-          else for (const e of resumed) e.applyBookEvents(entry.marketId, entry.events);
-        }
-        assert.deepEqual(
-          resumed.map((e) => e.stateHash()),
-          x.engines.map((e) => e.stateHash()),
-        );
+        assertResumesFromSnapshot(x, options, log!, cutSeed % (log!.length + 1));
       }),
       { numRuns: 60 },
     );
@@ -411,29 +419,8 @@ describe('RiskEngine laws (fast-check, through real books)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 3 }), fc.array(actionWithSkips, { minLength: 1, maxLength: 120, size: 'max' }), fc.nat(), (shards, actions, cutSeed) => {
         const { x, options, log } = run(shards, actions, true);
-        const cut = cutSeed % (log!.length + 1);
-        const head = SingleProcessExchange.replay(options, log!.slice(0, cut));
-        const resumed = head.map((e) => RiskEngine.restore(e.config, e.snapshot()));
-        for (const entry of log!.slice(cut)) {
-          if (entry.kind === 'request') resumed[entry.shard]!.apply(entry.command);
-          else for (const e of resumed) e.applyBookEvents(entry.marketId, entry.events);
-        }
-        assert.deepEqual(
-          resumed.map((e) => e.stateHash()),
-          x.engines.map((e) => e.stateHash()),
-        );
-        let ts = 1_000_000;
-        for (const e of x.engines) {
-          for (const o of e.openOrders()) {
-            const account = e.accountAddress(o.accountId)!;
-            if (!o.cancelRequested) x.submit({ type: 'cancel', ts: ts++, account, signer: account, orderId: o.orderId });
-          }
-        }
-        for (const e of x.engines) {
-          assert.equal(e.openOrderCount, 0);
-          for (const a of e.accountAddresses()) for (const t of TOKENS) assert.equal(e.balance(a, t).heldOrders, 0n);
-        }
-        assert.deepEqual(x.checkInvariants(), []);
+        assertResumesFromSnapshot(x, options, log!, cutSeed % (log!.length + 1));
+        assertEveryHoldReleased(x);
       }),
       { numRuns: 100 },
     );
