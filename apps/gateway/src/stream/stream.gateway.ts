@@ -9,7 +9,7 @@
 // short window (GATEWAY_BOOK_COALESCE_MS, `book-coalescer.ts`, growing with the subscribers: `fanout-policy.ts`)
 // and is serialised and framed once for all subscribers (`ws-frames.ts`). A connection whose socket holds more
 // than GATEWAY_WS_MAX_BUFFERED_BYTES unsent bytes is closed with 4008 SLOW_CONSUMER instead of being buffered for.
-import { Inject, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
 import { bookChecksum, CHECKSUM_DEPTH } from '@parallax/sdk';
 import { plainToInstance } from 'class-transformer';
@@ -82,6 +82,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.cancelAllOf(session);
   });
   private readonly books: BookCoalescer;
+  private readonly logger = new Logger('StreamGateway');
   /** Book subscriptions on this gateway (all markets): what the merge window grows with. */
   private bookSubscriptions = 0;
   /** Per market state: the last book snapshot sent, reused while the book sequence has not moved. */
@@ -163,6 +164,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
 
   /** A connection that does not read fast enough: no more messages, closed with 4008 SLOW_CONSUMER. */
   private dropSlow(c: Connection): void {
+    this.logger.warn(`closing a slow consumer (${c.socket.bufferedAmount} bytes unsent, subscribed to ${[...c.subs].join(', ')}): 4008 SLOW_CONSUMER`);
     this.leaveAll(c);
     closeSlowConsumer(c.socket);
   }
