@@ -115,6 +115,11 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.statsTimer.unref();
   }
 
+  /** Book subscriptions on this gateway, all markets (what the merge window grows with). */
+  get bookSubscriberCount(): number {
+    return this.bookSubscriptions;
+  }
+
   onModuleDestroy(): void {
     this.unsubscribe();
     this.unsubscribeSettlement();
