@@ -30,6 +30,14 @@ const schema = z.object({
    * sent at once when the market was quiet for a window. 0 = one diff per event-loop turn.
    */
   GATEWAY_BOOK_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(10),
+  /**
+   * The window grows with the gateway's book subscriptions so that one diff per window to each of them stays
+   * under GATEWAY_BOOK_WRITES_PER_SECOND socket writes, up to GATEWAY_BOOK_COALESCE_MAX_MS (stream/fanout-policy.ts).
+   */
+  GATEWAY_BOOK_COALESCE_MAX_MS: z.coerce.number().int().min(0).max(1_000).default(40),
+  GATEWAY_BOOK_WRITES_PER_SECOND: z.coerce.number().int().min(1).max(10_000_000).default(40_000),
+  /** A WebSocket with more unsent bytes than this is a slow consumer: closed with 4008 SLOW_CONSUMER. */
+  GATEWAY_WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(64 * 1024).max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Furthest in the future a cancel or login signature may expire (seconds). */
   GATEWAY_MAX_AUTH_SECONDS: z.coerce.number().int().min(5).max(86_400).default(3_600),
 });

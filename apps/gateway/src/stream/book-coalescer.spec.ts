@@ -91,6 +91,31 @@ describe('BookCoalescer', () => {
     assert.equal(sent.length, 3, 'a dropped diff is never sent');
     co.close();
   });
+
+  it('asks for the window each time one starts (the fan-out grows it with its subscribers)', async () => {
+    const sent: MergedDiff[] = [];
+    let windowMs = 0;
+    let asked = 0;
+    const co = new BookCoalescer(
+      () => {
+        asked++;
+        return windowMs;
+      },
+      (d) => sent.push(d),
+      () => 1_000, // a clock that stands still: the window alone decides
+    );
+    co.add({ marketId: 1, prevSeq: 0, seq: 1, ts: 1, bids: [[100, 1]], asks: [] });
+    await turn();
+    assert.equal(sent.length, 1, 'window 0: out on the next turn');
+    windowMs = 60_000;
+    co.add({ marketId: 1, prevSeq: 1, seq: 2, ts: 2, bids: [[100, 2]], asks: [] });
+    await turn();
+    assert.equal(sent.length, 1, 'the grown window holds the next diff back');
+    assert.equal(asked, 2);
+    co.flush(1);
+    assert.deepEqual([sent[1]!.prevSeq, sent[1]!.seq], [1, 2]);
+    co.close();
+  });
 });
 
 describe('PriceLadder', () => {

@@ -30,15 +30,20 @@ export class BookCoalescer {
   private readonly lastSent = new Map<number, number>();
   private readonly timers = new Map<number, Timer>();
 
+  private readonly windowMs: () => number;
+
   /**
-   * @param windowMs at most one diff per market per window (0: one per event-loop turn).
+   * @param windowMs at most one diff per market per window (0: one per event-loop turn); a function is asked
+   *   each time a window starts (the fan-out's window grows with its subscribers, fanout-policy.ts).
    * @param emit receives each merged diff (synchronously from flush, or from the timer).
    */
   constructor(
-    private readonly windowMs: number,
+    windowMs: number | (() => number),
     private readonly emit: (diff: MergedDiff) => void,
     private readonly now: () => number = () => performance.now(),
-  ) {}
+  ) {
+    this.windowMs = typeof windowMs === 'number' ? () => windowMs : windowMs;
+  }
 
   add(d: BookDiff): void {
     let p = this.pending.get(d.marketId);
@@ -82,7 +87,7 @@ export class BookCoalescer {
 
   private schedule(marketId: number): void {
     if (this.timers.has(marketId)) return;
-    const wait = (this.lastSent.get(marketId) ?? -Infinity) + this.windowMs - this.now();
+    const wait = (this.lastSent.get(marketId) ?? -Infinity) + this.windowMs() - this.now();
     const run = (): void => {
       this.timers.delete(marketId);
       this.flush(marketId);

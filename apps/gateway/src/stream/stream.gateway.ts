@@ -6,8 +6,10 @@
 // stack trace and cannot stop the server. The book channel sends a snapshot, then updates, each with
 // prevSeq/seq (the book sequence: a client whose last seq is not the update's prevSeq missed one and must
 // resubscribe) and the checksum of the top of the book after it. An update merges the engine batches of a
-// short window (GATEWAY_BOOK_COALESCE_MS, `book-coalescer.ts`) and is serialised once for all subscribers.
-import { Inject, type OnModuleDestroy } from '@nestjs/common';
+// short window (GATEWAY_BOOK_COALESCE_MS, `book-coalescer.ts`, growing with the subscribers: `fanout-policy.ts`)
+// and is serialised and framed once for all subscribers (`ws-frames.ts`). A connection whose socket holds more
+// than GATEWAY_WS_MAX_BUFFERED_BYTES unsent bytes is closed with 4008 SLOW_CONSUMER instead of being buffered for.
+import { Inject, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { type OnGatewayConnection, type OnGatewayDisconnect, WebSocketGateway } from '@nestjs/websockets';
 import { bookChecksum, CHECKSUM_DEPTH } from '@parallax/sdk';
 import { plainToInstance } from 'class-transformer';
@@ -27,6 +29,7 @@ import { SettlementStatusService } from '../settlement/settlement-status.service
 import { StatsService } from '../stats/stats.service.js';
 import { DeadmanSwitches } from './deadman-switches.js';
 import { BookCoalescer, type MergedDiff } from './book-coalescer.js';
+import { closeSlowConsumer, coalesceWindowMs, isSlowConsumer, sendToAll } from './fanout-policy.js';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
 /** Messages a connection may send per second before it gets RATE_LIMITED answers. */
@@ -79,6 +82,11 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.cancelAllOf(session);
   });
   private readonly books: BookCoalescer;
+  private readonly logger = new Logger('StreamGateway');
+  /** Book subscriptions on this gateway (all markets): what the merge window grows with. */
+  private bookSubscriptions = 0;
+  /** Per market state: the last book snapshot sent, reused while the book sequence has not moved. */
+  private readonly snapshots = new WeakMap<MarketState, { seq: number; text: string }>();
 
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
@@ -88,9 +96,13 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     private readonly stats: StatsService,
     private readonly settlement: SettlementStatusService,
   ) {
-    this.books = new BookCoalescer(ctx.config.GATEWAY_BOOK_COALESCE_MS, (diff) => {
-      this.sendBookDiff(diff);
-    });
+    const bounds = { baseMs: ctx.config.GATEWAY_BOOK_COALESCE_MS, maxMs: ctx.config.GATEWAY_BOOK_COALESCE_MAX_MS, writesPerSecond: ctx.config.GATEWAY_BOOK_WRITES_PER_SECOND };
+    this.books = new BookCoalescer(
+      () => coalesceWindowMs(this.bookSubscriptions, bounds),
+      (diff) => {
+        this.sendBookDiff(diff);
+      },
+    );
     this.unsubscribe = data.onBatch((marketId, outcome) => {
       this.publish(marketId, outcome);
     });
@@ -101,6 +113,11 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       if ((this.channels.get('stats')?.size ?? 0) > 0) this.broadcast('stats', { event: 'stats', ...this.stats.snapshot() });
     }, STATS_PERIOD_MS);
     this.statsTimer.unref();
+  }
+
+  /** Book subscriptions on this gateway, all markets (what the merge window grows with). */
+  get bookSubscriberCount(): number {
+    return this.bookSubscriptions;
   }
 
   onModuleDestroy(): void {
@@ -124,7 +141,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const c = this.connections.get(socket);
     if (c === undefined) return;
     this.connections.delete(socket);
-    for (const key of c.subs) this.channels.get(key)?.delete(c);
+    this.leaveAll(c);
     // An armed dead-man switch keeps running: no heartbeat will come from this connection any more.
     if (c.cancelOnDisconnect && c.session !== undefined) this.cancelAllOf(c.session);
   }
@@ -133,15 +150,45 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.orders.cancelAllFor(session).catch(() => undefined);
   }
 
-  private broadcast(key: string, msg: Json): void {
+  private join(c: Connection, key: string): void {
+    c.subs.add(key);
+    let set = this.channels.get(key);
+    if (set === undefined) this.channels.set(key, (set = new Set()));
+    if (!set.has(c) && key.startsWith('book:')) this.bookSubscriptions++;
+    set.add(c);
+  }
+
+  private leave(c: Connection, key: string): void {
+    c.subs.delete(key);
+    if (this.channels.get(key)?.delete(c) === true && key.startsWith('book:')) this.bookSubscriptions--;
+  }
+
+  private leaveAll(c: Connection): void {
+    for (const key of [...c.subs]) this.leave(c, key);
+  }
+
+  /** A connection that does not read fast enough: no more messages, closed with 4008 SLOW_CONSUMER. */
+  private dropSlow(c: Connection): void {
+    this.logger.warn(`closing a slow consumer (${c.socket.bufferedAmount} bytes unsent, subscribed to ${[...c.subs].join(', ')}): 4008 SLOW_CONSUMER`);
+    this.leaveAll(c);
+    closeSlowConsumer(c.socket);
+  }
+
+  /** One message to every subscriber of a channel: serialised and framed once (fanout-policy.ts). */
+  private broadcast(key: string, msg: Json | string): void {
     const subs = this.channels.get(key);
     if (subs === undefined || subs.size === 0) return;
-    const text = JSON.stringify(msg);
-    for (const c of subs) this.send(c, text);
+    const bytes = Buffer.from(typeof msg === 'string' ? msg : JSON.stringify(msg), 'utf8');
+    sendToAll(subs, (c) => c.socket, bytes, this.ctx.config.GATEWAY_WS_MAX_BUFFERED_BYTES, (c) => {
+      this.dropSlow(c);
+    });
   }
 
   private send(c: Connection, msg: Json | string): void {
-    if (c.socket.readyState === c.socket.OPEN) c.socket.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
+    const ws = c.socket;
+    if (ws.readyState !== ws.OPEN) return;
+    if (isSlowConsumer(ws.bufferedAmount, this.ctx.config.GATEWAY_WS_MAX_BUFFERED_BYTES)) this.dropSlow(c);
+    else ws.send(typeof msg === 'string' ? msg : JSON.stringify(msg));
   }
 
   private async onMessage(c: Connection, raw: Buffer, isBinary: boolean): Promise<void> {
@@ -181,8 +228,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
         return this.subscribe(c, m);
       case 'unsubscribe': {
         const key = this.channelKey(c, m);
-        c.subs.delete(key);
-        this.channels.get(key)?.delete(c);
+        this.leave(c, key);
         return { unsubscribed: key };
       }
       case 'login': {
@@ -276,15 +322,18 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     // The market's pending diff goes out before this subscriber joins (or resubscribes): the snapshot below is
     // the book after it, and the next diff starts there.
     if (key.startsWith('book:')) this.books.flush(this.markets.get(key.slice(5)).def.marketId);
-    c.subs.add(key);
-    let set = this.channels.get(key);
-    if (set === undefined) this.channels.set(key, (set = new Set()));
-    set.add(c);
+    this.join(c, key);
     if (key.startsWith('book:')) {
       const market = this.markets.get(key.slice(5));
       const state = this.data.market(market.def.marketId)!;
       // Sent synchronously after subscribing: no event batch can fall between the snapshot and the first update.
-      this.send(c, { event: 'book', type: 'snapshot', market: market.def.symbol, ...this.bookLevels(market, state), seq: state.bookSeq });
+      // Serialised once per book sequence: a thousand subscribers (re)connecting at once cost one snapshot.
+      let snap = this.snapshots.get(state);
+      if (snap === undefined || snap.seq !== state.bookSeq) {
+        snap = { seq: state.bookSeq, text: JSON.stringify({ event: 'book', type: 'snapshot', market: market.def.symbol, ...this.bookLevels(market, state), seq: state.bookSeq }) };
+        this.snapshots.set(state, snap);
+      }
+      this.send(c, snap.text);
     } else if (key.startsWith('ticker:')) {
       const market = this.markets.get(key.slice(7));
       this.send(c, { event: 'ticker', ...tickerOf(market, this.data.market(market.def.marketId)!, this.now()) });
@@ -346,7 +395,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     this.broadcast(`ticker:${m.def.symbol}`, { event: 'ticker', ...view, seq: state.seq });
   }
 
-  /** One merged diff: serialised once, the same bytes to every subscriber of the market's book. */
+  /** One merged diff: serialised and framed once, the same frame to every subscriber of the market's book. */
   private sendBookDiff(diff: MergedDiff): void {
     const m = this.markets.byMarketId(diff.marketId);
     const subs = m === undefined ? undefined : this.channels.get(`book:${m.def.symbol}`);
@@ -362,7 +411,9 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       JSON.stringify({ event: 'book', type: 'update', market: m.def.symbol, prevSeq: diff.prevSeq, seq: diff.seq, ts: diff.ts, bids: levels(diff.bids), asks: levels(diff.asks), checksum }),
       'utf8',
     );
-    for (const c of subs) if (c.socket.readyState === c.socket.OPEN) c.socket.send(bytes, { binary: false });
+    sendToAll(subs, (c) => c.socket, bytes, this.ctx.config.GATEWAY_WS_MAX_BUFFERED_BYTES, (c) => {
+      this.dropSlow(c);
+    });
   }
 
   private publish(marketId: number, outcome: BatchOutcome): void {
@@ -378,8 +429,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     }
     const tradeSubs = this.channels.get(`trades:${m.def.symbol}`);
     if (outcome.trades.length > 0 && tradeSubs !== undefined && tradeSubs.size > 0) {
-      const msg = JSON.stringify({ event: 'trades', market: m.def.symbol, trades: outcome.trades.map((t) => tradeView(m, t)) });
-      for (const c of tradeSubs) this.send(c, msg);
+      this.broadcast(`trades:${m.def.symbol}`, { event: 'trades', market: m.def.symbol, trades: outcome.trades.map((t) => tradeView(m, t)) });
     }
     const first = outcome.trades[0];
     if (first !== undefined) {
