@@ -515,6 +515,10 @@ describe('gateway rate limits', () => {
       assert.equal(body.error.code, 'RATE_LIMITED');
       // Another trader from the same IP is not limited by Alice's budget.
       assert.equal((await fetch(`${url}/v1/orders/open`, { headers: { 'x-parallax-trader': mallory.address } })).status, 401);
+      // A batch counts as the orders it carries: 3 of 5, then 3 more do not fit (refused, not counted), 2 do.
+      const batch = async (n: number): Promise<number> =>
+        (await fetch(`${url}/v1/orders/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orders: Array.from({ length: n }, () => ({})) }) })).status;
+      assert.deepEqual([await batch(3), await batch(3), await batch(2), await batch(1)], [400, 429, 400, 429]);
     } finally {
       await app.close();
       await log.close();
