@@ -286,7 +286,7 @@ describe('gateway over real HTTP (embedded log)', () => {
   });
 
   /** A logged-in WebSocket connection of `who` whose `call` sends a message and resolves with its answer (by id). */
-  const wsSession = async (who: typeof alice, loginNonce: bigint): Promise<{ call(m: Record<string, unknown>): Promise<Record<string, unknown>>; ws: WebSocket }> => {
+  const wsSession = async (who: typeof alice, loginNonce: bigint): Promise<{ call: (m: Record<string, unknown>) => Promise<Record<string, unknown>>; ws: WebSocket }> => {
     const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
     await new Promise((r) => ws.once('open', r));
     const waiting = new Map<unknown, (m: Record<string, unknown>) => void>();
@@ -361,10 +361,10 @@ describe('gateway over real HTTP (embedded log)', () => {
       // Batches whose last order is always refused (well formed, but its signature is for another nonce), so
       // none can be accepted: a valid order with one field replaced, removed or added, arbitrary JSON as
       // orders, and arbitrary `orders` values.
-      const mutated = fc.oneof(
-        fc.tuple(fc.constantFrom(...Object.keys(valid)), anyJson).map(([k, v]) => ({ ...valid, [k]: v }) as unknown),
-        fc.constantFrom(...Object.keys(valid)).map((k) => ({ ...valid, [k]: undefined }) as unknown),
-        fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), anyJson).map(([k, v]) => ({ ...valid, [`x${k}`]: v }) as unknown),
+      const mutated: fc.Arbitrary<unknown> = fc.oneof(
+        fc.tuple(fc.constantFrom(...Object.keys(valid)), anyJson).map(([k, v]) => ({ ...valid, [k]: v })),
+        fc.constantFrom(...Object.keys(valid)).map((k) => ({ ...valid, [k]: undefined })),
+        fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), anyJson).map(([k, v]) => ({ ...valid, [`x${k}`]: v })),
         anyJson as fc.Arbitrary<unknown>,
       );
       const orders = fc.oneof(
