@@ -154,7 +154,7 @@ async function main(): Promise<void> {
 
   // Pre-signed orders (signing is the client's cost, not measured): 50 traders, prices around 100.00 so
   // about half of them trade.
-  console.log(`signing ${ORDERS + PACED_RATE * PACED_SECONDS * 2 + PROFILED_ORDERS} orders ...`);
+  console.log(`signing ${ORDERS + PACED_RATE * PACED_SECONDS * 2 + PROFILED_ORDERS + (PARTS.has('orders') ? 5 * PATH_ORDERS : 0)} orders ...`);
   const traders = Array.from({ length: 50 }, (_, i) => localTraderAccount('bench-api', i + 1));
   const bodies: string[] = [];
   const digests: { digest: Hex; signature: Hex; trader: string }[] = [];
