@@ -7,6 +7,13 @@ import { WebSocket } from 'ws';
 
 export type LoadTask =
   | { readonly kind: 'burst'; readonly url: string; readonly bodies: readonly string[]; readonly concurrency: number }
+  /** POST /v1/orders/batch?wait=ack: each body is `{ orders: [...] }`, `concurrency` requests in flight. */
+  | { readonly kind: 'batch'; readonly url: string; readonly bodies: readonly string[]; readonly concurrency: number }
+  /**
+   * One WebSocket connection: the signed login, then every message (an `op: place` or `op: placeBatch`, each
+   * with its own `id`) with `window` of them in flight; every answer is counted per order.
+   */
+  | { readonly kind: 'ws'; readonly url: string; readonly login: Record<string, string>; readonly messages: readonly string[]; readonly window: number }
   | { readonly kind: 'paced'; readonly url: string; readonly bodies: readonly string[]; readonly rate: number; readonly wait: 'ack' | 'result' }
   | { readonly kind: 'subscribers'; readonly url: string; readonly market: string; readonly subscribers: number; readonly timeoutMs: number };
 
@@ -62,7 +69,66 @@ async function run(task: LoadTask): Promise<LoadResult> {
     results[result] = (results[result] ?? 0) + 1;
     if (typeof r.json['id'] === 'string') ids.push(r.json['id']);
   };
+  /** Per order of a batch answer (`{ orders: [...] }`), else the answer itself. */
+  const countAll = (r: { status: number; json: Record<string, unknown> }): void => {
+    const list = r.json['orders'];
+    if (!Array.isArray(list)) {
+      count(r);
+      return;
+    }
+    for (const o of list as Record<string, unknown>[]) count({ status: r.status, json: o });
+  };
   const t0 = performance.now();
+  if (task.kind === 'batch') {
+    let i = 0;
+    await Promise.all(
+      Array.from({ length: task.concurrency }, async () => {
+        while (i < task.bodies.length) countAll(await post(`${task.url}/v1/orders/batch?wait=ack`, task.bodies[i++]!));
+      }),
+    );
+    return { statuses, results, latenciesMs, elapsedMs: performance.now() - t0, ids, received: 0, broken: 0, deliveries: [], reachedFinal: 0, differing: 0, finalBook: '' };
+  }
+  if (task.kind === 'ws') {
+    const ws = new WebSocket(`${task.url.replace(/^http/, 'ws')}/ws`);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => {
+        resolve();
+      });
+      ws.once('error', reject);
+    });
+    // Answers by request id; an `error` event counts as its code (status 'error') for every order it carried.
+    const waiting = new Map<number | string, (m: Record<string, unknown>) => void>();
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString('utf8')) as Record<string, unknown>;
+      const id = m['id'] as number | string | null | undefined;
+      if (id === null || id === undefined) return;
+      const w = waiting.get(id);
+      waiting.delete(id);
+      w?.(m);
+    });
+    const call = (text: string, id: number | string): Promise<Record<string, unknown>> =>
+      new Promise((resolve) => {
+        waiting.set(id, resolve);
+        ws.send(text);
+      });
+    const login = await call(JSON.stringify({ op: 'login', id: 'login', ...task.login }), 'login');
+    if (login['event'] !== 'result') throw new Error(`ws login: ${JSON.stringify(login)}`);
+    const start = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: task.window }, async () => {
+        while (next < task.messages.length) {
+          const i = next++;
+          const m = await call(task.messages[i]!, i);
+          if (m['event'] === 'result') countAll({ status: 200, json: m['data'] as Record<string, unknown> });
+          else count({ status: 0, json: m });
+        }
+      }),
+    );
+    const elapsedMs = performance.now() - start;
+    ws.close();
+    return { statuses, results, latenciesMs, elapsedMs, ids, received: 0, broken: 0, deliveries: [], reachedFinal: 0, differing: 0, finalBook: '' };
+  }
   if (task.kind === 'burst') {
     let i = 0;
     await Promise.all(

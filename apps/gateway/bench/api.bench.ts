@@ -4,6 +4,8 @@
 //     takes them; the exchange behind the gateway (embedded log, risk shards, matching engine) runs in another
 //     thread, so the gateway thread's own CPU time (process.threadCpuUsage) gives orders per core-second; every
 //     order must be acknowledged and then answered by the matching engine;
+//     the same for the other order paths a market maker uses: REST batches (20 and 100 orders a request), the
+//     WebSocket (one connection, single orders pipelined, and placeBatch of 100), each verified the same way;
 //  3. latency from request to durable acknowledgement and to the engine's answer at a stated paced rate;
 //  4. WebSocket fan-out: subscribers x book updates per second and the delivery lag of every update to every
 //     subscriber (receive time minus the update's logical time, both this machine's wall clock); at the end every
@@ -16,13 +18,14 @@ import { performance } from 'node:perf_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, Worker } from 'node:worker_threads';
-import { hashOrder, localTraderAccount, orderForPlace, settlementDomain, signOrder, type SettlementMarket } from '@parallax/chain';
+import { hashOrder, localTraderAccount, orderForPlace, settlementDomain, signLogin, signOrder, type SettlementMarket } from '@parallax/chain';
 import { DEFAULT_RISK_RESULTS_TOPIC, DEFAULT_RISK_TOPICS, DEFAULT_SETTLEMENT_TOPICS, DEFAULT_TOPICS, defaultMarkets, encodeEventBatch, marketKey, MarketCatalogue, partitionForMarket } from '@parallax/contracts';
 import { EventEncoder, OrderBook, OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
-import { signPlaceOrder, type ApiMarketInfo } from '@parallax/sdk';
+import { signPlaceOrder, type ApiMarketInfo, type PlaceOrderBody } from '@parallax/sdk';
 import { connectEmbeddedTransport } from '@parallax/transport';
 import type { Hex } from 'viem';
-import { startGateway } from '../bootstrap.js';
+import { requestValidationPipe, startGateway } from '../bootstrap.js';
+import { BatchPlaceDto } from '../orders/orders.dto.js';
 import { loadGatewayConfig } from '../gateway.config.js';
 import { MarketDataService } from '../market-data/market-data.service.js';
 import { MarketDirectory } from '../markets/market-directory.js';
@@ -52,6 +55,8 @@ const PROFILE = args.includes('--profile') ? args[args.indexOf('--profile') + 1]
 const RECOVERY_WORKERS = opt('recovery-workers', 2);
 /** Orders of the profiled burst (after the measured one). */
 const PROFILED_ORDERS = opt('profiled-orders', 1_000);
+/** Orders of each batch / WebSocket path (and of the profiled REST batch-of-100 burst). */
+const PATH_ORDERS = opt('path-orders', 3_000);
 const PARTITIONS = 2;
 const fanoutEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => /^GATEWAY_(BOOK|WS)_/.test(k)));
 const SHARDS = 2;
@@ -151,7 +156,7 @@ async function main(): Promise<void> {
 
   // Pre-signed orders (signing is the client's cost, not measured): 50 traders, prices around 100.00 so
   // about half of them trade.
-  console.log(`signing ${ORDERS + PACED_RATE * PACED_SECONDS * 2 + PROFILED_ORDERS} orders ...`);
+  console.log(`signing ${ORDERS + PACED_RATE * PACED_SECONDS * 2 + PROFILED_ORDERS + (PARTS.has('orders') ? 5 * PATH_ORDERS : 0)} orders ...`);
   const traders = Array.from({ length: 50 }, (_, i) => localTraderAccount('bench-api', i + 1));
   const bodies: string[] = [];
   const digests: { digest: Hex; signature: Hex; trader: string }[] = [];
@@ -168,6 +173,36 @@ async function main(): Promise<void> {
       digests.push({ digest: hashOrder(domain, order), signature: s.signature, trader: t.address.toLowerCase() });
     }
   }
+
+  // The other order paths: REST batches from the same 50 traders (fresh nonces); each WebSocket path trades
+  // for one account (a connection trades for the account it logged in as), so one trader of its own each.
+  const wsTraders = [localTraderAccount('bench-api-ws', 1), localTraderAccount('bench-api-ws', 2)];
+  const signMany = async (n: number, who: (i: number) => (typeof traders)[number]): Promise<PlaceOrderBody[]> => {
+    const out: PlaceOrderBody[] = [];
+    for (let i = 0; i < n; i++) {
+      const isBuy = i % 2 === 0;
+      const price = (10_000 + (isBuy ? -1 : 1) * ((i * 7919) % 40) + (isBuy ? 20 : -20)) / 100;
+      out.push(await signPlaceOrder(who(i), domain, market, { side: isBuy ? 'buy' : 'sell', type: 'limit', price: price.toFixed(2), amount: '0.01', nonce: nonce++, expiry, maxFeeRate: 1_000 }));
+    }
+    return out;
+  };
+  const chunks = <T>(xs: readonly T[], size: number): T[][] => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
+  const byTrader = (i: number): (typeof traders)[number] => traders[i % traders.length]!;
+  const pathOrders = PARTS.has('orders')
+    ? {
+        batch20: await signMany(PATH_ORDERS, byTrader),
+        batch100: await signMany(PATH_ORDERS, byTrader),
+        batch100Profiled: await signMany(PATH_ORDERS, byTrader),
+        wsSingle: await signMany(PATH_ORDERS, () => wsTraders[0]!),
+        wsBatch: await signMany(PATH_ORDERS, () => wsTraders[1]!),
+      }
+    : undefined;
+  const logins = await Promise.all(
+    wsTraders.map(async (t, i) => {
+      const m = { trader: t.address, expiry: BigInt(Math.floor(Date.now() / 1000) + 3_000), nonce: BigInt(i + 1) };
+      return { trader: t.address, expiry: String(m.expiry), nonce: String(m.nonce), signature: await signLogin(t, domain, m) };
+    }),
+  );
 
   // 1. Recovery on the real path: digest of the order + recover, both engines, every result checked.
   const recover = async (engine: 'libsecp256k1' | 'viem', n: number): Promise<{ wall: number; cpu: number }> => {
@@ -217,10 +252,10 @@ async function main(): Promise<void> {
   console.log(`recover: viem ${int(viemRate)}/s, libsecp256k1 ${int(nativeRate)}/s`);
 
   // The exchange (embedded log, risk shards, engine) in another thread; the gateway in this one.
-  const stack = await startStack({ partitions: PARTITIONS, shards: SHARDS, settlementMarkets, traders: traders.map((t) => t.address) });
+  const stack = await startStack({ partitions: PARTITIONS, shards: SHARDS, settlementMarkets, traders: [...traders, ...wsTraders].map((t) => t.address) });
   const log = stack.transport;
   // GATEWAY_BOOK_* and GATEWAY_WS_* pass through from the environment, to compare fan-out settings.
-  const config = loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_IP: '10000000', GATEWAY_RATE_LIMIT_ACCOUNT: '10000000', GATEWAY_WAIT_RESULT_MS: '10000', ...fanoutEnv });
+  const config = loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_IP: '10000000', GATEWAY_RATE_LIMIT_ACCOUNT: '10000000', GATEWAY_WAIT_RESULT_MS: '10000', GATEWAY_MAX_BATCH: '100', GATEWAY_WS_MESSAGES_PER_SECOND: '10000000', ...fanoutEnv });
   const { app, url } = await startGateway({
     config,
     transport: log,
@@ -274,6 +309,45 @@ async function main(): Promise<void> {
       if (profiled.results['accepted'] !== PROFILED_ORDERS) throw new Error(`profiled burst: ${JSON.stringify(profiled.results)}`);
       console.log(breakdown.map((b) => `${fmt(b.share * 100)}% ${b.part}`).join('\n'));
       orders = { wallRate, perCore, perProcessCpu: ORDERS / processCpuSec, elu: elu.utilization, ack, res, n, breakdown };
+
+      // 2b. The other order paths, each verified like the single-order burst: every order accepted (200 and
+      //     result 'accepted' for each order of a batch) and then answered by the engine.
+      const po = pathOrders!;
+      const paths: { name: string; orders: number; task: LoadTask }[] = [
+        { name: 'REST batch of 20 (POST /v1/orders/batch, 8 requests in flight)', orders: po.batch20.length, task: { kind: 'batch', url, bodies: chunks(po.batch20, 20).map((c) => JSON.stringify({ orders: c })), concurrency: 8 } },
+        { name: 'REST batch of 100 (4 requests in flight)', orders: po.batch100.length, task: { kind: 'batch', url, bodies: chunks(po.batch100, 100).map((c) => JSON.stringify({ orders: c })), concurrency: 4 } },
+        { name: 'WebSocket place, one connection, 64 in flight', orders: po.wsSingle.length, task: { kind: 'ws', url, login: logins[0]!, messages: po.wsSingle.map((o, i) => JSON.stringify({ op: 'place', id: i, order: o })), window: 64 } },
+        { name: 'WebSocket placeBatch of 100, one connection, 4 in flight', orders: po.wsBatch.length, task: { kind: 'ws', url, login: logins[1]!, messages: chunks(po.wsBatch, 100).map((c, i) => JSON.stringify({ op: 'placeBatch', id: i, orders: c })), window: 4 } },
+      ];
+      let batch100PerCore = NaN;
+      console.log(`order paths (single-order burst above: ${int(perCore)} per gateway-thread CPU second; load average now ${fmt(loadavg()[0]!, 2)}):`);
+      for (const path of paths) {
+        const { value: r, threadCpuSec: cpu, processCpuSec: pcpu } = await threadTimed(() => runWorker(path.task).done);
+        if (r.results['accepted'] !== path.orders || r.ids.length !== path.orders) throw new Error(`${path.name}: ${JSON.stringify(r.statuses)} ${JSON.stringify(r.results)}`);
+        await answered(r.ids);
+        if (path.name.startsWith('REST batch of 100')) batch100PerCore = path.orders / cpu;
+        console.log(`  ${path.name}: ${int(path.orders)} orders, ${int(path.orders / (r.elapsedMs / 1000))}/s wall, ${int(path.orders / cpu)} per gateway-thread CPU second, ${int(path.orders / pcpu)} per process CPU second`);
+      }
+      // What the Nest ValidationPipe (class-transformer + class-validator) costs an order of a batch of 100, on
+      // the gateway's own pipe and DTOs, next to what the whole path costs an order (the batch-100 run above).
+      const pipe = requestValidationPipe();
+      // Parsed once (body-parser's JSON.parse is not the pipe's): the pipe builds new DTO instances, the plain
+      // objects are not changed.
+      const parsed = chunks(po.batch100, 100).map((c) => JSON.parse(JSON.stringify({ orders: c })) as unknown);
+      const v = await threadTimed(async () => {
+        for (let round = 0; round < 3; round++) for (const b of parsed) await pipe.transform(b, { type: 'body', metatype: BatchPlaceDto });
+      });
+      const validationUs = (v.threadCpuSec * 1e6) / (3 * po.batch100.length);
+      const batch100Us = 1e6 / batch100PerCore;
+      console.log(`  ValidationPipe on a batch of 100: ${fmt(validationUs)} µs an order = ${fmt((100 * validationUs) / batch100Us)}% of the batch-100 path's ${fmt(batch100Us)} µs an order on the gateway thread`);
+      // Where the batch path's time goes (a separate profiled REST batch-of-100 burst).
+      const stopBatch = await startProfile();
+      const profiledBatch = await runWorker({ kind: 'batch', url, bodies: chunks(po.batch100Profiled, 100).map((c) => JSON.stringify({ orders: c })), concurrency: 4 }).done;
+      const batchProfile = (await stopBatch()) as CpuProfile;
+      if (PROFILE !== undefined) writeFileSync(PROFILE.replace(/(\.cpuprofile)?$/, '-batch100.cpuprofile'), JSON.stringify(batchProfile));
+      if (profiledBatch.results['accepted'] !== po.batch100Profiled.length) throw new Error(`profiled batch burst: ${JSON.stringify(profiledBatch.results)}`);
+      await answered(profiledBatch.ids);
+      console.log(`where a REST batch of 100 spends the gateway thread:\n${profileBreakdown(batchProfile).map((b) => `${fmt(b.share * 100)}% ${b.part}`).join('\n')}`);
     }
 
     // 4. Fan-out: synthetic but real book events (an OrderBook's level events) for market 2, which no engine

@@ -17,6 +17,7 @@ export interface CpuProfile {
 const PARTS: readonly (readonly [string, RegExp])[] = [
   ['secp256k1 recovery (libsecp256k1)', /secp256k1|Secp256k1Addon/],
   ['keccak and viem helpers (digests, addresses)', /@noble\/hashes|\/viem\//],
+  ["Node crypto (keccak of order digests and signer addresses; the throttler's key hash)", /node:internal\/crypto|node:crypto/],
   ['class-validator / class-transformer (request DTOs)', /class-validator|class-transformer|reflect-metadata|validation\.pipe/],
   ['@nestjs/throttler (rate limits)', /throttler/],
   ['Express, body-parser and their helpers', /\/(express|body-parser|raw-body|router|type-is|on-finished|finalhandler|content-type|qs|iconv-lite|statuses|mime-types|accepts|negotiator|parseurl|path-to-regexp)\//],

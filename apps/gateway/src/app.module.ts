@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ServeStaticModule } from '@nestjs/serve-static';
-import { ThrottlerGuard, ThrottlerModule } from '@nestjs/throttler';
+import { ThrottlerModule } from '@nestjs/throttler';
 import { brokerIndicator, ObservabilityModule } from '@parallax/observability';
 import { TradingKeys } from './accounts/trading-keys.js';
 import { AccountController } from './account/account.controller.js';
@@ -25,6 +25,7 @@ import { SettlementStatusService } from './settlement/settlement-status.service.
 import { StatsController } from './stats/stats.controller.js';
 import { StatsService } from './stats/stats.service.js';
 import { StreamGateway } from './stream/stream.gateway.js';
+import { WeightedThrottlerGuard, WeightedThrottlerStorage } from './rate-limit/weighted-throttler.js';
 
 /**
  * The per-account rate-limit key of a request: the trader it names (body or login header) together with the IP
@@ -82,7 +83,9 @@ export class AppModule {
       imports: [
         // Ready when the log it writes orders to answers (and its read models' database, when it opened one).
         ObservabilityModule.forService('gateway', { health: [brokerIndicator(ctx.transport, ctx.topics.requests), ...(ctx.readiness ?? [])] }),
+        // A batch counts as the orders (cancels) it carries, in one storage operation (rate-limit/weighted-throttler.ts).
         ThrottlerModule.forRoot({
+          storage: new WeightedThrottlerStorage(),
           throttlers: [
             { name: 'ip', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_IP },
             { name: 'account', ttl: c.GATEWAY_RATE_WINDOW_MS, limit: c.GATEWAY_RATE_LIMIT_ACCOUNT, getTracker: traderOrIp },
@@ -104,7 +107,7 @@ export class AppModule {
         { provide: HISTORY_READ_MODEL, useValue: ctx.historyReadModel ?? null },
         { provide: FILL_SETTLEMENT_READ_MODEL, useValue: ctx.fillSettlement ?? null },
         HistoryService,
-        { provide: APP_GUARD, useClass: ThrottlerGuard },
+        { provide: APP_GUARD, useClass: WeightedThrottlerGuard },
         MarketDirectory,
         MarketDataService,
         TradingKeys,

@@ -28,6 +28,18 @@ function firstProblem(errors: readonly ValidationError[], prefix = ''): string {
   return 'invalid request body';
 }
 
+/** The global request-body pipe: unknown properties refused, the first failure an INVALID_FIELD naming its path. */
+export function requestValidationPipe(): ValidationPipe {
+  return new ValidationPipe({
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    transform: true,
+    stopAtFirstError: true,
+    exceptionFactory: (errors) => new ApiError('INVALID_FIELD', firstProblem(errors)),
+  });
+}
+
 export interface StartedGateway {
   readonly app: INestApplication;
   readonly url: string;
@@ -64,16 +76,7 @@ export async function startGateway(
     app.useGlobalFilters(new ApiExceptionFilter((err) => {
         log.error({ err }, 'unexpected error in a request');
       }));
-    app.useGlobalPipes(
-      new ValidationPipe({
-        whitelist: true,
-        forbidNonWhitelisted: true,
-        forbidUnknownValues: true,
-        transform: true,
-        stopAtFirstError: true,
-        exceptionFactory: (errors) => new ApiError('INVALID_FIELD', firstProblem(errors)),
-      }),
-    );
+    app.useGlobalPipes(requestValidationPipe());
     app.useWebSocketAdapter(new WsAdapter(app));
     // Nest's hooks close the app on a signal and then raise it again: inside a launcher that would close the
     // gateway behind the launcher's back and count as a second Ctrl-C.

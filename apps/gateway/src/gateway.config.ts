@@ -23,6 +23,11 @@ const schema = z.object({
   GATEWAY_WAIT_RESULT_MS: z.coerce.number().int().min(10).max(60_000).default(5_000),
   /** Orders per batch request / WebSocket batch. */
   GATEWAY_MAX_BATCH: z.coerce.number().int().min(1).max(1_000).default(50),
+  /**
+   * Messages a WebSocket connection may send per second before it gets RATE_LIMITED answers; a placeBatch
+   * counts as one message per order it carries.
+   */
+  GATEWAY_WS_MESSAGES_PER_SECOND: z.coerce.number().int().min(1).max(10_000_000).default(200),
   /** Subscriptions per WebSocket connection. */
   GATEWAY_MAX_SUBSCRIPTIONS: z.coerce.number().int().min(1).max(10_000).default(50),
   /**

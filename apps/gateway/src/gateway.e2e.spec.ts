@@ -85,7 +85,7 @@ describe('gateway over real HTTP (embedded log)', () => {
     );
     await publishChainEvents(log, topics.chainEvents, SHARDS, deposits);
     ({ app, url } = await startGateway({
-      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '100000', GATEWAY_RATE_LIMIT_IP: '1000000', GATEWAY_WAIT_RESULT_MS: '200' }),
+      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_RATE_LIMIT_ACCOUNT: '100000', GATEWAY_RATE_LIMIT_IP: '1000000', GATEWAY_WAIT_RESULT_MS: '200', GATEWAY_WS_MESSAGES_PER_SECOND: '1000000' }),
       transport: log,
       topics,
       accountShards: SHARDS,
@@ -285,6 +285,109 @@ describe('gateway over real HTTP (embedded log)', () => {
     assert.equal((got[4]!['error'] as { code: string }).code, 'NOT_LOGGED_IN');
   });
 
+  /** A logged-in WebSocket connection of `who` whose `call` sends a message and resolves with its answer (by id). */
+  const wsSession = async (who: typeof alice, loginNonce: bigint): Promise<{ call: (m: Record<string, unknown>) => Promise<Record<string, unknown>>; ws: WebSocket }> => {
+    const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+    await new Promise((r) => ws.once('open', r));
+    const waiting = new Map<unknown, (m: Record<string, unknown>) => void>();
+    ws.on('message', (d: Buffer) => {
+      const m = JSON.parse(d.toString()) as Record<string, unknown>;
+      waiting.get(m['id'])?.(m);
+      waiting.delete(m['id']);
+    });
+    let next = 0;
+    const call = (m: Record<string, unknown>): Promise<Record<string, unknown>> =>
+      new Promise((r) => {
+        const id = `q${next++}`;
+        waiting.set(id, r);
+        ws.send(JSON.stringify({ ...m, id }));
+      });
+    const exp = expiry();
+    const login = await call({ op: 'login', trader: who.address, expiry: exp.toString(), nonce: loginNonce.toString(), signature: await signLogin(who, domain, { trader: who.address, expiry: exp, nonce: loginNonce }) });
+    assert.equal(login['event'], 'result', JSON.stringify(login));
+    return { call, ws };
+  };
+  const errorOf = (m: Record<string, unknown>): { code: string; message: string } => {
+    assert.equal(m['event'], 'error', JSON.stringify(m));
+    return m['error'] as { code: string; message: string };
+  };
+
+  it('places a batch over the WebSocket: all verified before any is submitted, each refusal naming its order', async () => {
+    const { call, ws } = await wsSession(alice, 501n);
+    try {
+      const order = (nonce: bigint, price = '90'): ReturnType<typeof signPlaceOrder> => signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price, amount: '1', nonce, expiry: expiry(), maxFeeRate: 0 });
+      const a = await order(601n);
+      const b = await order(602n);
+      // One bad order refuses the whole batch: the good one before it is not submitted.
+      let e = errorOf(await call({ op: 'placeBatch', orders: [a, { ...b, price: 'abc' }] }));
+      assert.equal(e.code, 'INVALID_FIELD');
+      assert.match(e.message, /^orders\[1\]\.price/);
+      e = errorOf(await call({ op: 'placeBatch', orders: [a, { ...b, price: '90.001' }] }));
+      assert.equal(e.code, 'PRICE_OFF_TICK');
+      assert.match(e.message, /^orders\[1\]\./);
+      // Another trader's order on Alice's connection, an empty batch, an oversized one, not an array.
+      const m = await signPlaceOrder(mallory, domain, market, { side: 'buy', type: 'limit', price: '90', amount: '1', nonce: 603n, expiry: expiry(), maxFeeRate: 0 });
+      assert.equal(errorOf(await call({ op: 'placeBatch', orders: [a, m] })).code, 'SIGNER_MISMATCH');
+      assert.equal(errorOf(await call({ op: 'placeBatch', orders: [] })).code, 'INVALID_FIELD');
+      assert.equal(errorOf(await call({ op: 'placeBatch', orders: { 0: a } })).code, 'INVALID_FIELD');
+      assert.equal(errorOf(await call({ op: 'placeBatch', orders: Array.from({ length: 51 }, () => a) })).code, 'TOO_MANY_ORDERS_IN_BATCH');
+      assert.equal(errorOf(await call({ op: 'placeBatch', orders: [a, a] })).code, 'REPLAYED');
+      // The good batch: both accepted, each its own new order (so the refused batches above submitted nothing).
+      const ok = await call({ op: 'placeBatch', orders: [a, b] });
+      assert.equal(ok['event'], 'result', JSON.stringify(ok));
+      const results = (ok['data'] as { orders: { result: string; duplicate: boolean; id: string }[] }).orders;
+      assert.deepEqual(
+        results.map((r) => [r.result, r.duplicate]),
+        [
+          ['accepted', false],
+          ['accepted', false],
+        ],
+      );
+      assert.notEqual(results[0]!.id, results[1]!.id);
+      // Sent again, the same signed orders create nothing new.
+      const again = await call({ op: 'placeBatch', orders: [a, b] });
+      assert.deepEqual((again['data'] as { orders: { id: string; duplicate: boolean }[] }).orders.map((r) => [r.id, r.duplicate]), results.map((r) => [r.id, true]));
+    } finally {
+      ws.close();
+    }
+  });
+
+  it('fuzz: 2,000 malformed WebSocket batches all get an error event with a stable code and change no order', async () => {
+    const { call, ws } = await wsSession(alice, 502n);
+    try {
+      const before = await commandsInLog();
+      const valid = await signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price: '50', amount: '1', nonce: 98n, expiry: expiry(), maxFeeRate: 0 });
+      const anyJson = fc.oneof(fc.jsonValue(), fc.string(), fc.integer(), fc.constant(null));
+      // Batches whose last order is always refused (well formed, but its signature is for another nonce), so
+      // none can be accepted: a valid order with one field replaced, removed or added, arbitrary JSON as
+      // orders, and arbitrary `orders` values.
+      const mutated: fc.Arbitrary<unknown> = fc.oneof(
+        fc.tuple(fc.constantFrom(...Object.keys(valid)), anyJson).map(([k, v]) => ({ ...valid, [k]: v })),
+        fc.constantFrom(...Object.keys(valid)).map((k) => ({ ...valid, [k]: undefined })),
+        fc.tuple(fc.string({ minLength: 1, maxLength: 12 }), anyJson).map(([k, v]) => ({ ...valid, [`x${k}`]: v })),
+        anyJson as fc.Arbitrary<unknown>,
+      );
+      const orders = fc.oneof(
+        fc.array(mutated, { minLength: 0, maxLength: 5 }).map((xs) => [...xs, { ...valid, nonce: '12345' }] as unknown),
+        anyJson as fc.Arbitrary<unknown>,
+      );
+      const samples = fc.sample(orders, { numRuns: 2_000, seed: 7 });
+      const codes = new Map<string, number>();
+      for (const o of samples) {
+        const m = await call({ op: 'placeBatch', orders: o });
+        const e = errorOf(m);
+        assert.equal(typeof e.code, 'string');
+        assert.doesNotMatch(JSON.stringify(m), /at .*\.js:\d+/, 'no stack trace');
+        codes.set(e.code, (codes.get(e.code) ?? 0) + 1);
+      }
+      assert.ok(codes.size > 1, `several refusal codes: ${JSON.stringify([...codes])}`);
+      assert.equal((await call({ op: 'ping' }))['event'], 'result', 'the connection still answers');
+      assert.equal(await commandsInLog(), before, 'no malformed batch reached the log');
+    } finally {
+      ws.close();
+    }
+  });
+
   it('fuzz: 10,000 malformed requests all get a clean 4xx and change no order', async () => {
     const before = await commandsInLog();
     const valid = await signPlaceOrder(alice, domain, market, { side: 'buy', type: 'limit', price: '50', amount: '1', nonce: 99n, expiry: expiry(), maxFeeRate: 0 });
@@ -412,6 +515,51 @@ describe('gateway rate limits', () => {
       assert.equal(body.error.code, 'RATE_LIMITED');
       // Another trader from the same IP is not limited by Alice's budget.
       assert.equal((await fetch(`${url}/v1/orders/open`, { headers: { 'x-parallax-trader': mallory.address } })).status, 401);
+      // A batch counts as the orders it carries: 3 of 5, then 3 more do not fit (refused, not counted), 2 do.
+      const batch = async (n: number): Promise<number> =>
+        (await fetch(`${url}/v1/orders/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ orders: Array.from({ length: n }, () => ({})) }) })).status;
+      assert.deepEqual([await batch(3), await batch(3), await batch(2), await batch(1)], [400, 429, 400, 429]);
+    } finally {
+      await app.close();
+      await log.close();
+    }
+  });
+});
+
+describe('gateway WebSocket message budget', () => {
+  it('counts a placeBatch as one message per order it carries, once', async () => {
+    const log = createEmbeddedTransport();
+    await log.ensureTopics([...topicSpecs(topics, 1), ...settlementTopicSpecs(topics, 1), ...riskTopics]);
+    const { app, url } = await startGateway({
+      config: loadGatewayConfig({ GATEWAY_PORT: '0', GATEWAY_WS_MESSAGES_PER_SECOND: '10' }),
+      transport: log,
+      topics,
+      accountShards: SHARDS,
+      catalogue: new MarketCatalogue(defaultMarkets(1)),
+      domain,
+      settlementMarkets: settlementMarkets.slice(0, 1),
+      fees: { makerFeeRate: 0, takerFeeRate: 0 },
+    });
+    // The first message of a fresh connection each: its budget window starts with it, so no clock is involved.
+    const first = async (msg: unknown): Promise<string> => {
+      const ws = new WebSocket(`${url.replace('http', 'ws')}/ws`);
+      try {
+        await new Promise((r) => ws.once('open', r));
+        const got = new Promise<Record<string, unknown>>((r) => {
+          ws.once('message', (d: Buffer) => {
+            r(JSON.parse(d.toString()) as Record<string, unknown>);
+          });
+        });
+        ws.send(JSON.stringify(msg));
+        return ((await got)['error'] as { code: string }).code;
+      } finally {
+        ws.close();
+      }
+    };
+    try {
+      // Ten orders fit a budget of ten (and then need a login); eleven do not.
+      assert.equal(await first({ op: 'placeBatch', orders: Array.from({ length: 10 }, () => ({})) }), 'NOT_LOGGED_IN');
+      assert.equal(await first({ op: 'placeBatch', orders: Array.from({ length: 11 }, () => ({})) }), 'RATE_LIMITED');
     } finally {
       await app.close();
       await log.close();

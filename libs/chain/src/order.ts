@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   hashTypedData,
   recoverTypedDataAddress,
@@ -108,8 +109,16 @@ function computeOrderHash(separator: Uint8Array, order: Order): Hex {
   digest[0] = 0x19;
   digest[1] = 0x01;
   digest.set(separator, 2);
-  digest.set(keccak256(words, 'bytes'), 34);
-  return keccak256(digest);
+  digest.set(keccak(words), 34);
+  return `0x${keccak(digest).toString('hex')}`;
+}
+
+/**
+ * keccak-256 through Node's OpenSSL (3.2+ has it): 4-8x viem's pure-JS keccak on these 66..320-byte inputs,
+ * and the digest is on the gateway's hot path (one per order; bench:api).
+ */
+function keccak(data: Uint8Array): Buffer {
+  return createHash('keccak-256').update(data).digest();
 }
 
 /** hashOrder through viem's generic EIP-712 implementation (the reference; slower). */

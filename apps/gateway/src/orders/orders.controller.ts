@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { ApiError } from '../errors/api.errors.js';
+import { WeighedBy } from '../rate-limit/weighted-throttler.js';
 import { HistoryService } from '../history/history.service.js';
 import { intParam, marketParam, ValidQuery, type QueryValues } from '../query/query-params.js';
 import { AmendOrderDto, BatchCancelDto, BatchPlaceDto, CancelAllDto, CancelOrderDto, PlaceOrderDto } from './orders.dto.js';
@@ -51,7 +52,8 @@ export class OrdersController {
 
   @Post('batch')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Place several signed orders in one request (all verified before any is submitted)' })
+  @ApiOperation({ summary: 'Place several signed orders in one request (all verified before any is submitted)', description: 'Counts one per order against the rate limits.' })
+  @WeighedBy('orders')
   @ApiQuery({ name: 'wait', required: false, enum: ['ack', 'result'] })
   async placeBatch(@Body() dto: BatchPlaceDto, @Query('wait') wait: unknown): Promise<unknown> {
     return { orders: await this.orders.place(dto.orders, waitFlag(wait)) };
@@ -67,7 +69,8 @@ export class OrdersController {
 
   @Post('cancel-batch')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel several orders (each a signed Cancel)' })
+  @ApiOperation({ summary: 'Cancel several orders (each a signed Cancel)', description: 'Counts one per cancel against the rate limits.' })
+  @WeighedBy('cancels')
   async cancelBatch(@Body() dto: BatchCancelDto): Promise<unknown> {
     return { cancels: await this.orders.cancel(dto.cancels) };
   }

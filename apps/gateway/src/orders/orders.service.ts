@@ -5,6 +5,7 @@ import { hashCancel, hashCancelAll, hashLogin, hashOrder, orderForPlace, type Or
 import { OrderType, Side, StpMode, TimeInForce } from '@parallax/order-book';
 import type { Address, Hex } from 'viem';
 import { TradingKeys } from '../accounts/trading-keys.js';
+import { toApiError } from '../errors/api-exception.filter.js';
 import { ApiError } from '../errors/api.errors.js';
 import { GATEWAY_CONTEXT, type GatewayContext } from '../gateway.context.js';
 import { ORDER_INTAKE, type IntakeItem, type OrderIntake } from '../intake/order-intake.js';
@@ -155,7 +156,9 @@ export class OrdersService {
       try {
         return this.prepare(d);
       } catch (e) {
-        if (e instanceof ApiError && dtos.length > 1) throw new ApiError(e.code, `orders[${i}].${e.message}`);
+        // In a batch, every refusal names its order (also the order book's and the chain helpers' codes).
+        const a = dtos.length > 1 ? toApiError(e) : undefined;
+        if (a !== undefined && a.code !== 'INTERNAL') throw new ApiError(a.code, `orders[${i}].${a.message}`);
         throw e;
       }
     });

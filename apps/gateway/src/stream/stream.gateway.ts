@@ -1,5 +1,5 @@
 // The WebSocket API at /ws: public book, trade, ticker and candle channels, a signed login for the private orders and fills
-// channels, trading (place, cancel, cancel-all), cancel-on-disconnect and a dead-man switch.
+// channels, trading (place, placeBatch, cancel, cancel-all), cancel-on-disconnect and a dead-man switch.
 //
 // Messages are JSON objects with an `op` (client -> server) or an `event` (server -> client); a request may
 // carry an `id` the answer echoes. Every failure is an `error` event with a stable code; a client never gets a
@@ -32,8 +32,6 @@ import { BookCoalescer, type MergedDiff } from './book-coalescer.js';
 import { closeSlowConsumer, coalesceWindowMs, isSlowConsumer, sendToAll } from './fanout-policy.js';
 
 const MAX_MESSAGE_BYTES = 64 * 1024;
-/** Messages a connection may send per second before it gets RATE_LIMITED answers. */
-const MESSAGES_PER_SECOND = 200;
 const MAX_DEADMAN_MS = 600_000;
 const MIN_DEADMAN_MS = 1_000;
 /** The `stats` channel's period, and the batches the `settlement` channel's snapshot carries. */
@@ -87,6 +85,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
   private bookSubscriptions = 0;
   /** Per market state: the last book snapshot sent, reused while the book sequence has not moved. */
   private readonly snapshots = new WeakMap<MarketState, { seq: number; text: string }>();
+  private readonly messagesPerSecond: number;
 
   constructor(
     @Inject(GATEWAY_CONTEXT) private readonly ctx: GatewayContext,
@@ -96,6 +95,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     private readonly stats: StatsService,
     private readonly settlement: SettlementStatusService,
   ) {
+    this.messagesPerSecond = ctx.config.GATEWAY_WS_MESSAGES_PER_SECOND;
     const bounds = { baseMs: ctx.config.GATEWAY_BOOK_COALESCE_MS, maxMs: ctx.config.GATEWAY_BOOK_COALESCE_MAX_MS, writesPerSecond: ctx.config.GATEWAY_BOOK_WRITES_PER_SECOND };
     this.books = new BookCoalescer(
       () => coalesceWindowMs(this.bookSubscriptions, bounds),
@@ -199,7 +199,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
         c.windowStart = now;
         c.windowCount = 0;
       }
-      if (++c.windowCount > MESSAGES_PER_SECOND) throw new ApiError('RATE_LIMITED', `at most ${MESSAGES_PER_SECOND} messages per second`);
+      if (++c.windowCount > this.messagesPerSecond) throw new ApiError('RATE_LIMITED', `at most ${this.messagesPerSecond} messages per second`);
       if (isBinary) throw new ApiError('MALFORMED_JSON', 'messages are JSON text');
       let msg: unknown;
       try {
@@ -210,6 +210,12 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
       if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new ApiError('INVALID_FIELD', 'a message is a JSON object');
       const m = msg as Json;
       id = typeof m['id'] === 'string' || typeof m['id'] === 'number' ? m['id'] : undefined;
+      // A batch of N orders counts as N messages against the connection's budget, once.
+      const orders = m['op'] === 'placeBatch' ? m['orders'] : undefined;
+      if (Array.isArray(orders) && orders.length > 1) {
+        c.windowCount += orders.length - 1;
+        if (c.windowCount > this.messagesPerSecond) throw new ApiError('RATE_LIMITED', `at most ${this.messagesPerSecond} messages per second (a batch counts one per order)`);
+      }
       const data = await this.handle(c, m);
       if (data !== undefined) this.send(c, { event: 'result', id: id ?? null, data });
     } catch (err) {
@@ -259,6 +265,20 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
         const [r] = await this.orders.place([dto], m['wait'] === 'result');
         return r;
       }
+      case 'placeBatch': {
+        this.requireSession(c);
+        const list = m['orders'];
+        const max = this.ctx.config.GATEWAY_MAX_BATCH;
+        if (!Array.isArray(list) || list.length === 0) throw new ApiError('INVALID_FIELD', 'orders must be a non-empty array of orders');
+        if (list.length > max) throw new ApiError('TOO_MANY_ORDERS_IN_BATCH', `orders: at most ${max} per request`);
+        const dtos: PlaceOrderDto[] = [];
+        for (let i = 0; i < list.length; i++) {
+          const dto = await validated(PlaceOrderDto, list[i], `orders[${i}]`);
+          this.sameTrader(c, dto.trader);
+          dtos.push(dto);
+        }
+        return { orders: await this.orders.place(dtos, m['wait'] === 'result') };
+      }
       case 'cancel': {
         this.requireSession(c);
         const dto = await validated(CancelOrderDto, m['cancel'], 'cancel');
@@ -273,7 +293,7 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
         return this.orders.cancelAll(dto);
       }
       default:
-        throw new ApiError('INVALID_FIELD', 'op must be one of ping, subscribe, unsubscribe, login, session, deadman, place, cancel, cancelAll');
+        throw new ApiError('INVALID_FIELD', 'op must be one of ping, subscribe, unsubscribe, login, session, deadman, place, placeBatch, cancel, cancelAll');
     }
   }
 
