@@ -71,6 +71,8 @@ const LOG_LEVELS: Record<KafkaTransportLogLevel, KafkaLogLevel> = {
 
 const DEFAULT_MAX_BATCH = 10_000;
 const TOPIC_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+/** How long ensureTopics keeps asking a broker that answers retriable errors (a loaded controller, a new leader). */
+const CREATE_TOPICS_DEADLINE_MS = 120_000;
 
 function logCreatorFor(sink: (entry: KafkaLogEntry) => void): logCreator {
   const names: Partial<Record<KafkaLogLevel, KafkaLogEntry['level']>> = {
@@ -145,34 +147,38 @@ export class KafkaTransport implements Transport {
         throw new RangeError(`topic ${spec.name}: retentionMs must be a positive integer or -1, got ${spec.retentionMs}`);
       }
     }
-    // Create only what is missing (asking Kafka to create an existing topic is an error it logs loudly).
-    const existing = new Set(await withRetry(() => admin.listTopics()));
-    const missing = specs.filter((spec) => !existing.has(spec.name));
-    if (missing.length > 0) {
-      await withRetry(() =>
-        admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((spec) => ({
-            topic: spec.name,
-            numPartitions: spec.partitions,
-            ...(this.options.replicationFactor === undefined ? {} : { replicationFactor: this.options.replicationFactor }),
-            configEntries: [
-              // Room for one contract message at its 1 MiB limit plus record overhead (Kafka's default is 1 MiB).
-              { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
-              ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-              ...(spec.logAppendTime === true ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : []),
-              // Time only: a size bound would delete input by volume, whatever the replay still needs.
-              ...(spec.retentionMs === undefined
-                ? []
-                : [
-                    { name: 'retention.ms', value: String(spec.retentionMs) },
-                    { name: 'retention.bytes', value: '-1' },
-                  ]),
-            ],
-          })),
-        }),
-      );
-    }
+    // Create only what is missing (asking Kafka to create an existing topic is an error it logs loudly). Each
+    // attempt lists again: one that timed out on the controller may have created some of its topics.
+    const createTimeoutMs = Math.max(5_000, (this.options.requestTimeoutMs ?? 30_000) - 5_000);
+    await withRetry(async () => {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((spec) => !existing.has(spec.name));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        waitForLeaders: true,
+        // How long the controller may take (kafkajs's default, 5 s, is not enough on a loaded machine: the
+        // answer is then REQUEST_TIMED_OUT per topic); the wait for leaders has the same bound.
+        timeout: createTimeoutMs,
+        topics: missing.map((spec) => ({
+          topic: spec.name,
+          numPartitions: spec.partitions,
+          ...(this.options.replicationFactor === undefined ? {} : { replicationFactor: this.options.replicationFactor }),
+          configEntries: [
+            // Room for one contract message at its 1 MiB limit plus record overhead (Kafka's default is 1 MiB).
+            { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
+            ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+            ...(spec.logAppendTime === true ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : []),
+            // Time only: a size bound would delete input by volume, whatever the replay still needs.
+            ...(spec.retentionMs === undefined
+              ? []
+              : [
+                  { name: 'retention.ms', value: String(spec.retentionMs) },
+                  { name: 'retention.bytes', value: '-1' },
+                ]),
+          ],
+        })),
+      });
+    }, CREATE_TOPICS_DEADLINE_MS, true, `creating the topics ${specs.map((spec) => spec.name).join(', ')}`);
     // createTopics leaves existing topics alone: check they have the partition count asked for.
     for (const spec of specs) {
       this.partitions.delete(spec.name);
