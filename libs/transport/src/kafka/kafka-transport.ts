@@ -155,9 +155,11 @@ export class KafkaTransport implements Transport {
       const missing = specs.filter((spec) => !existing.has(spec.name));
       if (missing.length === 0) return;
       await admin.createTopics({
-        waitForLeaders: true,
+        // Leaders are waited for below, as a condition: kafkajs's own wait ends in a non-retriable KafkaJSTimeout
+        // after `timeout` ("Timed out while waiting for topic leaders", seen at load 22 on 2 cores).
+        waitForLeaders: false,
         // How long the controller may take (kafkajs's default, 5 s, is not enough on a loaded machine: the
-        // answer is then REQUEST_TIMED_OUT per topic); the wait for leaders has the same bound.
+        // answer is then REQUEST_TIMED_OUT per topic).
         timeout: createTimeoutMs,
         topics: missing.map((spec) => ({
           topic: spec.name,
@@ -179,6 +181,7 @@ export class KafkaTransport implements Transport {
         })),
       });
     }, CREATE_TOPICS_DEADLINE_MS, true, `creating the topics ${specs.map((spec) => spec.name).join(', ')}`);
+    await this.waitForLeaders(specs.map((spec) => spec.name));
     // createTopics leaves existing topics alone: check they have the partition count asked for.
     for (const spec of specs) {
       this.partitions.delete(spec.name);
@@ -205,6 +208,25 @@ export class KafkaTransport implements Transport {
           );
         }
       }
+    }
+  }
+
+  /** Until every partition of `topics` has a leader (a new topic's are elected a moment after it exists). */
+  private async waitForLeaders(topics: readonly string[]): Promise<void> {
+    const admin = await this.connectedAdmin();
+    const started = Date.now();
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+      const { topics: found } = await withRetry(() => admin.fetchTopicMetadata({ topics: [...topics] }), CREATE_TOPICS_DEADLINE_MS);
+      const leaderless = found.flatMap((t) => t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}/${p.partitionId}`));
+      const absent = topics.filter((name) => !found.some((t) => t.name === name && t.partitions.length > 0));
+      if (leaderless.length === 0 && absent.length === 0) return;
+      if (Date.now() - started + delay > CREATE_TOPICS_DEADLINE_MS) {
+        throw new TransportError(
+          'LEADER_NOT_AVAILABLE',
+          `waited ${Date.now() - started} ms for the leaders of new topics; still without one: ${[...absent, ...leaderless].join(', ')}`,
+        );
+      }
+      await sleep(delay);
     }
   }
 
