@@ -224,6 +224,11 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
     await s2.call({ op: 'deadman', timeoutMs: 1_000 });
     // No heartbeat: the switch fires, the connection stays open.
     await until('the dead-man switch to cancel dms-1', async () => ((await taker.order(M, { clientOrderId: 'dms-1' })).status === 'canceled' ? true : undefined), SWITCH_WAIT_MS);
+    // A fired switch is disarmed, and a ping says so (a bot that is alive arms it again).
+    assert.equal(((await s2.call({ op: 'ping' })) as { deadman: boolean }).deadman, false);
+    await s2.call({ op: 'deadman', timeoutMs: 60_000 });
+    assert.equal(((await s2.call({ op: 'ping' })) as { deadman: boolean }).deadman, true);
+    await s2.call({ op: 'deadman', timeoutMs: 0 });
     s2.close();
   });
 
