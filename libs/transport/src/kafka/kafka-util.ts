@@ -65,10 +65,16 @@ export function isTopicExistsError(error: unknown): boolean {
 }
 
 /**
+ * How long an admin call is asked again. Longer than two request timeouts (30 s by default): a broker starved of
+ * CPU (load 25 on 2 cores) let a Metadata request time out, and a shorter deadline never retried it.
+ */
+const ADMIN_RETRY_DEADLINE_MS = 90_000;
+
+/**
  * Retries an admin call on errors Kafka marks retriable (a coordinator still loading, a topic that was just
  * created and has no leader yet...). kafkajs retries some admin calls itself, not all of them.
  */
-export async function withRetry<T>(op: () => Promise<T>, deadlineMs = 15_000, retryUnknownTopic = true, what?: string): Promise<T> {
+export async function withRetry<T>(op: () => Promise<T>, deadlineMs = ADMIN_RETRY_DEADLINE_MS, retryUnknownTopic = true, what?: string): Promise<T> {
   const started = Date.now();
   const deadline = started + deadlineMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
