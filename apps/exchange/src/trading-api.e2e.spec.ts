@@ -53,8 +53,21 @@ async function freshKafkaTopics(brokers: string): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const doomed = names.filter((n) => existing.has(n));
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed, timeout: 30_000 });
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('parallax-'));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    // The groups' committed offsets would point into the deleted topics (a reset to the end skips the new
+    // deposits). A group a crashed earlier run is still a member of cannot be deleted until that member's
+    // session expires: ask again until none is left, within a bound for a hang.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('parallax-'));
+      if (groups.length === 0) break;
+      try {
+        await admin.deleteGroups(groups);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`the consumer groups of an earlier run (${groups.join(', ')}) could not be deleted within 120 s: ${err instanceof Error ? err.message : String(err)}`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
     // Topic deletion completes asynchronously on the broker.
     for (let i = 0; i < 100 && (await admin.listTopics()).some((t) => doomed.includes(t)); i++) await new Promise((r) => setTimeout(r, 100));
   } finally {
