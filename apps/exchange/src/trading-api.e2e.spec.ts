@@ -15,13 +15,27 @@ import { startExchange, type RunningExchange } from './exchange.js';
 import { fundThroughRisk, publish } from './testing/fund.js';
 
 const M = 'M1-USDC';
+/**
+ * How long a fired dead-man switch's cancels may take to show (gateway -> risk shard -> engine -> gateway): a
+ * bound for a loaded machine, not an expectation.
+ */
+const SWITCH_WAIT_MS = 60_000;
+/** The switch a new session disarms, and its witness: longer than a log-in and one call take under load. */
+const DISARMED_SWITCH_MS = 5_000;
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+/** Places a resting buy over the stream and waits for the engine's answer: the gateway has seen it open. */
+async function placeOpen(stream: ParallaxStream, client: ParallaxClient, clientOrderId: string, price: string): Promise<void> {
+  const r = (await stream.call({ op: 'place', order: await client.signOrder(M, { side: 'buy', type: 'limit', price, amount: '1', maxFeeRate: 2_000, clientOrderId }), wait: 'result' })) as { order?: { status: string } };
+  assert.equal(r.order?.status, 'open', `${clientOrderId} rests before its switch is armed`);
+}
+
+/** Polls `f` until it gives a value; the bound is for a loaded machine (CI shares its cores), not an expectation. */
+async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
     if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -39,8 +53,21 @@ async function freshKafkaTopics(brokers: string): Promise<void> {
     const existing = new Set(await admin.listTopics());
     const doomed = names.filter((n) => existing.has(n));
     if (doomed.length > 0) await admin.deleteTopics({ topics: doomed, timeout: 30_000 });
-    const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('parallax-'));
-    if (groups.length > 0) await admin.deleteGroups(groups).catch(() => undefined);
+    // The groups' committed offsets would point into the deleted topics (a reset to the end skips the new
+    // deposits). A group a crashed earlier run is still a member of cannot be deleted until that member's
+    // session expires: ask again until none is left, within a bound for a hang.
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const groups = (await admin.listGroups()).groups.map((g) => g.groupId).filter((g) => g.startsWith('parallax-'));
+      if (groups.length === 0) break;
+      try {
+        await admin.deleteGroups(groups);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw new Error(`the consumer groups of an earlier run (${groups.join(', ')}) could not be deleted within 120 s: ${err instanceof Error ? err.message : String(err)}`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
     // Topic deletion completes asynchronously on the broker.
     for (let i = 0; i < 100 && (await admin.listTopics()).some((t) => doomed.includes(t)); i++) await new Promise((r) => setTimeout(r, 100));
   } finally {
@@ -202,42 +229,54 @@ for (const mode of ['embedded', 'kafka'] as const) describe(`trading API end to 
 
     const s2 = taker.stream();
     await s2.login();
+    // The order first, then the switch: a switch cancels the orders the gateway has seen accepted when it fires
+    // (cancelAllFor), and on a loaded machine an order armed-before could still be on its way through risk and
+    // the engine after 1 s, then rest forever.
+    const dms = (await s2.call({ op: 'place', order: await taker.signOrder(M, { side: 'buy', type: 'limit', price: '91', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-1' }), wait: 'result' })) as { order: { status: string } };
+    assert.equal(dms.order.status, 'open');
     await s2.call({ op: 'deadman', timeoutMs: 1_000 });
-    await s2.call({ op: 'place', order: await taker.signOrder(M, { side: 'buy', type: 'limit', price: '91', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-1' }), wait: 'result' });
     // No heartbeat: the switch fires, the connection stays open.
-    await until('the dead-man switch', async () => ((await taker.order(M, { clientOrderId: 'dms-1' })).status === 'canceled' ? true : undefined), 10_000);
+    await until('the dead-man switch to cancel dms-1', async () => ((await taker.order(M, { clientOrderId: 'dms-1' })).status === 'canceled' ? true : undefined), SWITCH_WAIT_MS);
+    // A fired switch is disarmed, and a ping says so (a bot that is alive arms it again).
+    assert.equal(((await s2.call({ op: 'ping' })) as { deadman: boolean }).deadman, false);
+    await s2.call({ op: 'deadman', timeoutMs: 60_000 });
+    assert.equal(((await s2.call({ op: 'ping' })) as { deadman: boolean }).deadman, true);
+    await s2.call({ op: 'deadman', timeoutMs: 0 });
     s2.close();
   });
 
   it('a dead-man switch fires after its connection is gone (cancel-on-disconnect off), unless a new session disarms it', async () => {
     // A bot crashes with cancel-on-disconnect off: its socket closes, the switch still fires.
+    // Each order is placed (and seen open) before its switch is armed: see the test above.
     const crashed = maker.stream();
     await crashed.login();
+    await placeOpen(crashed, maker, 'dms-gone', '89');
     await crashed.call({ op: 'deadman', timeoutMs: 1_000 });
-    await crashed.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '89', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-gone' }), wait: 'result' });
     crashed.dropConnection();
     crashed.close();
-    await until('the switch of a closed connection', async () => ((await maker.order(M, { clientOrderId: 'dms-gone' })).status === 'canceled' ? true : undefined), 10_000);
+    await until('the switch of a closed connection to cancel dms-gone', async () => ((await maker.order(M, { clientOrderId: 'dms-gone' })).status === 'canceled' ? true : undefined), SWITCH_WAIT_MS);
 
-    // Armed again, the socket dropped, and the restarted bot disarms it from a new session.
+    // Armed again, the socket dropped, and the restarted bot disarms it from a new session. The switch must not
+    // fire before the new session disarms it (a log-in and one call, nothing through Kafka): it gets a timeout
+    // no loaded machine takes for that, and the witness below the same one.
     const before = maker.stream();
     await before.login();
-    await before.call({ op: 'deadman', timeoutMs: 1_000 });
-    await before.call({ op: 'place', order: await maker.signOrder(M, { side: 'buy', type: 'limit', price: '88', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-kept' }), wait: 'result' });
+    await placeOpen(before, maker, 'dms-kept', '88');
+    await before.call({ op: 'deadman', timeoutMs: DISARMED_SWITCH_MS });
     before.dropConnection();
     before.close();
     const after = maker.stream();
     try {
       await after.login();
-      assert.deepEqual(await after.call({ op: 'deadman', timeoutMs: 0 }), { deadmanMs: 0, disarmed: true });
+      assert.deepEqual(await after.call({ op: 'deadman', timeoutMs: 0 }), { deadmanMs: 0, disarmed: true }, 'the new session disarmed the armed switch (it had not fired yet)');
       // A witness armed later with the same timeout: once it has fired, the disarmed switch would have fired
       // first. Then a new order of the maker answered by the engine comes after any cancel it would have sent.
       const witness = taker.stream();
       await witness.login();
-      await witness.call({ op: 'deadman', timeoutMs: 1_000 });
-      await witness.call({ op: 'place', order: await taker.signOrder(M, { side: 'buy', type: 'limit', price: '87', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-witness' }), wait: 'result' });
+      await placeOpen(witness, taker, 'dms-witness', '87');
+      await witness.call({ op: 'deadman', timeoutMs: DISARMED_SWITCH_MS });
       witness.close();
-      await until('the witness switch', async () => ((await taker.order(M, { clientOrderId: 'dms-witness' })).status === 'canceled' ? true : undefined), 10_000);
+      await until('the witness switch to cancel dms-witness', async () => ((await taker.order(M, { clientOrderId: 'dms-witness' })).status === 'canceled' ? true : undefined), DISARMED_SWITCH_MS + SWITCH_WAIT_MS);
       const probe = await maker.placeOrder(M, { side: 'buy', type: 'limit', price: '86', amount: '1', maxFeeRate: 2_000, clientOrderId: 'dms-probe' }, 'result');
       assert.equal(probe.order?.status, 'open');
       assert.equal((await maker.order(M, { clientOrderId: 'dms-kept' })).status, 'open', 'the disarmed switch did not fire');

@@ -16,8 +16,17 @@ const deployment = {
   SETTLEMENT_MARKETS: JSON.stringify([{ marketId: 1, baseToken: '0x1000000000000000000000000000000000000001', quoteToken: '0x2000000000000000000000000000000000000002', lotSize: '1000000000000000', tickSize: '10000' }]),
 };
 
+/**
+ * Every run loads the whole gateway first (ESM imports come before the configuration check): about 3 CPU-seconds,
+ * which took over 60 s of wall time on this 2-core machine at load 20. The waits below are for an exit or a
+ * log line; the bound only stops a process that hangs.
+ */
+const BOUND_MS = 300_000;
+
 function boot(env: Record<string, string>) {
-  return spawnSync(process.execPath, [main], { env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync(process.execPath, [main], { env: { ...baseEnv, ...env }, encoding: 'utf8', timeout: BOUND_MS });
+  assert.equal(r.error, undefined, `the gateway did not exit within ${BOUND_MS} ms: ${String(r.error)}\n${r.stderr}`);
+  return r;
 }
 
 /** Starts the gateway, returns its stdout lines up to and including the one containing `until`, then stops it. */
@@ -27,8 +36,8 @@ async function linesUntil(env: Record<string, string>, until: string): Promise<s
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new Error(`no "${until}" within 30 s:\n${lines.join('\n')}`));
-      }, 30_000);
+        reject(new Error(`the gateway did not log "${until}" within ${BOUND_MS} ms; its lines so far:\n${lines.join('\n')}`));
+      }, BOUND_MS);
       child.on('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`exited ${String(code)}:\n${lines.join('\n')}`));

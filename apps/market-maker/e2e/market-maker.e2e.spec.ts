@@ -4,6 +4,7 @@
 // fill once across a reconnect, and its quotes vanish when it hangs (dead-man switch) or is killed (SIGKILL).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadExchangeConfig, startExchange, type RunningExchange } from '@parallax/exchange';
@@ -20,8 +21,11 @@ const M2 = 'M2-USDC';
 const quoting = { ...DEFAULT_QUOTING, levels: 3, size: 0.5, skewBpsPerUnit: 0 };
 /** Fee cap the test's own orders sign (millionths): above the launch's fees, or the risk shard refuses them (FEE_BOUND_TOO_LOW). */
 const FEE_CAP = 10_000;
+/** Bound on the CLI's start (loading its code, then its start-up calls): only a hung bot reaches it. */
+const CLI_START_BOUND_MS = 300_000;
 
-async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+/** Polls `f` until it gives a value; the bound is for a loaded machine (CI shares its cores), not an expectation. */
+async function until<T>(what: string, f: () => Promise<T | undefined> | T | undefined, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -31,7 +35,7 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})`}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} (${timeoutMs} ms)${last === undefined ? '' : ` (last error: ${last instanceof Error ? last.message : JSON.stringify(last)})`}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -227,7 +231,8 @@ describe('reference market maker on the running exchange', () => {
     const child = spawnBot(key);
     const own = new ParallaxClient({ url, account: privateKeyToAccount(key) });
     try {
-      await until('the CLI bot quoting', async () => {
+      await child.started;
+      await until('the CLI bot\'s 4 quotes on M2', async () => {
         if (child.process.exitCode !== null) throw new Error(`the bot exited: ${child.stderr()}`);
         return (await own.openOrders(M2)).length === 4 ? true : undefined;
       });
@@ -239,11 +244,17 @@ describe('reference market maker on the running exchange', () => {
     await until('its quotes cancelled', async () => ((await own.openOrders(M2)).length === 0 ? true : undefined));
   });
 
-  function spawnBot(key: Hex): { process: ChildProcess; exited: Promise<number | null>; stderr(): string } {
+  /**
+   * The CLI as a process. `started` resolves when it logs that it is quoting (its start: log-in, cancel of an
+   * earlier run's quotes, subscriptions), and rejects if it exits first. Loading its code alone is a few
+   * CPU-seconds, over a minute of wall time on a 2-core machine at load 20: the wait is for the line, with a
+   * bound that only stops a bot that hangs. The quotes are waited for after it (the usual bound).
+   */
+  function spawnBot(key: Hex): { process: ChildProcess; started: Promise<void>; exited: Promise<number | null>; stderr(): string } {
     const main = fileURLToPath(new URL('../main.js', import.meta.url));
     const child = spawn(process.execPath, [main], {
       env: { PATH: process.env['PATH'] ?? '', BOT_GATEWAY_URL: url, MM_PRIVATE_KEY: key, MM_MARKETS: M2, MM_LEVELS: '2', MM_METRICS_PORT: '0', MM_DEADMAN_MS: '3000', LOG_FORMAT: 'json' },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => {
@@ -252,7 +263,25 @@ describe('reference market maker on the running exchange', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => {
       resolve(code);
     }));
-    return { process: child, exited, stderr: () => stderr };
+    const lines: string[] = [];
+    const started = new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`the CLI bot did not log "market maker quoting" within ${CLI_START_BOUND_MS} ms; its lines so far:\n${lines.join('\n')}\n${stderr}`));
+      }, CLI_START_BOUND_MS);
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (lines.length < 200) lines.push(line);
+        if (line.includes('"market maker quoting"')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`the CLI bot exited with ${String(code)} before quoting:\n${lines.join('\n')}\n${stderr}`));
+      });
+    });
+    started.catch(() => undefined);
+    return { process: child, started, exited, stderr: () => stderr };
   }
 
   it('a bot process killed with SIGKILL leaves no quotes behind', async () => {
@@ -261,7 +290,8 @@ describe('reference market maker on the running exchange', () => {
     const child = spawnBot(key);
     const own = new ParallaxClient({ url, account: privateKeyToAccount(key) });
     try {
-      await until('the CLI bot quoting', async () => {
+      await child.started;
+      await until('the CLI bot\'s 4 quotes on M2', async () => {
         if (child.process.exitCode !== null) throw new Error(`the bot exited: ${child.stderr()}`);
         return (await own.openOrders(M2)).length === 4 ? true : undefined;
       });

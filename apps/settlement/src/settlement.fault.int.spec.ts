@@ -178,7 +178,7 @@ describe('settlement fault test: kill -9 of the service and of the node mid-batc
   });
 
   const spawnService = async (name: string): Promise<EngineProcess> => {
-    const p = await spawnServiceProcess({ main, name, readyMessage: 'settlement started', env, timeoutMs: 60_000 });
+    const p = await spawnServiceProcess({ main, name, readyMessage: 'settlement started', env });
     children.push(p);
     return p;
   };

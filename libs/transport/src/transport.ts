@@ -166,6 +166,7 @@ export interface Transport {
 export type TransportErrorCode =
   | 'UNKNOWN_TOPIC'
   | 'TOPIC_EXISTS_WITH_OTHER_PARTITIONS'
+  | 'LEADER_NOT_AVAILABLE'
   | 'INVALID_PARTITION'
   | 'INVALID_CONFIG'
   | 'NOT_TRANSACTIONAL'

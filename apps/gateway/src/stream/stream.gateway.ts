@@ -228,8 +228,9 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     const op = m['op'];
     switch (op) {
       case 'ping':
-        this.heartbeat(c);
-        return { pong: Date.now() };
+        // `deadman`: whether this connection's switch is armed (and restarted by this ping). False after it
+        // fired (a stall of the bot, or of this gateway, longer than its timeout): the bot arms it again.
+        return { pong: Date.now(), deadman: this.heartbeat(c) };
       case 'subscribe':
         return this.subscribe(c, m);
       case 'unsubscribe': {
@@ -297,8 +298,8 @@ export class StreamGateway implements OnGatewayConnection, OnGatewayDisconnect, 
     }
   }
 
-  private heartbeat(c: Connection): void {
-    if (c.session !== undefined) this.deadman.heartbeat(c, c.session.trader);
+  private heartbeat(c: Connection): boolean {
+    return c.session !== undefined && this.deadman.heartbeat(c, c.session.trader);
   }
 
   private requireSession(c: Connection): Session {

@@ -155,6 +155,7 @@ class MarketMaker {
   private readonly run = randomBytes(6).toString('hex');
   private seq = 0;
   private stopped = false;
+  private rearming = false;
   private requoteCount = 0;
   private reconcileCount = 0;
   private resyncCount = 0;
@@ -214,13 +215,39 @@ class MarketMaker {
     const deadman = this.deadmanMs();
     this.timers.push(
       setInterval(() => {
-        stream.call({ op: 'ping' }).catch(() => undefined);
+        stream.call({ op: 'ping' }).then(
+          (pong) => {
+            this.onPong(pong);
+          },
+          () => undefined,
+        );
       }, Math.max(200, Math.floor(deadman / 3))),
       setInterval(() => {
         this.tick();
       }, this.options.checkIntervalMs ?? 250),
     );
     this.log.info({ trader: this.client.trader, markets: [...this.markets.keys()], metrics: this.metricsServer?.url, deadmanMs: deadman }, 'market maker quoting');
+  }
+
+  /**
+   * The gateway says whether this connection's dead-man switch is armed. It is not after it fired while this bot
+   * was alive (a stall of the bot or of the gateway longer than the timeout: the quotes went, and the ladder is
+   * placed again as levels gone): arm it again, or the new quotes would outlive a later hang.
+   */
+  private onPong(pong: unknown): void {
+    if (this.stopped || this.rearming || (pong as { deadman?: unknown } | null)?.deadman !== false) return;
+    const stream = this.stream;
+    if (stream === undefined) return;
+    this.rearming = true;
+    this.log.warn({ deadmanMs: this.deadmanMs() }, 'the dead-man switch had fired: arming it again');
+    stream
+      .call({ op: 'deadman', timeoutMs: this.deadmanMs() })
+      .catch((err: unknown) => {
+        this.log.warn({ err }, 'could not arm the dead-man switch again (retried at the next ping)');
+      })
+      .finally(() => {
+        this.rearming = false;
+      });
   }
 
   private deadmanMs(): number {

@@ -3,9 +3,10 @@
 // whose ACLs are scripts/kafka/acls.mjs and whose users' passwords are in KAFKA_CREDENTIALS_FILE (the test
 // runner passes it).
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { dec, enc, readAll } from '../contract/helpers.js';
+import { dec, enc, eventually, readAll } from '../contract/helpers.js';
 import type { SASLOptions } from 'kafkajs';
 import { createKafkaTransport, type KafkaTransport } from './kafka-transport.js';
 
@@ -22,6 +23,14 @@ const ACCOUNT_EVENTS = 'parallax.account-events.v1';
 const RISK_JOURNAL = 'parallax.risk-journal.v1';
 const RISK_RESULTS = 'parallax.risk-results.v1';
 const RISK_TX = 'parallax-risk.shard.0';
+// What the projector's principal is granted (scripts/kafka/acls.mjs): read its six inputs, in its two groups,
+// and commit those groups' offsets in transactions `<group>.offsets.<uuid>`.
+const ENGINE_SNAPSHOTS = 'parallax.engine-snapshots.v1';
+const PROJECTOR_INPUTS = [RISK_JOURNAL, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, MARKET_EVENTS, SIGNED_ORDERS];
+const PROJECTOR_GROUP = 'parallax-projector';
+const PROJECTOR_MARKETS_GROUP = 'parallax-projector-markets';
+/** How long a message committed on the broker may take to reach a consumer group on a loaded machine. */
+const DELIVERY_BOUND_MS = 60_000;
 
 interface Credentials {
   readonly mechanism: string;
@@ -57,7 +66,7 @@ describe('Kafka ACLs: who may write market events', () => {
     const setup = track(createKafkaTransport({ brokers, clientId: 'acl-spec-setup' }));
     const existing = await setup.partitionCount(MARKET_EVENTS).catch(() => undefined);
     if (existing === undefined) await setup.ensureTopics([{ name: MARKET_EVENTS, partitions: 1 }]);
-    for (const name of [ORDERS, SIGNED_ORDERS, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, RISK_JOURNAL, RISK_RESULTS]) {
+    for (const name of [ORDERS, SIGNED_ORDERS, REQUESTS, CHAIN_EVENTS, ACCOUNT_EVENTS, RISK_JOURNAL, RISK_RESULTS, ENGINE_SNAPSHOTS]) {
       if ((await setup.partitionCount(name).catch(() => undefined)) === undefined) await setup.ensureTopics([{ name, partitions: 1 }]);
     }
     partition = 0;
@@ -164,5 +173,79 @@ describe('Kafka ACLs: who may write market events', () => {
       if (after <= before) await new Promise((r) => setTimeout(r, 50));
     }
     assert.ok(after > before, 'the risk principal committed a journal entry');
+  });
+
+  it('lets the projector principal read its inputs in its groups and commit their offsets, and nothing more', async () => {
+    const projector = track(as('parallax-projector'));
+    // At start the projector declares its topics as the services do: existing ones need no CREATE (which it lacks).
+    // With the counts they have: another spec on this broker (trading-api on Kafka) may have made them first.
+    const specs = [];
+    for (const name of PROJECTOR_INPUTS) specs.push({ name, partitions: await projector.partitionCount(name) });
+    await projector.ensureTopics(specs);
+    // The risk inputs a journal entry names are read by range, outside any group (`parallax-projector-read-…`).
+    for (const topic of PROJECTOR_INPUTS) await readAll(projector, topic, partition, 0);
+
+    // The market events an engine commits reach the projector's markets group, which commits its offsets in
+    // its own transaction: what the market projector does.
+    const engine = track(as('parallax-engine'));
+    const marker = `projected-${randomUUID()}`;
+    const tx = await engine.producer({ transactionalId: ENGINE_TX });
+    await tx.transaction((t) => {
+      t.send(MARKET_EVENTS, [{ key: 'm-1', value: enc(marker), partition }]);
+    });
+    const committer = await projector.producer({ transactionalId: `${PROJECTOR_MARKETS_GROUP}.offsets.${randomUUID()}` });
+    let seenAt: number | undefined;
+    const consumer = await projector.consumer({ groupId: PROJECTOR_MARKETS_GROUP, topics: [MARKET_EVENTS, SIGNED_ORDERS], fromBeginning: true });
+    try {
+      await consumer.run({
+        eachBatch: async (batch) => {
+          const hit = batch.messages.find((m) => dec(m.value) === marker);
+          if (hit === undefined) return;
+          await committer.transaction((t) => {
+            t.commitOffsets(PROJECTOR_MARKETS_GROUP, [{ topic: batch.topic, partition: batch.partition, offset: hit.offset + 1 }]);
+          });
+          seenAt = hit.offset;
+        },
+      });
+      await eventually(() => seenAt !== undefined, DELIVERY_BOUND_MS, `the engine's market event in the projector's group ${PROJECTOR_MARKETS_GROUP}`);
+    } finally {
+      await consumer.close();
+    }
+    assert.equal((await projector.committedOffsets(PROJECTOR_MARKETS_GROUP, MARKET_EVENTS)).get(partition), seenAt! + 1, 'the committed offset is the one after the event');
+    // The main group commits the journal's offsets the same way.
+    const journalEnd = (await projector.endOffsets(RISK_JOURNAL)).get(partition) ?? 0;
+    const main = await projector.producer({ transactionalId: `${PROJECTOR_GROUP}.offsets.${randomUUID()}` });
+    await main.transaction((t) => {
+      t.commitOffsets(PROJECTOR_GROUP, [{ topic: RISK_JOURNAL, partition, offset: journalEnd }]);
+    });
+    assert.equal((await projector.committedOffsets(PROJECTOR_GROUP, RISK_JOURNAL)).get(partition), journalEnd);
+
+    // It writes nothing: not the orders or the requests (an order past its risk shard), not its own inputs.
+    const p = await projector.producer();
+    for (const topic of [ORDERS, ...PROJECTOR_INPUTS]) {
+      await assert.rejects(p.send(topic, [{ key: 'a', value: enc('forged by the projector'), partition }]), deniedPattern, `the projector wrote ${topic}`);
+    }
+    // It reads nothing else: not the engines' input or snapshots, not the shards' answers to the gateway.
+    for (const topic of [ORDERS, ENGINE_SNAPSHOTS, RISK_RESULTS]) {
+      await assert.rejects(readAll(projector, topic, partition, 0), deniedPattern, `the projector read ${topic}`);
+    }
+    // Nor commits another service's group (which would move settlement's position), nor writes under another
+    // service's transactional id (which would fence it).
+    const foreignGroup = await projector.producer({ transactionalId: `${PROJECTOR_GROUP}.offsets.${randomUUID()}` });
+    await assert.rejects(
+      foreignGroup.transaction((t) => {
+        t.commitOffsets('parallax-settlement', [{ topic: MARKET_EVENTS, partition, offset: 0 }]);
+      }),
+      /GROUP_AUTHORIZATION_FAILED|not authorized/i,
+    );
+    await assert.rejects(
+      (async () => {
+        const foreign = await projector.producer({ transactionalId: 'parallax-settlement.projector' });
+        await foreign.transaction((t) => {
+          t.commitOffsets(PROJECTOR_GROUP, [{ topic: RISK_JOURNAL, partition, offset: journalEnd }]);
+        });
+      })(),
+      /TRANSACTIONAL_ID_AUTHORIZATION_FAILED|GroupCoordinatorNotFound/,
+    );
   });
 });

@@ -71,6 +71,8 @@ const LOG_LEVELS: Record<KafkaTransportLogLevel, KafkaLogLevel> = {
 
 const DEFAULT_MAX_BATCH = 10_000;
 const TOPIC_MAX_MESSAGE_BYTES = 2 * 1024 * 1024;
+/** How long ensureTopics keeps asking a broker that answers retriable errors (a loaded controller, a new leader). */
+const CREATE_TOPICS_DEADLINE_MS = 120_000;
 
 function logCreatorFor(sink: (entry: KafkaLogEntry) => void): logCreator {
   const names: Partial<Record<KafkaLogLevel, KafkaLogEntry['level']>> = {
@@ -145,34 +147,41 @@ export class KafkaTransport implements Transport {
         throw new RangeError(`topic ${spec.name}: retentionMs must be a positive integer or -1, got ${spec.retentionMs}`);
       }
     }
-    // Create only what is missing (asking Kafka to create an existing topic is an error it logs loudly).
-    const existing = new Set(await withRetry(() => admin.listTopics()));
-    const missing = specs.filter((spec) => !existing.has(spec.name));
-    if (missing.length > 0) {
-      await withRetry(() =>
-        admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((spec) => ({
-            topic: spec.name,
-            numPartitions: spec.partitions,
-            ...(this.options.replicationFactor === undefined ? {} : { replicationFactor: this.options.replicationFactor }),
-            configEntries: [
-              // Room for one contract message at its 1 MiB limit plus record overhead (Kafka's default is 1 MiB).
-              { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
-              ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
-              ...(spec.logAppendTime === true ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : []),
-              // Time only: a size bound would delete input by volume, whatever the replay still needs.
-              ...(spec.retentionMs === undefined
-                ? []
-                : [
-                    { name: 'retention.ms', value: String(spec.retentionMs) },
-                    { name: 'retention.bytes', value: '-1' },
-                  ]),
-            ],
-          })),
-        }),
-      );
-    }
+    // Create only what is missing (asking Kafka to create an existing topic is an error it logs loudly). Each
+    // attempt lists again: one that timed out on the controller may have created some of its topics.
+    const createTimeoutMs = Math.max(5_000, (this.options.requestTimeoutMs ?? 30_000) - 5_000);
+    await withRetry(async () => {
+      const existing = new Set(await admin.listTopics());
+      const missing = specs.filter((spec) => !existing.has(spec.name));
+      if (missing.length === 0) return;
+      await admin.createTopics({
+        // Leaders are waited for below, as a condition: kafkajs's own wait ends in a non-retriable KafkaJSTimeout
+        // after `timeout` ("Timed out while waiting for topic leaders", seen at load 22 on 2 cores).
+        waitForLeaders: false,
+        // How long the controller may take (kafkajs's default, 5 s, is not enough on a loaded machine: the
+        // answer is then REQUEST_TIMED_OUT per topic).
+        timeout: createTimeoutMs,
+        topics: missing.map((spec) => ({
+          topic: spec.name,
+          numPartitions: spec.partitions,
+          ...(this.options.replicationFactor === undefined ? {} : { replicationFactor: this.options.replicationFactor }),
+          configEntries: [
+            // Room for one contract message at its 1 MiB limit plus record overhead (Kafka's default is 1 MiB).
+            { name: 'max.message.bytes', value: String(TOPIC_MAX_MESSAGE_BYTES) },
+            ...(spec.compacted === true ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+            ...(spec.logAppendTime === true ? [{ name: 'message.timestamp.type', value: 'LogAppendTime' }] : []),
+            // Time only: a size bound would delete input by volume, whatever the replay still needs.
+            ...(spec.retentionMs === undefined
+              ? []
+              : [
+                  { name: 'retention.ms', value: String(spec.retentionMs) },
+                  { name: 'retention.bytes', value: '-1' },
+                ]),
+          ],
+        })),
+      });
+    }, CREATE_TOPICS_DEADLINE_MS, true, `creating the topics ${specs.map((spec) => spec.name).join(', ')}`);
+    await this.waitForLeaders(specs.map((spec) => spec.name));
     // createTopics leaves existing topics alone: check they have the partition count asked for.
     for (const spec of specs) {
       this.partitions.delete(spec.name);
@@ -199,6 +208,25 @@ export class KafkaTransport implements Transport {
           );
         }
       }
+    }
+  }
+
+  /** Until every partition of `topics` has a leader (a new topic's are elected a moment after it exists). */
+  private async waitForLeaders(topics: readonly string[]): Promise<void> {
+    const admin = await this.connectedAdmin();
+    const started = Date.now();
+    for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+      const { topics: found } = await withRetry(() => admin.fetchTopicMetadata({ topics: [...topics] }), CREATE_TOPICS_DEADLINE_MS);
+      const leaderless = found.flatMap((t) => t.partitions.filter((p) => p.leader < 0 || p.partitionErrorCode !== 0).map((p) => `${t.name}/${p.partitionId}`));
+      const absent = topics.filter((name) => !found.some((t) => t.name === name && t.partitions.length > 0));
+      if (leaderless.length === 0 && absent.length === 0) return;
+      if (Date.now() - started + delay > CREATE_TOPICS_DEADLINE_MS) {
+        throw new TransportError(
+          'LEADER_NOT_AVAILABLE',
+          `waited ${Date.now() - started} ms for the leaders of new topics; still without one: ${[...absent, ...leaderless].join(', ')}`,
+        );
+      }
+      await sleep(delay);
     }
   }
 

@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KafkaMessage } from 'kafkajs';
-import { fromKafkaMessage, isFencedError, isUnknownTopicError, toBuffer } from './kafka-util.js';
+import kafkajs, { type KafkaMessage } from 'kafkajs';
+import { fromKafkaMessage, isFencedError, isRetriable, isUnknownTopicError, toBuffer, withRetry } from './kafka-util.js';
+
+// Runtime classes kafkajs (CommonJS) exposes only on its default export under ESM.
+const { KafkaJSAggregateError, KafkaJSProtocolError } = kafkajs;
+/** A CreateTopics answer as kafkajs reports it: one protocol error per topic that was not created. */
+const topicErrors = (...types: [string, boolean][]): Error =>
+  new KafkaJSAggregateError(
+    'Topic creation errors',
+    types.map(([type, retriable]) => new KafkaJSProtocolError(Object.assign(new Error(type), { type, code: 0, retriable }))),
+  );
 
 describe('kafka-util', () => {
   it('recognises fencing by protocol type or code, also when wrapped by kafkajs retries', () => {
@@ -44,5 +53,33 @@ describe('kafka-util', () => {
     const buffer = toBuffer(bytes);
     assert.deepEqual([...buffer], [2, 3]);
     assert.equal(buffer.buffer, bytes.buffer);
+  });
+
+  it('retries a CreateTopics answer whose every per-topic error is retriable or TOPIC_ALREADY_EXISTS, and nothing else', () => {
+    assert.ok(isRetriable(topicErrors(['REQUEST_TIMED_OUT', true])), 'a controller that did not finish in time');
+    assert.ok(isRetriable(topicErrors(['REQUEST_TIMED_OUT', true], ['TOPIC_ALREADY_EXISTS', false])), 'some created before the timeout');
+    assert.ok(!isRetriable(topicErrors(['REQUEST_TIMED_OUT', true], ['INVALID_REPLICATION_FACTOR', false])));
+    assert.ok(!isRetriable(topicErrors(['POLICY_VIOLATION', false])));
+    assert.ok(!isRetriable(new KafkaJSAggregateError('empty', [])));
+  });
+
+  it('withRetry asks again after a retriable answer, and says what it waited for when the deadline passes', async () => {
+    let calls = 0;
+    const answer = await withRetry(() => (++calls < 3 ? Promise.reject(topicErrors(['REQUEST_TIMED_OUT', true])) : Promise.resolve('created')), 60_000);
+    assert.deepEqual([answer, calls], ['created', 3]);
+    await assert.rejects(
+      withRetry(() => Promise.reject(topicErrors(['REQUEST_TIMED_OUT', true])), 0, true, 'creating the topics a, b'),
+      /^Error: creating the topics a, b: the broker still answered a retriable error after \d+ ms: Topic creation errors \(REQUEST_TIMED_OUT\)$/,
+    );
+    // Not retriable: thrown as the broker answered, at once.
+    calls = 0;
+    await assert.rejects(
+      withRetry(() => {
+        calls++;
+        return Promise.reject(topicErrors(['POLICY_VIOLATION', false]));
+      }, 60_000, true, 'creating the topic c'),
+      (e: unknown) => e instanceof KafkaJSAggregateError,
+    );
+    assert.equal(calls, 1);
   });
 });

@@ -44,25 +44,59 @@ export function isUnknownTopicError(error: unknown): boolean {
   return false;
 }
 
-function isRetriable(error: unknown): boolean {
-  for (const e of chain(error)) if (e.retriable === true) return true;
+/**
+ * Retriable: Kafka or kafkajs says so somewhere in the chain. A kafkajs aggregate of per-topic answers (what
+ * CreateTopics returns) is retriable when every answer in it is retriable or TOPIC_ALREADY_EXISTS: a
+ * controller that did not finish in the request's timeout (REQUEST_TIMED_OUT) may have created some topics
+ * and not others, and the caller asks again for what is still missing.
+ */
+export function isRetriable(error: unknown): boolean {
+  for (const e of chain(error)) {
+    if (e.retriable === true) return true;
+    const errors = (e as { errors?: unknown }).errors;
+    if (Array.isArray(errors) && errors.length > 0 && errors.every((x) => isRetriable(x) || isTopicExistsError(x))) return true;
+  }
   return false;
 }
+
+export function isTopicExistsError(error: unknown): boolean {
+  for (const e of chain(error)) if (e.type === 'TOPIC_ALREADY_EXISTS') return true;
+  return false;
+}
+
+/**
+ * How long an admin call is asked again. Longer than two request timeouts (30 s by default): a broker starved of
+ * CPU (load 25 on 2 cores) let a Metadata request time out, and a shorter deadline never retried it.
+ */
+const ADMIN_RETRY_DEADLINE_MS = 90_000;
 
 /**
  * Retries an admin call on errors Kafka marks retriable (a coordinator still loading, a topic that was just
  * created and has no leader yet...). kafkajs retries some admin calls itself, not all of them.
  */
-export async function withRetry<T>(op: () => Promise<T>, deadlineMs = 15_000, retryUnknownTopic = true): Promise<T> {
-  const deadline = Date.now() + deadlineMs;
+export async function withRetry<T>(op: () => Promise<T>, deadlineMs = ADMIN_RETRY_DEADLINE_MS, retryUnknownTopic = true, what?: string): Promise<T> {
+  const started = Date.now();
+  const deadline = started + deadlineMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
     try {
       return await op();
     } catch (error) {
-      if (!isRetriable(error) || (!retryUnknownTopic && isUnknownTopicError(error)) || Date.now() + delay > deadline) throw error;
+      if (!isRetriable(error) || (!retryUnknownTopic && isUnknownTopicError(error))) throw error;
+      if (Date.now() + delay > deadline) {
+        if (what === undefined) throw error;
+        // Say what was being waited for, and for how long; the broker's answer stays the cause.
+        throw new Error(`${what}: the broker still answered a retriable error after ${Date.now() - started} ms: ${describe(error)}`, { cause: error });
+      }
       await sleep(delay);
     }
   }
+}
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const parts = (error as { errors?: unknown }).errors;
+  const inner = Array.isArray(parts) ? ` (${parts.map((e) => (e instanceof Error ? e.message : String(e))).join('; ')})` : '';
+  return `${error.message}${inner}`;
 }
 
 /** A view of the same bytes: kafkajs wants Buffers, the contract speaks Uint8Array. */
