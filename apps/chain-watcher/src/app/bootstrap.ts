@@ -6,7 +6,7 @@ import { ConfigError, createLogger, NestPinoLogger, stateIndicator, type Logger 
 import type { Transport } from '@parallax/transport';
 import { createPublicClient, http } from 'viem';
 import type { ChainWatcherConfig } from '../config/chain-watcher.config.js';
-import { ChainWatcher, readProgress } from '../watch/chain-watcher.js';
+import { ChainWatcher, readProgress, type ReopenedWriter } from '../watch/chain-watcher.js';
 import { ChainWatcherMetrics } from '../watch/chain-watcher.metrics.js';
 import { AppModule, SERVICE } from './app.module.js';
 
@@ -59,28 +59,42 @@ export async function startChainWatcher(config: ChainWatcherConfig, transport: T
     if (partitions !== config.shards) {
       throw new ConfigError([`ACCOUNT_SHARDS: ${config.shards}, but ${chainEvents} has ${partitions} partitions (one per account shard)`]);
     }
-    // Opening the producer fences an older watcher of this chain, contract and position (its open transaction
-    // is aborted, its next commit fails and it stops) before the committed position is read.
-    const producer = await transport.producer({ transactionalId: `parallax-chain-watcher-${chainId}-${config.settlement.toLowerCase()}-${progress}` });
-    closers.push(() => producer.close());
-    const committed = await readProgress(transport, progress, chainId, config.settlement);
-    const events: ChainEvent[] = [];
-    if (config.reconcile) {
-      for (let p = 0; p < partitions; p++) {
-        for await (const batch of transport.read(chainEvents, p, 0)) {
-          for (const m of batch) {
-            // The topic may be shared (today's single risk input topic): only chain event batches count, and
-            // what does not decode the risk shards dead-letter too (it never reached the ledger).
-            try {
-              if (peekMessageType(m.value) !== MessageType.ChainEventBatch) continue;
-              for (const e of decodeChainEventBatch(m.value).events) events.push(e);
-            } catch (err) {
-              if (!(err instanceof ContractError)) throw err;
+    const committedEvents = async (): Promise<ChainEvent[]> => {
+      const events: ChainEvent[] = [];
+      if (config.reconcile) {
+        for (let p = 0; p < partitions; p++) {
+          for await (const batch of transport.read(chainEvents, p, 0)) {
+            for (const m of batch) {
+              // The topic may be shared (today's single risk input topic): only chain event batches count, and
+              // what does not decode the risk shards dead-letter too (it never reached the ledger).
+              try {
+                if (peekMessageType(m.value) !== MessageType.ChainEventBatch) continue;
+                for (const e of decodeChainEventBatch(m.value).events) events.push(e);
+              } catch (err) {
+                if (!(err instanceof ContractError)) throw err;
+              }
             }
           }
         }
       }
-    }
+      return events;
+    };
+    // Opening the producer fences an older watcher of this chain, contract and position (its open transaction
+    // is aborted, its next commit fails and it stops) before the committed position is read.
+    // The same again when the transport retires the producer (ChainWatcher.reopenWriter).
+    const openWriter = async (): Promise<ReopenedWriter> => {
+      const producer = await transport.producer({ transactionalId: `parallax-chain-watcher-${chainId}-${config.settlement.toLowerCase()}-${progress}` });
+      try {
+        return { producer, progress: await readProgress(transport, progress, chainId, config.settlement), events: await committedEvents() };
+      } catch (err) {
+        await producer.close().catch(() => undefined);
+        throw err;
+      }
+    };
+    const first = await openWriter();
+    const { progress: committed, events } = first;
+    let writer = first.producer;
+    closers.push(() => writer.close());
 
     // Readiness, not liveness: a halt (a reorg below the confirmation depth, a fenced writer) is not cured by a
     // restart, so the process stays up and /ready says why until the on-call acts.
@@ -108,9 +122,14 @@ export async function startChainWatcher(config: ChainWatcherConfig, transport: T
         reconcile: config.reconcile,
       },
       client,
-      producer,
+      writer,
       metrics,
       log.child({ component: 'watcher' }),
+      async () => {
+        const w = await openWriter();
+        writer = w.producer;
+        return w;
+      },
     );
     watcher.restore(committed, events);
     started.watcher = watcher;

@@ -15,6 +15,7 @@ export class ChainWatcherMetrics {
   readonly drift: Gauge<'token'>;
   readonly driftingAccounts: Gauge<'token'>;
   readonly reconciliations: Counter<'result'>;
+  readonly producerReopens: Counter;
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -35,6 +36,11 @@ export class ChainWatcherMetrics {
       name: 'parallax_chain_watcher_rpc_errors_total',
       help: 'Failed JSON-RPC calls (the poll is retried)',
       labelNames: ['operation'],
+      registers,
+    });
+    this.producerReopens = new Counter({
+      name: 'parallax_chain_watcher_producer_reopens_total',
+      help: 'Times the chain-events producer was retired by the transport (a commit it could neither finish nor abort) and reopened',
       registers,
     });
     this.fillsSettled = new Counter({ name: 'parallax_chain_watcher_fills_settled_total', help: 'Fills applied on chain (FillsSettled entries)', registers });

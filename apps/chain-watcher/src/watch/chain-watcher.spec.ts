@@ -8,7 +8,7 @@ import { createLogger } from '@parallax/observability';
 import { TransportError, type OutgoingMessage, type Producer, type Transaction } from '@parallax/transport';
 import { Registry } from 'prom-client';
 import { encodeAbiParameters, encodeEventTopics, keccak256, toHex, type Address, type Hex, type PublicClient } from 'viem';
-import { ChainWatcher, WatcherError, type ChainWatcherSettings } from './chain-watcher.js';
+import { ChainWatcher, WatcherError, type ChainWatcherSettings, type ReopenedWriter } from './chain-watcher.js';
 import { ChainWatcherMetrics } from './chain-watcher.metrics.js';
 import { decodeProgress, type Progress } from './progress.js';
 
@@ -213,6 +213,64 @@ describe('ChainWatcher.pollOnce', () => {
       await second;
       assert.equal(position(1), 9n);
       assert.deepEqual(decodeChainEventBatch(txs[1]![0]!.messages[0]!.value).events, [{ type: 'deposit', account: TRADER, token: TOKEN, amount: 8n }]);
+    } finally {
+      abort.abort();
+      await running;
+    }
+  });
+
+  it('reopens a producer the transport retired, reads the position again and neither repeats nor loses a block', { timeout: 60_000 }, async () => {
+    const chain = new FakeChain();
+    chain.logs = [deposit(5n, 7n), deposit(9n, 8n)];
+    // The first commit reaches the topic but its producer fails at EndTxn (the coordinator moved) and the
+    // transport retires it: every later call is PRODUCER_CLOSED. Only the topic knows the commit landed.
+    const topic: { topic: string; messages: readonly OutgoingMessage[] }[][] = [];
+    let broken = false;
+    const retired: Producer = {
+      send: () => Promise.reject(new Error('unused')),
+      transaction: async (fill) => {
+        if (broken) throw new TransportError('PRODUCER_CLOSED', 'the producer failed and must be reopened');
+        const sends: { topic: string; messages: readonly OutgoingMessage[] }[] = [];
+        await fill({ send: (t, messages) => sends.push({ topic: t, messages }), commitOffsets: () => undefined });
+        topic.push(sends);
+        broken = true;
+        throw new Error('NOT_COORDINATOR at EndTxn');
+      },
+      close: () => Promise.resolve(),
+    };
+    const fresh = recorder();
+    let committedAgain = (): void => undefined;
+    const reopened = new Promise<void>((r) => (committedAgain = r));
+    const freshProducer: Producer = {
+      ...fresh.producer,
+      transaction: async (fill) => {
+        await fresh.producer.transaction(fill);
+        committedAgain();
+      },
+    };
+    let reopens = 0;
+    const reopen = (): Promise<ReopenedWriter> => {
+      reopens++;
+      // What bootstrap's openWriter reads after fencing the old producer: the last committed progress record.
+      const last = topic.at(-1)!.at(-1)!.messages[0]!.value;
+      return Promise.resolve({ producer: freshProducer, progress: decodeProgress(last), events: [] });
+    };
+    const metrics = new ChainWatcherMetrics(new Registry());
+    const w = new ChainWatcher(SETTINGS, chain.client(), retired, metrics, createLogger('chain-watcher-spec', 'silent'), reopen);
+    w.restore(undefined, []);
+    const abort = new AbortController();
+    const running = w.run(abort.signal);
+    try {
+      chain.head = 12n;
+      await reopened;
+      assert.equal(reopens, 1);
+      assert.equal(decodeProgress(topic[0]!.at(-1)!.messages[0]!.value)?.block, 8n, 'the commit that landed covered the blocks confirmed at head 10');
+      // The new producer goes on after the landed block: deposit 9 once, deposit 5 never again.
+      assert.equal(decodeChainEventBatch(fresh.txs[0]![0]!.messages[0]!.value).events.length, 1);
+      assert.deepEqual(decodeChainEventBatch(fresh.txs[0]![0]!.messages[0]!.value).events, [{ type: 'deposit', account: TRADER, token: TOKEN, amount: 8n }]);
+      assert.equal(decodeProgress(fresh.txs[0]!.at(-1)!.messages[0]!.value)?.block, 10n);
+      assert.equal(w.health().status, 'following');
+      assert.equal((await metrics.producerReopens.get()).values[0]?.value, 1);
     } finally {
       abort.abort();
       await running;

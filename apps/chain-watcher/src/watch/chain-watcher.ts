@@ -76,12 +76,22 @@ export async function readProgress(transport: Transport, topic: string, chainId:
   return last;
 }
 
+/** A fresh producer with the committed position and events read after it fenced the previous one. */
+export interface ReopenedWriter {
+  readonly producer: Producer;
+  readonly progress: Progress | undefined;
+  readonly events: readonly ChainEvent[];
+}
+
+/** Longest wait between polls after repeated failures. */
+const FAILURE_BACKOFF_MAX_MS = 30_000;
+
 export class ChainWatcher {
   private progress: Progress | undefined;
   private head: bigint | undefined;
   private state: WatcherHealth['status'] = 'starting';
   private haltReason: string | undefined;
-  private readonly ledger = new LedgerView();
+  private ledger = new LedgerView();
   /** token -> account -> ledger - contract, for accounts that differ. */
   private readonly drifts = new Map<string, Map<string, bigint>>();
   /** Blocks per eth_getLogs now: halved when the provider refuses a range, back up to the setting after a commit. */
@@ -94,9 +104,10 @@ export class ChainWatcher {
   constructor(
     private readonly settings: ChainWatcherSettings,
     private readonly client: PublicClient,
-    private readonly producer: Producer,
+    private producer: Producer,
     private readonly metrics: ChainWatcherMetrics,
     private readonly log: Logger,
+    private readonly reopen?: () => Promise<ReopenedWriter>,
   ) {
     this.range = settings.blockRange;
   }
@@ -104,6 +115,7 @@ export class ChainWatcher {
   /** Sets the committed position (restore) and the ledger view rebuilt from the events already committed. */
   restore(progress: Progress | undefined, committed: readonly ChainEvent[]): void {
     this.progress = progress;
+    this.ledger = new LedgerView();
     for (const e of committed) this.ledger.apply(e);
     if (progress !== undefined) this.metrics.confirmedBlock.set(Number(progress.block));
   }
@@ -133,11 +145,13 @@ export class ChainWatcher {
   /** Polls until `signal` aborts; rejects (after marking itself halted) on a reorg below the depth. */
   async run(signal: AbortSignal): Promise<void> {
     if (this.settings.reconcile) await this.reconcileAll();
+    let failures = 0;
     while (!signal.aborted) {
       let more = false;
       const wakes = this.wakes;
       try {
         more = await this.pollOnce();
+        failures = 0;
       } catch (err) {
         if (err instanceof WatcherError) {
           this.halt(err.code, err.message);
@@ -148,14 +162,41 @@ export class ChainWatcher {
           this.halt(err.code, err.message);
           throw err;
         }
-        // An RPC failure or a transaction that did not commit: nothing was written; the same range is read again.
-        this.log.warn({ err }, 'poll failed; retrying');
+        failures++;
+        if (err instanceof TransportError && err.code === 'PRODUCER_CLOSED' && this.reopen !== undefined) {
+          // The transport retired the producer (a commit it could not finish or abort, e.g. the coordinator
+          // moved mid-EndTxn): whether that transaction committed is only known from the topic. A new producer
+          // (which fences the old one and ends its transaction) and the position read again decide it.
+          await this.reopenWriter();
+        } else {
+          // An RPC failure or a transaction that did not commit: nothing was written; the same range is read again.
+          this.log.warn({ err, failures }, 'poll failed; retrying');
+        }
+        // Back off on repeated failures; a new block (wake) does not cut this short, so a broken broker or
+        // node is not hammered once per block.
+        await this.sleep(Math.min(FAILURE_BACKOFF_MAX_MS, this.settings.pollIntervalMs * 2 ** Math.min(failures - 1, 10)), signal, false);
+        continue;
       }
       if (!more && this.wakes === wakes) await this.sleep(this.settings.pollIntervalMs, signal);
     }
   }
 
-  private sleep(ms: number, signal: AbortSignal): Promise<void> {
+  private async reopenWriter(): Promise<void> {
+    this.log.error({ committedBlock: this.progress?.block.toString() ?? null }, 'chain-events producer retired by the transport; reopening it and reading the committed position again');
+    try {
+      const w = await this.reopen!();
+      const old = this.producer;
+      this.producer = w.producer;
+      await old.close().catch(() => undefined);
+      this.restore(w.progress, w.events);
+      this.metrics.producerReopens.inc();
+      this.log.warn({ committedBlock: w.progress?.block.toString() ?? null }, 'chain-events producer reopened');
+    } catch (err) {
+      this.log.error({ err }, 'reopening the chain-events producer failed; trying again');
+    }
+  }
+
+  private sleep(ms: number, signal: AbortSignal, wakeable = true): Promise<void> {
     return new Promise((resolve) => {
       if (signal.aborted) {
         resolve();
@@ -168,7 +209,7 @@ export class ChainWatcher {
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.wakeUp = done;
+      if (wakeable) this.wakeUp = done;
       signal.addEventListener('abort', done, { once: true });
     });
   }
