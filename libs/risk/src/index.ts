@@ -1,4 +1,4 @@
-export { RiskEngine, holdFor } from './engine/risk-engine.js';
+export { RiskEngine, holdFor, type PendingByToken } from './engine/risk-engine.js';
 export { RiskError } from './engine/errors.js';
 export type { RiskErrorCode } from './engine/errors.js';
 export { isAddress, shardForAccount, shardForId, mintId } from './engine/ids.js';

@@ -71,5 +71,21 @@ describe('RiskMetrics: deficits and parked skips', () => {
     assert.equal(sample(text, 'parallax_risk_deficit_accounts', { shard: '0', token: BASE }), undefined);
     assert.equal(sample(text, 'parallax_risk_deficit_base_units', { shard: '0', token: BASE }), undefined);
     assert.deepEqual(engine.checkInvariants(), []);
+
+    // The five gauges of a scrape share one O(accounts) scan, and a scrape after a change scans again.
+    let scans = 0;
+    const scan = engine.pendingByToken.bind(engine);
+    engine.pendingByToken = () => {
+      scans++;
+      return scan();
+    };
+    ok(engine.apply({ type: 'deposit', account: BOB, token: BASE, amount: 1n }));
+    await scrape();
+    assert.equal(scans, 1);
+    await scrape();
+    assert.equal(scans, 1, 'nothing changed: the last scan still holds');
+    ok(engine.apply({ type: 'deposit', account: BOB, token: BASE, amount: 1n }));
+    await scrape();
+    assert.equal(scans, 2);
   });
 });

@@ -1,7 +1,7 @@
 import { secondsSinceGauge } from '@parallax/observability';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { RiskShards, RiskShardsObserver, ShardRestore } from '../service/risk-shards.js';
-import type { ParkedSettlement } from '@parallax/risk';
+import type { ParkedSettlement, PendingByToken } from '@parallax/risk';
 import type { AccountShard, ShardResult } from '../shard/account-shard.js';
 
 /** Prometheus metrics of one risk instance, registered on the app's registry; fed by RiskShards' observer. */
@@ -75,9 +75,21 @@ export class RiskMetrics implements RiskShardsObserver {
     perShard('parallax_risk_accounts', 'Accounts known, by shard', (s) => s.engine.accountCount);
     // Settlements applied on chain whose fills the shard has not seen yet (parked): transient while account
     // events lag chain events; an amount that stays is a settlement no fill will explain (an alert).
+    // One scan of a shard's accounts serves the five gauges below in a scrape (they are collected one after
+    // the other): the scan is O(accounts) on the shard's thread.
+    const scans = new WeakMap<object, { changes: number; pending: Map<string, PendingByToken> }>();
+    const pendingOf = (s: AccountShard): Map<string, PendingByToken> => {
+      const engine = s.engine;
+      const changes = engine.changeCount;
+      const hit = scans.get(engine);
+      if (hit !== undefined && hit.changes === changes) return hit.pending;
+      const pending = engine.pendingByToken();
+      scans.set(engine, { changes, pending });
+      return pending;
+    };
     const parked = (name: string, help: string, value: (p: ParkedSettlement & { balances: number }) => number): void => {
       fromShards(name, help, ['shard', 'token'], (set, id, s) => {
-        for (const [token, p] of s.engine.parkedSettlements()) set({ shard: String(id), token }, value(p));
+        for (const [token, e] of pendingOf(s)) if (e.parked.balances !== 0) set({ shard: String(id), token }, value(e.parked));
       });
     };
     parked('parallax_risk_parked_settlement_base_units', 'Settled on chain before the shard saw the fills (received + paid + fees, base units), by shard and token', (p) =>
@@ -86,15 +98,15 @@ export class RiskMetrics implements RiskShardsObserver {
     parked('parallax_risk_parked_settlement_balances', 'Account balances with a settlement waiting for its fills, by shard and token', (p) => p.balances);
     // Skipped fills (FillsSkipped) whose fills the shard has not seen yet: transient like parked settlements.
     fromShards('parallax_risk_parked_skip_balances', 'Account balances with skipped fills waiting for the fills they reverse, by shard and token', ['shard', 'token'], (set, id, s) => {
-      for (const [token, p] of s.engine.parkedSkips()) set({ shard: String(id), token }, p.balances);
+      for (const [token, e] of pendingOf(s)) if (e.skipped.balances !== 0) set({ shard: String(id), token }, e.skipped.balances);
     });
     // What skipped fills took back beyond an account's free funds and what cancelling its orders released:
     // the exchange is short of it for those accounts until they deposit or receive it (an alert).
     fromShards('parallax_risk_deficit_accounts', 'Accounts owing a deficit (a skipped fill took back funds they had committed), by shard and token', ['shard', 'token'], (set, id, s) => {
-      for (const [token, d] of s.engine.deficits()) set({ shard: String(id), token }, d.balances);
+      for (const [token, e] of pendingOf(s)) if (e.deficit.balances !== 0) set({ shard: String(id), token }, e.deficit.balances);
     });
     fromShards('parallax_risk_deficit_base_units', 'Total deficit owed by the accounts (base units), by shard and token', ['shard', 'token'], (set, id, s) => {
-      for (const [token, d] of s.engine.deficits()) set({ shard: String(id), token }, Number(d.amount));
+      for (const [token, e] of pendingOf(s)) if (e.deficit.balances !== 0) set({ shard: String(id), token }, Number(e.deficit.amount));
     });
     new Gauge({
       name: 'parallax_risk_shards_owned',

@@ -252,6 +252,8 @@ export class RiskEngine {
    * drainUncovered): flat, two entries per balance. Always empty between calls.
    */
   private readonly uncovered: (Account | number)[] = [];
+  /** apply and applyBookEvents calls so far: a reader's cue that what it derived from the state may be stale. */
+  private calls = 0;
 
   constructor(config: RiskConfig) {
     const { markets, tokens } = validateConfig(config);
@@ -282,6 +284,7 @@ export class RiskEngine {
    * depend on it.
    */
   apply(cmd: RiskCommand, now = 0): RiskOutcome {
+    this.calls++;
     const out = this.dispatch(cmd);
     if (this.uncovered.length === 0) return out;
     const ts = 'ts' in cmd && isTs(cmd.ts) && cmd.ts > now ? cmd.ts : now;
@@ -724,6 +727,7 @@ export class RiskEngine {
    * the latest ts of the events (the market's clock).
    */
   applyBookEvents(marketId: number, events: readonly BookEvent[]): AccountEventStats {
+    this.calls++;
     let applied = 0;
     let ts = 0;
     let duplicates = 0;
@@ -1250,57 +1254,58 @@ export class RiskEngine {
   }
 
   /**
-   * Per token (only tokens with something parked), the settlements applied on chain that this shard has not
-   * matched with fills yet, summed over accounts, and how many balances wait. Transient while account events
-   * lag chain events; an amount that stays is a settlement no fill here will ever explain (an alert).
-   * O(accounts): for metrics and audits.
+   * Per token (only tokens with any), in ONE scan of the accounts (O(accounts): for metrics and audits):
+   * - `parked`: settlements applied on chain that this shard has not matched with fills yet, summed, and how
+   *   many balances wait. Transient while account events lag chain events; an amount that stays is a
+   *   settlement no fill here will ever explain (an alert).
+   * - `skipped`: the same for skipped fills (a settlementSkipped that arrived before the fills it reverses).
+   * - `deficit`: how many balances owe one and the sum owed (base units): what skipped fills took back beyond
+   *   what the accounts had free and their open orders released, funds the exchange is short of (an alert).
    */
+  /** Changes when the state may have (every apply / applyBookEvents call): see RiskMetrics' scan reuse. */
+  get changeCount(): number {
+    return this.calls;
+  }
+
+  pendingByToken(): Map<Address, PendingByToken> {
+    const r = new Map<Address, PendingByToken>();
+    const entry = (t: number): PendingByToken => {
+      const token = this.tokens[t]!;
+      let e = r.get(token);
+      if (e === undefined) {
+        e = { parked: { received: 0n, paid: 0n, fees: 0n, balances: 0 }, skipped: { received: 0n, paid: 0n, fees: 0n, balances: 0 }, deficit: { balances: 0, amount: 0n } };
+        r.set(token, e);
+      }
+      return e;
+    };
+    for (const acct of this.accounts.values()) {
+      acct.balances.forEach((b, t) => {
+        if (b === undefined) return;
+        if (hasParked(b)) addParked(entry(t).parked, b.parkedIn, b.parkedOut, b.parkedFees);
+        if (b.skippedIn !== 0n || b.skippedOut !== 0n || b.skippedFees !== 0n) addParked(entry(t).skipped, b.skippedIn, b.skippedOut, b.skippedFees);
+        if (b.deficit !== 0n) {
+          const d = entry(t).deficit;
+          d.balances++;
+          d.amount += b.deficit;
+        }
+      });
+    }
+    return r;
+  }
+
+  /** pendingByToken's settlements waiting for their fills, only tokens with one. */
   parkedSettlements(): Map<Address, ParkedSettlement & { balances: number }> {
-    const r = new Map<Address, ParkedSettlement & { balances: number }>();
-    for (const acct of this.accounts.values()) {
-      acct.balances.forEach((b, t) => {
-        if (b === undefined || !hasParked(b)) return;
-        const token = this.tokens[t]!;
-        const p = r.get(token) ?? { received: 0n, paid: 0n, fees: 0n, balances: 0 };
-        r.set(token, { received: p.received + b.parkedIn, paid: p.paid + b.parkedOut, fees: p.fees + b.parkedFees, balances: p.balances + 1 });
-      });
-    }
-    return r;
+    return pick(this.pendingByToken(), (e) => (e.parked.balances === 0 ? undefined : e.parked));
   }
 
-  /**
-   * Per token (only tokens with a deficit), how many of the shard's balances owe one and the sum owed (base
-   * units): what skipped fills took back beyond what the accounts had free and their open orders released.
-   * What stays is funds the exchange is short of for those accounts (an alert). O(accounts): for metrics.
-   */
-  deficits(): Map<Address, { balances: number; amount: bigint }> {
-    const r = new Map<Address, { balances: number; amount: bigint }>();
-    for (const acct of this.accounts.values()) {
-      acct.balances.forEach((b, t) => {
-        if (b === undefined || b.deficit === 0n) return;
-        const token = this.tokens[t]!;
-        const d = r.get(token) ?? { balances: 0, amount: 0n };
-        r.set(token, { balances: d.balances + 1, amount: d.amount + b.deficit });
-      });
-    }
-    return r;
-  }
-
-  /**
-   * Per token (only tokens with one waiting), how many balances have skipped fills parked (a settlementSkipped
-   * that arrived before the fills it reverses) and their amounts summed. Transient like parkedSettlements.
-   */
+  /** pendingByToken's skipped fills waiting for their fills, only tokens with one. */
   parkedSkips(): Map<Address, ParkedSettlement & { balances: number }> {
-    const r = new Map<Address, ParkedSettlement & { balances: number }>();
-    for (const acct of this.accounts.values()) {
-      acct.balances.forEach((b, t) => {
-        if (b === undefined || (b.skippedIn === 0n && b.skippedOut === 0n && b.skippedFees === 0n)) return;
-        const token = this.tokens[t]!;
-        const p = r.get(token) ?? { received: 0n, paid: 0n, fees: 0n, balances: 0 };
-        r.set(token, { received: p.received + b.skippedIn, paid: p.paid + b.skippedOut, fees: p.fees + b.skippedFees, balances: p.balances + 1 });
-      });
-    }
-    return r;
+    return pick(this.pendingByToken(), (e) => (e.skipped.balances === 0 ? undefined : e.skipped));
+  }
+
+  /** pendingByToken's deficits, only tokens with one. */
+  deficits(): Map<Address, { balances: number; amount: bigint }> {
+    return pick(this.pendingByToken(), (e) => (e.deficit.balances === 0 ? undefined : e.deficit));
   }
 
   totals(token: Address): TokenTotals {
@@ -1423,4 +1428,27 @@ function mismatch(o: OpenOrder, marketId: number, seq: number, accountId: number
     return { code: 'ACCOUNT_MISMATCH', marketId, seq, orderId: o.orderId, message: `order ${o.orderId} belongs to account ${o.account.id}, reported for account ${accountId}` };
   }
   return null;
+}
+
+/** Per token: what waits on the shard's balances (RiskEngine.pendingByToken). */
+export interface PendingByToken {
+  readonly parked: { received: bigint; paid: bigint; fees: bigint; balances: number };
+  readonly skipped: { received: bigint; paid: bigint; fees: bigint; balances: number };
+  readonly deficit: { balances: number; amount: bigint };
+}
+
+function addParked(p: { received: bigint; paid: bigint; fees: bigint; balances: number }, received: bigint, paid: bigint, fees: bigint): void {
+  p.received += received;
+  p.paid += paid;
+  p.fees += fees;
+  p.balances++;
+}
+
+function pick<T>(m: ReadonlyMap<Address, PendingByToken>, f: (e: PendingByToken) => T | undefined): Map<Address, T> {
+  const r = new Map<Address, T>();
+  for (const [token, e] of m) {
+    const v = f(e);
+    if (v !== undefined) r.set(token, v);
+  }
+  return r;
 }
